@@ -1,0 +1,172 @@
+//! Decoding of contract reverts into named errors with a sentence an operator can act on.
+//!
+//! Every custom error of every kessai contract (and the OpenZeppelin errors they inherit) is known by
+//! selector from the committed ABIs. [`RevertError::decode`] turns raw revert data into the error's
+//! name, its arguments and a message; [`RevertError::as_typed`] gives the typed `sol!` error when the
+//! caller wants to match on it.
+
+use alloy::{
+    dyn_abi::{DynSolValue, JsonAbiExt},
+    json_abi::{Error as AbiError, JsonAbi},
+    primitives::{Bytes, Selector},
+    sol_types::{Panic, Revert, SolError, SolInterface},
+};
+use std::{collections::HashMap, fmt, sync::OnceLock};
+
+/// A decoded contract revert.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevertError {
+    /// The error's name, e.g. `TokenAccountNotEligible`; `Unknown` when the selector is not known.
+    pub name: String,
+    /// The error's arguments, rendered (`0x…` addresses and bytes, decimal integers).
+    pub args: Vec<String>,
+    /// What happened and what to do about it.
+    pub message: String,
+    /// The raw revert data.
+    pub data: Bytes,
+}
+
+impl fmt::Display for RevertError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}({}): {}", self.name, self.args.join(", "), self.message)
+    }
+}
+
+impl std::error::Error for RevertError {}
+
+fn known_errors() -> &'static HashMap<Selector, AbiError> {
+    static ERRORS: OnceLock<HashMap<Selector, AbiError>> = OnceLock::new();
+    ERRORS.get_or_init(|| {
+        let mut map = HashMap::new();
+        for artifact in crate::ARTIFACTS {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(artifact.json) else { continue };
+            let Ok(abi) = serde_json::from_value::<JsonAbi>(value["abi"].clone()) else { continue };
+            for error in abi.errors() {
+                map.insert(error.selector(), error.clone());
+            }
+        }
+        map
+    })
+}
+
+fn render(value: &DynSolValue) -> String {
+    match value {
+        DynSolValue::Address(a) => a.to_string(),
+        DynSolValue::Bool(b) => b.to_string(),
+        DynSolValue::Uint(u, _) => u.to_string(),
+        DynSolValue::Int(i, _) => i.to_string(),
+        DynSolValue::FixedBytes(w, size) => format!("0x{}", alloy::primitives::hex::encode(&w[..*size])),
+        DynSolValue::Bytes(b) => format!("0x{}", alloy::primitives::hex::encode(b)),
+        DynSolValue::String(s) => s.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+impl RevertError {
+    /// Decodes raw revert data. Never fails: unknown data is reported as `Unknown` with its bytes.
+    pub fn decode(data: &[u8]) -> Self {
+        let data_bytes = Bytes::copy_from_slice(data);
+        if data.len() >= 4 {
+            let selector = Selector::from_slice(&data[..4]);
+            if let Some(error) = known_errors().get(&selector) {
+                if let Ok(values) = error.abi_decode_input(&data[4..]) {
+                    let args: Vec<String> = values.iter().map(render).collect();
+                    let message = explain(&error.name, &args);
+                    return Self { name: error.name.clone(), args, message, data: data_bytes };
+                }
+            }
+            if let Ok(revert) = Revert::abi_decode(data) {
+                let reason = revert.reason;
+                return Self {
+                    name: "Error".into(),
+                    args: vec![reason.clone()],
+                    message: format!("the contract reverted with the message \"{reason}\""),
+                    data: data_bytes,
+                };
+            }
+            if let Ok(panic) = Panic::abi_decode(data) {
+                let code = panic.code.to_string();
+                return Self {
+                    name: "Panic".into(),
+                    message: format!("the contract panicked with code {code} (arithmetic, assertion or array bounds): this is a bug to report"),
+                    args: vec![code],
+                    data: data_bytes,
+                };
+            }
+        }
+        let message = if data.is_empty() {
+            "the call reverted without data (out of gas, a call to an address with no code, or a chain that cannot run the code)".to_string()
+        } else {
+            format!("the call reverted with unknown data 0x{}", alloy::primitives::hex::encode(data))
+        };
+        Self { name: "Unknown".into(), args: Vec::new(), message, data: data_bytes }
+    }
+
+    /// The typed error of one contract's interface (e.g. `DvP::DvPErrors`), when the data is one of them.
+    pub fn as_typed<E: SolInterface>(&self) -> Option<E> {
+        E::abi_decode(&self.data).ok()
+    }
+}
+
+/// The operator sentence for each named error. `a` holds the rendered arguments in order.
+fn explain(name: &str, a: &[String]) -> String {
+    let arg = |i: usize| a.get(i).map(String::as_str).unwrap_or("?");
+    match name {
+        // Registry.
+        "RegistryZeroAddress" => "the zero address cannot be registered; pass the investor's wallet address".into(),
+        "RegistryKycExpiryInPast" => format!("KYC expiry {} for {} is not in the future: renew the investor's KYC and register with a later expiry", arg(1), arg(0)),
+        "RegistryNotRegistered" => format!("{} is not an active investor, so it cannot be revoked", arg(0)),
+        // Tokens.
+        "TokenAccountNotEligible" => format!("account {} is not eligible in the token's registry: a registrar must register it (or renew its KYC) before it can send or receive", arg(0)),
+        "TokenInsufficientFreeBalance" => format!("account {} has {} free units (balance minus held) but {} are needed: fund the account or release holds", arg(0), arg(1), arg(2)),
+        "TokenZeroAmount" => "the amount is zero: pass a positive amount".into(),
+        "TokenHoldExists" => format!("holder {} already has hold {} for notary {}: use a new id", arg(0), arg(2), arg(1)),
+        "TokenHoldNotFound" => format!("there is no hold {} of holder {} for notary {} (never placed, executed or released)", arg(2), arg(0), arg(1)),
+        "TokenHoldExpiryInPast" => format!("hold expiry {} is not in the future: choose a later expiry", arg(0)),
+        "TokenHoldExpired" => format!("hold {} expired at {}: it can only be released now", arg(0), arg(1)),
+        "TokenHoldNotExpired" => format!("hold {} runs until {}: only its notary may release it before then", arg(0), arg(1)),
+        "TokenHoldAmountMismatch" => format!("hold {} holds {} units but {} were requested: execute the whole hold", arg(0), arg(1), arg(2)),
+        "TokenHoldUnauthorized" => format!("{} may not release hold {}: only its notary, or its holder after expiry", arg(1), arg(0)),
+        "DepositReferenceUsed" => format!("deposit reference {} was already used for an issue: each ledger debit is issued once; check the bank ledger", arg(0)),
+        "DepositZeroReference" => "the deposit account reference is zero: pass the ledger reference".into(),
+        // DvP.
+        "DvPTradeExists" => format!("trade {} already exists: choose a new trade id", arg(0)),
+        "DvPTradeNotFound" => format!("trade {} does not exist or the terms passed differ from the ones it was created with", arg(0)),
+        "DvPUnauthorized" => format!("{} may not perform this step of trade {}: the seller creates, the buyer pays, the named agent approves", arg(1), arg(0)),
+        "DvPTradeExpired" => format!("trade {} passed its deadline {}: release it and create a new trade", arg(0), arg(1)),
+        "DvPTradeNotExpired" => format!("trade {} runs until {}: it can be released only after its deadline, or cancelled by a party", arg(0), arg(1)),
+        "DvPInvalidStatus" => format!("trade {} is in status {} ({}), which does not allow this step", arg(0), arg(1), status_words(arg(1))),
+        "DvPInvalidTerms" => "the trade terms are malformed: units and amount must be positive, tokens and buyer set, and seller differ from buyer".into(),
+        // OpenZeppelin.
+        "AccessControlUnauthorizedAccount" => format!("account {} lacks role {}: an admin must grant it first", arg(0), role_name(arg(1))),
+        "AccessControlBadConfirmation" => "role renouncement must be confirmed by the account itself".into(),
+        "ERC20InsufficientBalance" => format!("account {} has {} units but {} are needed", arg(0), arg(1), arg(2)),
+        "ERC20InsufficientAllowance" => format!("spender {} may spend {} but {} are needed: approve a larger allowance", arg(0), arg(1), arg(2)),
+        "ERC20InvalidReceiver" => format!("receiver {} is invalid (the zero address)", arg(0)),
+        "ERC20InvalidSender" => format!("sender {} is invalid (the zero address)", arg(0)),
+        "ERC20InvalidApprover" => format!("approver {} is invalid", arg(0)),
+        "ERC20InvalidSpender" => format!("spender {} is invalid", arg(0)),
+        other => format!("the contract reverted with {other}"),
+    }
+}
+
+fn role_name(role: &str) -> String {
+    for name in ["DEFAULT_ADMIN_ROLE", "REGISTRAR_ROLE", "ISSUER_ROLE", "MINTER_ROLE", "NOTARY_ROLE"] {
+        let hash = if name == "DEFAULT_ADMIN_ROLE" {
+            alloy::primitives::B256::ZERO
+        } else {
+            alloy::primitives::keccak256(name)
+        };
+        if role.eq_ignore_ascii_case(&hash.to_string()) {
+            return name.to_string();
+        }
+    }
+    role.to_string()
+}
+
+fn status_words(flags: &str) -> String {
+    let Ok(bits) = flags.parse::<u8>() else { return "unknown".into() };
+    let names = [(1, "created"), (2, "paid"), (4, "approved"), (8, "settled"), (16, "cancelled"), (32, "expired")];
+    let words: Vec<&str> = names.iter().filter(|(b, _)| bits & b != 0).map(|(_, n)| *n).collect();
+    if words.is_empty() { "does not exist".into() } else { words.join(", ") }
+}

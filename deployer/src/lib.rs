@@ -1,0 +1,11 @@
+//! kessai-deployer: builds the contracts, describes the suite's deployment as data (the plan) and
+//! executes it on any engine implementing [`chain::Chain`]; this crate provides the JSON-RPC engine.
+
+pub mod anvil;
+pub mod build;
+pub mod chain;
+pub mod error;
+pub mod rpc;
+pub mod tools;
+
+pub use error::DeployerError;
