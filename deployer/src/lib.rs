@@ -5,6 +5,9 @@ pub mod anvil;
 pub mod build;
 pub mod chain;
 pub mod error;
+pub mod manifest;
+pub mod ops;
+pub mod plan;
 pub mod rpc;
 pub mod tools;
 

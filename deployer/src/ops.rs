@@ -1,0 +1,188 @@
+//! Operator actions on a deployed suite, engine-agnostic: register investors, issue and redeem
+//! securities and deposit tokens, and drive a DvP trade. The CLI, the demo and the tests all call
+//! these; each returns the mined receipt or the decoded revert.
+
+use crate::{
+    chain::{Chain, Receipt},
+    error::DeployerError,
+    plan::{Deployment, labels},
+};
+use alloy::primitives::{Address, B256, U256};
+use kessai_bindings::{
+    deposit_token::DepositToken,
+    dvp::{DvP, IDvP},
+    investor_registry::InvestorRegistry,
+    security_token::SecurityToken,
+};
+use serde::{Deserialize, Serialize};
+
+/// The terms of a DvP trade (the contract's `IDvP.Trade`).
+pub type Trade = IDvP::Trade;
+
+/// Addresses of a deployed suite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suite {
+    /// Securities-side investor registry.
+    pub registry: Address,
+    /// The bank's customer registry.
+    pub bank_registry: Address,
+    /// Security token.
+    pub security: Address,
+    /// Deposit token.
+    pub deposit: Address,
+    /// DvP contract.
+    pub dvp: Address,
+}
+
+/// One account's position in both tokens.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    /// Security units.
+    pub units: U256,
+    /// Security units held.
+    pub units_held: U256,
+    /// Deposit tokens.
+    pub cash: U256,
+    /// Deposit tokens held.
+    pub cash_held: U256,
+}
+
+/// Investor record fields used when registering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Registration {
+    /// 0 retail, 1 professional, 2 institutional.
+    pub class: u8,
+    /// ISO 3166-1 numeric country (392 = Japan).
+    pub country: u16,
+    /// KYC expiry (unix time).
+    pub kyc_expiry: u64,
+    /// Hash committing to the off-chain personal data.
+    pub data_hash: B256,
+}
+
+impl Suite {
+    /// The suite's addresses from a deployment.
+    pub fn from_deployment(d: &Deployment) -> Result<Self, DeployerError> {
+        Ok(Self {
+            registry: d.address(labels::REGISTRY)?,
+            bank_registry: d.address(labels::BANK_REGISTRY)?,
+            security: d.address(labels::SECURITY)?,
+            deposit: d.address(labels::DEPOSIT)?,
+            dvp: d.address(labels::DVP)?,
+        })
+    }
+
+    /// Registers `account` in `registry` (the securities registry or the bank's), sent by `registrar`.
+    pub async fn register<C: Chain>(
+        &self,
+        chain: &mut C,
+        registry: Address,
+        registrar: Address,
+        account: Address,
+        r: Registration,
+    ) -> Result<Receipt, DeployerError> {
+        let call = InvestorRegistry::registerCall {
+            account,
+            investorClass: r.class,
+            country: r.country,
+            kycExpiry: r.kyc_expiry,
+            dataHash: r.data_hash,
+        };
+        chain.send_call(registrar, registry, &call).await
+    }
+
+    /// Revokes `account` in `registry`.
+    pub async fn revoke<C: Chain>(
+        &self,
+        chain: &mut C,
+        registry: Address,
+        registrar: Address,
+        account: Address,
+    ) -> Result<Receipt, DeployerError> {
+        chain.send_call(registrar, registry, &InvestorRegistry::revokeCall { account }).await
+    }
+
+    /// The issuer issues `units` of the security token to `to`.
+    pub async fn issue_security<C: Chain>(
+        &self,
+        chain: &mut C,
+        issuer: Address,
+        to: Address,
+        units: U256,
+    ) -> Result<Receipt, DeployerError> {
+        chain.send_call(issuer, self.security, &SecurityToken::issueCall { to, amount: units }).await
+    }
+
+    /// The bank issues `amount` deposit tokens to `to` against ledger entry `deposit_ref`.
+    pub async fn issue_deposit<C: Chain>(
+        &self,
+        chain: &mut C,
+        bank: Address,
+        to: Address,
+        amount: U256,
+        deposit_ref: B256,
+    ) -> Result<Receipt, DeployerError> {
+        let call = DepositToken::issueCall { to, amount, depositRef: deposit_ref };
+        chain.send_call(bank, self.deposit, &call).await
+    }
+
+    /// `holder` redeems `amount` deposit tokens into deposit account `account_ref`.
+    pub async fn redeem_deposit<C: Chain>(
+        &self,
+        chain: &mut C,
+        holder: Address,
+        amount: U256,
+        account_ref: B256,
+    ) -> Result<Receipt, DeployerError> {
+        chain.send_call(holder, self.deposit, &DepositToken::redeemCall { amount, accountRef: account_ref }).await
+    }
+
+    /// The seller creates trade `id`; the seller's units are held.
+    pub async fn create_trade<C: Chain>(&self, chain: &mut C, id: B256, trade: &Trade) -> Result<Receipt, DeployerError> {
+        chain.send_call(trade.seller, self.dvp, &DvP::createTradeCall { id, trade: trade.clone() }).await
+    }
+
+    /// The buyer pays: deposit tokens are held, and the trade settles if no approval is outstanding.
+    pub async fn pay<C: Chain>(&self, chain: &mut C, id: B256, trade: &Trade) -> Result<Receipt, DeployerError> {
+        chain.send_call(trade.buyer, self.dvp, &DvP::payCall { id, trade: trade.clone() }).await
+    }
+
+    /// The settlement agent approves; the trade settles if the buyer has paid.
+    pub async fn approve<C: Chain>(&self, chain: &mut C, id: B256, trade: &Trade) -> Result<Receipt, DeployerError> {
+        chain.send_call(trade.agent, self.dvp, &DvP::approveCall { id, trade: trade.clone() }).await
+    }
+
+    /// A party (`by`) cancels the trade; its holds are released.
+    pub async fn cancel<C: Chain>(
+        &self,
+        chain: &mut C,
+        by: Address,
+        id: B256,
+        trade: &Trade,
+    ) -> Result<Receipt, DeployerError> {
+        chain.send_call(by, self.dvp, &DvP::cancelCall { id, trade: trade.clone() }).await
+    }
+
+    /// The trade's status flags (1 created, 2 paid, 4 approved, 8 settled, 16 cancelled, 32 expired).
+    pub async fn trade_status<C: Chain>(&self, chain: &mut C, id: B256) -> Result<u8, DeployerError> {
+        chain.read(self.dvp, &DvP::statusOfCall { id }).await
+    }
+
+    /// `account`'s position in both tokens.
+    pub async fn position<C: Chain>(&self, chain: &mut C, account: Address) -> Result<Position, DeployerError> {
+        Ok(Position {
+            units: chain.read(self.security, &SecurityToken::balanceOfCall { account }).await?,
+            units_held: chain.read(self.security, &SecurityToken::heldBalanceOfCall { account }).await?,
+            cash: chain.read(self.deposit, &DepositToken::balanceOfCall { account }).await?,
+            cash_held: chain.read(self.deposit, &DepositToken::heldBalanceOfCall { account }).await?,
+        })
+    }
+
+    /// Total supply of (security, deposit) tokens.
+    pub async fn supplies<C: Chain>(&self, chain: &mut C) -> Result<(U256, U256), DeployerError> {
+        Ok((
+            chain.read(self.security, &SecurityToken::totalSupplyCall {}).await?,
+            chain.read(self.deposit, &DepositToken::totalSupplyCall {}).await?,
+        ))
+    }
+}

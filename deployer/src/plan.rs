@@ -1,0 +1,301 @@
+//! The suite's deployment as data: which contracts, with which constructor arguments, which role
+//! grants wire them together. A plan is produced once ([`suite_plan`]) and executed by any engine
+//! ([`execute`]) — the JSON-RPC engine here or the in-process revm engine in `kessai-sim`.
+
+use crate::{
+    chain::{Chain, Tx},
+    error::DeployerError,
+};
+use alloy::{
+    dyn_abi::{DynSolValue, JsonAbiExt},
+    json_abi::JsonAbi,
+    primitives::{Address, B256, Bytes, U256, keccak256},
+    sol_types::SolCall,
+};
+use kessai_bindings::security_token::SecurityToken;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A constructor or call argument.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arg {
+    /// A fixed address.
+    Address(Address),
+    /// The address of a contract deployed earlier in the plan, by label.
+    Contract(String),
+    /// A string.
+    String(String),
+    /// An unsigned integer.
+    Uint(U256),
+}
+
+/// One step of a plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Step {
+    /// Deploy the contract of `artifact` as `label`.
+    Deploy {
+        /// Name other steps use for this contract.
+        label: String,
+        /// Artifact (contract) name.
+        artifact: String,
+        /// Deploying account.
+        from: Address,
+        /// Constructor arguments.
+        args: Vec<Arg>,
+    },
+    /// Grant `role` on contract `contract` to `account`.
+    GrantRole {
+        /// Label of the contract.
+        contract: String,
+        /// Role name, e.g. `NOTARY_ROLE`.
+        role: String,
+        /// The grantee.
+        account: Arg,
+        /// The admin sending the grant.
+        from: Address,
+    },
+}
+
+impl Step {
+    /// A short description for logs and reports.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Deploy { label, artifact, .. } => format!("deploy {artifact} as {label}"),
+            Self::GrantRole { contract, role, account, .. } => format!("grant {role} on {contract} to {account:?}"),
+        }
+    }
+}
+
+/// A deployment plan: steps executed in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The steps.
+    pub steps: Vec<Step>,
+}
+
+/// The accounts that play each role in the suite. Duties are separated: the securities operator
+/// (registry and token admin), its registrar, the issuer, and the bank.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuiteAccounts {
+    /// Admin of the securities-side registry and of the security token.
+    pub operator: Address,
+    /// Registers investors in the securities-side registry.
+    pub registrar: Address,
+    /// Issues and redeems the security token.
+    pub issuer: Address,
+    /// The bank: admin and registrar of its customer registry, admin and minter of the deposit token.
+    pub bank: Address,
+}
+
+/// What to deploy: the accounts and the names of the two tokens.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuiteSpec {
+    /// Role holders.
+    pub accounts: SuiteAccounts,
+    /// Security token name and symbol.
+    pub security: (String, String),
+    /// Deposit token name and symbol.
+    pub deposit: (String, String),
+}
+
+/// Labels of the suite's contracts.
+pub mod labels {
+    /// The securities-side investor registry.
+    pub const REGISTRY: &str = "registry";
+    /// The bank's customer registry.
+    pub const BANK_REGISTRY: &str = "bank_registry";
+    /// The security token.
+    pub const SECURITY: &str = "security";
+    /// The deposit token.
+    pub const DEPOSIT: &str = "deposit";
+    /// The DvP contract.
+    pub const DVP: &str = "dvp";
+}
+
+/// The suite's plan: two registries, a security token, a deposit token, the DvP contract, and the
+/// grants that let the DvP contract place holds on both tokens.
+pub fn suite_plan(spec: &SuiteSpec) -> Plan {
+    use labels::*;
+    let a = spec.accounts;
+    let deploy = |label: &str, artifact: &str, from: Address, args: Vec<Arg>| Step::Deploy {
+        label: label.into(),
+        artifact: artifact.into(),
+        from,
+        args,
+    };
+    Plan {
+        steps: vec![
+            deploy(REGISTRY, "InvestorRegistry", a.operator, vec![Arg::Address(a.operator), Arg::Address(a.registrar)]),
+            deploy(BANK_REGISTRY, "InvestorRegistry", a.bank, vec![Arg::Address(a.bank), Arg::Address(a.bank)]),
+            deploy(
+                SECURITY,
+                "SecurityToken",
+                a.operator,
+                vec![
+                    Arg::String(spec.security.0.clone()),
+                    Arg::String(spec.security.1.clone()),
+                    Arg::Contract(REGISTRY.into()),
+                    Arg::Address(a.operator),
+                    Arg::Address(a.issuer),
+                ],
+            ),
+            deploy(
+                DEPOSIT,
+                "DepositToken",
+                a.bank,
+                vec![
+                    Arg::String(spec.deposit.0.clone()),
+                    Arg::String(spec.deposit.1.clone()),
+                    Arg::Contract(BANK_REGISTRY.into()),
+                    Arg::Address(a.bank),
+                    Arg::Address(a.bank),
+                ],
+            ),
+            deploy(DVP, "DvP", a.operator, vec![]),
+            Step::GrantRole {
+                contract: SECURITY.into(),
+                role: "NOTARY_ROLE".into(),
+                account: Arg::Contract(DVP.into()),
+                from: a.operator,
+            },
+            Step::GrantRole {
+                contract: DEPOSIT.into(),
+                role: "NOTARY_ROLE".into(),
+                account: Arg::Contract(DVP.into()),
+                from: a.bank,
+            },
+        ],
+    }
+}
+
+/// A contract the plan deployed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployedContract {
+    /// Artifact (contract) name.
+    pub artifact: String,
+    /// Address.
+    pub address: Address,
+    /// Creation transaction.
+    pub tx_hash: B256,
+    /// Block of the creation.
+    pub block: u64,
+    /// Gas used by the creation.
+    pub gas_used: u64,
+    /// keccak256 of the runtime code found at the address.
+    pub code_hash: B256,
+}
+
+/// A transaction of the plan that was not a deployment (role grants, wiring).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutedStep {
+    /// What the step did.
+    pub description: String,
+    /// Its transaction.
+    pub tx_hash: B256,
+    /// Block.
+    pub block: u64,
+    /// Gas used.
+    pub gas_used: u64,
+}
+
+/// The result of executing a plan.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    /// Chain id.
+    pub chain_id: u64,
+    /// Contracts by label.
+    pub contracts: BTreeMap<String, DeployedContract>,
+    /// Other transactions, in order.
+    pub steps: Vec<ExecutedStep>,
+}
+
+impl Deployment {
+    /// The address of the contract labelled `label`.
+    pub fn address(&self, label: &str) -> Result<Address, DeployerError> {
+        self.contracts
+            .get(label)
+            .map(|c| c.address)
+            .ok_or_else(|| DeployerError::Plan(format!("no contract labelled {label}")))
+    }
+}
+
+fn load_artifact(name: &str) -> Result<(JsonAbi, Bytes), DeployerError> {
+    let source = kessai_bindings::artifact(name)
+        .ok_or_else(|| DeployerError::Plan(format!("no committed artifact {name}")))?;
+    let value: serde_json::Value = serde_json::from_str(source.json)?;
+    let abi: JsonAbi = serde_json::from_value(value["abi"].clone())?;
+    let code = value["bytecode"]
+        .as_str()
+        .and_then(|s| s.parse::<Bytes>().ok())
+        .ok_or_else(|| DeployerError::Plan(format!("artifact {name} has no bytecode")))?;
+    Ok((abi, code))
+}
+
+fn resolve(arg: &Arg, deployment: &Deployment) -> Result<DynSolValue, DeployerError> {
+    Ok(match arg {
+        Arg::Address(a) => DynSolValue::Address(*a),
+        Arg::Contract(label) => DynSolValue::Address(deployment.address(label)?),
+        Arg::String(s) => DynSolValue::String(s.clone()),
+        Arg::Uint(u) => DynSolValue::Uint(*u, 256),
+    })
+}
+
+/// The creation code (bytecode plus encoded constructor arguments) of a deploy step.
+pub fn creation_code(artifact: &str, args: &[DynSolValue]) -> Result<Bytes, DeployerError> {
+    let (abi, code) = load_artifact(artifact)?;
+    let mut data = code.to_vec();
+    if let Some(constructor) = &abi.constructor {
+        let encoded = constructor
+            .abi_encode_input(args)
+            .map_err(|e| DeployerError::Plan(format!("{artifact} constructor arguments: {e}")))?;
+        data.extend_from_slice(&encoded);
+    }
+    Ok(data.into())
+}
+
+/// Executes `plan` on `chain`, step by step, and returns what was deployed.
+pub async fn execute<C: Chain>(chain: &mut C, plan: &Plan) -> Result<Deployment, DeployerError> {
+    let mut deployment = Deployment { chain_id: chain.chain_id().await?, ..Default::default() };
+    for step in &plan.steps {
+        tracing::debug!(target: "kessai::deploy", step = %step.describe(), "executing");
+        match step {
+            Step::Deploy { label, artifact, from, args } => {
+                let values = args.iter().map(|a| resolve(a, &deployment)).collect::<Result<Vec<_>, _>>()?;
+                let data = creation_code(artifact, &values)?;
+                let receipt = chain.send(Tx { from: *from, to: None, data }).await?;
+                let address = receipt
+                    .contract_address
+                    .ok_or_else(|| DeployerError::Plan(format!("{label}: creation returned no address")))?;
+                let code_hash = keccak256(chain.code(address).await?);
+                deployment.contracts.insert(
+                    label.clone(),
+                    DeployedContract {
+                        artifact: artifact.clone(),
+                        address,
+                        tx_hash: receipt.tx_hash,
+                        block: receipt.block_number,
+                        gas_used: receipt.gas_used,
+                        code_hash,
+                    },
+                );
+            }
+            Step::GrantRole { contract, role, account, from } => {
+                let target = deployment.address(contract)?;
+                let DynSolValue::Address(grantee) = resolve(account, &deployment)? else {
+                    return Err(DeployerError::Plan(format!("{role} grantee must be an address")));
+                };
+                let call = SecurityToken::grantRoleCall { role: keccak256(role.as_bytes()), account: grantee };
+                let receipt = chain.send(Tx { from: *from, to: Some(target), data: call.abi_encode().into() }).await?;
+                deployment.steps.push(ExecutedStep {
+                    description: step.describe(),
+                    tx_hash: receipt.tx_hash,
+                    block: receipt.block_number,
+                    gas_used: receipt.gas_used,
+                });
+            }
+        }
+    }
+    Ok(deployment)
+}

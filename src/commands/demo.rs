@@ -1,0 +1,103 @@
+//! `kessai demo`: the DCJPY pilot's seven steps, in-process by default or on a node.
+
+use super::GlobalArgs;
+use clap::Args;
+use eyre::WrapErr;
+use kessai_deployer::{
+    anvil::{self, AnvilInstance, AnvilOptions},
+    rpc::RpcChain,
+};
+use kessai_sim::{
+    RevmChain, RevmOptions,
+    demo::{self, DemoParties, DemoReport, DemoStep},
+};
+
+/// Run the seven-step DvP flow: register, issue, create and lock, pay, approve and settle, redeem.
+#[derive(Debug, Args)]
+pub struct DemoCommand {
+    /// Run on a freshly spawned Anvil instead of in-process.
+    #[arg(long, conflicts_with = "rpc_url")]
+    anvil: bool,
+    /// Run on this node. Senders are Anvil's development accounts unless KESSAI_DEMO_KEYS holds seven
+    /// comma-separated private keys (operator, registrar, issuer, bank, agent, seller, buyer).
+    #[arg(long, env = "KESSAI_RPC_URL")]
+    rpc_url: Option<String>,
+}
+
+impl DemoCommand {
+    /// Runs the demo.
+    pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
+        let print = |step: &DemoStep| {
+            if !global.json {
+                print_step(step);
+            }
+        };
+        let report = if self.anvil || self.rpc_url.is_some() {
+            let _anvil;
+            let url = match self.rpc_url {
+                Some(url) => url,
+                None => {
+                    let instance = AnvilInstance::spawn(&AnvilOptions::default())?;
+                    if !global.json {
+                        println!("engine: anvil at {} (spawned, hard fork cancun)", instance.endpoint());
+                    }
+                    let url = instance.endpoint();
+                    _anvil = instance;
+                    url
+                }
+            };
+            let signers = match std::env::var("KESSAI_DEMO_KEYS") {
+                Ok(keys) => keys
+                    .split(',')
+                    .map(|k| k.trim().parse())
+                    .collect::<Result<Vec<_>, _>>()
+                    .wrap_err("KESSAI_DEMO_KEYS must hold comma-separated hex private keys")?,
+                Err(_) => anvil::dev_signers(),
+            };
+            let mut chain = RpcChain::connect(&url, signers)?;
+            let parties = DemoParties::from_accounts(chain.accounts())?;
+            demo::run(&mut chain, &parties, print).await?
+        } else {
+            let parties = DemoParties::from_accounts(&anvil::dev_accounts())?;
+            if !global.json {
+                println!("engine: in-process revm (hard fork cancun)");
+            }
+            let mut chain = RevmChain::new(&RevmOptions::default(), &parties.senders());
+            demo::run(&mut chain, &parties, print).await?
+        };
+        if global.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            print_summary(&report);
+        }
+        Ok(())
+    }
+}
+
+fn print_step(step: &DemoStep) {
+    println!(
+        "[{:>5}] {}\n        gas {:>7} | seller: {} units ({} held), ¥{} ({} held) | buyer: {} units ({} held), ¥{} ({} held)",
+        step.pilot_step,
+        step.description,
+        step.gas_used,
+        step.seller.units,
+        step.seller.units_held,
+        step.seller.cash,
+        step.seller.cash_held,
+        step.buyer.units,
+        step.buyer.units_held,
+        step.buyer.cash,
+        step.buyer.cash_held,
+    );
+}
+
+fn print_summary(report: &DemoReport) {
+    let settled = report.trade_status & 8 != 0;
+    println!(
+        "trade {} {} | supply: {} bond units, ¥{} DCJPY",
+        report.trade_id,
+        if settled { "SETTLED (both legs in one transaction)" } else { "NOT settled" },
+        report.supplies.0,
+        report.supplies.1
+    );
+}
