@@ -68,12 +68,12 @@ impl RevertError {
         let data_bytes = Bytes::copy_from_slice(data);
         if data.len() >= 4 {
             let selector = Selector::from_slice(&data[..4]);
-            if let Some(error) = known_errors().get(&selector) {
-                if let Ok(values) = error.abi_decode_input(&data[4..]) {
-                    let args: Vec<String> = values.iter().map(render).collect();
-                    let message = explain(&error.name, &args);
-                    return Self { name: error.name.clone(), args, message, data: data_bytes };
-                }
+            if let Some(error) = known_errors().get(&selector)
+                && let Ok(values) = error.abi_decode_input(&data[4..])
+            {
+                let args: Vec<String> = values.iter().map(render).collect();
+                let message = explain(&error.name, &args);
+                return Self { name: error.name.clone(), args, message, data: data_bytes };
             }
             if let Ok(revert) = Revert::abi_decode(data) {
                 let reason = revert.reason;
@@ -88,7 +88,9 @@ impl RevertError {
                 let code = panic.code.to_string();
                 return Self {
                     name: "Panic".into(),
-                    message: format!("the contract panicked with code {code} (arithmetic, assertion or array bounds): this is a bug to report"),
+                    message: format!(
+                        "the contract panicked with code {code} (arithmetic, assertion or array bounds): this is a bug to report"
+                    ),
                     args: vec![code],
                     data: data_bytes,
                 };

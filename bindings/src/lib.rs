@@ -22,7 +22,7 @@ pub use errors::RevertError;
 
 /// The investor registry: who may hold an operator's (or a bank's) tokens.
 pub mod investor_registry {
-    #![allow(missing_docs)]
+    #![allow(missing_docs, clippy::too_many_arguments)]
     alloy::sol!(
         #[sol(rpc)]
         #[derive(Debug, PartialEq, Eq)]
@@ -33,7 +33,7 @@ pub mod investor_registry {
 
 /// The permissioned security token (bond units, fund units).
 pub mod security_token {
-    #![allow(missing_docs)]
+    #![allow(missing_docs, clippy::too_many_arguments)]
     alloy::sol!(
         #[sol(rpc)]
         #[derive(Debug, PartialEq, Eq)]
@@ -44,7 +44,7 @@ pub mod security_token {
 
 /// The bank-issued deposit token.
 pub mod deposit_token {
-    #![allow(missing_docs)]
+    #![allow(missing_docs, clippy::too_many_arguments)]
     alloy::sol!(
         #[sol(rpc)]
         #[derive(Debug, PartialEq, Eq)]
@@ -55,7 +55,7 @@ pub mod deposit_token {
 
 /// The delivery-versus-payment settlement contract.
 pub mod dvp {
-    #![allow(missing_docs)]
+    #![allow(missing_docs, clippy::too_many_arguments)]
     alloy::sol!(
         #[sol(rpc)]
         #[derive(Debug, PartialEq, Eq)]

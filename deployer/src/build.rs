@@ -8,10 +8,7 @@
 use crate::{error::DeployerError, tools};
 use foundry_compilers::{
     ProjectBuilder, ProjectPathsConfig,
-    artifacts::{
-        BytecodeHash, EvmVersion, Remapping, SettingsMetadata,
-        output_selection::OutputSelection,
-    },
+    artifacts::{BytecodeHash, EvmVersion, Remapping, SettingsMetadata, output_selection::OutputSelection},
     solc::{Solc, SolcCompiler, SolcSettings},
 };
 use serde::{Deserialize, Serialize};
@@ -82,11 +79,9 @@ pub fn compile(root: &Path) -> Result<BTreeMap<String, Artifact>, DeployerError>
     let version = semver::Version::parse(SOLC_VERSION).map_err(|e| DeployerError::Build(e.to_string()))?;
     let solc = Solc::new_with_version(&solc_path, version);
 
-    let remapping = Remapping::from_str(&format!(
-        "@openzeppelin/={}/",
-        root.join("node_modules/@openzeppelin").display()
-    ))
-    .map_err(|e| DeployerError::Build(format!("bad remapping: {e}")))?;
+    let remapping =
+        Remapping::from_str(&format!("@openzeppelin/={}/", root.join("node_modules/@openzeppelin").display()))
+            .map_err(|e| DeployerError::Build(format!("bad remapping: {e}")))?;
     if !root.join("node_modules/@openzeppelin/contracts").is_dir() {
         return Err(DeployerError::ToolMissing {
             tool: "@openzeppelin/contracts",
@@ -130,9 +125,8 @@ pub fn compile(root: &Path) -> Result<BTreeMap<String, Artifact>, DeployerError>
             .bytecode
             .and_then(|b| b.object.as_bytes().cloned())
             .ok_or_else(|| DeployerError::Build(format!("{name}: no linked creation bytecode")))?;
-        let deployed = evm
-            .deployed_bytecode
-            .ok_or_else(|| DeployerError::Build(format!("{name}: no runtime bytecode")))?;
+        let deployed =
+            evm.deployed_bytecode.ok_or_else(|| DeployerError::Build(format!("{name}: no runtime bytecode")))?;
         let immutable_references = deployed
             .immutable_references
             .iter()

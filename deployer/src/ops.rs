@@ -138,7 +138,12 @@ impl Suite {
     }
 
     /// The seller creates trade `id`; the seller's units are held.
-    pub async fn create_trade<C: Chain>(&self, chain: &mut C, id: B256, trade: &Trade) -> Result<Receipt, DeployerError> {
+    pub async fn create_trade<C: Chain>(
+        &self,
+        chain: &mut C,
+        id: B256,
+        trade: &Trade,
+    ) -> Result<Receipt, DeployerError> {
         chain.send_call(trade.seller, self.dvp, &DvP::createTradeCall { id, trade: trade.clone() }).await
     }
 

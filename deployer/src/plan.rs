@@ -222,8 +222,8 @@ impl Deployment {
 }
 
 fn load_artifact(name: &str) -> Result<(JsonAbi, Bytes), DeployerError> {
-    let source = kessai_bindings::artifact(name)
-        .ok_or_else(|| DeployerError::Plan(format!("no committed artifact {name}")))?;
+    let source =
+        kessai_bindings::artifact(name).ok_or_else(|| DeployerError::Plan(format!("no committed artifact {name}")))?;
     let value: serde_json::Value = serde_json::from_str(source.json)?;
     let abi: JsonAbi = serde_json::from_value(value["abi"].clone())?;
     let code = value["bytecode"]

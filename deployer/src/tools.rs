@@ -8,7 +8,8 @@ use crate::error::DeployerError;
 use std::path::{Path, PathBuf};
 
 /// The command that installs every pinned tool.
-pub const INSTALL_HINT: &str = "run `npm ci` in the kessai checkout (it installs the pinned solc, anvil and cast into node_modules/)";
+pub const INSTALL_HINT: &str =
+    "run `npm ci` in the kessai checkout (it installs the pinned solc, anvil and cast into node_modules/)";
 
 /// The project root: `KESSAI_ROOT` if set, else the nearest ancestor of the current directory that
 /// holds `contracts/src`, else the checkout this crate was built from.
@@ -16,10 +17,10 @@ pub fn project_root() -> PathBuf {
     if let Some(root) = std::env::var_os("KESSAI_ROOT") {
         return PathBuf::from(root);
     }
-    if let Ok(cwd) = std::env::current_dir() {
-        if let Some(found) = cwd.ancestors().find(|dir| dir.join("contracts/src").is_dir()) {
-            return found.to_path_buf();
-        }
+    if let Ok(cwd) = std::env::current_dir()
+        && let Some(found) = cwd.ancestors().find(|dir| dir.join("contracts/src").is_dir())
+    {
+        return found.to_path_buf();
     }
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }

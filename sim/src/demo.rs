@@ -85,6 +85,8 @@ pub struct DemoReport {
     pub steps: Vec<DemoStep>,
     /// The trade id.
     pub trade_id: B256,
+    /// The trade's deadline.
+    pub deadline: u64,
     /// The trade's final status flags.
     pub trade_status: u8,
     /// Total supply of (security, deposit) after the flow.
@@ -125,8 +127,8 @@ pub async fn setup<C: Chain>(
     Ok((deployment, suite, receipts))
 }
 
-/// The demo trade's terms.
-pub fn demo_trade(suite: &Suite, parties: &DemoParties, now: u64) -> Trade {
+/// The demo trade's terms, settling by `deadline`.
+pub fn demo_trade(suite: &Suite, parties: &DemoParties, deadline: u64) -> Trade {
     Trade {
         security: suite.security,
         seller: parties.seller,
@@ -135,7 +137,7 @@ pub fn demo_trade(suite: &Suite, parties: &DemoParties, now: u64) -> Trade {
         agent: parties.agent,
         units: U256::from(TRADE_UNITS),
         amount: U256::from(TRADE_AMOUNT),
-        deadline: deadline_after(now),
+        deadline,
     }
 }
 
@@ -167,7 +169,8 @@ pub async fn run<C: Chain>(
     record(chain, "setup", format!("issuer issues {ISSUED_UNITS} bond units to the seller"), r).await?;
 
     let id = demo_trade_id();
-    let trade = demo_trade(&suite, parties, chain.timestamp().await?);
+    let deadline = deadline_after(chain.timestamp().await?);
+    let trade = demo_trade(&suite, parties, deadline);
     let r = suite.create_trade(chain, id, &trade).await?;
     record(chain, "1-2", format!("seller's side creates the trade; {TRADE_UNITS} units held for the DvP contract; terms shared in the TradeCreated event"), r).await?;
 
@@ -185,5 +188,5 @@ pub async fn run<C: Chain>(
 
     let trade_status = suite.trade_status(chain, id).await?;
     let supplies = suite.supplies(chain).await?;
-    Ok(DemoReport { deployment, steps, trade_id: id, trade_status, supplies })
+    Ok(DemoReport { deployment, steps, trade_id: id, deadline, trade_status, supplies })
 }

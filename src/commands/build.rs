@@ -24,7 +24,10 @@ impl BuildCommand {
                 println!("artifacts are up to date (solc {}, evm {})", build::SOLC_VERSION, build::EVM_VERSION);
             }
             if !stale.is_empty() {
-                eyre::bail!("artifacts differ from a fresh build: {}. Run `kessai build` and commit bindings/artifacts/", stale.join(", "));
+                eyre::bail!(
+                    "artifacts differ from a fresh build: {}. Run `kessai build` and commit bindings/artifacts/",
+                    stale.join(", ")
+                );
             }
             return Ok(());
         }

@@ -1,0 +1,6 @@
+//! End-to-end tests across crates: one binary, a module per concern.
+
+mod artifacts;
+mod demo_parity;
+mod dvp;
+mod support;

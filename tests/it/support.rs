@@ -1,0 +1,26 @@
+//! Shared helpers: engines and a deployed, registered suite.
+
+use kessai_deployer::{
+    anvil::{self, AnvilInstance, AnvilOptions},
+    rpc::RpcChain,
+};
+use kessai_sim::{RevmChain, RevmOptions, demo::DemoParties};
+
+/// The demo parties on Anvil's development accounts.
+pub fn parties() -> DemoParties {
+    DemoParties::from_accounts(&anvil::dev_accounts()).expect("ten dev accounts")
+}
+
+/// A fresh in-process chain with the parties funded.
+pub fn revm() -> RevmChain {
+    RevmChain::new(&RevmOptions::default(), &parties().senders())
+}
+
+/// A fresh Anvil (cancun, like the in-process engine) and an engine connected to it. Fails with the
+/// install hint when anvil is missing: a test that needs Anvil never skips.
+pub fn anvil() -> (AnvilInstance, RpcChain) {
+    let instance =
+        AnvilInstance::spawn(&AnvilOptions::default()).unwrap_or_else(|e| panic!("this test needs anvil: {e}"));
+    let chain = RpcChain::connect(&instance.endpoint(), anvil::dev_signers()).expect("connect to anvil");
+    (instance, chain)
+}
