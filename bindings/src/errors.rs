@@ -172,3 +172,46 @@ fn status_words(flags: &str) -> String {
     let words: Vec<&str> = names.iter().filter(|(b, _)| bits & b != 0).map(|(_, n)| *n).collect();
     if words.is_empty() { "does not exist".into() } else { words.join(", ") }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{dvp::DvP, security_token::SecurityToken};
+    use alloy::primitives::{Address, U256, keccak256};
+
+    #[test]
+    fn decodes_custom_errors_with_arguments_and_advice() {
+        let account = Address::repeat_byte(0x11);
+        let data = SecurityToken::TokenInsufficientFreeBalance { account, free: U256::from(5), needed: U256::from(7) }
+            .abi_encode();
+        let err = RevertError::decode(&data);
+        assert_eq!(err.name, "TokenInsufficientFreeBalance");
+        assert_eq!(err.args, vec![account.to_string(), "5".into(), "7".into()]);
+        assert!(err.message.contains("has 5 free units") && err.message.contains("7 are needed"), "{}", err.message);
+        assert!(matches!(
+            err.as_typed::<SecurityToken::SecurityTokenErrors>(),
+            Some(SecurityToken::SecurityTokenErrors::TokenInsufficientFreeBalance(_))
+        ));
+    }
+
+    #[test]
+    fn names_trade_status_flags_and_roles() {
+        let err = RevertError::decode(&DvP::DvPInvalidStatus { id: [1u8; 32].into(), status: 15 }.abi_encode());
+        assert!(err.message.contains("created, paid, approved, settled"), "{}", err.message);
+        let role = keccak256("ISSUER_ROLE");
+        let data =
+            SecurityToken::AccessControlUnauthorizedAccount { account: Address::ZERO, neededRole: role }.abi_encode();
+        assert!(RevertError::decode(&data).message.contains("lacks role ISSUER_ROLE"));
+    }
+
+    #[test]
+    fn reports_revert_strings_panics_and_unknown_data() {
+        let err = RevertError::decode(&Revert::from("boom").abi_encode());
+        assert_eq!((err.name.as_str(), err.args.as_slice()), ("Error", &["boom".to_string()][..]));
+        let err = RevertError::decode(&Panic::from(0x11).abi_encode());
+        assert_eq!(err.name, "Panic");
+        assert_eq!(RevertError::decode(&[]).name, "Unknown");
+        let err = RevertError::decode(&[0xde, 0xad, 0xbe, 0xef]);
+        assert!(err.message.contains("0xdeadbeef"), "{}", err.message);
+    }
+}

@@ -57,6 +57,9 @@ pub trait Chain {
     /// Moves the chain's clock forward by `seconds` (dev chains only).
     async fn advance_time(&mut self, seconds: u64) -> Result<(), DeployerError>;
 
+    /// Logs emitted by `address` in blocks `from_block..=latest`, in chain order.
+    async fn logs(&mut self, address: Address, from_block: u64) -> Result<Vec<Log>, DeployerError>;
+
     /// Runtime code at `address`.
     async fn code(&mut self, address: Address) -> Result<Bytes, DeployerError>;
 

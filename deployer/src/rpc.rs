@@ -7,9 +7,9 @@ use crate::{
 };
 use alloy::{
     network::{EthereumWallet, TransactionBuilder},
-    primitives::{Address, Bytes, U256},
+    primitives::{Address, Bytes, Log, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
-    rpc::types::TransactionRequest,
+    rpc::types::{Filter, TransactionRequest},
     signers::local::PrivateKeySigner,
     transports::{RpcError, TransportErrorKind},
 };
@@ -116,6 +116,12 @@ impl Chain for RpcChain {
             self.provider.raw_request("evm_increaseTime".into(), (U256::from(seconds),)).await.map_err(rpc_error)?;
         let _: serde_json::Value = self.provider.raw_request("evm_mine".into(), ()).await.map_err(rpc_error)?;
         Ok(())
+    }
+
+    async fn logs(&mut self, address: Address, from_block: u64) -> Result<Vec<Log>, DeployerError> {
+        let filter = Filter::new().address(address).from_block(from_block);
+        let logs = self.provider.get_logs(&filter).await.map_err(rpc_error)?;
+        Ok(logs.into_iter().map(|l| l.inner).collect())
     }
 
     async fn code(&mut self, address: Address) -> Result<Bytes, DeployerError> {

@@ -5,7 +5,10 @@
 //! exactly what to run.
 
 use crate::error::DeployerError;
-use std::path::{Path, PathBuf};
+use std::{
+    ffi::OsString,
+    path::{Path, PathBuf},
+};
 
 /// The command that installs every pinned tool.
 pub const INSTALL_HINT: &str =
@@ -28,52 +31,85 @@ pub fn project_root() -> PathBuf {
 /// Locates the solc compiler: `KESSAI_SOLC`, the npm wrapper `bin/solc` (needs `node_modules/solc`),
 /// or `solc` on `PATH`.
 pub fn find_solc(root: &Path) -> Result<PathBuf, DeployerError> {
-    if let Some(path) = env_tool("KESSAI_SOLC")? {
-        return Ok(path);
-    }
-    let wrapper = root.join("bin/solc");
-    if wrapper.is_file() && root.join("node_modules/solc/package.json").is_file() {
-        return Ok(wrapper);
-    }
-    on_path("solc").ok_or_else(|| DeployerError::ToolMissing {
-        tool: "solc",
-        hint: format!("{INSTALL_HINT}, or set KESSAI_SOLC to a solc 0.8.30 binary"),
-    })
+    let pinned = root.join("node_modules/solc/package.json").is_file().then(|| root.join("bin/solc"));
+    locate(
+        "solc",
+        "KESSAI_SOLC",
+        std::env::var_os("KESSAI_SOLC"),
+        pinned,
+        std::env::var_os("PATH"),
+        "a solc 0.8.30 binary",
+    )
 }
 
 /// Locates anvil: `KESSAI_ANVIL`, `node_modules/.bin/anvil`, or `anvil` on `PATH`.
 pub fn find_anvil(root: &Path) -> Result<PathBuf, DeployerError> {
-    if let Some(path) = env_tool("KESSAI_ANVIL")? {
-        return Ok(path);
+    locate(
+        "anvil",
+        "KESSAI_ANVIL",
+        std::env::var_os("KESSAI_ANVIL"),
+        Some(root.join("node_modules/.bin/anvil")),
+        std::env::var_os("PATH"),
+        "an anvil 1.7 binary",
+    )
+}
+
+/// The lookup itself, with the environment passed in: the variable's value, the pinned copy, `PATH`.
+fn locate(
+    tool: &'static str,
+    var: &'static str,
+    env_value: Option<OsString>,
+    pinned: Option<PathBuf>,
+    path: Option<OsString>,
+    what: &str,
+) -> Result<PathBuf, DeployerError> {
+    if let Some(value) = env_value {
+        let path = PathBuf::from(value);
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(DeployerError::ToolMissing {
+                tool,
+                hint: format!("{var} points to {}, which is not a file: fix or unset it", path.display()),
+            })
+        };
     }
-    let pinned = root.join("node_modules/.bin/anvil");
-    if pinned.is_file() {
+    if let Some(pinned) = pinned.filter(|p| p.is_file()) {
         return Ok(pinned);
     }
-    on_path("anvil").ok_or_else(|| DeployerError::ToolMissing {
-        tool: "anvil",
-        hint: format!("{INSTALL_HINT}, or set KESSAI_ANVIL to an anvil 1.7 binary"),
-    })
+    path.and_then(|p| std::env::split_paths(&p).map(|dir| dir.join(tool)).find(|p| p.is_file()))
+        .ok_or_else(|| DeployerError::ToolMissing { tool, hint: format!("{INSTALL_HINT}, or set {var} to {what}") })
 }
 
-fn env_tool(var: &'static str) -> Result<Option<PathBuf>, DeployerError> {
-    match std::env::var_os(var) {
-        None => Ok(None),
-        Some(value) => {
-            let path = PathBuf::from(value);
-            if path.is_file() {
-                Ok(Some(path))
-            } else {
-                Err(DeployerError::ToolMissing {
-                    tool: var,
-                    hint: format!("{var} points to {}, which is not a file", path.display()),
-                })
-            }
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrong_environment_override_is_named() {
+        let err = locate("anvil", "KESSAI_ANVIL", Some("/nonexistent/anvil".into()), None, None, "x").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("KESSAI_ANVIL points to /nonexistent/anvil"), "{text}");
     }
-}
 
-fn on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
+    #[test]
+    fn a_missing_tool_says_what_to_run() {
+        let err = locate(
+            "anvil",
+            "KESSAI_ANVIL",
+            None,
+            Some("/nonexistent".into()),
+            Some("/nonexistent-dir".into()),
+            "an anvil 1.7 binary",
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("npm ci") && text.contains("KESSAI_ANVIL"), "{text}");
+    }
+
+    #[test]
+    fn the_pinned_copy_is_found_in_this_checkout() {
+        let root = project_root();
+        assert!(root.join("contracts/src").is_dir(), "project root {} has contracts/src", root.display());
+    }
 }

@@ -50,6 +50,7 @@ pub struct RevmChain {
     chain_id: u64,
     block_number: u64,
     timestamp: u64,
+    logs: Vec<(u64, Log)>,
 }
 
 impl std::fmt::Debug for RevmChain {
@@ -78,7 +79,7 @@ impl RevmChain {
                 cfg.chain_id = chain_id;
             })
             .build_mainnet();
-        let mut chain = Self { evm, chain_id, block_number: 0, timestamp: options.genesis_timestamp };
+        let mut chain = Self { evm, chain_id, block_number: 0, timestamp: options.genesis_timestamp, logs: Vec::new() };
         chain.set_block();
         chain
     }
@@ -160,12 +161,13 @@ impl Chain for RevmChain {
         preimage.extend_from_slice(tx.from.as_slice());
         preimage.extend_from_slice(&nonce.to_be_bytes());
         preimage.extend_from_slice(&self.chain_id.to_be_bytes());
+        self.logs.extend(logs.iter().map(|l| (self.block_number, l.clone())));
         Ok(Receipt {
             tx_hash: keccak256(preimage),
             block_number: self.block_number,
             gas_used: gas.tx_gas_used(),
             contract_address,
-            logs: logs.into_iter().collect::<Vec<Log>>(),
+            logs,
         })
     }
 
@@ -189,6 +191,15 @@ impl Chain for RevmChain {
         self.block_number += 1;
         self.set_block();
         Ok(())
+    }
+
+    async fn logs(&mut self, address: Address, from_block: u64) -> Result<Vec<Log>, DeployerError> {
+        Ok(self
+            .logs
+            .iter()
+            .filter(|(block, log)| *block >= from_block && log.address == address)
+            .map(|(_, log)| log.clone())
+            .collect())
     }
 
     async fn code(&mut self, address: Address) -> Result<Bytes, DeployerError> {

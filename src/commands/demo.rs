@@ -1,12 +1,9 @@
 //! `kessai demo`: the DCJPY pilot's seven steps, in-process by default or on a node.
 
 use super::GlobalArgs;
+use super::engine;
 use clap::Args;
-use eyre::WrapErr;
-use kessai_deployer::{
-    anvil::{self, AnvilInstance, AnvilOptions},
-    rpc::RpcChain,
-};
+use kessai_deployer::anvil;
 use kessai_sim::{
     RevmChain, RevmOptions,
     demo::{self, DemoParties, DemoReport, DemoStep},
@@ -18,7 +15,7 @@ pub struct DemoCommand {
     /// Run on a freshly spawned Anvil instead of in-process.
     #[arg(long, conflicts_with = "rpc_url")]
     anvil: bool,
-    /// Run on this node. Senders are Anvil's development accounts unless KESSAI_DEMO_KEYS holds seven
+    /// Run on this node. Senders are Anvil's development accounts unless KESSAI_KEYS holds seven
     /// comma-separated private keys (operator, registrar, issuer, bank, agent, seller, buyer).
     #[arg(long, env = "KESSAI_RPC_URL")]
     rpc_url: Option<String>,
@@ -33,28 +30,7 @@ impl DemoCommand {
             }
         };
         let report = if self.anvil || self.rpc_url.is_some() {
-            let _anvil;
-            let url = match self.rpc_url {
-                Some(url) => url,
-                None => {
-                    let instance = AnvilInstance::spawn(&AnvilOptions::default())?;
-                    if !global.json {
-                        println!("engine: anvil at {} (spawned, hard fork cancun)", instance.endpoint());
-                    }
-                    let url = instance.endpoint();
-                    _anvil = instance;
-                    url
-                }
-            };
-            let signers = match std::env::var("KESSAI_DEMO_KEYS") {
-                Ok(keys) => keys
-                    .split(',')
-                    .map(|k| k.trim().parse())
-                    .collect::<Result<Vec<_>, _>>()
-                    .wrap_err("KESSAI_DEMO_KEYS must hold comma-separated hex private keys")?,
-                Err(_) => anvil::dev_signers(),
-            };
-            let mut chain = RpcChain::connect(&url, signers)?;
+            let (_anvil, mut chain) = engine::connect(self.rpc_url, global.json)?;
             let parties = DemoParties::from_accounts(chain.accounts())?;
             demo::run(&mut chain, &parties, print).await?
         } else {

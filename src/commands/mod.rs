@@ -2,6 +2,8 @@
 
 mod build;
 mod demo;
+mod deploy;
+mod engine;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -48,6 +50,8 @@ impl GlobalArgs {
 pub enum Command {
     /// Compile contracts/ into bindings/artifacts/ (or check that they are up to date).
     Build(build::BuildCommand),
+    /// Deploy the suite on a node (or an embedded Anvil) and write its manifest.
+    Deploy(deploy::DeployCommand),
     /// Run the DCJPY pilot's seven-step DvP flow, in-process or on a node.
     Demo(demo::DemoCommand),
 }
@@ -58,6 +62,7 @@ impl Command {
         match self {
             Self::Build(cmd) => cmd.execute(global).await,
             Self::Demo(cmd) => cmd.execute(global).await,
+            Self::Deploy(cmd) => cmd.execute(global).await,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::support;
 use kessai_bindings::alloy::primitives::U256;
+use kessai_deployer::chain::Chain;
 use kessai_sim::demo;
 
 #[tokio::test]
@@ -37,5 +38,13 @@ async fn demo_flow_is_identical_on_revm_and_anvil() {
         assert_eq!(a, b, "step `{}` differs between engines", a.description);
     }
     assert_eq!(on_revm.supplies, on_anvil.supplies);
+
+    // Same events, in the same order, from every contract of the suite.
+    for (label, c) in &on_revm.deployment.contracts {
+        let revm_logs = revm.logs(c.address, 0).await.expect("revm logs");
+        let anvil_logs = rpc.logs(c.address, 0).await.expect("anvil logs");
+        assert!(!revm_logs.is_empty(), "{label} emitted events");
+        assert_eq!(revm_logs, anvil_logs, "{label} events differ");
+    }
     assert_eq!(on_revm.trade_status, on_anvil.trade_status);
 }
