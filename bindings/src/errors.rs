@@ -119,6 +119,22 @@ fn explain(name: &str, a: &[String]) -> String {
         "RegistryKycExpiryInPast" => format!("KYC expiry {} for {} is not in the future: renew the investor's KYC and register with a later expiry", arg(1), arg(0)),
         "RegistryNotRegistered" => format!("{} is not an active investor, so it cannot be revoked", arg(0)),
         // Tokens.
+        "TokenTransferRestricted" => {
+            let why = arg(0).parse().ok().and_then(crate::Restriction::from_code).map_or("unknown restriction", |r| r.message());
+            format!("transfer of {} from {} to {} refused: {why}", arg(3), arg(1), arg(2))
+        }
+        "TokenAccountFrozen" => format!("account {} is frozen by the enforcement authority", arg(0)),
+        "TokenAccountRecovered" => format!("wallet {} was recovered to {}: use the new wallet", arg(0), arg(1)),
+        "TokenInsufficientFrozen" => format!("account {} has {} frozen units, fewer than the {} to unfreeze", arg(0), arg(1), arg(2)),
+        "TokenZeroAddress" => "an address argument is the zero address".into(),
+        "TokenLengthMismatch" | "RegistryLengthMismatch" => "the batch's arrays have different lengths".into(),
+        "TokenSupplyCapExceeded" => format!("the issue would take the supply above the cap of {} units", arg(0)),
+        "TokenPaused" => "the token is paused: wait until the pauser resumes it".into(),
+        "TokenRecoveryInvalid" => format!("wallet {} cannot be recovered to {}: the new wallet must be a different, empty, unfrozen wallet and the old one not already recovered", arg(0), arg(1)),
+        "SecurityRecordDateInvalid" => format!("record date {} must be in the future and after every scheduled record date", arg(0)),
+        "SecurityRecordNotReached" => format!("record date number {} has not passed (or is not scheduled)", arg(0)),
+        "SecurityHolderLimitNeedsEmptySupply" => "a holder limit can only be introduced before the first issue".into(),
+        "SecurityRequestNotPending" => format!("transfer request {} is not pending (never made, already decided, or withdrawn)", arg(0)),
         "TokenAccountNotEligible" => format!("account {} is not eligible in the token's registry: a registrar must register it (or renew its KYC) before it can send or receive", arg(0)),
         "TokenInsufficientFreeBalance" => format!("account {} has {} free units (balance minus held) but {} are needed: fund the account or release holds", arg(0), arg(1), arg(2)),
         "TokenZeroAmount" => "the amount is zero: pass a positive amount".into(),
@@ -153,7 +169,18 @@ fn explain(name: &str, a: &[String]) -> String {
 }
 
 fn role_name(role: &str) -> String {
-    for name in ["DEFAULT_ADMIN_ROLE", "REGISTRAR_ROLE", "ISSUER_ROLE", "MINTER_ROLE", "NOTARY_ROLE"] {
+    for name in [
+        "DEFAULT_ADMIN_ROLE",
+        "REGISTRAR_ROLE",
+        "ISSUER_ROLE",
+        "MINTER_ROLE",
+        "NOTARY_ROLE",
+        "PAUSER_ROLE",
+        "ENFORCER_ROLE",
+        "RECOVERY_ROLE",
+        "RULES_ROLE",
+        "TRANSFER_AGENT_ROLE",
+    ] {
         let hash = if name == "DEFAULT_ADMIN_ROLE" {
             alloy::primitives::B256::ZERO
         } else {

@@ -18,7 +18,9 @@
 pub use alloy;
 
 mod errors;
+mod restriction;
 pub use errors::RevertError;
+pub use restriction::Restriction;
 
 /// The investor registry: who may hold an operator's (or a bank's) tokens.
 pub mod investor_registry {

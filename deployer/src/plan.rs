@@ -76,7 +76,8 @@ pub struct Plan {
 }
 
 /// The accounts that play each role in the suite. Duties are separated: the securities operator
-/// (registry and token admin), its registrar, the issuer, and the bank.
+/// (registry and token admin, rules, pause), its registrar (also the transfer agent), the issuer, the
+/// enforcement authority (freezes, forced transfers, recovery), and the bank.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SuiteAccounts {
     /// Admin of the securities-side registry and of the security token.
@@ -85,8 +86,11 @@ pub struct SuiteAccounts {
     pub registrar: Address,
     /// Issues and redeems the security token.
     pub issuer: Address,
-    /// The bank: admin and registrar of its customer registry, admin and minter of the deposit token.
+    /// The bank: admin and registrar of its customer registry, admin, minter, pauser and enforcer of
+    /// the deposit token.
     pub bank: Address,
+    /// Freezes, forces transfers and recovers wallets on the security token.
+    pub authority: Address,
 }
 
 /// What to deploy: the accounts and the names of the two tokens.
@@ -114,8 +118,8 @@ pub mod labels {
     pub const DVP: &str = "dvp";
 }
 
-/// The suite's plan: two registries, a security token, a deposit token, the DvP contract, and the
-/// grants that let the DvP contract place holds on both tokens.
+/// The suite's plan: two registries, a security token, a deposit token, the DvP contract, the role
+/// grants that separate duties, and the grants that let the DvP contract place holds on both tokens.
 pub fn suite_plan(spec: &SuiteSpec) -> Plan {
     use labels::*;
     let a = spec.accounts;
@@ -124,6 +128,12 @@ pub fn suite_plan(spec: &SuiteSpec) -> Plan {
         artifact: artifact.into(),
         from,
         args,
+    };
+    let grant = |contract: &str, role: &str, account: Arg, from: Address| Step::GrantRole {
+        contract: contract.into(),
+        role: role.into(),
+        account,
+        from,
     };
     Plan {
         steps: vec![
@@ -154,18 +164,16 @@ pub fn suite_plan(spec: &SuiteSpec) -> Plan {
                 ],
             ),
             deploy(DVP, "DvP", a.operator, vec![]),
-            Step::GrantRole {
-                contract: SECURITY.into(),
-                role: "NOTARY_ROLE".into(),
-                account: Arg::Contract(DVP.into()),
-                from: a.operator,
-            },
-            Step::GrantRole {
-                contract: DEPOSIT.into(),
-                role: "NOTARY_ROLE".into(),
-                account: Arg::Contract(DVP.into()),
-                from: a.bank,
-            },
+            grant(SECURITY, "RULES_ROLE", Arg::Address(a.operator), a.operator),
+            grant(SECURITY, "PAUSER_ROLE", Arg::Address(a.operator), a.operator),
+            grant(SECURITY, "TRANSFER_AGENT_ROLE", Arg::Address(a.registrar), a.operator),
+            grant(SECURITY, "ENFORCER_ROLE", Arg::Address(a.authority), a.operator),
+            grant(SECURITY, "RECOVERY_ROLE", Arg::Address(a.authority), a.operator),
+            grant(SECURITY, "NOTARY_ROLE", Arg::Contract(DVP.into()), a.operator),
+            grant(DEPOSIT, "PAUSER_ROLE", Arg::Address(a.bank), a.bank),
+            grant(DEPOSIT, "ENFORCER_ROLE", Arg::Address(a.bank), a.bank),
+            grant(DEPOSIT, "RECOVERY_ROLE", Arg::Address(a.bank), a.bank),
+            grant(DEPOSIT, "NOTARY_ROLE", Arg::Contract(DVP.into()), a.bank),
         ],
     }
 }

@@ -24,14 +24,20 @@ pub struct DemoParties {
 }
 
 impl DemoParties {
-    /// Assigns the parts to seven accounts, in order: operator, registrar, issuer, bank, agent,
-    /// seller, buyer.
+    /// Assigns the parts to eight accounts, in order: operator, registrar, issuer, bank, agent,
+    /// seller, buyer, authority.
     pub fn from_accounts(accounts: &[Address]) -> Result<Self, DeployerError> {
-        let [operator, registrar, issuer, bank, agent, seller, buyer, ..] = accounts else {
-            return Err(DeployerError::Plan(format!("the demo needs 7 accounts, {} given", accounts.len())));
+        let [operator, registrar, issuer, bank, agent, seller, buyer, authority, ..] = accounts else {
+            return Err(DeployerError::Plan(format!("the demo needs 8 accounts, {} given", accounts.len())));
         };
         Ok(Self {
-            suite: SuiteAccounts { operator: *operator, registrar: *registrar, issuer: *issuer, bank: *bank },
+            suite: SuiteAccounts {
+                operator: *operator,
+                registrar: *registrar,
+                issuer: *issuer,
+                bank: *bank,
+                authority: *authority,
+            },
             agent: *agent,
             seller: *seller,
             buyer: *buyer,
@@ -41,7 +47,7 @@ impl DemoParties {
     /// The accounts that send transactions (and need keys or funds).
     pub fn senders(&self) -> Vec<Address> {
         let s = self.suite;
-        vec![s.operator, s.registrar, s.issuer, s.bank, self.agent, self.seller, self.buyer]
+        vec![s.operator, s.registrar, s.issuer, s.bank, self.agent, self.seller, self.buyer, s.authority]
     }
 }
 

@@ -15,8 +15,8 @@ pub struct DemoCommand {
     /// Run on a freshly spawned Anvil instead of in-process.
     #[arg(long, conflicts_with = "rpc_url")]
     anvil: bool,
-    /// Run on this node. Senders are Anvil's development accounts unless KESSAI_KEYS holds seven
-    /// comma-separated private keys (operator, registrar, issuer, bank, agent, seller, buyer).
+    /// Run on this node. Senders are Anvil's development accounts unless KESSAI_KEYS holds eight
+    /// comma-separated private keys (operator, registrar, issuer, bank, agent, seller, buyer, authority).
     #[arg(long, env = "KESSAI_RPC_URL")]
     rpc_url: Option<String>,
 }

@@ -8,7 +8,7 @@ use kessai_deployer::{
 };
 
 /// The environment variable holding comma-separated private keys, in role order: operator,
-/// registrar, issuer, bank, agent, seller, buyer. Never printed.
+/// registrar, issuer, bank, agent, seller, buyer, authority. Never printed.
 pub const KEYS_ENV: &str = "KESSAI_KEYS";
 
 /// Signers from `KESSAI_KEYS`, or Anvil's development accounts when it is unset.

@@ -1,7 +1,10 @@
 //! DvP refusals: each asserts the decoded, named error and that nothing moved.
 
 use crate::support;
-use kessai_bindings::alloy::primitives::{Address, B256, U256, keccak256};
+use kessai_bindings::{
+    Restriction,
+    alloy::primitives::{Address, B256, U256, keccak256},
+};
 use kessai_deployer::{
     DeployerError,
     chain::Chain,
@@ -75,17 +78,19 @@ async fn settlement_refused_when_buyer_not_eligible<C: Chain>(chain: &mut C) {
     assert_eq!(before.seller.units_held, trade.units);
     assert_eq!(before.buyer.cash_held, trade.amount);
 
-    let err = expect_revert(suite.approve(chain, id, &trade).await, "TokenAccountNotEligible");
-    assert_eq!(err.args, vec![p.buyer.to_string()], "the buyer is named");
-    assert!(err.message.contains("not eligible"), "{}", err.message);
+    let err = expect_revert(suite.approve(chain, id, &trade).await, "TokenTransferRestricted");
+    let code = Restriction::ReceiverNotEligible as u8;
+    assert_eq!(err.args, vec![code.to_string(), p.seller.to_string(), p.buyer.to_string(), trade.units.to_string()]);
+    assert!(err.message.contains("receiver is not an eligible investor"), "{}", err.message);
     assert_eq!(snapshot(chain, &suite, &p, id).await, before, "nothing moved, no hold or status changed");
 }
 
 async fn payment_refused_when_buyer_not_eligible_and_no_agent<C: Chain>(chain: &mut C) {
     let (suite, p, id, trade) = suite_with_unregistered_buyer(chain, Address::ZERO).await;
     let before = snapshot(chain, &suite, &p, id).await;
-    let err = expect_revert(suite.pay(chain, id, &trade).await, "TokenAccountNotEligible");
-    assert_eq!(err.args, vec![p.buyer.to_string()]);
+    let err = expect_revert(suite.pay(chain, id, &trade).await, "TokenTransferRestricted");
+    assert_eq!(err.args[0], (Restriction::ReceiverNotEligible as u8).to_string());
+    assert_eq!(err.args[2], p.buyer.to_string());
     assert_eq!(snapshot(chain, &suite, &p, id).await, before, "the payment hold was not placed either");
 }
 

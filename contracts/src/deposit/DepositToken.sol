@@ -6,9 +6,9 @@ import {IDepositToken} from "../interfaces/IDepositToken.sol";
 import {PermissionedToken} from "../token/PermissionedToken.sol";
 
 /// @title DepositToken
-/// @notice A bank's tokenized deposit (1 token = 1 yen), held only by the bank's verified customers.
-/// @dev Roles:
-/// - DEFAULT_ADMIN_ROLE grants and revokes roles (and NOTARY_ROLE to settlement contracts).
+/// @notice A bank's tokenized deposit (1 token = 1 yen), held only by the bank's verified customers and
+/// settlement facilities.
+/// @dev Roles (besides those of {PermissionedToken}):
 /// - MINTER_ROLE issues tokens against debits of customers' deposit accounts.
 /// Redemption is by the holder, naming the deposit account to credit.
 contract DepositToken is PermissionedToken, IDepositToken {
@@ -29,15 +29,16 @@ contract DepositToken is PermissionedToken, IDepositToken {
         address admin,
         address minter
     ) PermissionedToken(name_, symbol_, registry_, admin) {
+        if (minter == address(0)) revert TokenZeroAddress();
         _grantRole(MINTER_ROLE, minter);
     }
 
     /// @notice Issues `amount` to `to` against the deposit ledger entry `depositRef`.
     /// @dev Requirements:
-    /// - the caller has MINTER_ROLE;
-    /// - `amount` and `depositRef` are not zero; `depositRef` was never used; `to` is a customer.
+    /// - the caller has MINTER_ROLE; the token is not paused;
+    /// - `amount` and `depositRef` are not zero; `depositRef` was never used;
+    /// - `to` is an eligible customer and not frozen.
     function issue(address to, uint256 amount, bytes32 depositRef) external onlyRole(MINTER_ROLE) {
-        if (amount == 0) revert TokenZeroAmount();
         if (depositRef == bytes32(0)) revert DepositZeroReference();
         if (_usedReferences[depositRef]) revert DepositReferenceUsed(depositRef);
         _usedReferences[depositRef] = true;
@@ -47,9 +48,9 @@ contract DepositToken is PermissionedToken, IDepositToken {
 
     /// @notice Burns `amount` of the caller's free balance; the bank credits deposit account `accountRef`.
     /// @dev Requirements:
+    /// - the token is not paused; the caller is not frozen;
     /// - `amount` and `accountRef` are not zero; `amount` is within the caller's free balance.
     function redeem(uint256 amount, bytes32 accountRef) external {
-        if (amount == 0) revert TokenZeroAmount();
         if (accountRef == bytes32(0)) revert DepositZeroReference();
         _burn(msg.sender, amount);
         emit DepositRedeemed(msg.sender, amount, accountRef);

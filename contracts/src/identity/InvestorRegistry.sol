@@ -5,17 +5,15 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 
 /// @title InvestorRegistry
-/// @notice Who may hold an operator's permissioned tokens. One registry serves many tokens.
+/// @notice Who may hold an operator's permissioned tokens. One registry serves many tokens; a bank
+/// deploys its own for its deposit token's customers.
 /// @dev Roles:
 /// - DEFAULT_ADMIN_ROLE grants and revokes roles; it cannot register investors itself.
-/// - REGISTRAR_ROLE registers, updates and revokes investors and marks settlement facilities.
+/// - REGISTRAR_ROLE registers, updates and revokes investors (singly or in batches) and marks
+///   settlement facilities.
 contract InvestorRegistry is AccessControl, IInvestorRegistry {
     /// @notice Registers, updates and revokes investors; marks facilities.
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
-
-    uint8 private constant STATUS_ACTIVE = 1;
-    uint8 private constant STATUS_REVOKED = 2;
-    uint8 private constant STATUS_FACILITY = 3;
 
     mapping(address account => Investor) private _investors;
     mapping(address account => bytes32) private _dataHashes;
@@ -28,11 +26,10 @@ contract InvestorRegistry is AccessControl, IInvestorRegistry {
         _grantRole(REGISTRAR_ROLE, registrar);
     }
 
-    /// @notice Registers `account` as an active investor, or updates its record.
+    /// @notice Registers `account` as an active investor, or updates its record (re-activating it).
     /// @dev Requirements:
     /// - the caller has REGISTRAR_ROLE;
-    /// - `account` is not the zero address;
-    /// - `kycExpiry` is in the future.
+    /// - `account` is not the zero address; `kycExpiry` is in the future.
     function register(
         address account,
         InvestorClass investorClass,
@@ -40,12 +37,25 @@ contract InvestorRegistry is AccessControl, IInvestorRegistry {
         uint64 kycExpiry,
         bytes32 dataHash
     ) external onlyRole(REGISTRAR_ROLE) {
-        if (account == address(0)) revert RegistryZeroAddress();
-        if (kycExpiry <= block.timestamp) revert RegistryKycExpiryInPast(account, kycExpiry);
-        _investors[account] =
-            Investor({kycExpiry: kycExpiry, country: country, investorClass: investorClass, status: STATUS_ACTIVE});
-        _dataHashes[account] = dataHash;
-        emit InvestorRegistered(account, investorClass, country, kycExpiry, dataHash);
+        _register(account, investorClass, country, kycExpiry, dataHash);
+    }
+
+    /// @notice Registers or updates many investors; all-or-nothing.
+    /// @dev Requirements: as for {register}, for every entry; all arrays have the same length.
+    function registerBatch(
+        address[] calldata accounts,
+        InvestorClass[] calldata classes,
+        uint16[] calldata countries,
+        uint64[] calldata kycExpiries,
+        bytes32[] calldata dataHashes
+    ) external onlyRole(REGISTRAR_ROLE) {
+        uint256 n = accounts.length;
+        if (classes.length != n || countries.length != n || kycExpiries.length != n || dataHashes.length != n) {
+            revert RegistryLengthMismatch();
+        }
+        for (uint256 i; i < n; ++i) {
+            _register(accounts[i], classes[i], countries[i], kycExpiries[i], dataHashes[i]);
+        }
     }
 
     /// @notice Revokes `account`'s eligibility; its record stays for audit.
@@ -53,10 +63,15 @@ contract InvestorRegistry is AccessControl, IInvestorRegistry {
     /// - the caller has REGISTRAR_ROLE;
     /// - `account` is an active investor.
     function revoke(address account) external onlyRole(REGISTRAR_ROLE) {
-        Investor storage investor = _investors[account];
-        if (investor.status != STATUS_ACTIVE) revert RegistryNotRegistered(account);
-        investor.status = STATUS_REVOKED;
-        emit InvestorRevoked(account);
+        _revoke(account);
+    }
+
+    /// @notice Revokes many investors; all-or-nothing.
+    /// @dev Requirements: as for {revoke}, for every account.
+    function revokeBatch(address[] calldata accounts) external onlyRole(REGISTRAR_ROLE) {
+        for (uint256 i; i < accounts.length; ++i) {
+            _revoke(accounts[i]);
+        }
     }
 
     /// @notice Marks `account` as a settlement facility (always eligible) or removes the mark.
@@ -65,15 +80,23 @@ contract InvestorRegistry is AccessControl, IInvestorRegistry {
     /// - `account` is not the zero address.
     function setFacility(address account, bool isFacility) external onlyRole(REGISTRAR_ROLE) {
         if (account == address(0)) revert RegistryZeroAddress();
-        _investors[account].status = isFacility ? STATUS_FACILITY : STATUS_REVOKED;
+        _investors[account].status = isFacility ? Status.Facility : Status.Revoked;
         emit FacilitySet(account, isFacility);
     }
 
     /// @inheritdoc IInvestorRegistry
     function isEligible(address account) external view returns (bool) {
-        Investor storage investor = _investors[account];
-        uint8 status = investor.status;
-        return status == STATUS_FACILITY || (status == STATUS_ACTIVE && investor.kycExpiry > block.timestamp);
+        return _eligible(_investors[account]);
+    }
+
+    /// @inheritdoc IInvestorRegistry
+    function profile(address account) external view returns (Profile memory) {
+        return _profile(account);
+    }
+
+    /// @inheritdoc IInvestorRegistry
+    function profiles(address from, address to) external view returns (Profile memory, Profile memory) {
+        return (_profile(from), _profile(to));
     }
 
     /// @inheritdoc IInvestorRegistry
@@ -84,5 +107,37 @@ contract InvestorRegistry is AccessControl, IInvestorRegistry {
     /// @inheritdoc IInvestorRegistry
     function dataHashOf(address account) external view returns (bytes32) {
         return _dataHashes[account];
+    }
+
+    function _register(
+        address account,
+        InvestorClass investorClass,
+        uint16 country,
+        uint64 kycExpiry,
+        bytes32 dataHash
+    ) private {
+        if (account == address(0)) revert RegistryZeroAddress();
+        if (kycExpiry <= block.timestamp) revert RegistryKycExpiryInPast(account, kycExpiry);
+        _investors[account] =
+            Investor({kycExpiry: kycExpiry, country: country, investorClass: investorClass, status: Status.Active});
+        _dataHashes[account] = dataHash;
+        emit InvestorRegistered(account, investorClass, country, kycExpiry, dataHash);
+    }
+
+    function _revoke(address account) private {
+        Investor storage investor = _investors[account];
+        if (investor.status != Status.Active) revert RegistryNotRegistered(account);
+        investor.status = Status.Revoked;
+        emit InvestorRevoked(account);
+    }
+
+    function _profile(address account) private view returns (Profile memory) {
+        Investor memory investor = _investors[account];
+        return Profile({eligible: _eligible(investor), investorClass: investor.investorClass, country: investor.country});
+    }
+
+    function _eligible(Investor memory investor) private view returns (bool) {
+        return investor.status == Status.Facility
+            || (investor.status == Status.Active && investor.kycExpiry > block.timestamp);
     }
 }

@@ -3,8 +3,9 @@ pragma solidity ^0.8.24;
 
 /// @title IInvestorRegistry
 /// @notice Eligibility of accounts to hold an operator's permissioned tokens. An account is eligible when
-/// it is an active, KYC-current investor or a settlement facility. Personal data never goes on-chain:
-/// the registry keeps only a hash committing to the off-chain record.
+/// it is an active investor whose KYC has not expired, or a settlement facility (a contract such as a
+/// bond's paying agent that must hold tokens). Personal data never goes on-chain: the registry keeps
+/// only a hash committing to the off-chain record.
 interface IInvestorRegistry {
     /// @notice Investor class, as the securities company classified the investor.
     enum InvestorClass {
@@ -13,16 +14,31 @@ interface IInvestorRegistry {
         Institutional
     }
 
-    /// @notice What the registry knows of an account.
+    /// @notice Registry status of an account.
+    enum Status {
+        Unknown,
+        Active,
+        Revoked,
+        Facility
+    }
+
+    /// @notice What the registry stores of an account (one storage slot).
     /// @param kycExpiry Unix time after which the account is no longer eligible.
     /// @param country ISO 3166-1 numeric country code.
     /// @param investorClass The investor's class.
-    /// @param status 0 = unknown, 1 = active investor, 2 = revoked, 3 = settlement facility.
+    /// @param status Active, revoked or facility.
     struct Investor {
         uint64 kycExpiry;
         uint16 country;
         InvestorClass investorClass;
-        uint8 status;
+        Status status;
+    }
+
+    /// @notice What a token needs to decide on a transfer: eligibility now, class and country.
+    struct Profile {
+        bool eligible;
+        InvestorClass investorClass;
+        uint16 country;
     }
 
     /// @notice Thrown when an account argument is the zero address.
@@ -33,6 +49,9 @@ interface IInvestorRegistry {
 
     /// @notice Thrown when revoking an account that is not an active investor.
     error RegistryNotRegistered(address account);
+
+    /// @notice Thrown when batch arguments have different lengths.
+    error RegistryLengthMismatch();
 
     /// @notice Emitted when an investor is registered or their record is updated.
     event InvestorRegistered(
@@ -47,6 +66,12 @@ interface IInvestorRegistry {
 
     /// @notice Returns true when `account` may send and receive the operator's tokens now.
     function isEligible(address account) external view returns (bool);
+
+    /// @notice The transfer-relevant profile of `account`.
+    function profile(address account) external view returns (Profile memory);
+
+    /// @notice The profiles of a sender and a receiver, in one call.
+    function profiles(address from, address to) external view returns (Profile memory, Profile memory);
 
     /// @notice Returns the registry's record of `account` (all zero when unknown).
     function investorOf(address account) external view returns (Investor memory);

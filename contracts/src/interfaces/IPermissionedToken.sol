@@ -4,22 +4,72 @@ pragma solidity ^0.8.24;
 import {IInvestorRegistry} from "./IInvestorRegistry.sol";
 
 /// @title IPermissionedToken
-/// @notice The ERC-20 compatible core shared by kessai's security tokens and deposit tokens: only
-/// eligible accounts send and receive, and units can be held for a notary (a settlement contract)
-/// while staying in the holder's balance.
+/// @notice The ERC-20 compatible core shared by kessai's security tokens and deposit tokens.
 ///
-/// A hold is identified by (holder, notary, id), so nobody can squat another holder's id. Held units
-/// cannot be transferred, redeemed or held twice. The notary executes a hold (moves the units to a
+/// Transfers need an eligible sender and receiver, an unpaused token, unfrozen accounts and enough
+/// free balance (balance − held − frozen); `canTransfer` answers with a {Restriction} code before a
+/// transaction, and a refused transfer reverts with the same code.
+///
+/// A hold locks units for a notary (a settlement contract) while they stay in the holder's balance. It
+/// is identified by (holder, notary, id), so nobody can squat another holder's id. Held units cannot
+/// be transferred, redeemed, frozen or held twice. The notary executes a hold (moves the units to a
 /// recipient, whose eligibility is checked) or releases it; after the expiry the holder may release it.
+///
+/// Enforcement is split across roles: pausing, freezing (a whole account or part of a balance) and
+/// forced transfers, and wallet recovery.
 interface IPermissionedToken {
-    /// @notice Thrown when `account` is not eligible in the token's registry.
+    /// @notice Why a transfer is refused. `None` means it would succeed.
+    enum Restriction {
+        None,
+        Paused,
+        SenderNotEligible,
+        ReceiverNotEligible,
+        SenderFrozen,
+        ReceiverFrozen,
+        InsufficientFreeBalance,
+        InvestorClassNotAllowed,
+        CountryNotAllowed,
+        HolderLimitReached,
+        LockedUp,
+        ApprovalRequired,
+        InvalidReceiver
+    }
+
+    /// @notice Thrown when a transfer is refused; `code` says why (see {canTransfer}).
+    error TokenTransferRestricted(Restriction code, address from, address to, uint256 amount);
+
+    /// @notice Thrown when `account` is not eligible in the token's registry (issues, holds).
     error TokenAccountNotEligible(address account);
 
-    /// @notice Thrown when `account`'s free balance (balance minus held) is below `needed`.
+    /// @notice Thrown when `account` is frozen.
+    error TokenAccountFrozen(address account);
+
+    /// @notice Thrown when `account` is a wallet whose holdings were recovered to another wallet.
+    error TokenAccountRecovered(address account, address newWallet);
+
+    /// @notice Thrown when `account`'s free balance (balance − held − frozen) is below `needed`.
     error TokenInsufficientFreeBalance(address account, uint256 free, uint256 needed);
+
+    /// @notice Thrown when unfreezing more than is frozen.
+    error TokenInsufficientFrozen(address account, uint256 frozen, uint256 requested);
 
     /// @notice Thrown when an amount argument is zero.
     error TokenZeroAmount();
+
+    /// @notice Thrown when an address argument is the zero address.
+    error TokenZeroAddress();
+
+    /// @notice Thrown when batch arguments have different lengths.
+    error TokenLengthMismatch();
+
+    /// @notice Thrown when an issue would take the supply above the token's cap.
+    error TokenSupplyCapExceeded(uint256 cap);
+
+    /// @notice Thrown when the token is paused and the operation is not an enforcement action.
+    error TokenPaused();
+
+    /// @notice Thrown when a recovery's new wallet already holds, has holds or is frozen, or equals the old.
+    error TokenRecoveryInvalid(address lostWallet, address newWallet);
 
     /// @notice Thrown when a hold with this (holder, notary, id) already exists.
     error TokenHoldExists(address holder, address notary, bytes32 id);
@@ -53,14 +103,58 @@ interface IPermissionedToken {
     /// @notice Emitted when a hold ended without moving units.
     event HoldReleased(address indexed holder, address indexed notary, bytes32 indexed id, uint256 amount);
 
+    /// @notice Emitted when the token was paused or unpaused.
+    event PauseSet(address indexed by, bool paused);
+
+    /// @notice Emitted when a whole account was frozen or unfrozen.
+    event AccountFrozenSet(address indexed account, bool frozen);
+
+    /// @notice Emitted when `amount` units of `account` were frozen; `totalFrozen` is the new total.
+    event UnitsFrozen(address indexed account, uint256 amount, uint256 totalFrozen);
+
+    /// @notice Emitted when `amount` units of `account` were unfrozen; `totalFrozen` is the new total.
+    event UnitsUnfrozen(address indexed account, uint256 amount, uint256 totalFrozen);
+
+    /// @notice Emitted on a forced transfer. `courtOrderOverride` is set when the receiver's
+    /// eligibility was not required.
+    event ForcedTransfer(
+        address indexed from,
+        address indexed to,
+        uint256 amount,
+        string reason,
+        bytes32 indexed documentRef,
+        bool courtOrderOverride
+    );
+
+    /// @notice Emitted when all holdings of `lostWallet` moved to `newWallet`.
+    event WalletRecovered(address indexed lostWallet, address indexed newWallet, bytes32 indexed documentRef);
+
     /// @notice The registry that decides who may hold this token.
     function registry() external view returns (IInvestorRegistry);
+
+    /// @notice The reason a transfer of `amount` from `from` to `to` would be refused now (`None` if not).
+    function canTransfer(address from, address to, uint256 amount) external view returns (Restriction);
+
+    /// @notice A sentence explaining `code`.
+    function messageFor(Restriction code) external pure returns (string memory);
 
     /// @notice Units of `account` that are held.
     function heldBalanceOf(address account) external view returns (uint256);
 
+    /// @notice Units of `account` that are frozen.
+    function frozenBalanceOf(address account) external view returns (uint256);
+
     /// @notice Units of `account` that can be transferred, redeemed or held now.
     function freeBalanceOf(address account) external view returns (uint256);
+
+    /// @notice True when the whole account is frozen.
+    function isFrozen(address account) external view returns (bool);
+
+    /// @notice True when the token is paused.
+    function paused() external view returns (bool);
+
+    /// @notice The wallet that `lostWallet`'s holdings were recovered to (zero if none).
+    function recoveredTo(address lostWallet) external view returns (address);
 
     /// @notice The amount and expiry of the hold (holder, notary, id); zero when none.
     function holdOf(address holder, address notary, bytes32 id) external view returns (uint256 amount, uint64 expiry);

@@ -1,22 +1,65 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {IPermissionedToken} from "../interfaces/IPermissionedToken.sol";
 
 /// @title PermissionedToken
-/// @notice The ERC-20 core shared by security and deposit tokens: eligibility on every move and holds
-/// that keep units in the holder's balance until a notary executes or releases them.
-/// @dev Roles:
+/// @notice The ERC-20 core shared by security and deposit tokens: eligibility on every move, holds that
+/// keep units in the holder's balance, pause, full and partial freezes, forced transfers and wallet
+/// recovery.
+/// @dev Each account is one storage slot (balance, held, frozen, flags, record epoch), and the token's
+/// configuration another, so a compliant transfer touches three slots and makes one registry call.
+/// Amounts are capped at 2^80 − 1 (about 1.2e24 units), far above any bond or yen supply.
+///
+/// Roles:
 /// - DEFAULT_ADMIN_ROLE grants and revokes roles.
-/// - NOTARY_ROLE is for settlement contracts: they may place holds on a holder's units for themselves
-///   (the DvP contract does so only for the party calling it). Any account may be named notary of a
-///   hold its holder places directly.
-abstract contract PermissionedToken is ERC20, AccessControl, IPermissionedToken {
+/// - PAUSER_ROLE pauses and unpauses all transfers, issues and redemptions.
+/// - ENFORCER_ROLE freezes and unfreezes accounts and units and makes forced transfers (court orders,
+///   regulator instructions); these work while paused.
+/// - RECOVERY_ROLE moves a lost wallet's holdings to the investor's new wallet.
+/// - NOTARY_ROLE is for settlement contracts: they may place holds on a holder's units for themselves.
+///   Any account may be named notary of a hold its holder places directly.
+abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, AccessControl, IPermissionedToken {
+    /// @notice Pauses and unpauses the token.
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    /// @notice Freezes, unfreezes and makes forced transfers.
+    bytes32 public constant ENFORCER_ROLE = keccak256("ENFORCER_ROLE");
+    /// @notice Recovers lost wallets.
+    bytes32 public constant RECOVERY_ROLE = keccak256("RECOVERY_ROLE");
     /// @notice Settlement contracts that may place holds on behalf of holders.
     bytes32 public constant NOTARY_ROLE = keccak256("NOTARY_ROLE");
+
+    uint8 internal constant FLAG_FROZEN = 1;
+    uint8 internal constant FLAG_RECOVERED = 2;
+    uint256 internal constant MAX_AMOUNT = type(uint80).max;
+
+    /// @dev One slot per account.
+    struct Account {
+        uint80 balance;
+        uint80 held;
+        uint72 frozen;
+        uint8 flags;
+        uint16 epoch;
+    }
+
+    /// @dev The token's configuration, one slot, read on every transfer. The rule fields are used by
+    /// security tokens; a deposit token leaves them zero.
+    struct Config {
+        bool paused;
+        bool approvalRequired;
+        uint8 allowedClasses; // bit i set: investor class i may receive; 0 = every class
+        bool countryRule; // receivers' countries must be allowed
+        uint32 maxHolders; // 0 = no limit
+        uint32 holderCount; // counted only while maxHolders != 0
+        uint64 lockupUntil; // transfers between investors refused before this time
+        uint16 epoch; // record dates passed
+        uint64 nextRecordDate; // 0 = none scheduled
+    }
 
     struct Hold {
         uint192 amount;
@@ -24,20 +67,86 @@ abstract contract PermissionedToken is ERC20, AccessControl, IPermissionedToken 
     }
 
     IInvestorRegistry private immutable _registry;
-    mapping(address account => uint256) private _held;
+    string private _name;
+    string private _symbol;
+    uint256 private _totalSupply;
+    Config internal _config;
+    mapping(address account => Account) internal _accounts;
+    mapping(address owner => mapping(address spender => uint256)) private _allowances;
     mapping(bytes32 key => Hold) private _holds;
+    mapping(address lostWallet => address) private _recoveredTo;
 
-    constructor(string memory name_, string memory symbol_, IInvestorRegistry registry_, address admin)
-        ERC20(name_, symbol_)
-    {
+    constructor(string memory name_, string memory symbol_, IInvestorRegistry registry_, address admin) {
+        if (address(registry_) == address(0) || admin == address(0)) revert TokenZeroAddress();
+        _name = name_;
+        _symbol = symbol_;
         _registry = registry_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
+    // ---------------------------------------------------------------- ERC-20
+
+    /// @inheritdoc IERC20Metadata
+    function name() external view returns (string memory) {
+        return _name;
+    }
+
+    /// @inheritdoc IERC20Metadata
+    function symbol() external view returns (string memory) {
+        return _symbol;
+    }
+
     /// @notice Units are indivisible: one unit is one bond unit, one fund unit or one yen.
-    function decimals() public pure override returns (uint8) {
+    function decimals() external pure returns (uint8) {
         return 0;
     }
+
+    /// @inheritdoc IERC20
+    function totalSupply() public view returns (uint256) {
+        return _totalSupply;
+    }
+
+    /// @inheritdoc IERC20
+    function balanceOf(address account) public view returns (uint256) {
+        return _accounts[account].balance;
+    }
+
+    /// @inheritdoc IERC20
+    function allowance(address owner, address spender) external view returns (uint256) {
+        return _allowances[owner][spender];
+    }
+
+    /// @notice Moves `amount` free units from the caller to `to`.
+    /// @dev Requirements: {canTransfer}(caller, to, amount) is `None`.
+    function transfer(address to, uint256 amount) external returns (bool) {
+        _transferChecked(msg.sender, to, amount);
+        return true;
+    }
+
+    /// @notice Moves `amount` free units from `from` to `to` using the caller's allowance.
+    /// @dev Requirements: the allowance covers `amount`; {canTransfer}(from, to, amount) is `None`.
+    function transferFrom(address from, address to, uint256 amount) external returns (bool) {
+        _spendAllowance(from, msg.sender, amount);
+        _transferChecked(from, to, amount);
+        return true;
+    }
+
+    /// @notice Lets `spender` move up to `amount` of the caller's units.
+    function approve(address spender, uint256 amount) external returns (bool) {
+        _approve(msg.sender, spender, amount);
+        return true;
+    }
+
+    /// @notice Moves units from the caller to many receivers; all-or-nothing.
+    /// @dev Requirements: as for {transfer}, for every entry; arrays have the same length.
+    function batchTransfer(address[] calldata to, uint256[] calldata amounts) external {
+        if (to.length != amounts.length) revert TokenLengthMismatch();
+        for (uint256 i; i < to.length; ++i) {
+            _transferChecked(msg.sender, to[i], amounts[i]);
+        }
+    }
+
+    // ---------------------------------------------------------------- views
 
     /// @inheritdoc IPermissionedToken
     function registry() external view returns (IInvestorRegistry) {
@@ -45,13 +154,55 @@ abstract contract PermissionedToken is ERC20, AccessControl, IPermissionedToken 
     }
 
     /// @inheritdoc IPermissionedToken
+    function canTransfer(address from, address to, uint256 amount) external view returns (Restriction) {
+        return _restriction(from, _forward(to), amount, _config);
+    }
+
+    /// @inheritdoc IPermissionedToken
+    function messageFor(Restriction code) external pure returns (string memory) {
+        if (code == Restriction.None) return "The transfer is allowed.";
+        if (code == Restriction.Paused) return "The token is paused.";
+        if (code == Restriction.SenderNotEligible) return "The sender is not an eligible investor.";
+        if (code == Restriction.ReceiverNotEligible) return "The receiver is not an eligible investor.";
+        if (code == Restriction.SenderFrozen) return "The sender's account is frozen.";
+        if (code == Restriction.ReceiverFrozen) return "The receiver's account is frozen.";
+        if (code == Restriction.InsufficientFreeBalance) return "The sender's free balance is too small.";
+        if (code == Restriction.InvestorClassNotAllowed) return "The receiver's investor class may not hold this token.";
+        if (code == Restriction.CountryNotAllowed) return "The receiver's country may not hold this token.";
+        if (code == Restriction.HolderLimitReached) return "The token has reached its maximum number of holders.";
+        if (code == Restriction.LockedUp) return "The token is in its lock-up period.";
+        if (code == Restriction.ApprovalRequired) return "Transfers need the transfer agent's approval: request one.";
+        return "The receiver is not a valid address.";
+    }
+
+    /// @inheritdoc IPermissionedToken
     function heldBalanceOf(address account) external view returns (uint256) {
-        return _held[account];
+        return _accounts[account].held;
+    }
+
+    /// @inheritdoc IPermissionedToken
+    function frozenBalanceOf(address account) external view returns (uint256) {
+        return _accounts[account].frozen;
     }
 
     /// @inheritdoc IPermissionedToken
     function freeBalanceOf(address account) public view returns (uint256) {
-        return balanceOf(account) - _held[account];
+        return _free(_accounts[account]);
+    }
+
+    /// @inheritdoc IPermissionedToken
+    function isFrozen(address account) external view returns (bool) {
+        return _accounts[account].flags & FLAG_FROZEN != 0;
+    }
+
+    /// @inheritdoc IPermissionedToken
+    function paused() external view returns (bool) {
+        return _config.paused;
+    }
+
+    /// @inheritdoc IPermissionedToken
+    function recoveredTo(address lostWallet) external view returns (address) {
+        return _recoveredTo[lostWallet];
     }
 
     /// @inheritdoc IPermissionedToken
@@ -60,8 +211,11 @@ abstract contract PermissionedToken is ERC20, AccessControl, IPermissionedToken 
         return (h.amount, h.expiry);
     }
 
+    // ---------------------------------------------------------------- holds
+
     /// @notice Holds `amount` of the caller's free units for `notary` until `expiry`.
     /// @dev Requirements:
+    /// - the token is not paused; the caller is eligible and not frozen;
     /// - `amount` is not zero and not above the caller's free balance;
     /// - `expiry` is in the future; no hold (caller, notary, id) exists.
     function hold(address notary, bytes32 id, uint256 amount, uint64 expiry) external {
@@ -79,20 +233,10 @@ abstract contract PermissionedToken is ERC20, AccessControl, IPermissionedToken 
     /// @notice Moves all units of the hold (holder, caller, id) to `to`, ending the hold.
     /// @dev Requirements:
     /// - the hold exists, has not expired and holds exactly `amount`;
-    /// - `to` and `holder` are eligible.
+    /// - the token is not paused; holder and receiver are eligible and not frozen, and the token's
+    ///   rules allow the receiver (see {canTransfer}; the held units count as free here).
     function executeHold(address holder, bytes32 id, address to, uint256 amount) external {
-        bytes32 key = _holdKey(holder, msg.sender, id);
-        Hold memory h = _holds[key];
-        if (h.amount == 0) revert TokenHoldNotFound(holder, msg.sender, id);
-        if (block.timestamp > h.expiry) revert TokenHoldExpired(id, h.expiry);
-        if (h.amount != amount) revert TokenHoldAmountMismatch(id, h.amount, amount);
-        delete _holds[key];
-        // Cannot underflow: _held[holder] is the sum of the holder's holds, which includes this one.
-        unchecked {
-            _held[holder] -= amount;
-        }
-        _transfer(holder, to, amount);
-        emit HoldExecuted(holder, msg.sender, id, to, amount);
+        _executeHold(holder, msg.sender, id, to, amount);
     }
 
     /// @notice Ends the hold (holder, notary, id) without moving units.
@@ -107,43 +251,334 @@ abstract contract PermissionedToken is ERC20, AccessControl, IPermissionedToken 
             if (msg.sender != holder) revert TokenHoldUnauthorized(id, msg.sender);
             if (block.timestamp <= h.expiry) revert TokenHoldNotExpired(id, h.expiry);
         }
-        delete _holds[key];
-        // Cannot underflow: _held[holder] includes this hold's amount.
-        unchecked {
-            _held[holder] -= h.amount;
-        }
-        emit HoldReleased(holder, notary, id, h.amount);
+        _endHold(key, holder, notary, id, h.amount);
     }
 
-    function _placeHold(address holder, address notary, bytes32 id, uint256 amount, uint64 expiry) private {
+    // ---------------------------------------------------------------- enforcement
+
+    /// @notice Pauses or unpauses transfers, holds, issues and redemptions.
+    /// @dev Requirements: the caller has PAUSER_ROLE.
+    function setPaused(bool paused_) external onlyRole(PAUSER_ROLE) {
+        _config.paused = paused_;
+        emit PauseSet(msg.sender, paused_);
+    }
+
+    /// @notice Freezes or unfreezes the whole of `account`: it can neither send nor receive.
+    /// @dev Requirements: the caller has ENFORCER_ROLE; `account` is not the zero address.
+    function setAccountFrozen(address account, bool frozen) external onlyRole(ENFORCER_ROLE) {
+        if (account == address(0)) revert TokenZeroAddress();
+        Account memory a = _accounts[account];
+        a.flags = frozen ? a.flags | FLAG_FROZEN : a.flags & ~FLAG_FROZEN;
+        _accounts[account] = a;
+        emit AccountFrozenSet(account, frozen);
+    }
+
+    /// @notice Freezes `amount` of `account`'s free units.
+    /// @dev Requirements: the caller has ENFORCER_ROLE; `amount` is positive and within the free balance.
+    function freezeUnits(address account, uint256 amount) external onlyRole(ENFORCER_ROLE) {
+        if (amount == 0) revert TokenZeroAmount();
+        Account memory a = _accounts[account];
+        uint256 free = _free(a);
+        if (amount > free) revert TokenInsufficientFreeBalance(account, free, amount);
+        // amount <= free <= balance <= MAX_AMOUNT < 2^72 is not guaranteed, so add checked.
+        a.frozen = uint72(uint256(a.frozen) + amount);
+        _accounts[account] = a;
+        emit UnitsFrozen(account, amount, a.frozen);
+    }
+
+    /// @notice Unfreezes `amount` of `account`'s frozen units.
+    /// @dev Requirements: the caller has ENFORCER_ROLE; `amount` is positive and at most the frozen units.
+    function unfreezeUnits(address account, uint256 amount) external onlyRole(ENFORCER_ROLE) {
+        if (amount == 0) revert TokenZeroAmount();
+        Account memory a = _accounts[account];
+        if (amount > a.frozen) revert TokenInsufficientFrozen(account, a.frozen, amount);
+        // Cannot underflow: checked just above.
+        unchecked {
+            a.frozen -= uint72(amount);
+        }
+        _accounts[account] = a;
+        emit UnitsUnfrozen(account, amount, a.frozen);
+    }
+
+    /// @notice Moves `amount` units from `from` to `to` on the order of an authority, frozen units
+    /// included (they are unfrozen as needed). Held units are not touched: release the holds first.
+    /// @param reason Why (quoted in the event).
+    /// @param documentRef Reference (hash) of the order.
+    /// @param courtOrderOverride When true, the receiver need not be eligible or unfrozen.
+    /// @dev Requirements:
+    /// - the caller has ENFORCER_ROLE; works while paused;
+    /// - `amount` is positive and at most `from`'s balance minus held units;
+    /// - unless `courtOrderOverride`, `to` is eligible and not frozen.
+    function forcedTransfer(
+        address from,
+        address to,
+        uint256 amount,
+        string calldata reason,
+        bytes32 documentRef,
+        bool courtOrderOverride
+    ) external onlyRole(ENFORCER_ROLE) {
+        if (amount == 0) revert TokenZeroAmount();
+        if (to == address(0)) revert TokenZeroAddress();
+        to = _forward(to);
+        Account memory a = _accounts[from];
+        uint256 movable = uint256(a.balance) - a.held;
+        if (amount > movable) revert TokenInsufficientFreeBalance(from, movable, amount);
+        uint256 unfrozenFree = movable - a.frozen;
+        if (amount > unfrozenFree) {
+            uint256 release = amount - unfrozenFree;
+            // Cannot underflow: release <= movable - unfrozenFree == a.frozen.
+            unchecked {
+                a.frozen -= uint72(release);
+            }
+            _accounts[from] = a;
+            emit UnitsUnfrozen(from, release, a.frozen);
+        }
+        if (!courtOrderOverride) {
+            if (!_registry.isEligible(to)) revert TokenAccountNotEligible(to);
+            if (_accounts[to].flags & FLAG_FROZEN != 0) revert TokenAccountFrozen(to);
+        }
+        _move(from, to, amount);
+        emit ForcedTransfer(from, to, amount, reason, documentRef, courtOrderOverride);
+    }
+
+    /// @notice Moves everything of `lostWallet` — balance, held and frozen units, the account freeze —
+    /// to `newWallet`, and forwards anything later sent to the lost wallet. Holds placed by the lost
+    /// wallet stay valid and settle from the new wallet.
+    /// @param documentRef Reference (hash) of the investor's recovery request and identity check.
+    /// @dev Requirements:
+    /// - the caller has RECOVERY_ROLE; works while paused;
+    /// - `newWallet` is eligible, differs from `lostWallet`, holds nothing, has no frozen units and
+    ///   was not itself recovered; `lostWallet` was not recovered before.
+    function recoverWallet(address lostWallet, address newWallet, bytes32 documentRef)
+        external
+        onlyRole(RECOVERY_ROLE)
+    {
+        Account memory lost = _accounts[lostWallet];
+        Account memory fresh = _accounts[newWallet];
+        if (
+            newWallet == address(0) || newWallet == lostWallet || lost.flags & FLAG_RECOVERED != 0
+                || fresh.balance != 0 || fresh.frozen != 0 || fresh.flags != 0
+        ) revert TokenRecoveryInvalid(lostWallet, newWallet);
+        if (!_registry.isEligible(newWallet)) revert TokenAccountNotEligible(newWallet);
+
+        _beforeBalanceChange(lostWallet, lost);
+        _beforeBalanceChange(newWallet, fresh);
+        fresh.balance = lost.balance;
+        fresh.held = lost.held;
+        fresh.frozen = lost.frozen;
+        fresh.flags = lost.flags & FLAG_FROZEN;
+        lost.balance = 0;
+        lost.held = 0;
+        lost.frozen = 0;
+        lost.flags = FLAG_RECOVERED;
+        _accounts[lostWallet] = lost;
+        _accounts[newWallet] = fresh;
+        _recoveredTo[lostWallet] = newWallet;
+        emit Transfer(lostWallet, newWallet, fresh.balance);
+        emit WalletRecovered(lostWallet, newWallet, documentRef);
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    /// @dev The reason a transfer would be refused, given the current configuration. Security tokens
+    /// extend it with their rules through {_ruleRestriction}.
+    function _restriction(address from, address to, uint256 amount, Config memory c)
+        internal
+        view
+        returns (Restriction)
+    {
+        if (c.paused) return Restriction.Paused;
+        if (to == address(0)) return Restriction.InvalidReceiver;
+        Account memory a = _accounts[from];
+        Account memory b = _accounts[to];
+        if (a.flags != 0) return Restriction.SenderFrozen;
+        if (b.flags & FLAG_FROZEN != 0) return Restriction.ReceiverFrozen;
+        if (amount > _free(a)) return Restriction.InsufficientFreeBalance;
+        (IInvestorRegistry.Profile memory pf, IInvestorRegistry.Profile memory pt) = _registry.profiles(from, to);
+        if (!pf.eligible) return Restriction.SenderNotEligible;
+        if (!pt.eligible) return Restriction.ReceiverNotEligible;
+        return _ruleRestriction(from, to, b.balance, pt, c);
+    }
+
+    /// @dev Hook for per-token rules (class, country, holder limit, lock-up); none by default.
+    function _ruleRestriction(
+        address, /* from */
+        address, /* to */
+        uint256, /* receiverBalance */
+        IInvestorRegistry.Profile memory, /* receiver */
+        Config memory /* config */
+    ) internal view virtual returns (Restriction) {
+        return Restriction.None;
+    }
+
+    /// @dev Hook run on an account's in-memory record before its balance changes (record-date
+    /// checkpoints on security tokens). The caller writes the record back.
+    function _beforeBalanceChange(address account, Account memory a) internal virtual {}
+
+    /// @dev Hook run before the supply changes.
+    function _beforeSupplyChange() internal virtual {}
+
+    function _transferChecked(address from, address to, uint256 amount) internal {
+        Config memory c = _config;
+        if (c.approvalRequired) revert TokenTransferRestricted(Restriction.ApprovalRequired, from, to, amount);
+        to = _forward(to);
+        Restriction r = _restriction(from, to, amount, c);
+        if (r != Restriction.None) revert TokenTransferRestricted(r, from, to, amount);
+        _move(from, to, amount);
+    }
+
+    /// @dev Moves units whose checks are done. Maintains the holder count when a limit is set.
+    function _move(address from, address to, uint256 amount) internal {
+        Account memory a = _accounts[from];
+        Account memory b = _accounts[to];
+        _beforeBalanceChange(from, a);
+        _beforeBalanceChange(to, b);
+        if (amount > a.balance) revert TokenInsufficientFreeBalance(from, a.balance, amount);
+        // Cannot overflow or underflow: amount <= a.balance, and b.balance + amount <= totalSupply <= MAX_AMOUNT.
+        unchecked {
+            a.balance -= uint80(amount);
+            b.balance += uint80(amount);
+        }
+        if (_config.maxHolders != 0 && from != to) {
+            _countHolders(a.balance == 0, b.balance == amount && amount != 0);
+        }
+        _accounts[from] = a;
+        _accounts[to] = b;
+        emit Transfer(from, to, amount);
+    }
+
+    function _countHolders(bool senderLeft, bool receiverJoined) private {
+        if (senderLeft == receiverJoined) return;
+        if (receiverJoined) ++_config.holderCount;
+        else --_config.holderCount;
+    }
+
+    /// @dev Creates units for an eligible, unfrozen receiver (issuer and minter paths).
+    function _mint(address to, uint256 amount) internal {
+        Config memory c = _config;
+        if (c.paused) revert TokenPaused();
+        if (amount == 0) revert TokenZeroAmount();
+        if (to == address(0)) revert TokenZeroAddress();
+        to = _forward(to);
+        IInvestorRegistry.Profile memory p = _registry.profile(to);
+        if (!p.eligible) revert TokenAccountNotEligible(to);
+        Account memory b = _accounts[to];
+        if (b.flags & FLAG_FROZEN != 0) revert TokenAccountFrozen(to);
+        Restriction r = _ruleRestriction(address(0), to, b.balance, p, c);
+        if (r != Restriction.None && r != Restriction.LockedUp) revert TokenTransferRestricted(r, address(0), to, amount);
+        uint256 supply = _totalSupply + amount;
+        if (supply > MAX_AMOUNT) revert TokenSupplyCapExceeded(MAX_AMOUNT);
+        _beforeSupplyChange();
+        _beforeBalanceChange(to, b);
+        _totalSupply = supply;
+        // Cannot overflow: b.balance + amount <= supply <= MAX_AMOUNT.
+        unchecked {
+            b.balance += uint80(amount);
+        }
+        if (c.maxHolders != 0 && b.balance == amount) ++_config.holderCount;
+        _accounts[to] = b;
+        emit Transfer(address(0), to, amount);
+    }
+
+    /// @dev Destroys free units of `from` (redemption). Eligibility is not required, so a revoked
+    /// investor's units can still be redeemed; frozen and held units cannot.
+    function _burn(address from, uint256 amount) internal {
+        if (_config.paused) revert TokenPaused();
+        if (amount == 0) revert TokenZeroAmount();
+        Account memory a = _accounts[from];
+        if (a.flags & FLAG_FROZEN != 0) revert TokenAccountFrozen(from);
+        uint256 free = _free(a);
+        if (amount > free) revert TokenInsufficientFreeBalance(from, free, amount);
+        _beforeSupplyChange();
+        _beforeBalanceChange(from, a);
+        // Cannot underflow: amount <= free <= balance <= totalSupply.
+        unchecked {
+            a.balance -= uint80(amount);
+            _totalSupply -= amount;
+        }
+        if (_config.maxHolders != 0 && a.balance == 0) --_config.holderCount;
+        _accounts[from] = a;
+        emit Transfer(from, address(0), amount);
+    }
+
+    function _placeHold(address holder, address notary, bytes32 id, uint256 amount, uint64 expiry) internal {
+        if (_config.paused) revert TokenPaused();
         if (amount == 0) revert TokenZeroAmount();
         if (expiry <= block.timestamp) revert TokenHoldExpiryInPast(expiry);
+        Account memory a = _accounts[holder];
+        if (a.flags != 0) revert TokenAccountFrozen(holder);
         if (!_registry.isEligible(holder)) revert TokenAccountNotEligible(holder);
         bytes32 key = _holdKey(holder, notary, id);
         if (_holds[key].amount != 0) revert TokenHoldExists(holder, notary, id);
-        uint256 held = _held[holder];
-        uint256 free = balanceOf(holder) - held;
+        uint256 free = _free(a);
         if (amount > free) revert TokenInsufficientFreeBalance(holder, free, amount);
-        // amount <= free <= totalSupply, which fits in uint192 for any supply a bank or issuer can mint.
+        // amount <= free <= MAX_AMOUNT fits both fields.
         _holds[key] = Hold({amount: uint192(amount), expiry: expiry});
-        _held[holder] = held + amount;
+        a.held += uint80(amount);
+        _accounts[holder] = a;
         emit HoldPlaced(holder, notary, id, amount, expiry);
     }
 
-    /// @dev Every balance change passes here. Issues need an eligible receiver, transfers an eligible
-    /// sender and receiver, and every debit must fit in the sender's free balance. Redemptions do not
-    /// require eligibility, so units of a revoked investor can still be redeemed.
-    function _update(address from, address to, uint256 value) internal virtual override {
-        if (from != address(0)) {
-            if (to != address(0) && !_registry.isEligible(from)) revert TokenAccountNotEligible(from);
-            uint256 free = balanceOf(from) - _held[from];
-            if (value > free) revert TokenInsufficientFreeBalance(from, free, value);
+    /// @dev Executes a hold: the held units become free and move under the transfer rules. A hold
+    /// placed by a wallet that was later recovered settles from the new wallet.
+    function _executeHold(address holder, address notary, bytes32 id, address to, uint256 amount) internal {
+        bytes32 key = _holdKey(holder, notary, id);
+        Hold memory h = _holds[key];
+        if (h.amount == 0) revert TokenHoldNotFound(holder, notary, id);
+        if (block.timestamp > h.expiry) revert TokenHoldExpired(id, h.expiry);
+        if (h.amount != amount) revert TokenHoldAmountMismatch(id, h.amount, amount);
+        delete _holds[key];
+        address owner = _forward(holder);
+        Account storage a = _accounts[owner];
+        // Cannot underflow: a.held includes this hold's amount.
+        unchecked {
+            a.held -= uint80(amount);
         }
-        if (to != address(0) && !_registry.isEligible(to)) revert TokenAccountNotEligible(to);
-        super._update(from, to, value);
+        to = _forward(to);
+        Restriction r = _restriction(owner, to, amount, _config);
+        if (r != Restriction.None) revert TokenTransferRestricted(r, owner, to, amount);
+        _move(owner, to, amount);
+        emit HoldExecuted(holder, notary, id, to, amount);
     }
 
-    function _holdKey(address holder, address notary, bytes32 id) private pure returns (bytes32 key) {
+    function _endHold(bytes32 key, address holder, address notary, bytes32 id, uint256 amount) internal {
+        delete _holds[key];
+        // Cannot underflow: the account's held units include this hold's amount.
+        unchecked {
+            _accounts[_forward(holder)].held -= uint80(amount);
+        }
+        emit HoldReleased(holder, notary, id, amount);
+    }
+
+    function _spendAllowance(address owner, address spender, uint256 amount) internal {
+        uint256 current = _allowances[owner][spender];
+        if (current != type(uint256).max) {
+            if (current < amount) revert ERC20InsufficientAllowance(spender, current, amount);
+            // Cannot underflow: checked above.
+            unchecked {
+                _approve(owner, spender, current - amount);
+            }
+        }
+    }
+
+    function _approve(address owner, address spender, uint256 amount) internal {
+        if (owner == address(0)) revert ERC20InvalidApprover(address(0));
+        if (spender == address(0)) revert ERC20InvalidSpender(address(0));
+        _allowances[owner][spender] = amount;
+        emit Approval(owner, spender, amount);
+    }
+
+    /// @dev The wallet that receives for `account`: its recovery target when it was recovered.
+    function _forward(address account) internal view returns (address) {
+        if (_accounts[account].flags & FLAG_RECOVERED == 0) return account;
+        return _recoveredTo[account];
+    }
+
+    function _free(Account memory a) internal pure returns (uint256) {
+        return uint256(a.balance) - a.held - a.frozen;
+    }
+
+    function _holdKey(address holder, address notary, bytes32 id) internal pure returns (bytes32) {
         return keccak256(abi.encode(holder, notary, id));
     }
 }

@@ -7,13 +7,45 @@ import {PermissionedToken} from "./PermissionedToken.sol";
 
 /// @title SecurityToken
 /// @notice A permissioned security token: bond units or beneficiary units that only eligible
-/// investors hold, issued and redeemed by the issuer.
-/// @dev Roles:
-/// - DEFAULT_ADMIN_ROLE grants and revokes roles (and NOTARY_ROLE to settlement contracts).
-/// - ISSUER_ROLE issues new units and redeems units.
+/// investors hold, with optional transfer rules, transfer approval, and record dates.
+/// @dev Record dates cost nothing on ordinary transfers: an account's record epoch lives in its
+/// balance slot, and only the first balance change after a record date writes a checkpoint of the
+/// balance it had on that date.
+///
+/// Roles (besides those of {PermissionedToken}):
+/// - ISSUER_ROLE issues and redeems units, singly or in batches, and schedules record dates.
+/// - RULES_ROLE sets the transfer rules (investor classes, countries, holder limit, lock-up,
+///   approval mode).
+/// - TRANSFER_AGENT_ROLE approves or rejects transfer requests in approval mode.
 contract SecurityToken is PermissionedToken, ISecurityToken {
-    /// @notice Issues and redeems units.
+    /// @notice Issues and redeems units; schedules record dates.
     bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
+    /// @notice Sets the transfer rules.
+    bytes32 public constant RULES_ROLE = keccak256("RULES_ROLE");
+    /// @notice Approves or rejects transfer requests.
+    bytes32 public constant TRANSFER_AGENT_ROLE = keccak256("TRANSFER_AGENT_ROLE");
+
+    /// @notice How long a transfer request stays pending before its holder may withdraw it.
+    uint64 public constant REQUEST_TTL = 7 days;
+
+    struct Checkpoint {
+        uint16 from;
+        uint16 upTo;
+        uint80 balance;
+    }
+
+    struct Request {
+        address from;
+        address to;
+        uint96 amount;
+    }
+
+    uint64[] private _recordDates;
+    mapping(uint16 record => uint256) private _supplyAt;
+    mapping(address account => Checkpoint[]) private _history;
+    mapping(uint16 country => bool) private _allowedCountries;
+    mapping(bytes32 id => Request) private _requests;
+    uint256 private _requestNonce;
 
     /// @param name_ Token name, e.g. the bond's name.
     /// @param symbol_ Token symbol.
@@ -27,26 +59,257 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
         address admin,
         address issuer
     ) PermissionedToken(name_, symbol_, registry_, admin) {
+        if (issuer == address(0)) revert TokenZeroAddress();
         _grantRole(ISSUER_ROLE, issuer);
     }
 
+    // ---------------------------------------------------------------- issuer
+
     /// @notice Issues `amount` new units to `to`.
     /// @dev Requirements:
-    /// - the caller has ISSUER_ROLE;
-    /// - `amount` is not zero; `to` is eligible.
+    /// - the caller has ISSUER_ROLE; the token is not paused;
+    /// - `amount` is not zero; `to` is eligible, not frozen, and allowed by the token's rules.
     function issue(address to, uint256 amount) external onlyRole(ISSUER_ROLE) {
-        if (amount == 0) revert TokenZeroAmount();
-        _mint(to, amount);
-        emit Issued(to, amount);
+        _issue(to, amount);
+    }
+
+    /// @notice Issues to many receivers; all-or-nothing.
+    /// @dev Requirements: as for {issue}, for every entry; arrays have the same length.
+    function batchIssue(address[] calldata to, uint256[] calldata amounts) external onlyRole(ISSUER_ROLE) {
+        if (to.length != amounts.length) revert TokenLengthMismatch();
+        for (uint256 i; i < to.length; ++i) {
+            _issue(to[i], amounts[i]);
+        }
     }
 
     /// @notice Redeems (burns) `amount` free units of `from`.
     /// @dev Requirements:
-    /// - the caller has ISSUER_ROLE;
-    /// - `amount` is not zero and not above `from`'s free balance.
+    /// - the caller has ISSUER_ROLE; the token is not paused;
+    /// - `amount` is not zero and within `from`'s free balance; `from` is not frozen.
     function redeem(address from, uint256 amount) external onlyRole(ISSUER_ROLE) {
-        if (amount == 0) revert TokenZeroAmount();
+        _redeem(from, amount);
+    }
+
+    /// @notice Redeems from many holders; all-or-nothing.
+    /// @dev Requirements: as for {redeem}, for every entry; arrays have the same length.
+    function batchRedeem(address[] calldata from, uint256[] calldata amounts) external onlyRole(ISSUER_ROLE) {
+        if (from.length != amounts.length) revert TokenLengthMismatch();
+        for (uint256 i; i < from.length; ++i) {
+            _redeem(from[i], amounts[i]);
+        }
+    }
+
+    /// @notice Schedules the next record date.
+    /// @dev Requirements:
+    /// - the caller has ISSUER_ROLE;
+    /// - `date` is in the future and after every scheduled record date.
+    function scheduleRecordDate(uint64 date) external onlyRole(ISSUER_ROLE) {
+        _scheduleRecordDate(date);
+    }
+
+    // ---------------------------------------------------------------- rules
+
+    /// @notice Sets the transfer rules.
+    /// @param allowedClasses Bit i set: investor class i may receive; 0 allows every class.
+    /// @param maxHolders Maximum number of holders; 0 for no limit.
+    /// @param lockupUntil Transfers between investors are refused before this time (issues are not).
+    /// @param approvalRequired When true, transfers are requests the transfer agent approves.
+    /// @dev Requirements:
+    /// - the caller has RULES_ROLE;
+    /// - a holder limit can be introduced only while no units exist (holders are counted from the
+    ///   first issue on).
+    function setRules(uint8 allowedClasses, uint32 maxHolders, uint64 lockupUntil, bool approvalRequired)
+        external
+        onlyRole(RULES_ROLE)
+    {
+        Config memory c = _config;
+        if (maxHolders != 0 && c.maxHolders == 0 && totalSupply() != 0) revert SecurityHolderLimitNeedsEmptySupply();
+        if (maxHolders == 0) c.holderCount = 0;
+        c.allowedClasses = allowedClasses;
+        c.maxHolders = maxHolders;
+        c.lockupUntil = lockupUntil;
+        c.approvalRequired = approvalRequired;
+        _config = c;
+        emit RulesSet(allowedClasses, maxHolders, lockupUntil, approvalRequired);
+    }
+
+    /// @notice Allows or disallows receivers from `country`, and turns the country rule on or off.
+    /// @dev Requirements: the caller has RULES_ROLE.
+    function setCountryAllowed(uint16 country, bool allowed, bool countryRuleOn) external onlyRole(RULES_ROLE) {
+        _allowedCountries[country] = allowed;
+        _config.countryRule = countryRuleOn;
+        emit CountryAllowed(country, allowed, countryRuleOn);
+    }
+
+    /// @notice The current rules and counters.
+    function rules()
+        external
+        view
+        returns (
+            uint8 allowedClasses,
+            bool countryRule,
+            uint32 maxHolders,
+            uint32 holderCount,
+            uint64 lockupUntil,
+            bool approvalRequired
+        )
+    {
+        Config memory c = _config;
+        return (c.allowedClasses, c.countryRule, c.maxHolders, c.holderCount, c.lockupUntil, c.approvalRequired);
+    }
+
+    // ---------------------------------------------------------------- approval mode
+
+    /// @notice In approval mode, asks to transfer `amount` to `to`; the units are held until the
+    /// transfer agent decides or the request expires.
+    /// @return id The request id.
+    /// @dev Requirements: the checks of {canTransfer} except the approval rule itself.
+    function requestTransfer(address to, uint256 amount) external returns (bytes32 id) {
+        Restriction r = _restriction(msg.sender, _forward(to), amount, _config);
+        if (r != Restriction.None) revert TokenTransferRestricted(r, msg.sender, to, amount);
+        id = keccak256(abi.encode(address(this), msg.sender, ++_requestNonce));
+        uint64 expiry = uint64(block.timestamp) + REQUEST_TTL;
+        // amount <= free balance <= MAX_AMOUNT < 2^96.
+        _requests[id] = Request({from: msg.sender, to: to, amount: uint96(amount)});
+        _placeHold(msg.sender, address(this), id, amount, expiry);
+        emit TransferRequested(id, msg.sender, to, amount, expiry);
+    }
+
+    /// @notice Approves request `id`: the held units move to the receiver now.
+    /// @dev Requirements: the caller has TRANSFER_AGENT_ROLE; the request is pending and not expired;
+    /// the transfer rules still allow it.
+    function approveTransfer(bytes32 id) external onlyRole(TRANSFER_AGENT_ROLE) {
+        Request memory q = _pending(id);
+        delete _requests[id];
+        _executeHold(q.from, address(this), id, q.to, q.amount);
+        emit TransferApproved(id);
+    }
+
+    /// @notice Rejects request `id` with `reason`; the units are released.
+    /// @dev Requirements: the caller has TRANSFER_AGENT_ROLE; the request is pending.
+    function rejectTransfer(bytes32 id, string calldata reason) external onlyRole(TRANSFER_AGENT_ROLE) {
+        Request memory q = _pending(id);
+        delete _requests[id];
+        _endHold(_holdKey(q.from, address(this), id), q.from, address(this), id, q.amount);
+        emit TransferRejected(id, reason);
+    }
+
+    /// @notice The pending request `id` (all zero when none).
+    function requestOf(bytes32 id) external view returns (address from, address to, uint256 amount) {
+        Request memory q = _requests[id];
+        return (q.from, q.to, q.amount);
+    }
+
+    // ---------------------------------------------------------------- record dates
+
+    /// @inheritdoc ISecurityToken
+    function recordsPassed() public view returns (uint16 passed) {
+        passed = _config.epoch;
+        while (passed < _recordDates.length && _recordDates[passed] <= block.timestamp) ++passed;
+    }
+
+    /// @inheritdoc ISecurityToken
+    function recordDate(uint16 record) external view returns (uint64) {
+        if (record == 0 || record > _recordDates.length) revert SecurityRecordNotReached(record);
+        return _recordDates[record - 1];
+    }
+
+    /// @inheritdoc ISecurityToken
+    function balanceAtRecord(address account, uint16 record) public view returns (uint256) {
+        if (record == 0 || record > recordsPassed()) revert SecurityRecordNotReached(record);
+        Account memory a = _accounts[account];
+        if (record > a.epoch) return a.balance;
+        Checkpoint[] storage h = _history[account];
+        (uint256 lo, uint256 hi) = (0, h.length);
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            if (h[mid].upTo < record) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo == h.length) return 0;
+        Checkpoint memory cp = h[lo];
+        return cp.from <= record ? cp.balance : 0;
+    }
+
+    /// @inheritdoc ISecurityToken
+    function supplyAtRecord(uint16 record) public view returns (uint256) {
+        if (record == 0 || record > recordsPassed()) revert SecurityRecordNotReached(record);
+        return record <= _config.epoch ? _supplyAt[record] : totalSupply();
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    function _issue(address to, uint256 amount) internal {
+        _mint(to, amount);
+        emit Issued(to, amount);
+    }
+
+    function _redeem(address from, uint256 amount) internal {
         _burn(from, amount);
         emit Redeemed(from, amount);
+    }
+
+    function _scheduleRecordDate(uint64 date) internal {
+        uint256 n = _recordDates.length;
+        if (date <= block.timestamp || (n != 0 && date <= _recordDates[n - 1])) revert SecurityRecordDateInvalid(date);
+        _syncEpoch();
+        _recordDates.push(date);
+        if (_config.nextRecordDate == 0) _config.nextRecordDate = date;
+        // n + 1 record dates fit in uint16 for any realistic schedule; the cast is checked.
+        emit RecordDateScheduled(uint16(n + 1), date);
+    }
+
+    function _pending(bytes32 id) private view returns (Request memory q) {
+        q = _requests[id];
+        if (q.from == address(0)) revert SecurityRequestNotPending(id);
+    }
+
+    /// @dev Advances the record epoch over every record date that has passed, fixing the supply at
+    /// each. Runs before any balance or supply change, so the values it fixes are those of the date.
+    function _syncEpoch() internal returns (uint16 epoch) {
+        Config memory c = _config;
+        epoch = c.epoch;
+        uint64 next = c.nextRecordDate;
+        if (next == 0 || block.timestamp < next) return epoch;
+        uint256 supply = totalSupply();
+        uint256 n = _recordDates.length;
+        while (next != 0 && block.timestamp >= next) {
+            ++epoch;
+            _supplyAt[epoch] = supply;
+            next = epoch < n ? _recordDates[epoch] : 0;
+        }
+        c.epoch = epoch;
+        c.nextRecordDate = next;
+        _config = c;
+    }
+
+    function _beforeSupplyChange() internal override {
+        _syncEpoch();
+    }
+
+    function _beforeBalanceChange(address account, Account memory a) internal override {
+        uint16 epoch = _syncEpoch();
+        if (a.epoch < epoch) {
+            if (a.balance != 0) _history[account].push(Checkpoint({from: a.epoch + 1, upTo: epoch, balance: a.balance}));
+            a.epoch = epoch;
+        }
+    }
+
+    function _ruleRestriction(
+        address from,
+        address, /* to */
+        uint256 receiverBalance,
+        IInvestorRegistry.Profile memory receiver,
+        Config memory c
+    ) internal view override returns (Restriction) {
+        if (from != address(0) && block.timestamp < c.lockupUntil) return Restriction.LockedUp;
+        if (c.allowedClasses != 0 && (c.allowedClasses >> uint8(receiver.investorClass)) & 1 == 0) {
+            return Restriction.InvestorClassNotAllowed;
+        }
+        if (c.countryRule && !_allowedCountries[receiver.country]) return Restriction.CountryNotAllowed;
+        if (c.maxHolders != 0 && receiverBalance == 0 && c.holderCount >= c.maxHolders) {
+            return Restriction.HolderLimitReached;
+        }
+        return Restriction.None;
     }
 }
