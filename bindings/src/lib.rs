@@ -66,6 +66,17 @@ pub mod dvp {
     );
 }
 
+/// The transfer agent's desk for tokens in approval mode.
+pub mod transfer_approvals {
+    #![allow(missing_docs, clippy::too_many_arguments)]
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        TransferApprovals,
+        "artifacts/TransferApprovals.json"
+    );
+}
+
 /// A committed artifact: its contract name and JSON text.
 #[derive(Clone, Copy, Debug)]
 pub struct ArtifactSource {
@@ -81,6 +92,7 @@ pub const ARTIFACTS: &[ArtifactSource] = &[
     ArtifactSource { name: "SecurityToken", json: include_str!("../artifacts/SecurityToken.json") },
     ArtifactSource { name: "DepositToken", json: include_str!("../artifacts/DepositToken.json") },
     ArtifactSource { name: "DvP", json: include_str!("../artifacts/DvP.json") },
+    ArtifactSource { name: "TransferApprovals", json: include_str!("../artifacts/TransferApprovals.json") },
 ];
 
 /// Looks up a committed artifact by contract name.

@@ -32,6 +32,8 @@ pub struct Suite {
     pub deposit: Address,
     /// DvP contract.
     pub dvp: Address,
+    /// Transfer approvals desk.
+    pub approvals: Address,
 }
 
 /// One account's position in both tokens.
@@ -69,6 +71,7 @@ impl Suite {
             security: d.address(labels::SECURITY)?,
             deposit: d.address(labels::DEPOSIT)?,
             dvp: d.address(labels::DVP)?,
+            approvals: d.address(labels::APPROVALS)?,
         })
     }
 

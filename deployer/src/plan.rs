@@ -76,7 +76,8 @@ pub struct Plan {
 }
 
 /// The accounts that play each role in the suite. Duties are separated: the securities operator
-/// (registry and token admin, rules, pause), its registrar (also the transfer agent), the issuer, the
+/// (registry and token admin, rules, pause), its registrar (also the transfer agent approving
+/// transfers in approval mode), the issuer, the
 /// enforcement authority (freezes, forced transfers, recovery), and the bank.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SuiteAccounts {
@@ -116,6 +117,8 @@ pub mod labels {
     pub const DEPOSIT: &str = "deposit";
     /// The DvP contract.
     pub const DVP: &str = "dvp";
+    /// The transfer agent's desk for approval mode.
+    pub const APPROVALS: &str = "approvals";
 }
 
 /// The suite's plan: two registries, a security token, a deposit token, the DvP contract, the role
@@ -166,7 +169,13 @@ pub fn suite_plan(spec: &SuiteSpec) -> Plan {
             deploy(DVP, "DvP", a.operator, vec![]),
             grant(SECURITY, "RULES_ROLE", Arg::Address(a.operator), a.operator),
             grant(SECURITY, "PAUSER_ROLE", Arg::Address(a.operator), a.operator),
-            grant(SECURITY, "TRANSFER_AGENT_ROLE", Arg::Address(a.registrar), a.operator),
+            deploy(
+                APPROVALS,
+                "TransferApprovals",
+                a.operator,
+                vec![Arg::Address(a.operator), Arg::Address(a.registrar)],
+            ),
+            grant(SECURITY, "NOTARY_ROLE", Arg::Contract(APPROVALS.into()), a.operator),
             grant(SECURITY, "ENFORCER_ROLE", Arg::Address(a.authority), a.operator),
             grant(SECURITY, "RECOVERY_ROLE", Arg::Address(a.authority), a.operator),
             grant(SECURITY, "NOTARY_ROLE", Arg::Contract(DVP.into()), a.operator),

@@ -4,4 +4,5 @@ mod artifacts;
 mod cli;
 mod demo_parity;
 mod dvp;
+mod gas;
 mod support;

@@ -95,8 +95,8 @@ contract InvestorRegistry is AccessControl, IInvestorRegistry {
     }
 
     /// @inheritdoc IInvestorRegistry
-    function profiles(address from, address to) external view returns (Profile memory, Profile memory) {
-        return (_profile(from), _profile(to));
+    function packedProfiles(address from, address to) external view returns (uint256, uint256) {
+        return (_packed(_investors[from]), _packed(_investors[to]));
     }
 
     /// @inheritdoc IInvestorRegistry
@@ -134,6 +134,12 @@ contract InvestorRegistry is AccessControl, IInvestorRegistry {
     function _profile(address account) private view returns (Profile memory) {
         Investor memory investor = _investors[account];
         return Profile({eligible: _eligible(investor), investorClass: investor.investorClass, country: investor.country});
+    }
+
+    function _packed(Investor storage investor) private view returns (uint256 packed) {
+        Investor memory i = investor;
+        packed = (uint256(i.country) << 16) | (uint256(uint8(i.investorClass)) << 8);
+        if (_eligible(i)) packed |= 1;
     }
 
     function _eligible(Investor memory investor) private view returns (bool) {

@@ -70,8 +70,9 @@ interface IInvestorRegistry {
     /// @notice The transfer-relevant profile of `account`.
     function profile(address account) external view returns (Profile memory);
 
-    /// @notice The profiles of a sender and a receiver, in one call.
-    function profiles(address from, address to) external view returns (Profile memory, Profile memory);
+    /// @notice The profiles of a sender and a receiver in one call, each packed in a word for the
+    /// tokens' hot path: bit 0 eligible now, bits 8-15 investor class, bits 16-31 country.
+    function packedProfiles(address from, address to) external view returns (uint256, uint256);
 
     /// @notice Returns the registry's record of `account` (all zero when unknown).
     function investorOf(address account) external view returns (Investor memory);

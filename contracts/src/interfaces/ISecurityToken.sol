@@ -6,7 +6,7 @@ import {IPermissionedToken} from "./IPermissionedToken.sol";
 /// @title ISecurityToken
 /// @notice A permissioned security token (bond units, beneficiary units): issued and redeemed by its
 /// issuer, with optional transfer rules (investor classes, countries, holder limit, lock-up), an
-/// optional transfer-approval mode, and record dates at which every holder's balance is fixed for
+/// optional transfer-approval mode (see ITransferApprovals), and record dates at which every holder's balance is fixed for
 /// payments, however units move afterwards.
 interface ISecurityToken is IPermissionedToken {
     /// @notice Thrown when a record date is not after the previous one or not in the future.
@@ -17,9 +17,6 @@ interface ISecurityToken is IPermissionedToken {
 
     /// @notice Thrown when a holder limit is introduced after units were issued.
     error SecurityHolderLimitNeedsEmptySupply();
-
-    /// @notice Thrown when the transfer request does not exist or is no longer pending.
-    error SecurityRequestNotPending(bytes32 id);
 
     /// @notice Emitted when the issuer issued `amount` units to `to`.
     event Issued(address indexed to, uint256 amount);
@@ -35,15 +32,6 @@ interface ISecurityToken is IPermissionedToken {
 
     /// @notice Emitted when record date number `record` was scheduled.
     event RecordDateScheduled(uint16 indexed record, uint64 date);
-
-    /// @notice Emitted when a transfer was requested in approval mode (the units are held).
-    event TransferRequested(bytes32 indexed id, address indexed from, address indexed to, uint256 amount, uint64 expiry);
-
-    /// @notice Emitted when the transfer agent approved a request and the units moved.
-    event TransferApproved(bytes32 indexed id);
-
-    /// @notice Emitted when the transfer agent rejected a request; the units are free again.
-    event TransferRejected(bytes32 indexed id, string reason);
 
     /// @notice Issues `amount` new units to `to`.
     function issue(address to, uint256 amount) external;

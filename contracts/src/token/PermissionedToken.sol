@@ -7,6 +7,7 @@ import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.so
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {IPermissionedToken} from "../interfaces/IPermissionedToken.sol";
+import {PackedAccount, AccountLib} from "../libraries/PackedAccount.sol";
 
 /// @title PermissionedToken
 /// @notice The ERC-20 core shared by security and deposit tokens: eligibility on every move, holds that
@@ -34,18 +35,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// @notice Settlement contracts that may place holds on behalf of holders.
     bytes32 public constant NOTARY_ROLE = keccak256("NOTARY_ROLE");
 
-    uint8 internal constant FLAG_FROZEN = 1;
-    uint8 internal constant FLAG_RECOVERED = 2;
     uint256 internal constant MAX_AMOUNT = type(uint80).max;
-
-    /// @dev One slot per account.
-    struct Account {
-        uint80 balance;
-        uint80 held;
-        uint72 frozen;
-        uint8 flags;
-        uint16 epoch;
-    }
 
     /// @dev The token's configuration, one slot, read on every transfer. The rule fields are used by
     /// security tokens; a deposit token leaves them zero.
@@ -71,7 +61,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     string private _symbol;
     uint256 private _totalSupply;
     Config internal _config;
-    mapping(address account => Account) internal _accounts;
+    mapping(address account => PackedAccount) internal _accounts;
     mapping(address owner => mapping(address spender => uint256)) private _allowances;
     mapping(bytes32 key => Hold) private _holds;
     mapping(address lostWallet => address) private _recoveredTo;
@@ -108,7 +98,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
 
     /// @inheritdoc IERC20
     function balanceOf(address account) public view returns (uint256) {
-        return _accounts[account].balance;
+        return _accounts[account].balance();
     }
 
     /// @inheritdoc IERC20
@@ -155,44 +145,45 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
 
     /// @inheritdoc IPermissionedToken
     function canTransfer(address from, address to, uint256 amount) external view returns (Restriction) {
-        return _restriction(from, _forward(to), amount, _config);
+        if (_config.approvalRequired) return Restriction.ApprovalRequired;
+        return _restriction(from, to, amount);
     }
 
     /// @inheritdoc IPermissionedToken
     function messageFor(Restriction code) external pure returns (string memory) {
-        if (code == Restriction.None) return "The transfer is allowed.";
-        if (code == Restriction.Paused) return "The token is paused.";
-        if (code == Restriction.SenderNotEligible) return "The sender is not an eligible investor.";
-        if (code == Restriction.ReceiverNotEligible) return "The receiver is not an eligible investor.";
-        if (code == Restriction.SenderFrozen) return "The sender's account is frozen.";
-        if (code == Restriction.ReceiverFrozen) return "The receiver's account is frozen.";
-        if (code == Restriction.InsufficientFreeBalance) return "The sender's free balance is too small.";
-        if (code == Restriction.InvestorClassNotAllowed) return "The receiver's investor class may not hold this token.";
-        if (code == Restriction.CountryNotAllowed) return "The receiver's country may not hold this token.";
-        if (code == Restriction.HolderLimitReached) return "The token has reached its maximum number of holders.";
-        if (code == Restriction.LockedUp) return "The token is in its lock-up period.";
-        if (code == Restriction.ApprovalRequired) return "Transfers need the transfer agent's approval: request one.";
-        return "The receiver is not a valid address.";
+        if (code == Restriction.None) return "Allowed";
+        if (code == Restriction.Paused) return "Token paused";
+        if (code == Restriction.SenderNotEligible) return "Sender not eligible";
+        if (code == Restriction.ReceiverNotEligible) return "Receiver not eligible";
+        if (code == Restriction.SenderFrozen) return "Sender frozen";
+        if (code == Restriction.ReceiverFrozen) return "Receiver frozen";
+        if (code == Restriction.InsufficientFreeBalance) return "Free balance too small";
+        if (code == Restriction.InvestorClassNotAllowed) return "Receiver class not allowed";
+        if (code == Restriction.CountryNotAllowed) return "Receiver country not allowed";
+        if (code == Restriction.HolderLimitReached) return "Holder limit reached";
+        if (code == Restriction.LockedUp) return "In lock-up period";
+        if (code == Restriction.ApprovalRequired) return "Transfer approval required";
+        return "Invalid receiver";
     }
 
     /// @inheritdoc IPermissionedToken
     function heldBalanceOf(address account) external view returns (uint256) {
-        return _accounts[account].held;
+        return _accounts[account].held();
     }
 
     /// @inheritdoc IPermissionedToken
     function frozenBalanceOf(address account) external view returns (uint256) {
-        return _accounts[account].frozen;
+        return _accounts[account].frozen();
     }
 
     /// @inheritdoc IPermissionedToken
     function freeBalanceOf(address account) public view returns (uint256) {
-        return _free(_accounts[account]);
+        return _accounts[account].free();
     }
 
     /// @inheritdoc IPermissionedToken
     function isFrozen(address account) external view returns (bool) {
-        return _accounts[account].flags & FLAG_FROZEN != 0;
+        return _accounts[account].flags() & AccountLib.FROZEN != 0;
     }
 
     /// @inheritdoc IPermissionedToken
@@ -267,9 +258,9 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// @dev Requirements: the caller has ENFORCER_ROLE; `account` is not the zero address.
     function setAccountFrozen(address account, bool frozen) external onlyRole(ENFORCER_ROLE) {
         if (account == address(0)) revert TokenZeroAddress();
-        Account memory a = _accounts[account];
-        a.flags = frozen ? a.flags | FLAG_FROZEN : a.flags & ~FLAG_FROZEN;
-        _accounts[account] = a;
+        PackedAccount a = _accounts[account];
+        uint256 f = a.flags();
+        _accounts[account] = a.withFlags(frozen ? f | AccountLib.FROZEN : f & ~AccountLib.FROZEN);
         emit AccountFrozenSet(account, frozen);
     }
 
@@ -277,27 +268,28 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// @dev Requirements: the caller has ENFORCER_ROLE; `amount` is positive and within the free balance.
     function freezeUnits(address account, uint256 amount) external onlyRole(ENFORCER_ROLE) {
         if (amount == 0) revert TokenZeroAmount();
-        Account memory a = _accounts[account];
-        uint256 free = _free(a);
+        PackedAccount a = _accounts[account];
+        uint256 free = a.free();
         if (amount > free) revert TokenInsufficientFreeBalance(account, free, amount);
-        // amount <= free <= balance <= MAX_AMOUNT < 2^72 is not guaranteed, so add checked.
-        a.frozen = uint72(uint256(a.frozen) + amount);
-        _accounts[account] = a;
-        emit UnitsFrozen(account, amount, a.frozen);
+        // Fits the 72-bit field: frozen + amount <= balance, and the cast reverts on overflow.
+        uint256 total = uint72(a.frozen() + amount);
+        _accounts[account] = a.withFrozen(total);
+        emit UnitsFrozen(account, amount, total);
     }
 
     /// @notice Unfreezes `amount` of `account`'s frozen units.
     /// @dev Requirements: the caller has ENFORCER_ROLE; `amount` is positive and at most the frozen units.
     function unfreezeUnits(address account, uint256 amount) external onlyRole(ENFORCER_ROLE) {
         if (amount == 0) revert TokenZeroAmount();
-        Account memory a = _accounts[account];
-        if (amount > a.frozen) revert TokenInsufficientFrozen(account, a.frozen, amount);
+        PackedAccount a = _accounts[account];
+        uint256 frozen = a.frozen();
+        if (amount > frozen) revert TokenInsufficientFrozen(account, frozen, amount);
         // Cannot underflow: checked just above.
         unchecked {
-            a.frozen -= uint72(amount);
+            frozen -= amount;
         }
-        _accounts[account] = a;
-        emit UnitsUnfrozen(account, amount, a.frozen);
+        _accounts[account] = a.withFrozen(frozen);
+        emit UnitsUnfrozen(account, amount, frozen);
     }
 
     /// @notice Moves `amount` units from `from` to `to` on the order of an authority, frozen units
@@ -317,28 +309,34 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         bytes32 documentRef,
         bool courtOrderOverride
     ) external onlyRole(ENFORCER_ROLE) {
+        to = _forcedMove(from, to, amount, courtOrderOverride);
+        emit ForcedTransfer(from, to, amount, reason, documentRef, courtOrderOverride);
+    }
+
+    /// @dev The checks and the move of {forcedTransfer}; returns the receiving wallet.
+    function _forcedMove(address from, address to, uint256 amount, bool courtOrderOverride) private returns (address) {
         if (amount == 0) revert TokenZeroAmount();
         if (to == address(0)) revert TokenZeroAddress();
         to = _forward(to);
-        Account memory a = _accounts[from];
-        uint256 movable = uint256(a.balance) - a.held;
+        PackedAccount a = _accounts[from];
+        uint256 movable = a.balance() - a.held();
         if (amount > movable) revert TokenInsufficientFreeBalance(from, movable, amount);
-        uint256 unfrozenFree = movable - a.frozen;
+        uint256 unfrozenFree = a.free();
         if (amount > unfrozenFree) {
-            uint256 release = amount - unfrozenFree;
-            // Cannot underflow: release <= movable - unfrozenFree == a.frozen.
+            // Cannot underflow: amount - unfrozenFree <= movable - unfrozenFree == frozen.
             unchecked {
-                a.frozen -= uint72(release);
+                uint256 release = amount - unfrozenFree;
+                a = a.withFrozen(a.frozen() - release);
+                emit UnitsUnfrozen(from, release, a.frozen());
             }
-            _accounts[from] = a;
-            emit UnitsUnfrozen(from, release, a.frozen);
         }
+        PackedAccount b = _accounts[to];
         if (!courtOrderOverride) {
             if (!_registry.isEligible(to)) revert TokenAccountNotEligible(to);
-            if (_accounts[to].flags & FLAG_FROZEN != 0) revert TokenAccountFrozen(to);
+            if (b.flags() & AccountLib.FROZEN != 0) revert TokenAccountFrozen(to);
         }
-        _move(from, to, amount);
-        emit ForcedTransfer(from, to, amount, reason, documentRef, courtOrderOverride);
+        _apply(from, to, amount, a, from == to ? a : b, _config);
+        return to;
     }
 
     /// @notice Moves everything of `lostWallet` — balance, held and frozen units, the account freeze —
@@ -353,97 +351,111 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         external
         onlyRole(RECOVERY_ROLE)
     {
-        Account memory lost = _accounts[lostWallet];
-        Account memory fresh = _accounts[newWallet];
+        PackedAccount lost = _accounts[lostWallet];
+        PackedAccount fresh = _accounts[newWallet];
         if (
-            newWallet == address(0) || newWallet == lostWallet || lost.flags & FLAG_RECOVERED != 0
-                || fresh.balance != 0 || fresh.frozen != 0 || fresh.flags != 0
+            newWallet == address(0) || newWallet == lostWallet || lost.flags() & AccountLib.RECOVERED != 0
+                || fresh.balance() != 0 || fresh.flags() != 0
         ) revert TokenRecoveryInvalid(lostWallet, newWallet);
         if (!_registry.isEligible(newWallet)) revert TokenAccountNotEligible(newWallet);
 
-        _beforeBalanceChange(lostWallet, lost);
-        _beforeBalanceChange(newWallet, fresh);
-        fresh.balance = lost.balance;
-        fresh.held = lost.held;
-        fresh.frozen = lost.frozen;
-        fresh.flags = lost.flags & FLAG_FROZEN;
-        lost.balance = 0;
-        lost.held = 0;
-        lost.frozen = 0;
-        lost.flags = FLAG_RECOVERED;
-        _accounts[lostWallet] = lost;
+        uint16 epoch = _currentEpoch(_config);
+        lost = _checkpoint(lostWallet, lost, epoch);
+        fresh = _checkpoint(newWallet, fresh, epoch);
+        uint256 moved = lost.balance();
+        fresh = fresh.withBalance(moved).withHeld(lost.held()).withFrozen(lost.frozen()).withFlags(
+            lost.flags() & AccountLib.FROZEN
+        );
+        _accounts[lostWallet] = PackedAccount.wrap(0).withEpoch(lost.epoch()).withFlags(AccountLib.RECOVERED);
         _accounts[newWallet] = fresh;
         _recoveredTo[lostWallet] = newWallet;
-        emit Transfer(lostWallet, newWallet, fresh.balance);
+        emit Transfer(lostWallet, newWallet, moved);
         emit WalletRecovered(lostWallet, newWallet, documentRef);
     }
 
     // ---------------------------------------------------------------- internal
 
-    /// @dev The reason a transfer would be refused, given the current configuration. Security tokens
-    /// extend it with their rules through {_ruleRestriction}.
-    function _restriction(address from, address to, uint256 amount, Config memory c)
+    /// @dev The reason a transfer would be refused now (approval mode aside).
+    function _restriction(address from, address to, uint256 amount) internal view returns (Restriction) {
+        to = _forward(to);
+        return _check(from, to, amount, _accounts[from], _accounts[to], _config);
+    }
+
+    /// @dev The checks shared by {canTransfer}, transfers and hold execution, on records already
+    /// loaded. Security tokens add their rules through {_ruleRestriction}.
+    function _check(address from, address to, uint256 amount, PackedAccount a, PackedAccount b, Config memory c)
         internal
         view
         returns (Restriction)
     {
         if (c.paused) return Restriction.Paused;
         if (to == address(0)) return Restriction.InvalidReceiver;
-        Account memory a = _accounts[from];
-        Account memory b = _accounts[to];
-        if (a.flags != 0) return Restriction.SenderFrozen;
-        if (b.flags & FLAG_FROZEN != 0) return Restriction.ReceiverFrozen;
-        if (amount > _free(a)) return Restriction.InsufficientFreeBalance;
-        (IInvestorRegistry.Profile memory pf, IInvestorRegistry.Profile memory pt) = _registry.profiles(from, to);
-        if (!pf.eligible) return Restriction.SenderNotEligible;
-        if (!pt.eligible) return Restriction.ReceiverNotEligible;
-        return _ruleRestriction(from, to, b.balance, pt, c);
+        if (a.flags() != 0) return Restriction.SenderFrozen;
+        if (b.flags() & AccountLib.FROZEN != 0) return Restriction.ReceiverFrozen;
+        if (amount > a.free()) return Restriction.InsufficientFreeBalance;
+        (uint256 pf, uint256 pt) = _registry.packedProfiles(from, to);
+        if (pf & 1 == 0) return Restriction.SenderNotEligible;
+        if (pt & 1 == 0) return Restriction.ReceiverNotEligible;
+        return _ruleRestriction(from, b.balance(), pt, c);
     }
 
     /// @dev Hook for per-token rules (class, country, holder limit, lock-up); none by default.
+    /// `receiverProfile` is packed as {IInvestorRegistry-packedProfiles}.
     function _ruleRestriction(
-        address, /* from */
-        address, /* to */
+        address, /* from (zero for issues) */
         uint256, /* receiverBalance */
-        IInvestorRegistry.Profile memory, /* receiver */
+        uint256, /* receiverProfile */
         Config memory /* config */
     ) internal view virtual returns (Restriction) {
         return Restriction.None;
     }
 
-    /// @dev Hook run on an account's in-memory record before its balance changes (record-date
-    /// checkpoints on security tokens). The caller writes the record back.
-    function _beforeBalanceChange(address account, Account memory a) internal virtual {}
+    /// @dev Hook: the record epoch in force now (security tokens advance it over passed record dates).
+    function _currentEpoch(Config memory) internal virtual returns (uint16) {
+        return 0;
+    }
 
-    /// @dev Hook run before the supply changes.
-    function _beforeSupplyChange() internal virtual {}
+    /// @dev Hook run on an account before its balance changes (record-date checkpoints on security
+    /// tokens); returns the account to write back.
+    function _checkpoint(address, PackedAccount a, uint16) internal virtual returns (PackedAccount) {
+        return a;
+    }
 
     function _transferChecked(address from, address to, uint256 amount) internal {
         Config memory c = _config;
         if (c.approvalRequired) revert TokenTransferRestricted(Restriction.ApprovalRequired, from, to, amount);
-        to = _forward(to);
-        Restriction r = _restriction(from, to, amount, c);
+        PackedAccount b = _accounts[to];
+        if (b.flags() & AccountLib.RECOVERED != 0) {
+            to = _recoveredTo[to];
+            b = _accounts[to];
+        }
+        PackedAccount a = _accounts[from];
+        Restriction r = _check(from, to, amount, a, b, c);
         if (r != Restriction.None) revert TokenTransferRestricted(r, from, to, amount);
-        _move(from, to, amount);
+        _apply(from, to, amount, a, b, c);
     }
 
-    /// @dev Moves units whose checks are done. Maintains the holder count when a limit is set.
-    function _move(address from, address to, uint256 amount) internal {
-        Account memory a = _accounts[from];
-        Account memory b = _accounts[to];
-        _beforeBalanceChange(from, a);
-        _beforeBalanceChange(to, b);
-        if (amount > a.balance) revert TokenInsufficientFreeBalance(from, a.balance, amount);
-        // Cannot overflow or underflow: amount <= a.balance, and b.balance + amount <= totalSupply <= MAX_AMOUNT.
-        unchecked {
-            a.balance -= uint80(amount);
-            b.balance += uint80(amount);
-        }
-        if (_config.maxHolders != 0 && from != to) {
-            _countHolders(a.balance == 0, b.balance == amount && amount != 0);
+    /// @dev Moves units whose checks are done (`amount` <= balance of `a`), writes both accounts and
+    /// keeps the holder count when a limit is set. A move to oneself changes nothing but is reported.
+    function _apply(address from, address to, uint256 amount, PackedAccount a, PackedAccount b, Config memory c)
+        internal
+    {
+        uint16 epoch = _currentEpoch(c);
+        a = _checkpoint(from, a, epoch);
+        if (from != to) {
+            b = _checkpoint(to, b, epoch);
+            // Cannot overflow or underflow: amount <= balance of a, and b's balance + amount <= supply <= MAX_AMOUNT.
+            uint256 left;
+            uint256 received;
+            unchecked {
+                left = a.balance() - amount;
+                received = b.balance() + amount;
+            }
+            if (c.maxHolders != 0) _countHolders(left == 0, received == amount && amount != 0);
+            _accounts[to] = b.withBalance(received);
+            a = a.withBalance(left);
         }
         _accounts[from] = a;
-        _accounts[to] = b;
         emit Transfer(from, to, amount);
     }
 
@@ -453,51 +465,53 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         else --_config.holderCount;
     }
 
-    /// @dev Creates units for an eligible, unfrozen receiver (issuer and minter paths).
+    /// @dev Creates units for an eligible, unfrozen receiver (issuer and minter paths). Lock-up does
+    /// not apply to issues; the other rules do.
     function _mint(address to, uint256 amount) internal {
         Config memory c = _config;
         if (c.paused) revert TokenPaused();
         if (amount == 0) revert TokenZeroAmount();
         if (to == address(0)) revert TokenZeroAddress();
         to = _forward(to);
-        IInvestorRegistry.Profile memory p = _registry.profile(to);
-        if (!p.eligible) revert TokenAccountNotEligible(to);
-        Account memory b = _accounts[to];
-        if (b.flags & FLAG_FROZEN != 0) revert TokenAccountFrozen(to);
-        Restriction r = _ruleRestriction(address(0), to, b.balance, p, c);
-        if (r != Restriction.None && r != Restriction.LockedUp) revert TokenTransferRestricted(r, address(0), to, amount);
+        (, uint256 pt) = _registry.packedProfiles(to, to);
+        if (pt & 1 == 0) revert TokenAccountNotEligible(to);
+        PackedAccount b = _accounts[to];
+        if (b.flags() & AccountLib.FROZEN != 0) revert TokenAccountFrozen(to);
+        Restriction r = _ruleRestriction(address(0), b.balance(), pt, c);
+        if (r != Restriction.None) revert TokenTransferRestricted(r, address(0), to, amount);
         uint256 supply = _totalSupply + amount;
         if (supply > MAX_AMOUNT) revert TokenSupplyCapExceeded(MAX_AMOUNT);
-        _beforeSupplyChange();
-        _beforeBalanceChange(to, b);
+        b = _checkpoint(to, b, _currentEpoch(c));
         _totalSupply = supply;
-        // Cannot overflow: b.balance + amount <= supply <= MAX_AMOUNT.
+        // Cannot overflow: balance + amount <= supply <= MAX_AMOUNT.
+        uint256 received;
         unchecked {
-            b.balance += uint80(amount);
+            received = b.balance() + amount;
         }
-        if (c.maxHolders != 0 && b.balance == amount) ++_config.holderCount;
-        _accounts[to] = b;
+        if (c.maxHolders != 0 && received == amount) ++_config.holderCount;
+        _accounts[to] = b.withBalance(received);
         emit Transfer(address(0), to, amount);
     }
 
     /// @dev Destroys free units of `from` (redemption). Eligibility is not required, so a revoked
     /// investor's units can still be redeemed; frozen and held units cannot.
     function _burn(address from, uint256 amount) internal {
-        if (_config.paused) revert TokenPaused();
+        Config memory c = _config;
+        if (c.paused) revert TokenPaused();
         if (amount == 0) revert TokenZeroAmount();
-        Account memory a = _accounts[from];
-        if (a.flags & FLAG_FROZEN != 0) revert TokenAccountFrozen(from);
-        uint256 free = _free(a);
+        PackedAccount a = _accounts[from];
+        if (a.flags() & AccountLib.FROZEN != 0) revert TokenAccountFrozen(from);
+        uint256 free = a.free();
         if (amount > free) revert TokenInsufficientFreeBalance(from, free, amount);
-        _beforeSupplyChange();
-        _beforeBalanceChange(from, a);
+        a = _checkpoint(from, a, _currentEpoch(c));
         // Cannot underflow: amount <= free <= balance <= totalSupply.
+        uint256 left;
         unchecked {
-            a.balance -= uint80(amount);
+            left = a.balance() - amount;
             _totalSupply -= amount;
         }
-        if (_config.maxHolders != 0 && a.balance == 0) --_config.holderCount;
-        _accounts[from] = a;
+        if (c.maxHolders != 0 && left == 0) --_config.holderCount;
+        _accounts[from] = a.withBalance(left);
         emit Transfer(from, address(0), amount);
     }
 
@@ -505,22 +519,22 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         if (_config.paused) revert TokenPaused();
         if (amount == 0) revert TokenZeroAmount();
         if (expiry <= block.timestamp) revert TokenHoldExpiryInPast(expiry);
-        Account memory a = _accounts[holder];
-        if (a.flags != 0) revert TokenAccountFrozen(holder);
+        PackedAccount a = _accounts[holder];
+        if (a.flags() != 0) revert TokenAccountFrozen(holder);
         if (!_registry.isEligible(holder)) revert TokenAccountNotEligible(holder);
         bytes32 key = _holdKey(holder, notary, id);
         if (_holds[key].amount != 0) revert TokenHoldExists(holder, notary, id);
-        uint256 free = _free(a);
+        uint256 free = a.free();
         if (amount > free) revert TokenInsufficientFreeBalance(holder, free, amount);
-        // amount <= free <= MAX_AMOUNT fits both fields.
+        // amount <= free <= MAX_AMOUNT fits both fields, and held + amount <= balance.
         _holds[key] = Hold({amount: uint192(amount), expiry: expiry});
-        a.held += uint80(amount);
-        _accounts[holder] = a;
+        _accounts[holder] = a.withHeld(a.held() + amount);
         emit HoldPlaced(holder, notary, id, amount, expiry);
     }
 
-    /// @dev Executes a hold: the held units become free and move under the transfer rules. A hold
-    /// placed by a wallet that was later recovered settles from the new wallet.
+    /// @dev Executes a hold: the held units become free and move under the transfer rules (approval
+    /// mode aside: executing a hold is the approval). A hold placed by a wallet that was later
+    /// recovered settles from the new wallet.
     function _executeHold(address holder, address notary, bytes32 id, address to, uint256 amount) internal {
         bytes32 key = _holdKey(holder, notary, id);
         Hold memory h = _holds[key];
@@ -529,23 +543,27 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         if (h.amount != amount) revert TokenHoldAmountMismatch(id, h.amount, amount);
         delete _holds[key];
         address owner = _forward(holder);
-        Account storage a = _accounts[owner];
-        // Cannot underflow: a.held includes this hold's amount.
-        unchecked {
-            a.held -= uint80(amount);
-        }
         to = _forward(to);
-        Restriction r = _restriction(owner, to, amount, _config);
+        Config memory c = _config;
+        PackedAccount a = _accounts[owner];
+        // Cannot underflow: the held units include this hold's amount.
+        unchecked {
+            a = a.withHeld(a.held() - amount);
+        }
+        PackedAccount b = owner == to ? a : _accounts[to];
+        Restriction r = _check(owner, to, amount, a, b, c);
         if (r != Restriction.None) revert TokenTransferRestricted(r, owner, to, amount);
-        _move(owner, to, amount);
+        _apply(owner, to, amount, a, b, c);
         emit HoldExecuted(holder, notary, id, to, amount);
     }
 
     function _endHold(bytes32 key, address holder, address notary, bytes32 id, uint256 amount) internal {
         delete _holds[key];
-        // Cannot underflow: the account's held units include this hold's amount.
+        address owner = _forward(holder);
+        PackedAccount a = _accounts[owner];
+        // Cannot underflow: the held units include this hold's amount.
         unchecked {
-            _accounts[_forward(holder)].held -= uint80(amount);
+            _accounts[owner] = a.withHeld(a.held() - amount);
         }
         emit HoldReleased(holder, notary, id, amount);
     }
@@ -570,12 +588,8 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
 
     /// @dev The wallet that receives for `account`: its recovery target when it was recovered.
     function _forward(address account) internal view returns (address) {
-        if (_accounts[account].flags & FLAG_RECOVERED == 0) return account;
+        if (_accounts[account].flags() & AccountLib.RECOVERED == 0) return account;
         return _recoveredTo[account];
-    }
-
-    function _free(Account memory a) internal pure returns (uint256) {
-        return uint256(a.balance) - a.held - a.frozen;
     }
 
     function _holdKey(address holder, address notary, bytes32 id) internal pure returns (bytes32) {

@@ -4,10 +4,11 @@ pragma solidity ^0.8.24;
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {ISecurityToken} from "../interfaces/ISecurityToken.sol";
 import {PermissionedToken} from "./PermissionedToken.sol";
+import {PackedAccount} from "../libraries/PackedAccount.sol";
 
 /// @title SecurityToken
 /// @notice A permissioned security token: bond units or beneficiary units that only eligible
-/// investors hold, with optional transfer rules, transfer approval, and record dates.
+/// investors hold, with optional transfer rules, an approval mode, and record dates.
 /// @dev Record dates cost nothing on ordinary transfers: an account's record epoch lives in its
 /// balance slot, and only the first balance change after a record date writes a checkpoint of the
 /// balance it had on that date.
@@ -16,17 +17,13 @@ import {PermissionedToken} from "./PermissionedToken.sol";
 /// - ISSUER_ROLE issues and redeems units, singly or in batches, and schedules record dates.
 /// - RULES_ROLE sets the transfer rules (investor classes, countries, holder limit, lock-up,
 ///   approval mode).
-/// - TRANSFER_AGENT_ROLE approves or rejects transfer requests in approval mode.
+/// In approval mode direct transfers are refused; investors request transfers through a
+/// {TransferApprovals} contract (a notary of this token), whose transfer agent approves or rejects.
 contract SecurityToken is PermissionedToken, ISecurityToken {
     /// @notice Issues and redeems units; schedules record dates.
     bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
     /// @notice Sets the transfer rules.
     bytes32 public constant RULES_ROLE = keccak256("RULES_ROLE");
-    /// @notice Approves or rejects transfer requests.
-    bytes32 public constant TRANSFER_AGENT_ROLE = keccak256("TRANSFER_AGENT_ROLE");
-
-    /// @notice How long a transfer request stays pending before its holder may withdraw it.
-    uint64 public constant REQUEST_TTL = 7 days;
 
     struct Checkpoint {
         uint16 from;
@@ -34,18 +31,10 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
         uint80 balance;
     }
 
-    struct Request {
-        address from;
-        address to;
-        uint96 amount;
-    }
-
     uint64[] private _recordDates;
     mapping(uint16 record => uint256) private _supplyAt;
     mapping(address account => Checkpoint[]) private _history;
     mapping(uint16 country => bool) private _allowedCountries;
-    mapping(bytes32 id => Request) private _requests;
-    uint256 private _requestNonce;
 
     /// @param name_ Token name, e.g. the bond's name.
     /// @param symbol_ Token symbol.
@@ -113,7 +102,8 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
     /// @param allowedClasses Bit i set: investor class i may receive; 0 allows every class.
     /// @param maxHolders Maximum number of holders; 0 for no limit.
     /// @param lockupUntil Transfers between investors are refused before this time (issues are not).
-    /// @param approvalRequired When true, transfers are requests the transfer agent approves.
+    /// @param approvalRequired When true, direct transfers are refused: transfers go through requests
+    /// that a transfer agent approves ({TransferApprovals}).
     /// @dev Requirements:
     /// - the caller has RULES_ROLE;
     /// - a holder limit can be introduced only while no units exist (holders are counted from the
@@ -158,48 +148,6 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
         return (c.allowedClasses, c.countryRule, c.maxHolders, c.holderCount, c.lockupUntil, c.approvalRequired);
     }
 
-    // ---------------------------------------------------------------- approval mode
-
-    /// @notice In approval mode, asks to transfer `amount` to `to`; the units are held until the
-    /// transfer agent decides or the request expires.
-    /// @return id The request id.
-    /// @dev Requirements: the checks of {canTransfer} except the approval rule itself.
-    function requestTransfer(address to, uint256 amount) external returns (bytes32 id) {
-        Restriction r = _restriction(msg.sender, _forward(to), amount, _config);
-        if (r != Restriction.None) revert TokenTransferRestricted(r, msg.sender, to, amount);
-        id = keccak256(abi.encode(address(this), msg.sender, ++_requestNonce));
-        uint64 expiry = uint64(block.timestamp) + REQUEST_TTL;
-        // amount <= free balance <= MAX_AMOUNT < 2^96.
-        _requests[id] = Request({from: msg.sender, to: to, amount: uint96(amount)});
-        _placeHold(msg.sender, address(this), id, amount, expiry);
-        emit TransferRequested(id, msg.sender, to, amount, expiry);
-    }
-
-    /// @notice Approves request `id`: the held units move to the receiver now.
-    /// @dev Requirements: the caller has TRANSFER_AGENT_ROLE; the request is pending and not expired;
-    /// the transfer rules still allow it.
-    function approveTransfer(bytes32 id) external onlyRole(TRANSFER_AGENT_ROLE) {
-        Request memory q = _pending(id);
-        delete _requests[id];
-        _executeHold(q.from, address(this), id, q.to, q.amount);
-        emit TransferApproved(id);
-    }
-
-    /// @notice Rejects request `id` with `reason`; the units are released.
-    /// @dev Requirements: the caller has TRANSFER_AGENT_ROLE; the request is pending.
-    function rejectTransfer(bytes32 id, string calldata reason) external onlyRole(TRANSFER_AGENT_ROLE) {
-        Request memory q = _pending(id);
-        delete _requests[id];
-        _endHold(_holdKey(q.from, address(this), id), q.from, address(this), id, q.amount);
-        emit TransferRejected(id, reason);
-    }
-
-    /// @notice The pending request `id` (all zero when none).
-    function requestOf(bytes32 id) external view returns (address from, address to, uint256 amount) {
-        Request memory q = _requests[id];
-        return (q.from, q.to, q.amount);
-    }
-
     // ---------------------------------------------------------------- record dates
 
     /// @inheritdoc ISecurityToken
@@ -217,8 +165,8 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
     /// @inheritdoc ISecurityToken
     function balanceAtRecord(address account, uint16 record) public view returns (uint256) {
         if (record == 0 || record > recordsPassed()) revert SecurityRecordNotReached(record);
-        Account memory a = _accounts[account];
-        if (record > a.epoch) return a.balance;
+        PackedAccount a = _accounts[account];
+        if (record > a.epoch()) return a.balance();
         Checkpoint[] storage h = _history[account];
         (uint256 lo, uint256 hi) = (0, h.length);
         while (lo < hi) {
@@ -259,11 +207,6 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
         emit RecordDateScheduled(uint16(n + 1), date);
     }
 
-    function _pending(bytes32 id) private view returns (Request memory q) {
-        q = _requests[id];
-        if (q.from == address(0)) revert SecurityRequestNotPending(id);
-    }
-
     /// @dev Advances the record epoch over every record date that has passed, fixing the supply at
     /// each. Runs before any balance or supply change, so the values it fixes are those of the date.
     function _syncEpoch() internal returns (uint16 epoch) {
@@ -283,30 +226,31 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
         _config = c;
     }
 
-    function _beforeSupplyChange() internal override {
-        _syncEpoch();
+    function _currentEpoch(Config memory c) internal override returns (uint16) {
+        if (c.nextRecordDate == 0 || block.timestamp < c.nextRecordDate) return c.epoch;
+        return _syncEpoch();
     }
 
-    function _beforeBalanceChange(address account, Account memory a) internal override {
-        uint16 epoch = _syncEpoch();
-        if (a.epoch < epoch) {
-            if (a.balance != 0) _history[account].push(Checkpoint({from: a.epoch + 1, upTo: epoch, balance: a.balance}));
-            a.epoch = epoch;
-        }
+    function _checkpoint(address account, PackedAccount a, uint16 epoch) internal override returns (PackedAccount) {
+        uint16 last = a.epoch();
+        if (last >= epoch) return a;
+        uint256 balance = a.balance();
+        // balance < 2^80 by the supply cap.
+        if (balance != 0) _history[account].push(Checkpoint({from: last + 1, upTo: epoch, balance: uint80(balance)}));
+        return a.withEpoch(epoch);
     }
 
-    function _ruleRestriction(
-        address from,
-        address, /* to */
-        uint256 receiverBalance,
-        IInvestorRegistry.Profile memory receiver,
-        Config memory c
-    ) internal view override returns (Restriction) {
+    function _ruleRestriction(address from, uint256 receiverBalance, uint256 receiverProfile, Config memory c)
+        internal
+        view
+        override
+        returns (Restriction)
+    {
         if (from != address(0) && block.timestamp < c.lockupUntil) return Restriction.LockedUp;
-        if (c.allowedClasses != 0 && (c.allowedClasses >> uint8(receiver.investorClass)) & 1 == 0) {
+        if (c.allowedClasses != 0 && (c.allowedClasses >> ((receiverProfile >> 8) & 0xff)) & 1 == 0) {
             return Restriction.InvestorClassNotAllowed;
         }
-        if (c.countryRule && !_allowedCountries[receiver.country]) return Restriction.CountryNotAllowed;
+        if (c.countryRule && !_allowedCountries[uint16(receiverProfile >> 16)]) return Restriction.CountryNotAllowed;
         if (c.maxHolders != 0 && receiverBalance == 0 && c.holderCount >= c.maxHolders) {
             return Restriction.HolderLimitReached;
         }

@@ -1,0 +1,95 @@
+//! Gas snapshot: every measured operation's gas on the in-process engine (cancun), compared with the
+//! committed `snapshots/gas.json`. Gas is deterministic, so any change is a failure until the
+//! snapshot is regenerated (`KESSAI_UPDATE_SNAPSHOTS=1 cargo test gas`) and the diff reviewed.
+
+use crate::support;
+use kessai_bindings::{
+    alloy::primitives::{Address, U256, keccak256},
+    deposit_token::DepositToken,
+    security_token::SecurityToken,
+};
+use kessai_deployer::{chain::Chain, ops::Suite, plan};
+use kessai_sim::{RevmChain, demo};
+use std::collections::BTreeMap;
+
+const SNAPSHOT: &str = "snapshots/gas.json";
+
+/// Measures the operations a user pays for most often, on a fresh suite.
+async fn measure() -> BTreeMap<String, u64> {
+    let chain: &mut RevmChain = &mut support::revm();
+    let p = support::parties();
+    let deployment = plan::execute(chain, &plan::suite_plan(&demo::demo_spec(&p))).await.expect("deploy");
+    let suite = Suite::from_deployment(&deployment).expect("suite");
+    let mut gas = BTreeMap::new();
+    for (label, c) in &deployment.contracts {
+        gas.insert(format!("deploy/{label}"), c.gas_used);
+    }
+    let now = chain.timestamp().await.expect("time");
+    // A third investor who starts with nothing.
+    let newcomer = Address::repeat_byte(0x42);
+    for who in [p.seller, p.buyer, newcomer] {
+        let r = demo::registration(now, "investor");
+        let g = suite.register(chain, suite.registry, p.suite.registrar, who, r).await.expect("register").gas_used;
+        gas.insert("registry/register".into(), g);
+        suite.register(chain, suite.bank_registry, p.suite.bank, who, r).await.expect("bank register");
+    }
+    let g = suite.issue_security(chain, p.suite.issuer, p.seller, U256::from(1_000)).await.expect("issue").gas_used;
+    gas.insert("security/issue_new_holder".into(), g);
+    suite.issue_security(chain, p.suite.issuer, p.buyer, U256::from(10)).await.expect("issue buyer");
+    let g = suite
+        .issue_deposit(chain, p.suite.bank, p.buyer, U256::from(5_000_000), keccak256("G-1"))
+        .await
+        .expect("deposit")
+        .gas_used;
+    gas.insert("deposit/issue_new_holder".into(), g);
+    suite.issue_deposit(chain, p.suite.bank, p.seller, U256::from(1), keccak256("G-2")).await.expect("deposit");
+
+    let t = |to: Address, amount: u64| SecurityToken::transferCall { to, amount: U256::from(amount) };
+    let g = chain.send_call(p.seller, suite.security, &t(p.buyer, 5)).await.expect("transfer").gas_used;
+    gas.insert("security/transfer_existing_holder".into(), g);
+    let g = chain.send_call(p.seller, suite.security, &t(newcomer, 5)).await.expect("transfer").gas_used;
+    gas.insert("security/transfer_new_holder".into(), g);
+    let d = |to: Address, amount: u64| DepositToken::transferCall { to, amount: U256::from(amount) };
+    let g = chain.send_call(p.buyer, suite.deposit, &d(p.seller, 5)).await.expect("transfer").gas_used;
+    gas.insert("deposit/transfer_existing_holder".into(), g);
+    let g = chain.send_call(p.buyer, suite.deposit, &d(newcomer, 5)).await.expect("transfer").gas_used;
+    gas.insert("deposit/transfer_new_holder".into(), g);
+
+    // One complete DvP between two parties that already hold both tokens.
+    let trade = demo::demo_trade(&suite, &p, demo::deadline_after(now));
+    let id = keccak256("gas-trade");
+    let create = suite.create_trade(chain, id, &trade).await.expect("create").gas_used;
+    let pay = suite.pay(chain, id, &trade).await.expect("pay").gas_used;
+    let approve = suite.approve(chain, id, &trade).await.expect("approve").gas_used;
+    gas.insert("dvp/create_and_lock".into(), create);
+    gas.insert("dvp/pay".into(), pay);
+    gas.insert("dvp/approve_and_settle".into(), approve);
+    gas.insert("dvp/complete_trade".into(), create + pay + approve);
+    gas
+}
+
+#[tokio::test]
+async fn gas_matches_the_committed_snapshot() {
+    let measured = measure().await;
+    let path = kessai_deployer::tools::project_root().join(SNAPSHOT);
+    let rendered = serde_json::to_string_pretty(&measured).expect("json") + "\n";
+    if std::env::var_os("KESSAI_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+        std::fs::write(&path, &rendered).expect("write snapshot");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    let committed: BTreeMap<String, u64> = serde_json::from_str(&committed).unwrap_or_default();
+    let mut diffs = Vec::new();
+    for key in measured.keys().chain(committed.keys()).collect::<std::collections::BTreeSet<_>>() {
+        let (now, then) = (measured.get(key), committed.get(key));
+        if now != then {
+            diffs.push(format!("{key}: snapshot {then:?}, measured {now:?}"));
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "gas changed (review, then run KESSAI_UPDATE_SNAPSHOTS=1 cargo test gas and commit {SNAPSHOT}):\n{}",
+        diffs.join("\n")
+    );
+}
