@@ -5,4 +5,5 @@ mod cli;
 mod demo_parity;
 mod dvp;
 mod gas;
+mod security;
 mod support;
