@@ -66,6 +66,17 @@ pub mod dvp {
     );
 }
 
+/// A straight bond's terms, lifecycle and payments.
+pub mod straight_bond {
+    #![allow(missing_docs, clippy::too_many_arguments)]
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        StraightBond,
+        "artifacts/StraightBond.json"
+    );
+}
+
 /// The transfer agent's desk for tokens in approval mode.
 pub mod transfer_approvals {
     #![allow(missing_docs, clippy::too_many_arguments)]
@@ -92,6 +103,7 @@ pub const ARTIFACTS: &[ArtifactSource] = &[
     ArtifactSource { name: "SecurityToken", json: include_str!("../artifacts/SecurityToken.json") },
     ArtifactSource { name: "DepositToken", json: include_str!("../artifacts/DepositToken.json") },
     ArtifactSource { name: "DvP", json: include_str!("../artifacts/DvP.json") },
+    ArtifactSource { name: "StraightBond", json: include_str!("../artifacts/StraightBond.json") },
     ArtifactSource { name: "TransferApprovals", json: include_str!("../artifacts/TransferApprovals.json") },
 ];
 

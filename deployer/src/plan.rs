@@ -7,12 +7,12 @@ use crate::{
     error::DeployerError,
 };
 use alloy::{
-    dyn_abi::{DynSolValue, JsonAbiExt},
+    dyn_abi::{DynSolType, DynSolValue, JsonAbiExt, Specifier},
     json_abi::JsonAbi,
     primitives::{Address, B256, Bytes, U256, keccak256},
     sol_types::SolCall,
 };
-use kessai_bindings::security_token::SecurityToken;
+use kessai_bindings::{investor_registry::InvestorRegistry, security_token::SecurityToken};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -28,6 +28,10 @@ pub enum Arg {
     String(String),
     /// An unsigned integer.
     Uint(U256),
+    /// A struct (tuple) of arguments.
+    Tuple(Vec<Arg>),
+    /// An array of arguments.
+    Array(Vec<Arg>),
 }
 
 /// One step of a plan.
@@ -56,6 +60,26 @@ pub enum Step {
         /// The admin sending the grant.
         from: Address,
     },
+    /// Mark `account` as a settlement facility in registry `registry`.
+    SetFacility {
+        /// Label of the registry.
+        registry: String,
+        /// The facility.
+        account: Arg,
+        /// The registrar.
+        from: Address,
+    },
+    /// Call `signature` (e.g. `scheduleRecordDates()`) on contract `contract`.
+    Call {
+        /// Label of the contract.
+        contract: String,
+        /// Function signature.
+        signature: String,
+        /// Arguments.
+        args: Vec<Arg>,
+        /// Sender.
+        from: Address,
+    },
 }
 
 impl Step {
@@ -64,6 +88,8 @@ impl Step {
         match self {
             Self::Deploy { label, artifact, .. } => format!("deploy {artifact} as {label}"),
             Self::GrantRole { contract, role, account, .. } => format!("grant {role} on {contract} to {account:?}"),
+            Self::SetFacility { registry, account, .. } => format!("mark {account:?} a facility in {registry}"),
+            Self::Call { contract, signature, .. } => format!("call {contract}.{signature}"),
         }
     }
 }
@@ -94,6 +120,27 @@ pub struct SuiteAccounts {
     pub authority: Address,
 }
 
+/// A straight bond on the suite's security token, paid in its deposit token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BondSpec {
+    /// Face value per unit, in yen.
+    pub face_value: u128,
+    /// Annual coupon rate in basis points.
+    pub coupon_rate_bps: u16,
+    /// Coupons per year.
+    pub coupons_per_year: u8,
+    /// Redemption value per unit, in yen.
+    pub redemption_value: u128,
+    /// Issue date (unix time).
+    pub issue_date: u64,
+    /// Coupon dates, the last being the maturity.
+    pub coupon_dates: Vec<u64>,
+    /// Seconds between each record date and its payment date.
+    pub record_offset: u32,
+    /// The paying agent (trust bank) that runs payment batches.
+    pub paying_agent: Address,
+}
+
 /// What to deploy: the accounts and the names of the two tokens.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SuiteSpec {
@@ -103,6 +150,9 @@ pub struct SuiteSpec {
     pub security: (String, String),
     /// Deposit token name and symbol.
     pub deposit: (String, String),
+    /// A straight bond on the security token, if the security token is a bond.
+    #[serde(default)]
+    pub bond: Option<BondSpec>,
 }
 
 /// Labels of the suite's contracts.
@@ -119,6 +169,8 @@ pub mod labels {
     pub const DVP: &str = "dvp";
     /// The transfer agent's desk for approval mode.
     pub const APPROVALS: &str = "approvals";
+    /// The straight bond (terms and payments) of the security token.
+    pub const BOND: &str = "bond";
 }
 
 /// The suite's plan: two registries, a security token, a deposit token, the DvP contract, the role
@@ -138,7 +190,7 @@ pub fn suite_plan(spec: &SuiteSpec) -> Plan {
         account,
         from,
     };
-    Plan {
+    let mut plan = Plan {
         steps: vec![
             deploy(REGISTRY, "InvestorRegistry", a.operator, vec![Arg::Address(a.operator), Arg::Address(a.registrar)]),
             deploy(BANK_REGISTRY, "InvestorRegistry", a.bank, vec![Arg::Address(a.bank), Arg::Address(a.bank)]),
@@ -184,7 +236,48 @@ pub fn suite_plan(spec: &SuiteSpec) -> Plan {
             grant(DEPOSIT, "RECOVERY_ROLE", Arg::Address(a.bank), a.bank),
             grant(DEPOSIT, "NOTARY_ROLE", Arg::Contract(DVP.into()), a.bank),
         ],
+    };
+    if let Some(bond) = &spec.bond {
+        let u = |v: u128| Arg::Uint(U256::from(v));
+        let maturity = bond.coupon_dates.last().copied().unwrap_or_default();
+        let terms = Arg::Tuple(vec![
+            u(bond.face_value),
+            u(bond.coupon_rate_bps.into()),
+            u(bond.coupons_per_year.into()),
+            u(bond.redemption_value),
+            u(bond.issue_date.into()),
+            u(maturity.into()),
+            u(bond.record_offset.into()),
+        ]);
+        let dates = Arg::Array(bond.coupon_dates.iter().map(|d| u((*d).into())).collect());
+        plan.steps.push(deploy(
+            BOND,
+            "StraightBond",
+            a.issuer,
+            vec![
+                Arg::Contract(SECURITY.into()),
+                Arg::Contract(DEPOSIT.into()),
+                terms,
+                dates,
+                Arg::Address(a.issuer),
+                Arg::Address(a.issuer),
+                Arg::Address(bond.paying_agent),
+            ],
+        ));
+        plan.steps.push(grant(SECURITY, "ISSUER_ROLE", Arg::Contract(BOND.into()), a.operator));
+        plan.steps.push(Step::SetFacility {
+            registry: BANK_REGISTRY.into(),
+            account: Arg::Contract(BOND.into()),
+            from: a.bank,
+        });
+        plan.steps.push(Step::Call {
+            contract: BOND.into(),
+            signature: "scheduleRecordDates()".into(),
+            args: vec![],
+            from: a.issuer,
+        });
     }
+    plan
 }
 
 /// A contract the plan deployed.
@@ -229,6 +322,15 @@ pub struct Deployment {
 }
 
 impl Deployment {
+    fn record(&mut self, step: &Step, receipt: &crate::chain::Receipt) {
+        self.steps.push(ExecutedStep {
+            description: step.describe(),
+            tx_hash: receipt.tx_hash,
+            block: receipt.block_number,
+            gas_used: receipt.gas_used,
+        });
+    }
+
     /// The address of the contract labelled `label`.
     pub fn address(&self, label: &str) -> Result<Address, DeployerError> {
         self.contracts
@@ -256,7 +358,27 @@ fn resolve(arg: &Arg, deployment: &Deployment) -> Result<DynSolValue, DeployerEr
         Arg::Contract(label) => DynSolValue::Address(deployment.address(label)?),
         Arg::String(s) => DynSolValue::String(s.clone()),
         Arg::Uint(u) => DynSolValue::Uint(*u, 256),
+        Arg::Tuple(items) => {
+            DynSolValue::Tuple(items.iter().map(|a| resolve(a, deployment)).collect::<Result<_, _>>()?)
+        }
+        Arg::Array(items) => {
+            DynSolValue::Array(items.iter().map(|a| resolve(a, deployment)).collect::<Result<_, _>>()?)
+        }
     })
+}
+
+/// Gives integers the width the ABI declares, recursively (plan arguments are written as uint256).
+fn fit(value: DynSolValue, ty: &DynSolType) -> DynSolValue {
+    match (value, ty) {
+        (DynSolValue::Uint(v, _), DynSolType::Uint(bits)) => DynSolValue::Uint(v, *bits),
+        (DynSolValue::Tuple(items), DynSolType::Tuple(types) | DynSolType::CustomStruct { tuple: types, .. }) => {
+            DynSolValue::Tuple(items.into_iter().zip(types).map(|(v, t)| fit(v, t)).collect())
+        }
+        (DynSolValue::Array(items), DynSolType::Array(inner)) => {
+            DynSolValue::Array(items.into_iter().map(|v| fit(v, inner)).collect())
+        }
+        (value, _) => value,
+    }
 }
 
 /// The creation code (bytecode plus encoded constructor arguments) of a deploy step.
@@ -264,8 +386,15 @@ pub fn creation_code(artifact: &str, args: &[DynSolValue]) -> Result<Bytes, Depl
     let (abi, code) = load_artifact(artifact)?;
     let mut data = code.to_vec();
     if let Some(constructor) = &abi.constructor {
+        let mut fitted = Vec::with_capacity(args.len());
+        for (value, param) in args.iter().zip(&constructor.inputs) {
+            let ty = param
+                .resolve()
+                .map_err(|e| DeployerError::Plan(format!("{artifact} constructor parameter {}: {e}", param.name)))?;
+            fitted.push(fit(value.clone(), &ty));
+        }
         let encoded = constructor
-            .abi_encode_input(args)
+            .abi_encode_input(&fitted)
             .map_err(|e| DeployerError::Plan(format!("{artifact} constructor arguments: {e}")))?;
         data.extend_from_slice(&encoded);
     }
@@ -305,12 +434,27 @@ pub async fn execute<C: Chain>(chain: &mut C, plan: &Plan) -> Result<Deployment,
                 };
                 let call = SecurityToken::grantRoleCall { role: keccak256(role.as_bytes()), account: grantee };
                 let receipt = chain.send(Tx { from: *from, to: Some(target), data: call.abi_encode().into() }).await?;
-                deployment.steps.push(ExecutedStep {
-                    description: step.describe(),
-                    tx_hash: receipt.tx_hash,
-                    block: receipt.block_number,
-                    gas_used: receipt.gas_used,
-                });
+                deployment.record(step, &receipt);
+            }
+            Step::SetFacility { registry, account, from } => {
+                let target = deployment.address(registry)?;
+                let DynSolValue::Address(account) = resolve(account, &deployment)? else {
+                    return Err(DeployerError::Plan("a facility must be an address".into()));
+                };
+                let call = InvestorRegistry::setFacilityCall { account, isFacility: true };
+                let receipt = chain.send(Tx { from: *from, to: Some(target), data: call.abi_encode().into() }).await?;
+                deployment.record(step, &receipt);
+            }
+            Step::Call { contract, signature, args, from } => {
+                let target = deployment.address(contract)?;
+                let function = alloy::json_abi::Function::parse(signature)
+                    .map_err(|e| DeployerError::Plan(format!("bad signature {signature}: {e}")))?;
+                let values = args.iter().map(|a| resolve(a, &deployment)).collect::<Result<Vec<_>, _>>()?;
+                let data = function
+                    .abi_encode_input(&values)
+                    .map_err(|e| DeployerError::Plan(format!("{signature} arguments: {e}")))?;
+                let receipt = chain.send(Tx { from: *from, to: Some(target), data: data.into() }).await?;
+                deployment.record(step, &receipt);
             }
         }
     }

@@ -65,6 +65,17 @@ async fn measure() -> BTreeMap<String, u64> {
     gas.insert("dvp/pay".into(), pay);
     gas.insert("dvp/approve_and_settle".into(), approve);
     gas.insert("dvp/complete_trade".into(), create + pay + approve);
+
+    // A coupon round for 1,000 holders in batches of 250.
+    let mut bond = crate::bond::bond_fixture(1_000).await;
+    bond.fund(1_000 * crate::bond::COUPON * 10, "GAS-COUPON").await;
+    let now = bond.chain.timestamp().await.expect("time");
+    bond.chain.advance_time(bond.coupon_dates[0] - now + 1).await.expect("payment date");
+    let batches = bond.coupon_round(250).await;
+    let total: u64 = batches.iter().sum();
+    gas.insert("bond/coupon_1000_holders_total".into(), total);
+    gas.insert("bond/coupon_per_holder".into(), total / 1_000);
+    gas.insert("bond/coupon_batch_of_250".into(), batches[1]);
     gas
 }
 

@@ -1,6 +1,7 @@
 //! End-to-end tests across crates: one binary, a module per concern.
 
 mod artifacts;
+mod bond;
 mod cli;
 mod demo_parity;
 mod dvp;

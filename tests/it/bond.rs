@@ -1,0 +1,215 @@
+//! Straight bond payments: a coupon round for 1,000 holders in batches, retried without paying
+//! anyone twice, correct when units move after the record date; redemption and default.
+
+use crate::support;
+use kessai_bindings::{
+    alloy::{
+        primitives::{Address, U256, keccak256},
+        sol_types::SolEvent,
+    },
+    deposit_token::DepositToken,
+    investor_registry::InvestorRegistry,
+    security_token::SecurityToken as St,
+    straight_bond::StraightBond as Bond,
+};
+use kessai_deployer::{
+    DeployerError,
+    chain::Chain,
+    ops::Suite,
+    plan::{self, BondSpec},
+};
+use kessai_sim::{RevmChain, demo};
+
+const DAY: u64 = 86_400;
+const FACE: u128 = 100_000;
+const RATE_BPS: u16 = 120; // 1.2% a year, paid twice a year: ¥600 per unit per coupon
+const UNITS_EACH: u64 = 10;
+
+/// A deployed suite whose security token is a two-year bond, with `n` registered holders of
+/// `UNITS_EACH` units each and enough deposit tokens in the bond contract for the first coupon.
+pub struct BondFixture {
+    pub chain: RevmChain,
+    pub suite: Suite,
+    pub bond: Address,
+    pub holders: Vec<Address>,
+    pub agent: Address,
+    pub coupon_dates: Vec<u64>,
+}
+
+pub async fn bond_fixture(n: usize) -> BondFixture {
+    let mut chain = support::revm();
+    let p = support::parties();
+    let now = chain.timestamp().await.expect("time");
+    let coupon_dates: Vec<u64> = (1..=4).map(|i| now + i * 182 * DAY).collect();
+    let mut spec = demo::demo_spec(&p);
+    spec.bond = Some(BondSpec {
+        face_value: FACE,
+        coupon_rate_bps: RATE_BPS,
+        coupons_per_year: 2,
+        redemption_value: FACE,
+        issue_date: now,
+        coupon_dates: coupon_dates.clone(),
+        record_offset: (7 * DAY) as u32,
+        paying_agent: p.agent,
+    });
+    let d = plan::execute(&mut chain, &plan::suite_plan(&spec)).await.expect("deploy");
+    let suite = Suite::from_deployment(&d).expect("suite");
+    let bond = d.address(plan::labels::BOND).expect("bond");
+
+    let holders: Vec<Address> =
+        (0..n).map(|i| Address::left_padding_from(&(0x1000 + i as u64).to_be_bytes())).collect();
+    for chunk in holders.chunks(250) {
+        let k = chunk.len();
+        let call = InvestorRegistry::registerBatchCall {
+            accounts: chunk.to_vec(),
+            classes: vec![0; k],
+            countries: vec![392; k],
+            kycExpiries: vec![now + 3 * 365 * DAY; k],
+            dataHashes: chunk.iter().map(keccak256).collect(),
+        };
+        chain.send_call(p.suite.registrar, suite.registry, &call).await.expect("register holders");
+        chain.send_call(p.suite.bank, suite.bank_registry, &call).await.expect("bank customers");
+        let issue = St::batchIssueCall { to: chunk.to_vec(), amounts: vec![U256::from(UNITS_EACH); k] };
+        chain.send_call(p.suite.issuer, suite.security, &issue).await.expect("issue units");
+    }
+    BondFixture { chain, suite, bond, holders, agent: p.agent, coupon_dates }
+}
+
+impl BondFixture {
+    pub async fn fund(&mut self, amount: u64, reference: &str) {
+        let bank = support::parties().suite.bank;
+        let call =
+            DepositToken::issueCall { to: self.bond, amount: U256::from(amount), depositRef: keccak256(reference) };
+        self.chain.send_call(bank, self.suite.deposit, &call).await.expect("fund the bond");
+    }
+
+    pub async fn pay(&mut self, payment: u64, holders: &[Address]) -> Result<(u64, usize), DeployerError> {
+        let call = Bond::payCall { payment: U256::from(payment), holders: holders.to_vec() };
+        let receipt = self.chain.send_call(self.agent, self.bond, &call).await?;
+        let paid =
+            receipt.logs.iter().filter(|l| l.topics().first() == Some(&Bond::HolderPaid::SIGNATURE_HASH)).count();
+        Ok((receipt.gas_used, paid))
+    }
+
+    pub async fn cash(&mut self, who: Address) -> U256 {
+        self.chain.read(self.suite.deposit, &DepositToken::balanceOfCall { account: who }).await.expect("cash")
+    }
+
+    /// Runs coupon 1 for every holder in batches of `batch`; returns the gas of each batch.
+    pub async fn coupon_round(&mut self, batch: usize) -> Vec<u64> {
+        let holders = self.holders.clone();
+        let mut gas = Vec::new();
+        for chunk in holders.chunks(batch) {
+            let (g, paid) = self.pay(1, chunk).await.expect("coupon batch");
+            assert_eq!(paid, chunk.len());
+            gas.push(g);
+        }
+        gas
+    }
+}
+
+pub const COUPON: u64 = (FACE as u64) * (RATE_BPS as u64) / 10_000 / 2;
+
+#[tokio::test]
+async fn coupon_round_for_1000_holders_pays_each_once_in_retryable_batches() {
+    let mut f = bond_fixture(1_000).await;
+    assert_eq!(COUPON, 600);
+    f.fund(1_000 * UNITS_EACH * COUPON, "COUPON-1-FUNDING").await;
+    let early = f.pay(1, &f.holders.clone()[..10]).await;
+    assert!(matches!(early, Err(DeployerError::Revert(ref e)) if e.name == "BondPaymentNotDue"), "{early:?}");
+
+    // After the record date, holder 999 sells its units to holder 0: the coupon still goes to 999.
+    let now = f.chain.timestamp().await.expect("time");
+    f.chain.advance_time(f.coupon_dates[0] - 7 * DAY - now + 1).await.expect("past record date");
+    let (h0, h999) = (f.holders[0], f.holders[999]);
+    f.chain
+        .send_call(h999, f.suite.security, &St::transferCall { to: h0, amount: U256::from(UNITS_EACH) })
+        .await
+        .expect("sell");
+    f.chain.advance_time(7 * DAY).await.expect("payment date");
+
+    let gas = f.coupon_round(250).await;
+    let total: u64 = gas.iter().sum();
+    println!("coupon round, 1,000 holders in 4 batches: {gas:?} gas, total {total}, per holder {}", total / 1_000);
+    assert_eq!(f.cash(h0).await, U256::from(UNITS_EACH * COUPON), "holder 0 is paid for its record-date units only");
+    assert_eq!(
+        f.cash(h999).await,
+        U256::from(UNITS_EACH * COUPON),
+        "the seller is paid: it held them at the record date"
+    );
+    assert_eq!(f.cash(f.bond).await, U256::ZERO, "exactly the round was paid out");
+
+    // Retrying any batch pays nobody again.
+    let (_, paid) = f.pay(1, &f.holders.clone()[..250]).await.expect("retry");
+    assert_eq!(paid, 0);
+    assert_eq!(f.cash(h0).await, U256::from(UNITS_EACH * COUPON));
+    let progress = f.chain.read(f.bond, &Bond::progressCall { payment: U256::from(1) }).await.expect("progress");
+    assert_eq!(progress.paidUnits, progress.recordUnits);
+    assert_eq!(progress.paidUnits, U256::from(1_000 * UNITS_EACH));
+}
+
+#[tokio::test]
+async fn a_holder_the_bank_refuses_stays_unpaid_and_is_paid_on_retry() {
+    let mut f = bond_fixture(3).await;
+    f.fund(3 * UNITS_EACH * COUPON, "FUND").await;
+    let now = f.chain.timestamp().await.expect("time");
+    f.chain.advance_time(f.coupon_dates[0] - now + 1).await.expect("payment date");
+    let bank = support::parties().suite.bank;
+    let blocked = f.holders[1];
+    f.chain
+        .send_call(bank, f.suite.deposit, &DepositToken::setAccountFrozenCall { account: blocked, frozen: true })
+        .await
+        .expect("bank freezes one customer");
+    let (_, paid) = f.pay(1, &f.holders.clone()).await.expect("batch");
+    assert_eq!(paid, 2);
+    assert_eq!(f.cash(blocked).await, U256::ZERO);
+    assert!(!f.chain.read(f.bond, &Bond::isPaidCall { payment: U256::from(1), holder: blocked }).await.expect("paid?"));
+    f.chain
+        .send_call(bank, f.suite.deposit, &DepositToken::setAccountFrozenCall { account: blocked, frozen: false })
+        .await
+        .expect("unfreeze");
+    let (_, paid) = f.pay(1, &f.holders.clone()).await.expect("retry");
+    assert_eq!(paid, 1);
+    assert_eq!(f.cash(blocked).await, U256::from(UNITS_EACH * COUPON));
+}
+
+#[tokio::test]
+async fn redemption_pays_face_value_cancels_units_and_ends_the_bond() {
+    let mut f = bond_fixture(4).await;
+    let per_holder = UNITS_EACH * (3 * COUPON + COUPON + FACE as u64);
+    f.fund(4 * per_holder, "FUND-ALL").await;
+    let now = f.chain.timestamp().await.expect("time");
+    f.chain.advance_time(f.coupon_dates[3] - now + 1).await.expect("maturity");
+    for payment in 1..=5 {
+        let (_, paid) = f.pay(payment, &f.holders.clone()).await.expect("payment");
+        assert_eq!(paid, 4, "payment {payment}");
+    }
+    for h in f.holders.clone() {
+        assert_eq!(f.cash(h).await, U256::from(per_holder));
+        let units = f.chain.read(f.suite.security, &St::balanceOfCall { account: h }).await.expect("units");
+        assert_eq!(units, U256::ZERO, "units cancelled at redemption");
+    }
+    let status = f.chain.read(f.bond, &Bond::statusCall {}).await.expect("status");
+    assert_eq!(status, 2, "Redeemed");
+    let again = f.pay(5, &f.holders.clone()).await;
+    assert!(matches!(again, Err(DeployerError::Revert(ref e)) if e.name == "BondInvalidStatus"), "{again:?}");
+}
+
+#[tokio::test]
+async fn a_defaulted_bond_pays_nothing_and_green_reports_are_append_only_events() {
+    let mut f = bond_fixture(2).await;
+    f.fund(2 * UNITS_EACH * COUPON, "FUND").await;
+    let issuer = support::parties().suite.issuer;
+    let report = Bond::publishReportCall { contentHash: keccak256("impact-2026"), uri: "ipfs://impact-2026".into() };
+    let receipt = f.chain.send_call(issuer, f.bond, &report).await.expect("report");
+    assert_eq!(receipt.logs[0].topics()[0], Bond::ReportPublished::SIGNATURE_HASH);
+    let stranger = f.chain.send_call(f.agent, f.bond, &report).await;
+    assert!(matches!(stranger, Err(DeployerError::Revert(ref e)) if e.name == "AccessControlUnauthorizedAccount"));
+    f.chain.send_call(issuer, f.bond, &Bond::declareDefaultCall {}).await.expect("default");
+    let now = f.chain.timestamp().await.expect("time");
+    f.chain.advance_time(f.coupon_dates[0] - now + 1).await.expect("payment date");
+    let before = f.cash(f.bond).await;
+    let refused = f.pay(1, &f.holders.clone()).await;
+    assert!(matches!(refused, Err(DeployerError::Revert(ref e)) if e.name == "BondInvalidStatus"), "{refused:?}");
+    assert_eq!(f.cash(f.bond).await, before);
+}
