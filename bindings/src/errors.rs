@@ -134,7 +134,16 @@ fn explain(name: &str, a: &[String]) -> String {
         "SecurityRecordDateInvalid" => format!("record date {} must be in the future and after every scheduled record date", arg(0)),
         "SecurityRecordNotReached" => format!("record date number {} has not passed (or is not scheduled)", arg(0)),
         "SecurityHolderLimitNeedsEmptySupply" => "a holder limit can only be introduced before the first issue".into(),
-        "SecurityRequestNotPending" => format!("transfer request {} is not pending (never made, already decided, or withdrawn)", arg(0)),
+        "PaymentNotDue" => format!("payment {} is not due until {} (or does not exist)", arg(0), arg(1)),
+        "PaymentInsufficientFunds" => format!("the payer holds ¥{} but the next holder is owed ¥{}: fund it with deposit tokens and retry the batch", arg(0), arg(1)),
+        "BondInvalidTerms" => "the bond terms are inconsistent: check dates, rate and coupon frequency".into(),
+        "BondInvalidStatus" => format!("the bond's status ({}) does not allow this", bond_status(arg(0))),
+        "BenefitNotClaimable" => format!("benefit programme {} is not open for claims (record date not passed, window closed, or unknown)", arg(0)),
+        "BenefitInvalidProgramme" => "the programme needs a positive units-per-benefit, a scheduled record date and a claim window after it".into(),
+        "BenefitAlreadyClaimed" => format!("{} already claimed programme {}", arg(1), arg(0)),
+        "BenefitNotEntitled" => format!("{} is not eligible now or held too few units at the programme's record date", arg(1)),
+        "FundInvalidPayment" => "the payment's dates are inconsistent, or the fund's termination was already declared".into(),
+        "ApprovalRequestNotPending" => format!("transfer request {} is not pending (never made or already decided)", arg(0)),
         "TokenAccountNotEligible" => format!("account {} is not eligible in the token's registry: a registrar must register it (or renew its KYC) before it can send or receive", arg(0)),
         "TokenInsufficientFreeBalance" => format!("account {} has {} free units (balance minus held) but {} are needed: fund the account or release holds", arg(0), arg(1), arg(2)),
         "TokenZeroAmount" => "the amount is zero: pass a positive amount".into(),
@@ -191,6 +200,17 @@ fn role_name(role: &str) -> String {
         }
     }
     role.to_string()
+}
+
+fn bond_status(code: &str) -> &'static str {
+    match code {
+        "0" => "issued",
+        "1" => "matured",
+        "2" => "redeemed",
+        "3" => "called",
+        "4" => "defaulted",
+        _ => "unknown",
+    }
 }
 
 fn status_words(flags: &str) -> String {

@@ -77,6 +77,28 @@ pub mod straight_bond {
     );
 }
 
+/// A digital municipal bond: a straight bond with benefit programmes.
+pub mod municipal_bond {
+    #![allow(missing_docs, clippy::too_many_arguments)]
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        MunicipalBond,
+        "artifacts/MunicipalBond.json"
+    );
+}
+
+/// A real-estate fund's distributions and the cancellation of its beneficiary units.
+pub mod beneficiary_units {
+    #![allow(missing_docs, clippy::too_many_arguments)]
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        BeneficiaryUnits,
+        "artifacts/BeneficiaryUnits.json"
+    );
+}
+
 /// The transfer agent's desk for tokens in approval mode.
 pub mod transfer_approvals {
     #![allow(missing_docs, clippy::too_many_arguments)]
@@ -104,6 +126,8 @@ pub const ARTIFACTS: &[ArtifactSource] = &[
     ArtifactSource { name: "DepositToken", json: include_str!("../artifacts/DepositToken.json") },
     ArtifactSource { name: "DvP", json: include_str!("../artifacts/DvP.json") },
     ArtifactSource { name: "StraightBond", json: include_str!("../artifacts/StraightBond.json") },
+    ArtifactSource { name: "MunicipalBond", json: include_str!("../artifacts/MunicipalBond.json") },
+    ArtifactSource { name: "BeneficiaryUnits", json: include_str!("../artifacts/BeneficiaryUnits.json") },
     ArtifactSource { name: "TransferApprovals", json: include_str!("../artifacts/TransferApprovals.json") },
 ];
 

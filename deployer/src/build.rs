@@ -26,8 +26,16 @@ pub const EVM_VERSION: &str = "paris";
 pub const OPTIMIZER_RUNS: usize = 200;
 
 /// The contracts that get artifacts (deployable contracts and their interfaces' errors live in them).
-pub const CONTRACTS: &[&str] =
-    &["InvestorRegistry", "SecurityToken", "DepositToken", "DvP", "TransferApprovals", "StraightBond"];
+pub const CONTRACTS: &[&str] = &[
+    "InvestorRegistry",
+    "SecurityToken",
+    "DepositToken",
+    "DvP",
+    "TransferApprovals",
+    "StraightBond",
+    "MunicipalBond",
+    "BeneficiaryUnits",
+];
 
 /// A trimmed compiler artifact, as committed under `bindings/artifacts/`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

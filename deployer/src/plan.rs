@@ -139,6 +139,26 @@ pub struct BondSpec {
     pub record_offset: u32,
     /// The paying agent (trust bank) that runs payment batches.
     pub paying_agent: Address,
+    /// A digital municipal bond (with benefit programmes) rather than a plain straight bond.
+    #[serde(default)]
+    pub municipal: bool,
+}
+
+/// A real-estate fund whose beneficiary units are the suite's security token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FundSpec {
+    /// The paying agent (trust bank) that runs distribution batches.
+    pub paying_agent: Address,
+}
+
+/// What the suite's security token is, beyond a plain unit token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Instrument {
+    /// A straight bond (or municipal bond) paid in the deposit token.
+    Bond(BondSpec),
+    /// Beneficiary units of a fund, with distributions paid in the deposit token.
+    Fund(FundSpec),
 }
 
 /// What to deploy: the accounts and the names of the two tokens.
@@ -150,9 +170,9 @@ pub struct SuiteSpec {
     pub security: (String, String),
     /// Deposit token name and symbol.
     pub deposit: (String, String),
-    /// A straight bond on the security token, if the security token is a bond.
+    /// The instrument contract attached to the security token, if any.
     #[serde(default)]
-    pub bond: Option<BondSpec>,
+    pub instrument: Option<Instrument>,
 }
 
 /// Labels of the suite's contracts.
@@ -169,8 +189,8 @@ pub mod labels {
     pub const DVP: &str = "dvp";
     /// The transfer agent's desk for approval mode.
     pub const APPROVALS: &str = "approvals";
-    /// The straight bond (terms and payments) of the security token.
-    pub const BOND: &str = "bond";
+    /// The instrument contract (bond or fund payments) of the security token.
+    pub const INSTRUMENT: &str = "instrument";
 }
 
 /// The suite's plan: two registries, a security token, a deposit token, the DvP contract, the role
@@ -237,24 +257,23 @@ pub fn suite_plan(spec: &SuiteSpec) -> Plan {
             grant(DEPOSIT, "NOTARY_ROLE", Arg::Contract(DVP.into()), a.bank),
         ],
     };
-    if let Some(bond) = &spec.bond {
-        let u = |v: u128| Arg::Uint(U256::from(v));
-        let maturity = bond.coupon_dates.last().copied().unwrap_or_default();
-        let terms = Arg::Tuple(vec![
-            u(bond.face_value),
-            u(bond.coupon_rate_bps.into()),
-            u(bond.coupons_per_year.into()),
-            u(bond.redemption_value),
-            u(bond.issue_date.into()),
-            u(maturity.into()),
-            u(bond.record_offset.into()),
-        ]);
-        let dates = Arg::Array(bond.coupon_dates.iter().map(|d| u((*d).into())).collect());
-        plan.steps.push(deploy(
-            BOND,
-            "StraightBond",
-            a.issuer,
-            vec![
+    let instrument = match &spec.instrument {
+        None => return plan,
+        Some(Instrument::Bond(bond)) => {
+            let u = |v: u128| Arg::Uint(U256::from(v));
+            let maturity = bond.coupon_dates.last().copied().unwrap_or_default();
+            let terms = Arg::Tuple(vec![
+                u(bond.face_value),
+                u(bond.coupon_rate_bps.into()),
+                u(bond.coupons_per_year.into()),
+                u(bond.redemption_value),
+                u(bond.issue_date.into()),
+                u(maturity.into()),
+                u(bond.record_offset.into()),
+            ]);
+            let dates = Arg::Array(bond.coupon_dates.iter().map(|d| u((*d).into())).collect());
+            let artifact = if bond.municipal { "MunicipalBond" } else { "StraightBond" };
+            let args = vec![
                 Arg::Contract(SECURITY.into()),
                 Arg::Contract(DEPOSIT.into()),
                 terms,
@@ -262,16 +281,30 @@ pub fn suite_plan(spec: &SuiteSpec) -> Plan {
                 Arg::Address(a.issuer),
                 Arg::Address(a.issuer),
                 Arg::Address(bond.paying_agent),
-            ],
-        ));
-        plan.steps.push(grant(SECURITY, "ISSUER_ROLE", Arg::Contract(BOND.into()), a.operator));
-        plan.steps.push(Step::SetFacility {
-            registry: BANK_REGISTRY.into(),
-            account: Arg::Contract(BOND.into()),
-            from: a.bank,
-        });
+            ];
+            deploy(INSTRUMENT, artifact, a.issuer, args)
+        }
+        Some(Instrument::Fund(fund)) => {
+            let args = vec![
+                Arg::Contract(SECURITY.into()),
+                Arg::Contract(DEPOSIT.into()),
+                Arg::Address(a.issuer),
+                Arg::Address(a.issuer),
+                Arg::Address(fund.paying_agent),
+            ];
+            deploy(INSTRUMENT, "BeneficiaryUnits", a.issuer, args)
+        }
+    };
+    plan.steps.push(instrument);
+    plan.steps.push(grant(SECURITY, "ISSUER_ROLE", Arg::Contract(INSTRUMENT.into()), a.operator));
+    plan.steps.push(Step::SetFacility {
+        registry: BANK_REGISTRY.into(),
+        account: Arg::Contract(INSTRUMENT.into()),
+        from: a.bank,
+    });
+    if matches!(spec.instrument, Some(Instrument::Bond(_))) {
         plan.steps.push(Step::Call {
-            contract: BOND.into(),
+            contract: INSTRUMENT.into(),
             signature: "scheduleRecordDates()".into(),
             args: vec![],
             from: a.issuer,

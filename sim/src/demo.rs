@@ -57,7 +57,7 @@ pub fn demo_spec(parties: &DemoParties) -> SuiteSpec {
         accounts: parties.suite,
         security: ("Kessai Green Bond 2031".into(), "KGB31".into()),
         deposit: ("DCJPY (Kessai Bank)".into(), "DCJPY".into()),
-        bond: None,
+        instrument: None,
     }
 }
 

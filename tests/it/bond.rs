@@ -5,7 +5,7 @@ use crate::support;
 use kessai_bindings::{
     alloy::{
         primitives::{Address, U256, keccak256},
-        sol_types::SolEvent,
+        sol_types::{SolEvent, SolValue},
     },
     deposit_token::DepositToken,
     investor_registry::InvestorRegistry,
@@ -16,7 +16,7 @@ use kessai_deployer::{
     DeployerError,
     chain::Chain,
     ops::Suite,
-    plan::{self, BondSpec},
+    plan::{self, BondSpec, FundSpec, Instrument},
 };
 use kessai_sim::{RevmChain, demo};
 
@@ -37,24 +37,42 @@ pub struct BondFixture {
 }
 
 pub async fn bond_fixture(n: usize) -> BondFixture {
+    fixture(n, Kind::Bond).await
+}
+
+/// Which instrument the fixture's security token is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Bond,
+    Municipal,
+    Fund,
+}
+
+/// As [`bond_fixture`], for any instrument.
+pub async fn fixture(n: usize, kind: Kind) -> BondFixture {
     let mut chain = support::revm();
     let p = support::parties();
     let now = chain.timestamp().await.expect("time");
     let coupon_dates: Vec<u64> = (1..=4).map(|i| now + i * 182 * DAY).collect();
     let mut spec = demo::demo_spec(&p);
-    spec.bond = Some(BondSpec {
-        face_value: FACE,
-        coupon_rate_bps: RATE_BPS,
-        coupons_per_year: 2,
-        redemption_value: FACE,
-        issue_date: now,
-        coupon_dates: coupon_dates.clone(),
-        record_offset: (7 * DAY) as u32,
-        paying_agent: p.agent,
+    spec.instrument = Some(if kind == Kind::Fund {
+        Instrument::Fund(FundSpec { paying_agent: p.agent })
+    } else {
+        Instrument::Bond(BondSpec {
+            face_value: FACE,
+            coupon_rate_bps: RATE_BPS,
+            coupons_per_year: 2,
+            redemption_value: FACE,
+            issue_date: now,
+            coupon_dates: coupon_dates.clone(),
+            record_offset: (7 * DAY) as u32,
+            paying_agent: p.agent,
+            municipal: kind == Kind::Municipal,
+        })
     });
     let d = plan::execute(&mut chain, &plan::suite_plan(&spec)).await.expect("deploy");
     let suite = Suite::from_deployment(&d).expect("suite");
-    let bond = d.address(plan::labels::BOND).expect("bond");
+    let bond = d.address(plan::labels::INSTRUMENT).expect("bond");
 
     let holders: Vec<Address> =
         (0..n).map(|i| Address::left_padding_from(&(0x1000 + i as u64).to_be_bytes())).collect();
@@ -116,7 +134,7 @@ async fn coupon_round_for_1000_holders_pays_each_once_in_retryable_batches() {
     assert_eq!(COUPON, 600);
     f.fund(1_000 * UNITS_EACH * COUPON, "COUPON-1-FUNDING").await;
     let early = f.pay(1, &f.holders.clone()[..10]).await;
-    assert!(matches!(early, Err(DeployerError::Revert(ref e)) if e.name == "BondPaymentNotDue"), "{early:?}");
+    assert!(matches!(early, Err(DeployerError::Revert(ref e)) if e.name == "PaymentNotDue"), "{early:?}");
 
     // After the record date, holder 999 sells its units to holder 0: the coupon still goes to 999.
     let now = f.chain.timestamp().await.expect("time");
@@ -212,4 +230,92 @@ async fn a_defaulted_bond_pays_nothing_and_green_reports_are_append_only_events(
     let refused = f.pay(1, &f.holders.clone()).await;
     assert!(matches!(refused, Err(DeployerError::Revert(ref e)) if e.name == "BondInvalidStatus"), "{refused:?}");
     assert_eq!(f.cash(f.bond).await, before);
+}
+
+fn reverted<T: std::fmt::Debug>(result: Result<T, DeployerError>) -> String {
+    match result {
+        Err(DeployerError::Revert(e)) => e.name,
+        other => panic!("expected a revert, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn municipal_bond_holders_claim_benefits_once_per_programme() {
+    use kessai_bindings::municipal_bond::MunicipalBond as Muni;
+    let mut f = fixture(3, Kind::Municipal).await;
+    let p = support::parties();
+    let record_date = f.coupon_dates[0] - 7 * DAY;
+    let add = Muni::addProgrammeCall {
+        name: "Lodging voucher, one per 5 units".into(),
+        unitsPerBenefit: 5,
+        record: 1,
+        claimUntil: record_date + 30 * DAY,
+    };
+    assert_eq!(reverted(f.chain.send_call(f.agent, f.bond, &add).await), "AccessControlUnauthorizedAccount");
+    f.chain.send_call(p.suite.issuer, f.bond, &add).await.expect("add programme");
+    let (h0, h1, h2) = (f.holders[0], f.holders[1], f.holders[2]);
+    let claim = Muni::claimBenefitCall { programme: U256::ZERO };
+    assert_eq!(reverted(f.chain.send_call(h0, f.bond, &claim).await), "BenefitNotClaimable", "before the record date");
+
+    let now = f.chain.timestamp().await.expect("time");
+    f.chain.advance_time(record_date - now + 1).await.expect("past the record date");
+    // Units bought after the record date earn nothing; units sold after it still count.
+    f.chain.send_call(h2, f.suite.security, &St::transferCall { to: h1, amount: U256::from(10) }).await.expect("sell");
+    let receipt = f.chain.send_call(h0, f.bond, &claim).await.expect("claim");
+    let event = receipt.logs.iter().find_map(|l| Muni::BenefitClaimed::decode_log(l).ok()).expect("claim event");
+    assert_eq!((event.holder, event.benefits), (h0, U256::from(2)));
+    assert_eq!(event.claimRef, keccak256((f.bond, U256::ZERO, h0).abi_encode_params()));
+    assert_eq!(reverted(f.chain.send_call(h0, f.bond, &claim).await), "BenefitAlreadyClaimed");
+    let receipt = f.chain.send_call(h2, f.bond, &claim).await.expect("seller still claims");
+    assert!(receipt.logs.iter().any(|l| Muni::BenefitClaimed::decode_log(l).is_ok()));
+    let stranger = Address::repeat_byte(0x31);
+    assert_eq!(reverted(f.chain.send_call(stranger, f.bond, &claim).await), "BenefitNotEntitled");
+    f.chain
+        .send_call(p.suite.registrar, f.suite.registry, &InvestorRegistry::revokeCall { account: h1 })
+        .await
+        .expect("revoke");
+    assert_eq!(reverted(f.chain.send_call(h1, f.bond, &claim).await), "BenefitNotEntitled", "revoked holder");
+    f.chain.advance_time(31 * DAY).await.expect("window closes");
+    assert_eq!(reverted(f.chain.send_call(h1, f.bond, &claim).await), "BenefitNotClaimable");
+}
+
+#[tokio::test]
+async fn fund_distributions_and_termination_cancel_the_units() {
+    use kessai_bindings::beneficiary_units::BeneficiaryUnits as Fund;
+    let mut f = fixture(5, Kind::Fund).await;
+    let manager = support::parties().suite.issuer;
+    let now = f.chain.timestamp().await.expect("time");
+    let declare = |record: u64, pay: u64, per_unit: u64, termination: bool| Fund::declarePaymentCall {
+        recordDate: record,
+        paymentDate: pay,
+        perUnit: U256::from(per_unit),
+        termination,
+    };
+    f.chain
+        .send_call(manager, f.bond, &declare(now + 10 * DAY, now + 20 * DAY, 50, false))
+        .await
+        .expect("distribution");
+    f.chain
+        .send_call(manager, f.bond, &declare(now + 100 * DAY, now + 110 * DAY, 1_000, true))
+        .await
+        .expect("termination");
+    let after = declare(now + 200 * DAY, now + 210 * DAY, 1, false);
+    assert_eq!(reverted(f.chain.send_call(manager, f.bond, &after).await), "FundInvalidPayment");
+
+    f.fund(5 * UNITS_EACH * (50 + 1_000), "FUND-DIST").await;
+    assert_eq!(reverted(f.pay(1, &f.holders.clone()).await), "PaymentNotDue");
+    f.chain.advance_time(20 * DAY).await.expect("distribution date");
+    let (_, paid) = f.pay(1, &f.holders.clone()).await.expect("distribution");
+    assert_eq!(paid, 5);
+    f.chain.advance_time(100 * DAY).await.expect("term end");
+    let (_, paid) = f.pay(2, &f.holders.clone()).await.expect("termination");
+    assert_eq!(paid, 5);
+    for h in f.holders.clone() {
+        assert_eq!(f.cash(h).await, U256::from(UNITS_EACH * 1_050));
+        let units = f.chain.read(f.suite.security, &St::balanceOfCall { account: h }).await.expect("units");
+        assert_eq!(units, U256::ZERO);
+    }
+    assert!(f.chain.read(f.bond, &Fund::terminatedCall {}).await.expect("terminated"));
+    let supply = f.chain.read(f.suite.security, &St::totalSupplyCall {}).await.expect("supply");
+    assert_eq!(supply, U256::ZERO);
 }

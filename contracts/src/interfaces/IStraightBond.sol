@@ -2,9 +2,8 @@
 pragma solidity ^0.8.24;
 
 /// @title IStraightBond
-/// @notice The terms, lifecycle and payments of a straight bond whose units are a {ISecurityToken}.
-/// Coupons and the redemption are paid in a deposit token to every holder as of a record date, in
-/// batches that can be retried: a holder is never paid twice for the same payment.
+/// @notice The terms and lifecycle of a straight bond whose units are a security token. Payments
+/// (see IPaymentRounds): 1..n are the coupons, n + 1 the redemption at maturity.
 interface IStraightBond {
     /// @notice Bond terms. Amounts are in deposit-token units (yen) per bond unit.
     /// @param faceValue Face value of one unit.
@@ -36,28 +35,8 @@ interface IStraightBond {
     /// @notice Thrown when the terms are inconsistent (dates, rate, frequency, payment dates).
     error BondInvalidTerms();
 
-    /// @notice Thrown when payment `payment` does not exist or is not due yet.
-    error BondPaymentNotDue(uint256 payment, uint64 paymentDate);
-
     /// @notice Thrown when the bond's status does not allow the action.
     error BondInvalidStatus(Status status);
-
-    /// @notice Thrown when the bond contract holds too little of the deposit token for the batch.
-    error BondInsufficientFunds(uint256 available, uint256 needed);
-
-    /// @notice Emitted when one holder was paid for payment `payment` (coupon number, or the redemption).
-    event HolderPaid(uint256 indexed payment, address indexed holder, address payee, uint256 units, uint256 amount);
-
-    /// @notice Emitted when a holder could not be paid (the deposit token refused the transfer); the
-    /// holder stays unpaid and a later batch can retry.
-    event HolderPaymentFailed(uint256 indexed payment, address indexed holder, bytes reason);
-
-    /// @notice Emitted when a redeemed holder's units could not be cancelled at payment (they moved,
-    /// or are held or frozen, since the record date); the issuer cancels them separately.
-    event UnitsNotCancelled(address indexed holder, uint256 units);
-
-    /// @notice Emitted when every unit at the record date of `payment` has been paid.
-    event PaymentCompleted(uint256 indexed payment, uint256 units, uint256 amount);
 
     /// @notice Emitted when the bond's status changed.
     event StatusChanged(Status status);

@@ -88,12 +88,12 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
         }
     }
 
-    /// @notice Schedules the next record date.
+    /// @notice Schedules the next record date and returns its number (1-based).
     /// @dev Requirements:
     /// - the caller has ISSUER_ROLE;
     /// - `date` is in the future and after every scheduled record date.
-    function scheduleRecordDate(uint64 date) external onlyRole(ISSUER_ROLE) {
-        _scheduleRecordDate(date);
+    function scheduleRecordDate(uint64 date) external onlyRole(ISSUER_ROLE) returns (uint16 record) {
+        return _scheduleRecordDate(date);
     }
 
     // ---------------------------------------------------------------- rules
@@ -197,14 +197,15 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
         emit Redeemed(from, amount);
     }
 
-    function _scheduleRecordDate(uint64 date) internal {
+    function _scheduleRecordDate(uint64 date) internal returns (uint16 record) {
         uint256 n = _recordDates.length;
         if (date <= block.timestamp || (n != 0 && date <= _recordDates[n - 1])) revert SecurityRecordDateInvalid(date);
         _syncEpoch();
         _recordDates.push(date);
         if (_config.nextRecordDate == 0) _config.nextRecordDate = date;
-        // n + 1 record dates fit in uint16 for any realistic schedule; the cast is checked.
-        emit RecordDateScheduled(uint16(n + 1), date);
+        // The cast reverts past 65,535 record dates, far beyond any schedule.
+        record = uint16(n + 1);
+        emit RecordDateScheduled(record, date);
     }
 
     /// @dev Advances the record epoch over every record date that has passed, fixing the supply at
