@@ -7,7 +7,10 @@ use crate::{
     error::DeployerError,
     plan::{Deployment, labels},
 };
-use alloy::primitives::{Address, B256, U256};
+use alloy::{
+    primitives::{Address, B256, U256},
+    sol_types::SolValue,
+};
 use kessai_bindings::{
     deposit_token::DepositToken,
     dvp::{DvP, IDvP},
@@ -47,6 +50,17 @@ pub struct Position {
     pub cash: U256,
     /// Deposit tokens held.
     pub cash_held: U256,
+}
+
+/// One investor's allotment in a primary offering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Allotment {
+    /// The subscribing investor.
+    pub investor: Address,
+    /// Units allotted.
+    pub units: U256,
+    /// Price to pay, in deposit tokens.
+    pub amount: U256,
 }
 
 /// Investor record fields used when registering.
@@ -169,6 +183,37 @@ impl Suite {
         trade: &Trade,
     ) -> Result<Receipt, DeployerError> {
         chain.send_call(by, self.dvp, &DvP::cancelCall { id, trade: trade.clone() }).await
+    }
+
+    /// Primary offering: the underwriter (holding the issued units) creates one DvP trade per
+    /// allotment, with `agent` approving on the issue date. Investors then pay with [`Suite::pay`], and
+    /// the agent's [`Suite::approve`] delivers units against payment atomically — the same DvP
+    /// machinery as secondary trades. Returns each allotment's trade id and terms.
+    pub async fn offer<C: Chain>(
+        &self,
+        chain: &mut C,
+        underwriter: Address,
+        agent: Address,
+        allotments: &[Allotment],
+        deadline: u64,
+    ) -> Result<Vec<(B256, Trade)>, DeployerError> {
+        let mut trades = Vec::with_capacity(allotments.len());
+        for (i, a) in allotments.iter().enumerate() {
+            let id = alloy::primitives::keccak256((self.security, underwriter, a.investor, i as u64).abi_encode());
+            let trade = Trade {
+                security: self.security,
+                seller: underwriter,
+                buyer: a.investor,
+                cash: self.deposit,
+                agent,
+                units: a.units,
+                amount: a.amount,
+                deadline,
+            };
+            self.create_trade(chain, id, &trade).await?;
+            trades.push((id, trade));
+        }
+        Ok(trades)
     }
 
     /// The trade's status flags (1 created, 2 paid, 4 approved, 8 settled, 16 cancelled, 32 expired).

@@ -6,5 +6,6 @@ mod cli;
 mod demo_parity;
 mod dvp;
 mod gas;
+mod offering;
 mod security;
 mod support;
