@@ -319,3 +319,28 @@ async fn fund_distributions_and_termination_cancel_the_units() {
     let supply = f.chain.read(f.suite.security, &St::totalSupplyCall {}).await.expect("supply");
     assert_eq!(supply, U256::ZERO);
 }
+
+#[tokio::test]
+async fn a_called_bond_redeems_on_the_call_date_and_cancels_later_coupons() {
+    let mut f = bond_fixture(2).await;
+    let issuer = support::parties().suite.issuer;
+    let call = Bond::callBondCall { coupon: 2, pricePerUnit: 101_000 };
+    assert_eq!(reverted(f.chain.send_call(f.agent, f.bond, &call).await), "AccessControlUnauthorizedAccount");
+    let last = Bond::callBondCall { coupon: 4, pricePerUnit: 101_000 };
+    assert_eq!(reverted(f.chain.send_call(issuer, f.bond, &last).await), "BondInvalidTerms");
+    f.chain.send_call(issuer, f.bond, &call).await.expect("call");
+    assert_eq!(f.chain.read(f.bond, &Bond::statusCall {}).await.expect("status"), 3, "Called");
+    f.fund(2 * UNITS_EACH * (2 * COUPON + 101_000), "CALL").await;
+    let now = f.chain.timestamp().await.expect("time");
+    f.chain.advance_time(f.coupon_dates[1] - now + 1).await.expect("call date");
+    for payment in [1, 2, 5] {
+        let (_, paid) = f.pay(payment, &f.holders.clone()).await.expect("payment");
+        assert_eq!(paid, 2, "payment {payment}");
+    }
+    f.chain.advance_time(200 * DAY).await.expect("third coupon date");
+    assert_eq!(reverted(f.pay(3, &f.holders.clone()).await), "PaymentNotDue", "coupons after the call are cancelled");
+    for h in f.holders.clone() {
+        assert_eq!(f.cash(h).await, U256::from(UNITS_EACH * (2 * COUPON + 101_000)));
+    }
+    assert_eq!(f.chain.read(f.bond, &Bond::statusCall {}).await.expect("status"), 2, "Redeemed");
+}

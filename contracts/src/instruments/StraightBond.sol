@@ -10,7 +10,8 @@ import {PaymentRounds} from "./PaymentRounds.sol";
 /// @notice A straight bond: typed terms, a status, coupons and the redemption paid in a deposit token
 /// to the holders of its unit token as of each record date, and green-bond reports.
 /// @dev Payment `n` for n in 1..couponCount is coupon n (face × rate ÷ 10,000 ÷ coupons per year per
-/// unit); payment `couponCount + 1` is the redemption (redemption value per unit, units cancelled).
+/// unit); payment `couponCount + 1` is the redemption (redemption value per unit, units cancelled) —
+/// at maturity, or on an earlier coupon date at the call price when the issuer called the bond.
 /// Each coupon has a record date `recordOffset` before its payment date; the redemption shares the
 /// last coupon's. Roles as in {PaymentRounds}; the issuer also publishes reports and declares a
 /// default.
@@ -18,6 +19,8 @@ contract StraightBond is PaymentRounds, IStraightBond {
     Terms private _terms;
     uint64[] private _couponDates;
     Status private _status;
+    uint16 private _calledAt; // coupon number on whose date the bond is called; 0 = not called
+    uint128 private _callPrice;
     uint256 private _reports;
 
     /// @param units_ The bond's unit token.
@@ -87,6 +90,25 @@ contract StraightBond is PaymentRounds, IStraightBond {
         return _couponDates.length + 1;
     }
 
+    /// @notice Calls the bond early on the date of coupon `coupon`: that coupon is still paid, later
+    /// coupons are cancelled, and the redemption pays `pricePerUnit` on that date to the holders at
+    /// that coupon's record date.
+    /// @dev Requirements: the caller has ISSUER_ROLE; the bond is Issued; `coupon` is before the last
+    /// coupon and its record date has not passed.
+    function callBond(uint16 coupon, uint128 pricePerUnit) external onlyRole(ISSUER_ROLE) {
+        if (_status != Status.Issued) revert BondInvalidStatus(_status);
+        if (coupon == 0 || coupon >= _couponDates.length) revert BondInvalidTerms();
+        if (block.timestamp >= _couponDates[coupon - 1] - _terms.recordOffset) revert BondInvalidTerms();
+        _calledAt = coupon;
+        _callPrice = pricePerUnit;
+        _setStatus(Status.Called);
+    }
+
+    /// @notice The coupon on whose date the bond was called (0 if not called) and the call price.
+    function callTerms() external view returns (uint16 coupon, uint128 pricePerUnit) {
+        return (_calledAt, _callPrice);
+    }
+
     /// @notice Records that the issuer defaulted: no further payments run.
     /// @dev Requirements: the caller has ISSUER_ROLE; the bond is not redeemed.
     function declareDefault() external onlyRole(ISSUER_ROLE) {
@@ -109,11 +131,15 @@ contract StraightBond is PaymentRounds, IStraightBond {
     function _payment(uint256 payment) internal view override returns (Payment memory p) {
         uint256 n = _couponDates.length;
         if (payment == 0 || payment > n + 1) revert PaymentNotDue(payment, 0);
+        uint16 calledAt = _calledAt;
         bool redemption = payment > n;
-        // n is far below 2^16 record dates.
-        p.record = uint16(redemption ? n : payment);
+        // A called bond pays no coupon after the call date.
+        if (!redemption && calledAt != 0 && payment > calledAt) revert PaymentNotDue(payment, 0);
+        uint256 last = calledAt != 0 ? calledAt : n;
+        // last is far below 2^16 record dates.
+        p.record = uint16(redemption ? last : payment);
         p.date = _couponDates[p.record - 1];
-        p.perUnit = redemption ? _terms.redemptionValue : couponPerUnit();
+        p.perUnit = redemption ? (calledAt != 0 ? _callPrice : _terms.redemptionValue) : couponPerUnit();
         p.cancelsUnits = redemption;
     }
 
