@@ -109,6 +109,17 @@ impl BondFixture {
         Ok((receipt.gas_used, paid))
     }
 
+    /// Units and cash of every holder, the instrument's cash, and the unit supply.
+    pub async fn state(&mut self) -> (Vec<(U256, U256)>, U256, U256) {
+        let mut holders = Vec::new();
+        for h in self.holders.clone() {
+            let units = self.chain.read(self.suite.security, &St::balanceOfCall { account: h }).await.expect("units");
+            holders.push((units, self.cash(h).await));
+        }
+        let supply = self.chain.read(self.suite.security, &St::totalSupplyCall {}).await.expect("supply");
+        (holders, self.cash(self.bond).await, supply)
+    }
+
     pub async fn cash(&mut self, who: Address) -> U256 {
         self.chain.read(self.suite.deposit, &DepositToken::balanceOfCall { account: who }).await.expect("cash")
     }
@@ -232,6 +243,16 @@ async fn a_defaulted_bond_pays_nothing_and_green_reports_are_append_only_events(
     assert_eq!(f.cash(f.bond).await, before);
 }
 
+/// Asserts that `$op` reverts with `$name` and that no units, cash or supply moved.
+macro_rules! refuse {
+    ($f:ident, $op:expr, $name:expr) => {{
+        let before = $f.state().await;
+        let name = reverted($op);
+        assert_eq!(name, $name);
+        assert_eq!($f.state().await, before, "{} moved something", $name);
+    }};
+}
+
 fn reverted<T: std::fmt::Debug>(result: Result<T, DeployerError>) -> String {
     match result {
         Err(DeployerError::Revert(e)) => e.name,
@@ -251,11 +272,11 @@ async fn municipal_bond_holders_claim_benefits_once_per_programme() {
         record: 1,
         claimUntil: record_date + 30 * DAY,
     };
-    assert_eq!(reverted(f.chain.send_call(f.agent, f.bond, &add).await), "AccessControlUnauthorizedAccount");
+    refuse!(f, f.chain.send_call(f.agent, f.bond, &add).await, "AccessControlUnauthorizedAccount");
     f.chain.send_call(p.suite.issuer, f.bond, &add).await.expect("add programme");
     let (h0, h1, h2) = (f.holders[0], f.holders[1], f.holders[2]);
     let claim = Muni::claimBenefitCall { programme: U256::ZERO };
-    assert_eq!(reverted(f.chain.send_call(h0, f.bond, &claim).await), "BenefitNotClaimable", "before the record date");
+    refuse!(f, f.chain.send_call(h0, f.bond, &claim).await, "BenefitNotClaimable");
 
     let now = f.chain.timestamp().await.expect("time");
     f.chain.advance_time(record_date - now + 1).await.expect("past the record date");
@@ -265,18 +286,18 @@ async fn municipal_bond_holders_claim_benefits_once_per_programme() {
     let event = receipt.logs.iter().find_map(|l| Muni::BenefitClaimed::decode_log(l).ok()).expect("claim event");
     assert_eq!((event.holder, event.benefits), (h0, U256::from(2)));
     assert_eq!(event.claimRef, keccak256((f.bond, U256::ZERO, h0).abi_encode_params()));
-    assert_eq!(reverted(f.chain.send_call(h0, f.bond, &claim).await), "BenefitAlreadyClaimed");
+    refuse!(f, f.chain.send_call(h0, f.bond, &claim).await, "BenefitAlreadyClaimed");
     let receipt = f.chain.send_call(h2, f.bond, &claim).await.expect("seller still claims");
     assert!(receipt.logs.iter().any(|l| Muni::BenefitClaimed::decode_log(l).is_ok()));
     let stranger = Address::repeat_byte(0x31);
-    assert_eq!(reverted(f.chain.send_call(stranger, f.bond, &claim).await), "BenefitNotEntitled");
+    refuse!(f, f.chain.send_call(stranger, f.bond, &claim).await, "BenefitNotEntitled");
     f.chain
         .send_call(p.suite.registrar, f.suite.registry, &InvestorRegistry::revokeCall { account: h1 })
         .await
         .expect("revoke");
-    assert_eq!(reverted(f.chain.send_call(h1, f.bond, &claim).await), "BenefitNotEntitled", "revoked holder");
+    refuse!(f, f.chain.send_call(h1, f.bond, &claim).await, "BenefitNotEntitled");
     f.chain.advance_time(31 * DAY).await.expect("window closes");
-    assert_eq!(reverted(f.chain.send_call(h1, f.bond, &claim).await), "BenefitNotClaimable");
+    refuse!(f, f.chain.send_call(h1, f.bond, &claim).await, "BenefitNotClaimable");
 }
 
 #[tokio::test]
@@ -300,10 +321,10 @@ async fn fund_distributions_and_termination_cancel_the_units() {
         .await
         .expect("termination");
     let after = declare(now + 200 * DAY, now + 210 * DAY, 1, false);
-    assert_eq!(reverted(f.chain.send_call(manager, f.bond, &after).await), "FundInvalidPayment");
+    refuse!(f, f.chain.send_call(manager, f.bond, &after).await, "FundInvalidPayment");
 
     f.fund(5 * UNITS_EACH * (50 + 1_000), "FUND-DIST").await;
-    assert_eq!(reverted(f.pay(1, &f.holders.clone()).await), "PaymentNotDue");
+    refuse!(f, f.pay(1, &f.holders.clone()).await, "PaymentNotDue");
     f.chain.advance_time(20 * DAY).await.expect("distribution date");
     let (_, paid) = f.pay(1, &f.holders.clone()).await.expect("distribution");
     assert_eq!(paid, 5);
@@ -325,9 +346,9 @@ async fn a_called_bond_redeems_on_the_call_date_and_cancels_later_coupons() {
     let mut f = bond_fixture(2).await;
     let issuer = support::parties().suite.issuer;
     let call = Bond::callBondCall { coupon: 2, pricePerUnit: 101_000 };
-    assert_eq!(reverted(f.chain.send_call(f.agent, f.bond, &call).await), "AccessControlUnauthorizedAccount");
+    refuse!(f, f.chain.send_call(f.agent, f.bond, &call).await, "AccessControlUnauthorizedAccount");
     let last = Bond::callBondCall { coupon: 4, pricePerUnit: 101_000 };
-    assert_eq!(reverted(f.chain.send_call(issuer, f.bond, &last).await), "BondInvalidTerms");
+    refuse!(f, f.chain.send_call(issuer, f.bond, &last).await, "BondInvalidTerms");
     f.chain.send_call(issuer, f.bond, &call).await.expect("call");
     assert_eq!(f.chain.read(f.bond, &Bond::statusCall {}).await.expect("status"), 3, "Called");
     f.fund(2 * UNITS_EACH * (2 * COUPON + 101_000), "CALL").await;
@@ -338,7 +359,7 @@ async fn a_called_bond_redeems_on_the_call_date_and_cancels_later_coupons() {
         assert_eq!(paid, 2, "payment {payment}");
     }
     f.chain.advance_time(200 * DAY).await.expect("third coupon date");
-    assert_eq!(reverted(f.pay(3, &f.holders.clone()).await), "PaymentNotDue", "coupons after the call are cancelled");
+    refuse!(f, f.pay(3, &f.holders.clone()).await, "PaymentNotDue");
     for h in f.holders.clone() {
         assert_eq!(f.cash(h).await, U256::from(UNITS_EACH * (2 * COUPON + 101_000)));
     }
