@@ -33,11 +33,15 @@ pub enum Restriction {
     ApprovalRequired = 11,
     /// The receiver is the zero address.
     InvalidReceiver = 12,
+    /// The sender is on the blocklist.
+    SenderBlocked = 13,
+    /// The receiver is on the blocklist.
+    ReceiverBlocked = 14,
 }
 
 impl Restriction {
     /// Every code, in order.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 15] = [
         Self::None,
         Self::Paused,
         Self::SenderNotEligible,
@@ -51,6 +55,8 @@ impl Restriction {
         Self::LockedUp,
         Self::ApprovalRequired,
         Self::InvalidReceiver,
+        Self::SenderBlocked,
+        Self::ReceiverBlocked,
     ];
 
     /// The code for a raw value, if it is one.
@@ -80,6 +86,8 @@ impl Restriction {
             Self::LockedUp => "the token is in its lock-up period: transfers open at the lock-up date",
             Self::ApprovalRequired => "transfers of this token need the transfer agent's approval: use requestTransfer",
             Self::InvalidReceiver => "the receiver is the zero address",
+            Self::SenderBlocked => "the sender is on the blocklist",
+            Self::ReceiverBlocked => "the receiver is on the blocklist",
         }
     }
 }
@@ -100,6 +108,6 @@ mod tests {
             assert_eq!(Restriction::from_code(i as u8), Some(*r));
             assert_eq!(*r as u8, i as u8);
         }
-        assert_eq!(Restriction::from_code(13), None);
+        assert_eq!(Restriction::from_code(15), None);
     }
 }

@@ -16,6 +16,57 @@ use kessai_bindings::{investor_registry::InvestorRegistry, security_token::Secur
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The steps that deploy one bank's customer registry and deposit token, separate its duties (all
+/// held by the bank's account here; a bank splits them by granting the roles to other keys), give
+/// its own key a minter allowance, and let the DvP contract hold deposit tokens.
+fn bank_steps(
+    registry: &str,
+    deposit: &str,
+    name: String,
+    symbol: String,
+    bank: Address,
+    minting: MintingSpec,
+) -> Vec<Step> {
+    let grant =
+        |role: &str, account: Arg| Step::GrantRole { contract: deposit.into(), role: role.into(), account, from: bank };
+    let mut steps = vec![
+        Step::Deploy {
+            label: registry.into(),
+            artifact: "InvestorRegistry".into(),
+            from: bank,
+            args: vec![Arg::Address(bank), Arg::Address(bank)],
+        },
+        Step::Deploy {
+            label: deposit.into(),
+            artifact: "DepositToken".into(),
+            from: bank,
+            args: vec![
+                Arg::String(name),
+                Arg::String(symbol),
+                Arg::Contract(registry.into()),
+                Arg::Address(bank),
+                Arg::Address(bank),
+            ],
+        },
+        Step::Call {
+            contract: deposit.into(),
+            signature: "configureMinter(address,uint128,uint128,uint64)".into(),
+            args: vec![
+                Arg::Address(bank),
+                Arg::Uint(U256::from(minting.allowance)),
+                Arg::Uint(U256::from(minting.limit_per_period)),
+                Arg::Uint(U256::from(minting.period)),
+            ],
+            from: bank,
+        },
+    ];
+    for role in ["PAUSER_ROLE", "BLOCKLISTER_ROLE", "FREEZER_ROLE", "ENFORCER_ROLE", "RECOVERY_ROLE", "REDEEMER_ROLE"] {
+        steps.push(grant(role, Arg::Address(bank)));
+    }
+    steps.push(grant("NOTARY_ROLE", Arg::Contract(labels::DVP.into())));
+    steps
+}
+
 /// A constructor or call argument.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -161,6 +212,37 @@ pub enum Instrument {
     Fund(FundSpec),
 }
 
+/// A bank's minter limits for its own key in the plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MintingSpec {
+    /// Total the bank's minter may issue.
+    pub allowance: u128,
+    /// Most it may issue per period.
+    pub limit_per_period: u128,
+    /// Period length in seconds.
+    pub period: u64,
+}
+
+impl Default for MintingSpec {
+    fn default() -> Self {
+        Self { allowance: 1_000_000_000_000_000, limit_per_period: 10_000_000_000_000, period: 86_400 }
+    }
+}
+
+/// A further bank with its own customer registry and deposit token, deployed from the same code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankSpec {
+    /// Label suffix: contracts are `bank_registry_<label>` and `deposit_<label>`.
+    pub label: String,
+    /// Deposit token name and symbol.
+    pub token: (String, String),
+    /// The bank's account (admin, registrar, master minter, minter, enforcement).
+    pub bank: Address,
+    /// The bank minter's limits.
+    #[serde(default)]
+    pub minting: MintingSpec,
+}
+
 /// What to deploy: the accounts and the names of the two tokens.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SuiteSpec {
@@ -170,6 +252,12 @@ pub struct SuiteSpec {
     pub security: (String, String),
     /// Deposit token name and symbol.
     pub deposit: (String, String),
+    /// The main bank minter's limits.
+    #[serde(default)]
+    pub minting: MintingSpec,
+    /// Further banks, each with its own registry and deposit token.
+    #[serde(default)]
+    pub extra_banks: Vec<BankSpec>,
     /// The instrument contract attached to the security token, if any.
     #[serde(default)]
     pub instrument: Option<Instrument>,
@@ -213,7 +301,6 @@ pub fn suite_plan(spec: &SuiteSpec) -> Plan {
     let mut plan = Plan {
         steps: vec![
             deploy(REGISTRY, "InvestorRegistry", a.operator, vec![Arg::Address(a.operator), Arg::Address(a.registrar)]),
-            deploy(BANK_REGISTRY, "InvestorRegistry", a.bank, vec![Arg::Address(a.bank), Arg::Address(a.bank)]),
             deploy(
                 SECURITY,
                 "SecurityToken",
@@ -226,18 +313,6 @@ pub fn suite_plan(spec: &SuiteSpec) -> Plan {
                     Arg::Address(a.issuer),
                 ],
             ),
-            deploy(
-                DEPOSIT,
-                "DepositToken",
-                a.bank,
-                vec![
-                    Arg::String(spec.deposit.0.clone()),
-                    Arg::String(spec.deposit.1.clone()),
-                    Arg::Contract(BANK_REGISTRY.into()),
-                    Arg::Address(a.bank),
-                    Arg::Address(a.bank),
-                ],
-            ),
             deploy(DVP, "DvP", a.operator, vec![]),
             grant(SECURITY, "RULES_ROLE", Arg::Address(a.operator), a.operator),
             grant(SECURITY, "PAUSER_ROLE", Arg::Address(a.operator), a.operator),
@@ -248,15 +323,26 @@ pub fn suite_plan(spec: &SuiteSpec) -> Plan {
                 vec![Arg::Address(a.operator), Arg::Address(a.registrar)],
             ),
             grant(SECURITY, "NOTARY_ROLE", Arg::Contract(APPROVALS.into()), a.operator),
+            grant(SECURITY, "FREEZER_ROLE", Arg::Address(a.authority), a.operator),
             grant(SECURITY, "ENFORCER_ROLE", Arg::Address(a.authority), a.operator),
             grant(SECURITY, "RECOVERY_ROLE", Arg::Address(a.authority), a.operator),
             grant(SECURITY, "NOTARY_ROLE", Arg::Contract(DVP.into()), a.operator),
-            grant(DEPOSIT, "PAUSER_ROLE", Arg::Address(a.bank), a.bank),
-            grant(DEPOSIT, "ENFORCER_ROLE", Arg::Address(a.bank), a.bank),
-            grant(DEPOSIT, "RECOVERY_ROLE", Arg::Address(a.bank), a.bank),
-            grant(DEPOSIT, "NOTARY_ROLE", Arg::Contract(DVP.into()), a.bank),
         ],
     };
+    let banks =
+        std::iter::once((BANK_REGISTRY.to_string(), DEPOSIT.to_string(), spec.deposit.clone(), a.bank, spec.minting))
+            .chain(spec.extra_banks.iter().map(|b| {
+                (
+                    format!("{BANK_REGISTRY}_{}", b.label),
+                    format!("{DEPOSIT}_{}", b.label),
+                    b.token.clone(),
+                    b.bank,
+                    b.minting,
+                )
+            }));
+    for (registry, deposit, (name, symbol), bank, minting) in banks {
+        plan.steps.extend(bank_steps(&registry, &deposit, name, symbol, bank, minting));
+    }
     let instrument = match &spec.instrument {
         None => return plan,
         Some(Instrument::Bond(bond)) => {
@@ -482,7 +568,11 @@ pub async fn execute<C: Chain>(chain: &mut C, plan: &Plan) -> Result<Deployment,
                 let target = deployment.address(contract)?;
                 let function = alloy::json_abi::Function::parse(signature)
                     .map_err(|e| DeployerError::Plan(format!("bad signature {signature}: {e}")))?;
-                let values = args.iter().map(|a| resolve(a, &deployment)).collect::<Result<Vec<_>, _>>()?;
+                let mut values = Vec::with_capacity(args.len());
+                for (arg, param) in args.iter().zip(&function.inputs) {
+                    let ty = param.resolve().map_err(|e| DeployerError::Plan(format!("{signature}: {e}")))?;
+                    values.push(fit(resolve(arg, &deployment)?, &ty));
+                }
                 let data = function
                     .abi_encode_input(&values)
                     .map_err(|e| DeployerError::Plan(format!("{signature} arguments: {e}")))?;

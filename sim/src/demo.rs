@@ -57,6 +57,8 @@ pub fn demo_spec(parties: &DemoParties) -> SuiteSpec {
         accounts: parties.suite,
         security: ("Kessai Green Bond 2031".into(), "KGB31".into()),
         deposit: ("DCJPY (Kessai Bank)".into(), "DCJPY".into()),
+        minting: Default::default(),
+        extra_banks: Vec::new(),
         instrument: None,
     }
 }

@@ -15,8 +15,8 @@ import {IInvestorRegistry} from "./IInvestorRegistry.sol";
 /// be transferred, redeemed, frozen or held twice. The notary executes a hold (moves the units to a
 /// recipient, whose eligibility is checked) or releases it; after the expiry the holder may release it.
 ///
-/// Enforcement is split across roles: pausing, freezing (a whole account or part of a balance) and
-/// forced transfers, and wallet recovery.
+/// Enforcement is split across roles: pausing, the blocklist, freezing (a whole account or part of a
+/// balance), forced transfers (including court-ordered seizure), and wallet recovery.
 interface IPermissionedToken {
     /// @notice Why a transfer is refused. `None` means it would succeed.
     enum Restriction {
@@ -32,7 +32,9 @@ interface IPermissionedToken {
         HolderLimitReached,
         LockedUp,
         ApprovalRequired,
-        InvalidReceiver
+        InvalidReceiver,
+        SenderBlocked,
+        ReceiverBlocked
     }
 
     /// @notice Thrown when a transfer is refused; `code` says why (see {canTransfer}).
@@ -43,6 +45,9 @@ interface IPermissionedToken {
 
     /// @notice Thrown when `account` is frozen.
     error TokenAccountFrozen(address account);
+
+    /// @notice Thrown when `account` is on the blocklist.
+    error TokenAccountBlocked(address account);
 
     /// @notice Thrown when `account` is a wallet whose holdings were recovered to another wallet.
     error TokenAccountRecovered(address account, address newWallet);
@@ -105,6 +110,9 @@ interface IPermissionedToken {
 
     /// @notice Emitted when the token was paused or unpaused.
     event PauseSet(address indexed by, bool paused);
+
+    /// @notice Emitted when an account was put on or taken off the blocklist.
+    event AccountBlockedSet(address indexed account, bool blocked);
 
     /// @notice Emitted when a whole account was frozen or unfrozen.
     event AccountFrozenSet(address indexed account, bool frozen);

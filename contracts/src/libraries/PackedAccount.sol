@@ -18,6 +18,8 @@ library AccountLib {
     uint256 internal constant FROZEN = 1;
     /// @notice Account flag: the wallet was recovered to another wallet.
     uint256 internal constant RECOVERED = 2;
+    /// @notice Account flag: on the blocklist.
+    uint256 internal constant BLOCKED = 4;
 
     /// @notice Units owned, held and frozen ones included.
     function balance(PackedAccount a) internal pure returns (uint256) {

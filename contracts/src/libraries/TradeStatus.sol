@@ -52,9 +52,9 @@ using TradeRecordLib for TradeRecord global;
 library TradeRecordLib {
     uint256 private constant STATUS_MASK = 0xff;
 
-    /// @notice Packs `termsHash` and `status`.
-    function pack(bytes32 termsHash, TradeStatus status) internal pure returns (TradeRecord) {
-        return TradeRecord.wrap(bytes32((uint256(termsHash) & ~STATUS_MASK) | TradeStatus.unwrap(status)));
+    /// @notice Packs `termsHash` and the status `flags`.
+    function pack(bytes32 termsHash, TradeStatus flags) internal pure returns (TradeRecord) {
+        return TradeRecord.wrap(bytes32((uint256(termsHash) & ~STATUS_MASK) | TradeStatus.unwrap(flags)));
     }
 
     /// @notice The status flags of the record.

@@ -19,16 +19,22 @@ import {PackedAccount, AccountLib} from "../libraries/PackedAccount.sol";
 ///
 /// Roles:
 /// - DEFAULT_ADMIN_ROLE grants and revokes roles.
-/// - PAUSER_ROLE pauses and unpauses all transfers, issues and redemptions.
-/// - ENFORCER_ROLE freezes and unfreezes accounts and units and makes forced transfers (court orders,
-///   regulator instructions); these work while paused.
+/// - PAUSER_ROLE pauses and unpauses all transfers, holds, approvals, issues and redemptions.
+/// - BLOCKLISTER_ROLE puts accounts on and off the blocklist (they can neither send, receive nor approve).
+/// - FREEZER_ROLE freezes and unfreezes whole accounts and parts of balances.
+/// - ENFORCER_ROLE makes forced transfers (court orders, regulator instructions, seizure to a bank's
+///   escrow account); these work while paused.
 /// - RECOVERY_ROLE moves a lost wallet's holdings to the investor's new wallet.
 /// - NOTARY_ROLE is for settlement contracts: they may place holds on a holder's units for themselves.
 ///   Any account may be named notary of a hold its holder places directly.
 abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, AccessControl, IPermissionedToken {
     /// @notice Pauses and unpauses the token.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
-    /// @notice Freezes, unfreezes and makes forced transfers.
+    /// @notice Puts accounts on and off the blocklist.
+    bytes32 public constant BLOCKLISTER_ROLE = keccak256("BLOCKLISTER_ROLE");
+    /// @notice Freezes and unfreezes accounts and units.
+    bytes32 public constant FREEZER_ROLE = keccak256("FREEZER_ROLE");
+    /// @notice Makes forced transfers and seizures.
     bytes32 public constant ENFORCER_ROLE = keccak256("ENFORCER_ROLE");
     /// @notice Recovers lost wallets.
     bytes32 public constant RECOVERY_ROLE = keccak256("RECOVERY_ROLE");
@@ -114,8 +120,10 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     }
 
     /// @notice Moves `amount` free units from `from` to `to` using the caller's allowance.
-    /// @dev Requirements: the allowance covers `amount`; {canTransfer}(from, to, amount) is `None`.
+    /// @dev Requirements: the caller is neither blocked nor frozen; the allowance covers `amount`;
+    /// {canTransfer}(from, to, amount) is `None`.
     function transferFrom(address from, address to, uint256 amount) external returns (bool) {
+        _requireUnrestricted(msg.sender, _accounts[msg.sender]);
         _spendAllowance(from, msg.sender, amount);
         _transferChecked(from, to, amount);
         return true;
@@ -255,18 +263,35 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     }
 
     /// @notice Freezes or unfreezes the whole of `account`: it can neither send nor receive.
-    /// @dev Requirements: the caller has ENFORCER_ROLE; `account` is not the zero address.
-    function setAccountFrozen(address account, bool frozen) external onlyRole(ENFORCER_ROLE) {
-        if (account == address(0)) revert TokenZeroAddress();
-        PackedAccount a = _accounts[account];
-        uint256 f = a.flags();
-        _accounts[account] = a.withFlags(frozen ? f | AccountLib.FROZEN : f & ~AccountLib.FROZEN);
+    /// @dev Requirements: the caller has FREEZER_ROLE; `account` is not the zero address.
+    function setAccountFrozen(address account, bool frozen) external onlyRole(FREEZER_ROLE) {
+        _setFlag(account, AccountLib.FROZEN, frozen);
         emit AccountFrozenSet(account, frozen);
     }
 
+    /// @notice Puts `account` on or takes it off the blocklist: a blocked account can neither send,
+    /// receive, approve nor sign authorizations.
+    /// @dev Requirements: the caller has BLOCKLISTER_ROLE; `account` is not the zero address.
+    function setBlocked(address account, bool blocked) external onlyRole(BLOCKLISTER_ROLE) {
+        _setFlag(account, AccountLib.BLOCKED, blocked);
+        emit AccountBlockedSet(account, blocked);
+    }
+
+    /// @notice True when `account` is on the blocklist.
+    function isBlocked(address account) external view returns (bool) {
+        return _accounts[account].flags() & AccountLib.BLOCKED != 0;
+    }
+
+    function _setFlag(address account, uint256 flag, bool on) private {
+        if (account == address(0)) revert TokenZeroAddress();
+        PackedAccount a = _accounts[account];
+        uint256 f = a.flags();
+        _accounts[account] = a.withFlags(on ? f | flag : f & ~flag);
+    }
+
     /// @notice Freezes `amount` of `account`'s free units.
-    /// @dev Requirements: the caller has ENFORCER_ROLE; `amount` is positive and within the free balance.
-    function freezeUnits(address account, uint256 amount) external onlyRole(ENFORCER_ROLE) {
+    /// @dev Requirements: the caller has FREEZER_ROLE; `amount` is positive and within the free balance.
+    function freezeUnits(address account, uint256 amount) external onlyRole(FREEZER_ROLE) {
         if (amount == 0) revert TokenZeroAmount();
         PackedAccount a = _accounts[account];
         uint256 free = a.free();
@@ -278,8 +303,8 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     }
 
     /// @notice Unfreezes `amount` of `account`'s frozen units.
-    /// @dev Requirements: the caller has ENFORCER_ROLE; `amount` is positive and at most the frozen units.
-    function unfreezeUnits(address account, uint256 amount) external onlyRole(ENFORCER_ROLE) {
+    /// @dev Requirements: the caller has FREEZER_ROLE; `amount` is positive and at most the frozen units.
+    function unfreezeUnits(address account, uint256 amount) external onlyRole(FREEZER_ROLE) {
         if (amount == 0) revert TokenZeroAmount();
         PackedAccount a = _accounts[account];
         uint256 frozen = a.frozen();
@@ -333,7 +358,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         PackedAccount b = _accounts[to];
         if (!courtOrderOverride) {
             if (!_registry.isEligible(to)) revert TokenAccountNotEligible(to);
-            if (b.flags() & AccountLib.FROZEN != 0) revert TokenAccountFrozen(to);
+            _requireUnrestricted(to, b);
         }
         _apply(from, to, amount, a, from == to ? a : b, _config);
         return to;
@@ -390,8 +415,10 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     {
         if (c.paused) return Restriction.Paused;
         if (to == address(0)) return Restriction.InvalidReceiver;
-        if (a.flags() != 0) return Restriction.SenderFrozen;
-        if (b.flags() & AccountLib.FROZEN != 0) return Restriction.ReceiverFrozen;
+        uint256 af = a.flags();
+        if (af != 0) return af & AccountLib.BLOCKED != 0 ? Restriction.SenderBlocked : Restriction.SenderFrozen;
+        uint256 bf = b.flags() & (AccountLib.BLOCKED | AccountLib.FROZEN);
+        if (bf != 0) return bf & AccountLib.BLOCKED != 0 ? Restriction.ReceiverBlocked : Restriction.ReceiverFrozen;
         if (amount > a.free()) return Restriction.InsufficientFreeBalance;
         (uint256 pf, uint256 pt) = _registry.packedProfiles(from, to);
         if (pf & 1 == 0) return Restriction.SenderNotEligible;
@@ -476,7 +503,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         (, uint256 pt) = _registry.packedProfiles(to, to);
         if (pt & 1 == 0) revert TokenAccountNotEligible(to);
         PackedAccount b = _accounts[to];
-        if (b.flags() & AccountLib.FROZEN != 0) revert TokenAccountFrozen(to);
+        _requireUnrestricted(to, b);
         Restriction r = _ruleRestriction(address(0), b.balance(), pt, c);
         if (r != Restriction.None) revert TokenTransferRestricted(r, address(0), to, amount);
         uint256 supply = _totalSupply + amount;
@@ -500,7 +527,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         if (c.paused) revert TokenPaused();
         if (amount == 0) revert TokenZeroAmount();
         PackedAccount a = _accounts[from];
-        if (a.flags() & AccountLib.FROZEN != 0) revert TokenAccountFrozen(from);
+        _requireUnrestricted(from, a);
         uint256 free = a.free();
         if (amount > free) revert TokenInsufficientFreeBalance(from, free, amount);
         a = _checkpoint(from, a, _currentEpoch(c));
@@ -520,7 +547,8 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         if (amount == 0) revert TokenZeroAmount();
         if (expiry <= block.timestamp) revert TokenHoldExpiryInPast(expiry);
         PackedAccount a = _accounts[holder];
-        if (a.flags() != 0) revert TokenAccountFrozen(holder);
+        _requireUnrestricted(holder, a);
+        if (a.flags() != 0) revert TokenAccountRecovered(holder, _recoveredTo[holder]);
         if (!_registry.isEligible(holder)) revert TokenAccountNotEligible(holder);
         bytes32 key = _holdKey(holder, notary, id);
         if (_holds[key].amount != 0) revert TokenHoldExists(holder, notary, id);
@@ -574,16 +602,27 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
             if (current < amount) revert ERC20InsufficientAllowance(spender, current, amount);
             // Cannot underflow: checked above.
             unchecked {
-                _approve(owner, spender, current - amount);
+                _allowances[owner][spender] = current - amount;
             }
         }
     }
 
+    /// @dev Approvals (direct or by signature) need an unpaused token and neither side blocked or frozen.
     function _approve(address owner, address spender, uint256 amount) internal {
         if (owner == address(0)) revert ERC20InvalidApprover(address(0));
         if (spender == address(0)) revert ERC20InvalidSpender(address(0));
+        if (_config.paused) revert TokenPaused();
+        _requireUnrestricted(owner, _accounts[owner]);
+        _requireUnrestricted(spender, _accounts[spender]);
         _allowances[owner][spender] = amount;
         emit Approval(owner, spender, amount);
+    }
+
+    /// @dev Reverts when `account` is blocked or frozen.
+    function _requireUnrestricted(address account, PackedAccount a) internal pure {
+        uint256 f = a.flags();
+        if (f & AccountLib.BLOCKED != 0) revert TokenAccountBlocked(account);
+        if (f & AccountLib.FROZEN != 0) revert TokenAccountFrozen(account);
     }
 
     /// @dev The wallet that receives for `account`: its recovery target when it was recovered.
