@@ -99,6 +99,17 @@ pub mod beneficiary_units {
     );
 }
 
+/// A minimal ERC-1271 contract wallet for institutional custody.
+pub mod owned_wallet {
+    #![allow(missing_docs, clippy::too_many_arguments)]
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        OwnedWallet,
+        "artifacts/OwnedWallet.json"
+    );
+}
+
 /// The transfer agent's desk for tokens in approval mode.
 pub mod transfer_approvals {
     #![allow(missing_docs, clippy::too_many_arguments)]
@@ -128,6 +139,7 @@ pub const ARTIFACTS: &[ArtifactSource] = &[
     ArtifactSource { name: "StraightBond", json: include_str!("../artifacts/StraightBond.json") },
     ArtifactSource { name: "MunicipalBond", json: include_str!("../artifacts/MunicipalBond.json") },
     ArtifactSource { name: "BeneficiaryUnits", json: include_str!("../artifacts/BeneficiaryUnits.json") },
+    ArtifactSource { name: "OwnedWallet", json: include_str!("../artifacts/OwnedWallet.json") },
     ArtifactSource { name: "TransferApprovals", json: include_str!("../artifacts/TransferApprovals.json") },
 ];
 

@@ -35,6 +35,7 @@ pub const CONTRACTS: &[&str] = &[
     "StraightBond",
     "MunicipalBond",
     "BeneficiaryUnits",
+    "OwnedWallet",
 ];
 
 /// A trimmed compiler artifact, as committed under `bindings/artifacts/`.

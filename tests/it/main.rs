@@ -4,6 +4,7 @@ mod artifacts;
 mod bond;
 mod cli;
 mod demo_parity;
+mod deposit;
 mod dvp;
 mod gas;
 mod offering;

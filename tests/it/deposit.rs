@@ -1,0 +1,438 @@
+//! Deposit token rules: minters, customers, freezes, pause, blocklist, permits and authorizations —
+//! each refusal asserts the named error and unchanged balances and supply — and reconciliation of
+//! supply with the bank's ledger references.
+
+use crate::support;
+use kessai_bindings::{
+    RevertError,
+    alloy::{
+        primitives::{Address, B256, Bytes, U256, keccak256},
+        signers::{SignerSync, local::PrivateKeySigner},
+        sol,
+        sol_types::{Eip712Domain, SolCall, SolEvent, SolStruct, eip712_domain},
+    },
+    deposit_token::DepositToken as Dt,
+    investor_registry::InvestorRegistry,
+};
+use kessai_deployer::{
+    DeployerError, anvil,
+    chain::{Chain, Tx},
+    ops::Suite,
+    plan,
+};
+use kessai_sim::{RevmChain, demo};
+use std::collections::HashMap;
+
+sol! {
+    struct Permit { address owner; address spender; uint256 value; uint256 nonce; uint256 deadline; }
+    struct TransferWithAuthorization { address from; address to; uint256 value; uint256 validAfter; uint256 validBefore; bytes32 nonce; }
+    struct ReceiveWithAuthorization { address from; address to; uint256 value; uint256 validAfter; uint256 validBefore; bytes32 nonce; }
+    struct CancelAuthorization { address authorizer; bytes32 nonce; }
+}
+
+struct F {
+    chain: RevmChain,
+    suite: Suite,
+    bank: Address,
+    alice: PrivateKeySigner,
+    bob: PrivateKeySigner,
+    carol: Address,
+    now: u64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct State(Vec<U256>, U256);
+
+fn u(n: u64) -> U256 {
+    U256::from(n)
+}
+
+impl F {
+    async fn new() -> Self {
+        let mut chain = support::revm();
+        let p = support::parties();
+        let d = plan::execute(&mut chain, &plan::suite_plan(&demo::demo_spec(&p))).await.expect("deploy");
+        let suite = Suite::from_deployment(&d).expect("suite");
+        let now = chain.timestamp().await.expect("time");
+        let keys = anvil::dev_signers();
+        let (alice, bob) = (keys[5].clone(), keys[6].clone());
+        let carol = Address::repeat_byte(0xc0);
+        let mut f = Self { chain, suite, bank: p.suite.bank, alice, bob, carol, now };
+        for who in [f.alice.address(), f.bob.address(), carol] {
+            f.customer(who).await;
+        }
+        f.bank_send(Dt::issueCall { to: f.alice.address(), amount: u(1_000_000), depositRef: keccak256("D-1") })
+            .await
+            .expect("issue");
+        f
+    }
+
+    async fn customer(&mut self, who: Address) {
+        let call = InvestorRegistry::registerCall {
+            account: who,
+            investorClass: 0,
+            country: 392,
+            kycExpiry: self.now + 365 * 86_400,
+            dataHash: keccak256(who),
+        };
+        self.chain.send_call(self.bank, self.suite.bank_registry, &call).await.expect("register customer");
+    }
+
+    async fn send<T: SolCall>(&mut self, from: Address, call: T) -> Result<(), DeployerError> {
+        self.chain.send_call(from, self.suite.deposit, &call).await.map(|_| ())
+    }
+    async fn bank_send<T: SolCall>(&mut self, call: T) -> Result<(), DeployerError> {
+        self.send(self.bank, call).await
+    }
+    async fn read<T: SolCall>(&mut self, call: T) -> T::Return {
+        self.chain.read(self.suite.deposit, &call).await.expect("read")
+    }
+    async fn state(&mut self) -> State {
+        let mut balances = Vec::new();
+        for who in [self.alice.address(), self.bob.address(), self.carol, self.bank] {
+            balances.push(self.read(Dt::balanceOfCall { account: who }).await);
+        }
+        State(balances, self.read(Dt::totalSupplyCall {}).await)
+    }
+    /// Runs `op`'s result check: the revert `name`, and nothing moved since `before`.
+    async fn refused(&mut self, result: Result<(), DeployerError>, name: &str, before: State) -> RevertError {
+        let err = match result {
+            Err(DeployerError::Revert(e)) => e,
+            other => panic!("expected {name}, got {other:?}"),
+        };
+        assert_eq!(err.name, name, "{err}");
+        assert_eq!(self.state().await, before, "{name} moved something");
+        err
+    }
+    fn domain(&self) -> Eip712Domain {
+        eip712_domain! {
+            name: "DCJPY (Kessai Bank)",
+            version: "1",
+            chain_id: 31337,
+            verifying_contract: self.suite.deposit,
+        }
+    }
+    fn sign<S: SolStruct>(&self, key: &PrivateKeySigner, data: &S) -> Bytes {
+        let hash = data.eip712_signing_hash(&self.domain());
+        Bytes::from(key.sign_hash_sync(&hash).expect("sign").as_bytes().to_vec())
+    }
+}
+
+/// Asserts that `$op` reverts with `$name` and that nothing moved since `$before`; yields the error.
+macro_rules! refused {
+    ($f:ident, $op:expr, $name:expr, $before:expr) => {{
+        let result = $op;
+        $f.refused(result, $name, $before).await
+    }};
+}
+
+#[tokio::test]
+async fn issuance_is_tied_to_unique_references_and_minter_limits() {
+    let mut f = F::new().await;
+    let alice = f.alice.address();
+    let before = f.state().await;
+    let dup = f.bank_send(Dt::issueCall { to: alice, amount: u(1), depositRef: keccak256("D-1") }).await;
+    f.refused(dup, "DepositReferenceUsed", before).await;
+
+    // A second minter with a ¥500,000 allowance and ¥100,000 per hour.
+    let minter = Address::repeat_byte(0x3a);
+    let config = Dt::configureMinterCall { minter, allowance: 500_000, limitPerPeriod: 100_000, period: 3_600 };
+    let before = f.state().await;
+    let by_minter = f.send(minter, config.clone()).await;
+    f.refused(by_minter, "AccessControlUnauthorizedAccount", before).await;
+    f.bank_send(config).await.expect("configure");
+    let issue = |amount: u64, r: &str| Dt::issueCall { to: alice, amount: u(amount), depositRef: keccak256(r) };
+    f.send(minter, issue(60_000, "M-1")).await.expect("within limits");
+    let before = f.state().await;
+    let err = refused!(f, f.send(minter, issue(50_000, "M-2")).await, "DepositRateLimitExceeded", before);
+    assert_eq!(err.args[1], "40000", "remaining in the period");
+    f.chain.advance_time(3_600).await.expect("next period");
+    for i in 0..4 {
+        f.send(minter, issue(100_000, &format!("M-3-{i}"))).await.expect("next periods");
+        f.chain.advance_time(3_600).await.expect("next period");
+    }
+    let before = f.state().await;
+    let err = refused!(f, f.send(minter, issue(50_000, "M-4")).await, "DepositMinterAllowanceExceeded", before);
+    assert_eq!(err.args[1], "40000", "allowance left: 500,000 - 460,000");
+    f.bank_send(Dt::removeMinterCall { minter }).await.expect("remove");
+    let before = f.state().await;
+    refused!(f, f.send(minter, issue(1, "M-5")).await, "DepositNotMinter", before);
+    let before = f.state().await;
+    let outsider = Address::repeat_byte(0x44);
+    let to_outsider = f.bank_send(Dt::issueCall { to: outsider, amount: u(1), depositRef: keccak256("X") }).await;
+    f.refused(to_outsider, "TokenAccountNotEligible", before).await;
+    assert!(!f.read(Dt::isReferenceUsedCall { depositRef: keccak256("X") }).await, "a refused issue uses no reference");
+}
+
+#[tokio::test]
+async fn transfers_respect_customers_freezes_pause_and_the_blocklist() {
+    let mut f = F::new().await;
+    let (alice, bob, carol) = (f.alice.address(), f.bob.address(), f.carol);
+    let t = |to: Address, amount: u64| Dt::transferCall { to, amount: u(amount) };
+    let code = |e: &RevertError| e.args[0].clone();
+
+    let before = f.state().await;
+    let e = refused!(f, f.send(alice, t(Address::repeat_byte(0x45), 1)).await, "TokenTransferRestricted", before);
+    assert_eq!(code(&e), "3", "receiver is not a customer");
+
+    f.bank_send(Dt::setAccountFrozenCall { account: alice, frozen: true }).await.expect("freeze");
+    let before = f.state().await;
+    let e = refused!(f, f.send(alice, t(bob, 1)).await, "TokenTransferRestricted", before);
+    assert_eq!(code(&e), "4", "frozen sender");
+    let before = f.state().await;
+    refused!(
+        f,
+        f.send(alice, Dt::redeemCall { amount: u(1), accountRef: keccak256("ACC") }).await,
+        "TokenAccountFrozen",
+        before
+    );
+    f.bank_send(Dt::setAccountFrozenCall { account: alice, frozen: false }).await.expect("unfreeze");
+
+    f.bank_send(Dt::setPausedCall { paused_: true }).await.expect("pause");
+    let before = f.state().await;
+    let e = refused!(f, f.send(alice, t(bob, 1)).await, "TokenTransferRestricted", before);
+    assert_eq!(code(&e), "1", "paused");
+    let before = f.state().await;
+    let issue = Dt::issueCall { to: bob, amount: u(1), depositRef: keccak256("P") };
+    refused!(f, f.bank_send(issue).await, "TokenPaused", before);
+    f.bank_send(Dt::setPausedCall { paused_: false }).await.expect("unpause");
+
+    f.bank_send(Dt::setBlockedCall { account: carol, blocked: true }).await.expect("block");
+    let before = f.state().await;
+    let e = refused!(f, f.send(alice, t(carol, 1)).await, "TokenTransferRestricted", before);
+    assert_eq!(code(&e), "14", "blocked receiver");
+    let before = f.state().await;
+    refused!(f, f.send(carol, Dt::approveCall { spender: alice, amount: u(1) }).await, "TokenAccountBlocked", before);
+
+    // Partial freeze, then a court-ordered seizure to the bank's escrow (the bank is a facility).
+    f.chain
+        .send_call(
+            f.bank,
+            f.suite.bank_registry,
+            &InvestorRegistry::setFacilityCall { account: f.bank, isFacility: true },
+        )
+        .await
+        .expect("escrow facility");
+    f.bank_send(Dt::freezeUnitsCall { account: alice, amount: u(300_000) }).await.expect("partial freeze");
+    let before = f.state().await;
+    let e = refused!(f, f.send(alice, t(bob, 700_001)).await, "TokenTransferRestricted", before);
+    assert_eq!(code(&e), "6");
+    f.send(alice, t(bob, 700_000)).await.expect("the free part moves");
+    let seize = Dt::forcedTransferCall {
+        from: alice,
+        to: f.bank,
+        amount: u(300_000),
+        reason: "seizure order 2026-77".into(),
+        documentRef: keccak256("order-77"),
+        courtOrderOverride: true,
+    };
+    f.bank_send(seize).await.expect("seize");
+    assert_eq!(f.read(Dt::balanceOfCall { account: alice }).await, U256::ZERO);
+    assert_eq!(f.read(Dt::balanceOfCall { account: f.bank }).await, u(300_000));
+}
+
+#[tokio::test]
+async fn permits_cannot_be_replayed_used_late_or_by_blocked_owners() {
+    let mut f = F::new().await;
+    let (alice, bob) = (f.alice.address(), f.bob.address());
+    let permit = |nonce: u64, deadline: u64| Permit {
+        owner: alice,
+        spender: bob,
+        value: u(5_000),
+        nonce: u(nonce),
+        deadline: u(deadline),
+    };
+    let call = |p: &Permit, sig: Bytes| Dt::permit_0Call {
+        owner: p.owner,
+        spender: p.spender,
+        value: p.value,
+        deadline: p.deadline,
+        signature: sig,
+    };
+    let good = permit(0, f.now + 3_600);
+    let sig = f.sign(&f.alice.clone(), &good);
+    f.send(bob, call(&good, sig.clone())).await.expect("permit");
+    assert_eq!(f.read(Dt::allowanceCall { owner: alice, spender: bob }).await, u(5_000));
+    let before = f.state().await;
+    refused!(f, f.send(bob, call(&good, sig)).await, "DepositInvalidSignature", before); // replay: nonce moved on
+    let late = permit(1, f.now - 1);
+    let sig = f.sign(&f.alice.clone(), &late);
+    let before = f.state().await;
+    refused!(f, f.send(bob, call(&late, sig)).await, "DepositPermitExpired", before);
+    let forged = permit(1, f.now + 3_600);
+    let sig = f.sign(&f.bob.clone(), &forged);
+    let before = f.state().await;
+    refused!(f, f.send(bob, call(&forged, sig)).await, "DepositInvalidSignature", before);
+    f.bank_send(Dt::setBlockedCall { account: alice, blocked: true }).await.expect("block");
+    let fresh = permit(1, f.now + 3_600);
+    let sig = f.sign(&f.alice.clone(), &fresh);
+    let before = f.state().await;
+    refused!(f, f.send(bob, call(&fresh, sig)).await, "TokenAccountBlocked", before);
+    assert_eq!(f.read(Dt::noncesCall { owner: alice }).await, u(1), "a refused permit uses no nonce");
+}
+
+#[tokio::test]
+async fn authorizations_cannot_be_replayed_used_late_or_by_blocked_payers() {
+    let mut f = F::new().await;
+    let (alice, bob, carol) = (f.alice.address(), f.bob.address(), f.carol);
+    let auth = |nonce: &str, value: u64, before: u64| TransferWithAuthorization {
+        from: alice,
+        to: bob,
+        value: u(value),
+        validAfter: U256::ZERO,
+        validBefore: u(before),
+        nonce: keccak256(nonce),
+    };
+    let call = |a: &TransferWithAuthorization, sig: Bytes| Dt::transferWithAuthorizationCall {
+        from: a.from,
+        to: a.to,
+        value: a.value,
+        validAfter: a.validAfter,
+        validBefore: a.validBefore,
+        nonce: a.nonce,
+        signature: sig,
+    };
+    let a1 = auth("n-1", 10_000, f.now + 3_600);
+    let sig = f.sign(&f.alice.clone(), &a1);
+    f.send(carol, call(&a1, sig.clone())).await.expect("relayed by anyone");
+    assert_eq!(f.read(Dt::balanceOfCall { account: bob }).await, u(10_000));
+    let before = f.state().await;
+    refused!(f, f.send(carol, call(&a1, sig)).await, "DepositAuthorizationUsed", before);
+
+    let late = auth("n-2", 1, f.now - 1);
+    let sig = f.sign(&f.alice.clone(), &late);
+    let before = f.state().await;
+    refused!(f, f.send(carol, call(&late, sig)).await, "DepositAuthorizationExpired", before);
+
+    // receiveWithAuthorization: only the payee collects.
+    let r = ReceiveWithAuthorization {
+        from: alice,
+        to: bob,
+        value: u(7),
+        validAfter: U256::ZERO,
+        validBefore: u(f.now + 3_600),
+        nonce: keccak256("r-1"),
+    };
+    let sig = f.sign(&f.alice.clone(), &r);
+    let collect = Dt::receiveWithAuthorizationCall {
+        from: r.from,
+        to: r.to,
+        value: r.value,
+        validAfter: r.validAfter,
+        validBefore: r.validBefore,
+        nonce: r.nonce,
+        signature: sig,
+    };
+    let before = f.state().await;
+    refused!(f, f.send(carol, collect.clone()).await, "DepositCallerNotPayee", before);
+    f.send(bob, collect).await.expect("payee collects");
+
+    // A cancelled authorization cannot be used.
+    let a3 = auth("n-3", 1, f.now + 3_600);
+    let sig = f.sign(&f.alice.clone(), &a3);
+    let cancel = CancelAuthorization { authorizer: alice, nonce: a3.nonce };
+    let csig = f.sign(&f.alice.clone(), &cancel);
+    f.send(carol, Dt::cancelAuthorizationCall { authorizer: alice, nonce: a3.nonce, signature: csig })
+        .await
+        .expect("cancel");
+    let before = f.state().await;
+    refused!(f, f.send(carol, call(&a3, sig)).await, "DepositAuthorizationUsed", before);
+
+    // A blocked payer's authorization is refused by the transfer rules, and its nonce stays unused.
+    f.bank_send(Dt::setBlockedCall { account: alice, blocked: true }).await.expect("block");
+    let a4 = auth("n-4", 1, f.now + 3_600);
+    let sig = f.sign(&f.alice.clone(), &a4);
+    let before = f.state().await;
+    let e = refused!(f, f.send(carol, call(&a4, sig)).await, "TokenTransferRestricted", before);
+    assert_eq!(e.args[0], "13", "sender blocked");
+    assert!(!f.read(Dt::authorizationStateCall { authorizer: alice, nonce: a4.nonce }).await);
+}
+
+#[tokio::test]
+async fn contract_wallets_sign_through_erc1271() {
+    let mut f = F::new().await;
+    let owner = f.bob.clone();
+    let creation =
+        plan::creation_code("OwnedWallet", &[kessai_bindings::alloy::dyn_abi::DynSolValue::Address(owner.address())])
+            .expect("code");
+    let receipt = f.chain.send(Tx { from: owner.address(), to: None, data: creation }).await.expect("deploy wallet");
+    let wallet = receipt.contract_address.expect("wallet");
+    f.customer(wallet).await;
+    f.bank_send(Dt::issueCall { to: wallet, amount: u(50_000), depositRef: keccak256("W-1") }).await.expect("fund");
+    let carol = f.carol;
+    let a = TransferWithAuthorization {
+        from: wallet,
+        to: carol,
+        value: u(20_000),
+        validAfter: U256::ZERO,
+        validBefore: u(f.now + 3_600),
+        nonce: keccak256("w-n-1"),
+    };
+    let call = |sig: Bytes| Dt::transferWithAuthorizationCall {
+        from: a.from,
+        to: a.to,
+        value: a.value,
+        validAfter: a.validAfter,
+        validBefore: a.validBefore,
+        nonce: a.nonce,
+        signature: sig,
+    };
+    let wrong = f.sign(&f.alice.clone(), &a);
+    let before = f.state().await;
+    refused!(f, f.send(carol, call(wrong)).await, "DepositInvalidSignature", before);
+    let sig = f.sign(&owner, &a);
+    f.send(carol, call(sig)).await.expect("the wallet's owner signed");
+    assert_eq!(f.read(Dt::balanceOfCall { account: carol }).await, u(20_000));
+}
+
+/// xorshift64*: a small deterministic generator for the random sequence.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+}
+
+#[tokio::test]
+async fn supply_reconciles_with_the_ledger_references_after_random_activity() {
+    let mut f = F::new().await;
+    let people = [f.alice.address(), f.bob.address(), f.carol];
+    let mut seed = 0x5eed_u64;
+    let (mut issued, mut redeemed) = (0, 0);
+    for step in 0..300 {
+        let who = people[(next(&mut seed) % 3) as usize];
+        let amount = 1 + next(&mut seed) % 50_000;
+        match next(&mut seed) % 3 {
+            0 => {
+                let call = Dt::issueCall { to: who, amount: u(amount), depositRef: keccak256(format!("L-{step}")) };
+                f.bank_send(call).await.expect("issue");
+                issued += 1;
+            }
+            1 => {
+                let to = people[(next(&mut seed) % 3) as usize];
+                let _ = f.send(who, Dt::transferCall { to, amount: u(amount) }).await;
+            }
+            _ => {
+                let call = Dt::redeemCall { amount: u(amount), accountRef: keccak256(format!("ACC-{who}")) };
+                if f.send(who, call).await.is_ok() {
+                    redeemed += 1;
+                }
+            }
+        }
+    }
+    assert!(issued > 50 && redeemed > 20, "the sequence exercised both ({issued} issues, {redeemed} redemptions)");
+    let logs = f.chain.logs(f.suite.deposit, 0).await.expect("logs");
+    let mut by_reference: HashMap<B256, i128> = HashMap::new();
+    let mut issue_refs = std::collections::HashSet::new();
+    for log in &logs {
+        if let Ok(e) = Dt::DepositIssued::decode_log(log) {
+            assert!(issue_refs.insert(e.depositRef), "each ledger debit is issued once");
+            *by_reference.entry(e.depositRef).or_default() += i128::try_from(e.amount).expect("amount");
+        } else if let Ok(e) = Dt::DepositRedeemed::decode_log(log) {
+            *by_reference.entry(e.accountRef).or_default() -= i128::try_from(e.amount).expect("amount");
+        }
+    }
+    let net: i128 = by_reference.values().sum();
+    let supply = f.read(Dt::totalSupplyCall {}).await;
+    assert_eq!(U256::from(net as u128), supply, "issues minus redemptions over all references = total supply");
+}
