@@ -154,6 +154,43 @@ impl Suite {
         chain.send_call(holder, self.deposit, &DepositToken::redeemCall { amount, accountRef: account_ref }).await
     }
 
+    /// The master minter sets `minter`'s allowance and its rate limit per `period` seconds.
+    pub async fn configure_minter<C: Chain>(
+        &self,
+        chain: &mut C,
+        master_minter: Address,
+        minter: Address,
+        allowance: u128,
+        limit_per_period: u128,
+        period: u64,
+    ) -> Result<Receipt, DeployerError> {
+        let call = DepositToken::configureMinterCall { minter, allowance, limitPerPeriod: limit_per_period, period };
+        chain.send_call(master_minter, self.deposit, &call).await
+    }
+
+    /// The bank (FREEZER_ROLE) freezes or unfreezes a whole account of `token`.
+    pub async fn set_frozen<C: Chain>(
+        &self,
+        chain: &mut C,
+        freezer: Address,
+        token: Address,
+        account: Address,
+        frozen: bool,
+    ) -> Result<Receipt, DeployerError> {
+        chain.send_call(freezer, token, &DepositToken::setAccountFrozenCall { account, frozen }).await
+    }
+
+    /// The pauser pauses or resumes `token`.
+    pub async fn set_paused<C: Chain>(
+        &self,
+        chain: &mut C,
+        pauser: Address,
+        token: Address,
+        paused: bool,
+    ) -> Result<Receipt, DeployerError> {
+        chain.send_call(pauser, token, &DepositToken::setPausedCall { paused_: paused }).await
+    }
+
     /// The seller creates trade `id`; the seller's units are held.
     pub async fn create_trade<C: Chain>(
         &self,

@@ -3,6 +3,7 @@
 mod build;
 mod demo;
 mod deploy;
+mod deposit;
 mod engine;
 
 use clap::{Args, Parser, Subcommand};
@@ -52,6 +53,8 @@ pub enum Command {
     Build(build::BuildCommand),
     /// Deploy the suite on a node (or an embedded Anvil) and write its manifest.
     Deploy(deploy::DeployCommand),
+    /// A bank's operator actions on its deposit token.
+    Deposit(deposit::DepositCommand),
     /// Run the DCJPY pilot's seven-step DvP flow, in-process or on a node.
     Demo(demo::DemoCommand),
 }
@@ -63,6 +66,7 @@ impl Command {
             Self::Build(cmd) => cmd.execute(global).await,
             Self::Demo(cmd) => cmd.execute(global).await,
             Self::Deploy(cmd) => cmd.execute(global).await,
+            Self::Deposit(cmd) => cmd.execute(global).await,
         }
     }
 }

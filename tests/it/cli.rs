@@ -48,3 +48,41 @@ fn build_check_passes_on_committed_artifacts() {
     let out = kessai().args(["build", "--check"]).output().expect("run kessai build --check");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn deposit_commands_operate_a_deployed_token_and_print_decoded_refusals() {
+    let (node, _chain) = crate::support::anvil();
+    let url = node.endpoint();
+    let dir = std::env::temp_dir().join(format!("kessai-deposit-{}", std::process::id()));
+    let manifest = dir.join("m.json");
+    let out = kessai().args(["deploy", "--rpc-url", &url, "--out"]).arg(&manifest).output().expect("deploy");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let parties = crate::support::parties();
+    let customer = parties.buyer.to_string();
+    let run = |args: &[&str]| {
+        kessai()
+            .args(["--json", "deposit", "--rpc-url", &url, "--manifest"])
+            .arg(&manifest)
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    // The buyer is not yet a customer of the bank: the refusal is decoded.
+    let out = run(&["issue", "--to", &customer, "--amount", "1000", "--ref", "DEP-CLI-1"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("TokenAccountNotEligible") && stderr.contains("not eligible"), "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing on stdout when it fails");
+
+    let out = run(&["pause"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let receipt: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(receipt["gas_used"].as_u64().expect("gas") > 21_000);
+    let out = run(&["unpause"]);
+    assert!(out.status.success());
+    let out = run(&["configure-minter", "--minter", &customer, "--allowance", "5", "--limit", "5"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["freeze", &customer]);
+    assert!(out.status.success());
+    let _ = std::fs::remove_dir_all(dir);
+}

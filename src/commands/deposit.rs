@@ -1,0 +1,128 @@
+//! `kessai deposit`: a bank's operator actions on its deposit token over a deployed suite's manifest.
+
+use super::{GlobalArgs, engine};
+use clap::{Args, Subcommand};
+use eyre::WrapErr;
+use kessai_bindings::alloy::primitives::{Address, U256, keccak256};
+use kessai_deployer::{chain::Receipt, manifest::Manifest, ops::Suite, plan::labels};
+use std::path::PathBuf;
+
+/// Operate a bank's deposit token: issue, redeem, configure minters, freeze, pause.
+#[derive(Debug, Args)]
+pub struct DepositCommand {
+    /// The node.
+    #[arg(long, env = "KESSAI_RPC_URL")]
+    rpc_url: String,
+    /// The deployment manifest (written by `kessai deploy`).
+    #[arg(long)]
+    manifest: PathBuf,
+    /// Which bank's token: the main one, or `deposit_<label>` for a further bank.
+    #[arg(long, default_value = labels::DEPOSIT)]
+    token: String,
+    /// Sending account; defaults to the bank's key (the fourth of KESSAI_KEYS).
+    #[arg(long)]
+    from: Option<Address>,
+    /// The action.
+    #[command(subcommand)]
+    action: DepositAction,
+}
+
+/// A deposit-token action.
+#[derive(Debug, Subcommand)]
+pub enum DepositAction {
+    /// Issue tokens against a deposit ledger entry (used once).
+    Issue {
+        /// Receiving customer.
+        #[arg(long)]
+        to: Address,
+        /// Amount in yen.
+        #[arg(long)]
+        amount: u128,
+        /// Ledger reference of the debited deposit (hashed into the on-chain reference).
+        #[arg(long = "ref")]
+        reference: String,
+    },
+    /// Redeem the sender's tokens into a deposit account.
+    Redeem {
+        /// Amount in yen.
+        #[arg(long)]
+        amount: u128,
+        /// Deposit account to credit (hashed into the on-chain reference).
+        #[arg(long)]
+        account: String,
+    },
+    /// Set a minter's allowance and rate limit.
+    ConfigureMinter {
+        /// The minter.
+        #[arg(long)]
+        minter: Address,
+        /// Total it may still issue.
+        #[arg(long)]
+        allowance: u128,
+        /// Most it may issue per period.
+        #[arg(long)]
+        limit: u128,
+        /// Period in seconds.
+        #[arg(long, default_value_t = 86_400)]
+        period: u64,
+    },
+    /// Freeze a whole account.
+    Freeze {
+        /// The account.
+        account: Address,
+    },
+    /// Unfreeze an account.
+    Unfreeze {
+        /// The account.
+        account: Address,
+    },
+    /// Pause all transfers, issues and redemptions.
+    Pause,
+    /// Resume after a pause.
+    Unpause,
+}
+
+impl DepositCommand {
+    /// Runs the action.
+    pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
+        let manifest = Manifest::read(&self.manifest)
+            .wrap_err_with(|| format!("cannot read the manifest {}", self.manifest.display()))?;
+        let mut suite = Suite::from_deployment(&manifest.deployment)?;
+        suite.deposit = manifest.deployment.address(&self.token)?;
+        let (_none, mut chain) = engine::connect(Some(self.rpc_url), true)?;
+        let from = match self.from {
+            Some(from) => from,
+            None => *chain
+                .accounts()
+                .get(3)
+                .ok_or_else(|| eyre::eyre!("KESSAI_KEYS needs the bank's key (fourth) or pass --from"))?,
+        };
+        let token = suite.deposit;
+        let receipt: Receipt = match self.action {
+            DepositAction::Issue { to, amount, reference } => {
+                suite.issue_deposit(&mut chain, from, to, U256::from(amount), keccak256(reference)).await?
+            }
+            DepositAction::Redeem { amount, account } => {
+                suite.redeem_deposit(&mut chain, from, U256::from(amount), keccak256(account)).await?
+            }
+            DepositAction::ConfigureMinter { minter, allowance, limit, period } => {
+                suite.configure_minter(&mut chain, from, minter, allowance, limit, period).await?
+            }
+            DepositAction::Freeze { account } => suite.set_frozen(&mut chain, from, token, account, true).await?,
+            DepositAction::Unfreeze { account } => suite.set_frozen(&mut chain, from, token, account, false).await?,
+            DepositAction::Pause => suite.set_paused(&mut chain, from, token, true).await?,
+            DepositAction::Unpause => suite.set_paused(&mut chain, from, token, false).await?,
+        };
+        if global.json {
+            let out = serde_json::json!({
+                "tx_hash": receipt.tx_hash,
+                "block": receipt.block_number,
+                "gas_used": receipt.gas_used,
+            });
+            println!("{out}");
+        } else {
+            println!("done: tx {} in block {} (gas {})", receipt.tx_hash, receipt.block_number, receipt.gas_used);
+        }
+        Ok(())
+    }
+}
