@@ -10,5 +10,6 @@ pub mod ops;
 pub mod plan;
 pub mod rpc;
 pub mod tools;
+pub mod verify;
 
 pub use error::DeployerError;

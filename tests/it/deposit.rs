@@ -436,3 +436,41 @@ async fn supply_reconciles_with_the_ledger_references_after_random_activity() {
     let supply = f.read(Dt::totalSupplyCall {}).await;
     assert_eq!(U256::from(net as u128), supply, "issues minus redemptions over all references = total supply");
 }
+
+#[tokio::test]
+async fn two_banks_deploy_their_own_tokens_from_the_same_code() {
+    let mut chain = support::revm();
+    let p = support::parties();
+    let second_bank = anvil::dev_accounts()[8];
+    let mut spec = demo::demo_spec(&p);
+    spec.extra_banks.push(plan::BankSpec {
+        label: "b".into(),
+        token: ("DCJPY (Second Bank)".into(), "DCJPY-B".into()),
+        bank: second_bank,
+        minting: Default::default(),
+    });
+    let d = plan::execute(&mut chain, &plan::suite_plan(&spec)).await.expect("deploy");
+    let (token_a, token_b) = (d.address("deposit").expect("a"), d.address("deposit_b").expect("b"));
+    let registry_b = d.address("bank_registry_b").expect("registry b");
+    for token in [token_a, token_b] {
+        let code = chain.code(token).await.expect("code");
+        assert!(kessai_deployer::verify::matches_artifact("DepositToken", &code).expect("verify"), "same code");
+        assert!(!kessai_deployer::verify::matches_artifact("SecurityToken", &code).expect("verify"));
+    }
+    let now = chain.timestamp().await.expect("time");
+    let customer = p.buyer;
+    let reg = demo::registration(now, "customer");
+    let suite = Suite::from_deployment(&d).expect("suite");
+    suite.register(&mut chain, registry_b, second_bank, customer, reg).await.expect("customer of bank B only");
+    let issue = |r: &str| Dt::issueCall { to: customer, amount: u(100), depositRef: keccak256(r) };
+    chain.send_call(second_bank, token_b, &issue("B-1")).await.expect("bank B issues to its customer");
+    let refused = chain.send_call(p.suite.bank, token_a, &issue("A-1")).await;
+    assert!(matches!(refused, Err(DeployerError::Revert(ref e)) if e.name == "TokenAccountNotEligible"), "{refused:?}");
+    let other_minter = chain.send_call(p.suite.bank, token_b, &issue("B-2")).await;
+    assert!(
+        matches!(other_minter, Err(DeployerError::Revert(ref e)) if e.name == "DepositNotMinter"),
+        "{other_minter:?}"
+    );
+    assert_eq!(chain.read(token_b, &Dt::totalSupplyCall {}).await.expect("b"), u(100));
+    assert_eq!(chain.read(token_a, &Dt::totalSupplyCall {}).await.expect("a"), U256::ZERO);
+}
