@@ -175,7 +175,18 @@ fn explain(name: &str, a: &[String]) -> String {
         "DvPTradeNotExpired" => format!("trade {} runs until {}: it can be released only after its deadline, or cancelled by a party", arg(0), arg(1)),
         "DvPInvalidStatus" => format!("trade {} is in status {} ({}), which does not allow this step", arg(0), arg(1), status_words(arg(1))),
         "DvPInvalidTerms" => "the trade terms are malformed: units and amount must be positive, tokens and buyer set, and seller differ from buyer".into(),
+        "DvPInvalidSignature" => format!("the signature of {} over trade {} is missing or invalid: have the party sign the trade's EIP-712 digest (DvP.tradeDigest) with these exact terms", arg(1), arg(0)),
+        "DvPTradeNotPaid" => format!("trade {} is not paid yet: the buyer must pay before the batch can settle it; leave it out of the batch", arg(0)),
+        "DvPInvalidBatch" => "the batch is empty or its ids and trades differ in length".into(),
+        "DvPBatchMixedCash" => format!("trade {} pays in deposit token {}, but the netted batch settles in {}: net each deposit token in its own batch", arg(0), arg(2), arg(1)),
+        "TokenInsufficientHeld" => format!("account {} has {} held units, fewer than the {} the notary tried to free or move", arg(0), arg(1), arg(2)),
+        // Contract wallets.
+        "WalletNotOwner" => format!("{} is not this wallet's owner: only the owner may make it call other contracts", arg(0)),
+        "WalletCallFailed" => "the wallet's call reverted: check the target contract's own error in the trace".into(),
         // OpenZeppelin.
+        "InvalidAccountNonce" => format!("nonce {} of {} was already used or is out of order: sign again with the current nonce", arg(1), arg(0)),
+        "InvalidShortString" => "a string argument is not a valid short string (over 31 bytes)".into(),
+        "StringTooLong" => format!("the string {} is too long for this field (31 bytes at most)", arg(0)),
         "AccessControlUnauthorizedAccount" => format!("account {} lacks role {}: an admin must grant it first", arg(0), role_name(arg(1))),
         "AccessControlBadConfirmation" => "role renouncement must be confirmed by the account itself".into(),
         "ERC20InsufficientBalance" => format!("account {} has {} units but {} are needed", arg(0), arg(1), arg(2)),
@@ -265,6 +276,18 @@ mod tests {
         let data =
             SecurityToken::AccessControlUnauthorizedAccount { account: Address::ZERO, neededRole: role }.abi_encode();
         assert!(RevertError::decode(&data).message.contains("lacks role ISSUER_ROLE"));
+    }
+
+    #[test]
+    fn every_contract_error_has_its_own_sentence() {
+        let mut missing: Vec<String> = known_errors()
+            .values()
+            .map(|e| e.name.clone())
+            .filter(|name| explain(name, &[]).starts_with("the contract reverted with"))
+            .collect();
+        missing.sort();
+        missing.dedup();
+        assert!(missing.is_empty(), "errors without an operator sentence in explain(): {missing:?}");
     }
 
     #[test]

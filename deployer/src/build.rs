@@ -1,7 +1,7 @@
 //! `kessai build`: compiles `contracts/src` with foundry-compilers and the pinned solc into trimmed,
 //! deterministic artifacts (`bindings/artifacts/<Contract>.json`).
 //!
-//! Settings are pinned here, once: solc 0.8.30, optimizer on (200 runs), EVM version `paris` (no
+//! Settings are pinned here, once: solc 0.8.30, optimizer on (400 runs), EVM version `paris` (no
 //! PUSH0, so the code runs on pre-Shanghai permissioned chains), and no metadata hash or CBOR trailer,
 //! so the bytecode depends on the sources alone, not on file paths or comments.
 
@@ -23,7 +23,7 @@ pub const SOLC_VERSION: &str = "0.8.30";
 /// The EVM version the artifacts target.
 pub const EVM_VERSION: &str = "paris";
 /// Optimizer runs.
-pub const OPTIMIZER_RUNS: usize = 200;
+pub const OPTIMIZER_RUNS: usize = 400;
 
 /// The contracts that get artifacts (deployable contracts and their interfaces' errors live in them).
 pub const CONTRACTS: &[&str] = &[

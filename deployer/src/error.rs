@@ -39,6 +39,9 @@ pub enum DeployerError {
     /// No signing key is available for an account.
     #[error("no signing key for account {0}")]
     NoKey(alloy::primitives::Address),
+    /// A key could not sign.
+    #[error("signing failed: {0}")]
+    Signing(String),
     /// Reading or writing a file failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

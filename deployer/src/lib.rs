@@ -9,6 +9,7 @@ pub mod manifest;
 pub mod ops;
 pub mod plan;
 pub mod rpc;
+pub mod signing;
 pub mod tools;
 pub mod verify;
 

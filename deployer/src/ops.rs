@@ -8,10 +8,11 @@ use crate::{
     plan::{Deployment, labels},
 };
 use alloy::{
-    primitives::{Address, B256, U256},
-    sol_types::SolValue,
+    primitives::{Address, B256, Bytes, U256},
+    sol_types::{SolEvent, SolValue},
 };
 use kessai_bindings::{
+    Restriction,
     deposit_token::DepositToken,
     dvp::{DvP, IDvP},
     investor_registry::InvestorRegistry,
@@ -61,6 +62,87 @@ pub struct Allotment {
     pub units: U256,
     /// Price to pay, in deposit tokens.
     pub amount: U256,
+}
+
+/// Both parties' EIP-712 signatures over a trade (see [`Suite::trade_digest`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TradeSignatures {
+    /// The seller's signature (65-byte ECDSA, or what its ERC-1271 wallet accepts).
+    pub seller: Bytes,
+    /// The buyer's signature.
+    pub buyer: Bytes,
+}
+
+/// What a settled batch reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchReceipt {
+    /// Trades settled.
+    pub trades: U256,
+    /// Cash the trades pay in total.
+    pub gross_cash: U256,
+    /// Cash that actually moved (equal to `gross_cash` unless netted).
+    pub net_cash: U256,
+    /// The transaction.
+    pub receipt: Receipt,
+}
+
+impl BatchReceipt {
+    /// Liquidity the batch saved: gross minus net cash.
+    pub fn liquidity_saved(&self) -> U256 {
+        self.gross_cash - self.net_cash
+    }
+}
+
+/// What stands between a trade and its settlement now (the contract's `canSettle`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettleCheck {
+    /// Nothing: the next step settles the trade.
+    Ready,
+    /// No trade with this id and these terms.
+    TradeNotFound,
+    /// The trade was settled, cancelled or released.
+    NotOpen,
+    /// The deadline passed: only a release remains.
+    Expired,
+    /// The security leg would be refused by the token.
+    SecurityLegRestricted(Restriction),
+    /// The cash leg would be refused by the token.
+    CashLegRestricted(Restriction),
+    /// The buyer has not paid.
+    AwaitingPayment,
+    /// The settlement agent has not approved.
+    AwaitingApproval,
+}
+
+impl SettleCheck {
+    /// From the contract's (check, restriction) codes.
+    pub fn from_codes(check: u8, restriction: u8) -> Option<Self> {
+        Some(match check {
+            0 => Self::Ready,
+            1 => Self::TradeNotFound,
+            2 => Self::NotOpen,
+            3 => Self::Expired,
+            4 => Self::SecurityLegRestricted(Restriction::from_code(restriction)?),
+            5 => Self::CashLegRestricted(Restriction::from_code(restriction)?),
+            6 => Self::AwaitingPayment,
+            7 => Self::AwaitingApproval,
+            _ => return None,
+        })
+    }
+
+    /// A sentence an operator can act on.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Ready => "ready: the next step settles both legs".into(),
+            Self::TradeNotFound => "no trade with this id and these terms".into(),
+            Self::NotOpen => "the trade was already settled, cancelled or released".into(),
+            Self::Expired => "the deadline passed: release the trade and create a new one".into(),
+            Self::SecurityLegRestricted(r) => format!("the security leg would be refused: {}", r.message()),
+            Self::CashLegRestricted(r) => format!("the cash leg would be refused: {}", r.message()),
+            Self::AwaitingPayment => "waiting for the buyer's payment".into(),
+            Self::AwaitingApproval => "waiting for the settlement agent's approval".into(),
+        }
+    }
 }
 
 /// Investor record fields used when registering.
@@ -220,6 +302,112 @@ impl Suite {
         trade: &Trade,
     ) -> Result<Receipt, DeployerError> {
         chain.send_call(by, self.dvp, &DvP::cancelCall { id, trade: trade.clone() }).await
+    }
+
+    /// Anyone (`by`) releases the locks of an unsettled trade after its deadline.
+    pub async fn release<C: Chain>(
+        &self,
+        chain: &mut C,
+        by: Address,
+        id: B256,
+        trade: &Trade,
+    ) -> Result<Receipt, DeployerError> {
+        chain.send_call(by, self.dvp, &DvP::releaseCall { id, trade: trade.clone() }).await
+    }
+
+    /// `by` (a broker, the agent) creates trade `id` from both parties' signatures: both legs are
+    /// locked at once, and a trade without an agent settles in the same transaction.
+    pub async fn create_signed_trade<C: Chain>(
+        &self,
+        chain: &mut C,
+        by: Address,
+        id: B256,
+        trade: &Trade,
+        signatures: &TradeSignatures,
+    ) -> Result<Receipt, DeployerError> {
+        let call = DvP::createSignedTradeCall {
+            id,
+            trade: trade.clone(),
+            sellerSig: signatures.seller.clone(),
+            buyerSig: signatures.buyer.clone(),
+        };
+        chain.send_call(by, self.dvp, &call).await
+    }
+
+    /// `by` (the agent when the trade names one) settles trade `id` in one transaction from both
+    /// parties' signatures, without prior locks.
+    pub async fn settle_signed<C: Chain>(
+        &self,
+        chain: &mut C,
+        by: Address,
+        id: B256,
+        trade: &Trade,
+        signatures: &TradeSignatures,
+    ) -> Result<Receipt, DeployerError> {
+        let call = DvP::settleSignedCall {
+            id,
+            trade: trade.clone(),
+            sellerSig: signatures.seller.clone(),
+            buyerSig: signatures.buyer.clone(),
+        };
+        chain.send_call(by, self.dvp, &call).await
+    }
+
+    /// The agent (anyone when the trade names none) settles trade `id` with the buyer's signed payment
+    /// instruction: the seller's locked units and the buyer's payment move in one transaction.
+    pub async fn settle_with_payment<C: Chain>(
+        &self,
+        chain: &mut C,
+        by: Address,
+        id: B256,
+        trade: &Trade,
+        buyer_signature: &Bytes,
+    ) -> Result<Receipt, DeployerError> {
+        let call = DvP::settleWithPaymentCall { id, trade: trade.clone(), buyerSig: buyer_signature.clone() };
+        chain.send_call(by, self.dvp, &call).await
+    }
+
+    /// The agent approves and settles paid trades at once, all or nothing. With `netted`, only each
+    /// party's net cash position moves (every trade must pay in the same deposit token).
+    pub async fn settle_batch<C: Chain>(
+        &self,
+        chain: &mut C,
+        agent: Address,
+        trades: &[(B256, Trade)],
+        netted: bool,
+    ) -> Result<BatchReceipt, DeployerError> {
+        let ids: Vec<B256> = trades.iter().map(|(id, _)| *id).collect();
+        let terms: Vec<Trade> = trades.iter().map(|(_, t)| t.clone()).collect();
+        let receipt = if netted {
+            chain.send_call(agent, self.dvp, &DvP::settleBatchNettedCall { ids, trades: terms }).await?
+        } else {
+            chain.send_call(agent, self.dvp, &DvP::settleBatchCall { ids, trades: terms }).await?
+        };
+        let settled = receipt
+            .logs
+            .iter()
+            .filter(|log| log.address == self.dvp)
+            .find_map(|log| DvP::BatchSettled::decode_log_data(&log.data).ok())
+            .ok_or_else(|| DeployerError::Rpc("the batch settled without a BatchSettled event".into()))?;
+        Ok(BatchReceipt { trades: settled.trades, gross_cash: settled.grossCash, net_cash: settled.netCash, receipt })
+    }
+
+    /// What stands between trade `id` and its settlement now (see [`SettleCheck`]).
+    pub async fn can_settle<C: Chain>(
+        &self,
+        chain: &mut C,
+        id: B256,
+        trade: &Trade,
+    ) -> Result<SettleCheck, DeployerError> {
+        let r = chain.read(self.dvp, &DvP::canSettleCall { id, trade: trade.clone() }).await?;
+        let (check, restriction) = (r._0 as u8, r._1 as u8);
+        SettleCheck::from_codes(check, restriction)
+            .ok_or_else(|| DeployerError::Rpc(format!("unknown settle check ({check}, {restriction})")))
+    }
+
+    /// The EIP-712 digest both parties sign to agree to trade `id` on these terms.
+    pub async fn trade_digest<C: Chain>(&self, chain: &mut C, id: B256, trade: &Trade) -> Result<B256, DeployerError> {
+        chain.read(self.dvp, &DvP::tradeDigestCall { id, trade: trade.clone() }).await
     }
 
     /// Primary offering: the underwriter (holding the issued units) creates one DvP trade per

@@ -46,6 +46,7 @@ fn bank_steps(
                 Arg::Contract(registry.into()),
                 Arg::Address(bank),
                 Arg::Address(bank),
+                Arg::Contract(labels::DVP.into()),
             ],
         },
         Step::Call {
@@ -63,7 +64,6 @@ fn bank_steps(
     for role in ["PAUSER_ROLE", "BLOCKLISTER_ROLE", "FREEZER_ROLE", "ENFORCER_ROLE", "RECOVERY_ROLE", "REDEEMER_ROLE"] {
         steps.push(grant(role, Arg::Address(bank)));
     }
-    steps.push(grant("NOTARY_ROLE", Arg::Contract(labels::DVP.into())));
     steps
 }
 
@@ -300,6 +300,8 @@ pub fn suite_plan(spec: &SuiteSpec) -> Plan {
     };
     let mut plan = Plan {
         steps: vec![
+            // The DvP contract first: the tokens trust it as their settlement notary from construction.
+            deploy(DVP, "DvP", a.operator, vec![]),
             deploy(REGISTRY, "InvestorRegistry", a.operator, vec![Arg::Address(a.operator), Arg::Address(a.registrar)]),
             deploy(
                 SECURITY,
@@ -311,9 +313,9 @@ pub fn suite_plan(spec: &SuiteSpec) -> Plan {
                     Arg::Contract(REGISTRY.into()),
                     Arg::Address(a.operator),
                     Arg::Address(a.issuer),
+                    Arg::Contract(DVP.into()),
                 ],
             ),
-            deploy(DVP, "DvP", a.operator, vec![]),
             grant(SECURITY, "RULES_ROLE", Arg::Address(a.operator), a.operator),
             grant(SECURITY, "PAUSER_ROLE", Arg::Address(a.operator), a.operator),
             deploy(
@@ -326,7 +328,6 @@ pub fn suite_plan(spec: &SuiteSpec) -> Plan {
             grant(SECURITY, "FREEZER_ROLE", Arg::Address(a.authority), a.operator),
             grant(SECURITY, "ENFORCER_ROLE", Arg::Address(a.authority), a.operator),
             grant(SECURITY, "RECOVERY_ROLE", Arg::Address(a.authority), a.operator),
-            grant(SECURITY, "NOTARY_ROLE", Arg::Contract(DVP.into()), a.operator),
         ],
     };
     let banks =

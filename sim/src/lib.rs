@@ -4,3 +4,5 @@ pub mod demo;
 pub mod evm;
 
 pub use evm::{RevmChain, RevmOptions};
+/// Hard fork identifiers for [`RevmOptions::spec`].
+pub use revm::primitives::hardfork::SpecId;

@@ -8,7 +8,11 @@ use kessai_bindings::{
     deposit_token::DepositToken,
     security_token::SecurityToken,
 };
-use kessai_deployer::{chain::Chain, ops::Suite, plan};
+use kessai_deployer::{
+    chain::Chain,
+    ops::{Suite, TradeSignatures},
+    plan, signing,
+};
 use kessai_sim::{RevmChain, demo};
 use std::collections::BTreeMap;
 
@@ -65,6 +69,57 @@ async fn measure() -> BTreeMap<String, u64> {
     gas.insert("dvp/pay".into(), pay);
     gas.insert("dvp/approve_and_settle".into(), approve);
     gas.insert("dvp/complete_trade".into(), create + pay + approve);
+
+    // The same trade with the agent's approval before the payment: the buyer's payment settles both
+    // legs at once (pilot steps 4 and 6 in one transaction), so the cash is never locked.
+    let id = keccak256("gas-trade-approved-first");
+    let create = suite.create_trade(chain, id, &trade).await.expect("create").gas_used;
+    let approve = suite.approve(chain, id, &trade).await.expect("approve").gas_used;
+    let pay = suite.pay(chain, id, &trade).await.expect("pay and settle").gas_used;
+    gas.insert("dvp/approve_before_payment".into(), approve);
+    gas.insert("dvp/pay_and_settle".into(), pay);
+    gas.insert("dvp/complete_trade_approved_first".into(), create + approve + pay);
+
+    // The pilot's flow with the buyer's instruction signed: the seller's side locks the units, the
+    // agent verifies the instruction and settles both legs (steps 4-6) in one transaction.
+    let chain_id = chain.chain_id().await.expect("chain id");
+    let sign =
+        |who: Address, id| signing::sign_trade(&support::key(who), chain_id, suite.dvp, id, &trade).expect("sign");
+    let id = keccak256("gas-trade-signed-payment");
+    let create = suite.create_trade(chain, id, &trade).await.expect("create").gas_used;
+    let settle =
+        suite.settle_with_payment(chain, p.agent, id, &trade, &sign(p.buyer, id)).await.expect("settle").gas_used;
+    gas.insert("dvp/settle_with_payment".into(), settle);
+    gas.insert("dvp/complete_trade_signed_payment".into(), create + settle);
+
+    // One transaction from two signed instructions, no prior locks.
+    let id = keccak256("gas-trade-signed");
+    let sigs = TradeSignatures { seller: sign(p.seller, id), buyer: sign(p.buyer, id) };
+    let g = suite.settle_signed(chain, p.agent, id, &trade, &sigs).await.expect("signed settlement").gas_used;
+    gas.insert("dvp/settle_signed".into(), g);
+
+    // Batches of ten paid trades, five each way between the two parties: gross, then netted.
+    suite.issue_deposit(chain, p.suite.bank, p.buyer, U256::from(20_000_000), keccak256("G-3")).await.expect("cash");
+    for netted in [false, true] {
+        let mut trades = Vec::new();
+        for i in 0..10u64 {
+            let mut t = trade.clone();
+            t.units = U256::from(10);
+            if i % 2 == 1 {
+                (t.seller, t.buyer) = (p.buyer, p.seller);
+                t.units = U256::from(1);
+                t.amount = U256::from(9_000);
+            }
+            let id = keccak256(format!("gas-batch-{netted}-{i}"));
+            suite.create_trade(chain, id, &t).await.expect("create");
+            suite.pay(chain, id, &t).await.expect("pay");
+            trades.push((id, t));
+        }
+        let batch = suite.settle_batch(chain, p.agent, &trades, netted).await.expect("batch");
+        let label = if netted { "netted" } else { "gross" };
+        gas.insert(format!("dvp/batch_{label}_10_trades"), batch.receipt.gas_used);
+        gas.insert(format!("dvp/batch_{label}_per_trade"), batch.receipt.gas_used / 10);
+    }
 
     // A coupon round for 1,000 holders in batches of 250.
     let mut bond = crate::bond::bond_fixture(1_000).await;

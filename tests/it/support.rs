@@ -1,5 +1,6 @@
 //! Shared helpers: engines and a deployed, registered suite.
 
+use kessai_bindings::alloy::{primitives::Address, signers::local::PrivateKeySigner};
 use kessai_deployer::{
     anvil::{self, AnvilInstance, AnvilOptions},
     rpc::RpcChain,
@@ -9,6 +10,11 @@ use kessai_sim::{RevmChain, RevmOptions, demo::DemoParties};
 /// The demo parties on Anvil's development accounts.
 pub fn parties() -> DemoParties {
     DemoParties::from_accounts(&anvil::dev_accounts()).expect("ten dev accounts")
+}
+
+/// The development key of `account` (one of Anvil's dev accounts).
+pub fn key(account: Address) -> PrivateKeySigner {
+    anvil::dev_signers().into_iter().find(|k| k.address() == account).expect("a dev account")
 }
 
 /// A fresh in-process chain with the parties funded.

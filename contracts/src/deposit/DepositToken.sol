@@ -42,13 +42,15 @@ contract DepositToken is PermissionedToken, EIP712, Nonces, IDepositToken {
     /// @param registry_ The bank's customer registry.
     /// @param admin Receives DEFAULT_ADMIN_ROLE.
     /// @param masterMinter Receives MASTER_MINTER_ROLE.
+    /// @param settlement The suite's DvP contract (see {PermissionedToken}); zero for none.
     constructor(
         string memory name_,
         string memory symbol_,
         IInvestorRegistry registry_,
         address admin,
-        address masterMinter
-    ) PermissionedToken(name_, symbol_, registry_, admin) EIP712(name_, "1") {
+        address masterMinter,
+        address settlement
+    ) PermissionedToken(name_, symbol_, registry_, admin, settlement) EIP712(name_, "1") {
         if (masterMinter == address(0)) revert TokenZeroAddress();
         _grantRole(MASTER_MINTER_ROLE, masterMinter);
     }

@@ -136,10 +136,20 @@ contract InvestorRegistry is AccessControl, IInvestorRegistry {
         return Profile({eligible: _eligible(investor), investorClass: investor.investorClass, country: investor.country});
     }
 
+    /// @dev Reads the record's slot once and packs it without copying the struct to memory (this runs
+    /// on every transfer of every token that uses the registry). The slot holds kycExpiry in bits
+    /// 0-63, country in 64-79, the class in 80-87 and the status in 88-95.
     function _packed(Investor storage investor) private view returns (uint256 packed) {
-        Investor memory i = investor;
-        packed = (uint256(i.country) << 16) | (uint256(uint8(i.investorClass)) << 8);
-        if (_eligible(i)) packed |= 1;
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(investor.slot)
+        }
+        uint256 status = (word >> 88) & 0xff;
+        packed = (((word >> 64) & 0xffff) << 16) | (((word >> 80) & 0xff) << 8);
+        if (
+            status == uint256(Status.Facility)
+                || (status == uint256(Status.Active) && uint64(word) > block.timestamp)
+        ) packed |= 1;
     }
 
     function _eligible(Investor memory investor) private view returns (bool) {

@@ -2,17 +2,28 @@
 pragma solidity ^0.8.24;
 
 import {TradeStatus} from "../libraries/TradeStatus.sol";
+import {IPermissionedToken} from "./IPermissionedToken.sol";
 
 /// @title IDvP
 /// @notice Delivery versus payment of a security token against a deposit token. Both legs are locked
-/// with holds in the parties' own balances, and the final step moves both legs in one transaction or
-/// neither.
+/// in the parties' own balances, and the final step moves both legs in one transaction or neither.
 ///
-/// Lifecycle (the DCJPY pilot's steps): the seller creates the trade, which holds the seller's units
-/// (step 1); the buyer pays, which holds the buyer's deposit tokens (steps 3-4); the settlement agent,
+/// Lifecycle (the DCJPY pilot's steps): the seller creates the trade, which locks the seller's units
+/// (step 1); the buyer pays, which locks the buyer's deposit tokens (steps 3-4); the settlement agent,
 /// when the trade names one, approves (step 5); whichever of payment and approval comes last settles
-/// both legs atomically (step 6). Any party may cancel before settlement; after the deadline anyone
-/// may release the holds.
+/// both legs atomically (step 6). When the buyer's instruction reaches the agent as a signature
+/// instead, the agent's one transaction verifies it, takes the payment and settles
+/// ({settleWithPayment}: steps 4-6 at once).
+///
+/// Other paths to the same end:
+/// - anyone holding both parties' EIP-712 signatures over the terms may create the trade with both
+///   legs locked at once ({createSignedTrade}), or settle it in one transaction without prior locks
+///   ({settleSigned}; the agent submits it when the trade names one);
+/// - the agent settles many paid trades at once, all or nothing ({settleBatch}), or with only the net
+///   cash positions moving ({settleBatchNetted}, DvP model 3).
+///
+/// Cancellation: before settlement the seller, the buyer or the agent may cancel; after the deadline
+/// anyone may release the locks. Nothing can stay locked past a trade's deadline.
 interface IDvP {
     /// @notice The terms of a trade. Only their hash is stored; every call passes them again.
     /// @param security The security token delivered by the seller.
@@ -34,7 +45,19 @@ interface IDvP {
         uint64 deadline;
     }
 
-    /// @notice Thrown when a trade with this id already exists.
+    /// @notice What stands between a trade and its settlement now; `Ready` when nothing does.
+    enum SettleCheck {
+        Ready,
+        TradeNotFound,
+        NotOpen,
+        Expired,
+        SecurityLegRestricted,
+        CashLegRestricted,
+        AwaitingPayment,
+        AwaitingApproval
+    }
+
+    /// @notice Thrown when a trade with this id already exists (or a signed instruction was replayed).
     error DvPTradeExists(bytes32 id);
 
     /// @notice Thrown when no trade with this id exists, or the terms passed do not match it.
@@ -55,7 +78,19 @@ interface IDvP {
     /// @notice Thrown when trade terms are malformed (zero amount, zero address, seller equals buyer).
     error DvPInvalidTerms();
 
-    /// @notice Emitted when the seller created trade `id`; the seller's units are held from now on.
+    /// @notice Thrown when `signer`'s EIP-712 signature over trade `id` is missing or invalid.
+    error DvPInvalidSignature(bytes32 id, address signer);
+
+    /// @notice Thrown when a batch settles a trade that is not yet paid.
+    error DvPTradeNotPaid(bytes32 id);
+
+    /// @notice Thrown when a batch is empty or its arrays differ in length.
+    error DvPInvalidBatch();
+
+    /// @notice Thrown when a netted batch mixes deposit tokens: trade `id` pays in `cash`, not `expected`.
+    error DvPBatchMixedCash(bytes32 id, address expected, address cash);
+
+    /// @notice Emitted when trade `id` was created; the seller's units are locked from now on.
     event TradeCreated(
         bytes32 indexed id,
         address indexed seller,
@@ -68,7 +103,7 @@ interface IDvP {
         uint64 deadline
     );
 
-    /// @notice Emitted when the buyer paid: the buyer's deposit tokens are held.
+    /// @notice Emitted when the buyer paid: the buyer's deposit tokens are locked.
     event TradePaid(bytes32 indexed id);
 
     /// @notice Emitted when the settlement agent approved the trade.
@@ -77,30 +112,69 @@ interface IDvP {
     /// @notice Emitted when both legs moved.
     event TradeSettled(bytes32 indexed id);
 
-    /// @notice Emitted when a party cancelled the trade and its holds were released.
+    /// @notice Emitted when trade `id` was created and settled in one transaction from both parties'
+    /// signatures ({settleSigned}). The two legs are the tokens' `Transfer` events of the same
+    /// transaction (seller to buyer in the security token, buyer to seller in the deposit token); the
+    /// agent, when the terms name one, sent the transaction.
+    event TradeSettledBySignatures(bytes32 indexed id, address indexed seller, address indexed buyer);
+
+    /// @notice Emitted when a party cancelled the trade and its locks were released.
     event TradeCancelled(bytes32 indexed id, address indexed by);
 
-    /// @notice Emitted when an expired trade's holds were released.
+    /// @notice Emitted when an expired trade's locks were released.
     event TradeExpired(bytes32 indexed id);
 
-    /// @notice Creates trade `id` and holds the seller's units until the deadline.
+    /// @notice Emitted when a batch settled: `grossCash` is what the trades pay in total, `netCash`
+    /// what actually moved (equal for a gross batch); the difference is the liquidity saved.
+    event BatchSettled(bytes32 indexed batchId, address indexed agent, uint256 trades, uint256 grossCash, uint256 netCash);
+
+    /// @notice Creates trade `id` and locks the seller's units until settlement, cancellation or release.
     function createTrade(bytes32 id, Trade calldata trade) external;
 
-    /// @notice Holds the buyer's payment; settles when no approval is outstanding.
+    /// @notice Creates trade `id` from both parties' signatures and locks both legs.
+    function createSignedTrade(bytes32 id, Trade calldata trade, bytes calldata sellerSig, bytes calldata buyerSig)
+        external;
+
+    /// @notice Settles trade `id` in one transaction from both parties' signatures, without prior locks.
+    function settleSigned(bytes32 id, Trade calldata trade, bytes calldata sellerSig, bytes calldata buyerSig)
+        external;
+
+    /// @notice Settles trade `id` from the buyer's signed payment instruction: the seller's locked units
+    /// and the buyer's payment move in one transaction (pilot steps 4-6, submitted by the agent).
+    function settleWithPayment(bytes32 id, Trade calldata trade, bytes calldata buyerSig) external;
+
+    /// @notice Locks the buyer's payment; settles when no approval is outstanding.
     function pay(bytes32 id, Trade calldata trade) external;
 
     /// @notice Records the agent's approval; settles when the buyer has paid.
     function approve(bytes32 id, Trade calldata trade) external;
 
-    /// @notice Cancels an unsettled trade and releases its holds.
+    /// @notice Approves and settles paid trades at once, all or nothing.
+    function settleBatch(bytes32[] calldata ids, Trade[] calldata trades) external;
+
+    /// @notice Approves and settles paid trades at once, moving only each party's net cash position.
+    function settleBatchNetted(bytes32[] calldata ids, Trade[] calldata trades) external;
+
+    /// @notice Cancels an unsettled trade and releases its locks.
     function cancel(bytes32 id, Trade calldata trade) external;
 
-    /// @notice Releases the holds of an unsettled trade after its deadline.
+    /// @notice Releases the locks of an unsettled trade after its deadline.
     function release(bytes32 id, Trade calldata trade) external;
 
     /// @notice The status flags of trade `id` (zero when it does not exist).
     function statusOf(bytes32 id) external view returns (TradeStatus);
 
-    /// @notice The hash under which terms are stored: keccak256(abi.encode(trade)).
-    function hashTerms(Trade calldata trade) external pure returns (bytes32);
+    /// @notice What stands between trade `id` and its settlement now, with the token's restriction
+    /// code when a leg is refused.
+    function canSettle(bytes32 id, Trade calldata trade)
+        external
+        view
+        returns (SettleCheck check, IPermissionedToken.Restriction restriction);
+
+    /// @notice The hash under which trade `id`'s terms are stored: their EIP-712 struct hash,
+    /// keccak256(abi.encode(TRADE_TYPEHASH, id, trade)).
+    function hashTerms(bytes32 id, Trade calldata trade) external pure returns (bytes32);
+
+    /// @notice The EIP-712 digest a party signs to agree to trade `id` on these terms.
+    function tradeDigest(bytes32 id, Trade calldata trade) external view returns (bytes32);
 }

@@ -15,6 +15,12 @@ import {IInvestorRegistry} from "./IInvestorRegistry.sol";
 /// be transferred, redeemed, frozen or held twice. The notary executes a hold (moves the units to a
 /// recipient, whose eligibility is checked) or releases it; after the expiry the holder may release it.
 ///
+/// Settlement contracts granted NOTARY_ROLE by the token's admin may also lock units under a record they
+/// keep themselves (`notaryHold`): the token then keeps only the holder's held total, which saves a
+/// storage slot per leg, and the notary's own events report the locks (the token still emits
+/// `Transfer` for every move). Such notaries are trusted to execute and release only what they locked;
+/// grant the role to audited settlement contracts only.
+///
 /// Enforcement is split across roles: pausing, the blocklist, freezing (a whole account or part of a
 /// balance), forced transfers (including court-ordered seizure), and wallet recovery.
 interface IPermissionedToken {
@@ -94,6 +100,9 @@ interface IPermissionedToken {
     /// @notice Thrown when `caller` is neither the hold's notary nor, after expiry, its holder.
     error TokenHoldUnauthorized(bytes32 id, address caller);
 
+    /// @notice Thrown when a notary frees more of `account`'s units than are held.
+    error TokenInsufficientHeld(address account, uint256 held, uint256 requested);
+
     /// @notice Thrown when a notary executes a hold for an amount other than the held amount.
     error TokenHoldAmountMismatch(bytes32 id, uint256 held, uint256 requested);
 
@@ -107,6 +116,9 @@ interface IPermissionedToken {
 
     /// @notice Emitted when a hold ended without moving units.
     event HoldReleased(address indexed holder, address indexed notary, bytes32 indexed id, uint256 amount);
+
+    /// @notice Emitted when the admin switched the built-in settlement contract's notary powers on or off.
+    event SettlementEnabledSet(address indexed by, address indexed settlement, bool enabled);
 
     /// @notice Emitted when the token was paused or unpaused.
     event PauseSet(address indexed by, bool paused);
@@ -178,4 +190,22 @@ interface IPermissionedToken {
 
     /// @notice Ends the hold (holder, notary, id) without moving units.
     function releaseHold(address holder, address notary, bytes32 id) external;
+
+    /// @notice A trusted notary locks `amount` of `holder`'s units under its own record `id`.
+    function notaryHold(address holder, bytes32 id, uint256 amount) external;
+
+    /// @notice A trusted notary moves `amount` units it locked for `holder` to `to`.
+    function notaryExecute(address holder, bytes32 id, address to, uint256 amount) external;
+
+    /// @notice A trusted notary frees `amount` units it locked for `holder`.
+    function notaryRelease(address holder, bytes32 id, uint256 amount) external;
+
+    /// @notice A trusted notary moves `amount` free units from `from` to `to` under the transfer rules
+    /// (signed settlement, netted cash legs).
+    function notaryTransfer(address from, address to, uint256 amount) external;
+
+    /// @notice The reason a notary's move of `amount` from `from` to `to` would be refused now (`None` if
+    /// not). With `fromHeld`, the units come out of `from`'s held units (a locked settlement leg);
+    /// otherwise out of its free balance.
+    function canDeliver(address from, address to, uint256 amount, bool fromHeld) external view returns (Restriction);
 }

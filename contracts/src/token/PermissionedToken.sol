@@ -25,8 +25,11 @@ import {PackedAccount, AccountLib} from "../libraries/PackedAccount.sol";
 /// - ENFORCER_ROLE makes forced transfers (court orders, regulator instructions, seizure to a bank's
 ///   escrow account); these work while paused.
 /// - RECOVERY_ROLE moves a lost wallet's holdings to the investor's new wallet.
-/// - NOTARY_ROLE is for settlement contracts: they may place holds on a holder's units for themselves.
-///   Any account may be named notary of a hold its holder places directly.
+/// - NOTARY_ROLE is for settlement contracts: they may place holds on a holder's units for themselves,
+///   lock units under records they keep (notary holds), and move units they settle. Grant it only to
+///   audited settlement contracts. Any account may be named notary of a hold its holder places directly.
+/// The suite's own DvP contract, fixed at deployment (`settlement`), has the notary powers without the
+/// role (saving a storage read on every settlement leg); DEFAULT_ADMIN_ROLE can switch them off.
 abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, AccessControl, IPermissionedToken {
     /// @notice Pauses and unpauses the token.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
@@ -55,6 +58,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         uint64 lockupUntil; // transfers between investors refused before this time
         uint16 epoch; // record dates passed
         uint64 nextRecordDate; // 0 = none scheduled
+        bool settlementDisabled; // the admin switched off the built-in settlement notary
     }
 
     struct Hold {
@@ -63,6 +67,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     }
 
     IInvestorRegistry private immutable _registry;
+    address private immutable _settlement;
     string private _name;
     string private _symbol;
     uint256 private _totalSupply;
@@ -72,11 +77,21 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     mapping(bytes32 key => Hold) private _holds;
     mapping(address lostWallet => address) private _recoveredTo;
 
-    constructor(string memory name_, string memory symbol_, IInvestorRegistry registry_, address admin) {
+    /// @param settlement The suite's settlement (DvP) contract, trusted as a notary without a role
+    /// lookup (it is read on every settlement leg, so it is immutable; the admin can still switch it
+    /// off with {setSettlementEnabled}); zero for none.
+    constructor(
+        string memory name_,
+        string memory symbol_,
+        IInvestorRegistry registry_,
+        address admin,
+        address settlement
+    ) {
         if (address(registry_) == address(0) || admin == address(0)) revert TokenZeroAddress();
         _name = name_;
         _symbol = symbol_;
         _registry = registry_;
+        _settlement = settlement;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -171,6 +186,8 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         if (code == Restriction.HolderLimitReached) return "Holder limit reached";
         if (code == Restriction.LockedUp) return "In lock-up period";
         if (code == Restriction.ApprovalRequired) return "Transfer approval required";
+        if (code == Restriction.SenderBlocked) return "Sender blocked";
+        if (code == Restriction.ReceiverBlocked) return "Receiver blocked";
         return "Invalid receiver";
     }
 
@@ -251,6 +268,85 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
             if (block.timestamp <= h.expiry) revert TokenHoldNotExpired(id, h.expiry);
         }
         _endHold(key, holder, notary, id, h.amount);
+    }
+
+    /// @notice A notary locks `amount` of `holder`'s free units for its record `id`. The notary keeps
+    /// the hold's record (a DvP trade) and emits the events that report it; the token keeps the
+    /// holder's held total, so the units stay in the holder's balance but cannot move until the notary
+    /// executes or releases them.
+    /// @dev Requirements: the caller has NOTARY_ROLE; the rules of {hold}.
+    function notaryHold(address holder, bytes32, /* id */ uint256 amount) external {
+        _lock(holder, amount, true);
+    }
+
+    /// @notice A notary moves `amount` of `holder`'s units it locked (record `id`) to `to`.
+    /// @dev Requirements: the caller has NOTARY_ROLE; at least `amount` units of `holder` are held;
+    /// the transfer rules allow the move (held units count as free here).
+    function notaryExecute(address holder, bytes32, /* id */ address to, uint256 amount) external {
+        _unlockAndMove(holder, to, amount, true);
+    }
+
+    /// @notice A notary frees `amount` of `holder`'s units it locked (record `id`).
+    /// @dev Requirements: the caller has NOTARY_ROLE; at least `amount` units of `holder` are held.
+    function notaryRelease(address holder, bytes32, /* id */ uint256 amount) external {
+        _requireNotary(_config.settlementDisabled);
+        _unlock(holder, amount);
+    }
+
+    /// @notice A notary moves `amount` of `from`'s free units to `to` without a prior hold (one-step
+    /// signed settlement, the net cash positions of a netted batch). Approval mode does not apply: the
+    /// notary's settlement is the approval.
+    /// @dev Requirements: the caller has NOTARY_ROLE; the transfer rules allow the move.
+    function notaryTransfer(address from, address to, uint256 amount) external {
+        Config memory c = _config;
+        _requireNotary(c.settlementDisabled);
+        to = _forward(to);
+        PackedAccount a = _accounts[from];
+        PackedAccount b = from == to ? a : _accounts[to];
+        Restriction r = _check(from, to, amount, a, b, c);
+        if (r != Restriction.None) revert TokenTransferRestricted(r, from, to, amount);
+        _apply(from, to, amount, a, b, c);
+    }
+
+    /// @inheritdoc IPermissionedToken
+    function canDeliver(address from, address to, uint256 amount, bool fromHeld) external view returns (Restriction) {
+        to = _forward(to);
+        if (fromHeld) from = _forward(from);
+        PackedAccount a = _accounts[from];
+        if (fromHeld) {
+            uint256 held = a.held();
+            if (amount > held) return Restriction.InsufficientFreeBalance;
+            // Cannot underflow: checked just above.
+            unchecked {
+                a = a.withHeld(held - amount);
+            }
+        }
+        return _check(from, to, amount, a, from == to ? a : _accounts[to], _config);
+    }
+
+    /// @notice The settlement contract trusted as a notary without NOTARY_ROLE (zero for none).
+    function settlement() external view returns (address) {
+        return _settlement;
+    }
+
+    /// @notice True while the built-in settlement contract may act as a notary.
+    function settlementEnabled() external view returns (bool) {
+        return _settlement != address(0) && !_config.settlementDisabled;
+    }
+
+    /// @notice Switches the built-in settlement contract's notary powers off (or back on), e.g. when a
+    /// flaw is found in it. Locks it placed stay in the holders' held units until it is re-enabled or
+    /// the enforcement roles act.
+    /// @dev Requirements: the caller has DEFAULT_ADMIN_ROLE.
+    function setSettlementEnabled(bool enabled) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _config.settlementDisabled = !enabled;
+        emit SettlementEnabledSet(msg.sender, _settlement, enabled);
+    }
+
+    /// @dev Reverts unless the caller is the enabled built-in settlement contract or has NOTARY_ROLE.
+    function _requireNotary(bool settlementDisabled) private view {
+        if (msg.sender == _settlement && !settlementDisabled) return;
+        _checkRole(NOTARY_ROLE);
     }
 
     // ---------------------------------------------------------------- enforcement
@@ -543,26 +639,16 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     }
 
     function _placeHold(address holder, address notary, bytes32 id, uint256 amount, uint64 expiry) internal {
-        if (_config.paused) revert TokenPaused();
-        if (amount == 0) revert TokenZeroAmount();
         if (expiry <= block.timestamp) revert TokenHoldExpiryInPast(expiry);
-        PackedAccount a = _accounts[holder];
-        _requireUnrestricted(holder, a);
-        if (a.flags() != 0) revert TokenAccountRecovered(holder, _recoveredTo[holder]);
-        if (!_registry.isEligible(holder)) revert TokenAccountNotEligible(holder);
         bytes32 key = _holdKey(holder, notary, id);
         if (_holds[key].amount != 0) revert TokenHoldExists(holder, notary, id);
-        uint256 free = a.free();
-        if (amount > free) revert TokenInsufficientFreeBalance(holder, free, amount);
-        // amount <= free <= MAX_AMOUNT fits both fields, and held + amount <= balance.
+        _lock(holder, amount, false);
+        // amount <= free balance <= MAX_AMOUNT fits the field.
         _holds[key] = Hold({amount: uint192(amount), expiry: expiry});
-        _accounts[holder] = a.withHeld(a.held() + amount);
         emit HoldPlaced(holder, notary, id, amount, expiry);
     }
 
-    /// @dev Executes a hold: the held units become free and move under the transfer rules (approval
-    /// mode aside: executing a hold is the approval). A hold placed by a wallet that was later
-    /// recovered settles from the new wallet.
+    /// @dev Executes a recorded hold: checks the record, then moves the units.
     function _executeHold(address holder, address notary, bytes32 id, address to, uint256 amount) internal {
         bytes32 key = _holdKey(holder, notary, id);
         Hold memory h = _holds[key];
@@ -570,30 +656,64 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         if (block.timestamp > h.expiry) revert TokenHoldExpired(id, h.expiry);
         if (h.amount != amount) revert TokenHoldAmountMismatch(id, h.amount, amount);
         delete _holds[key];
-        address owner = _forward(holder);
-        to = _forward(to);
-        Config memory c = _config;
-        PackedAccount a = _accounts[owner];
-        // Cannot underflow: the held units include this hold's amount.
-        unchecked {
-            a = a.withHeld(a.held() - amount);
-        }
-        PackedAccount b = owner == to ? a : _accounts[to];
-        Restriction r = _check(owner, to, amount, a, b, c);
-        if (r != Restriction.None) revert TokenTransferRestricted(r, owner, to, amount);
-        _apply(owner, to, amount, a, b, c);
+        _unlockAndMove(holder, to, amount, false);
         emit HoldExecuted(holder, notary, id, to, amount);
     }
 
     function _endHold(bytes32 key, address holder, address notary, bytes32 id, uint256 amount) internal {
         delete _holds[key];
+        _unlock(holder, amount);
+        emit HoldReleased(holder, notary, id, amount);
+    }
+
+    /// @dev Adds `amount` of `holder`'s free units to its held units: the token must be unpaused, the
+    /// holder eligible, neither blocked, frozen nor recovered. `asNotary`: the caller must be a notary.
+    function _lock(address holder, uint256 amount, bool asNotary) private {
+        Config memory c = _config;
+        if (asNotary) _requireNotary(c.settlementDisabled);
+        if (c.paused) revert TokenPaused();
+        if (amount == 0) revert TokenZeroAmount();
+        PackedAccount a = _accounts[holder];
+        _requireUnrestricted(holder, a);
+        if (a.flags() != 0) revert TokenAccountRecovered(holder, _recoveredTo[holder]);
+        if (!_registry.isEligible(holder)) revert TokenAccountNotEligible(holder);
+        uint256 free = a.free();
+        if (amount > free) revert TokenInsufficientFreeBalance(holder, free, amount);
+        // held + amount <= balance <= MAX_AMOUNT fits the field.
+        _accounts[holder] = a.withHeld(a.held() + amount);
+    }
+
+    /// @dev Frees `amount` held units of `holder` (or of the wallet it was recovered to).
+    function _unlock(address holder, uint256 amount) private {
         address owner = _forward(holder);
         PackedAccount a = _accounts[owner];
-        // Cannot underflow: the held units include this hold's amount.
+        uint256 held = a.held();
+        if (amount > held) revert TokenInsufficientHeld(owner, held, amount);
+        // Cannot underflow: checked just above.
         unchecked {
-            _accounts[owner] = a.withHeld(a.held() - amount);
+            _accounts[owner] = a.withHeld(held - amount);
         }
-        emit HoldReleased(holder, notary, id, amount);
+    }
+
+    /// @dev Frees `amount` held units of `holder` and moves them to `to` under the transfer rules
+    /// (approval mode aside: executing a hold is the approval). A hold placed by a wallet that was
+    /// later recovered settles from the new wallet.
+    function _unlockAndMove(address holder, address to, uint256 amount, bool asNotary) private {
+        Config memory c = _config;
+        if (asNotary) _requireNotary(c.settlementDisabled);
+        address owner = _forward(holder);
+        to = _forward(to);
+        PackedAccount a = _accounts[owner];
+        uint256 held = a.held();
+        if (amount > held) revert TokenInsufficientHeld(owner, held, amount);
+        // Cannot underflow: checked just above.
+        unchecked {
+            a = a.withHeld(held - amount);
+        }
+        PackedAccount b = owner == to ? a : _accounts[to];
+        Restriction r = _check(owner, to, amount, a, b, c);
+        if (r != Restriction.None) revert TokenTransferRestricted(r, owner, to, amount);
+        _apply(owner, to, amount, a, b, c);
     }
 
     function _spendAllowance(address owner, address spender, uint256 amount) internal {

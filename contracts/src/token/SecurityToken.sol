@@ -41,13 +41,15 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
     /// @param registry_ The operator's investor registry.
     /// @param admin Receives DEFAULT_ADMIN_ROLE.
     /// @param issuer Receives ISSUER_ROLE.
+    /// @param settlement The suite's DvP contract (see {PermissionedToken}); zero for none.
     constructor(
         string memory name_,
         string memory symbol_,
         IInvestorRegistry registry_,
         address admin,
-        address issuer
-    ) PermissionedToken(name_, symbol_, registry_, admin) {
+        address issuer,
+        address settlement
+    ) PermissionedToken(name_, symbol_, registry_, admin, settlement) {
         if (issuer == address(0)) revert TokenZeroAddress();
         _grantRole(ISSUER_ROLE, issuer);
     }
