@@ -180,6 +180,7 @@ fn explain(name: &str, a: &[String]) -> String {
         "DvPInvalidBatch" => "the batch is empty or its ids and trades differ in length".into(),
         "DvPBatchMixedCash" => format!("trade {} pays in deposit token {}, but the netted batch settles in {}: net each deposit token in its own batch", arg(0), arg(2), arg(1)),
         "TokenInsufficientHeld" => format!("account {} has {} held units, fewer than the {} the notary tried to free or move", arg(0), arg(1), arg(2)),
+        "ReentrantTokenInsufficient" => format!("the test fixture's ledger refused: {} holds too little", arg(0)),
         // Contract wallets.
         "WalletNotOwner" => format!("{} is not this wallet's owner: only the owner may make it call other contracts", arg(0)),
         "WalletCallFailed" => "the wallet's call reverted: check the target contract's own error in the trace".into(),

@@ -121,6 +121,17 @@ pub mod transfer_approvals {
     );
 }
 
+/// A hostile test fixture (never deploy it): a token whose notary calls call back into the DvP.
+pub mod reentrant_token {
+    #![allow(missing_docs, clippy::too_many_arguments)]
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        ReentrantToken,
+        "artifacts/ReentrantToken.json"
+    );
+}
+
 /// A committed artifact: its contract name and JSON text.
 #[derive(Clone, Copy, Debug)]
 pub struct ArtifactSource {
@@ -141,6 +152,7 @@ pub const ARTIFACTS: &[ArtifactSource] = &[
     ArtifactSource { name: "BeneficiaryUnits", json: include_str!("../artifacts/BeneficiaryUnits.json") },
     ArtifactSource { name: "OwnedWallet", json: include_str!("../artifacts/OwnedWallet.json") },
     ArtifactSource { name: "TransferApprovals", json: include_str!("../artifacts/TransferApprovals.json") },
+    ArtifactSource { name: "ReentrantToken", json: include_str!("../artifacts/ReentrantToken.json") },
 ];
 
 /// Looks up a committed artifact by contract name.

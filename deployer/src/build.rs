@@ -36,6 +36,7 @@ pub const CONTRACTS: &[&str] = &[
     "MunicipalBond",
     "BeneficiaryUnits",
     "OwnedWallet",
+    "ReentrantToken",
 ];
 
 /// A trimmed compiler artifact, as committed under `bindings/artifacts/`.

@@ -96,8 +96,6 @@ impl BatchReceipt {
 /// What stands between a trade and its settlement now (the contract's `canSettle`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SettleCheck {
-    /// Nothing: the next step settles the trade.
-    Ready,
     /// No trade with this id and these terms.
     TradeNotFound,
     /// The trade was settled, cancelled or released.
@@ -108,9 +106,9 @@ pub enum SettleCheck {
     SecurityLegRestricted(Restriction),
     /// The cash leg would be refused by the token.
     CashLegRestricted(Restriction),
-    /// The buyer has not paid.
+    /// Both legs would pass; the buyer has not paid (the payment settles when no approval is outstanding).
     AwaitingPayment,
-    /// The settlement agent has not approved.
+    /// Paid and both legs would pass: the settlement agent's approval settles the trade.
     AwaitingApproval,
 }
 
@@ -118,14 +116,13 @@ impl SettleCheck {
     /// From the contract's (check, restriction) codes.
     pub fn from_codes(check: u8, restriction: u8) -> Option<Self> {
         Some(match check {
-            0 => Self::Ready,
-            1 => Self::TradeNotFound,
-            2 => Self::NotOpen,
-            3 => Self::Expired,
-            4 => Self::SecurityLegRestricted(Restriction::from_code(restriction)?),
-            5 => Self::CashLegRestricted(Restriction::from_code(restriction)?),
-            6 => Self::AwaitingPayment,
-            7 => Self::AwaitingApproval,
+            0 => Self::TradeNotFound,
+            1 => Self::NotOpen,
+            2 => Self::Expired,
+            3 => Self::SecurityLegRestricted(Restriction::from_code(restriction)?),
+            4 => Self::CashLegRestricted(Restriction::from_code(restriction)?),
+            5 => Self::AwaitingPayment,
+            6 => Self::AwaitingApproval,
             _ => return None,
         })
     }
@@ -133,14 +130,18 @@ impl SettleCheck {
     /// A sentence an operator can act on.
     pub fn message(&self) -> String {
         match self {
-            Self::Ready => "ready: the next step settles both legs".into(),
             Self::TradeNotFound => "no trade with this id and these terms".into(),
             Self::NotOpen => "the trade was already settled, cancelled or released".into(),
             Self::Expired => "the deadline passed: release the trade and create a new one".into(),
             Self::SecurityLegRestricted(r) => format!("the security leg would be refused: {}", r.message()),
             Self::CashLegRestricted(r) => format!("the cash leg would be refused: {}", r.message()),
-            Self::AwaitingPayment => "waiting for the buyer's payment".into(),
-            Self::AwaitingApproval => "waiting for the settlement agent's approval".into(),
+            Self::AwaitingPayment => {
+                "both legs would pass; waiting for the buyer's payment (which settles when no approval is outstanding)"
+                    .into()
+            }
+            Self::AwaitingApproval => {
+                "paid and both legs would pass: the settlement agent's approval settles it".into()
+            }
         }
     }
 }
@@ -462,5 +463,19 @@ impl Suite {
             chain.read(self.security, &SecurityToken::totalSupplyCall {}).await?,
             chain.read(self.deposit, &DepositToken::totalSupplyCall {}).await?,
         ))
+    }
+
+    /// The bank (REDEEMER_ROLE) redeems `amount` of `holder`'s deposit tokens on the holder's
+    /// instruction, crediting deposit account `account_ref`.
+    pub async fn redeem_deposit_for<C: Chain>(
+        &self,
+        chain: &mut C,
+        redeemer: Address,
+        holder: Address,
+        amount: U256,
+        account_ref: B256,
+    ) -> Result<Receipt, DeployerError> {
+        let call = DepositToken::redeemForCall { holder, amount, accountRef: account_ref };
+        chain.send_call(redeemer, self.deposit, &call).await
     }
 }

@@ -6,6 +6,7 @@ mod cli;
 mod demo_parity;
 mod deposit;
 mod dvp;
+mod dvp_lifecycle;
 mod gas;
 mod offering;
 mod security;

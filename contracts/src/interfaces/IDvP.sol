@@ -45,9 +45,11 @@ interface IDvP {
         uint64 deadline;
     }
 
-    /// @notice What stands between a trade and its settlement now; `Ready` when nothing does.
+    /// @notice What stands between a trade and its settlement now. For an open trade whose legs would
+    /// both pass the tokens' rules, the answer names the step that remains: `AwaitingPayment` (the
+    /// buyer has not paid; if no approval is outstanding, the payment settles) or `AwaitingApproval`
+    /// (paid; the agent's approval settles).
     enum SettleCheck {
-        Ready,
         TradeNotFound,
         NotOpen,
         Expired,

@@ -269,11 +269,8 @@ contract DvP is IDvP, EIP712 {
         bool paid = status.has(TradeStatusLib.PAID);
         r = IPermissionedToken(trade.cash).canDeliver(trade.buyer, trade.seller, trade.amount, paid);
         if (r != none) return (SettleCheck.CashLegRestricted, r);
-        if (!paid) return (SettleCheck.AwaitingPayment, none);
-        if (trade.agent != address(0) && !status.has(TradeStatusLib.APPROVED)) {
-            return (SettleCheck.AwaitingApproval, none);
-        }
-        return (SettleCheck.Ready, none);
+        // An open trade that is paid has an agent whose approval is missing (else it would have settled).
+        return (paid ? SettleCheck.AwaitingApproval : SettleCheck.AwaitingPayment, none);
     }
 
     /// @inheritdoc IDvP
