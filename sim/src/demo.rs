@@ -1,12 +1,16 @@
 //! The DCJPY pilot's seven-step DvP flow (DESIGN.md §1), written once over the [`Chain`] trait so
 //! it runs unchanged on the in-process engine and on a real node.
 
-use alloy::primitives::{Address, B256, U256, keccak256};
+use alloy::{
+    primitives::{Address, B256, U256, keccak256},
+    signers::local::PrivateKeySigner,
+};
 use kessai_deployer::{
     DeployerError,
     chain::{Chain, Receipt},
     ops::{Position, Registration, Suite, Trade},
     plan::{self, Deployment, SuiteAccounts, SuiteSpec},
+    signing,
 };
 use serde::{Deserialize, Serialize};
 
@@ -151,18 +155,21 @@ pub fn demo_trade(suite: &Suite, parties: &DemoParties, deadline: u64) -> Trade 
 }
 
 /// Runs the whole flow; `on_step` sees each step as it completes (the CLI prints it).
+///
+/// `buyer_key` signs the buyer's payment instruction (pilot step 4); it must be `parties.buyer`'s.
 pub async fn run<C: Chain>(
     chain: &mut C,
     parties: &DemoParties,
+    buyer_key: &PrivateKeySigner,
     mut on_step: impl FnMut(&DemoStep),
 ) -> Result<DemoReport, DeployerError> {
     let (deployment, suite, setup_receipts) = setup(chain, parties).await?;
     let mut steps = Vec::new();
-    let mut record = async |chain: &mut C, pilot: &str, description: String, receipt: Receipt| {
+    let mut record = async |chain: &mut C, pilot: &str, description: String, gas_used: u64| {
         let step = DemoStep {
             pilot_step: pilot.into(),
             description,
-            gas_used: receipt.gas_used,
+            gas_used,
             seller: suite.position(chain, parties.seller).await?,
             buyer: suite.position(chain, parties.buyer).await?,
         };
@@ -171,29 +178,44 @@ pub async fn run<C: Chain>(
         Ok::<(), DeployerError>(())
     };
     for (description, receipt) in setup_receipts {
-        record(chain, "setup", description, receipt).await?;
+        record(chain, "setup", description, receipt.gas_used).await?;
     }
     let s = parties.suite;
     let r = suite.issue_security(chain, s.issuer, parties.seller, U256::from(ISSUED_UNITS)).await?;
-    record(chain, "setup", format!("issuer issues {ISSUED_UNITS} bond units to the seller"), r).await?;
+    record(chain, "setup", format!("issuer issues {ISSUED_UNITS} bond units to the seller"), r.gas_used).await?;
 
     let id = demo_trade_id();
     let deadline = deadline_after(chain.timestamp().await?);
     let trade = demo_trade(&suite, parties, deadline);
     let r = suite.create_trade(chain, id, &trade).await?;
-    record(chain, "1-2", format!("seller's side creates the trade; {TRADE_UNITS} units held for the DvP contract; terms shared in the TradeCreated event"), r).await?;
+    record(chain, "1-2", format!("seller's side creates the trade; {TRADE_UNITS} units held for the DvP contract; terms shared in the TradeCreated event"), r.gas_used).await?;
 
     let r = suite.issue_deposit(chain, s.bank, parties.buyer, U256::from(TRADE_AMOUNT), keccak256("DEP-0001")).await?;
-    record(chain, "3", format!("bank issues ¥{TRADE_AMOUNT} DCJPY to the buyer against deposit DEP-0001"), r).await?;
+    record(chain, "3", format!("bank issues ¥{TRADE_AMOUNT} DCJPY to the buyer against deposit DEP-0001"), r.gas_used)
+        .await?;
 
-    let r = suite.pay(chain, id, &trade).await?;
-    record(chain, "4", "buyer instructs payment; DCJPY held for the DvP contract".into(), r).await?;
+    // Step 4 happens off-chain: the buyer signs its payment instruction (EIP-712 over the trade terms)
+    // and hands it to the settlement agent. No DCJPY moves or is locked yet.
+    if buyer_key.address() != parties.buyer {
+        return Err(DeployerError::NoKey(parties.buyer));
+    }
+    let chain_id = chain.chain_id().await?;
+    let instruction = signing::sign_trade(buyer_key, chain_id, suite.dvp, id, &trade)?;
+    let description = "buyer signs its payment instruction (EIP-712, off-chain) and sends it to the agent".into();
+    record(chain, "4", description, 0).await?;
 
-    let r = suite.approve(chain, id, &trade).await?;
-    record(chain, "5-6", "agent verifies and approves; both legs settle in this transaction".into(), r).await?;
+    let r = suite.settle_with_payment(chain, parties.agent, id, &trade, &instruction).await?;
+    record(
+        chain,
+        "5-6",
+        "agent verifies the instruction; the DCJPY payment and the units move in this transaction".into(),
+        r.gas_used,
+    )
+    .await?;
 
     let r = suite.redeem_deposit(chain, parties.seller, U256::from(TRADE_AMOUNT), keccak256("ACC-SELLER-01")).await?;
-    record(chain, "7", format!("seller redeems ¥{TRADE_AMOUNT} DCJPY into deposit account ACC-SELLER-01"), r).await?;
+    record(chain, "7", format!("seller redeems ¥{TRADE_AMOUNT} DCJPY into deposit account ACC-SELLER-01"), r.gas_used)
+        .await?;
 
     let trade_status = suite.trade_status(chain, id).await?;
     let supplies = suite.supplies(chain).await?;

@@ -3,13 +3,15 @@
 use super::GlobalArgs;
 use super::engine;
 use clap::Args;
+use kessai_bindings::alloy::{primitives::Address, signers::local::PrivateKeySigner};
 use kessai_deployer::anvil;
 use kessai_sim::{
     RevmChain, RevmOptions,
     demo::{self, DemoParties, DemoReport, DemoStep},
 };
 
-/// Run the seven-step DvP flow: register, issue, create and lock, pay, approve and settle, redeem.
+/// Run the seven-step DvP flow: register, issue, create and lock, sign the payment instruction, the
+/// agent's verification and atomic settlement, redeem.
 #[derive(Debug, Args)]
 pub struct DemoCommand {
     /// Run on a freshly spawned Anvil instead of in-process.
@@ -32,14 +34,16 @@ impl DemoCommand {
         let report = if self.anvil || self.rpc_url.is_some() {
             let (_anvil, mut chain) = engine::connect(self.rpc_url, global.json)?;
             let parties = DemoParties::from_accounts(chain.accounts())?;
-            demo::run(&mut chain, &parties, print).await?
+            let buyer_key = buyer_key(engine::signers()?, parties.buyer)?;
+            demo::run(&mut chain, &parties, &buyer_key, print).await?
         } else {
             let parties = DemoParties::from_accounts(&anvil::dev_accounts())?;
             if !global.json {
                 println!("engine: in-process revm (hard fork cancun)");
             }
             let mut chain = RevmChain::new(&RevmOptions::default(), &parties.senders());
-            demo::run(&mut chain, &parties, print).await?
+            let buyer_key = buyer_key(anvil::dev_signers(), parties.buyer)?;
+            demo::run(&mut chain, &parties, &buyer_key, print).await?
         };
         if global.json {
             println!("{}", serde_json::to_string_pretty(&report)?);
@@ -48,6 +52,14 @@ impl DemoCommand {
         }
         Ok(())
     }
+}
+
+/// The buyer's key among the loaded signers (it signs the payment instruction; never printed).
+fn buyer_key(signers: Vec<PrivateKeySigner>, buyer: Address) -> eyre::Result<PrivateKeySigner> {
+    signers
+        .into_iter()
+        .find(|k| k.address() == buyer)
+        .ok_or_else(|| eyre::eyre!("no key for the buyer {buyer}: KESSAI_KEYS must hold its key (seventh)"))
 }
 
 fn print_step(step: &DemoStep) {

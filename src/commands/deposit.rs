@@ -42,7 +42,8 @@ pub enum DepositAction {
         #[arg(long = "ref")]
         reference: String,
     },
-    /// Redeem the sender's tokens into a deposit account.
+    /// Redeem the sender's tokens into a deposit account, or with `--holder` a customer's tokens on
+    /// the customer's instruction.
     Redeem {
         /// Amount in yen.
         #[arg(long)]
@@ -50,6 +51,10 @@ pub enum DepositAction {
         /// Deposit account to credit (hashed into the on-chain reference).
         #[arg(long)]
         account: String,
+        /// Redeem this customer's tokens on its instruction to the bank (the sender needs
+        /// REDEEMER_ROLE); without it, the sender redeems its own tokens.
+        #[arg(long)]
+        holder: Option<Address>,
     },
     /// Set a minter's allowance and rate limit.
     ConfigureMinter {
@@ -102,8 +107,11 @@ impl DepositCommand {
             DepositAction::Issue { to, amount, reference } => {
                 suite.issue_deposit(&mut chain, from, to, U256::from(amount), keccak256(reference)).await?
             }
-            DepositAction::Redeem { amount, account } => {
+            DepositAction::Redeem { amount, account, holder: None } => {
                 suite.redeem_deposit(&mut chain, from, U256::from(amount), keccak256(account)).await?
+            }
+            DepositAction::Redeem { amount, account, holder: Some(holder) } => {
+                suite.redeem_deposit_for(&mut chain, from, holder, U256::from(amount), keccak256(account)).await?
             }
             DepositAction::ConfigureMinter { minter, allowance, limit, period } => {
                 suite.configure_minter(&mut chain, from, minter, allowance, limit, period).await?

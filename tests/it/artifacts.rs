@@ -42,6 +42,8 @@ async fn the_settlement_flow_runs_on_a_pre_shanghai_evm() {
     let options = kessai_sim::RevmOptions { spec: kessai_sim::SpecId::MERGE, ..Default::default() };
     let parties = crate::support::parties();
     let chain = &mut kessai_sim::RevmChain::new(&options, &parties.senders());
-    let report = kessai_sim::demo::run(chain, &parties, |_| {}).await.expect("the demo flow on Paris rules");
+    let report = kessai_sim::demo::run(chain, &parties, &crate::support::key(parties.buyer), |_| {})
+        .await
+        .expect("the demo flow on Paris rules");
     assert_eq!(report.trade_status, 1 | 2 | 4 | 8, "settled");
 }

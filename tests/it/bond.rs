@@ -25,10 +25,27 @@ const FACE: u128 = 100_000;
 const RATE_BPS: u16 = 120; // 1.2% a year, paid twice a year: ¥600 per unit per coupon
 const UNITS_EACH: u64 = 10;
 
+/// Asserts that `$op` reverts with `$name` and that no units, cash or supply moved.
+macro_rules! refuse {
+    ($f:ident, $op:expr, $name:expr) => {{
+        let before = $f.state().await;
+        let name = reverted($op);
+        assert_eq!(name, $name);
+        assert_eq!($f.state().await, before, "{} moved something", $name);
+    }};
+}
+
+fn reverted<T: std::fmt::Debug>(result: Result<T, DeployerError>) -> String {
+    match result {
+        Err(DeployerError::Revert(e)) => e.name,
+        other => panic!("expected a revert, got {other:?}"),
+    }
+}
+
 /// A deployed suite whose security token is a two-year bond, with `n` registered holders of
-/// `UNITS_EACH` units each and enough deposit tokens in the bond contract for the first coupon.
-pub struct BondFixture {
-    pub chain: RevmChain,
+/// `UNITS_EACH` units each; [`BondFixture::fund`] gives the bond contract deposit tokens to pay with.
+pub struct BondFixture<C: Chain = RevmChain> {
+    pub chain: C,
     pub suite: Suite,
     pub bond: Address,
     pub holders: Vec<Address>,
@@ -50,7 +67,11 @@ pub enum Kind {
 
 /// As [`bond_fixture`], for any instrument.
 pub async fn fixture(n: usize, kind: Kind) -> BondFixture {
-    let mut chain = support::revm();
+    fixture_on(support::revm(), n, kind).await
+}
+
+/// As [`fixture`], on any engine.
+pub async fn fixture_on<C: Chain>(mut chain: C, n: usize, kind: Kind) -> BondFixture<C> {
     let p = support::parties();
     let now = chain.timestamp().await.expect("time");
     let coupon_dates: Vec<u64> = (1..=4).map(|i| now + i * 182 * DAY).collect();
@@ -93,7 +114,7 @@ pub async fn fixture(n: usize, kind: Kind) -> BondFixture {
     BondFixture { chain, suite, bond, holders, agent: p.agent, coupon_dates }
 }
 
-impl BondFixture {
+impl<C: Chain> BondFixture<C> {
     pub async fn fund(&mut self, amount: u64, reference: &str) {
         let bank = support::parties().suite.bank;
         let call =
@@ -120,6 +141,21 @@ impl BondFixture {
         (holders, self.cash(self.bond).await, supply)
     }
 
+    /// Whether each of `holders` is marked paid for `payment`.
+    pub async fn paid(&mut self, payment: u64, holders: &[Address]) -> Vec<bool> {
+        let mut paid = Vec::new();
+        for h in holders {
+            let call = Bond::isPaidCall { payment: U256::from(payment), holder: *h };
+            paid.push(self.chain.read(self.bond, &call).await.expect("paid?"));
+        }
+        paid
+    }
+
+    /// The bond's status (0 issued, 1 matured, 2 redeemed, 3 called, 4 defaulted).
+    pub async fn status(&mut self) -> u8 {
+        self.chain.read(self.bond, &Bond::statusCall {}).await.expect("status")
+    }
+
     pub async fn cash(&mut self, who: Address) -> U256 {
         self.chain.read(self.suite.deposit, &DepositToken::balanceOfCall { account: who }).await.expect("cash")
     }
@@ -144,8 +180,9 @@ async fn coupon_round_for_1000_holders_pays_each_once_in_retryable_batches() {
     let mut f = bond_fixture(1_000).await;
     assert_eq!(COUPON, 600);
     f.fund(1_000 * UNITS_EACH * COUPON, "COUPON-1-FUNDING").await;
-    let early = f.pay(1, &f.holders.clone()[..10]).await;
-    assert!(matches!(early, Err(DeployerError::Revert(ref e)) if e.name == "PaymentNotDue"), "{early:?}");
+    let first = f.holders[..10].to_vec();
+    refuse!(f, f.pay(1, &first).await, "PaymentNotDue");
+    assert_eq!(f.paid(1, &first).await, [false; 10], "an early batch marks nobody paid");
 
     // After the record date, holder 999 sells its units to holder 0: the coupon still goes to 999.
     let now = f.chain.timestamp().await.expect("time");
@@ -175,6 +212,45 @@ async fn coupon_round_for_1000_holders_pays_each_once_in_retryable_batches() {
     let progress = f.chain.read(f.bond, &Bond::progressCall { payment: U256::from(1) }).await.expect("progress");
     assert_eq!(progress.paidUnits, progress.recordUnits);
     assert_eq!(progress.paidUnits, U256::from(1_000 * UNITS_EACH));
+}
+
+/// A coupon round for three holders in two batches, the second overlapping the first: each holder
+/// is paid once, exactly the round leaves the bond, and a retry changes nothing.
+async fn a_coupon_round_pays_each_holder_once_across_overlapping_batches<C: Chain>(chain: C) {
+    let mut f = fixture_on(chain, 3, Kind::Bond).await;
+    f.fund(3 * UNITS_EACH * COUPON, "COUPON-1-FUNDING").await;
+    let holders = f.holders.clone();
+    refuse!(f, f.pay(1, &holders).await, "PaymentNotDue");
+    let now = f.chain.timestamp().await.expect("time");
+    f.chain.advance_time(f.coupon_dates[0] - now + 1).await.expect("payment date");
+
+    let (_, paid) = f.pay(1, &holders[..2]).await.expect("first batch");
+    assert_eq!(paid, 2);
+    assert_eq!(f.paid(1, &holders).await, [true, true, false]);
+    let (_, paid) = f.pay(1, &holders).await.expect("second batch, overlapping the first");
+    assert_eq!(paid, 1, "only the holder not yet paid");
+    for h in &holders {
+        assert_eq!(f.cash(*h).await, U256::from(UNITS_EACH * COUPON), "{h}");
+    }
+    assert_eq!(f.cash(f.bond).await, U256::ZERO, "exactly the round was paid out");
+    let progress = f.chain.read(f.bond, &Bond::progressCall { payment: U256::from(1) }).await.expect("progress");
+    assert_eq!((progress.paidUnits, progress.recordUnits), (U256::from(3 * UNITS_EACH), U256::from(3 * UNITS_EACH)));
+
+    let before = f.state().await;
+    let (_, paid) = f.pay(1, &holders).await.expect("retry");
+    assert_eq!(paid, 0);
+    assert_eq!(f.state().await, before, "a retried round moves nothing");
+}
+
+#[tokio::test]
+async fn a_coupon_round_pays_each_holder_once_across_overlapping_batches_on_revm() {
+    a_coupon_round_pays_each_holder_once_across_overlapping_batches(support::revm()).await;
+}
+
+#[tokio::test]
+async fn a_coupon_round_pays_each_holder_once_across_overlapping_batches_on_anvil() {
+    let (_node, chain) = support::anvil();
+    a_coupon_round_pays_each_holder_once_across_overlapping_batches(chain).await;
 }
 
 #[tokio::test]
@@ -218,10 +294,11 @@ async fn redemption_pays_face_value_cancels_units_and_ends_the_bond() {
         let units = f.chain.read(f.suite.security, &St::balanceOfCall { account: h }).await.expect("units");
         assert_eq!(units, U256::ZERO, "units cancelled at redemption");
     }
-    let status = f.chain.read(f.bond, &Bond::statusCall {}).await.expect("status");
-    assert_eq!(status, 2, "Redeemed");
-    let again = f.pay(5, &f.holders.clone()).await;
-    assert!(matches!(again, Err(DeployerError::Revert(ref e)) if e.name == "BondInvalidStatus"), "{again:?}");
+    assert_eq!(f.status().await, 2, "Redeemed");
+    refuse!(f, f.pay(5, &f.holders.clone()).await, "BondInvalidStatus");
+    refuse!(f, f.pay(4, &f.holders.clone()).await, "BondInvalidStatus");
+    assert_eq!(f.status().await, 2, "still Redeemed");
+    assert_eq!(f.paid(5, &f.holders.clone()).await, [true; 4]);
 }
 
 #[tokio::test]
@@ -231,33 +308,35 @@ async fn a_defaulted_bond_pays_nothing_and_green_reports_are_append_only_events(
     let issuer = support::parties().suite.issuer;
     let report = Bond::publishReportCall { contentHash: keccak256("impact-2026"), uri: "ipfs://impact-2026".into() };
     let receipt = f.chain.send_call(issuer, f.bond, &report).await.expect("report");
-    assert_eq!(receipt.logs[0].topics()[0], Bond::ReportPublished::SIGNATURE_HASH);
-    let stranger = f.chain.send_call(f.agent, f.bond, &report).await;
-    assert!(matches!(stranger, Err(DeployerError::Revert(ref e)) if e.name == "AccessControlUnauthorizedAccount"));
+    let published = receipt.logs.iter().find_map(|l| Bond::ReportPublished::decode_log(l).ok()).expect("report event");
+    assert_eq!((published.index, published.contentHash), (U256::ZERO, keccak256("impact-2026")));
+    assert_eq!(f.chain.read(f.bond, &Bond::reportCountCall {}).await.expect("count"), U256::from(1));
+    let logs_before = f.chain.logs(f.bond, 0).await.expect("logs").len();
+    for stranger in [f.agent, f.holders[0], support::parties().suite.operator] {
+        refuse!(f, f.chain.send_call(stranger, f.bond, &report).await, "AccessControlUnauthorizedAccount");
+    }
+    assert_eq!(
+        f.chain.read(f.bond, &Bond::reportCountCall {}).await.expect("count"),
+        U256::from(1),
+        "a refused report is not appended"
+    );
+    assert_eq!(f.chain.logs(f.bond, 0).await.expect("logs").len(), logs_before, "nor announced");
+
+    refuse!(
+        f,
+        f.chain.send_call(f.agent, f.bond, &Bond::declareDefaultCall {}).await,
+        "AccessControlUnauthorizedAccount"
+    );
     f.chain.send_call(issuer, f.bond, &Bond::declareDefaultCall {}).await.expect("default");
+    assert_eq!(f.status().await, 4, "Defaulted");
     let now = f.chain.timestamp().await.expect("time");
     f.chain.advance_time(f.coupon_dates[0] - now + 1).await.expect("payment date");
-    let before = f.cash(f.bond).await;
-    let refused = f.pay(1, &f.holders.clone()).await;
-    assert!(matches!(refused, Err(DeployerError::Revert(ref e)) if e.name == "BondInvalidStatus"), "{refused:?}");
-    assert_eq!(f.cash(f.bond).await, before);
-}
-
-/// Asserts that `$op` reverts with `$name` and that no units, cash or supply moved.
-macro_rules! refuse {
-    ($f:ident, $op:expr, $name:expr) => {{
-        let before = $f.state().await;
-        let name = reverted($op);
-        assert_eq!(name, $name);
-        assert_eq!($f.state().await, before, "{} moved something", $name);
-    }};
-}
-
-fn reverted<T: std::fmt::Debug>(result: Result<T, DeployerError>) -> String {
-    match result {
-        Err(DeployerError::Revert(e)) => e.name,
-        other => panic!("expected a revert, got {other:?}"),
-    }
+    refuse!(f, f.pay(1, &f.holders.clone()).await, "BondInvalidStatus");
+    assert_eq!(f.paid(1, &f.holders.clone()).await, [false; 2]);
+    assert_eq!(f.status().await, 4, "still Defaulted");
+    // Reports stay appendable after a default (investors still need the use-of-proceeds record).
+    f.chain.send_call(issuer, f.bond, &report).await.expect("report after default");
+    assert_eq!(f.chain.read(f.bond, &Bond::reportCountCall {}).await.expect("count"), U256::from(2));
 }
 
 #[tokio::test]

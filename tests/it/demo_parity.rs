@@ -10,10 +10,10 @@ async fn demo_flow_is_identical_on_revm_and_anvil() {
     let parties = support::parties();
 
     let mut revm = support::revm();
-    let on_revm = demo::run(&mut revm, &parties, |_| {}).await.expect("demo on revm");
+    let on_revm = demo::run(&mut revm, &parties, &support::key(parties.buyer), |_| {}).await.expect("demo on revm");
 
     let (_node, mut rpc) = support::anvil();
-    let on_anvil = demo::run(&mut rpc, &parties, |_| {}).await.expect("demo on anvil");
+    let on_anvil = demo::run(&mut rpc, &parties, &support::key(parties.buyer), |_| {}).await.expect("demo on anvil");
 
     // The trade settled: both legs moved.
     assert_eq!(on_revm.trade_status & 8, 8, "trade settled on revm");

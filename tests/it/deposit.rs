@@ -1,6 +1,8 @@
-//! Deposit token rules: minters, customers, freezes, pause, blocklist, permits and authorizations —
-//! each refusal asserts the named error and unchanged balances and supply — and reconciliation of
-//! supply with the bank's ledger references.
+//! Deposit token rules: minters, references, redemption (own and on instruction), customers, freezes,
+//! pause, blocklist, permits and authorizations (ERC-1271 wallets included) — each refusal asserts the
+//! named error and unchanged balances, held and frozen units, nonces, allowances and supply — and
+//! reconciliation of supply with the bank's ledger references. The fixture is shared with
+//! `deposit_holds`.
 
 use crate::support;
 use kessai_bindings::{
@@ -30,25 +32,47 @@ sol! {
     struct CancelAuthorization { address authorizer; bytes32 nonce; }
 }
 
-struct F {
-    chain: RevmChain,
-    suite: Suite,
-    bank: Address,
-    alice: PrivateKeySigner,
-    bob: PrivateKeySigner,
-    carol: Address,
-    now: u64,
+/// A deployed suite with three customers of the bank (Alice holds ¥1,000,000) and the accounts whose
+/// state each refusal must leave unchanged.
+pub(crate) struct F {
+    pub(crate) chain: RevmChain,
+    pub(crate) suite: Suite,
+    pub(crate) bank: Address,
+    pub(crate) alice: PrivateKeySigner,
+    pub(crate) bob: PrivateKeySigner,
+    pub(crate) carol: Address,
+    pub(crate) now: u64,
+    watched: Vec<Address>,
 }
 
+/// A watched account as the token records it.
 #[derive(Debug, PartialEq, Eq)]
-struct State(Vec<U256>, U256);
+pub(crate) struct Account {
+    who: Address,
+    balance: U256,
+    held: U256,
+    frozen: U256,
+    permit_nonce: U256,
+}
 
-fn u(n: u64) -> U256 {
+/// What a refused call must leave unchanged: the watched accounts, the non-zero allowances among
+/// them, and the total supply.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct State {
+    accounts: Vec<Account>,
+    allowances: Vec<(Address, Address, U256)>,
+    supply: U256,
+}
+
+pub(crate) fn u(n: u64) -> U256 {
     U256::from(n)
 }
 
+/// An account that is not a customer of the bank.
+pub(crate) const OUTSIDER: Address = Address::repeat_byte(0x45);
+
 impl F {
-    async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         let mut chain = support::revm();
         let p = support::parties();
         let d = plan::execute(&mut chain, &plan::suite_plan(&demo::demo_spec(&p))).await.expect("deploy");
@@ -57,7 +81,8 @@ impl F {
         let keys = anvil::dev_signers();
         let (alice, bob) = (keys[5].clone(), keys[6].clone());
         let carol = Address::repeat_byte(0xc0);
-        let mut f = Self { chain, suite, bank: p.suite.bank, alice, bob, carol, now };
+        let watched = vec![alice.address(), bob.address(), carol, p.suite.bank];
+        let mut f = Self { chain, suite, bank: p.suite.bank, alice, bob, carol, now, watched };
         for who in [f.alice.address(), f.bob.address(), carol] {
             f.customer(who).await;
         }
@@ -67,35 +92,77 @@ impl F {
         f
     }
 
-    async fn customer(&mut self, who: Address) {
+    /// Registers `who` as a customer of the bank for a year.
+    pub(crate) async fn customer(&mut self, who: Address) {
+        self.customer_until(who, self.now + 365 * 86_400).await;
+    }
+
+    /// Registers `who` as a customer of the bank whose KYC expires at `kyc_expiry`.
+    pub(crate) async fn customer_until(&mut self, who: Address, kyc_expiry: u64) {
         let call = InvestorRegistry::registerCall {
             account: who,
             investorClass: 0,
             country: 392,
-            kycExpiry: self.now + 365 * 86_400,
+            kycExpiry: kyc_expiry,
             dataHash: keccak256(who),
         };
         self.chain.send_call(self.bank, self.suite.bank_registry, &call).await.expect("register customer");
     }
 
-    async fn send<T: SolCall>(&mut self, from: Address, call: T) -> Result<(), DeployerError> {
+    /// Adds `who` to the accounts every snapshot records.
+    pub(crate) fn watch(&mut self, who: Address) {
+        self.watched.push(who);
+    }
+
+    /// Deploys an ERC-1271 contract wallet controlled by `owner`'s key.
+    pub(crate) async fn wallet(&mut self, owner: Address) -> Address {
+        let creation =
+            plan::creation_code("OwnedWallet", &[kessai_bindings::alloy::dyn_abi::DynSolValue::Address(owner)])
+                .expect("code");
+        let receipt = self.chain.send(Tx { from: owner, to: None, data: creation }).await.expect("deploy wallet");
+        receipt.contract_address.expect("wallet")
+    }
+
+    pub(crate) async fn send<T: SolCall>(&mut self, from: Address, call: T) -> Result<(), DeployerError> {
         self.chain.send_call(from, self.suite.deposit, &call).await.map(|_| ())
     }
-    async fn bank_send<T: SolCall>(&mut self, call: T) -> Result<(), DeployerError> {
+    pub(crate) async fn bank_send<T: SolCall>(&mut self, call: T) -> Result<(), DeployerError> {
         self.send(self.bank, call).await
     }
-    async fn read<T: SolCall>(&mut self, call: T) -> T::Return {
+    pub(crate) async fn read<T: SolCall>(&mut self, call: T) -> T::Return {
         self.chain.read(self.suite.deposit, &call).await.expect("read")
     }
-    async fn state(&mut self) -> State {
-        let mut balances = Vec::new();
-        for who in [self.alice.address(), self.bob.address(), self.carol, self.bank] {
-            balances.push(self.read(Dt::balanceOfCall { account: who }).await);
+    pub(crate) async fn balance(&mut self, account: Address) -> U256 {
+        self.read(Dt::balanceOfCall { account }).await
+    }
+    pub(crate) async fn state(&mut self) -> State {
+        let watched = self.watched.clone();
+        let mut accounts = Vec::new();
+        let mut allowances = Vec::new();
+        for &who in &watched {
+            accounts.push(Account {
+                who,
+                balance: self.balance(who).await,
+                held: self.read(Dt::heldBalanceOfCall { account: who }).await,
+                frozen: self.read(Dt::frozenBalanceOfCall { account: who }).await,
+                permit_nonce: self.read(Dt::noncesCall { owner: who }).await,
+            });
+            for &spender in &watched {
+                let allowance = self.read(Dt::allowanceCall { owner: who, spender }).await;
+                if !allowance.is_zero() {
+                    allowances.push((who, spender, allowance));
+                }
+            }
         }
-        State(balances, self.read(Dt::totalSupplyCall {}).await)
+        State { accounts, allowances, supply: self.read(Dt::totalSupplyCall {}).await }
     }
     /// Runs `op`'s result check: the revert `name`, and nothing moved since `before`.
-    async fn refused(&mut self, result: Result<(), DeployerError>, name: &str, before: State) -> RevertError {
+    pub(crate) async fn refused(
+        &mut self,
+        result: Result<(), DeployerError>,
+        name: &str,
+        before: State,
+    ) -> RevertError {
         let err = match result {
             Err(DeployerError::Revert(e)) => e,
             other => panic!("expected {name}, got {other:?}"),
@@ -112,7 +179,7 @@ impl F {
             verifying_contract: self.suite.deposit,
         }
     }
-    fn sign<S: SolStruct>(&self, key: &PrivateKeySigner, data: &S) -> Bytes {
+    pub(crate) fn sign<S: SolStruct>(&self, key: &PrivateKeySigner, data: &S) -> Bytes {
         let hash = data.eip712_signing_hash(&self.domain());
         Bytes::from(key.sign_hash_sync(&hash).expect("sign").as_bytes().to_vec())
     }
@@ -124,6 +191,60 @@ macro_rules! refused {
         let result = $op;
         $f.refused(result, $name, $before).await
     }};
+}
+pub(crate) use refused;
+
+/// An EIP-3009 transfer authorization, valid strictly after `valid_after` and before `valid_before`.
+pub(crate) fn authorization(
+    from: Address,
+    to: Address,
+    value: u64,
+    valid_after: u64,
+    valid_before: u64,
+    nonce: &str,
+) -> TransferWithAuthorization {
+    TransferWithAuthorization {
+        from,
+        to,
+        value: u(value),
+        validAfter: u(valid_after),
+        validBefore: u(valid_before),
+        nonce: keccak256(nonce),
+    }
+}
+
+/// The `transferWithAuthorization` call carrying `a` and its signature.
+pub(crate) fn authorized_transfer(
+    a: &TransferWithAuthorization,
+    signature: Bytes,
+) -> Dt::transferWithAuthorizationCall {
+    Dt::transferWithAuthorizationCall {
+        from: a.from,
+        to: a.to,
+        value: a.value,
+        validAfter: a.validAfter,
+        validBefore: a.validBefore,
+        nonce: a.nonce,
+        signature,
+    }
+}
+
+/// The `permit` call (signature in bytes) carrying `p` and its signature.
+fn permit_call(p: &Permit, signature: Bytes) -> Dt::permit_0Call {
+    Dt::permit_0Call { owner: p.owner, spender: p.spender, value: p.value, deadline: p.deadline, signature }
+}
+
+/// The `permit` call in the (v, r, s) form of EIP-2612, from a 65-byte `r ‖ s ‖ v` signature.
+fn permit_vrs_call(p: &Permit, signature: &Bytes) -> Dt::permit_1Call {
+    Dt::permit_1Call {
+        owner: p.owner,
+        spender: p.spender,
+        value: p.value,
+        deadline: p.deadline,
+        v: signature[64],
+        r: B256::from_slice(&signature[..32]),
+        s: B256::from_slice(&signature[32..64]),
+    }
 }
 
 #[tokio::test]
@@ -165,6 +286,60 @@ async fn issuance_is_tied_to_unique_references_and_minter_limits() {
 }
 
 #[tokio::test]
+async fn issue_and_redeem_refuse_a_zero_reference() {
+    let mut f = F::new().await;
+    let (alice, bob) = (f.alice.address(), f.bob.address());
+    let before = f.state().await;
+    let issue = Dt::issueCall { to: bob, amount: u(1), depositRef: B256::ZERO };
+    refused!(f, f.bank_send(issue).await, "DepositZeroReference", before);
+    assert!(!f.read(Dt::isReferenceUsedCall { depositRef: B256::ZERO }).await, "the zero reference stays unused");
+    let before = f.state().await;
+    let redeem = Dt::redeemCall { amount: u(1), accountRef: B256::ZERO };
+    refused!(f, f.send(alice, redeem).await, "DepositZeroReference", before);
+    let before = f.state().await;
+    let redeem_for = Dt::redeemForCall { holder: alice, amount: u(1), accountRef: B256::ZERO };
+    refused!(f, f.bank_send(redeem_for).await, "DepositZeroReference", before);
+}
+
+#[tokio::test]
+async fn the_bank_redeems_on_a_customers_instruction_and_only_from_the_free_balance() {
+    let mut f = F::new().await;
+    let (alice, bob, bank) = (f.alice.address(), f.bob.address(), f.bank);
+    let suite = f.suite;
+    let account_ref = keccak256("ACC-ALICE");
+    let receipt =
+        suite.redeem_deposit_for(&mut f.chain, bank, alice, u(250_000), account_ref).await.expect("redeem for alice");
+    let redeemed: Vec<_> = receipt.logs.iter().filter_map(|l| Dt::DepositRedeemed::decode_log(l).ok()).collect();
+    assert_eq!(redeemed.len(), 1, "one redemption reported");
+    assert_eq!((redeemed[0].from, redeemed[0].amount, redeemed[0].accountRef), (alice, u(250_000), account_ref));
+    assert_eq!(f.balance(alice).await, u(750_000));
+    assert_eq!(f.read(Dt::totalSupplyCall {}).await, u(750_000));
+
+    // Only REDEEMER_ROLE redeems for someone else.
+    let before = f.state().await;
+    let by_bob = suite.redeem_deposit_for(&mut f.chain, bob, alice, u(1), account_ref).await.map(|_| ());
+    refused!(f, by_bob, "AccessControlUnauthorizedAccount", before);
+
+    // Frozen units stay: the redemption is limited to the free balance.
+    f.bank_send(Dt::freezeUnitsCall { account: alice, amount: u(700_000) }).await.expect("partial freeze");
+    let before = f.state().await;
+    let over = suite.redeem_deposit_for(&mut f.chain, bank, alice, u(50_001), account_ref).await.map(|_| ());
+    let e = refused!(f, over, "TokenInsufficientFreeBalance", before);
+    assert_eq!(e.args[1..], ["50000".to_string(), "50001".to_string()], "free balance and amount");
+
+    f.bank_send(Dt::setAccountFrozenCall { account: alice, frozen: true }).await.expect("freeze");
+    let before = f.state().await;
+    let frozen = suite.redeem_deposit_for(&mut f.chain, bank, alice, u(1), account_ref).await.map(|_| ());
+    refused!(f, frozen, "TokenAccountFrozen", before);
+    f.bank_send(Dt::setAccountFrozenCall { account: alice, frozen: false }).await.expect("unfreeze");
+
+    f.bank_send(Dt::setPausedCall { paused_: true }).await.expect("pause");
+    let before = f.state().await;
+    let paused = suite.redeem_deposit_for(&mut f.chain, bank, alice, u(1), account_ref).await.map(|_| ());
+    refused!(f, paused, "TokenPaused", before);
+}
+
+#[tokio::test]
 async fn transfers_respect_customers_freezes_pause_and_the_blocklist() {
     let mut f = F::new().await;
     let (alice, bob, carol) = (f.alice.address(), f.bob.address(), f.carol);
@@ -172,7 +347,7 @@ async fn transfers_respect_customers_freezes_pause_and_the_blocklist() {
     let code = |e: &RevertError| e.args[0].clone();
 
     let before = f.state().await;
-    let e = refused!(f, f.send(alice, t(Address::repeat_byte(0x45), 1)).await, "TokenTransferRestricted", before);
+    let e = refused!(f, f.send(alice, t(OUTSIDER, 1)).await, "TokenTransferRestricted", before);
     assert_eq!(code(&e), "3", "receiver is not a customer");
 
     f.bank_send(Dt::setAccountFrozenCall { account: alice, frozen: true }).await.expect("freeze");
@@ -352,12 +527,9 @@ async fn authorizations_cannot_be_replayed_used_late_or_by_blocked_payers() {
 async fn contract_wallets_sign_through_erc1271() {
     let mut f = F::new().await;
     let owner = f.bob.clone();
-    let creation =
-        plan::creation_code("OwnedWallet", &[kessai_bindings::alloy::dyn_abi::DynSolValue::Address(owner.address())])
-            .expect("code");
-    let receipt = f.chain.send(Tx { from: owner.address(), to: None, data: creation }).await.expect("deploy wallet");
-    let wallet = receipt.contract_address.expect("wallet");
+    let wallet = f.wallet(owner.address()).await;
     f.customer(wallet).await;
+    f.watch(wallet);
     f.bank_send(Dt::issueCall { to: wallet, amount: u(50_000), depositRef: keccak256("W-1") }).await.expect("fund");
     let carol = f.carol;
     let a = TransferWithAuthorization {
@@ -382,7 +554,239 @@ async fn contract_wallets_sign_through_erc1271() {
     refused!(f, f.send(carol, call(wrong)).await, "DepositInvalidSignature", before);
     let sig = f.sign(&owner, &a);
     f.send(carol, call(sig)).await.expect("the wallet's owner signed");
-    assert_eq!(f.read(Dt::balanceOfCall { account: carol }).await, u(20_000));
+    assert_eq!(f.balance(carol).await, u(20_000));
+    assert_eq!(f.balance(wallet).await, u(30_000));
+}
+
+#[tokio::test]
+async fn transfer_with_authorization_refuses_frozen_payers_and_payees() {
+    let mut f = F::new().await;
+    let (alice, bob, carol) = (f.alice.address(), f.bob.address(), f.carol);
+    let a = authorization(alice, bob, 1_000, 0, f.now + 3_600, "frozen-1");
+    let sig = f.sign(&f.alice.clone(), &a);
+    let used = Dt::authorizationStateCall { authorizer: alice, nonce: a.nonce };
+
+    f.bank_send(Dt::setAccountFrozenCall { account: alice, frozen: true }).await.expect("freeze payer");
+    let before = f.state().await;
+    let e = refused!(f, f.send(carol, authorized_transfer(&a, sig.clone())).await, "TokenTransferRestricted", before);
+    assert_eq!(e.args[0], "4", "sender frozen");
+    f.bank_send(Dt::setAccountFrozenCall { account: alice, frozen: false }).await.expect("unfreeze payer");
+
+    f.bank_send(Dt::setAccountFrozenCall { account: bob, frozen: true }).await.expect("freeze payee");
+    let before = f.state().await;
+    let e = refused!(f, f.send(carol, authorized_transfer(&a, sig.clone())).await, "TokenTransferRestricted", before);
+    assert_eq!(e.args[0], "5", "receiver frozen");
+    f.bank_send(Dt::setAccountFrozenCall { account: bob, frozen: false }).await.expect("unfreeze payee");
+
+    // A partial freeze leaves only the free balance to authorize.
+    f.bank_send(Dt::freezeUnitsCall { account: alice, amount: u(999_500) }).await.expect("partial freeze");
+    let before = f.state().await;
+    let e = refused!(f, f.send(carol, authorized_transfer(&a, sig.clone())).await, "TokenTransferRestricted", before);
+    assert_eq!(e.args[0], "6", "free balance too small");
+    f.bank_send(Dt::unfreezeUnitsCall { account: alice, amount: u(999_500) }).await.expect("unfreeze units");
+
+    assert!(!f.read(used.clone()).await, "a refused authorization stays unused");
+    f.send(carol, authorized_transfer(&a, sig)).await.expect("the same authorization once nothing is frozen");
+    assert_eq!(f.balance(bob).await, u(1_000));
+    assert!(f.read(used).await);
+}
+
+#[tokio::test]
+async fn authorizations_are_refused_while_the_token_is_paused() {
+    let mut f = F::new().await;
+    let (alice, bob, carol) = (f.alice.address(), f.bob.address(), f.carol);
+    let a = authorization(alice, bob, 1_000, 0, f.now + 3_600, "paused-1");
+    let sig = f.sign(&f.alice.clone(), &a);
+    let r = ReceiveWithAuthorization {
+        from: alice,
+        to: bob,
+        value: u(2_000),
+        validAfter: U256::ZERO,
+        validBefore: u(f.now + 3_600),
+        nonce: keccak256("paused-2"),
+    };
+    let collect = Dt::receiveWithAuthorizationCall {
+        from: r.from,
+        to: r.to,
+        value: r.value,
+        validAfter: r.validAfter,
+        validBefore: r.validBefore,
+        nonce: r.nonce,
+        signature: f.sign(&f.alice.clone(), &r),
+    };
+    f.bank_send(Dt::setPausedCall { paused_: true }).await.expect("pause");
+    let before = f.state().await;
+    let e = refused!(f, f.send(carol, authorized_transfer(&a, sig.clone())).await, "TokenTransferRestricted", before);
+    assert_eq!(e.args[0], "1", "paused");
+    let before = f.state().await;
+    let e = refused!(f, f.send(bob, collect.clone()).await, "TokenTransferRestricted", before);
+    assert_eq!(e.args[0], "1", "paused");
+    for nonce in [a.nonce, r.nonce] {
+        assert!(!f.read(Dt::authorizationStateCall { authorizer: alice, nonce }).await, "nonces stay unused");
+    }
+
+    f.bank_send(Dt::setPausedCall { paused_: false }).await.expect("unpause");
+    f.send(carol, authorized_transfer(&a, sig)).await.expect("usable after the pause");
+    f.send(bob, collect).await.expect("collectable after the pause");
+    assert_eq!(f.balance(bob).await, u(3_000));
+}
+
+#[tokio::test]
+async fn transfer_with_authorization_refuses_a_non_customer_payee() {
+    let mut f = F::new().await;
+    let (alice, carol) = (f.alice.address(), f.carol);
+    f.watch(OUTSIDER);
+    let a = authorization(alice, OUTSIDER, 1_000, 0, f.now + 3_600, "outsider-1");
+    let sig = f.sign(&f.alice.clone(), &a);
+    let before = f.state().await;
+    let e = refused!(f, f.send(carol, authorized_transfer(&a, sig)).await, "TokenTransferRestricted", before);
+    assert_eq!(e.args[0], "3", "receiver is not a customer");
+
+    // Nor can the non-customer collect it itself.
+    let r = ReceiveWithAuthorization {
+        from: alice,
+        to: OUTSIDER,
+        value: u(1_000),
+        validAfter: U256::ZERO,
+        validBefore: u(f.now + 3_600),
+        nonce: keccak256("outsider-2"),
+    };
+    let collect = Dt::receiveWithAuthorizationCall {
+        from: r.from,
+        to: r.to,
+        value: r.value,
+        validAfter: r.validAfter,
+        validBefore: r.validBefore,
+        nonce: r.nonce,
+        signature: f.sign(&f.alice.clone(), &r),
+    };
+    let before = f.state().await;
+    let e = refused!(f, f.send(OUTSIDER, collect).await, "TokenTransferRestricted", before);
+    assert_eq!(e.args[0], "3", "receiver is not a customer");
+    for nonce in [a.nonce, r.nonce] {
+        assert!(!f.read(Dt::authorizationStateCall { authorizer: alice, nonce }).await, "nonces stay unused");
+    }
+}
+
+#[tokio::test]
+async fn transfer_with_authorization_is_refused_until_valid_after_has_passed() {
+    let mut f = F::new().await;
+    let (alice, bob, carol) = (f.alice.address(), f.bob.address(), f.carol);
+    // The in-process engine runs each transaction in a new block one second after the chain's time.
+    let now = f.chain.timestamp().await.expect("time");
+    let valid_after = now + 600;
+    let a = authorization(alice, bob, 1_000, valid_after, valid_after + 3_600, "later-1");
+    let sig = f.sign(&f.alice.clone(), &a);
+    let before = f.state().await;
+    let e = refused!(
+        f,
+        f.send(carol, authorized_transfer(&a, sig.clone())).await,
+        "DepositAuthorizationNotYetValid",
+        before
+    );
+    assert_eq!(e.args[0], valid_after.to_string());
+
+    f.chain.advance_time(599).await.expect("time");
+    let before = f.state().await;
+    refused!(f, f.send(carol, authorized_transfer(&a, sig.clone())).await, "DepositAuthorizationNotYetValid", before); // at validAfter itself: valid only strictly after
+    assert!(!f.read(Dt::authorizationStateCall { authorizer: alice, nonce: a.nonce }).await, "nonce unused");
+
+    f.chain.advance_time(1).await.expect("time");
+    f.send(carol, authorized_transfer(&a, sig)).await.expect("valid one second after validAfter");
+    assert_eq!(f.balance(bob).await, u(1_000));
+}
+
+/// A permit from Alice to Bob for ¥5,000 with nonce 0, valid for an hour.
+fn alice_permits_bob(f: &F) -> Permit {
+    Permit {
+        owner: f.alice.address(),
+        spender: f.bob.address(),
+        value: u(5_000),
+        nonce: U256::ZERO,
+        deadline: u(f.now + 3_600),
+    }
+}
+
+#[tokio::test]
+async fn permit_refuses_a_frozen_owner_or_spender() {
+    let mut f = F::new().await;
+    let (alice, bob) = (f.alice.address(), f.bob.address());
+    let p = alice_permits_bob(&f);
+    let sig = f.sign(&f.alice.clone(), &p);
+
+    f.bank_send(Dt::setAccountFrozenCall { account: alice, frozen: true }).await.expect("freeze owner");
+    let before = f.state().await;
+    let e = refused!(f, f.send(bob, permit_call(&p, sig.clone())).await, "TokenAccountFrozen", before);
+    assert_eq!(e.args[0], alice.to_string());
+    f.bank_send(Dt::setAccountFrozenCall { account: alice, frozen: false }).await.expect("unfreeze owner");
+
+    f.bank_send(Dt::setAccountFrozenCall { account: bob, frozen: true }).await.expect("freeze spender");
+    let before = f.state().await;
+    let e = refused!(f, f.send(bob, permit_call(&p, sig.clone())).await, "TokenAccountFrozen", before);
+    assert_eq!(e.args[0], bob.to_string());
+    f.bank_send(Dt::setAccountFrozenCall { account: bob, frozen: false }).await.expect("unfreeze spender");
+
+    f.send(bob, permit_call(&p, sig)).await.expect("the same permit once neither is frozen");
+    assert_eq!(f.read(Dt::allowanceCall { owner: alice, spender: bob }).await, u(5_000));
+    assert_eq!(f.read(Dt::noncesCall { owner: alice }).await, u(1));
+}
+
+#[tokio::test]
+async fn permit_is_refused_while_the_token_is_paused() {
+    let mut f = F::new().await;
+    let (alice, bob) = (f.alice.address(), f.bob.address());
+    let p = alice_permits_bob(&f);
+    let sig = f.sign(&f.alice.clone(), &p);
+    f.bank_send(Dt::setPausedCall { paused_: true }).await.expect("pause");
+    let before = f.state().await;
+    refused!(f, f.send(bob, permit_call(&p, sig.clone())).await, "TokenPaused", before);
+    let before = f.state().await;
+    refused!(f, f.send(bob, permit_vrs_call(&p, &sig)).await, "TokenPaused", before);
+    f.bank_send(Dt::setPausedCall { paused_: false }).await.expect("unpause");
+    f.send(bob, permit_vrs_call(&p, &sig)).await.expect("the (v, r, s) permit after the pause");
+    assert_eq!(f.read(Dt::allowanceCall { owner: alice, spender: bob }).await, u(5_000));
+}
+
+#[tokio::test]
+async fn a_permitted_spender_cannot_pay_a_non_customer() {
+    let mut f = F::new().await;
+    let (alice, bob, carol) = (f.alice.address(), f.bob.address(), f.carol);
+    f.watch(OUTSIDER);
+    let p = alice_permits_bob(&f);
+    let sig = f.sign(&f.alice.clone(), &p);
+    f.send(bob, permit_call(&p, sig)).await.expect("permit");
+    let before = f.state().await;
+    let pay = |to: Address| Dt::transferFromCall { from: alice, to, amount: u(1_000) };
+    let e = refused!(f, f.send(bob, pay(OUTSIDER)).await, "TokenTransferRestricted", before);
+    assert_eq!(e.args[0], "3", "receiver is not a customer");
+    f.send(bob, pay(carol)).await.expect("a customer payee");
+    assert_eq!(f.read(Dt::allowanceCall { owner: alice, spender: bob }).await, u(4_000));
+    assert_eq!(f.balance(carol).await, u(1_000));
+}
+
+#[tokio::test]
+async fn permits_sign_through_erc1271_contract_wallets() {
+    let mut f = F::new().await;
+    let (alice, carol) = (f.alice.address(), f.carol);
+    let owner = f.bob.clone();
+    let wallet = f.wallet(owner.address()).await;
+    f.customer(wallet).await;
+    f.watch(wallet);
+    f.bank_send(Dt::issueCall { to: wallet, amount: u(50_000), depositRef: keccak256("W-P-1") }).await.expect("fund");
+    let p = Permit { owner: wallet, spender: alice, value: u(20_000), nonce: U256::ZERO, deadline: u(f.now + 3_600) };
+
+    let wrong = f.sign(&f.alice.clone(), &p);
+    let before = f.state().await;
+    let e = refused!(f, f.send(alice, permit_call(&p, wrong)).await, "DepositInvalidSignature", before);
+    assert_eq!(e.args[0], wallet.to_string());
+
+    let sig = f.sign(&owner, &p);
+    f.send(alice, permit_call(&p, sig)).await.expect("the wallet's owner signed");
+    assert_eq!(f.read(Dt::allowanceCall { owner: wallet, spender: alice }).await, u(20_000));
+    assert_eq!(f.read(Dt::noncesCall { owner: wallet }).await, u(1));
+    f.send(alice, Dt::transferFromCall { from: wallet, to: carol, amount: u(20_000) }).await.expect("spend");
+    assert_eq!((f.balance(wallet).await, f.balance(carol).await), (u(30_000), u(20_000)));
+    assert_eq!(f.read(Dt::allowanceCall { owner: wallet, spender: alice }).await, U256::ZERO);
 }
 
 /// xorshift64*: a small deterministic generator for the random sequence.

@@ -114,7 +114,7 @@ async fn pay_reverts_atomically_when_buyer_not_eligible_without_agent() {
 async fn dvp_steps_refuse_wrong_callers_and_double_settlement() {
     let chain = &mut support::revm();
     let parties = support::parties();
-    let report = demo::run(chain, &parties, |_| {}).await.expect("demo");
+    let report = demo::run(chain, &parties, &crate::support::key(parties.buyer), |_| {}).await.expect("demo");
     let suite = Suite::from_deployment(&report.deployment).expect("suite");
     let id = report.trade_id;
     let before = snapshot(chain, &suite, &parties, id).await;

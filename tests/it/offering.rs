@@ -2,11 +2,11 @@
 //! atomically on the issue date; an investor who does not pay receives nothing and the units return.
 
 use crate::support;
-use kessai_bindings::alloy::primitives::{Address, U256, keccak256};
+use kessai_bindings::alloy::primitives::{Address, B256, U256, keccak256};
 use kessai_deployer::{
     DeployerError,
     chain::Chain,
-    ops::{Allotment, Suite},
+    ops::{Allotment, Position, Suite},
     plan,
 };
 use kessai_sim::demo;
@@ -64,6 +64,29 @@ async fn allotments_are_delivered_against_payment_atomically_on_the_issue_date()
     chain.send_call(p.agent, suite.dvp, &release).await.expect("release");
     let uw = suite.position(chain, underwriter).await.expect("underwriter");
     assert_eq!((uw.units, uw.units_held, uw.cash), (U256::from(60), U256::ZERO, U256::from(900_000)));
+
+    // A released allotment can no longer be paid: refused, and nothing moves.
+    let accounts: Vec<Address> = [underwriter].into_iter().chain(investors).collect();
+    let before = snapshot(chain, &suite, &accounts, trades[2].0).await;
     let again = suite.pay(chain, trades[2].0, &trades[2].1).await;
-    assert!(matches!(again, Err(DeployerError::Revert(ref e)) if e.name == "DvPInvalidStatus"), "{again:?}");
+    match again {
+        Err(DeployerError::Revert(e)) => assert_eq!(e.name, "DvPInvalidStatus", "{e}"),
+        other => panic!("expected DvPInvalidStatus, got {other:?}"),
+    }
+    assert_eq!(snapshot(chain, &suite, &accounts, trades[2].0).await, before, "a refused payment moved something");
+}
+
+/// The positions of `accounts`, both supplies and the status of trade `id`.
+async fn snapshot<C: Chain>(
+    chain: &mut C,
+    suite: &Suite,
+    accounts: &[Address],
+    id: B256,
+) -> (Vec<Position>, (U256, U256), u8) {
+    let mut positions = Vec::new();
+    for who in accounts {
+        positions.push(suite.position(chain, *who).await.expect("position"));
+    }
+    let supplies = suite.supplies(chain).await.expect("supplies");
+    (positions, supplies, suite.trade_status(chain, id).await.expect("status"))
 }

@@ -6,7 +6,7 @@ use kessai_bindings::{
     Restriction, RevertError,
     alloy::{
         primitives::{Address, B256, U256, keccak256},
-        sol_types::SolCall,
+        sol_types::{SolCall, SolEvent},
     },
     investor_registry::InvestorRegistry,
     security_token::SecurityToken as St,
@@ -24,13 +24,38 @@ pub struct Fixture<C: Chain> {
     pub bob: Address,
     pub carol: Address,
     pub now: u64,
+    /// Accounts whose token position and registry record [`State`] covers (alice, bob, carol and
+    /// any added with [`Fixture::watch_account`]).
+    watched_accounts: Vec<Address>,
+    /// Holds (holder, notary, id) whose amount and expiry [`State`] covers.
+    watched_holds: Vec<(Address, Address, B256)>,
+    /// Transfer requests whose record [`State`] covers.
+    watched_requests: Vec<B256>,
 }
 
-/// What a refused operation must leave unchanged.
+/// What a refused operation must leave unchanged: every watched account's position and registry
+/// record, the supply, and the watched holds and transfer requests.
 #[derive(Debug, PartialEq, Eq)]
 pub struct State {
-    accounts: Vec<(U256, U256, U256, bool)>,
+    accounts: Vec<AccountState>,
     supply: U256,
+    holds: Vec<(U256, u64)>,
+    requests: Vec<(Address, Address, Address, U256)>,
+}
+
+/// One account as the token and the registry see it.
+#[derive(Debug, PartialEq, Eq)]
+struct AccountState {
+    account: Address,
+    balance: U256,
+    held: U256,
+    frozen_units: U256,
+    frozen: bool,
+    recovered_to: Address,
+    eligible: bool,
+    /// (KYC expiry, country, investor class, status) of the registry record.
+    record: (u64, u16, u8, u8),
+    data_hash: B256,
 }
 
 impl<C: Chain> Fixture<C> {
@@ -40,7 +65,18 @@ impl<C: Chain> Fixture<C> {
         let suite = Suite::from_deployment(&d).expect("suite");
         let now = chain.timestamp().await.expect("time");
         let (alice, bob, carol) = (p.seller, p.buyer, Address::repeat_byte(0xca));
-        let mut f = Self { chain, suite, p, alice, bob, carol, now };
+        let mut f = Self {
+            chain,
+            suite,
+            p,
+            alice,
+            bob,
+            carol,
+            now,
+            watched_accounts: vec![alice, bob, carol],
+            watched_holds: Vec::new(),
+            watched_requests: Vec::new(),
+        };
         for who in [alice, bob, carol] {
             f.register(who, 0, 392).await;
         }
@@ -76,17 +112,80 @@ impl<C: Chain> Fixture<C> {
         self.chain.read(self.suite.security, &call).await.expect("read")
     }
 
+    /// Sends a registry call from `from`.
+    pub async fn registry<T: SolCall>(&mut self, from: Address, call: T) -> Result<(), DeployerError> {
+        self.chain.send_call(from, self.suite.registry, &call).await.map(|_| ())
+    }
+    /// Sends a call to the transfer agent's desk from `from`.
+    pub async fn desk<T: SolCall>(&mut self, from: Address, call: T) -> Result<(), DeployerError> {
+        self.chain.send_call(from, self.suite.approvals, &call).await.map(|_| ())
+    }
+
+    /// `from` requests a transfer of `amount` to `to` at the desk; returns the request id, watched
+    /// from now on.
+    pub async fn request(&mut self, from: Address, to: Address, amount: u64) -> B256 {
+        let desk = self.suite.approvals;
+        let call =
+            TransferApprovals::requestTransferCall { token: self.suite.security, to, amount: U256::from(amount) };
+        let receipt = self.chain.send_call(from, desk, &call).await.expect("request");
+        let id = receipt
+            .logs
+            .iter()
+            .find_map(|l| TransferApprovals::TransferRequested::decode_log(l).ok().filter(|e| e.address == desk))
+            .map(|e| e.id)
+            .expect("request event");
+        self.watched_requests.push(id);
+        self.watched_holds.push((from, desk, id));
+        id
+    }
+
+    /// Adds `account` to what [`State`] covers.
+    pub fn watch_account(&mut self, account: Address) {
+        self.watched_accounts.push(account);
+    }
+    /// Adds the hold (holder, notary, id) to what [`State`] covers.
+    pub fn watch_hold(&mut self, holder: Address, notary: Address, id: B256) {
+        self.watched_holds.push((holder, notary, id));
+    }
+
     pub async fn state(&mut self) -> State {
+        let registry = self.suite.registry;
         let mut accounts = Vec::new();
-        for who in [self.alice, self.bob, self.carol] {
-            accounts.push((
-                self.read(St::balanceOfCall { account: who }).await,
-                self.read(St::heldBalanceOfCall { account: who }).await,
-                self.read(St::frozenBalanceOfCall { account: who }).await,
-                self.read(St::isFrozenCall { account: who }).await,
-            ));
+        for account in self.watched_accounts.clone() {
+            let record =
+                self.chain.read(registry, &InvestorRegistry::investorOfCall { account }).await.expect("record");
+            accounts.push(AccountState {
+                account,
+                balance: self.read(St::balanceOfCall { account }).await,
+                held: self.read(St::heldBalanceOfCall { account }).await,
+                frozen_units: self.read(St::frozenBalanceOfCall { account }).await,
+                frozen: self.read(St::isFrozenCall { account }).await,
+                recovered_to: self.read(St::recoveredToCall { lostWallet: account }).await,
+                eligible: self
+                    .chain
+                    .read(registry, &InvestorRegistry::isEligibleCall { account })
+                    .await
+                    .expect("eligible"),
+                record: (record.kycExpiry, record.country, record.investorClass, record.status),
+                data_hash: self
+                    .chain
+                    .read(registry, &InvestorRegistry::dataHashOfCall { account })
+                    .await
+                    .expect("hash"),
+            });
         }
-        State { accounts, supply: self.read(St::totalSupplyCall {}).await }
+        let mut holds = Vec::new();
+        for (holder, notary, id) in self.watched_holds.clone() {
+            let hold = self.read(St::holdOfCall { holder, notary, id }).await;
+            holds.push((hold._0, hold._1));
+        }
+        let mut requests = Vec::new();
+        for id in self.watched_requests.clone() {
+            let q =
+                self.chain.read(self.suite.approvals, &TransferApprovals::requestOfCall { id }).await.expect("request");
+            requests.push((q.token, q.from, q.to, q.amount));
+        }
+        State { accounts, supply: self.read(St::totalSupplyCall {}).await, holds, requests }
     }
 
     pub async fn restriction(&mut self, from: Address, to: Address, amount: u64) -> Restriction {
@@ -121,7 +220,7 @@ pub fn revert(result: Result<(), DeployerError>) -> RevertError {
     }
 }
 
-fn u(n: u64) -> U256 {
+pub fn u(n: u64) -> U256 {
     U256::from(n)
 }
 
@@ -231,24 +330,33 @@ async fn holder_limit_is_enforced_on_issues_and_transfers() {
     assert_eq!(rules.holderCount, 2);
 }
 
-#[tokio::test]
-async fn holds_lock_units_in_the_balance_until_executed_or_released() {
-    let mut f = Fixture::new(support::revm()).await;
+async fn holds_lock_units_in_the_balance_until_executed_or_released<C: Chain>(chain: C) {
+    let mut f = Fixture::new(chain).await;
     let (alice, bob, carol, notary) = (f.alice, f.bob, f.carol, f.p.agent);
     let id = keccak256("hold-1");
     let expiry = f.now + 3_600;
     f.send(alice, St::holdCall { notary, id, amount: u(400), expiry }).await.expect("hold");
+    f.watch_hold(alice, notary, id);
+    let placed = f.read(St::holdOfCall { holder: alice, notary, id }).await;
+    assert_eq!((placed._0, placed._1), (u(400), expiry));
     assert_eq!(f.read(St::freeBalanceOfCall { account: alice }).await, u(600));
+    assert_eq!(f.read(St::balanceOfCall { account: alice }).await, u(1_000), "held units stay in the balance");
 
     let before = f.state().await;
     let again = f.send(alice, St::holdCall { notary, id, amount: u(1), expiry }).await;
     f.assert_unchanged(again, "TokenHoldExists", &before).await;
-    let too_much = f.send(alice, St::holdCall { notary, id: keccak256("hold-2"), amount: u(601), expiry }).await;
+    let too_much = f.send(alice, St::holdCall { notary, id: keccak256("hold-x"), amount: u(601), expiry }).await;
     f.assert_unchanged(too_much, "TokenInsufficientFreeBalance", &before).await;
+    let zero = f.send(alice, St::holdCall { notary, id: keccak256("hold-x"), amount: u(0), expiry }).await;
+    f.assert_unchanged(zero, "TokenZeroAmount", &before).await;
+    let past = f.send(alice, St::holdCall { notary, id: keccak256("hold-x"), amount: u(1), expiry: f.now }).await;
+    f.assert_unchanged(past, "TokenHoldExpiryInPast", &before).await;
     let early = f.send(alice, St::releaseHoldCall { holder: alice, notary, id }).await;
     f.assert_unchanged(early, "TokenHoldNotExpired", &before).await;
     let stranger = f.send(bob, St::releaseHoldCall { holder: alice, notary, id }).await;
     f.assert_unchanged(stranger, "TokenHoldUnauthorized", &before).await;
+    let not_notary = f.send(bob, St::executeHoldCall { holder: alice, id, to: carol, amount: u(400) }).await;
+    f.assert_unchanged(not_notary, "TokenHoldNotFound", &before).await;
     let wrong_amount = f.send(notary, St::executeHoldCall { holder: alice, id, to: carol, amount: u(399) }).await;
     f.assert_unchanged(wrong_amount, "TokenHoldAmountMismatch", &before).await;
     let outsider = Address::repeat_byte(0x77);
@@ -257,17 +365,48 @@ async fn holds_lock_units_in_the_balance_until_executed_or_released() {
 
     f.send(notary, St::executeHoldCall { holder: alice, id, to: carol, amount: u(400) }).await.expect("execute");
     assert_eq!(f.read(St::balanceOfCall { account: carol }).await, u(400));
+    assert_eq!(f.read(St::balanceOfCall { account: alice }).await, u(600));
     assert_eq!(f.read(St::heldBalanceOfCall { account: alice }).await, u(0));
+    assert_eq!(f.read(St::holdOfCall { holder: alice, notary, id }).await._0, u(0), "an executed hold is gone");
+
+    // Before expiry the notary may release; the holder may not.
+    let id2 = keccak256("hold-2");
+    f.send(alice, St::holdCall { notary, id: id2, amount: u(100), expiry }).await.expect("hold 2");
+    f.watch_hold(alice, notary, id2);
+    let before = f.state().await;
+    let early = f.send(alice, St::releaseHoldCall { holder: alice, notary, id: id2 }).await;
+    f.assert_unchanged(early, "TokenHoldNotExpired", &before).await;
+    f.send(notary, St::releaseHoldCall { holder: alice, notary, id: id2 }).await.expect("notary releases");
+    assert_eq!(f.read(St::heldBalanceOfCall { account: alice }).await, u(0));
+    assert_eq!(f.read(St::freeBalanceOfCall { account: alice }).await, u(600));
+    let before = f.state().await;
+    let twice = f.send(notary, St::releaseHoldCall { holder: alice, notary, id: id2 }).await;
+    f.assert_unchanged(twice, "TokenHoldNotFound", &before).await;
+    let released = f.send(notary, St::executeHoldCall { holder: alice, id: id2, to: carol, amount: u(100) }).await;
+    f.assert_unchanged(released, "TokenHoldNotFound", &before).await;
 
     // After expiry the holder may release; the notary may no longer execute.
-    let id2 = keccak256("hold-3");
-    f.send(alice, St::holdCall { notary, id: id2, amount: u(100), expiry }).await.expect("hold 2");
+    let id3 = keccak256("hold-3");
+    f.send(alice, St::holdCall { notary, id: id3, amount: u(100), expiry }).await.expect("hold 3");
+    f.watch_hold(alice, notary, id3);
     f.chain.advance_time(7_200).await.expect("time");
     let before = f.state().await;
-    let late = f.send(notary, St::executeHoldCall { holder: alice, id: id2, to: carol, amount: u(100) }).await;
+    let late = f.send(notary, St::executeHoldCall { holder: alice, id: id3, to: carol, amount: u(100) }).await;
     f.assert_unchanged(late, "TokenHoldExpired", &before).await;
-    f.send(alice, St::releaseHoldCall { holder: alice, notary, id: id2 }).await.expect("release after expiry");
+    f.send(alice, St::releaseHoldCall { holder: alice, notary, id: id3 }).await.expect("release after expiry");
     assert_eq!(f.read(St::heldBalanceOfCall { account: alice }).await, u(0));
+    assert_eq!(f.read(St::freeBalanceOfCall { account: alice }).await, u(600));
+}
+
+#[tokio::test]
+async fn holds_lock_units_in_the_balance_until_executed_or_released_on_revm() {
+    holds_lock_units_in_the_balance_until_executed_or_released(support::revm()).await;
+}
+
+#[tokio::test]
+async fn holds_lock_units_in_the_balance_until_executed_or_released_on_anvil() {
+    let (_node, chain) = support::anvil();
+    holds_lock_units_in_the_balance_until_executed_or_released(chain).await;
 }
 
 #[tokio::test]
@@ -291,10 +430,9 @@ async fn enforcement_roles_are_separated() {
     f.assert_unchanged(result, "AccessControlUnauthorizedAccount", &before).await;
 }
 
-#[tokio::test]
-async fn forced_transfer_moves_frozen_units_and_respects_the_receiver_unless_court_ordered() {
-    let mut f = Fixture::new(support::revm()).await;
-    let (alice, carol) = (f.alice, f.carol);
+async fn forced_transfer_moves_frozen_units_and_respects_the_receiver_unless_court_ordered<C: Chain>(chain: C) {
+    let mut f = Fixture::new(chain).await;
+    let (alice, bob, carol) = (f.alice, f.bob, f.carol);
     f.authority(St::freezeUnitsCall { account: alice, amount: u(900) }).await.expect("freeze");
     let forced = |to: Address, amount: u64, court: bool| St::forcedTransferCall {
         from: alice,
@@ -305,40 +443,85 @@ async fn forced_transfer_moves_frozen_units_and_respects_the_receiver_unless_cou
         courtOrderOverride: court,
     };
     let outsider = Address::repeat_byte(0x55);
+    f.watch_account(outsider);
     let before = f.state().await;
     let result = f.authority(forced(outsider, 500, false)).await;
     f.assert_unchanged(result, "TokenAccountNotEligible", &before).await;
     let result = f.authority(forced(carol, 1_001, false)).await;
     f.assert_unchanged(result, "TokenInsufficientFreeBalance", &before).await;
+    for not_enforcer in [f.p.suite.issuer, f.p.suite.operator, f.p.suite.registrar, alice] {
+        let result = f.send(not_enforcer, forced(carol, 500, false)).await;
+        f.assert_unchanged(result, "AccessControlUnauthorizedAccount", &before).await;
+    }
+
+    // A frozen receiver is refused unless the order overrides it.
+    f.authority(St::setAccountFrozenCall { account: bob, frozen: true }).await.expect("freeze bob");
+    let before = f.state().await;
+    let result = f.authority(forced(bob, 10, false)).await;
+    f.assert_unchanged(result, "TokenAccountFrozen", &before).await;
+    f.authority(forced(bob, 10, true)).await.expect("court-ordered move to a frozen account");
+    assert_eq!(f.read(St::balanceOfCall { account: bob }).await, u(110));
+    f.authority(St::setAccountFrozenCall { account: bob, frozen: false }).await.expect("unfreeze bob");
+
+    // Frozen units move, unfrozen as needed: 90 free, so 410 of the 900 frozen are released.
     f.authority(forced(carol, 500, false)).await.expect("forced transfer");
     assert_eq!(f.read(St::balanceOfCall { account: carol }).await, u(500));
-    assert_eq!(f.read(St::frozenBalanceOfCall { account: alice }).await, u(500), "400 unfrozen as needed");
+    assert_eq!(f.read(St::balanceOfCall { account: alice }).await, u(490));
+    assert_eq!(f.read(St::frozenBalanceOfCall { account: alice }).await, u(490), "410 unfrozen as needed");
     f.authority(forced(outsider, 10, true)).await.expect("court-ordered override");
     assert_eq!(f.read(St::balanceOfCall { account: outsider }).await, u(10));
+    assert_eq!(f.read(St::totalSupplyCall {}).await, u(1_100), "forced transfers create and destroy nothing");
 }
 
 #[tokio::test]
-async fn wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_transfers() {
-    let mut f = Fixture::new(support::revm()).await;
+async fn forced_transfer_moves_frozen_units_and_respects_the_receiver_unless_court_ordered_on_revm() {
+    forced_transfer_moves_frozen_units_and_respects_the_receiver_unless_court_ordered(support::revm()).await;
+}
+
+#[tokio::test]
+async fn forced_transfer_moves_frozen_units_and_respects_the_receiver_unless_court_ordered_on_anvil() {
+    let (_node, chain) = support::anvil();
+    forced_transfer_moves_frozen_units_and_respects_the_receiver_unless_court_ordered(chain).await;
+}
+
+async fn wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_transfers<C: Chain>(chain: C) {
+    let mut f = Fixture::new(chain).await;
     let (alice, bob, notary) = (f.alice, f.bob, f.p.agent);
     let fresh = Address::repeat_byte(0xfe);
+    let unregistered = Address::repeat_byte(0xfd);
     f.register(fresh, 0, 392).await;
+    f.watch_account(fresh);
+    f.watch_account(unregistered);
     let id = keccak256("pending-trade");
     f.send(alice, St::holdCall { notary, id, amount: u(300), expiry: f.now + 86_400 }).await.expect("hold");
+    f.watch_hold(alice, notary, id);
     f.authority(St::freezeUnitsCall { account: alice, amount: u(100) }).await.expect("freeze");
 
     let before = f.state().await;
-    let to_holder = St::recoverWalletCall { lostWallet: alice, newWallet: bob, documentRef: B256::ZERO };
-    let result = f.authority(to_holder).await;
-    f.assert_unchanged(result, "TokenRecoveryInvalid", &before).await;
+    let recover = |lost: Address, new: Address| St::recoverWalletCall {
+        lostWallet: lost,
+        newWallet: new,
+        documentRef: keccak256("kyc-case-9"),
+    };
+    for (new, error) in [
+        (bob, "TokenRecoveryInvalid"),
+        (alice, "TokenRecoveryInvalid"),
+        (Address::ZERO, "TokenRecoveryInvalid"),
+        (unregistered, "TokenAccountNotEligible"),
+    ] {
+        let result = f.authority(recover(alice, new)).await;
+        f.assert_unchanged(result, error, &before).await;
+    }
 
-    let recover = St::recoverWalletCall { lostWallet: alice, newWallet: fresh, documentRef: keccak256("kyc-case-9") };
-    f.authority(recover).await.expect("recover");
+    f.authority(recover(alice, fresh)).await.expect("recover");
     assert_eq!(f.read(St::balanceOfCall { account: alice }).await, u(0));
     assert_eq!(f.read(St::balanceOfCall { account: fresh }).await, u(1_000));
     assert_eq!(f.read(St::heldBalanceOfCall { account: fresh }).await, u(300));
     assert_eq!(f.read(St::frozenBalanceOfCall { account: fresh }).await, u(100));
     assert_eq!(f.read(St::recoveredToCall { lostWallet: alice }).await, fresh);
+    let before = f.state().await;
+    let result = f.authority(recover(alice, unregistered)).await;
+    f.assert_unchanged(result, "TokenRecoveryInvalid", &before).await;
 
     // The pending hold settles from the new wallet; units sent to the lost wallet arrive at the new one.
     f.send(notary, St::executeHoldCall { holder: alice, id, to: bob, amount: u(300) }).await.expect("execute");
@@ -346,44 +529,207 @@ async fn wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_tran
     assert_eq!(f.read(St::balanceOfCall { account: fresh }).await, u(750));
     assert_eq!(f.read(St::balanceOfCall { account: alice }).await, u(0));
     // The lost wallet can do nothing.
+    f.assert_refused(alice, bob, 1, Restriction::SenderFrozen).await;
     let before = f.state().await;
-    let err = revert(f.send(alice, St::transferCall { to: bob, amount: u(1) }).await);
-    assert_eq!(err.args[0], (Restriction::SenderFrozen as u8).to_string());
-    assert_eq!(f.state().await, before);
+    let hold =
+        f.send(alice, St::holdCall { notary, id: keccak256("after"), amount: u(1), expiry: f.now + 86_400 }).await;
+    f.assert_unchanged(hold, "TokenAccountRecovered", &before).await;
+}
+
+#[tokio::test]
+async fn wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_transfers_on_revm() {
+    wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_transfers(support::revm()).await;
+}
+
+#[tokio::test]
+async fn wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_transfers_on_anvil() {
+    let (_node, chain) = support::anvil();
+    wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_transfers(chain).await;
+}
+
+#[tokio::test]
+async fn wallet_recovery_moves_pending_transfer_requests_to_the_new_wallet() {
+    let mut f = Fixture::new(support::revm()).await;
+    let (alice, bob, carol, agent) = (f.alice, f.bob, f.carol, f.p.suite.registrar);
+    let fresh = Address::repeat_byte(0xfe);
+    f.register(fresh, 0, 392).await;
+    f.watch_account(fresh);
+    f.operator(approval_mode(true)).await.expect("approval mode");
+    let approved = f.request(alice, bob, 70).await;
+    let rejected = f.request(alice, carol, 30).await;
+    let recover = St::recoverWalletCall { lostWallet: alice, newWallet: fresh, documentRef: keccak256("kyc-case-10") };
+    f.authority(recover).await.expect("recover");
+    assert_eq!(f.read(St::heldBalanceOfCall { account: fresh }).await, u(100), "the requests' units moved");
+    assert_eq!(f.read(St::heldBalanceOfCall { account: alice }).await, u(0));
+    assert_eq!(f.read(St::freeBalanceOfCall { account: fresh }).await, u(900));
+
+    f.desk(agent, TransferApprovals::approveCall { id: approved }).await.expect("approve");
+    assert_eq!(f.read(St::balanceOfCall { account: bob }).await, u(170));
+    assert_eq!(f.read(St::balanceOfCall { account: fresh }).await, u(930), "settled from the new wallet");
+    assert_eq!(f.read(St::heldBalanceOfCall { account: fresh }).await, u(30));
+    let reject = TransferApprovals::rejectCall { id: rejected, reason: "receiver over concentration limit".into() };
+    f.desk(agent, reject).await.expect("reject");
+    assert_eq!(f.read(St::heldBalanceOfCall { account: fresh }).await, u(0));
+    assert_eq!(f.read(St::freeBalanceOfCall { account: fresh }).await, u(930));
+    assert_eq!(f.read(St::balanceOfCall { account: carol }).await, u(0));
+}
+
+fn approval_mode(on: bool) -> St::setRulesCall {
+    St::setRulesCall { allowedClasses: 0, maxHolders: 0, lockupUntil: 0, approvalRequired: on }
 }
 
 #[tokio::test]
 async fn approval_mode_turns_transfers_into_requests_the_agent_decides() {
     let mut f = Fixture::new(support::revm()).await;
-    let (alice, bob) = (f.alice, f.bob);
-    f.operator(St::setRulesCall { allowedClasses: 0, maxHolders: 0, lockupUntil: 0, approvalRequired: true })
-        .await
-        .expect("approval mode");
-    let desk = f.suite.approvals;
-    let request = TransferApprovals::requestTransferCall { token: f.suite.security, to: bob, amount: u(70) };
-    let receipt = f.chain.send_call(alice, desk, &request).await.expect("request");
-    let id = receipt.logs.iter().find(|l| l.address == desk).map(|l| l.topics()[1]).expect("request event");
+    let (alice, bob, agent) = (f.alice, f.bob, f.p.suite.registrar);
+    f.operator(approval_mode(true)).await.expect("approval mode");
+    let id = f.request(alice, bob, 70).await;
     assert_eq!(f.read(St::heldBalanceOfCall { account: alice }).await, u(70));
 
     // Only the transfer agent decides.
     let before = f.state().await;
-    let err = revert(f.chain.send_call(alice, desk, &TransferApprovals::approveCall { id }).await.map(|_| ()));
-    assert_eq!(err.name, "AccessControlUnauthorizedAccount");
-    assert_eq!(f.state().await, before);
+    for stranger in [alice, bob, f.p.suite.operator] {
+        let result = f.desk(stranger, TransferApprovals::approveCall { id }).await;
+        f.assert_unchanged(result, "AccessControlUnauthorizedAccount", &before).await;
+        let result = f.desk(stranger, TransferApprovals::rejectCall { id, reason: "no".into() }).await;
+        f.assert_unchanged(result, "AccessControlUnauthorizedAccount", &before).await;
+    }
 
-    f.chain.send_call(f.p.suite.registrar, desk, &TransferApprovals::approveCall { id }).await.expect("approve");
+    f.desk(agent, TransferApprovals::approveCall { id }).await.expect("approve");
     assert_eq!(f.read(St::balanceOfCall { account: bob }).await, u(170));
     assert_eq!(f.read(St::heldBalanceOfCall { account: alice }).await, u(0));
-    let err =
-        revert(f.chain.send_call(f.p.suite.registrar, desk, &TransferApprovals::approveCall { id }).await.map(|_| ()));
-    assert_eq!(err.name, "ApprovalRequestNotPending");
+    let before = f.state().await;
+    let result = f.desk(agent, TransferApprovals::approveCall { id }).await;
+    f.assert_unchanged(result, "ApprovalRequestNotPending", &before).await;
+    let result = f.desk(agent, TransferApprovals::rejectCall { id, reason: "late".into() }).await;
+    f.assert_unchanged(result, "ApprovalRequestNotPending", &before).await;
 
-    let receipt = f.chain.send_call(alice, desk, &request).await.expect("second request");
-    let id = receipt.logs.iter().find(|l| l.address == desk).map(|l| l.topics()[1]).expect("request event");
+    let id = f.request(alice, bob, 70).await;
     let reject = TransferApprovals::rejectCall { id, reason: "receiver over concentration limit".into() };
-    f.chain.send_call(f.p.suite.registrar, desk, &reject).await.expect("reject");
+    f.desk(agent, reject).await.expect("reject");
     assert_eq!(f.read(St::heldBalanceOfCall { account: alice }).await, u(0));
     assert_eq!(f.read(St::balanceOfCall { account: bob }).await, u(170));
+    let before = f.state().await;
+    let result = f.desk(agent, TransferApprovals::approveCall { id }).await;
+    f.assert_unchanged(result, "ApprovalRequestNotPending", &before).await;
+}
+
+#[tokio::test]
+async fn transfer_requests_expire_after_the_request_ttl() {
+    let mut f = Fixture::new(support::revm()).await;
+    let (alice, bob, desk, agent) = (f.alice, f.bob, f.suite.approvals, f.p.suite.registrar);
+    f.operator(approval_mode(true)).await.expect("approval mode");
+    let ttl = f.chain.read(desk, &TransferApprovals::REQUEST_TTLCall {}).await.expect("ttl");
+    assert_eq!(ttl, 7 * 86_400);
+    let before_request = f.chain.timestamp().await.expect("time");
+    let withdrawn = f.request(alice, bob, 70).await;
+    let after_request = f.chain.timestamp().await.expect("time");
+    let lapsed = f.request(alice, bob, 30).await;
+    let hold = f.read(St::holdOfCall { holder: alice, notary: desk, id: withdrawn }).await;
+    assert_eq!(hold._0, u(70));
+    let requested_at = hold._1 - ttl;
+    assert!((before_request..=after_request).contains(&requested_at), "the request holds its units for the TTL");
+
+    // Before the TTL the sender cannot take the units back.
+    let before = f.state().await;
+    let early = f.send(alice, St::releaseHoldCall { holder: alice, notary: desk, id: withdrawn }).await;
+    f.assert_unchanged(early, "TokenHoldNotExpired", &before).await;
+
+    // After it the agent can no longer approve; the sender may withdraw; the agent may still reject.
+    f.chain.advance_time(ttl + 1).await.expect("past the TTL");
+    let before = f.state().await;
+    let late = f.desk(agent, TransferApprovals::approveCall { id: withdrawn }).await;
+    f.assert_unchanged(late, "TokenHoldExpired", &before).await;
+    f.send(alice, St::releaseHoldCall { holder: alice, notary: desk, id: withdrawn }).await.expect("withdraw");
+    assert_eq!(f.read(St::heldBalanceOfCall { account: alice }).await, u(30));
+    let before = f.state().await;
+    let gone = f.desk(agent, TransferApprovals::approveCall { id: withdrawn }).await;
+    f.assert_unchanged(gone, "TokenHoldNotFound", &before).await;
+    f.desk(agent, TransferApprovals::rejectCall { id: withdrawn, reason: "withdrawn".into() }).await.expect("close");
+    f.desk(agent, TransferApprovals::rejectCall { id: lapsed, reason: "lapsed".into() }).await.expect("reject");
+    assert_eq!(f.read(St::heldBalanceOfCall { account: alice }).await, u(0));
+    let before = f.state().await;
+    let decided = f.desk(agent, TransferApprovals::approveCall { id: lapsed }).await;
+    f.assert_unchanged(decided, "ApprovalRequestNotPending", &before).await;
+    assert_eq!(f.read(St::balanceOfCall { account: alice }).await, u(1_000));
+    assert_eq!(f.read(St::balanceOfCall { account: bob }).await, u(100));
+}
+
+#[tokio::test]
+async fn pause_stops_holds_issues_redemptions_and_hold_execution_but_not_enforcement() {
+    let mut f = Fixture::new(support::revm()).await;
+    let (alice, bob, carol, notary) = (f.alice, f.bob, f.carol, f.p.agent);
+    let id = keccak256("placed-before-the-pause");
+    f.send(alice, St::holdCall { notary, id, amount: u(100), expiry: f.now + 86_400 }).await.expect("hold");
+    f.watch_hold(alice, notary, id);
+    f.operator(St::setPausedCall { paused_: true }).await.expect("pause");
+    assert!(f.read(St::pausedCall {}).await);
+
+    let before = f.state().await;
+    let hold = St::holdCall { notary, id: keccak256("during"), amount: u(1), expiry: f.now + 86_400 };
+    let result = f.send(alice, hold).await;
+    f.assert_unchanged(result, "TokenPaused", &before).await;
+    let result = f.issuer(St::issueCall { to: carol, amount: u(1) }).await;
+    f.assert_unchanged(result, "TokenPaused", &before).await;
+    let result = f.issuer(St::batchIssueCall { to: vec![carol], amounts: vec![u(1)] }).await;
+    f.assert_unchanged(result, "TokenPaused", &before).await;
+    let result = f.issuer(St::redeemCall { from: bob, amount: u(1) }).await;
+    f.assert_unchanged(result, "TokenPaused", &before).await;
+    let result = f.issuer(St::batchRedeemCall { from: vec![bob], amounts: vec![u(1)] }).await;
+    f.assert_unchanged(result, "TokenPaused", &before).await;
+    let result = f.send(alice, St::approveCall { spender: bob, amount: u(1) }).await;
+    f.assert_unchanged(result, "TokenPaused", &before).await;
+    let request = TransferApprovals::requestTransferCall { token: f.suite.security, to: bob, amount: u(1) };
+    let result = f.desk(alice, request).await;
+    f.assert_unchanged(result, "TokenPaused", &before).await;
+    let err = revert(f.send(notary, St::executeHoldCall { holder: alice, id, to: bob, amount: u(100) }).await);
+    assert_eq!(err.name, "TokenTransferRestricted", "{err}");
+    assert_eq!(err.args[0], (Restriction::Paused as u8).to_string(), "{err}");
+    assert_eq!(f.state().await, before, "a paused hold execution moved something");
+
+    // Enforcement works while paused.
+    let forced = St::forcedTransferCall {
+        from: alice,
+        to: carol,
+        amount: u(10),
+        reason: "regulator instruction".into(),
+        documentRef: keccak256("fsa-1"),
+        courtOrderOverride: false,
+    };
+    f.authority(forced).await.expect("forced transfer while paused");
+    assert_eq!(f.read(St::balanceOfCall { account: carol }).await, u(10));
+
+    f.operator(St::setPausedCall { paused_: false }).await.expect("unpause");
+    f.send(notary, St::executeHoldCall { holder: alice, id, to: bob, amount: u(100) }).await.expect("execute");
+    f.issuer(St::issueCall { to: carol, amount: u(1) }).await.expect("issue");
+    f.issuer(St::redeemCall { from: bob, amount: u(1) }).await.expect("redeem");
+    assert_eq!(f.read(St::balanceOfCall { account: bob }).await, u(199));
+    assert_eq!(f.read(St::totalSupplyCall {}).await, u(1_100));
+}
+
+#[tokio::test]
+async fn unfreezing_more_units_than_are_frozen_is_refused() {
+    let mut f = Fixture::new(support::revm()).await;
+    let alice = f.alice;
+    f.authority(St::freezeUnitsCall { account: alice, amount: u(100) }).await.expect("freeze");
+    let before = f.state().await;
+    let err = revert(f.authority(St::unfreezeUnitsCall { account: alice, amount: u(101) }).await);
+    assert_eq!(err.name, "TokenInsufficientFrozen", "{err}");
+    assert_eq!(err.args, [alice.to_string(), "100".into(), "101".into()], "{err}");
+    assert_eq!(f.state().await, before, "a refused unfreeze changed something");
+    let result = f.authority(St::unfreezeUnitsCall { account: alice, amount: u(0) }).await;
+    f.assert_unchanged(result, "TokenZeroAmount", &before).await;
+    let result = f.operator(St::unfreezeUnitsCall { account: alice, amount: u(100) }).await;
+    f.assert_unchanged(result, "AccessControlUnauthorizedAccount", &before).await;
+    let result = f.authority(St::freezeUnitsCall { account: alice, amount: u(901) }).await;
+    f.assert_unchanged(result, "TokenInsufficientFreeBalance", &before).await;
+
+    f.authority(St::unfreezeUnitsCall { account: alice, amount: u(100) }).await.expect("unfreeze");
+    assert_eq!(f.read(St::frozenBalanceOfCall { account: alice }).await, u(0));
+    assert_eq!(f.read(St::freeBalanceOfCall { account: alice }).await, u(1_000));
+    let before = f.state().await;
+    let result = f.authority(St::unfreezeUnitsCall { account: alice, amount: u(1) }).await;
+    f.assert_unchanged(result, "TokenInsufficientFrozen", &before).await;
 }
 
 #[tokio::test]
