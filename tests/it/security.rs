@@ -548,6 +548,35 @@ async fn wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_tran
 }
 
 #[tokio::test]
+async fn the_recovered_wallet_releases_an_expired_hold_of_the_lost_one() {
+    let mut f = Fixture::new(support::revm()).await;
+    let (alice, bob, notary) = (f.alice, f.bob, f.p.agent);
+    let fresh = Address::repeat_byte(0xfe);
+    f.register(fresh, 0, 392).await;
+    f.watch_account(fresh);
+    let id = keccak256("stranded-hold");
+    f.send(alice, St::holdCall { notary, id, amount: u(300), expiry: f.now + 3_600 }).await.expect("hold");
+    f.watch_hold(alice, notary, id);
+    let recover = St::recoverWalletCall { lostWallet: alice, newWallet: fresh, documentRef: keccak256("kyc-case-11") };
+    f.authority(recover).await.expect("recover");
+    assert_eq!(f.read(St::heldBalanceOfCall { account: fresh }).await, u(300));
+
+    // Before the expiry only the notary may release; a stranger never may.
+    let release = St::releaseHoldCall { holder: alice, notary, id };
+    let before = f.state().await;
+    let early = f.send(fresh, release.clone()).await;
+    f.assert_unchanged(early, "TokenHoldNotExpired", &before).await;
+    f.chain.advance_time(3_601).await.expect("past the expiry");
+    let before = f.state().await;
+    let stranger = f.send(bob, release.clone()).await;
+    f.assert_unchanged(stranger, "TokenHoldUnauthorized", &before).await;
+    // After it, the investor's new wallet frees the units the lost wallet locked.
+    f.send(fresh, release).await.expect("the new wallet releases");
+    assert_eq!(f.read(St::heldBalanceOfCall { account: fresh }).await, u(0));
+    assert_eq!(f.read(St::freeBalanceOfCall { account: fresh }).await, u(1_000));
+}
+
+#[tokio::test]
 async fn wallet_recovery_moves_pending_transfer_requests_to_the_new_wallet() {
     let mut f = Fixture::new(support::revm()).await;
     let (alice, bob, carol, agent) = (f.alice, f.bob, f.carol, f.p.suite.registrar);

@@ -258,13 +258,16 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// @notice Ends the hold (holder, notary, id) without moving units.
     /// @dev Requirements:
     /// - the hold exists;
-    /// - the caller is the notary, or the holder once the hold has expired.
+    /// - the caller is the notary, or, once the hold has expired, the holder or the wallet the holder
+    ///   was recovered to (the held units moved there with the recovery).
     function releaseHold(address holder, address notary, bytes32 id) external {
         bytes32 key = _holdKey(holder, notary, id);
         Hold memory h = _holds[key];
         if (h.amount == 0) revert TokenHoldNotFound(holder, notary, id);
         if (msg.sender != notary) {
-            if (msg.sender != holder) revert TokenHoldUnauthorized(id, msg.sender);
+            if (msg.sender != holder && msg.sender != _recoveredTo[holder]) {
+                revert TokenHoldUnauthorized(id, msg.sender);
+            }
             if (block.timestamp <= h.expiry) revert TokenHoldNotExpired(id, h.expiry);
         }
         _endHold(key, holder, notary, id, h.amount);
