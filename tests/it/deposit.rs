@@ -878,3 +878,61 @@ async fn two_banks_deploy_their_own_tokens_from_the_same_code() {
     assert_eq!(chain.read(token_b, &Dt::totalSupplyCall {}).await.expect("b"), u(100));
     assert_eq!(chain.read(token_a, &Dt::totalSupplyCall {}).await.expect("a"), U256::ZERO);
 }
+
+#[tokio::test]
+async fn each_enforcement_power_is_its_own_role() {
+    let mut f = F::new().await;
+    let (alice, bob) = (f.alice.address(), f.bob.address());
+    // The bank hands each power to a different desk; each desk can use its own power and no other.
+    let desks: Vec<(&str, Address)> = vec![
+        ("PAUSER_ROLE", Address::repeat_byte(0xa1)),
+        ("FREEZER_ROLE", Address::repeat_byte(0xa2)),
+        ("BLOCKLISTER_ROLE", Address::repeat_byte(0xa3)),
+        ("ENFORCER_ROLE", Address::repeat_byte(0xa4)),
+        ("MASTER_MINTER_ROLE", Address::repeat_byte(0xa5)),
+    ];
+    for (role, desk) in &desks {
+        f.bank_send(Dt::grantRoleCall { role: keccak256(role.as_bytes()), account: *desk }).await.expect("grant");
+    }
+    let power = |role: &str| -> Vec<u8> {
+        match role {
+            "PAUSER_ROLE" => Dt::setPausedCall { paused_: true }.abi_encode(),
+            "FREEZER_ROLE" => Dt::setAccountFrozenCall { account: alice, frozen: true }.abi_encode(),
+            "BLOCKLISTER_ROLE" => Dt::setBlockedCall { account: alice, blocked: true }.abi_encode(),
+            "ENFORCER_ROLE" => Dt::forcedTransferCall {
+                from: alice,
+                to: bob,
+                amount: u(10),
+                reason: "court order 42".into(),
+                documentRef: keccak256("order-42"),
+                courtOrderOverride: false,
+            }
+            .abi_encode(),
+            _ => Dt::configureMinterCall { minter: bob, allowance: 1, limitPerPeriod: 1, period: 1 }.abi_encode(),
+        }
+    };
+    for (role, desk) in &desks {
+        for (other, _) in desks.iter().filter(|(r, _)| r != role) {
+            let before = f.state().await;
+            let result = f.chain.send(Tx { from: *desk, to: Some(f.suite.deposit), data: power(other).into() }).await;
+            let err = refused!(f, result.map(|_| ()), "AccessControlUnauthorizedAccount", before);
+            assert!(err.message.contains(other), "{desk} using {other}: {}", err.message);
+        }
+    }
+    for (role, desk) in &desks {
+        let result = f.chain.send(Tx { from: *desk, to: Some(f.suite.deposit), data: power(role).into() }).await;
+        result.unwrap_or_else(|e| panic!("{role} holder could not use its power: {e}"));
+        // Undo what the power changed so the next desk starts from the same state.
+        match *role {
+            "PAUSER_ROLE" => f.send(*desk, Dt::setPausedCall { paused_: false }).await.expect("resume"),
+            "FREEZER_ROLE" => {
+                f.send(*desk, Dt::setAccountFrozenCall { account: alice, frozen: false }).await.expect("thaw")
+            }
+            "BLOCKLISTER_ROLE" => {
+                f.send(*desk, Dt::setBlockedCall { account: alice, blocked: false }).await.expect("unblock")
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(f.balance(bob).await, u(10), "the enforcer's forced transfer moved ¥10");
+}
