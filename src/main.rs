@@ -3,10 +3,20 @@
 mod commands;
 
 use clap::Parser;
+use std::process::ExitCode;
 
 #[tokio::main]
-async fn main() -> eyre::Result<()> {
+async fn main() -> ExitCode {
     let cli = commands::Cli::parse();
     cli.global.init_tracing();
-    cli.command.execute(cli.global).await
+    match cli.command.execute(cli.global).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(report) => {
+            // One line per cause, outermost first; no backtrace noise for an operator.
+            let mut lines = report.chain().map(ToString::to_string).collect::<Vec<_>>();
+            lines.dedup();
+            eprintln!("error: {}", lines.join("\n  caused by: "));
+            ExitCode::FAILURE
+        }
+    }
 }

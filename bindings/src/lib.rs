@@ -19,7 +19,7 @@ pub use alloy;
 
 mod errors;
 mod restriction;
-pub use errors::RevertError;
+pub use errors::{RevertError, TRADE_STATUS_FLAGS, status_words, trade_status_flags};
 pub use restriction::Restriction;
 
 /// The investor registry: who may hold an operator's (or a bank's) tokens.

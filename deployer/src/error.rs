@@ -17,7 +17,7 @@ pub enum DeployerError {
     #[error("contract build failed: {0}")]
     Build(String),
     /// A transaction or call reverted; the revert is decoded.
-    #[error("{0}")]
+    #[error(transparent)]
     Revert(#[from] RevertError),
     /// The node answered with an error or could not be reached.
     #[error("RPC error: {0}")]

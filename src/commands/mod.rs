@@ -5,6 +5,7 @@ mod demo;
 mod deploy;
 mod deposit;
 mod engine;
+mod trade;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -57,6 +58,8 @@ pub enum Command {
     Deposit(deposit::DepositCommand),
     /// Run the DCJPY pilot's seven-step DvP flow, in-process or on a node.
     Demo(demo::DemoCommand),
+    /// Drive DvP trades on a deployed suite: create, pay, approve, settle, cancel, release, status.
+    Trade(trade::TradeCommand),
 }
 
 impl Command {
@@ -67,6 +70,7 @@ impl Command {
             Self::Demo(cmd) => cmd.execute(global).await,
             Self::Deploy(cmd) => cmd.execute(global).await,
             Self::Deposit(cmd) => cmd.execute(global).await,
+            Self::Trade(cmd) => cmd.execute(global).await,
         }
     }
 }

@@ -3,6 +3,7 @@
 mod artifacts;
 mod bond;
 mod cli;
+mod cli_trade;
 mod demo_parity;
 mod deposit;
 mod deposit_holds;

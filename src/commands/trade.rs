@@ -1,0 +1,434 @@
+//! `kessai trade`: drive DvP trades over a deployed suite's manifest — create, pay, approve, cancel,
+//! release, sign, settle from signatures, settle batches (netted or gross) and read a trade's status.
+//! Every chain step goes through [`kessai_deployer::ops::Suite`] and [`kessai_deployer::signing`].
+
+use super::{GlobalArgs, engine};
+use clap::{Args, Subcommand};
+use eyre::WrapErr;
+use kessai_bindings::alloy::primitives::{Address, B256, Bytes, U256, keccak256};
+use kessai_deployer::{
+    chain::{Chain, Receipt},
+    manifest::Manifest,
+    ops::{SettleCheck, Suite, Trade, TradeSignatures},
+    rpc::RpcChain,
+    signing,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+/// Drive a DvP trade: create, pay, approve, settle from signatures or in batches, cancel, release.
+///
+/// Each step is sent by the party it belongs to (the seller creates, the buyer pays, the agent
+/// approves and settles), whose key must be in KESSAI_KEYS (Anvil's development keys when unset).
+#[derive(Debug, Args)]
+pub struct TradeCommand {
+    /// The node.
+    #[arg(long, env = "KESSAI_RPC_URL")]
+    rpc_url: String,
+    /// The deployment manifest (written by `kessai deploy`).
+    #[arg(long)]
+    manifest: PathBuf,
+    /// The step.
+    #[command(subcommand)]
+    action: TradeAction,
+}
+
+/// Which trade: its terms and its reference.
+#[derive(Debug, Args)]
+pub struct TradeRef {
+    /// JSON file with the terms: {"seller", "buyer", "agent", "units", "amount", "deadline",
+    /// "security", "cash"}. The deadline is in unix seconds; units and amount are numbers or decimal
+    /// or 0x-hex strings; "agent" is optional (none: the payment settles); "security" and "cash"
+    /// default to the manifest's security token and main deposit token.
+    #[arg(long)]
+    terms: PathBuf,
+    /// The trade reference: a 0x-prefixed 32-byte hex value is the trade id as is; any other string
+    /// is hashed with keccak256 into the id.
+    #[arg(long)]
+    id: String,
+}
+
+/// A DvP step.
+#[derive(Debug, Subcommand)]
+pub enum TradeAction {
+    /// The seller creates the trade: its units are held for the DvP contract.
+    Create(TradeRef),
+    /// The buyer pays: its cash is held, and the trade settles when no approval is outstanding.
+    Pay(TradeRef),
+    /// The settlement agent approves: the trade settles when paid.
+    Approve(TradeRef),
+    /// A party cancels an open trade; its holds are released.
+    Cancel {
+        /// The trade.
+        #[command(flatten)]
+        trade: TradeRef,
+        /// Who cancels: the seller, the buyer or the agent.
+        #[arg(long)]
+        from: Address,
+    },
+    /// Anyone releases the holds of an unsettled trade after its deadline.
+    Release {
+        /// The trade.
+        #[command(flatten)]
+        trade: TradeRef,
+        /// Sending account (any account with a key).
+        #[arg(long)]
+        from: Address,
+    },
+    /// The trade's status flags and what stands between it and its settlement (no transaction).
+    Status(TradeRef),
+    /// Print the EIP-712 signature of --from's key over these terms (the party's agreement).
+    Sign {
+        /// The trade.
+        #[command(flatten)]
+        trade: TradeRef,
+        /// The signing account (the seller or the buyer, or the key a party's ERC-1271 wallet accepts).
+        #[arg(long)]
+        from: Address,
+    },
+    /// Settle in one transaction from both parties' signatures, without prior holds.
+    SettleSigned {
+        /// The trade.
+        #[command(flatten)]
+        trade: TradeRef,
+        /// The seller's signature (hex, from `kessai trade sign`).
+        #[arg(long)]
+        seller_sig: Bytes,
+        /// The buyer's signature (hex).
+        #[arg(long)]
+        buyer_sig: Bytes,
+        /// Sending account; defaults to the trade's agent (required when it names none).
+        #[arg(long)]
+        from: Option<Address>,
+    },
+    /// Settle a created trade with the buyer's signed payment instruction, in one transaction.
+    SettleWithPayment {
+        /// The trade.
+        #[command(flatten)]
+        trade: TradeRef,
+        /// The buyer's signature (hex, from `kessai trade sign`).
+        #[arg(long)]
+        buyer_sig: Bytes,
+        /// Sending account; defaults to the trade's agent (required when it names none).
+        #[arg(long)]
+        from: Option<Address>,
+    },
+    /// Create the trade from both parties' signatures (e.g. by a broker): both legs are held at
+    /// once, and a trade without an agent settles.
+    CreateSigned {
+        /// The trade.
+        #[command(flatten)]
+        trade: TradeRef,
+        /// The seller's signature (hex).
+        #[arg(long)]
+        seller_sig: Bytes,
+        /// The buyer's signature (hex).
+        #[arg(long)]
+        buyer_sig: Bytes,
+        /// Sending account.
+        #[arg(long)]
+        from: Address,
+    },
+    /// The agent approves and settles paid trades at once, all or nothing.
+    Batch {
+        /// Terms file of each trade (as for the other steps), repeated; paired in order with --id.
+        #[arg(long, required = true)]
+        terms: Vec<PathBuf>,
+        /// Reference of each trade, repeated, in the order of --terms.
+        #[arg(long, required = true)]
+        id: Vec<String>,
+        /// Move only each party's net cash position (every trade pays in the same deposit token).
+        #[arg(long)]
+        netted: bool,
+        /// Sending account; defaults to the first trade's agent.
+        #[arg(long)]
+        from: Option<Address>,
+    },
+}
+
+/// The terms file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Terms {
+    seller: Address,
+    buyer: Address,
+    #[serde(default)]
+    agent: Option<Address>,
+    units: U256,
+    amount: U256,
+    deadline: u64,
+    #[serde(default)]
+    security: Option<Address>,
+    #[serde(default)]
+    cash: Option<Address>,
+}
+
+/// What a step prints: JSON with `--json`, short lines otherwise.
+struct Output {
+    json: Value,
+    text: String,
+}
+
+impl TradeCommand {
+    /// Runs the step.
+    pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
+        let manifest = Manifest::read(&self.manifest)
+            .wrap_err_with(|| format!("cannot read the manifest {}", self.manifest.display()))?;
+        let suite = Suite::from_deployment(&manifest.deployment)?;
+        let (_none, mut chain) = engine::connect(Some(self.rpc_url), true)?;
+        let out = match self.action {
+            TradeAction::Create(r) => {
+                let (id, trade) = r.load(&suite)?;
+                sender(&chain, trade.seller, "seller", false)?;
+                let receipt = suite.create_trade(&mut chain, id, &trade).await?;
+                step(&suite, &mut chain, "created", id, &receipt).await?
+            }
+            TradeAction::Pay(r) => {
+                let (id, trade) = r.load(&suite)?;
+                sender(&chain, trade.buyer, "buyer", false)?;
+                let receipt = suite.pay(&mut chain, id, &trade).await?;
+                step(&suite, &mut chain, "paid", id, &receipt).await?
+            }
+            TradeAction::Approve(r) => {
+                let (id, trade) = r.load(&suite)?;
+                if trade.agent == Address::ZERO {
+                    eyre::bail!("trade {id} names no settlement agent: there is nothing to approve");
+                }
+                sender(&chain, trade.agent, "agent", false)?;
+                let receipt = suite.approve(&mut chain, id, &trade).await?;
+                step(&suite, &mut chain, "approved", id, &receipt).await?
+            }
+            TradeAction::Cancel { trade: r, from } => {
+                let (id, trade) = r.load(&suite)?;
+                sender(&chain, from, "--from account", false)?;
+                let receipt = suite.cancel(&mut chain, from, id, &trade).await?;
+                step(&suite, &mut chain, "cancelled", id, &receipt).await?
+            }
+            TradeAction::Release { trade: r, from } => {
+                let (id, trade) = r.load(&suite)?;
+                sender(&chain, from, "--from account", false)?;
+                let receipt = suite.release(&mut chain, from, id, &trade).await?;
+                step(&suite, &mut chain, "released", id, &receipt).await?
+            }
+            TradeAction::Status(r) => {
+                let (id, trade) = r.load(&suite)?;
+                status(&suite, &mut chain, id, &trade).await?
+            }
+            TradeAction::Sign { trade: r, from } => {
+                let (id, trade) = r.load(&suite)?;
+                sign(&suite, &mut chain, from, id, &trade).await?
+            }
+            TradeAction::SettleSigned { trade: r, seller_sig, buyer_sig, from } => {
+                let (id, trade) = r.load(&suite)?;
+                let by = agent_or(&chain, &trade, from)?;
+                let signatures = TradeSignatures { seller: seller_sig, buyer: buyer_sig };
+                let receipt = suite.settle_signed(&mut chain, by, id, &trade, &signatures).await?;
+                step(&suite, &mut chain, "settled from both signatures", id, &receipt).await?
+            }
+            TradeAction::SettleWithPayment { trade: r, buyer_sig, from } => {
+                let (id, trade) = r.load(&suite)?;
+                let by = agent_or(&chain, &trade, from)?;
+                let receipt = suite.settle_with_payment(&mut chain, by, id, &trade, &buyer_sig).await?;
+                step(&suite, &mut chain, "settled with the buyer's signed payment", id, &receipt).await?
+            }
+            TradeAction::CreateSigned { trade: r, seller_sig, buyer_sig, from } => {
+                let (id, trade) = r.load(&suite)?;
+                sender(&chain, from, "--from account", false)?;
+                let signatures = TradeSignatures { seller: seller_sig, buyer: buyer_sig };
+                let receipt = suite.create_signed_trade(&mut chain, from, id, &trade, &signatures).await?;
+                step(&suite, &mut chain, "created from both signatures", id, &receipt).await?
+            }
+            TradeAction::Batch { terms, id, netted, from } => {
+                if terms.len() != id.len() {
+                    eyre::bail!("batch needs one --id per --terms ({} terms, {} ids)", terms.len(), id.len());
+                }
+                let trades = terms
+                    .into_iter()
+                    .zip(id)
+                    .map(|(terms, id)| TradeRef { terms, id }.load(&suite))
+                    .collect::<eyre::Result<Vec<_>>>()?;
+                let by = agent_or(&chain, &trades[0].1, from)?;
+                let batch = suite.settle_batch(&mut chain, by, &trades, netted).await?;
+                let r = &batch.receipt;
+                let saved = batch.liquidity_saved();
+                Output {
+                    json: json!({
+                        "tx_hash": r.tx_hash,
+                        "block": r.block_number,
+                        "gas_used": r.gas_used,
+                        "netted": netted,
+                        "trades": batch.trades.to_string(),
+                        "gross_cash": batch.gross_cash.to_string(),
+                        "net_cash": batch.net_cash.to_string(),
+                        "liquidity_saved": saved.to_string(),
+                    }),
+                    text: format!(
+                        "settled {} trades{}: tx {} in block {} (gas {})\ncash: gross {}, net {}, liquidity saved {}",
+                        batch.trades,
+                        if netted { " netted" } else { "" },
+                        r.tx_hash,
+                        r.block_number,
+                        r.gas_used,
+                        batch.gross_cash,
+                        batch.net_cash,
+                        saved
+                    ),
+                }
+            }
+        };
+        if global.json {
+            println!("{}", out.json);
+        } else {
+            println!("{}", out.text);
+        }
+        Ok(())
+    }
+}
+
+impl TradeRef {
+    /// The trade id and its terms, with the manifest's tokens where the file names none.
+    fn load(self, suite: &Suite) -> eyre::Result<(B256, Trade)> {
+        Ok((trade_id(&self.id), read_terms(&self.terms)?.trade(suite)))
+    }
+}
+
+impl Terms {
+    fn trade(self, suite: &Suite) -> Trade {
+        Trade {
+            security: self.security.unwrap_or(suite.security),
+            seller: self.seller,
+            buyer: self.buyer,
+            cash: self.cash.unwrap_or(suite.deposit),
+            agent: self.agent.unwrap_or(Address::ZERO),
+            units: self.units,
+            amount: self.amount,
+            deadline: self.deadline,
+        }
+    }
+}
+
+fn read_terms(path: &Path) -> eyre::Result<Terms> {
+    let text =
+        std::fs::read_to_string(path).wrap_err_with(|| format!("cannot read the trade terms {}", path.display()))?;
+    serde_json::from_str(&text).wrap_err_with(|| format!("invalid trade terms in {}", path.display()))
+}
+
+/// A 0x-prefixed 32-byte hex reference is the id itself; anything else is hashed.
+fn trade_id(reference: &str) -> B256 {
+    if reference.len() == 66
+        && reference.starts_with("0x")
+        && let Ok(id) = reference.parse::<B256>()
+    {
+        return id;
+    }
+    keccak256(reference)
+}
+
+fn flag_words(status: u8) -> Vec<&'static str> {
+    kessai_bindings::trade_status_flags(status)
+}
+
+fn status_line(status: u8) -> String {
+    kessai_bindings::status_words(&status.to_string())
+}
+
+/// Checks that the engine holds `who`'s key; `overridable` adds the --from hint.
+fn sender(chain: &RpcChain, who: Address, role: &str, overridable: bool) -> eyre::Result<Address> {
+    if chain.accounts().contains(&who) {
+        return Ok(who);
+    }
+    let hint = if overridable { ", or pass --from" } else { "" };
+    eyre::bail!("no key for the {role} {who}: add its private key to {} (comma-separated){hint}", engine::KEYS_ENV)
+}
+
+/// `--from` when given, else the trade's agent.
+fn agent_or(chain: &RpcChain, trade: &Trade, from: Option<Address>) -> eyre::Result<Address> {
+    match from {
+        Some(from) => sender(chain, from, "--from account", false),
+        None if trade.agent == Address::ZERO => {
+            eyre::bail!("the trade names no settlement agent, so anyone may send this step: pass --from")
+        }
+        None => sender(chain, trade.agent, "agent", true),
+    }
+}
+
+/// A mined step: its receipt and the trade's status afterwards.
+async fn step(suite: &Suite, chain: &mut RpcChain, what: &str, id: B256, receipt: &Receipt) -> eyre::Result<Output> {
+    let status = suite.trade_status(chain, id).await?;
+    Ok(Output {
+        json: json!({
+            "id": id,
+            "tx_hash": receipt.tx_hash,
+            "block": receipt.block_number,
+            "gas_used": receipt.gas_used,
+            "status": status,
+            "flags": flag_words(status),
+        }),
+        text: format!(
+            "trade {id} {what}: tx {} in block {} (gas {}); now {}",
+            receipt.tx_hash,
+            receipt.block_number,
+            receipt.gas_used,
+            status_line(status)
+        ),
+    })
+}
+
+async fn status(suite: &Suite, chain: &mut RpcChain, id: B256, trade: &Trade) -> eyre::Result<Output> {
+    let status = suite.trade_status(chain, id).await?;
+    let check = suite.can_settle(chain, id, trade).await?;
+    let (name, restriction) = match check {
+        SettleCheck::TradeNotFound => ("trade_not_found", None),
+        SettleCheck::NotOpen => ("not_open", None),
+        SettleCheck::Expired => ("expired", None),
+        SettleCheck::SecurityLegRestricted(r) => ("security_leg_restricted", Some(r)),
+        SettleCheck::CashLegRestricted(r) => ("cash_leg_restricted", Some(r)),
+        SettleCheck::AwaitingPayment => ("awaiting_payment", None),
+        SettleCheck::AwaitingApproval => ("awaiting_approval", None),
+    };
+    Ok(Output {
+        json: json!({
+            "id": id,
+            "status": status,
+            "flags": flag_words(status),
+            "check": name,
+            "restriction": restriction.map(|r| format!("{r:?}")),
+            "message": check.message(),
+        }),
+        text: format!("trade {id}: {}\ncan settle: {}", status_line(status), check.message()),
+    })
+}
+
+async fn sign(suite: &Suite, chain: &mut RpcChain, from: Address, id: B256, trade: &Trade) -> eyre::Result<Output> {
+    let key = engine::signers()?
+        .into_iter()
+        .find(|k| k.address() == from)
+        .ok_or_else(|| eyre::eyre!("no key for {from}: add its private key to {}", engine::KEYS_ENV))?;
+    let chain_id = chain.chain_id().await?;
+    // The contract's own digest must match the one signed here, or the manifest is for another chain.
+    let digest = signing::trade_digest(chain_id, suite.dvp, id, trade);
+    let on_chain = suite.trade_digest(chain, id, trade).await?;
+    if digest != on_chain {
+        eyre::bail!(
+            "the DvP contract at {} computes digest {on_chain}, not {digest}: is the manifest for chain {chain_id}?",
+            suite.dvp
+        );
+    }
+    let signature = signing::sign_trade(&key, chain_id, suite.dvp, id, trade)?;
+    let role = if from == trade.seller {
+        Some("seller")
+    } else if from == trade.buyer {
+        Some("buyer")
+    } else {
+        None
+    };
+    let who = match role {
+        Some(role) => format!("the {role}"),
+        None => "neither party: valid only where a party's wallet accepts this key".into(),
+    };
+    Ok(Output {
+        json: json!({ "id": id, "signer": from, "role": role, "digest": digest, "signature": signature }),
+        text: format!("signature of {from} ({who}) on trade {id}:\n{signature}"),
+    })
+}

@@ -1,0 +1,278 @@
+//! `kessai trade` as an operator uses it: a deployed suite on Anvil, every step through the binary,
+//! and the chain read back through the library after each one.
+
+use crate::support;
+use kessai_bindings::alloy::primitives::{Address, Bytes, U256, hex, keccak256};
+use kessai_deployer::{
+    anvil::{self, AnvilInstance},
+    chain::Chain,
+    manifest::Manifest,
+    ops::{Position, SettleCheck, Suite, Trade},
+    rpc::RpcChain,
+    signing,
+};
+use kessai_sim::demo::{self, DemoParties};
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+const UNITS: u64 = 1_000;
+const CASH: u64 = 50_000_000;
+
+fn u(v: u64) -> U256 {
+    U256::from(v)
+}
+
+/// A suite deployed by `kessai deploy`, with the seller and the buyer registered on both registries
+/// and holding both tokens.
+struct CliMarket {
+    _node: AnvilInstance,
+    chain: RpcChain,
+    url: String,
+    dir: PathBuf,
+    manifest: PathBuf,
+    suite: Suite,
+    p: DemoParties,
+    deadline: u64,
+}
+
+async fn cli_market(name: &str) -> CliMarket {
+    let (node, mut chain) = support::anvil();
+    let url = node.endpoint();
+    let dir = std::env::temp_dir().join(format!("kessai-trade-{name}-{}", std::process::id()));
+    let manifest = dir.join("m.json");
+    let out = kessai().args(["deploy", "--rpc-url", &url, "--out"]).arg(&manifest).output().expect("deploy");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let suite = Suite::from_deployment(&Manifest::read(&manifest).expect("manifest").deployment).expect("suite");
+    let p = support::parties();
+    let now = chain.timestamp().await.expect("time");
+    for (i, who) in [p.seller, p.buyer].into_iter().enumerate() {
+        let r = demo::registration(now, "investor");
+        suite.register(&mut chain, suite.registry, p.suite.registrar, who, r).await.expect("register");
+        suite.register(&mut chain, suite.bank_registry, p.suite.bank, who, r).await.expect("customer");
+        suite.issue_security(&mut chain, p.suite.issuer, who, u(UNITS)).await.expect("units");
+        let reference = keccak256(format!("CLI-TRADE-{i}"));
+        suite.issue_deposit(&mut chain, p.suite.bank, who, u(CASH), reference).await.expect("cash");
+    }
+    CliMarket { _node: node, chain, url, dir, manifest, suite, p, deadline: demo::deadline_after(now) }
+}
+
+fn kessai() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kessai"));
+    cmd.env_remove("KESSAI_KEYS").env_remove("KESSAI_RPC_URL");
+    cmd
+}
+
+impl CliMarket {
+    /// Writes a terms file and returns its path and the terms the contract will see.
+    fn terms(&self, file: &str, seller: Address, buyer: Address, units: u64, amount: u64) -> (PathBuf, Trade) {
+        let path = self.dir.join(file);
+        let json = serde_json::json!({
+            "seller": seller,
+            "buyer": buyer,
+            "agent": self.p.agent,
+            "units": units,
+            "amount": amount.to_string(),
+            "deadline": self.deadline,
+        });
+        std::fs::write(&path, json.to_string()).expect("write terms");
+        let trade = Trade {
+            security: self.suite.security,
+            seller,
+            buyer,
+            cash: self.suite.deposit,
+            agent: self.p.agent,
+            units: u(units),
+            amount: u(amount),
+            deadline: self.deadline,
+        };
+        (path, trade)
+    }
+
+    /// Runs `kessai [--json] trade --rpc-url … --manifest … <args>`.
+    fn run(&self, json: bool, args: &[&str]) -> Output {
+        let mut cmd = kessai();
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.args(["trade", "--rpc-url", &self.url, "--manifest"]).arg(&self.manifest).args(args);
+        cmd.output().expect("run kessai trade")
+    }
+
+    /// Runs a step on the trade `(terms, id)` with `--json`.
+    fn step(&self, action: &str, terms: &Path, id: &str, extra: &[&str]) -> Output {
+        let terms = terms.to_str().expect("utf-8 path");
+        self.run(true, &[&[action, "--terms", terms, "--id", id][..], extra].concat())
+    }
+
+    async fn positions(&mut self) -> (Position, Position) {
+        let seller = self.suite.position(&mut self.chain, self.p.seller).await.expect("seller");
+        let buyer = self.suite.position(&mut self.chain, self.p.buyer).await.expect("buyer");
+        (seller, buyer)
+    }
+
+    async fn status(&mut self, id: &str) -> u8 {
+        self.suite.trade_status(&mut self.chain, keccak256(id)).await.expect("status")
+    }
+}
+
+/// Asserts that a step succeeded and printed one JSON document, and nothing else, on stdout.
+fn json_out(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON document")
+}
+
+/// Asserts a mined step's JSON receipt and the trade status it reports.
+fn receipt(out: &Output, status: u8) -> serde_json::Value {
+    let r = json_out(out);
+    assert!(r["gas_used"].as_u64().expect("gas") > 21_000, "{r}");
+    assert!(r["tx_hash"].as_str().is_some_and(|h| h.len() == 66), "{r}");
+    assert_eq!(r["status"], status, "{r}");
+    r
+}
+
+/// Asserts that a step failed, naming `name` (a decoded revert, or a missing key) on stderr and printing
+/// nothing on stdout.
+fn refused(out: &Output, name: &str) -> String {
+    assert!(!out.status.success(), "expected {name}");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(stderr.contains(name), "expected {name}: {stderr}");
+    assert!(out.stdout.is_empty(), "nothing on stdout when it fails");
+    stderr
+}
+
+fn position(units: u64, units_held: u64, cash: u64, cash_held: u64) -> Position {
+    Position { units: u(units), units_held: u(units_held), cash: u(cash), cash_held: u(cash_held) }
+}
+
+#[tokio::test]
+async fn trade_commands_create_pay_approve_and_print_decoded_refusals() {
+    let mut m = cli_market("lifecycle").await;
+    let (seller, buyer) = (m.p.seller, m.p.buyer);
+    let (terms, trade) = m.terms("t1.json", seller, buyer, 100, 1_000_000);
+    let id = "CLI-T-1";
+    let start = position(UNITS, 0, CASH, 0);
+    assert_eq!(m.positions().await, (start, start));
+
+    // The seller creates: its units are held; the check says the buyer's payment is awaited.
+    let r = receipt(&m.step("create", &terms, id, &[]), 1);
+    assert_eq!(r["id"], keccak256(id).to_string(), "the reference is hashed into the id");
+    assert_eq!(r["flags"], serde_json::json!(["created"]));
+    assert_eq!(m.positions().await, (position(UNITS, 100, CASH, 0), start));
+    let s = json_out(&m.step("status", &terms, id, &[]));
+    assert_eq!((s["status"].as_u64(), s["check"].as_str()), (Some(1), Some("awaiting_payment")), "{s}");
+    assert_eq!(s["message"], SettleCheck::AwaitingPayment.message());
+    let check = m.suite.can_settle(&mut m.chain, keccak256(id), &trade).await.expect("check");
+    assert_eq!(check, SettleCheck::AwaitingPayment);
+
+    // The buyer's key is missing: a clear error naming it and KESSAI_KEYS, nothing sent.
+    let operator_key = hex::encode_prefixed(anvil::dev_signers()[0].to_bytes());
+    let out = kessai()
+        .env("KESSAI_KEYS", &operator_key)
+        .args(["trade", "--rpc-url", &m.url, "--manifest"])
+        .arg(&m.manifest)
+        .args(["pay", "--terms"])
+        .arg(&terms)
+        .args(["--id", id])
+        .output()
+        .expect("run");
+    let stderr = refused(&out, "KESSAI_KEYS");
+    assert!(stderr.contains(&buyer.to_string()) && !stderr.contains(&operator_key[2..]), "{stderr}");
+    assert_eq!(m.status(id).await, 1);
+
+    // The buyer pays: its cash is held; a second payment is refused, decoded, and nothing moves.
+    receipt(&m.step("pay", &terms, id, &[]), 3);
+    let paid = (position(UNITS, 100, CASH, 0), position(UNITS, 0, CASH, 1_000_000));
+    assert_eq!(m.positions().await, paid);
+    let stderr = refused(&m.step("pay", &terms, id, &[]), "DvPInvalidStatus");
+    assert!(stderr.contains("created, paid"), "the flags in words: {stderr}");
+    assert_eq!(m.positions().await, paid);
+    assert_eq!(m.status(id).await, 3);
+
+    // Only a party may cancel: another account is refused and nothing moves.
+    let stranger = m.p.suite.issuer.to_string();
+    refused(&m.step("cancel", &terms, id, &["--from", &stranger]), "DvPUnauthorized");
+    assert_eq!(m.positions().await, paid);
+
+    // The agent approves: both legs move in that transaction.
+    receipt(&m.step("approve", &terms, id, &[]), 15);
+    let settled = (position(UNITS - 100, 0, CASH + 1_000_000, 0), position(UNITS + 100, 0, CASH - 1_000_000, 0));
+    assert_eq!(m.positions().await, settled);
+
+    // Human status: the flags as words and the check's sentence.
+    let out = m.run(false, &["status", "--terms", terms.to_str().expect("utf-8"), "--id", id]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("created, paid, approved, settled"), "{text}");
+    assert!(text.contains(&SettleCheck::NotOpen.message()), "{text}");
+
+    // A cancel after settlement is refused and nothing moves.
+    refused(&m.step("cancel", &terms, id, &["--from", &seller.to_string()]), "DvPInvalidStatus");
+    assert_eq!(m.positions().await, settled);
+    let _ = std::fs::remove_dir_all(&m.dir);
+}
+
+#[tokio::test]
+async fn trade_commands_sign_settle_signed_and_net_a_batch() {
+    let mut m = cli_market("signed").await;
+    let (seller, buyer) = (m.p.seller, m.p.buyer);
+    let start = position(UNITS, 0, CASH, 0);
+
+    // Both parties sign the same terms; the agent settles in one transaction from the signatures.
+    let (terms, trade) = m.terms("signed.json", seller, buyer, 10, 100_000);
+    let id = format!("{}", keccak256("CLI-SIGNED"));
+    let mut signatures = Vec::new();
+    for who in [seller, buyer] {
+        let s = json_out(&m.step("sign", &terms, &id, &["--from", &who.to_string()]));
+        let signature: Bytes = s["signature"].as_str().expect("signature").parse().expect("hex");
+        let expected = signing::sign_trade(&support::key(who), 31_337, m.suite.dvp, keccak256("CLI-SIGNED"), &trade)
+            .expect("sign");
+        assert_eq!(signature, expected, "the CLI signs what the library signs");
+        assert_eq!(
+            s["digest"],
+            m.suite.trade_digest(&mut m.chain, keccak256("CLI-SIGNED"), &trade).await.expect("digest").to_string()
+        );
+        signatures.push(signature.to_string());
+    }
+    assert_eq!(m.positions().await, (start, start), "signing moves nothing");
+    let sigs = ["--seller-sig", &signatures[0], "--buyer-sig", &signatures[1]];
+    let r = receipt(&m.step("settle-signed", &terms, &id, &sigs), 15);
+    assert_eq!(r["id"].as_str(), Some(id.as_str()), "a 0x 32-byte reference is the id as is");
+    let after_signed = (position(UNITS - 10, 0, CASH + 100_000, 0), position(UNITS + 10, 0, CASH - 100_000, 0));
+    assert_eq!(m.positions().await, after_signed);
+    // A replay of the same signatures is refused and nothing moves.
+    refused(&m.step("settle-signed", &terms, &id, &sigs), "DvPTradeExists");
+    assert_eq!(m.positions().await, after_signed);
+
+    // Two opposite trades, each created by its seller and paid by its buyer, settle netted.
+    let (t1, _) = m.terms("net1.json", seller, buyer, 10, 1_000_000);
+    let (t2, _) = m.terms("net2.json", buyer, seller, 4, 600_000);
+    for (terms, id) in [(&t1, "CLI-NET-1"), (&t2, "CLI-NET-2")] {
+        receipt(&m.step("create", terms, id, &[]), 1);
+        receipt(&m.step("pay", terms, id, &[]), 3);
+    }
+    let (t1s, t2s) = (t1.to_str().expect("utf-8"), t2.to_str().expect("utf-8"));
+    let batch = ["batch", "--terms", t1s, "--id", "CLI-NET-1", "--terms", t2s, "--id", "CLI-NET-2", "--netted"];
+    let b = json_out(&m.run(true, &batch));
+    assert_eq!(
+        (&b["trades"], &b["gross_cash"], &b["net_cash"], &b["liquidity_saved"]),
+        (&"2".into(), &"1600000".into(), &"400000".into(), &"1200000".into()),
+        "{b}"
+    );
+    assert_eq!((m.status("CLI-NET-1").await, m.status("CLI-NET-2").await), (15, 15));
+    let (s0, b0) = after_signed;
+    let netted = (
+        Position { units: s0.units - u(6), cash: s0.cash + u(400_000), ..s0 },
+        Position { units: b0.units + u(6), cash: b0.cash - u(400_000), ..b0 },
+    );
+    assert_eq!(m.positions().await, netted, "every security leg delivered, only the net cash moved");
+    let _ = std::fs::remove_dir_all(&m.dir);
+}
+
+#[test]
+fn trade_reference_help_says_it_is_hashed() {
+    let out = kessai().args(["trade", "create", "--help"]).output().expect("help");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("keccak256"), "{text}");
+}
