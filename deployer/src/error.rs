@@ -22,6 +22,9 @@ pub enum DeployerError {
     /// The node answered with an error or could not be reached.
     #[error("RPC error: {0}")]
     Rpc(String),
+    /// A local node (Hardhat) could not be started.
+    #[error("could not start the node: {0}")]
+    Node(String),
     /// Anvil could not be started.
     #[error("could not start anvil: {0}")]
     Anvil(String),
@@ -32,6 +35,17 @@ pub enum DeployerError {
         tx: String,
         /// Gas used.
         gas_used: u64,
+    },
+    /// A transaction was not mined within the deadline, even after replacements with higher fees.
+    #[error(
+        "no receipt after {waited} s for transaction(s) {hashes:?}: the node may be stalled or the fee too low; \
+         one of them may still be mined, so rerun the same command to resume (it checks before sending again)"
+    )]
+    Timeout {
+        /// Every hash sent for this nonce.
+        hashes: Vec<String>,
+        /// Seconds waited.
+        waited: u64,
     },
     /// The plan refers to something it never defined.
     #[error("plan error: {0}")]

@@ -5,6 +5,7 @@ pub mod anvil;
 pub mod build;
 pub mod chain;
 pub mod error;
+pub mod hardhat;
 pub mod manifest;
 pub mod ops;
 pub mod plan;

@@ -54,6 +54,19 @@ pub fn find_anvil(root: &Path) -> Result<PathBuf, DeployerError> {
     )
 }
 
+/// Locates Hardhat (a second, independent EVM node): `KESSAI_HARDHAT`, `node_modules/.bin/hardhat`, or
+/// `hardhat` on `PATH`.
+pub fn find_hardhat(root: &Path) -> Result<PathBuf, DeployerError> {
+    locate(
+        "hardhat",
+        "KESSAI_HARDHAT",
+        std::env::var_os("KESSAI_HARDHAT"),
+        Some(root.join("node_modules/.bin/hardhat")),
+        std::env::var_os("PATH"),
+        "a hardhat 2.29 launcher",
+    )
+}
+
 /// The lookup itself, with the environment passed in: the variable's value, the pinned copy, `PATH`.
 fn locate(
     tool: &'static str,
