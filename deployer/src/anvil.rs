@@ -45,11 +45,23 @@ pub struct AnvilOptions {
     pub base_fee: Option<u64>,
     /// Gas price.
     pub gas_price: Option<u64>,
+    /// Seconds between blocks (interval mining, `--block-time`); `None` mines each transaction at once.
+    pub block_time: Option<u64>,
+    /// Keep Anvil's genesis copy of the deterministic deployment proxy; `false` starts without it
+    /// (as most non-dev chains), so the deployer must install it.
+    pub create2_deployer: bool,
 }
 
 impl Default for AnvilOptions {
     fn default() -> Self {
-        Self { hardfork: Some("cancun".into()), chain_id: 31337, base_fee: None, gas_price: None }
+        Self {
+            hardfork: Some("cancun".into()),
+            chain_id: 31337,
+            base_fee: None,
+            gas_price: None,
+            block_time: None,
+            create2_deployer: true,
+        }
     }
 }
 
@@ -74,6 +86,12 @@ impl AnvilInstance {
         }
         if let Some(price) = options.gas_price {
             cmd.args(["--gas-price", &price.to_string()]);
+        }
+        if let Some(seconds) = options.block_time {
+            cmd.args(["--block-time", &seconds.to_string()]);
+        }
+        if !options.create2_deployer {
+            cmd.arg("--disable-default-create2-deployer");
         }
         let mut child = cmd
             .stdout(Stdio::piped())

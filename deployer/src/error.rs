@@ -22,6 +22,12 @@ pub enum DeployerError {
     /// The node answered with an error or could not be reached.
     #[error("RPC error: {0}")]
     Rpc(String),
+    /// Signing keys could not be loaded (the message names the source, never the key).
+    #[error("keys: {0}")]
+    Keys(String),
+    /// The chain cannot run the suite, or the deployment would fail; nothing was sent.
+    #[error("preflight refused the chain, nothing was sent: {0}")]
+    Preflight(String),
     /// A local node (Hardhat) could not be started.
     #[error("could not start the node: {0}")]
     Node(String),
@@ -56,6 +62,56 @@ pub enum DeployerError {
     /// A key could not sign.
     #[error("signing failed: {0}")]
     Signing(String),
+    /// A deployment would create a contract where one already is, outside any journal.
+    #[error(
+        "{label} is already deployed at {address} (same salt and constructor arguments): this suite was \
+         deployed before. Resume it with its journal (run the same command with the same --out), or choose \
+         another `salt` for a separate suite"
+    )]
+    AlreadyDeployed {
+        /// The contract's label.
+        label: String,
+        /// Its predicted (CREATE2) address.
+        address: alloy::primitives::Address,
+    },
+    /// The deterministic deployment proxy is missing and cannot be used or installed.
+    #[error("{0}")]
+    NoDeployer(String),
+    /// The code at a deployed contract's address is not the artifact's.
+    #[error("{label} at {address}: expected the runtime code of {artifact}, found {found}")]
+    CodeMismatch {
+        /// The contract's label.
+        label: String,
+        /// Its address.
+        address: alloy::primitives::Address,
+        /// The artifact expected there.
+        artifact: String,
+        /// What was found instead.
+        found: String,
+    },
+    /// A suite config is malformed or inconsistent; the message lists each problem with its place.
+    #[error("{0}")]
+    Config(String),
+    /// A deployment journal is unreadable or does not match the chain.
+    #[error("journal {path}: {message}")]
+    Journal {
+        /// The journal file.
+        path: std::path::PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// The plan differs from the journal in steps already executed; nothing was sent.
+    #[error(
+        "the plan differs from the deployment recorded in {path} in steps already executed; nothing was sent.\n{diff}\n\
+         Appending steps (a new bank) is compatible; changing executed steps is not. Restore the config, or \
+         start a separate deployment (another `salt` and another --out)."
+    )]
+    PlanChanged {
+        /// The journal file.
+        path: std::path::PathBuf,
+        /// Step by step: what the journal recorded, what the plan now produces.
+        diff: String,
+    },
     /// Reading or writing a file failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

@@ -4,11 +4,16 @@
 pub mod anvil;
 pub mod build;
 pub mod chain;
+pub mod config;
 pub mod error;
+pub mod events;
 pub mod hardhat;
+pub mod journal;
+pub mod keys;
 pub mod manifest;
 pub mod ops;
 pub mod plan;
+pub mod preflight;
 pub mod rpc;
 pub mod signing;
 pub mod tools;

@@ -1,20 +1,69 @@
 //! The suite's deployment as data: which contracts, with which constructor arguments, which role
 //! grants wire them together. A plan is produced once ([`suite_plan`]) and executed by any engine
 //! ([`execute`]) — the JSON-RPC engine here or the in-process revm engine in `kessai-sim`.
+//!
+//! Every contract is created with CREATE2 through the well-known deterministic deployment proxy
+//! ([`DETERMINISTIC_DEPLOYER`]), with a salt derived from the plan's salt and the contract's label
+//! ([`deploy_salt`]): a plan's addresses are known before anything is sent
+//! ([`Plan::predicted_addresses`]) and are the same on every chain. [`execute_with`] lets a
+//! [`StepRunner`] decide how each prepared step is sent — directly ([`Direct`]) or through the
+//! write-ahead journal that makes deployments resumable (`crate::journal`).
 
 use crate::{
-    chain::{Chain, Tx},
+    chain::{Chain, Receipt, Tx},
     error::DeployerError,
+    verify,
 };
 use alloy::{
     dyn_abi::{DynSolType, DynSolValue, JsonAbiExt, Specifier},
     json_abi::JsonAbi,
-    primitives::{Address, B256, Bytes, U256, keccak256},
-    sol_types::SolCall,
+    primitives::{Address, B256, Bytes, U256, address, b256, hex, keccak256},
+    sol_types::{SolCall, SolValue},
 };
 use kessai_bindings::{investor_registry::InvestorRegistry, security_token::SecurityToken};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, fmt};
+
+/// The deterministic deployment proxy (Arachnid's, "Nick's method"): called with a 32-byte salt
+/// followed by init code, it creates the contract with CREATE2 and returns its 20-byte address.
+/// Anvil has it at genesis; elsewhere it is installed by its presigned transaction
+/// ([`DETERMINISTIC_DEPLOYER_TX`]).
+pub const DETERMINISTIC_DEPLOYER: Address = address!("0x4e59b44847b379578588920cA78FbF26c0B4956C");
+
+/// The proxy's runtime code, as found at [`DETERMINISTIC_DEPLOYER`].
+pub const DETERMINISTIC_DEPLOYER_CODE: [u8; 69] = hex!(
+    "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe03601600081602082378035828234f58015156039578182fd5b8082525050506014600cf3"
+);
+
+/// The account that signed the proxy's deployment transaction (nobody holds its key).
+pub const DETERMINISTIC_DEPLOYER_SIGNER: Address = address!("0x3fab184622dc19b6109349b94811493bf2a45362");
+
+/// The proxy's publicly known deployment transaction: legacy, without a chain id (so valid on every
+/// chain), nonce 0 of [`DETERMINISTIC_DEPLOYER_SIGNER`], gas price 100 gwei, gas limit 100,000.
+pub const DETERMINISTIC_DEPLOYER_TX: [u8; 167] = hex!(
+    "f8a58085174876e800830186a08080b853604580600e600039806000f350fe7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe03601600081602082378035828234f58015156039578182fd5b8082525050506014600cf31ba02222222222222222222222222222222222222222222222222222222222222222a02222222222222222222222222222222222222222222222222222222222222222"
+);
+
+/// The hash of [`DETERMINISTIC_DEPLOYER_TX`] (the same on every chain).
+pub const DETERMINISTIC_DEPLOYER_TX_HASH: B256 =
+    b256!("0xeddf9e61fb9d8f5111840daef55e5fde0041f5702856532cdbb5a02998033d26");
+
+/// What the proxy's signer must hold for [`DETERMINISTIC_DEPLOYER_TX`]: gas price × gas limit.
+pub const DETERMINISTIC_DEPLOYER_COST: u128 = 100_000_000_000 * 100_000;
+
+/// The salt a plan uses when none is configured.
+pub const DEFAULT_SALT: &str = "kessai";
+
+/// The CREATE2 salt of contract `label` in a plan salted with `salt`:
+/// `keccak256(abi.encode(salt, label))` (in `cast`: `cast keccak $(cast abi-encode "f(string,string)" kessai dvp)`).
+pub fn deploy_salt(salt: &str, label: &str) -> B256 {
+    keccak256((salt, label).abi_encode_params())
+}
+
+/// Where the proxy creates `init_code` with `salt`.
+pub fn create2_address(salt: B256, init_code: &[u8]) -> Address {
+    DETERMINISTIC_DEPLOYER.create2_from_code(salt, init_code)
+}
 
 /// The steps that deploy one bank's customer registry and deposit token, separate its duties (all
 /// held by the bank's account here; a bank splits them by granting the roles to other keys), give
@@ -138,18 +187,120 @@ impl Step {
     pub fn describe(&self) -> String {
         match self {
             Self::Deploy { label, artifact, .. } => format!("deploy {artifact} as {label}"),
-            Self::GrantRole { contract, role, account, .. } => format!("grant {role} on {contract} to {account:?}"),
-            Self::SetFacility { registry, account, .. } => format!("mark {account:?} a facility in {registry}"),
+            Self::GrantRole { contract, role, account, .. } => format!("grant {role} on {contract} to {account}"),
+            Self::SetFacility { registry, account, .. } => format!("mark {account} a facility in {registry}"),
             Self::Call { contract, signature, .. } => format!("call {contract}.{signature}"),
+        }
+    }
+
+    /// Everything the step does, on one line: its description, arguments and sender (for diffs).
+    pub fn detail(&self) -> String {
+        let list = |args: &[Arg]| args.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        match self {
+            Self::Deploy { label, artifact, from, args } => {
+                format!("deploy {artifact} as {label}({}) from {from}", list(args))
+            }
+            Self::GrantRole { contract, role, account, from } => {
+                format!("grant {role} on {contract} to {account} from {from}")
+            }
+            Self::SetFacility { registry, account, from } => {
+                format!("mark {account} a facility in {registry} from {from}")
+            }
+            Self::Call { contract, signature, args, from } => {
+                format!("call {contract}.{signature} with ({}) from {from}", list(args))
+            }
+        }
+    }
+
+    /// The account that sends the step's transaction.
+    pub fn sender(&self) -> Address {
+        match self {
+            Self::Deploy { from, .. }
+            | Self::GrantRole { from, .. }
+            | Self::SetFacility { from, .. }
+            | Self::Call { from, .. } => *from,
         }
     }
 }
 
-/// A deployment plan: steps executed in order.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+impl fmt::Display for Arg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |f: &mut fmt::Formatter<'_>, items: &[Arg]| {
+            items.iter().enumerate().try_for_each(|(i, a)| if i == 0 { write!(f, "{a}") } else { write!(f, ", {a}") })
+        };
+        match self {
+            Self::Address(a) => write!(f, "{a}"),
+            Self::Contract(label) => write!(f, "@{label}"),
+            Self::String(s) => write!(f, "{s:?}"),
+            Self::Uint(u) => write!(f, "{u}"),
+            Self::Tuple(items) => {
+                write!(f, "(")?;
+                list(f, items)?;
+                write!(f, ")")
+            }
+            Self::Array(items) => {
+                write!(f, "[")?;
+                list(f, items)?;
+                write!(f, "]")
+            }
+        }
+    }
+}
+
+/// A deployment plan: steps executed in order, contracts created at addresses salted with `salt`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     /// The steps.
     pub steps: Vec<Step>,
+    /// The salt every contract's CREATE2 salt derives from ([`deploy_salt`]). Two plans with
+    /// different salts coexist on one chain; the same plan gets the same addresses everywhere.
+    #[serde(default = "default_salt")]
+    pub salt: String,
+}
+
+fn default_salt() -> String {
+    DEFAULT_SALT.into()
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Self { steps: Vec::new(), salt: default_salt() }
+    }
+}
+
+impl Plan {
+    /// The same plan with another salt.
+    pub fn with_salt(mut self, salt: impl Into<String>) -> Self {
+        self.salt = salt.into();
+        self
+    }
+
+    /// Every step prepared for sending (transaction, predicted address, on-chain effect), without a
+    /// chain: the addresses of CREATE2 deployments are known in advance.
+    pub fn prepare_all(&self) -> Result<Vec<PreparedStep<'_>>, DeployerError> {
+        let mut addresses = BTreeMap::new();
+        let mut prepared = Vec::with_capacity(self.steps.len());
+        for (index, step) in self.steps.iter().enumerate() {
+            let p = prepare(index, step, &addresses, &self.salt)?;
+            if let (Step::Deploy { label, .. }, Effect::Code { address, .. }) = (step, &p.effect) {
+                addresses.insert(label.clone(), *address);
+            }
+            prepared.push(p);
+        }
+        Ok(prepared)
+    }
+
+    /// The address each contract of the plan will have, by label.
+    pub fn predicted_addresses(&self) -> Result<BTreeMap<String, Address>, DeployerError> {
+        Ok(self
+            .prepare_all()?
+            .into_iter()
+            .filter_map(|p| match (p.step, p.effect) {
+                (Step::Deploy { label, .. }, Effect::Code { address, .. }) => Some((label.clone(), address)),
+                _ => None,
+            })
+            .collect())
+    }
 }
 
 /// The accounts that play each role in the suite. Duties are separated: the securities operator
@@ -299,6 +450,7 @@ pub fn suite_plan(spec: &SuiteSpec) -> Plan {
         from,
     };
     let mut plan = Plan {
+        salt: default_salt(),
         steps: vec![
             // The DvP contract first: the tokens trust it as their settlement notary from construction.
             deploy(DVP, "DvP", a.operator, vec![]),
@@ -330,22 +482,31 @@ pub fn suite_plan(spec: &SuiteSpec) -> Plan {
             grant(SECURITY, "RECOVERY_ROLE", Arg::Address(a.authority), a.operator),
         ],
     };
-    let banks =
-        std::iter::once((BANK_REGISTRY.to_string(), DEPOSIT.to_string(), spec.deposit.clone(), a.bank, spec.minting))
-            .chain(spec.extra_banks.iter().map(|b| {
-                (
-                    format!("{BANK_REGISTRY}_{}", b.label),
-                    format!("{DEPOSIT}_{}", b.label),
-                    b.token.clone(),
-                    b.bank,
-                    b.minting,
-                )
-            }));
-    for (registry, deposit, (name, symbol), bank, minting) in banks {
-        plan.steps.extend(bank_steps(&registry, &deposit, name, symbol, bank, minting));
+    let (name, symbol) = spec.deposit.clone();
+    plan.steps.extend(bank_steps(BANK_REGISTRY, DEPOSIT, name, symbol, a.bank, spec.minting));
+    plan.steps.extend(instrument_steps(spec));
+    // Further banks come last, so adding one to a deployed suite only appends steps (a resumable,
+    // compatible change); CREATE2 addresses do not depend on the order.
+    for b in &spec.extra_banks {
+        let (registry, deposit) = (format!("{BANK_REGISTRY}_{}", b.label), format!("{DEPOSIT}_{}", b.label));
+        let (name, symbol) = b.token.clone();
+        plan.steps.extend(bank_steps(&registry, &deposit, name, symbol, b.bank, b.minting));
     }
+    plan
+}
+
+/// The instrument contract of the suite's security token and its wiring, if any.
+fn instrument_steps(spec: &SuiteSpec) -> Vec<Step> {
+    use labels::*;
+    let a = spec.accounts;
+    let deploy = |label: &str, artifact: &str, from: Address, args: Vec<Arg>| Step::Deploy {
+        label: label.into(),
+        artifact: artifact.into(),
+        from,
+        args,
+    };
     let instrument = match &spec.instrument {
-        None => return plan,
+        None => return Vec::new(),
         Some(Instrument::Bond(bond)) => {
             let u = |v: u128| Arg::Uint(U256::from(v));
             let maturity = bond.coupon_dates.last().copied().unwrap_or_default();
@@ -382,22 +543,25 @@ pub fn suite_plan(spec: &SuiteSpec) -> Plan {
             deploy(INSTRUMENT, "BeneficiaryUnits", a.issuer, args)
         }
     };
-    plan.steps.push(instrument);
-    plan.steps.push(grant(SECURITY, "ISSUER_ROLE", Arg::Contract(INSTRUMENT.into()), a.operator));
-    plan.steps.push(Step::SetFacility {
-        registry: BANK_REGISTRY.into(),
-        account: Arg::Contract(INSTRUMENT.into()),
-        from: a.bank,
-    });
+    let mut steps = vec![
+        instrument,
+        Step::GrantRole {
+            contract: SECURITY.into(),
+            role: "ISSUER_ROLE".into(),
+            account: Arg::Contract(INSTRUMENT.into()),
+            from: a.operator,
+        },
+        Step::SetFacility { registry: BANK_REGISTRY.into(), account: Arg::Contract(INSTRUMENT.into()), from: a.bank },
+    ];
     if matches!(spec.instrument, Some(Instrument::Bond(_))) {
-        plan.steps.push(Step::Call {
+        steps.push(Step::Call {
             contract: INSTRUMENT.into(),
             signature: "scheduleRecordDates()".into(),
             args: vec![],
             from: a.issuer,
         });
     }
-    plan
+    steps
 }
 
 /// A contract the plan deployed.
@@ -472,19 +636,26 @@ fn load_artifact(name: &str) -> Result<(JsonAbi, Bytes), DeployerError> {
     Ok((abi, code))
 }
 
-fn resolve(arg: &Arg, deployment: &Deployment) -> Result<DynSolValue, DeployerError> {
+fn resolve(arg: &Arg, addresses: &BTreeMap<String, Address>) -> Result<DynSolValue, DeployerError> {
     Ok(match arg {
         Arg::Address(a) => DynSolValue::Address(*a),
-        Arg::Contract(label) => DynSolValue::Address(deployment.address(label)?),
+        Arg::Contract(label) => DynSolValue::Address(
+            *addresses
+                .get(label)
+                .ok_or_else(|| DeployerError::Plan(format!("no contract labelled {label} before this step")))?,
+        ),
         Arg::String(s) => DynSolValue::String(s.clone()),
         Arg::Uint(u) => DynSolValue::Uint(*u, 256),
-        Arg::Tuple(items) => {
-            DynSolValue::Tuple(items.iter().map(|a| resolve(a, deployment)).collect::<Result<_, _>>()?)
-        }
-        Arg::Array(items) => {
-            DynSolValue::Array(items.iter().map(|a| resolve(a, deployment)).collect::<Result<_, _>>()?)
-        }
+        Arg::Tuple(items) => DynSolValue::Tuple(items.iter().map(|a| resolve(a, addresses)).collect::<Result<_, _>>()?),
+        Arg::Array(items) => DynSolValue::Array(items.iter().map(|a| resolve(a, addresses)).collect::<Result<_, _>>()?),
     })
+}
+
+fn resolve_address(arg: &Arg, addresses: &BTreeMap<String, Address>, what: &str) -> Result<Address, DeployerError> {
+    match resolve(arg, addresses)? {
+        DynSolValue::Address(a) => Ok(a),
+        _ => Err(DeployerError::Plan(format!("{what} must be an address"))),
+    }
 }
 
 /// Gives integers the width the ABI declares, recursively (plan arguments are written as uint256).
@@ -521,66 +692,257 @@ pub fn creation_code(artifact: &str, args: &[DynSolValue]) -> Result<Bytes, Depl
     Ok(data.into())
 }
 
+/// How the chain shows that a step took effect, read without its transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// A deployment: code at the predicted address.
+    Code {
+        /// The CREATE2 address.
+        address: Address,
+        /// The artifact whose runtime code must be there.
+        artifact: String,
+    },
+    /// A role grant: `account` holds `role` on `contract`.
+    Role {
+        /// The contract.
+        contract: Address,
+        /// The role's hash.
+        role: B256,
+        /// The grantee.
+        account: Address,
+    },
+    /// A facility: the registry's record of `account` has the facility status.
+    Facility {
+        /// The registry.
+        registry: Address,
+        /// The facility.
+        account: Address,
+    },
+    /// Another call: only its transaction's receipt shows it happened.
+    Receipt,
+}
+
+/// The registry's `Status.Facility`.
+const STATUS_FACILITY: u8 = 3;
+
+impl Effect {
+    /// Whether the chain shows the effect now; `None` when it cannot be read (plain calls).
+    pub async fn holds<C: Chain>(&self, chain: &mut C) -> Result<Option<bool>, DeployerError> {
+        Ok(Some(match self {
+            Self::Code { address, .. } => !chain.code(*address).await?.is_empty(),
+            Self::Role { contract, role, account } => {
+                chain.read(*contract, &SecurityToken::hasRoleCall { role: *role, account: *account }).await?
+            }
+            Self::Facility { registry, account } => {
+                let record = chain.read(*registry, &InvestorRegistry::investorOfCall { account: *account }).await?;
+                record.status == STATUS_FACILITY
+            }
+            Self::Receipt => return Ok(None),
+        }))
+    }
+}
+
+/// A step ready to send: its transaction and how its effect shows on-chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedStep<'a> {
+    /// Position in the plan.
+    pub index: usize,
+    /// The step.
+    pub step: &'a Step,
+    /// Its transaction (deployments go to [`DETERMINISTIC_DEPLOYER`] with salt and init code).
+    pub tx: Tx,
+    /// How the chain shows it took effect.
+    pub effect: Effect,
+}
+
+impl PreparedStep<'_> {
+    /// The CREATE2 address of a deployment.
+    pub fn predicted(&self) -> Option<Address> {
+        match &self.effect {
+            Effect::Code { address, .. } => Some(*address),
+            _ => None,
+        }
+    }
+}
+
+/// Prepares step `index` given the addresses of the contracts deployed before it.
+fn prepare<'a>(
+    index: usize,
+    step: &'a Step,
+    addresses: &BTreeMap<String, Address>,
+    salt: &str,
+) -> Result<PreparedStep<'a>, DeployerError> {
+    let target = |label: &str| {
+        addresses.get(label).copied().ok_or_else(|| DeployerError::Plan(format!("no contract labelled {label}")))
+    };
+    let (tx, effect) = match step {
+        Step::Deploy { label, artifact, from, args } => {
+            let values = args.iter().map(|a| resolve(a, addresses)).collect::<Result<Vec<_>, _>>()?;
+            let init_code = creation_code(artifact, &values)?;
+            let salt = deploy_salt(salt, label);
+            let address = create2_address(salt, &init_code);
+            let data = [salt.as_slice(), &init_code].concat();
+            let tx = Tx { from: *from, to: Some(DETERMINISTIC_DEPLOYER), data: data.into() };
+            (tx, Effect::Code { address, artifact: artifact.clone() })
+        }
+        Step::GrantRole { contract, role, account, from } => {
+            let contract = target(contract)?;
+            let account = resolve_address(account, addresses, &format!("the {role} grantee"))?;
+            let role = keccak256(role.as_bytes());
+            let call = SecurityToken::grantRoleCall { role, account };
+            let tx = Tx { from: *from, to: Some(contract), data: call.abi_encode().into() };
+            (tx, Effect::Role { contract, role, account })
+        }
+        Step::SetFacility { registry, account, from } => {
+            let registry = target(registry)?;
+            let account = resolve_address(account, addresses, "a facility")?;
+            let call = InvestorRegistry::setFacilityCall { account, isFacility: true };
+            let tx = Tx { from: *from, to: Some(registry), data: call.abi_encode().into() };
+            (tx, Effect::Facility { registry, account })
+        }
+        Step::Call { contract, signature, args, from } => {
+            let contract = target(contract)?;
+            let function = alloy::json_abi::Function::parse(signature)
+                .map_err(|e| DeployerError::Plan(format!("bad signature {signature}: {e}")))?;
+            let mut values = Vec::with_capacity(args.len());
+            for (arg, param) in args.iter().zip(&function.inputs) {
+                let ty = param.resolve().map_err(|e| DeployerError::Plan(format!("{signature}: {e}")))?;
+                values.push(fit(resolve(arg, addresses)?, &ty));
+            }
+            let data = function
+                .abi_encode_input(&values)
+                .map_err(|e| DeployerError::Plan(format!("{signature} arguments: {e}")))?;
+            (Tx { from: *from, to: Some(contract), data: data.into() }, Effect::Receipt)
+        }
+    };
+    Ok(PreparedStep { index, step, tx, effect })
+}
+
+/// Decides how each prepared step reaches the chain. [`execute_with`] calls it once per step, in
+/// order, and checks deployments afterwards; the runner returns the step's receipt — from a
+/// transaction it sent, or from a record of one sent earlier.
+#[allow(async_fn_in_trait)]
+pub trait StepRunner<C: Chain> {
+    /// Sends (or recognises as already done) `step`, returning its receipt.
+    async fn run(&mut self, chain: &mut C, step: &PreparedStep<'_>) -> Result<Receipt, DeployerError>;
+}
+
+/// Sends every step once, refusing to deploy over a contract already at its predicted address.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Direct;
+
+impl<C: Chain> StepRunner<C> for Direct {
+    async fn run(&mut self, chain: &mut C, step: &PreparedStep<'_>) -> Result<Receipt, DeployerError> {
+        if let (Step::Deploy { label, .. }, Effect::Code { address, .. }) = (step.step, &step.effect)
+            && !chain.code(*address).await?.is_empty()
+        {
+            return Err(DeployerError::AlreadyDeployed { label: label.clone(), address: *address });
+        }
+        chain.send(step.tx.clone()).await
+    }
+}
+
+/// Fails unless the deterministic deployment proxy is on `chain`.
+pub async fn require_deployer<C: Chain>(chain: &mut C) -> Result<(), DeployerError> {
+    let code = chain.code(DETERMINISTIC_DEPLOYER).await?;
+    if code.as_ref() == DETERMINISTIC_DEPLOYER_CODE.as_slice() {
+        return Ok(());
+    }
+    Err(DeployerError::NoDeployer(if code.is_empty() {
+        format!(
+            "the deterministic deployment proxy is not on this chain (no code at {DETERMINISTIC_DEPLOYER}); \
+             `kessai deploy` installs it with its presigned transaction"
+        )
+    } else {
+        format!("{DETERMINISTIC_DEPLOYER} holds other code than the deterministic deployment proxy")
+    }))
+}
+
 /// Executes `plan` on `chain`, step by step, and returns what was deployed.
 pub async fn execute<C: Chain>(chain: &mut C, plan: &Plan) -> Result<Deployment, DeployerError> {
+    execute_with(chain, plan, &mut Direct).await
+}
+
+/// Executes `plan` on `chain`, letting `runner` send each step; every deployment is checked
+/// afterwards (code at the predicted address, equal to the artifact's runtime code).
+pub async fn execute_with<C: Chain, R: StepRunner<C>>(
+    chain: &mut C,
+    plan: &Plan,
+    runner: &mut R,
+) -> Result<Deployment, DeployerError> {
     let mut deployment = Deployment { chain_id: chain.chain_id().await?, ..Default::default() };
-    for step in &plan.steps {
-        tracing::debug!(target: "kessai::deploy", step = %step.describe(), "executing");
-        match step {
-            Step::Deploy { label, artifact, from, args } => {
-                let values = args.iter().map(|a| resolve(a, &deployment)).collect::<Result<Vec<_>, _>>()?;
-                let data = creation_code(artifact, &values)?;
-                let receipt = chain.send(Tx { from: *from, to: None, data }).await?;
-                let address = receipt
-                    .contract_address
-                    .ok_or_else(|| DeployerError::Plan(format!("{label}: creation returned no address")))?;
-                let code_hash = keccak256(chain.code(address).await?);
+    if plan.steps.iter().any(|s| matches!(s, Step::Deploy { .. })) {
+        require_deployer(chain).await?;
+    }
+    let mut addresses = BTreeMap::new();
+    for (index, step) in plan.steps.iter().enumerate() {
+        tracing::debug!(target: "kessai::deploy", index, step = %step.describe(), "executing");
+        let prepared = prepare(index, step, &addresses, &plan.salt)?;
+        let receipt = runner.run(chain, &prepared).await?;
+        match (step, &prepared.effect) {
+            (Step::Deploy { label, .. }, Effect::Code { address, artifact }) => {
+                let code = chain.code(*address).await?;
+                if code.is_empty() || !verify::matches_artifact(artifact, &code)? {
+                    return Err(DeployerError::CodeMismatch {
+                        label: label.clone(),
+                        address: *address,
+                        artifact: artifact.clone(),
+                        found: if code.is_empty() {
+                            "no code".into()
+                        } else {
+                            format!("code hash {}", keccak256(&code))
+                        },
+                    });
+                }
+                addresses.insert(label.clone(), *address);
                 deployment.contracts.insert(
                     label.clone(),
                     DeployedContract {
                         artifact: artifact.clone(),
-                        address,
+                        address: *address,
                         tx_hash: receipt.tx_hash,
                         block: receipt.block_number,
                         gas_used: receipt.gas_used,
-                        code_hash,
+                        code_hash: keccak256(&code),
                     },
                 );
             }
-            Step::GrantRole { contract, role, account, from } => {
-                let target = deployment.address(contract)?;
-                let DynSolValue::Address(grantee) = resolve(account, &deployment)? else {
-                    return Err(DeployerError::Plan(format!("{role} grantee must be an address")));
-                };
-                let call = SecurityToken::grantRoleCall { role: keccak256(role.as_bytes()), account: grantee };
-                let receipt = chain.send(Tx { from: *from, to: Some(target), data: call.abi_encode().into() }).await?;
-                deployment.record(step, &receipt);
-            }
-            Step::SetFacility { registry, account, from } => {
-                let target = deployment.address(registry)?;
-                let DynSolValue::Address(account) = resolve(account, &deployment)? else {
-                    return Err(DeployerError::Plan("a facility must be an address".into()));
-                };
-                let call = InvestorRegistry::setFacilityCall { account, isFacility: true };
-                let receipt = chain.send(Tx { from: *from, to: Some(target), data: call.abi_encode().into() }).await?;
-                deployment.record(step, &receipt);
-            }
-            Step::Call { contract, signature, args, from } => {
-                let target = deployment.address(contract)?;
-                let function = alloy::json_abi::Function::parse(signature)
-                    .map_err(|e| DeployerError::Plan(format!("bad signature {signature}: {e}")))?;
-                let mut values = Vec::with_capacity(args.len());
-                for (arg, param) in args.iter().zip(&function.inputs) {
-                    let ty = param.resolve().map_err(|e| DeployerError::Plan(format!("{signature}: {e}")))?;
-                    values.push(fit(resolve(arg, &deployment)?, &ty));
-                }
-                let data = function
-                    .abi_encode_input(&values)
-                    .map_err(|e| DeployerError::Plan(format!("{signature} arguments: {e}")))?;
-                let receipt = chain.send(Tx { from: *from, to: Some(target), data: data.into() }).await?;
-                deployment.record(step, &receipt);
-            }
+            _ => deployment.record(step, &receipt),
         }
     }
     Ok(deployment)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn salts_and_addresses_follow_the_documented_formulas() {
+        // cast keccak $(cast abi-encode "f(string,string)" kessai dvp)
+        let salt = deploy_salt("kessai", "dvp");
+        assert_eq!(salt, b256!("0x5292cd2569a72946997f0d5b63d6f165c522663fddb7b964935db076bbd8ed49"));
+        // cast create2 --deployer 0x4e59…956C --salt <salt> --init-code 0x00
+        assert_eq!(create2_address(salt, &[0]), address!("0xCCf6a40b4f0808BF25042540F8F4f67ee76A34fb"));
+        assert_ne!(deploy_salt("kessai", "dvp"), deploy_salt("other", "dvp"));
+        assert_eq!(keccak256(DETERMINISTIC_DEPLOYER_TX), DETERMINISTIC_DEPLOYER_TX_HASH);
+    }
+
+    #[test]
+    fn predicted_addresses_depend_on_salt_and_arguments_not_on_order() {
+        let from = Address::repeat_byte(1);
+        let registry = |label: &str| Step::Deploy {
+            label: label.into(),
+            artifact: "InvestorRegistry".into(),
+            from,
+            args: vec![Arg::Address(from), Arg::Address(from)],
+        };
+        let plan = Plan { steps: vec![registry("a"), registry("b")], ..Default::default() };
+        let swapped = Plan { steps: vec![registry("b"), registry("a")], ..Default::default() };
+        let a = plan.predicted_addresses().expect("addresses");
+        assert_eq!(a, swapped.predicted_addresses().expect("addresses"));
+        assert_ne!(a["a"], a["b"], "the label is in the salt");
+        let salted = plan.clone().with_salt("other").predicted_addresses().expect("addresses");
+        assert!(a.values().all(|x| !salted.values().any(|y| x == y)), "another salt, other addresses");
+    }
 }

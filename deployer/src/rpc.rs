@@ -225,7 +225,7 @@ impl RpcChain {
                     let text = e.to_string();
                     // A replacement raced with the original being mined, or the node already has it.
                     let benign = text.contains("already known") || text.contains("nonce too low");
-                    if !(benign && !hashes.is_empty()) {
+                    if !benign || hashes.is_empty() {
                         return Err(rpc_error(e));
                     }
                 }
@@ -281,6 +281,43 @@ impl RpcChain {
             }
             tokio::time::sleep(self.options.poll.max(Duration::from_millis(200))).await;
         }
+    }
+
+    // ------------------------------------------------------------ reads of the past (back office)
+
+    /// The latest block number.
+    pub async fn block_number(&self) -> Result<u64, DeployerError> {
+        self.retry("eth_blockNumber", || self.provider.get_block_number()).await
+    }
+
+    /// The timestamp of block `block`.
+    pub async fn block_timestamp(&self, block: u64) -> Result<u64, DeployerError> {
+        let header = self
+            .retry("eth_getBlockByNumber", || self.provider.get_block_by_number(BlockNumberOrTag::Number(block)))
+            .await?
+            .ok_or_else(|| DeployerError::Rpc(format!("the node has no block {block}")))?;
+        Ok(header.header.timestamp)
+    }
+
+    /// Logs emitted by any of `addresses` in blocks `from_block..=to_block`, in chain order, each with
+    /// its block number, index in the block and transaction hash.
+    pub async fn logs_between(
+        &self,
+        addresses: &[Address],
+        from_block: u64,
+        to_block: u64,
+    ) -> Result<Vec<alloy::rpc::types::Log>, DeployerError> {
+        let filter = Filter::new().address(addresses.to_vec()).from_block(from_block).to_block(to_block);
+        let mut logs = self.retry("eth_getLogs", || self.provider.get_logs(&filter)).await?;
+        logs.sort_by_key(|l| (l.block_number, l.log_index));
+        Ok(logs)
+    }
+
+    /// Executes a read-only call against the state at the end of block `block` (the node must keep
+    /// that state: an archive node, or a recent block).
+    pub async fn call_at(&self, block: u64, to: Address, data: Bytes) -> Result<Bytes, DeployerError> {
+        let req = TransactionRequest::default().with_to(to).with_input(data);
+        self.retry("eth_call", || self.provider.call(req.clone()).block(alloy::eips::BlockId::number(block))).await
     }
 }
 

@@ -121,12 +121,31 @@ pub fn registration(now: u64, name: &str) -> Registration {
     Registration { class: 0, country: 392, kyc_expiry: deadline_after(now) + 365 * 86_400, data_hash: keccak256(name) }
 }
 
+/// The demo's plan, under the first salt `kessai-demo-<n>` whose contracts are not on `chain` yet, so
+/// the demo can run again on a node where an earlier run (or `kessai deploy`) left its suite; a fresh
+/// chain always gets `kessai-demo-0`, the same addresses on every engine.
+pub async fn demo_plan<C: Chain>(chain: &mut C, parties: &DemoParties) -> Result<plan::Plan, DeployerError> {
+    for n in 0.. {
+        let plan = plan::suite_plan(&demo_spec(parties)).with_salt(format!("kessai-demo-{n}"));
+        let dvp = plan.predicted_addresses()?.get(plan::labels::DVP).copied();
+        let taken = match dvp {
+            Some(address) => !chain.code(address).await?.is_empty(),
+            None => false,
+        };
+        if !taken {
+            return Ok(plan);
+        }
+    }
+    unreachable!("the salt counter is unbounded")
+}
+
 /// Deploys the suite and registers the demo's investors on both registries.
 pub async fn setup<C: Chain>(
     chain: &mut C,
     parties: &DemoParties,
 ) -> Result<(Deployment, Suite, Vec<(String, Receipt)>), DeployerError> {
-    let deployment = plan::execute(chain, &plan::suite_plan(&demo_spec(parties))).await?;
+    let plan = demo_plan(chain, parties).await?;
+    let deployment = plan::execute(chain, &plan).await?;
     let suite = Suite::from_deployment(&deployment)?;
     let now = chain.timestamp().await?;
     let s = parties.suite;

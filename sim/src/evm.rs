@@ -9,6 +9,7 @@ use alloy::primitives::{Address, B256, Bytes, Log, U256, keccak256};
 use kessai_deployer::{
     DeployerError,
     chain::{Chain, Receipt, Tx, revert},
+    plan,
 };
 use revm::{
     Context, DatabaseRef, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
@@ -17,7 +18,7 @@ use revm::{
     database::{CacheDB, EmptyDB},
     handler::{MainnetContext, MainnetEvm},
     primitives::{TxKind, hardfork::SpecId},
-    state::AccountInfo,
+    state::{AccountInfo, Bytecode},
 };
 
 /// Gas limit of each block, and of each transaction the engine executes.
@@ -71,6 +72,10 @@ impl RevmChain {
         for account in funded {
             db.insert_account_info(*account, AccountInfo { balance, ..Default::default() });
         }
+        // The deterministic deployment proxy at genesis, as on Anvil: the plan creates every contract
+        // through it, so both engines give the same addresses.
+        let proxy = Bytecode::new_raw(Bytes::from_static(&plan::DETERMINISTIC_DEPLOYER_CODE));
+        db.insert_account_info(plan::DETERMINISTIC_DEPLOYER, AccountInfo::default().with_code(proxy));
         let (spec, chain_id) = (options.spec, options.chain_id);
         let evm = Context::mainnet()
             .with_db(db)

@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod evm;
+pub mod scenario;
 
 pub use evm::{RevmChain, RevmOptions};
 /// Hard fork identifiers for [`RevmOptions::spec`].

@@ -1,41 +1,139 @@
-//! `kessai deploy`: execute the suite's plan on a node and write the manifest.
+//! `kessai deploy`: execute the suite's plan on a node — from a suite config, or the demo suite —
+//! through the write-ahead journal, and write the manifest. Rerunning the same command resumes an
+//! interrupted deployment.
 
 use super::{GlobalArgs, engine};
 use clap::Args;
-use kessai_deployer::{chain::Chain, manifest::Manifest, plan};
+use eyre::{WrapErr, bail};
+use kessai_deployer::{
+    chain::Chain,
+    config::Config,
+    journal::{self, DeployerStatus, Journal, JournalOptions},
+    manifest::Manifest,
+    plan::{self, Instrument, Step},
+    preflight,
+};
 use kessai_sim::demo::{DemoParties, demo_spec};
-use std::path::PathBuf;
+use std::{collections::BTreeSet, path::PathBuf};
 
-/// Deploy the suite (registries, security token, deposit token, DvP, role grants) and write a manifest.
+/// Deploy the suite (registries, security token, deposit tokens, DvP, instrument, role grants) and
+/// write a manifest. Contracts get CREATE2 addresses that depend only on the config; the journal next
+/// to the manifest lets the same command resume an interrupted deployment.
 #[derive(Debug, Args)]
 pub struct DeployCommand {
+    /// The suite config (TOML; see deployments/example.toml). Without it the demo suite is deployed
+    /// on the first eight accounts.
+    #[arg(long)]
+    config: Option<PathBuf>,
     /// The node to deploy to; without it an embedded Anvil is started.
     #[arg(long, env = "KESSAI_RPC_URL")]
     rpc_url: Option<String>,
-    /// Where to write the manifest (default: deployments/<chain id>.json).
+    /// Where to write the manifest (default: deployments/<chain id>.json); the journal is
+    /// `<manifest>.journal`.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// How transactions are priced and confirmed.
+    #[command(flatten)]
+    chain: engine::ChainArgs,
 }
 
 impl DeployCommand {
     /// Runs the deployment.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let (_anvil, mut chain) = engine::connect(self.rpc_url, global.json)?;
-        let parties = DemoParties::from_accounts(chain.accounts())?;
+        let config = self.config.as_deref().map(Config::load).transpose()?;
+        let embedded = self.rpc_url.is_none();
+        let (_anvil, mut chain) = engine::connect_with(self.rpc_url, global.json, self.chain.options())?;
         let chain_id = chain.chain_id().await?;
-        let deployment = plan::execute(&mut chain, &plan::suite_plan(&demo_spec(&parties))).await?;
-        let manifest = Manifest::new(deployment);
+        let plan = match &config {
+            Some(c) => {
+                if let Some(id) = c.chain_id.filter(|id| *id != chain_id) {
+                    bail!("the config is for chain {id}, but the node is chain {chain_id}: check --rpc-url");
+                }
+                c.plan()
+            }
+            None => plan::suite_plan(&demo_spec(&DemoParties::from_accounts(chain.accounts())?)),
+        };
+        let keyless: BTreeSet<_> =
+            plan.steps.iter().map(Step::sender).filter(|a| !chain.accounts().contains(a)).collect();
+        if !keyless.is_empty() {
+            let list = keyless.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+            bail!("no signing key for {list}, which the config makes send transactions: add their keys to KESSAI_KEYS");
+        }
         let out = self.out.unwrap_or_else(|| PathBuf::from(format!("deployments/{chain_id}.json")));
+        let journal_path = Journal::path_for(&out);
+        if let Some(Instrument::Bond(bond)) = config.as_ref().and_then(|c| c.spec.instrument.as_ref())
+            && !journal_path.exists()
+        {
+            let now = chain.timestamp().await?;
+            let first_record = bond.coupon_dates.first().map(|d| d.saturating_sub(bond.record_offset.into()));
+            if first_record.is_some_and(|r| r <= now) {
+                bail!(
+                    "the bond's first record date (first coupon date minus the record offset) is not after the \
+                     chain's time ({now}): move the coupon dates later in the config"
+                );
+            }
+        }
+        // Preflight: nothing is sent to a chain that cannot run the suite, to the wrong chain, or from
+        // an account that cannot pay (a resumed run has paid for what an earlier run finished).
+        let expected = match (&config, &self.config) {
+            (Some(c), Some(path)) => c.chain_id.map(|id| (id, format!("the config {}", path.display()))),
+            _ => None,
+        };
+        let resuming = journal_path.exists() && !embedded;
+        let report =
+            preflight::check_with(&chain, &plan, expected.as_ref().map(|(id, s)| (*id, s.as_str())), !resuming).await?;
+        if !global.json {
+            println!(
+                "preflight: chain {} ({}, paying {} wei per gas), PUSH0 {}, {} later opcodes executable, {} contracts \
+                 simulated",
+                report.chain_id,
+                if report.eip1559 { "EIP-1559" } else { "legacy" },
+                report.price,
+                if report.push0 { "available" } else { "absent (not needed)" },
+                report.opcodes.len(),
+                report.creations.len(),
+            );
+        }
+        // An embedded chain is new: nothing of an earlier journal can be on it.
+        let options = JournalOptions {
+            path: journal_path.clone(),
+            config_hash: config.as_ref().map(|c| c.hash),
+            fresh: embedded,
+        };
+        let started = std::time::Instant::now();
+        let outcome = journal::deploy(&mut chain, &plan, &options)
+            .await
+            .wrap_err_with(|| format!("deployment journaled in {}", journal_path.display()))?;
+        let mut manifest = Manifest::new(outcome.deployment);
+        manifest.salt = plan.salt.clone();
+        manifest.config_hash = options.config_hash;
+        manifest.journal = Some(journal_path.clone());
         manifest.write(&out)?;
         if global.json {
             println!("{}", serde_json::to_string_pretty(&manifest)?);
-        } else {
-            println!("deployed on chain {chain_id}:");
-            for (label, c) in &manifest.deployment.contracts {
-                println!("  {label:<14} {} ({}, gas {})", c.address, c.artifact, c.gas_used);
-            }
-            println!("manifest written to {}", out.display());
+            return Ok(());
         }
+        let proxy = match outcome.deployer {
+            DeployerStatus::Found => "found".to_string(),
+            DeployerStatus::Installed { tx_hash, .. } => format!("installed in {tx_hash}"),
+        };
+        println!(
+            "deployed on chain {chain_id} with salt {:?} in {:.1} s: {} steps, {} sent now, {} done by an earlier run \
+             (deterministic deployment proxy {proxy})",
+            plan.salt,
+            started.elapsed().as_secs_f64(),
+            plan.steps.len(),
+            outcome.sent,
+            outcome.resumed,
+        );
+        if outcome.resumed > 0 {
+            println!("resumed an earlier run: nothing was sent twice");
+        }
+        for (label, c) in &manifest.deployment.contracts {
+            println!("  {label:<20} {} ({}, gas {})", c.address, c.artifact, c.gas_used);
+        }
+        println!("manifest written to {}", out.display());
+        println!("journal: {}", journal_path.display());
         Ok(())
     }
 }

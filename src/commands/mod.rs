@@ -1,11 +1,19 @@
 //! The command-line interface: global flags and one module per command.
 
+mod abi;
+mod bond;
 mod build;
 mod demo;
 mod deploy;
 mod deposit;
 mod engine;
+mod ledger;
+mod registry;
+mod security;
+mod sim;
 mod trade;
+mod verify;
+mod watch;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -60,6 +68,22 @@ pub enum Command {
     Demo(demo::DemoCommand),
     /// Drive DvP trades on a deployed suite: create, pay, approve, settle, cancel, release, status.
     Trade(trade::TradeCommand),
+    /// Register or revoke investors in the securities registry or a bank's customer registry.
+    Registry(registry::RegistryCommand),
+    /// The issuer's actions on the security token: issue and redeem units.
+    Security(security::SecurityCommand),
+    /// The paying agent's coupon, redemption and distribution rounds, in resumable batches.
+    Bond(bond::BondCommand),
+    /// Check a deployed suite's code against the committed artifacts and its manifest.
+    Verify(verify::VerifyCommand),
+    /// Print the suite's events (trades, transfers, issues, deposits, payments) from a resumable cursor.
+    Watch(watch::WatchCommand),
+    /// Write the security token's holder register at a block as CSV and JSON.
+    Ledger(ledger::LedgerCommand),
+    /// Export the contracts' ABIs and a deployment.json for cast, viem and ethers.
+    Abi(abi::AbiCommand),
+    /// Replay settlement scenarios in-process or on a node, with their expectations checked.
+    Sim(sim::SimCommand),
 }
 
 impl Command {
@@ -71,6 +95,14 @@ impl Command {
             Self::Deploy(cmd) => cmd.execute(global).await,
             Self::Deposit(cmd) => cmd.execute(global).await,
             Self::Trade(cmd) => cmd.execute(global).await,
+            Self::Registry(cmd) => cmd.execute(global).await,
+            Self::Security(cmd) => cmd.execute(global).await,
+            Self::Bond(cmd) => cmd.execute(global).await,
+            Self::Verify(cmd) => cmd.execute(global).await,
+            Self::Watch(cmd) => cmd.execute(global).await,
+            Self::Ledger(cmd) => cmd.execute(global).await,
+            Self::Abi(cmd) => cmd.execute(global).await,
+            Self::Sim(cmd) => cmd.execute(global).await,
         }
     }
 }

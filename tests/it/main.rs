@@ -2,9 +2,11 @@
 
 mod artifacts;
 mod bond;
+mod chains;
 mod cli;
 mod cli_trade;
 mod demo_parity;
+mod deploy;
 mod deposit;
 mod deposit_holds;
 mod dvp;
@@ -12,6 +14,8 @@ mod dvp_lifecycle;
 mod dvp_property;
 mod gas;
 mod offering;
+mod operate;
+mod scenarios;
 mod security;
 mod security_codes;
 mod security_events;

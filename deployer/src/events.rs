@@ -1,0 +1,879 @@
+//! The back-office event stream: the suite's events, typed, in chain order, from a resumable cursor;
+//! and the holder register an instrument's registrar files, at any block.
+//!
+//! A securities company, a bank or a registrar follows a deployed suite with an [`EventStream`]
+//! over the manifest's contracts: DvP trades (created, paid, approved, settled, settled by
+//! signatures, cancelled, expired, batch settled), token transfers, issues (a `Transfer` from the
+//! zero address) and redemptions (to the zero address), deposit-token issues and redemptions with
+//! their ledger references, coupon and redemption payments, and registry changes. Each
+//! [`SuiteEvent`] carries its position in the chain — block number and log index — and the
+//! transaction that emitted it.
+//!
+//! # Exactly once
+//!
+//! A [`Cursor`] is the position of the next log to read: `(block, log_index)`. Reading from a cursor
+//! returns every suite event at a position at or after it, in chain order, and nothing before it;
+//! the stream then moves the cursor to just past what it returned (past the last block it read when
+//! it returned everything up to there, or to the first event it held back when a `limit` stopped
+//! it). So successive batches from one cursor neither skip nor repeat an event, and a cursor saved
+//! after a batch and loaded after a restart continues exactly where the batch ended.
+//!
+//! Across a crash, what a consumer sees depends on when it saves the cursor:
+//! - saving the cursor in the same atomic commit as the effects of the batch (one database
+//!   transaction) processes every event exactly once;
+//! - saving it after processing (what `kessai watch --cursor` does: print, then save) may repeat
+//!   the last batch after a crash between the two — at-least-once. Every event's `(block,
+//!   log_index)` is unique on the chain, so a consumer that keys its records by it discards the
+//!   repeats and again has exactly-once effects.
+//!
+//! Positions are final only once their block is. On chains with immediate finality (the
+//! permissioned BFT chains kessai targets, Anvil) that is at once; elsewhere set
+//! [`EventStream::confirmations`] so the stream never reads a block that can still be reorganised.
+//!
+//! Reading positions and past state needs more than the engine-neutral [`crate::chain::Chain`]
+//! trait gives (its logs carry no block numbers): the [`History`] trait adds those reads, and the
+//! JSON-RPC engine implements it.
+
+use crate::{error::DeployerError, plan::Deployment, rpc::RpcChain};
+use alloy::{
+    primitives::{Address, B256, Bytes, Log, U256},
+    sol_types::{SolCall, SolEvent},
+};
+use kessai_bindings::{
+    RevertError, deposit_token::DepositToken as Dt, dvp::DvP, investor_registry::InvestorRegistry as Reg,
+    security_token::SecurityToken as St, straight_bond::StraightBond as Pay,
+};
+use serde::{Deserialize, Serialize};
+use std::{collections::BTreeMap, fmt, path::Path};
+
+/// The position of the next log to read: a block number and an index within that block.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Cursor {
+    /// Block of the next log.
+    pub block: u64,
+    /// Index of the next log within `block`.
+    pub log_index: u64,
+}
+
+impl Cursor {
+    /// A cursor at the start of block `block`.
+    pub const fn at_block(block: u64) -> Self {
+        Self { block, log_index: 0 }
+    }
+
+    /// Whether a log at `(block, log_index)` is at or after the cursor.
+    pub fn admits(&self, block: u64, log_index: u64) -> bool {
+        (block, log_index) >= (self.block, self.log_index)
+    }
+
+    /// Reads a cursor saved with [`Cursor::save`]; `None` when the file does not exist.
+    pub fn load(path: &Path) -> Result<Option<Self>, DeployerError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok(Some(serde_json::from_str(&text)?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Saves the cursor as JSON, atomically: a reader (or a restart) sees the old cursor or the new
+    /// one, never a torn file.
+    pub fn save(&self, path: &Path) -> Result<(), DeployerError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        std::fs::write(&tmp, serde_json::to_string(self)? + "\n")?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    }
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "block {} log {}", self.block, self.log_index)
+    }
+}
+
+/// A log with its position in the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocatedLog {
+    /// Block number.
+    pub block: u64,
+    /// Index of the log within its block.
+    pub log_index: u64,
+    /// The transaction that emitted it.
+    pub tx_hash: B256,
+    /// The log.
+    pub log: Log,
+}
+
+/// Reads of a chain's past that the back office needs: the head, logs with their positions, and
+/// calls against the state at a given block.
+#[allow(async_fn_in_trait)]
+pub trait History {
+    /// The latest block number.
+    async fn head(&mut self) -> Result<u64, DeployerError>;
+
+    /// Logs of any of `addresses` in blocks `from_block..=to_block`, in chain order.
+    async fn located_logs(
+        &mut self,
+        addresses: &[Address],
+        from_block: u64,
+        to_block: u64,
+    ) -> Result<Vec<LocatedLog>, DeployerError>;
+
+    /// A read-only call against the state at the end of block `block`.
+    async fn call_at(&mut self, block: u64, to: Address, data: Bytes) -> Result<Bytes, DeployerError>;
+
+    /// The timestamp of block `block`.
+    async fn timestamp_at(&mut self, block: u64) -> Result<u64, DeployerError>;
+
+    /// A typed `sol!` read-only call against the state at the end of block `block`.
+    async fn read_at<C: SolCall>(&mut self, block: u64, to: Address, call: &C) -> Result<C::Return, DeployerError> {
+        let out = self.call_at(block, to, call.abi_encode().into()).await?;
+        C::abi_decode_returns(&out).map_err(|e| DeployerError::Rpc(format!("cannot decode {}: {e}", C::SIGNATURE)))
+    }
+}
+
+impl History for RpcChain {
+    async fn head(&mut self) -> Result<u64, DeployerError> {
+        self.block_number().await
+    }
+
+    async fn located_logs(
+        &mut self,
+        addresses: &[Address],
+        from_block: u64,
+        to_block: u64,
+    ) -> Result<Vec<LocatedLog>, DeployerError> {
+        self.logs_between(addresses, from_block, to_block)
+            .await?
+            .into_iter()
+            .map(|l| match (l.block_number, l.log_index, l.transaction_hash) {
+                (Some(block), Some(log_index), Some(tx_hash)) => {
+                    Ok(LocatedLog { block, log_index, tx_hash, log: l.inner })
+                }
+                _ => Err(DeployerError::Rpc(format!("the node returned a log without its position: {l:?}"))),
+            })
+            .collect()
+    }
+
+    async fn call_at(&mut self, block: u64, to: Address, data: Bytes) -> Result<Bytes, DeployerError> {
+        RpcChain::call_at(self, block, to, data).await
+    }
+
+    async fn timestamp_at(&mut self, block: u64) -> Result<u64, DeployerError> {
+        self.block_timestamp(block).await
+    }
+}
+
+/// Amounts as decimal strings in JSON (exact, and what back-office systems parse).
+mod decimal {
+    use alloy::primitives::U256;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub(super) fn serialize<S: Serializer>(value: &U256, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&value.to_string())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
+        let text = String::deserialize(d)?;
+        U256::from_str_radix(&text, 10).map_err(D::Error::custom)
+    }
+}
+
+/// What happened, by kind. Amounts are in token units (yen for deposit tokens); the contract that
+/// emitted the event is the enclosing [`SuiteEvent`]'s.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A DvP trade was created; the seller's units are locked.
+    TradeCreated {
+        /// Trade id.
+        id: B256,
+        /// Seller.
+        seller: Address,
+        /// Buyer.
+        buyer: Address,
+        /// Security token.
+        security: Address,
+        /// Units sold.
+        #[serde(with = "decimal")]
+        units: U256,
+        /// Deposit token paid in.
+        cash: Address,
+        /// Price.
+        #[serde(with = "decimal")]
+        amount: U256,
+        /// Settlement agent (zero: none).
+        agent: Address,
+        /// Deadline (unix time).
+        deadline: u64,
+    },
+    /// The buyer paid: its cash is locked.
+    TradePaid {
+        /// Trade id.
+        id: B256,
+    },
+    /// The settlement agent approved.
+    TradeApproved {
+        /// Trade id.
+        id: B256,
+        /// The agent.
+        agent: Address,
+    },
+    /// Both legs moved.
+    TradeSettled {
+        /// Trade id.
+        id: B256,
+    },
+    /// The trade was created and settled in one transaction from both parties' signatures.
+    TradeSettledBySignatures {
+        /// Trade id.
+        id: B256,
+        /// Seller.
+        seller: Address,
+        /// Buyer.
+        buyer: Address,
+    },
+    /// A party cancelled the trade; its locks were released.
+    TradeCancelled {
+        /// Trade id.
+        id: B256,
+        /// Who cancelled.
+        by: Address,
+    },
+    /// An expired trade's locks were released.
+    TradeExpired {
+        /// Trade id.
+        id: B256,
+    },
+    /// The agent settled a batch of trades.
+    BatchSettled {
+        /// Batch id.
+        batch_id: B256,
+        /// The agent.
+        agent: Address,
+        /// Trades settled.
+        #[serde(with = "decimal")]
+        trades: U256,
+        /// Cash the trades pay in total.
+        #[serde(with = "decimal")]
+        gross_cash: U256,
+        /// Cash that moved.
+        #[serde(with = "decimal")]
+        net_cash: U256,
+    },
+    /// Tokens moved between two accounts.
+    Transfer {
+        /// Sender.
+        from: Address,
+        /// Receiver.
+        to: Address,
+        /// Amount.
+        #[serde(with = "decimal")]
+        amount: U256,
+    },
+    /// Tokens were issued (a transfer from the zero address).
+    Issued {
+        /// Receiver.
+        to: Address,
+        /// Amount.
+        #[serde(with = "decimal")]
+        amount: U256,
+    },
+    /// Tokens were redeemed (a transfer to the zero address).
+    Redeemed {
+        /// Holder.
+        from: Address,
+        /// Amount.
+        #[serde(with = "decimal")]
+        amount: U256,
+    },
+    /// The bank issued deposit tokens against a deposit ledger entry (with the token's `issued`).
+    DepositIssued {
+        /// Receiver.
+        to: Address,
+        /// Amount in yen.
+        #[serde(with = "decimal")]
+        amount: U256,
+        /// The debited deposit's ledger reference.
+        deposit_ref: B256,
+        /// The minter.
+        minter: Address,
+    },
+    /// Deposit tokens were redeemed into a deposit account (with the token's `redeemed`).
+    DepositRedeemed {
+        /// Holder.
+        from: Address,
+        /// Amount in yen.
+        #[serde(with = "decimal")]
+        amount: U256,
+        /// The credited deposit account's reference.
+        account_ref: B256,
+    },
+    /// A holder was paid a coupon, a redemption or a distribution.
+    HolderPaid {
+        /// Payment number (a bond's coupons 1..=n, its redemption n + 1).
+        payment: u64,
+        /// The holder at the record date.
+        holder: Address,
+        /// Who received the cash (the holder, or its recovered wallet).
+        payee: Address,
+        /// Units paid for.
+        #[serde(with = "decimal")]
+        units: U256,
+        /// Cash paid.
+        #[serde(with = "decimal")]
+        amount: U256,
+    },
+    /// The deposit token refused a holder's payment; the holder stays unpaid.
+    HolderPaymentFailed {
+        /// Payment number.
+        payment: u64,
+        /// The holder.
+        holder: Address,
+        /// The decoded refusal.
+        reason: String,
+    },
+    /// Every unit at the payment's record date has been paid.
+    PaymentCompleted {
+        /// Payment number.
+        payment: u64,
+        /// Units paid.
+        #[serde(with = "decimal")]
+        units: U256,
+        /// Cash paid.
+        #[serde(with = "decimal")]
+        amount: U256,
+    },
+    /// An investor was registered or its record updated.
+    InvestorRegistered {
+        /// The account.
+        account: Address,
+        /// 0 retail, 1 professional, 2 institutional.
+        class: u8,
+        /// ISO 3166-1 numeric country.
+        country: u16,
+        /// KYC expiry (unix time).
+        kyc_expiry: u64,
+        /// Commitment to the off-chain personal data.
+        data_hash: B256,
+    },
+    /// An investor's eligibility was revoked.
+    InvestorRevoked {
+        /// The account.
+        account: Address,
+    },
+}
+
+impl EventKind {
+    /// Decodes a log of a contract built from `artifact`; `None` for events the stream does not
+    /// report (role grants, holds, configuration).
+    pub fn decode(artifact: &str, log: &Log) -> Option<Self> {
+        let topic = *log.topics().first()?;
+        let data = &log.data;
+        Some(match artifact {
+            "DvP" => match topic {
+                DvP::TradeCreated::SIGNATURE_HASH => {
+                    let e = DvP::TradeCreated::decode_log_data(data).ok()?;
+                    Self::TradeCreated {
+                        id: e.id,
+                        seller: e.seller,
+                        buyer: e.buyer,
+                        security: e.security,
+                        units: e.units,
+                        cash: e.cash,
+                        amount: e.amount,
+                        agent: e.agent,
+                        deadline: e.deadline,
+                    }
+                }
+                DvP::TradePaid::SIGNATURE_HASH => {
+                    Self::TradePaid { id: DvP::TradePaid::decode_log_data(data).ok()?.id }
+                }
+                DvP::TradeApproved::SIGNATURE_HASH => {
+                    let e = DvP::TradeApproved::decode_log_data(data).ok()?;
+                    Self::TradeApproved { id: e.id, agent: e.agent }
+                }
+                DvP::TradeSettled::SIGNATURE_HASH => {
+                    Self::TradeSettled { id: DvP::TradeSettled::decode_log_data(data).ok()?.id }
+                }
+                DvP::TradeSettledBySignatures::SIGNATURE_HASH => {
+                    let e = DvP::TradeSettledBySignatures::decode_log_data(data).ok()?;
+                    Self::TradeSettledBySignatures { id: e.id, seller: e.seller, buyer: e.buyer }
+                }
+                DvP::TradeCancelled::SIGNATURE_HASH => {
+                    let e = DvP::TradeCancelled::decode_log_data(data).ok()?;
+                    Self::TradeCancelled { id: e.id, by: e.by }
+                }
+                DvP::TradeExpired::SIGNATURE_HASH => {
+                    Self::TradeExpired { id: DvP::TradeExpired::decode_log_data(data).ok()?.id }
+                }
+                DvP::BatchSettled::SIGNATURE_HASH => {
+                    let e = DvP::BatchSettled::decode_log_data(data).ok()?;
+                    Self::BatchSettled {
+                        batch_id: e.batchId,
+                        agent: e.agent,
+                        trades: e.trades,
+                        gross_cash: e.grossCash,
+                        net_cash: e.netCash,
+                    }
+                }
+                _ => return None,
+            },
+            "SecurityToken" | "DepositToken" => match topic {
+                St::Transfer::SIGNATURE_HASH => {
+                    let e = St::Transfer::decode_log_data(data).ok()?;
+                    match (e.from, e.to) {
+                        (Address::ZERO, to) => Self::Issued { to, amount: e.value },
+                        (from, Address::ZERO) => Self::Redeemed { from, amount: e.value },
+                        (from, to) => Self::Transfer { from, to, amount: e.value },
+                    }
+                }
+                Dt::DepositIssued::SIGNATURE_HASH if artifact == "DepositToken" => {
+                    let e = Dt::DepositIssued::decode_log_data(data).ok()?;
+                    Self::DepositIssued { to: e.to, amount: e.amount, deposit_ref: e.depositRef, minter: e.minter }
+                }
+                Dt::DepositRedeemed::SIGNATURE_HASH if artifact == "DepositToken" => {
+                    let e = Dt::DepositRedeemed::decode_log_data(data).ok()?;
+                    Self::DepositRedeemed { from: e.from, amount: e.amount, account_ref: e.accountRef }
+                }
+                _ => return None,
+            },
+            "StraightBond" | "MunicipalBond" | "BeneficiaryUnits" => match topic {
+                Pay::HolderPaid::SIGNATURE_HASH => {
+                    let e = Pay::HolderPaid::decode_log_data(data).ok()?;
+                    Self::HolderPaid {
+                        payment: e.payment.saturating_to(),
+                        holder: e.holder,
+                        payee: e.payee,
+                        units: e.units,
+                        amount: e.amount,
+                    }
+                }
+                Pay::HolderPaymentFailed::SIGNATURE_HASH => {
+                    let e = Pay::HolderPaymentFailed::decode_log_data(data).ok()?;
+                    Self::HolderPaymentFailed {
+                        payment: e.payment.saturating_to(),
+                        holder: e.holder,
+                        reason: RevertError::decode(&e.reason).to_string(),
+                    }
+                }
+                Pay::PaymentCompleted::SIGNATURE_HASH => {
+                    let e = Pay::PaymentCompleted::decode_log_data(data).ok()?;
+                    Self::PaymentCompleted { payment: e.payment.saturating_to(), units: e.units, amount: e.amount }
+                }
+                _ => return None,
+            },
+            "InvestorRegistry" => match topic {
+                Reg::InvestorRegistered::SIGNATURE_HASH => {
+                    let e = Reg::InvestorRegistered::decode_log_data(data).ok()?;
+                    Self::InvestorRegistered {
+                        account: e.account,
+                        class: e.investorClass,
+                        country: e.country,
+                        kyc_expiry: e.kycExpiry,
+                        data_hash: e.dataHash,
+                    }
+                }
+                Reg::InvestorRevoked::SIGNATURE_HASH => {
+                    Self::InvestorRevoked { account: Reg::InvestorRevoked::decode_log_data(data).ok()?.account }
+                }
+                _ => return None,
+            },
+            _ => return None,
+        })
+    }
+
+    /// Whether contracts built from `artifact` emit events the stream reports.
+    pub fn reports(artifact: &str) -> bool {
+        matches!(
+            artifact,
+            "DvP"
+                | "SecurityToken"
+                | "DepositToken"
+                | "StraightBond"
+                | "MunicipalBond"
+                | "BeneficiaryUnits"
+                | "InvestorRegistry"
+        )
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TradeCreated { id, seller, buyer, units, amount, agent, deadline, .. } => write!(
+                f,
+                "trade {id} created: {seller} sells {units} units to {buyer} for {amount}, agent {agent}, deadline {deadline}"
+            ),
+            Self::TradePaid { id } => write!(f, "trade {id} paid"),
+            Self::TradeApproved { id, agent } => write!(f, "trade {id} approved by {agent}"),
+            Self::TradeSettled { id } => write!(f, "trade {id} settled"),
+            Self::TradeSettledBySignatures { id, seller, buyer } => {
+                write!(f, "trade {id} settled by signatures of {seller} and {buyer}")
+            }
+            Self::TradeCancelled { id, by } => write!(f, "trade {id} cancelled by {by}"),
+            Self::TradeExpired { id } => write!(f, "trade {id} expired: locks released"),
+            Self::BatchSettled { batch_id, agent, trades, gross_cash, net_cash } => write!(
+                f,
+                "batch {batch_id} of {trades} trades settled by {agent}: gross cash {gross_cash}, net {net_cash}"
+            ),
+            Self::Transfer { from, to, amount } => write!(f, "transfer of {amount} from {from} to {to}"),
+            Self::Issued { to, amount } => write!(f, "issue of {amount} to {to}"),
+            Self::Redeemed { from, amount } => write!(f, "redemption of {amount} from {from}"),
+            Self::DepositIssued { to, amount, deposit_ref, minter } => {
+                write!(f, "deposit issued: {amount} to {to} against ledger ref {deposit_ref} by {minter}")
+            }
+            Self::DepositRedeemed { from, amount, account_ref } => {
+                write!(f, "deposit redeemed: {amount} from {from} into account ref {account_ref}")
+            }
+            Self::HolderPaid { payment, holder, payee, units, amount } => {
+                write!(f, "payment {payment}: {holder} paid {amount} for {units} units")?;
+                if payee != holder {
+                    write!(f, " (to its recovered wallet {payee})")?;
+                }
+                Ok(())
+            }
+            Self::HolderPaymentFailed { payment, holder, reason } => {
+                write!(f, "payment {payment}: paying {holder} failed: {reason}")
+            }
+            Self::PaymentCompleted { payment, units, amount } => {
+                write!(f, "payment {payment} completed: {amount} for {units} units")
+            }
+            Self::InvestorRegistered { account, class, country, kyc_expiry, .. } => {
+                write!(f, "investor {account} registered: class {class}, country {country}, KYC until {kyc_expiry}")
+            }
+            Self::InvestorRevoked { account } => write!(f, "investor {account} revoked"),
+        }
+    }
+}
+
+/// One event of the suite, with its position.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuiteEvent {
+    /// Block number.
+    pub block: u64,
+    /// Index of the log within its block.
+    pub log_index: u64,
+    /// The transaction that emitted it.
+    pub tx_hash: B256,
+    /// Manifest label of the emitting contract (`dvp`, `security`, `deposit`, `instrument`, ...).
+    pub contract: String,
+    /// Its address.
+    pub address: Address,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: EventKind,
+}
+
+impl SuiteEvent {
+    /// The event's position (a unique key on the chain).
+    pub fn position(&self) -> Cursor {
+        Cursor { block: self.block, log_index: self.log_index }
+    }
+}
+
+impl fmt::Display for SuiteEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "block {} log {} {}: {} (tx {})", self.block, self.log_index, self.contract, self.event, self.tx_hash)
+    }
+}
+
+/// What one read of the stream returned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Batch {
+    /// The events, in chain order.
+    pub events: Vec<SuiteEvent>,
+    /// The stream has read up to the newest block it may read: wait before reading again.
+    pub caught_up: bool,
+}
+
+/// A contract the stream follows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Watched {
+    label: String,
+    artifact: String,
+}
+
+/// The suite's events from a cursor, batch by batch (see the module docs for the semantics).
+///
+/// ```no_run
+/// # async fn follow(chain: &mut kessai_deployer::rpc::RpcChain) -> Result<(), kessai_deployer::DeployerError> {
+/// use kessai_deployer::{events::{Cursor, EventStream}, manifest::Manifest};
+/// use std::path::Path;
+///
+/// let manifest = Manifest::read(Path::new("deployments/31337.json"))?;
+/// let saved = Path::new("back-office.cursor");
+/// let cursor = Cursor::load(saved)?.unwrap_or(Cursor::at_block(0));
+/// let mut stream = EventStream::new(&manifest.deployment, cursor);
+/// loop {
+///     let batch = stream.next_batch(chain, None).await?;
+///     for event in &batch.events {
+///         println!("{event}"); // book it, keyed by event.position()
+///     }
+///     stream.cursor().save(saved)?;
+///     if batch.caught_up {
+///         break; // or sleep and poll again
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct EventStream {
+    contracts: BTreeMap<Address, Watched>,
+    cursor: Cursor,
+    /// Blocks at the head the stream leaves unread until they have this many blocks on top (0: read
+    /// up to the head).
+    pub confirmations: u64,
+    /// Most blocks asked for in one log query.
+    pub max_blocks: u64,
+}
+
+impl EventStream {
+    /// A stream over every contract of `deployment` whose events it reports, starting at `cursor`.
+    pub fn new(deployment: &Deployment, cursor: Cursor) -> Self {
+        let contracts = deployment
+            .contracts
+            .iter()
+            .filter(|(_, c)| EventKind::reports(&c.artifact))
+            .map(|(label, c)| (c.address, Watched { label: label.clone(), artifact: c.artifact.clone() }))
+            .collect();
+        Self { contracts, cursor, confirmations: 0, max_blocks: 10_000 }
+    }
+
+    /// The position of the next event to read.
+    pub fn cursor(&self) -> Cursor {
+        self.cursor
+    }
+
+    /// The followed contracts' addresses.
+    pub fn addresses(&self) -> Vec<Address> {
+        self.contracts.keys().copied().collect()
+    }
+
+    /// Reads the next events: from the cursor up to the newest readable block (the head less
+    /// [`EventStream::confirmations`]), at most [`EventStream::max_blocks`] blocks and, with `limit`,
+    /// at most that many events. Moves the cursor just past what it returned.
+    pub async fn next_batch<H: History>(
+        &mut self,
+        chain: &mut H,
+        limit: Option<usize>,
+    ) -> Result<Batch, DeployerError> {
+        let head = chain.head().await?;
+        let Some(newest) = head.checked_sub(self.confirmations) else {
+            return Ok(Batch { events: Vec::new(), caught_up: true });
+        };
+        if self.cursor.block > newest {
+            return Ok(Batch { events: Vec::new(), caught_up: true });
+        }
+        let to = newest.min(self.cursor.block.saturating_add(self.max_blocks.max(1) - 1));
+        let logs = chain.located_logs(&self.addresses(), self.cursor.block, to).await?;
+        let mut events = Vec::new();
+        for l in logs {
+            if !self.cursor.admits(l.block, l.log_index) {
+                continue;
+            }
+            let Some(watched) = self.contracts.get(&l.log.address) else { continue };
+            let Some(event) = EventKind::decode(&watched.artifact, &l.log) else { continue };
+            if limit.is_some_and(|n| events.len() >= n) {
+                // Held back: the next read starts with this event.
+                self.cursor = Cursor { block: l.block, log_index: l.log_index };
+                return Ok(Batch { events, caught_up: false });
+            }
+            events.push(SuiteEvent {
+                block: l.block,
+                log_index: l.log_index,
+                tx_hash: l.tx_hash,
+                contract: watched.label.clone(),
+                address: l.log.address,
+                event,
+            });
+        }
+        self.cursor = Cursor::at_block(to + 1);
+        Ok(Batch { events, caught_up: to == newest })
+    }
+
+    /// Every event from the cursor up to the newest readable block (repeated batches).
+    pub async fn read_to_head<H: History>(&mut self, chain: &mut H) -> Result<Vec<SuiteEvent>, DeployerError> {
+        let mut all = Vec::new();
+        loop {
+            let batch = self.next_batch(chain, None).await?;
+            all.extend(batch.events);
+            if batch.caught_up {
+                return Ok(all);
+            }
+        }
+    }
+}
+
+/// One line of a holder register.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolderRecord {
+    /// The account.
+    pub holder: Address,
+    /// Units held (the balance, including held and frozen units).
+    #[serde(with = "decimal")]
+    pub units: U256,
+    /// Units held for a settlement (DvP locks, transfer approvals).
+    #[serde(with = "decimal")]
+    pub held: U256,
+    /// Units frozen by the authority.
+    #[serde(with = "decimal")]
+    pub frozen: U256,
+    /// The whole account is frozen.
+    pub account_frozen: bool,
+    /// The registry finds the account eligible (active with valid KYC, or a facility).
+    pub eligible: bool,
+}
+
+/// An instrument's holder register at a block: every account that ever held units.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolderRegister {
+    /// The security token.
+    pub token: Address,
+    /// Its investor registry at that block.
+    pub registry: Address,
+    /// The block the register is taken at.
+    pub block: u64,
+    /// That block's timestamp.
+    pub timestamp: u64,
+    /// Total units outstanding.
+    #[serde(with = "decimal")]
+    pub total_supply: U256,
+    /// One line per account that received units up to the block, by address.
+    pub holders: Vec<HolderRecord>,
+}
+
+impl HolderRegister {
+    /// The CSV header of [`HolderRegister::to_csv`].
+    pub const CSV_HEADER: &'static str = "holder,units,held,frozen,account_frozen,eligible";
+
+    /// The register as CSV: a header line, then one line per holder.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from(Self::CSV_HEADER);
+        out.push('\n');
+        for h in &self.holders {
+            out.push_str(&format!(
+                "{},{},{},{},{},{}\n",
+                h.holder, h.units, h.held, h.frozen, h.account_frozen, h.eligible
+            ));
+        }
+        out
+    }
+
+    /// The holders with units at the block.
+    pub fn current_holders(&self) -> impl Iterator<Item = &HolderRecord> {
+        self.holders.iter().filter(|h| !h.units.is_zero())
+    }
+}
+
+/// The holder register of the security token `token` at block `block`: every account that received
+/// units in blocks `from_block..=block` (from the token's `Transfer` logs; `from_block` is the
+/// token's deployment block), with its units, held and frozen units and eligibility read at that
+/// block. Needs a node that keeps the state of `block`.
+pub async fn holder_register<H: History>(
+    chain: &mut H,
+    token: Address,
+    from_block: u64,
+    block: u64,
+) -> Result<HolderRegister, DeployerError> {
+    let head = chain.head().await?;
+    if block > head {
+        return Err(DeployerError::Rpc(format!("block {block} is not mined yet (the chain is at block {head})")));
+    }
+    let mut accounts = std::collections::BTreeSet::new();
+    for l in chain.located_logs(&[token], from_block, block).await? {
+        if l.log.topics().first() == Some(&St::Transfer::SIGNATURE_HASH)
+            && let Ok(t) = St::Transfer::decode_log_data(&l.log.data)
+            && t.to != Address::ZERO
+        {
+            accounts.insert(t.to);
+        }
+    }
+    let registry = chain.read_at(block, token, &St::registryCall {}).await?;
+    let mut holders = Vec::with_capacity(accounts.len());
+    for holder in accounts {
+        holders.push(HolderRecord {
+            holder,
+            units: chain.read_at(block, token, &St::balanceOfCall { account: holder }).await?,
+            held: chain.read_at(block, token, &St::heldBalanceOfCall { account: holder }).await?,
+            frozen: chain.read_at(block, token, &St::frozenBalanceOfCall { account: holder }).await?,
+            account_frozen: chain.read_at(block, token, &St::isFrozenCall { account: holder }).await?,
+            eligible: chain.read_at(block, registry, &Reg::isEligibleCall { account: holder }).await?,
+        });
+    }
+    Ok(HolderRegister {
+        token,
+        registry,
+        block,
+        timestamp: chain.timestamp_at(block).await?,
+        total_supply: chain.read_at(block, token, &St::totalSupplyCall {}).await?,
+        holders,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::primitives::{LogData, address};
+
+    fn log(address: Address, topics: Vec<B256>, data: Vec<u8>) -> Log {
+        Log { address, data: LogData::new_unchecked(topics, data.into()) }
+    }
+
+    #[test]
+    fn transfers_from_and_to_zero_are_issues_and_redemptions() {
+        let token = address!("0x00000000000000000000000000000000000000aa");
+        let a = address!("0x00000000000000000000000000000000000000a1");
+        let amount = U256::from(7).to_be_bytes_vec();
+        let topics = |from: Address, to: Address| vec![St::Transfer::SIGNATURE_HASH, from.into_word(), to.into_word()];
+        let issue = log(token, topics(Address::ZERO, a), amount.clone());
+        let redeem = log(token, topics(a, Address::ZERO), amount.clone());
+        let moved = log(token, topics(a, token), amount);
+        assert_eq!(
+            EventKind::decode("SecurityToken", &issue),
+            Some(EventKind::Issued { to: a, amount: U256::from(7) })
+        );
+        assert_eq!(
+            EventKind::decode("DepositToken", &redeem),
+            Some(EventKind::Redeemed { from: a, amount: U256::from(7) })
+        );
+        assert_eq!(
+            EventKind::decode("SecurityToken", &moved),
+            Some(EventKind::Transfer { from: a, to: token, amount: U256::from(7) })
+        );
+        assert_eq!(EventKind::decode("TransferApprovals", &moved), None, "not a reported contract");
+    }
+
+    #[test]
+    fn events_round_trip_through_json_lines_with_decimal_amounts() {
+        let event = SuiteEvent {
+            block: 12,
+            log_index: 3,
+            tx_hash: B256::repeat_byte(1),
+            contract: "security".into(),
+            address: Address::repeat_byte(2),
+            event: EventKind::Issued { to: Address::repeat_byte(3), amount: U256::from(10).pow(U256::from(30)) },
+        };
+        let line = serde_json::to_string(&event).expect("serialize");
+        assert!(line.contains(r#""event":"issued""#), "{line}");
+        assert!(line.contains(r#""amount":"1000000000000000000000000000000""#), "{line}");
+        assert_eq!(serde_json::from_str::<SuiteEvent>(&line).expect("parse"), event);
+    }
+
+    #[test]
+    fn a_cursor_admits_its_own_position_and_later_ones_only() {
+        let c = Cursor { block: 5, log_index: 2 };
+        assert!(c.admits(5, 2) && c.admits(5, 3) && c.admits(6, 0));
+        assert!(!c.admits(5, 1) && !c.admits(4, 9));
+        let dir = std::env::temp_dir().join(format!("kessai-cursor-{}", std::process::id()));
+        let path = dir.join("c.json");
+        assert_eq!(Cursor::load(&path).expect("missing is fine"), None);
+        c.save(&path).expect("save");
+        assert_eq!(Cursor::load(&path).expect("load"), Some(c));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -1,0 +1,294 @@
+//! Preflight: before a deployment sends anything, check that the chain can run the suite and that
+//! every sender can pay for its transactions, and refuse with a sentence that says what to do.
+//!
+//! Checks, in order: the chain id (against the config or manifest); how the chain prices gas
+//! (EIP-1559 or legacy, zero gas price); whether it executes every opcode the suite's code uses
+//! (each probed with a two-instruction creation call, so an EVM older than the artifacts' target is
+//! named precisely; PUSH0 is reported but not needed); a simulated creation of every contract of the
+//! plan (which also catches a code-size limit below the suite's contracts); and each sender's balance
+//! against its share of the estimated gas.
+
+use crate::{
+    error::DeployerError,
+    plan::{Arg, Plan, Step, creation_code},
+    rpc::{FeeMode, RpcChain},
+};
+use alloy::{
+    dyn_abi::DynSolValue,
+    eips::BlockNumberOrTag,
+    network::TransactionBuilder,
+    primitives::{Address, Bytes, U256},
+    providers::Provider,
+    rpc::types::TransactionRequest,
+};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Opcodes introduced after Frontier that compiled Solidity may contain: (opcode, name, hard fork,
+/// stack inputs, stack outputs).
+const LATER_OPCODES: &[(u8, &str, &str, u8, u8)] = &[
+    (0x3d, "RETURNDATASIZE", "Byzantium", 0, 1),
+    (0x3e, "RETURNDATACOPY", "Byzantium", 3, 0),
+    (0xfa, "STATICCALL", "Byzantium", 6, 1),
+    (0x1b, "SHL", "Constantinople", 2, 1),
+    (0x1c, "SHR", "Constantinople", 2, 1),
+    (0x1d, "SAR", "Constantinople", 2, 1),
+    (0x3f, "EXTCODEHASH", "Constantinople", 1, 1),
+    (0xf5, "CREATE2", "Constantinople", 4, 1),
+    (0x46, "CHAINID", "Istanbul", 0, 1),
+    (0x47, "SELFBALANCE", "Istanbul", 0, 1),
+    (0x48, "BASEFEE", "London", 0, 1),
+    (0x5f, "PUSH0", "Shanghai", 0, 1),
+    (0x49, "BLOBHASH", "Cancun", 1, 1),
+    (0x4a, "BLOBBASEFEE", "Cancun", 0, 1),
+    (0x5c, "TLOAD", "Cancun", 1, 1),
+    (0x5d, "TSTORE", "Cancun", 2, 0),
+    (0x5e, "MCOPY", "Cancun", 3, 0),
+];
+
+/// What preflight found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PreflightReport {
+    /// The node's chain id.
+    pub chain_id: u64,
+    /// True when blocks carry a base fee (EIP-1559); false for a legacy-only chain.
+    pub eip1559: bool,
+    /// The node's gas price (0 on a zero-gas chain).
+    pub gas_price: u128,
+    /// The price per gas the engine will pay (what the funding check uses).
+    pub price: u128,
+    /// Whether the chain executes PUSH0 (Shanghai). The artifacts do not need it.
+    pub push0: bool,
+    /// The later opcodes the suite's code uses, all found executable.
+    pub opcodes: Vec<String>,
+    /// Estimated gas of each contract creation, by label.
+    pub creations: BTreeMap<String, u64>,
+    /// Each sender's balance and what its transactions may cost, in wei.
+    pub funding: Vec<Funding>,
+}
+
+/// A sender's balance against its estimated cost.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Funding {
+    /// The sender.
+    pub account: Address,
+    /// Transactions it sends in the plan.
+    pub transactions: usize,
+    /// Its balance, in wei.
+    pub balance: U256,
+    /// Upper estimate of what its transactions cost, in wei.
+    pub needed: U256,
+}
+
+/// Gas assumed for a plan step that is not a creation (role grants, wiring).
+const CALL_GAS: u64 = 150_000;
+
+/// Opcodes in `code`, walking over PUSH data; bytes after the last INVALID (0xfe) are solc's data
+/// section and are not code.
+fn opcodes(code: &[u8]) -> BTreeSet<u8> {
+    let mut seen = Vec::new();
+    let (mut pc, mut code_end) = (0, None);
+    while pc < code.len() {
+        let op = code[pc];
+        if op == 0xfe {
+            code_end = Some(seen.len());
+        }
+        seen.push(op);
+        pc += 1 + if (0x60..=0x7f).contains(&op) { usize::from(op - 0x5f) } else { 0 };
+    }
+    if let Some(end) = code_end {
+        seen.truncate(end);
+    }
+    seen.into_iter().collect()
+}
+
+/// A creation call that pushes `inputs` zeros, runs `op`, pops its outputs and stops.
+fn probe(op: u8, inputs: u8, outputs: u8) -> Bytes {
+    let mut code = Vec::new();
+    for _ in 0..inputs {
+        code.extend_from_slice(&[0x60, 0x00]);
+    }
+    code.push(op);
+    code.extend(std::iter::repeat_n(0x50, usize::from(outputs)));
+    code.push(0x00);
+    code.into()
+}
+
+async fn simulate(chain: &RpcChain, from: Address, data: Bytes) -> Result<u64, String> {
+    let req = TransactionRequest::default().with_from(from).with_input(data).into_create();
+    chain.provider().estimate_gas(req).await.map_err(|e| e.to_string())
+}
+
+async fn executes(chain: &RpcChain, from: Address, code: Bytes) -> Result<(), String> {
+    let req = TransactionRequest::default().with_from(from).with_input(code).into_create();
+    chain.provider().call(req).await.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Runs the checks for `plan` on `chain`; `expected` is the chain id of the config or manifest and
+/// where it comes from (e.g. "the config deployments/prod.toml"). Sends nothing.
+pub async fn check(
+    chain: &RpcChain,
+    plan: &Plan,
+    expected: Option<(u64, &str)>,
+) -> Result<PreflightReport, DeployerError> {
+    check_with(chain, plan, expected, true).await
+}
+
+/// [`check`], with the funding check optional: a resumed deployment has already paid for the steps
+/// an earlier run finished, so it checks the chain but not the full budget.
+pub async fn check_with(
+    chain: &RpcChain,
+    plan: &Plan,
+    expected: Option<(u64, &str)>,
+    funding_check: bool,
+) -> Result<PreflightReport, DeployerError> {
+    let provider = chain.provider();
+    let rpc = |e: alloy::transports::RpcError<alloy::transports::TransportErrorKind>| {
+        DeployerError::Preflight(format!("the node did not answer: {e}"))
+    };
+    let chain_id = provider.get_chain_id().await.map_err(rpc)?;
+    if let Some((want, source)) = expected
+        && want != chain_id
+    {
+        return Err(DeployerError::Preflight(format!(
+            "the node reports chain id {chain_id}, but {source} is for chain {want}: point --rpc-url at chain {want}, \
+             or change the chain id there if this chain is the right one"
+        )));
+    }
+    let latest = provider
+        .get_block_by_number(BlockNumberOrTag::Latest)
+        .await
+        .map_err(rpc)?
+        .ok_or_else(|| DeployerError::Preflight("the node returned no latest block".into()))?;
+    let eip1559 = latest.header.base_fee_per_gas.is_some();
+    let gas_price = provider.get_gas_price().await.map_err(rpc)?;
+
+    // Senders, and the code the plan deploys.
+    let mut senders: BTreeMap<Address, (usize, u64)> = BTreeMap::new();
+    let mut used = BTreeSet::new();
+    let mut creations = BTreeMap::new();
+    let probe_from = plan.steps.iter().map(step_sender).next().unwrap_or(Address::ZERO);
+    for step in &plan.steps {
+        let entry = senders.entry(step_sender(step)).or_insert((0, 0));
+        entry.0 += 1;
+        let Step::Deploy { label, artifact, from, args } = step else {
+            entry.1 += CALL_GAS;
+            continue;
+        };
+        let values: Vec<DynSolValue> = args.iter().map(placeholder).collect();
+        let data = creation_code(artifact, &values)?;
+        used.extend(opcodes(&data));
+        let runtime = kessai_bindings::artifact(artifact)
+            .and_then(|a| serde_json::from_str::<serde_json::Value>(a.json).ok())
+            .and_then(|v| v["deployedBytecode"].as_str().and_then(|s| alloy::primitives::hex::decode(s).ok()))
+            .unwrap_or_default();
+        used.extend(opcodes(&runtime));
+        let gas = simulate(chain, *from, data).await.map_err(|e| {
+            DeployerError::Preflight(format!(
+                "creating {artifact} ({label}, {} bytes of runtime code) would fail on this chain: {e}. The chain may \
+                 limit contract size below that, lack an opcode, or refuse the sender",
+                runtime.len()
+            ))
+        })?;
+        creations.insert(label.clone(), gas);
+        senders.entry(*from).or_insert((0, 0)).1 += gas;
+    }
+
+    // Opcodes: a baseline first, so a node that cannot simulate creations is not misread.
+    let mut opcodes_ok = Vec::new();
+    let mut push0 = false;
+    if executes(chain, probe_from, probe(0x60, 0, 0)).await.is_ok() {
+        for &(op, name, fork, inputs, outputs) in LATER_OPCODES {
+            let ok = executes(chain, probe_from, probe(op, inputs, outputs)).await.is_ok();
+            if op == 0x5f {
+                push0 = ok;
+            }
+            if used.contains(&op) {
+                if !ok {
+                    return Err(DeployerError::Preflight(format!(
+                        "the chain does not execute {name} (opcode 0x{op:02x}, introduced in {fork}), which the suite's \
+                         code uses: kessai needs an EVM at the Paris (merge) level or newer; PUSH0 is not needed"
+                    )));
+                }
+                opcodes_ok.push(name.to_string());
+            }
+        }
+    } else {
+        tracing::warn!(target: "kessai::deploy", "the node cannot simulate creations; opcode probes skipped");
+    }
+
+    // Funding: each sender's share at the price the engine will pay (a fixed legacy price when one
+    // is configured, e.g. 0 on a zero-gas chain; EIP-1559: twice the base fee plus the tip), with a
+    // fifth more for estimate drift.
+    let market = async || {
+        let base = u128::from(latest.header.base_fee_per_gas.unwrap_or_default());
+        let tip = provider.get_max_priority_fee_per_gas().await.unwrap_or(0);
+        base * 2 + tip
+    };
+    let price = match chain.options().fees {
+        FeeMode::Legacy(Some(price)) => price,
+        FeeMode::Legacy(None) => gas_price,
+        FeeMode::Eip1559 => market().await,
+        FeeMode::Auto if eip1559 => market().await,
+        FeeMode::Auto => gas_price,
+    };
+    let mut funding = Vec::new();
+    let mut short = Vec::new();
+    for (account, (transactions, gas)) in senders {
+        let balance = provider.get_balance(account).await.map_err(rpc)?;
+        let needed = U256::from(gas + gas / 5) * U256::from(price);
+        if balance < needed {
+            short.push(format!(
+                "{account} holds {balance} wei but its {transactions} transaction(s) need up to {needed} wei at {price} wei per gas"
+            ));
+        }
+        funding.push(Funding { account, transactions, balance, needed });
+    }
+    if funding_check && !short.is_empty() {
+        return Err(DeployerError::Preflight(format!(
+            "{}: fund these accounts (or deploy on a chain with a zero gas price)",
+            short.join("; ")
+        )));
+    }
+    Ok(PreflightReport { chain_id, eip1559, gas_price, price, push0, opcodes: opcodes_ok, creations, funding })
+}
+
+fn step_sender(step: &Step) -> Address {
+    match step {
+        Step::Deploy { from, .. }
+        | Step::GrantRole { from, .. }
+        | Step::SetFacility { from, .. }
+        | Step::Call { from, .. } => *from,
+    }
+}
+
+/// A stand-in for a constructor argument: contract references become a fixed non-zero address.
+fn placeholder(arg: &Arg) -> DynSolValue {
+    match arg {
+        Arg::Address(a) => DynSolValue::Address(*a),
+        Arg::Contract(_) => DynSolValue::Address(Address::repeat_byte(0x11)),
+        Arg::String(s) => DynSolValue::String(s.clone()),
+        Arg::Uint(u) => DynSolValue::Uint(*u, 256),
+        Arg::Tuple(items) => DynSolValue::Tuple(items.iter().map(placeholder).collect()),
+        Arg::Array(items) => DynSolValue::Array(items.iter().map(placeholder).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probes_push_their_inputs_and_pop_their_outputs() {
+        assert_eq!(probe(0x1b, 2, 1).to_vec(), vec![0x60, 0, 0x60, 0, 0x1b, 0x50, 0x00]);
+        assert_eq!(probe(0x46, 0, 1).to_vec(), vec![0x46, 0x50, 0x00]);
+    }
+
+    #[test]
+    fn the_data_section_after_the_last_invalid_is_not_code() {
+        // PUSH1 0x5f, SHL, INVALID, then data bytes 0x5f 0x46.
+        let ops = opcodes(&[0x60, 0x5f, 0x1b, 0xfe, 0x5f, 0x46]);
+        assert!(ops.contains(&0x1b) && ops.contains(&0x60));
+        assert!(!ops.contains(&0x5f) && !ops.contains(&0x46), "{ops:?}");
+    }
+}

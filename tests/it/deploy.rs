@@ -1,0 +1,360 @@
+//! Deterministic, resumable deployment from a suite config with the `kessai` binary: a deployer
+//! killed with SIGKILL mid-way is rerun and completes the suite with every contract deployed once; the
+//! same config gives the same addresses on another chain; a changed config is refused with a diff and
+//! nothing sent; a new bank only appends; the CREATE2 proxy is installed where a chain lacks it.
+
+use kessai_bindings::alloy::{
+    primitives::{Address, B256, keccak256},
+    providers::Provider,
+};
+use kessai_deployer::{
+    anvil::{self, AnvilInstance, AnvilOptions},
+    chain::Chain,
+    config::Config,
+    journal::Entry,
+    manifest::Manifest,
+    plan::{DETERMINISTIC_DEPLOYER, DETERMINISTIC_DEPLOYER_CODE, DETERMINISTIC_DEPLOYER_SIGNER, Plan, Step},
+    rpc::RpcChain,
+    verify,
+};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::PathBuf,
+    process::{Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+/// A bond suite on the development accounts, with dates far enough ahead for any chain clock.
+fn config_text(security_name: &str, second_bank: bool) -> String {
+    let mut text = format!(
+        r#"salt = "kessai-it"
+
+[accounts]
+operator = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+registrar = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+issuer = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+bank = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+authority = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
+
+[security]
+name = "{security_name}"
+symbol = "KGB45"
+
+[deposit]
+name = "DCJPY (Kessai Bank)"
+symbol = "DCJPY"
+
+[instrument]
+kind = "bond"
+paying_agent = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"
+face_value = 1_000_000
+coupon_rate_bps = 150
+coupons_per_year = 2
+issue_date = 2041-04-01
+coupon_dates = [2041-10-01, 2042-04-01, 2042-10-01, 2043-04-01]
+record_offset_days = 7
+"#
+    );
+    if second_bank {
+        text.push_str(
+            r#"
+[[banks]]
+label = "second"
+name = "DCJPY (Second Bank)"
+symbol = "DCJPY2"
+bank = "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f"
+"#,
+        );
+    }
+    text
+}
+
+/// A fresh directory holding `suite.toml`; the manifest goes to `m.json`, the journal to `m.json.journal`.
+struct Workspace {
+    dir: PathBuf,
+}
+
+impl Workspace {
+    fn new(name: &str, config: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("kessai-it-deploy-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let w = Self { dir };
+        w.set_config(config);
+        w
+    }
+
+    fn set_config(&self, text: &str) {
+        std::fs::write(self.config(), text).expect("write config");
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.join("suite.toml")
+    }
+
+    fn manifest(&self) -> PathBuf {
+        self.dir.join("m.json")
+    }
+
+    fn journal(&self) -> PathBuf {
+        self.dir.join("m.json.journal")
+    }
+
+    fn plan(&self) -> Plan {
+        Config::load(&self.config()).expect("config").plan()
+    }
+
+    fn deploy(&self, url: &str) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kessai"));
+        cmd.env_remove("KESSAI_KEYS")
+            .args(["deploy", "--config"])
+            .arg(self.config())
+            .args(["--rpc-url", url, "--out"])
+            .arg(self.manifest());
+        cmd
+    }
+
+    fn run(&self, url: &str) -> Output {
+        self.deploy(url).output().expect("run kessai deploy")
+    }
+
+    fn entries(&self) -> Vec<Entry> {
+        let text = std::fs::read_to_string(self.journal()).unwrap_or_default();
+        // The deployer may be mid-write when a test peeks: only complete lines count.
+        text.split_inclusive('\n')
+            .filter(|l| l.ends_with('\n'))
+            .map(|l| serde_json::from_str(l).expect("a journal entry"))
+            .collect()
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn succeeded(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "deploy failed: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+fn spawn(options: AnvilOptions) -> (AnvilInstance, RpcChain) {
+    let node = AnvilInstance::spawn(&options).unwrap_or_else(|e| panic!("this test needs anvil: {e}"));
+    let chain = RpcChain::connect(&node.endpoint(), anvil::dev_signers()).expect("connect");
+    (node, chain)
+}
+
+/// The mined transaction count of each of `accounts`.
+async fn nonces(chain: &RpcChain, accounts: &BTreeSet<Address>) -> BTreeMap<Address, u64> {
+    let mut out = BTreeMap::new();
+    for a in accounts {
+        out.insert(*a, chain.provider().get_transaction_count(*a).await.expect("nonce"));
+    }
+    out
+}
+
+/// How many steps of `plan` each account sends.
+fn steps_by_sender(plan: &Plan) -> BTreeMap<Address, u64> {
+    let mut out = BTreeMap::new();
+    for s in &plan.steps {
+        *out.entry(s.sender()).or_default() += 1;
+    }
+    out
+}
+
+/// The manifest matches the plan's predicted addresses and the chain: code of the right artifact at
+/// every address, with the recorded code hash. Returns the manifest.
+async fn assert_manifest_matches(w: &Workspace, chain: &mut RpcChain) -> Manifest {
+    let plan = w.plan();
+    let manifest = Manifest::read(&w.manifest()).expect("manifest");
+    let predicted = plan.predicted_addresses().expect("predicted");
+    let deployed: BTreeMap<String, Address> =
+        manifest.deployment.contracts.iter().map(|(l, c)| (l.clone(), c.address)).collect();
+    assert_eq!(deployed, predicted, "every contract is at its predicted CREATE2 address");
+    for (label, c) in &manifest.deployment.contracts {
+        let code = chain.code(c.address).await.expect("code");
+        assert!(verify::matches_artifact(&c.artifact, &code).expect("verify"), "{label} has its artifact's code");
+        assert_eq!(keccak256(&code), c.code_hash, "{label}: the manifest's code hash is the chain's");
+    }
+    assert_eq!(manifest.salt, plan.salt);
+    assert_eq!(manifest.config_hash, Some(keccak256(std::fs::read(w.config()).expect("config"))));
+    assert_eq!(manifest.journal.as_deref(), Some(w.journal().as_path()));
+    assert_eq!(manifest.deterministic_deployer, Some(DETERMINISTIC_DEPLOYER));
+    assert_eq!((manifest.solc.as_str(), manifest.evm_version.as_str()), ("0.8.30", "paris"));
+    manifest
+}
+
+fn confirmed(entries: &[Entry]) -> Vec<(usize, B256)> {
+    entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Confirmed { step, tx_hash, .. } => Some((*step, *tx_hash)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_deployer_killed_mid_way_resumes_and_deploys_every_contract_once() {
+    // One block a second: each step waits for its block, so the kill lands mid-deployment.
+    let (node, mut chain) = spawn(AnvilOptions { block_time: Some(1), ..Default::default() });
+    let url = node.endpoint();
+    let w = Workspace::new("sigkill", &config_text("Kessai Green Bond 2045", false));
+    let plan = w.plan();
+    let total = plan.steps.len();
+    let senders: BTreeSet<Address> = plan.steps.iter().map(Step::sender).collect();
+
+    let started = Instant::now();
+    let mut child = w.deploy(&url).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start kessai deploy");
+    // Kill it right after it journaled the sending of step 5: that transaction is in flight.
+    loop {
+        assert!(started.elapsed() < Duration::from_secs(120), "the deployment made no progress");
+        if matches!(w.entries().last(), Some(Entry::Sending { step, .. }) if *step >= 5) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    let before = w.entries();
+    let done = confirmed(&before).len();
+    assert!((5..total).contains(&done), "killed with {done} of {total} steps confirmed");
+    assert!(!w.manifest().exists(), "the killed run wrote no manifest");
+
+    let out = w.deploy(&url).arg("-v").output().expect("rerun kessai deploy");
+    let elapsed = started.elapsed();
+    let stdout = succeeded(&out);
+    assert!(stdout.contains("done by an earlier run") && stdout.contains("nothing was sent twice"), "{stdout}");
+    let log = String::from_utf8_lossy(&out.stderr);
+    eprintln!("killed at {done}/{total} confirmed; whole deployment {elapsed:?}\n{stdout}\n{log}");
+
+    // The suite is complete, each contract at its predicted address with its artifact's code.
+    let manifest = assert_manifest_matches(&w, &mut chain).await;
+    assert_eq!(manifest.deployment.contracts.len(), 7);
+    assert_eq!(manifest.deployment.steps.len(), total - 7);
+
+    // Every step was sent exactly once: each sender's nonce is its number of steps.
+    assert_eq!(nonces(&chain, &senders).await, steps_by_sender(&plan), "no transaction beyond the plan's");
+    let entries = w.entries();
+    let steps: Vec<usize> = confirmed(&entries).iter().map(|(s, _)| *s).collect();
+    assert_eq!(steps, (0..total).collect::<Vec<_>>(), "each step confirmed once, in order");
+    let sent = entries.iter().filter(|e| matches!(e, Entry::Sending { .. })).count();
+    assert_eq!(sent, total, "the step in flight at the kill was tracked to its receipt, not sent again");
+    let hashes: BTreeSet<B256> = confirmed(&entries).iter().map(|(_, h)| *h).collect();
+    assert_eq!(hashes.len(), total, "distinct transactions");
+    for c in manifest.deployment.contracts.values() {
+        assert!(hashes.contains(&c.tx_hash), "the manifest records the journaled transactions");
+    }
+    let runs = entries.iter().filter(|e| matches!(e, Entry::Run { .. })).count();
+    assert_eq!(runs, 2);
+    assert!(matches!(entries.last(), Some(Entry::Complete { .. })));
+
+    // Running it again finds everything done and sends nothing.
+    let stdout = succeeded(&w.run(&url));
+    assert!(stdout.contains(&format!("0 sent now, {total} done by an earlier run")), "{stdout}");
+    assert_eq!(nonces(&chain, &senders).await, steps_by_sender(&plan));
+
+    // A changed config is refused step by step, and nothing is sent or journaled.
+    let journal = std::fs::read(w.journal()).expect("journal");
+    w.set_config(&config_text("Kessai Green Bond 2046", false));
+    let out = w.run(&url);
+    assert!(!out.status.success(), "a changed config must be refused");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("differs from the deployment recorded in"), "{stderr}");
+    assert!(stderr.contains("step 2 (deploy SecurityToken as security, confirmed):"), "{stderr}");
+    assert!(stderr.contains("journal: deploy SecurityToken as security(\"Kessai Green Bond 2045\""), "{stderr}");
+    assert!(stderr.contains("now:     deploy SecurityToken as security(\"Kessai Green Bond 2046\""), "{stderr}");
+    assert!(stderr.contains("deploy StraightBond as instrument"), "the bond's address moves with the token: {stderr}");
+    assert!(!stderr.contains("step 0 "), "unchanged steps are not listed: {stderr}");
+    assert_eq!(nonces(&chain, &senders).await, steps_by_sender(&plan), "nothing was sent");
+    assert_eq!(std::fs::read(w.journal()).expect("journal"), journal, "nothing was journaled");
+}
+
+#[tokio::test]
+async fn the_same_config_gives_the_same_addresses_on_another_chain_and_a_new_bank_only_appends() {
+    let (node_a, mut chain_a) = spawn(AnvilOptions::default());
+    let (node_b, mut chain_b) = spawn(AnvilOptions { chain_id: 4_242, ..Default::default() });
+    let config = config_text("Kessai Green Bond 2045", false);
+    let (wa, wb) = (Workspace::new("chain-a", &config), Workspace::new("chain-b", &config));
+    let started = Instant::now();
+    succeeded(&wa.run(&node_a.endpoint()));
+    eprintln!("deployment on an automining anvil: {:?}", started.elapsed());
+    succeeded(&wb.run(&node_b.endpoint()));
+    let (a, b) = (assert_manifest_matches(&wa, &mut chain_a).await, assert_manifest_matches(&wb, &mut chain_b).await);
+    assert_eq!((a.deployment.chain_id, b.deployment.chain_id), (31_337, 4_242));
+    let addresses =
+        |m: &Manifest| m.deployment.contracts.iter().map(|(l, c)| (l.clone(), c.address)).collect::<Vec<_>>();
+    assert_eq!(addresses(&a), addresses(&b), "same config, same addresses on both chains");
+
+    // A second bank appended to the config: only its steps are sent.
+    let old = wb.plan();
+    wb.set_config(&config_text("Kessai Green Bond 2045", true));
+    let new = wb.plan();
+    assert_eq!(new.steps[..old.steps.len()], old.steps[..], "a bank appends steps");
+    let senders: BTreeSet<Address> = new.steps.iter().map(Step::sender).collect();
+    let before = nonces(&chain_b, &senders).await;
+    let stdout = succeeded(&wb.run(&node_b.endpoint()));
+    let added = new.steps.len() - old.steps.len();
+    assert!(stdout.contains(&format!("{added} sent now, {} done by an earlier run", old.steps.len())), "{stdout}");
+    let after = nonces(&chain_b, &senders).await;
+    let second_bank: Address = "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f".parse().expect("address");
+    for (who, n) in &after {
+        let expected =
+            before.get(who).copied().unwrap_or_default() + if *who == second_bank { added as u64 } else { 0 };
+        assert_eq!(*n, expected, "{who} sent only the new bank's steps");
+    }
+    let m = assert_manifest_matches(&wb, &mut chain_b).await;
+    assert!(m.deployment.contracts.contains_key("deposit_second") && m.deployment.contracts.len() == 9);
+    assert_eq!(
+        addresses(&m).iter().filter(|(l, _)| !l.ends_with("second")).cloned().collect::<Vec<_>>(),
+        addresses(&a)
+    );
+}
+
+#[tokio::test]
+async fn the_deployer_installs_the_create2_proxy_where_a_chain_lacks_it() {
+    let (node, mut chain) = spawn(AnvilOptions { create2_deployer: false, ..Default::default() });
+    assert!(chain.code(DETERMINISTIC_DEPLOYER).await.expect("code").is_empty(), "no proxy at genesis");
+    let w = Workspace::new("install", &config_text("Kessai Green Bond 2045", false));
+    let stdout = succeeded(&w.run(&node.endpoint()));
+    assert!(stdout.contains("deterministic deployment proxy installed in"), "{stdout}");
+    assert_eq!(chain.code(DETERMINISTIC_DEPLOYER).await.expect("code").as_ref(), DETERMINISTIC_DEPLOYER_CODE);
+    assert_manifest_matches(&w, &mut chain).await;
+
+    // The proxy's signer used its one transaction; the operator paid for it with one transfer.
+    let plan = w.plan();
+    let operator = plan.steps[0].sender();
+    let mut expected = steps_by_sender(&plan);
+    *expected.entry(operator).or_default() += 1;
+    let senders = expected.keys().copied().collect();
+    assert_eq!(nonces(&chain, &senders).await, expected);
+    let signer = chain.provider().get_transaction_count(DETERMINISTIC_DEPLOYER_SIGNER).await.expect("nonce");
+    assert_eq!(signer, 1);
+    let installed = w.entries().iter().any(|e| matches!(e, Entry::Deployer { .. }));
+    assert!(installed, "the journal records the proxy");
+}
+
+/// Anvil's genesis proxy is the one the deployer installs and the in-process engine has.
+#[tokio::test]
+async fn anvil_revm_and_the_deployer_agree_on_the_create2_proxy() {
+    let (_node, mut chain) = crate::support::anvil();
+    assert_eq!(chain.code(DETERMINISTIC_DEPLOYER).await.expect("code").as_ref(), DETERMINISTIC_DEPLOYER_CODE);
+    let mut revm = crate::support::revm();
+    assert_eq!(revm.code(DETERMINISTIC_DEPLOYER).await.expect("code").as_ref(), DETERMINISTIC_DEPLOYER_CODE);
+}
+
+#[tokio::test]
+async fn hardhat_an_independent_evm_without_the_proxy_gets_the_same_addresses() {
+    use kessai_deployer::hardhat::{HardhatInstance, HardhatOptions};
+    let node =
+        HardhatInstance::spawn(&HardhatOptions::default()).unwrap_or_else(|e| panic!("this test needs hardhat: {e}"));
+    let mut chain = RpcChain::connect(&node.endpoint(), anvil::dev_signers()).expect("connect");
+    let w = Workspace::new("hardhat", &config_text("Kessai Green Bond 2045", true));
+    let stdout = succeeded(&w.run(&node.endpoint()));
+    assert!(stdout.contains("deterministic deployment proxy installed in"), "{stdout}");
+    // The predicted addresses do not depend on the chain: Anvil's deployments above have them too.
+    assert_manifest_matches(&w, &mut chain).await;
+}

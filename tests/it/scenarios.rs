@@ -1,0 +1,245 @@
+//! Scenario files: every example replays on the in-process engine and on a spawned Anvil with
+//! identical results (per-step success or error, gas, events, positions, final state) and meets all
+//! of its expectations; malformed files are refused with line and column; `kessai sim run` prints
+//! outcomes and fails when an expectation does not hold.
+
+use crate::support;
+use kessai_deployer::anvil;
+use kessai_sim::{
+    RevmChain, RevmOptions,
+    scenario::{
+        self, RunReport, ScenarioError,
+        run::{self, StepResult},
+    },
+};
+use std::{
+    path::PathBuf,
+    process::Command,
+    time::{Duration, Instant},
+};
+
+fn example(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name)
+}
+
+fn revm() -> RevmChain {
+    RevmChain::new(&RevmOptions::default(), &anvil::dev_accounts())
+}
+
+async fn on_revm(scenario: &scenario::Scenario) -> (RunReport, Duration) {
+    let mut chain = revm();
+    let began = Instant::now();
+    let report = run::run(&mut chain, scenario, &anvil::dev_signers(), |_| {}).await.expect("replay on revm");
+    (report, began.elapsed())
+}
+
+/// Replays `file` on both engines, asserts the reports are equal and every expectation held.
+async fn replays_identically(file: &str) -> RunReport {
+    let scenario = scenario::load(example(file)).unwrap_or_else(|e| panic!("{e}"));
+    let (revm_report, revm_time) = on_revm(&scenario).await;
+
+    let (_node, mut rpc) = support::anvil();
+    let began = Instant::now();
+    let anvil_report = run::run(&mut rpc, &scenario, &anvil::dev_signers(), |_| {}).await.expect("replay on anvil");
+    let anvil_time = began.elapsed();
+    println!(
+        "{file}: {} steps; revm {:.1} ms, anvil {:.1} ms (deployment included)",
+        revm_report.steps.len(),
+        revm_time.as_secs_f64() * 1e3,
+        anvil_time.as_secs_f64() * 1e3
+    );
+
+    let failed: Vec<String> = revm_report
+        .steps
+        .iter()
+        .flat_map(|s| s.checks.iter().filter(|c| !c.passed).map(move |c| (s, c)))
+        .map(|(s, c)| format!("step {} ({}): expected {}, found {:?}", s.index, s.description, c.expected, c.found))
+        .collect();
+    assert!(failed.is_empty(), "{file}: expectations that did not hold:\n{}", failed.join("\n"));
+    assert!(revm_report.passed(), "{file}: every expectation holds");
+    assert_eq!(revm_report.steps.len(), anvil_report.steps.len(), "{file}: same number of steps");
+    for (a, b) in revm_report.steps.iter().zip(&anvil_report.steps) {
+        assert_eq!(a.result, b.result, "{file} step {} ({}): result", a.index, a.description);
+        assert_eq!(a.gas_used, b.gas_used, "{file} step {} ({}): gas", a.index, a.description);
+        assert_eq!(a.events, b.events, "{file} step {} ({}): events", a.index, a.description);
+        assert_eq!(a.state, b.state, "{file} step {} ({}): positions", a.index, a.description);
+        assert_eq!(a, b, "{file} step {} ({})", a.index, a.description);
+    }
+    assert_eq!(revm_report.final_state, anvil_report.final_state, "{file}: final state");
+    assert_eq!(revm_report, anvil_report, "{file}: whole report");
+    revm_report
+}
+
+#[tokio::test]
+async fn dcjpy_pilot_replays_identically_on_revm_and_anvil() {
+    let report = replays_identically("dcjpy_pilot.toml").await;
+    let settle = report.steps.iter().find(|s| s.kind == "settle_with_payment").expect("the settlement step");
+    assert_eq!(settle.transactions, 1, "steps 4-6 are one transaction");
+    let names: Vec<&str> = settle.events.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["TradePaid", "TradeApproved", "Transfer", "Transfer", "TradeSettled"]);
+    assert!(settle.gas_used > 0);
+    let t1 = &report.final_state.trades[0];
+    assert_eq!((t1.0.as_str(), t1.1.name()), ("t1", "settled"));
+}
+
+#[tokio::test]
+async fn municipal_bond_replays_identically_on_revm_and_anvil() {
+    let report = replays_identically("municipal_bond.toml").await;
+    assert_eq!(report.final_state.units_supply.to::<u64>(), 0, "every unit redeemed");
+    let kinds: Vec<&str> = report.steps.iter().map(|s| s.kind.as_str()).collect();
+    for kind in ["offer", "batch", "add_programme", "claim_benefit", "payment_round", "advance"] {
+        assert!(kinds.contains(&kind), "the bond scenario exercises {kind}");
+    }
+}
+
+#[tokio::test]
+async fn failures_replay_identically_on_revm_and_anvil() {
+    let report = replays_identically("failures.toml").await;
+    let errors: Vec<&str> = report.steps.iter().filter_map(|s| s.result.error()).collect();
+    assert_eq!(
+        errors,
+        [
+            "TokenTransferRestricted",
+            "TokenInsufficientFreeBalance",
+            "DvPTradeNotExpired",
+            "DvPTradeExpired",
+            "DvPTradeExists",
+            "DvPInvalidSignature",
+            "DvPInvalidStatus",
+        ]
+    );
+    for step in report.steps.iter().filter(|s| s.result != StepResult::Ok) {
+        assert_eq!((step.gas_used, step.transactions), (0, 0), "a refused step mines nothing");
+        assert!(step.checks.iter().any(|c| c.expected == "a failed step moves nothing" && c.passed));
+    }
+}
+
+#[tokio::test]
+async fn a_failed_expectation_is_reported_not_raised() {
+    let src = std::fs::read_to_string(example("dcjpy_pilot.toml")).expect("read");
+    let wrong = src.replace(
+        "expect.balances.buyer = { units = 100, cash = 0 }",
+        "expect.balances.buyer = { units = 99, cash = 0 }",
+    );
+    assert_ne!(wrong, src, "the pilot states the buyer's units after settlement");
+    let scenario = scenario::parse::parse(&wrong).expect("parses");
+    let (report, _) = on_revm(&scenario).await;
+    assert!(!report.passed());
+    let failed: Vec<_> = report.steps.iter().flat_map(|s| &s.checks).filter(|c| !c.passed).collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].expected, "buyer: units 99, cash 0");
+    assert_eq!(failed[0].found.as_deref(), Some("units 100"));
+    assert_eq!(report.totals().failed_checks, 1);
+}
+
+#[tokio::test]
+async fn a_scenario_with_more_parties_than_keys_is_refused_before_deploying() {
+    let mut src = String::from("[scenario]\nname = \"crowd\"\n");
+    for i in 0..6 {
+        src.push_str(&format!("[parties.p{i}]\n"));
+    }
+    let scenario = scenario::parse::parse(&src).expect("parses");
+    let mut chain = revm();
+    let err = run::run(&mut chain, &scenario, &anvil::dev_signers(), |_| {}).await.expect_err("11 parties, 10 keys");
+    assert!(matches!(err, ScenarioError::Setup(_)), "{err:?}");
+    assert!(err.to_string().contains("11 parties"), "{err}");
+    assert!(err.to_string().contains("only 10 keys"), "{err}");
+}
+
+#[tokio::test]
+async fn a_start_in_the_past_is_refused() {
+    let src = std::fs::read_to_string(example("dcjpy_pilot.toml")).expect("read");
+    let scenario =
+        scenario::parse::parse(&src.replace("2031-04-01T00:00:00Z", "2001-04-01T00:00:00Z")).expect("parses");
+    let mut chain = revm();
+    let err = run::run(&mut chain, &scenario, &anvil::dev_signers(), |_| {}).await.expect_err("start in the past");
+    assert!(err.to_string().contains("already at"), "{err}");
+}
+
+/// Each malformed file: the replacement made in the pilot, and the line, column and words of the error.
+#[test]
+fn malformed_scenario_files_are_refused_with_line_and_column() {
+    let src = std::fs::read_to_string(example("dcjpy_pilot.toml")).expect("read");
+    let position = |needle: &str| {
+        let at = src.find(needle).unwrap_or_else(|| panic!("the pilot contains {needle:?}"));
+        let line = src[..at].matches('\n').count() + 1;
+        let column = at - src[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+        (line, column)
+    };
+    let cases = [
+        // (what, original text, replacement, offset of the error within the replacement, message)
+        ("unknown party", "buyer = \"buyer\"", "buyer = \"buyr\"", 8, "unknown party `buyr` (did you mean `buyer`?)"),
+        ("bad amount", "amount = 1_000_000\ndeadline", "amount = -1_000_000\ndeadline", 9, "bad amount -1000000"),
+        ("bad amount text", "units = 100\n", "units = \"1OO\"\n", 8, "bad amount \"1OO\""),
+        ("wrong type", "deadline = \"2d\"", "deadline = true", 11, "invalid type: boolean `true`, expected a duration"),
+        (
+            "unknown step",
+            "do = \"withdraw\"",
+            "do = \"withdrew\"",
+            5,
+            "unknown step `withdrew` (did you mean `withdraw`?)",
+        ),
+        ("unknown field", "reference = \"DEP-0001\"", "referense = \"DEP-0001\"", 0, "unknown field `referense`"),
+    ];
+    for (what, original, replacement, offset, message) in cases {
+        let (line, column) = position(original);
+        let malformed = src.replacen(original, replacement, 1);
+        let err = scenario::parse::parse(&malformed).expect_err(what);
+        assert_eq!((err.line, err.column), (line, column + offset), "{what}: {err}");
+        assert!(err.message.contains(message), "{what}: {err}");
+        assert!(err.message.contains("expected"), "{what} says what was expected: {err}");
+    }
+    // A missing field is reported at its `[[step]]` table.
+    let original = "trade = \"t1\"\nseller = \"seller\"\nbuyer = \"buyer\"\nagent = \"dcp\"\nunits = 100\n";
+    let malformed =
+        src.replacen(original, "trade = \"t1\"\nseller = \"seller\"\nbuyer = \"buyer\"\nagent = \"dcp\"\n", 1);
+    let err = scenario::parse::parse(&malformed).expect_err("missing field");
+    let (table_line, _) = position("[[step]]\ndo = \"create_trade\"");
+    assert_eq!((err.line, err.column), (table_line, 1), "{err}");
+    assert!(err.message.contains("missing field `units`"), "{err}");
+}
+
+fn kessai() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kessai"))
+}
+
+#[test]
+fn sim_run_prints_each_step_and_a_summary() {
+    let out = kessai().args(["sim", "run"]).arg(example("dcjpy_pilot.toml")).output().expect("run kessai sim run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("engine: in-process revm"), "{stdout}");
+    assert!(stdout.contains("#3 dcp settles trade t1 with the buyer's signed payment — ok,"), "{stdout}");
+    assert!(stdout.contains("event dvp.TradeSettled(id: t1)"), "{stdout}");
+    assert!(stdout.contains("21 of 21 expectations held"), "{stdout}");
+}
+
+#[test]
+fn sim_run_json_is_machine_readable_and_a_failed_expectation_exits_non_zero() {
+    let out = kessai().args(["sim", "run", "--json"]).arg(example("failures.toml")).output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(json["passed"], true);
+    assert_eq!(json["engine"], "revm");
+    assert_eq!(json["report"]["steps"][0]["result"]["status"], "ok");
+
+    let dir = std::env::temp_dir().join(format!("kessai-sim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let src = std::fs::read_to_string(example("dcjpy_pilot.toml")).expect("read");
+    let wrong = dir.join("wrong.toml");
+    std::fs::write(&wrong, src.replace("expect.trades.t1 = \"settled\"", "expect.trades.t1 = \"cancelled\""))
+        .expect("write");
+    let out = kessai().args(["sim", "run"]).arg(&wrong).output().expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "a failed expectation fails the command");
+    assert!(stdout.contains("✗ expected trade t1 is cancelled — found settled"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 of 21 expectations"), "{:?}", out.stderr);
+
+    let malformed = dir.join("malformed.toml");
+    std::fs::write(&malformed, src.replace("seller = \"seller\"", "seller = \"selr\"")).expect("write");
+    let out = kessai().args(["sim", "run"]).arg(&malformed).output().expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("malformed.toml:40:10: unknown party `selr`"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
