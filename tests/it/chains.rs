@@ -135,3 +135,101 @@ async fn preflight_refuses_an_unfunded_sender() {
     assert!(message.contains("fund these accounts"), "{message}");
     assert_eq!(untouched(&chain, &parties.senders()).await, before, "nothing was sent");
 }
+
+/// Encrypts each of the eight demo keys into a keystore with the pinned `cast`; returns their paths.
+fn keystores(dir: &std::path::Path, password: &str) -> Vec<std::path::PathBuf> {
+    let cast = kessai_deployer::tools::project_root().join("node_modules/.bin/cast");
+    assert!(cast.is_file(), "this test needs the pinned cast: run `npm ci`");
+    anvil::dev_signers()
+        .iter()
+        .take(8)
+        .enumerate()
+        .map(|(i, key)| {
+            let name = format!("role{i}");
+            let hex = kessai_bindings::alloy::primitives::hex::encode_prefixed(key.to_bytes());
+            let out = std::process::Command::new(&cast)
+                .args([
+                    "wallet",
+                    "import",
+                    &name,
+                    "--private-key",
+                    &hex,
+                    "--unsafe-password",
+                    password,
+                    "--keystore-dir",
+                ])
+                .arg(dir)
+                .output()
+                .expect("run cast");
+            assert!(out.status.success(), "cast wallet import: {}", String::from_utf8_lossy(&out.stderr));
+            dir.join(name)
+        })
+        .collect()
+}
+
+#[test]
+fn deploy_signs_with_encrypted_keystores_and_never_prints_a_key() {
+    let dir = std::env::temp_dir().join(format!("kessai-keystores-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let paths = keystores(&dir, "correct horse");
+    let list = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(",");
+    let node = spawn_anvil(AnvilOptions::default());
+    let run = |password: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kessai"))
+            .args(["deploy", "--rpc-url", &node.endpoint(), "--out"])
+            .arg(dir.join("manifest.json"))
+            .env("KESSAI_KEYSTORE", &list)
+            .env("KESSAI_KEYSTORE_PASSWORD", password)
+            .env_remove("KESSAI_KEYS")
+            .output()
+            .expect("run kessai")
+    };
+    let secrets: Vec<String> = anvil::dev_signers()
+        .iter()
+        .take(8)
+        .map(|k| kessai_bindings::alloy::primitives::hex::encode(k.to_bytes()))
+        .collect();
+    let wrong = run("wrong password");
+    let text = String::from_utf8_lossy(&wrong.stderr).to_string() + &String::from_utf8_lossy(&wrong.stdout);
+    assert!(!wrong.status.success(), "a wrong password must fail");
+    assert!(text.contains("cannot decrypt keystore") && text.contains("KESSAI_KEYSTORE"), "{text}");
+    assert!(!dir.join("manifest.json").exists(), "nothing deployed");
+    let ok = run("correct horse");
+    let text = String::from_utf8_lossy(&ok.stderr).to_string() + &String::from_utf8_lossy(&ok.stdout);
+    assert!(ok.status.success(), "{text}");
+    assert!(text.contains("preflight: chain 31337"), "{text}");
+    for secret in &secrets {
+        assert!(!text.contains(secret.as_str()), "a private key was printed");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_transaction_not_mined_in_time_is_replaced_with_a_higher_fee_not_duplicated() {
+    use kessai_deployer::chain::{Chain, Tx};
+    // Blocks every 3 s; the engine gives a transaction 400 ms before replacing it.
+    let node = spawn_anvil(AnvilOptions { block_time: Some(3), ..Default::default() });
+    let options = RpcOptions { resend_after: std::time::Duration::from_millis(400), ..Default::default() };
+    let mut chain = RpcChain::connect_with(&node.endpoint(), anvil::dev_signers(), options).expect("connect");
+    let from = anvil::dev_accounts()[0];
+    let to = Address::repeat_byte(0x77);
+    let nonce_before = chain.provider().get_transaction_count(from).await.expect("nonce");
+    // The first offer: twice the latest base fee plus the node's suggested tip.
+    let latest = chain.provider().get_block_by_number(Default::default()).await.expect("rpc").expect("block");
+    let tip = chain.provider().get_max_priority_fee_per_gas().await.expect("tip");
+    let first = u128::from(latest.header.base_fee_per_gas.expect("base fee")) * 2 + tip;
+    let receipt = chain.send(Tx { from, to: Some(to), data: Default::default() }).await.expect("mined in the end");
+    let mined = chain.provider().get_transaction_by_hash(receipt.tx_hash).await.expect("rpc").expect("tx");
+    let offered = mined.inner.max_fee_per_gas();
+    assert!(offered > first, "the mined transaction is a replacement with a higher fee ({offered} > {first})");
+    assert!(offered >= first + first / 8, "raised by at least an eighth, as nodes require of a replacement");
+    assert_eq!(mined.inner.nonce(), nonce_before, "same nonce: a replacement, not a second transaction");
+    assert_eq!(
+        chain.provider().get_transaction_count(from).await.expect("nonce"),
+        nonce_before + 1,
+        "one transaction mined"
+    );
+    let balance = chain.provider().get_balance(to).await.expect("balance");
+    assert!(balance.is_zero(), "a zero-value transfer, sent once");
+}
