@@ -222,6 +222,8 @@ async fn registry_and_security_commands_change_the_chain_and_refuse_with_decoded
     assert_eq!((revoked.status, revoked.eligible), (2, false));
     refused(&d.run(true, "registry", &["revoke", "--account", &account]), "RegistryNotRegistered");
     assert_eq!(d.suite.investor(&mut d.chain, registry, investor).await.expect("record"), revoked);
+    let shown = json_ok(&d.run(true, "registry", &["show", "--account", &account]));
+    assert_eq!((shown["status"].as_str(), shown.get("tx_hash")), (Some("revoked"), None), "a read sends nothing");
     let _ = std::fs::remove_dir_all(&d.dir);
 }
 
@@ -317,6 +319,15 @@ async fn bond_coupon_pays_every_holder_once_in_batches_and_a_rerun_pays_nobody()
             u(10 * (i as u64 + 1) * COUPON),
             "holder {i} not paid twice"
         );
+    }
+
+    // The second coupon is due but the bond holds no cash: refused before anything is sent.
+    chain.advance_time(coupon_dates[1] - coupon_dates[0]).await.expect("second coupon date");
+    let stderr = refused(&run(true, &["coupon", "--payment", "2"]), "nothing was sent");
+    assert!(stderr.contains("still owes 90000 to 5 holders"), "{stderr}");
+    for h in &holders {
+        let call = Bond::isPaidCall { payment: u(2), holder: *h };
+        assert!(!chain.read(bond, &call).await.expect("paid?"), "nobody paid for coupon 2");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -438,6 +449,11 @@ async fn watch_resumes_from_its_cursor_without_gaps_or_repeats() {
     ));
     assert!(full.iter().any(|e| serde_json::to_value(e).expect("json")["event"] == "deposit_issued"));
 
+    // A damaged cursor file is refused, and left as it is for the operator to inspect.
+    std::fs::write(&cursor, "not a cursor").expect("damage");
+    refused(&d.run(true, "watch", &["--cursor", cursor_arg]), "cannot read the cursor");
+    assert_eq!(std::fs::read_to_string(&cursor).expect("cursor"), "not a cursor");
+
     // Text lines, one per event.
     let out = d.run(false, "watch", &["--from-block", "0"]);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -538,7 +554,7 @@ async fn ledger_writes_the_holder_register_at_a_past_block_and_now() {
     cmd.args(["--json", "ledger", "--rpc-url", &d.url, "--manifest"]).arg(&d.manifest);
     let summary = json_ok(&cmd.arg("--csv").arg(&csv_now).arg(&json_now).output().expect("ledger"));
     assert_eq!(summary["holders"], 2);
-    let mut rows = vec![format!("{seller},700,100,0,false,false"), format!("{buyer},300,0,50,false,true")];
+    let mut rows = [format!("{seller},700,100,0,false,false"), format!("{buyer},300,0,50,false,true")];
     rows.sort();
     let csv = std::fs::read_to_string(&csv_now).expect("csv");
     assert_eq!(csv, format!("holder,units,held,frozen,account_frozen,eligible\n{}\n", rows.join("\n")));
@@ -546,6 +562,13 @@ async fn ledger_writes_the_holder_register_at_a_past_block_and_now() {
     assert_eq!(now["total_supply"], "1000");
     let seller_row = now["holders"].as_array().expect("holders").iter().find(|h| h["held"] == "100").expect("seller");
     assert_eq!((&seller_row["units"], &seller_row["eligible"]), (&"700".into(), &false.into()));
+
+    // A block not mined yet is refused and no file is written.
+    let future = (d.chain.block_number().await.expect("head") + 10).to_string();
+    let csv_future = d.dir.join("future.csv");
+    let out = d.run(true, "ledger", &["--block", &future, "--csv", csv_future.to_str().expect("utf-8")]);
+    refused(&out, "is not mined yet");
+    assert!(!csv_future.exists());
 
     // Without --json, a summary for a person; the register still goes to the CSV file.
     let out = d.run(false, "ledger", &["--block", &block]);
