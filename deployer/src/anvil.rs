@@ -3,9 +3,8 @@
 use crate::{error::DeployerError, tools};
 use alloy::{primitives::Address, signers::local::PrivateKeySigner};
 use std::{
-    io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 /// The private keys of the first ten development accounts that Anvil and Hardhat fund by default
@@ -20,7 +19,7 @@ pub const DEV_KEYS: [&str; 10] = [
     "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
     "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
     "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
-    "0x2a871d0798f97d79848a013d4936a73bf4ae0dd9ed8ce8bbd5e4d2b4f0e9f3c3",
+    "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
 ];
 
 /// The development signers, in account order.
@@ -98,33 +97,11 @@ impl AnvilInstance {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| DeployerError::Anvil(format!("{}: {e}", binary.display())))?;
-        let stdout = child.stdout.take().ok_or_else(|| DeployerError::Anvil("no stdout".into()))?;
-        let mut reader = BufReader::new(stdout);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let read = reader.read_line(&mut line).map_err(|e| DeployerError::Anvil(e.to_string()))?;
-            if read == 0 || Instant::now() > deadline {
-                let _ = child.kill();
-                return Err(DeployerError::Anvil("anvil exited before listening".into()));
-            }
-            if let Some(addr) = line.trim().strip_prefix("Listening on ") {
-                let port = addr
-                    .rsplit(':')
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .ok_or_else(|| DeployerError::Anvil(format!("cannot parse address {addr}")))?;
-                // Keep draining stdout so anvil never blocks on a full pipe.
-                std::thread::spawn(move || {
-                    let mut sink = String::new();
-                    while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
-                        sink.clear();
-                    }
-                });
-                return Ok(Self { child, port });
-            }
-        }
+        let port = tools::wait_for_ready(&mut child, "anvil", Duration::from_secs(20), |line| {
+            line.strip_prefix("Listening on ").and_then(|addr| addr.rsplit(':').next()?.parse::<u16>().ok())
+        })
+        .map_err(DeployerError::Anvil)?;
+        Ok(Self { child, port })
     }
 
     /// The HTTP endpoint.

@@ -4,10 +4,9 @@
 
 use crate::{error::DeployerError, tools};
 use std::{
-    io::{BufRead, BufReader},
     net::TcpListener,
     process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 /// Settings of a spawned Hardhat node.
@@ -56,32 +55,11 @@ impl HardhatInstance {
             cmd.env("KESSAI_HARDHAT_BASE_FEE", fee.to_string());
         }
         let mut child = cmd.spawn().map_err(|e| DeployerError::Node(format!("{}: {e}", binary.display())))?;
-        let stdout = child.stdout.take().ok_or_else(|| DeployerError::Node("hardhat has no stdout".into()))?;
-        let mut reader = BufReader::new(stdout);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let read = reader.read_line(&mut line).map_err(|e| DeployerError::Node(e.to_string()))?;
-            if read == 0 || Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(DeployerError::Node(format!(
-                    "hardhat exited before listening (run `npm ci` to install the pinned hardhat; last output: {})",
-                    line.trim()
-                )));
-            }
-            if line.contains("Started HTTP") {
-                // Keep draining stdout so the node never blocks on a full pipe.
-                std::thread::spawn(move || {
-                    let mut sink = String::new();
-                    while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
-                        sink.clear();
-                    }
-                });
-                return Ok(Self { child, port });
-            }
-        }
+        tools::wait_for_ready(&mut child, "hardhat", Duration::from_secs(60), |line| {
+            line.contains("Started HTTP").then_some(())
+        })
+        .map_err(|e| DeployerError::Node(format!("{e}; run `npm ci` to install the pinned hardhat")))?;
+        Ok(Self { child, port })
     }
 
     /// The HTTP endpoint.

@@ -67,6 +67,40 @@ pub fn find_hardhat(root: &Path) -> Result<PathBuf, DeployerError> {
     )
 }
 
+/// Reads a freshly spawned node's stdout until `ready` recognises a line (returning what it parsed,
+/// e.g. the port), then keeps draining stdout in the background so the node never blocks on a full
+/// pipe. Kills the child and explains when it exits or stays silent past `timeout`.
+pub(crate) fn wait_for_ready<T>(
+    child: &mut std::process::Child,
+    what: &str,
+    timeout: std::time::Duration,
+    mut ready: impl FnMut(&str) -> Option<T>,
+) -> Result<T, String> {
+    use std::io::{BufRead, BufReader};
+    let stdout = child.stdout.take().ok_or_else(|| format!("{what} has no stdout"))?;
+    let mut reader = BufReader::new(stdout);
+    let deadline = std::time::Instant::now() + timeout;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let read = reader.read_line(&mut line).map_err(|e| format!("reading {what}'s output: {e}"))?;
+        if read == 0 || std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("{what} exited or stayed silent before listening (last output: {})", line.trim()));
+        }
+        if let Some(value) = ready(line.trim()) {
+            std::thread::spawn(move || {
+                let mut sink = String::new();
+                while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                    sink.clear();
+                }
+            });
+            return Ok(value);
+        }
+    }
+}
+
 /// The lookup itself, with the environment passed in: the variable's value, the pinned copy, `PATH`.
 fn locate(
     tool: &'static str,

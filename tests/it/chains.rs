@@ -233,3 +233,10 @@ async fn a_transaction_not_mined_in_time_is_replaced_with_a_higher_fee_not_dupli
     let balance = chain.provider().get_balance(to).await.expect("balance");
     assert!(balance.is_zero(), "a zero-value transfer, sent once");
 }
+
+#[tokio::test]
+async fn the_development_keys_are_the_accounts_anvil_and_hardhat_fund() {
+    let (_node, chain) = support::anvil();
+    let funded: Vec<Address> = chain.provider().get_accounts().await.expect("eth_accounts");
+    assert_eq!(funded, anvil::dev_accounts(), "every development key signs for an account Anvil funds");
+}

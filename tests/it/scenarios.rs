@@ -106,6 +106,7 @@ async fn failures_replay_identically_on_revm_and_anvil() {
             "DvPTradeExists",
             "DvPInvalidSignature",
             "DvPInvalidStatus",
+            "DvPTradeNotPaid",
         ]
     );
     for step in report.steps.iter().filter(|s| s.result != StepResult::Ok) {

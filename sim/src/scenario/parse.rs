@@ -402,8 +402,8 @@ impl RawStep {
     }
 }
 
-/// A step kind: its name, the fields it requires, the fields it may take (besides `note` and
-/// `expect`), and a sentence describing it.
+/// A step kind: its name, the fields it requires, and the fields it may take (besides `note` and
+/// `expect`).
 struct Kind {
     name: &'static str,
     required: &'static [&'static str],
