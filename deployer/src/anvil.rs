@@ -49,6 +49,9 @@ pub struct AnvilOptions {
     /// Keep Anvil's genesis copy of the deterministic deployment proxy; `false` starts without it
     /// (as most non-dev chains), so the deployer must install it.
     pub create2_deployer: bool,
+    /// Keep only the latest state in memory (`--prune-history`): long runs of thousands of blocks
+    /// stay fast, but past states cannot be queried.
+    pub prune_history: bool,
 }
 
 impl Default for AnvilOptions {
@@ -60,6 +63,7 @@ impl Default for AnvilOptions {
             gas_price: None,
             block_time: None,
             create2_deployer: true,
+            prune_history: false,
         }
     }
 }
@@ -91,6 +95,9 @@ impl AnvilInstance {
         }
         if !options.create2_deployer {
             cmd.arg("--disable-default-create2-deployer");
+        }
+        if options.prune_history {
+            cmd.arg("--prune-history");
         }
         let mut child = cmd
             .stdout(Stdio::piped())

@@ -89,6 +89,21 @@ impl RevmChain {
         chain
     }
 
+    /// The chain's state; a clone is a snapshot another EVM can continue from.
+    pub fn db(&self) -> &CacheDB<EmptyDB> {
+        &self.evm.ctx.journaled_state.database
+    }
+
+    /// The latest block's number and timestamp.
+    pub fn head(&self) -> (u64, u64) {
+        (self.block_number, self.timestamp)
+    }
+
+    /// The chain id.
+    pub fn id(&self) -> u64 {
+        self.chain_id
+    }
+
     fn set_block(&mut self) {
         let block = BlockEnv {
             number: U256::from(self.block_number),

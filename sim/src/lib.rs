@@ -1,8 +1,15 @@
 //! kessai-sim: the in-process revm engine and the settlement flows that run on any engine.
 
+pub mod bench;
 pub mod demo;
 pub mod evm;
+pub mod parallel;
+pub mod property;
+pub mod report;
 pub mod scenario;
+/// Generated workloads (the file is `gen.rs`; `gen` is a reserved word in Rust 2024).
+#[path = "gen.rs"]
+pub mod workload;
 
 pub use evm::{RevmChain, RevmOptions};
 /// Hard fork identifiers for [`RevmOptions::spec`].

@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use eyre::WrapErr;
 use kessai_deployer::anvil;
 use kessai_sim::{
-    RevmChain, RevmOptions,
+    RevmChain, RevmOptions, report,
     scenario::{
         self, RunReport, StepOutcome,
         model::Origin,
@@ -14,6 +14,14 @@ use kessai_sim::{
 };
 use serde::Serialize;
 use std::{path::PathBuf, time::Instant};
+
+/// Generated workloads, parallel runs and the benchmark (`kessai sim gen`, `kessai sim bench`).
+#[path = "sim_workloads.rs"]
+mod workloads;
+
+/// Property runs (`kessai sim prop`).
+#[path = "sim_prop.rs"]
+mod prop;
 
 /// Settlement scenarios: replay a scenario file on the in-process engine or a real node.
 #[derive(Debug, Args)]
@@ -27,6 +35,14 @@ pub struct SimCommand {
 enum SimSubcommand {
     /// Replay a scenario file and check its expectations (exits non-zero if one fails).
     Run(RunArgs),
+    /// Generate a market-scale workload: write it as a scenario file, replay it, or settle it gross
+    /// and netted side by side.
+    Gen(workloads::GenArgs),
+    /// Settlements per second: in-process engine vs raw revm vs Anvil (batched, and one at a time).
+    Bench(workloads::BenchArgs),
+    /// Random step sequences checked after every step against the settlement invariants; a
+    /// failing sequence is shrunk and written as a scenario file that `sim run` replays.
+    Prop(prop::PropArgs),
 }
 
 #[derive(Debug, Args)]
@@ -41,6 +57,17 @@ struct RunArgs {
     /// first: operator, registrar, issuer, bank, authority; then the other parties in file order).
     #[arg(long, env = "KESSAI_RPC_URL")]
     rpc_url: Option<String>,
+    /// More scenario files: all of them replay in parallel, each on its own in-process chain, and
+    /// the results print in the files' order.
+    #[arg(value_name = "MORE")]
+    more: Vec<PathBuf>,
+    /// Threads for several files (default: the machine's cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Also write an HTML report here: one self-contained page with plots of balances and
+    /// liquidity over time, gas by operation and settlement outcomes, and every step.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 /// The machine-readable output of `kessai sim run --json`.
@@ -59,18 +86,43 @@ impl SimCommand {
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
         match self.command {
             SimSubcommand::Run(args) => args.execute(global).await,
+            SimSubcommand::Gen(args) => args.execute(global).await,
+            SimSubcommand::Bench(args) => args.execute(global).await,
+            SimSubcommand::Prop(args) => args.execute(global),
         }
     }
 }
 
 impl RunArgs {
     async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
+        if self.html.is_some() && !self.more.is_empty() {
+            eyre::bail!("--html reports one scenario: give one file");
+        }
+        if !self.more.is_empty() {
+            if self.anvil || self.rpc_url.is_some() {
+                eyre::bail!(
+                    "several scenario files replay in parallel in-process: give one file with --anvil or --rpc-url"
+                );
+            }
+            let files: Vec<PathBuf> = std::iter::once(self.file).chain(self.more).collect();
+            return workloads::run_files(&files, self.jobs, global);
+        }
         let scenario = scenario::load(&self.file)?;
         let quiet = global.json;
+        // A progress line on stderr (only a terminal's, never with --json) for long runs.
+        let mut progress = if quiet {
+            report::Progress::hidden()
+        } else {
+            report::Progress::new("steps", scenario.steps.len() as u64)
+        };
+        let mut done = 0;
         let print = |outcome: &StepOutcome| {
+            done += 1;
             if !quiet {
+                progress.clear();
                 print_step(outcome);
             }
+            progress.set(done);
         };
         let began = Instant::now();
         let (engine, report) = if self.anvil || self.rpc_url.is_some() {
@@ -91,8 +143,18 @@ impl RunArgs {
             }
             ("revm", run::run(&mut chain, &scenario, &anvil::dev_signers(), print).await?)
         };
+        progress.finish();
         let elapsed = began.elapsed();
         let totals = report.totals();
+        if let Some(path) = &self.html {
+            let info = report::PageInfo {
+                engine: engine.to_string(),
+                file: Some(self.file.display().to_string()),
+                elapsed: Some(elapsed),
+            };
+            std::fs::write(path, report::html(&report, &info))
+                .wrap_err_with(|| format!("cannot write the HTML report to {}", path.display()))?;
+        }
         if global.json {
             let output = JsonOutput {
                 engine,
@@ -105,6 +167,9 @@ impl RunArgs {
             println!("{}", serde_json::to_string_pretty(&output).wrap_err("cannot write the report as JSON")?);
         } else {
             print_summary(&report, &totals, elapsed.as_secs_f64());
+            if let Some(path) = &self.html {
+                println!("HTML report: {}", path.display());
+            }
         }
         if report.passed() {
             Ok(())

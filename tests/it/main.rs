@@ -20,4 +20,7 @@ mod security;
 mod security_codes;
 mod security_events;
 mod security_registry;
+mod sim_gen;
+mod sim_property;
+mod sim_report;
 mod support;

@@ -70,4 +70,7 @@ pub enum ScenarioError {
     /// The chain failed (not a revert: those are step outcomes).
     #[error(transparent)]
     Chain(#[from] DeployerError),
+    /// Engines that must agree did not (results, gas), or a workload did not run as generated.
+    #[error("{0}")]
+    Disagreement(String),
 }

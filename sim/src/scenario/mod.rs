@@ -19,6 +19,7 @@ pub mod events;
 pub mod model;
 pub mod parse;
 pub mod run;
+pub mod write;
 
 pub use error::{ParseError, ScenarioError};
 pub use model::Scenario;

@@ -1,0 +1,599 @@
+//! The benchmark behind `kessai sim bench`: complete DvP settlements per second on four engines,
+//! measured in one run on the same generated workload.
+//!
+//! One settlement is the pilot's flow: the seller's `createTrade` (its units are locked) and the
+//! settlement agent's `settleWithPayment` with the buyer's signed payment instruction (both legs in
+//! one transaction). Every engine starts from the same state (the suite deployed, the investors
+//! registered and funded) and executes the same transactions — same senders, calldata and nonces,
+//! buyers' signatures computed before any timing:
+//!
+//! - **in-process**: the scenario runner on the in-process revm engine ([`crate::RevmChain`]), step
+//!   by step, with everything a replay records (results, gas, decoded events);
+//! - **raw revm**: revm alone executing the transactions from a snapshot of the same state, one
+//!   block per transaction, with no scenario machinery — the ceiling;
+//! - **Anvil, batched**: pre-signed raw transactions sent in nonce order in JSON-RPC batches of
+//!   `eth_sendRawTransaction`, then a wait for the last receipt — Anvil at its best;
+//! - **Anvil, one at a time**: the scenario runner on the JSON-RPC engine, which estimates, sends
+//!   and waits for each receipt.
+//!
+//! Anvil runs with `--hardfork cancun` (the in-process engine's) and `--prune-history`. The gas
+//! used by the timed transactions must be the same on every engine: [`run`] fails when it is not.
+//! Timings are reported, never judged: a benchmark is not a test.
+
+use crate::{
+    RevmChain, RevmOptions,
+    scenario::{
+        Scenario, ScenarioError,
+        model::{Action, Origin},
+        run::Runner,
+    },
+    workload::{GenParams, Settlement, Workload, party_keys},
+};
+use alloy::{
+    consensus::{SignableTransaction, TxEip1559, TxEnvelope},
+    eips::{BlockNumberOrTag, Encodable2718},
+    network::TxSignerSync,
+    primitives::{Address, B256, Bytes, TxKind, U256},
+    providers::Provider,
+    rpc::client::BatchRequest,
+    signers::local::PrivateKeySigner,
+    sol_types::SolCall,
+};
+use kessai_bindings::dvp::DvP;
+use kessai_deployer::{
+    DeployerError,
+    anvil::{AnvilInstance, AnvilOptions},
+    chain::Chain,
+    rpc::{RpcChain, RpcOptions},
+};
+
+/// How often the JSON-RPC engine polls Anvil for a receipt during the benchmark.
+const RECEIPT_POLL: Duration = Duration::from_millis(1);
+use revm::{
+    Context, DatabaseRef, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
+    context::{BlockEnv, TxEnv},
+    primitives::hardfork::SpecId,
+};
+use serde::{Deserialize, Serialize};
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+/// What to measure.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BenchOptions {
+    /// Complete settlements (each two transactions).
+    pub trades: usize,
+    /// Seed of the generated workload.
+    pub seed: u64,
+    /// Investors trading.
+    pub investors: usize,
+    /// Measure the in-process engine and raw revm only.
+    pub skip_anvil: bool,
+    /// Transactions per JSON-RPC batch on Anvil.
+    pub batch_size: usize,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        Self { trades: 2_000, seed: 1, investors: 100, skip_anvil: false, batch_size: 200 }
+    }
+}
+
+/// One engine's measurement.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EngineResult {
+    /// Short name: `in-process`, `raw-revm`, `anvil-batched`, `anvil-single`.
+    pub engine: String,
+    /// What was measured.
+    pub description: String,
+    /// Settlements completed.
+    pub settlements: usize,
+    /// Transactions executed.
+    pub transactions: u64,
+    /// Wall-clock seconds of the timed part.
+    pub seconds: f64,
+    /// Gas used by the timed transactions.
+    pub gas_used: u64,
+}
+
+impl EngineResult {
+    /// Complete settlements per second.
+    pub fn settlements_per_second(&self) -> f64 {
+        self.settlements as f64 / self.seconds.max(1e-9)
+    }
+
+    /// Transactions per second.
+    pub fn transactions_per_second(&self) -> f64 {
+        self.transactions as f64 / self.seconds.max(1e-9)
+    }
+}
+
+/// The whole day replayed in-process, as `kessai sim run` would: deployment and setup, signing the
+/// payment instructions, the trades, and reading the final state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DayReplay {
+    /// Deployment and setup (registrations and funding), seconds.
+    pub setup_seconds: f64,
+    /// Signing every buyer's payment instruction, seconds.
+    pub signing_seconds: f64,
+    /// The trades, seconds.
+    pub trades_seconds: f64,
+    /// Reading every party's position, both supplies and every trade's state, seconds.
+    pub final_state_seconds: f64,
+}
+
+impl DayReplay {
+    /// The whole replay, seconds.
+    pub fn total_seconds(&self) -> f64 {
+        self.setup_seconds + self.signing_seconds + self.trades_seconds + self.final_state_seconds
+    }
+}
+
+/// Everything a benchmark run measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BenchReport {
+    /// What was asked.
+    pub options: BenchOptions,
+    /// Parties of the workload (suite roles, agent, investors).
+    pub parties: usize,
+    /// Each engine, in the order measured.
+    pub engines: Vec<EngineResult>,
+    /// Whether every engine used the same gas (checked: [`run`] fails otherwise).
+    pub gas_identical: bool,
+    /// The in-process replay of the whole day.
+    pub day: DayReplay,
+    /// Whether this is an optimised build (debug builds of revm are about 50× slower).
+    pub release_build: bool,
+}
+
+impl BenchReport {
+    /// The measurement of `engine`, if it ran.
+    pub fn engine(&self, engine: &str) -> Option<&EngineResult> {
+        self.engines.iter().find(|e| e.engine == engine)
+    }
+
+    /// How many times faster `a` settled than `b` (both must have run).
+    pub fn speedup(&self, a: &str, b: &str) -> Option<f64> {
+        Some(self.engine(a)?.settlements_per_second() / self.engine(b)?.settlements_per_second())
+    }
+}
+
+/// A transaction of the workload, ready for any engine.
+#[derive(Clone, Debug)]
+struct RawTx {
+    from: Address,
+    to: Address,
+    data: Bytes,
+}
+
+/// The generated workload the benchmark settles: `trades` ordinary trades among `investors`, in one
+/// day, starting at `start`.
+pub fn workload(options: &BenchOptions, start: u64) -> Result<Workload, ScenarioError> {
+    Workload::generate(&GenParams {
+        investors: options.investors,
+        trades_per_day: options.trades,
+        days: 1,
+        seed: options.seed,
+        start: Some(start),
+        ..GenParams::default()
+    })
+}
+
+/// Runs the benchmark; `progress` hears what is being measured.
+pub async fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<BenchReport, ScenarioError> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    // One fixed start for every engine: the same terms, signatures and calldata everywhere.
+    let start = (now / crate::scenario::model::DAY + 1) * crate::scenario::model::DAY;
+    let workload = workload(options, start)?;
+    let scenario = workload.scenario(Settlement::Gross);
+    let keys = party_keys(scenario.parties.len().max(10));
+    let accounts: Vec<Address> = keys.iter().map(PrivateKeySigner::address).collect();
+    let mut engines = Vec::new();
+
+    // ------------------------------------------------------------ in-process, through the runner
+    progress(&format!(
+        "in-process: deploying and funding {} investors, signing {} payment instructions",
+        options.investors, options.trades
+    ));
+    let began = Instant::now();
+    let mut chain = RevmChain::new(&RevmOptions { genesis_timestamp: now, ..RevmOptions::default() }, &accounts);
+    let mut runner = Runner::deploy(&mut chain, &scenario, &keys).await?;
+    setup(&mut runner, &mut chain, &scenario).await?;
+    let setup_seconds = began.elapsed().as_secs_f64();
+    let snapshot = chain.db().clone();
+    let head = chain.head();
+    let chain_id = chain.id();
+    let began = Instant::now();
+    runner.presign()?;
+    let signing_seconds = began.elapsed().as_secs_f64();
+    let txs = transactions(&runner, &scenario)?;
+
+    progress("in-process: settling");
+    let timed = Instant::now();
+    let (gas, count, failed) = timeline(&mut runner, &mut chain, &scenario).await?;
+    let seconds = timed.elapsed().as_secs_f64();
+    if failed > 0 {
+        return Err(ScenarioError::Disagreement(format!(
+            "{failed} steps of the benchmark's workload did not run as generated on the in-process engine"
+        )));
+    }
+    let began = Instant::now();
+    runner.final_state(&mut chain).await?;
+    let final_state_seconds = began.elapsed().as_secs_f64();
+    drop(chain);
+    engines.push(EngineResult {
+        engine: "in-process".into(),
+        description: "scenario runner on the in-process revm engine".into(),
+        settlements: options.trades,
+        transactions: count,
+        seconds,
+        gas_used: gas,
+    });
+    let day = DayReplay { setup_seconds, signing_seconds, trades_seconds: seconds, final_state_seconds };
+
+    // ------------------------------------------------------------ raw revm from the same state
+    progress("raw revm: executing the same transactions");
+    engines.push(raw_revm(snapshot, head, chain_id, &txs)?);
+
+    if !options.skip_anvil {
+        progress("anvil (batched): deploying and funding");
+        engines.push(anvil_batched(options, &scenario, &keys, &runner, &txs, &mut progress).await?);
+        progress("anvil (one at a time): deploying and funding");
+        engines.push(anvil_single(options, &scenario, &keys, &mut progress).await?);
+    }
+
+    let gas: Vec<(String, u64)> = engines.iter().map(|e| (e.engine.clone(), e.gas_used)).collect();
+    if gas.iter().any(|(_, g)| *g != gas[0].1) {
+        let list: Vec<String> = gas.iter().map(|(e, g)| format!("{e} {g}")).collect();
+        return Err(ScenarioError::Disagreement(format!(
+            "the engines used different gas for the same transactions: {}",
+            list.join(", ")
+        )));
+    }
+    Ok(BenchReport {
+        options: options.clone(),
+        parties: scenario.parties.len(),
+        engines,
+        gas_identical: true,
+        day,
+        release_build: !cfg!(debug_assertions),
+    })
+}
+
+/// Executes the scenario's setup steps (registrations and funding); each must succeed.
+async fn setup<C: Chain>(runner: &mut Runner<'_>, chain: &mut C, scenario: &Scenario) -> Result<(), ScenarioError> {
+    for (index, step) in scenario.steps.iter().enumerate().filter(|(_, s)| s.origin == Origin::Setup) {
+        let outcome = runner.execute_step(chain, index, step).await?;
+        if !outcome.passed() {
+            return Err(ScenarioError::Disagreement(format!(
+                "setup step {index} ({}) failed: {:?}",
+                outcome.description, outcome.result
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Executes the timeline through the runner: (gas, transactions, steps that did not pass).
+async fn timeline<C: Chain>(
+    runner: &mut Runner<'_>,
+    chain: &mut C,
+    scenario: &Scenario,
+) -> Result<(u64, u64, usize), ScenarioError> {
+    let (mut gas, mut count, mut failed) = (0, 0, 0);
+    for (index, step) in scenario.steps.iter().enumerate().filter(|(_, s)| s.origin != Origin::Setup) {
+        let outcome = runner.execute_step(chain, index, step).await?;
+        gas += outcome.gas_used;
+        count += u64::from(outcome.transactions);
+        failed += usize::from(!outcome.passed());
+    }
+    Ok((gas, count, failed))
+}
+
+/// The timeline's transactions, as the runner sends them.
+fn transactions(runner: &Runner<'_>, scenario: &Scenario) -> Result<Vec<RawTx>, ScenarioError> {
+    let dvp = runner.suite().dvp;
+    let mut txs = Vec::new();
+    for step in scenario.steps.iter().filter(|s| s.origin != Origin::Setup) {
+        match &step.action {
+            Action::CreateTrade { trade } => {
+                let (id, terms) = runner.trade_terms(*trade);
+                let data = DvP::createTradeCall { id, trade: terms.clone() }.abi_encode();
+                txs.push(RawTx { from: terms.seller, to: dvp, data: data.into() });
+            }
+            Action::SettleWithPayment { trade, by, signatures_of } => {
+                let (id, terms) = runner.trade_terms(*trade);
+                let signature = runner.buyer_signature(*signatures_of)?;
+                let data = DvP::settleWithPaymentCall { id, trade: terms.clone(), buyerSig: signature }.abi_encode();
+                txs.push(RawTx { from: runner.account(*by), to: dvp, data: data.into() });
+            }
+            Action::Advance(_) => {}
+            other => {
+                return Err(ScenarioError::Setup(format!(
+                    "the benchmark settles create_trade and settle_with_payment steps only, not `{}`",
+                    other.kind()
+                )));
+            }
+        }
+    }
+    Ok(txs)
+}
+
+/// Raw revm: the same transactions on a fresh EVM over a snapshot of the state after setup, one
+/// block per transaction, nothing recorded but gas.
+fn raw_revm(
+    snapshot: revm::database::CacheDB<revm::database::EmptyDB>,
+    (mut number, mut timestamp): (u64, u64),
+    chain_id: u64,
+    txs: &[RawTx],
+) -> Result<EngineResult, ScenarioError> {
+    let mut nonces: HashMap<Address, u64> = HashMap::new();
+    let mut envs = Vec::with_capacity(txs.len());
+    for tx in txs {
+        let nonce = match nonces.get(&tx.from) {
+            Some(n) => *n,
+            None => snapshot
+                .basic_ref(tx.from)
+                .map_err(|e| ScenarioError::Setup(format!("snapshot state: {e}")))?
+                .map_or(0, |a| a.nonce),
+        };
+        nonces.insert(tx.from, nonce + 1);
+        envs.push(TxEnv {
+            caller: tx.from,
+            kind: TxKind::Call(tx.to),
+            data: tx.data.clone(),
+            nonce,
+            gas_limit: crate::evm::BLOCK_GAS_LIMIT,
+            gas_price: 0,
+            chain_id: Some(chain_id),
+            ..Default::default()
+        });
+    }
+    let mut evm = Context::mainnet()
+        .with_db(snapshot)
+        .modify_cfg_chained(|cfg| {
+            cfg.spec = SpecId::CANCUN;
+            cfg.chain_id = chain_id;
+        })
+        .build_mainnet();
+    let mut gas = 0;
+    let timed = Instant::now();
+    for env in envs {
+        number += 1;
+        timestamp += 1;
+        evm.set_block(BlockEnv {
+            number: U256::from(number),
+            timestamp: U256::from(timestamp),
+            gas_limit: crate::evm::BLOCK_GAS_LIMIT,
+            basefee: 0,
+            prevrandao: Some(B256::ZERO),
+            ..Default::default()
+        });
+        let result = evm.transact_commit(env).map_err(|e| ScenarioError::Setup(format!("raw revm: {e:?}")))?;
+        if !result.is_success() {
+            return Err(ScenarioError::Disagreement(format!("raw revm: a transaction failed: {result:?}")));
+        }
+        gas += result.tx_gas_used();
+    }
+    let seconds = timed.elapsed().as_secs_f64();
+    Ok(EngineResult {
+        engine: "raw-revm".into(),
+        description: "revm alone, the same transactions from the same state (the ceiling)".into(),
+        settlements: txs.len() / 2,
+        transactions: txs.len() as u64,
+        seconds,
+        gas_used: gas,
+    })
+}
+
+/// A fresh Anvil for the benchmark: the in-process engine's hard fork, history pruned.
+fn spawn_anvil() -> Result<AnvilInstance, ScenarioError> {
+    Ok(AnvilInstance::spawn(&AnvilOptions { prune_history: true, ..AnvilOptions::default() })?)
+}
+
+/// Connects to `node` with `keys`, funding the accounts beyond Anvil's own ten. The engine polls for
+/// receipts every millisecond (its default, 50 ms, suits real chains, not a benchmark).
+async fn connect(node: &AnvilInstance, keys: &[PrivateKeySigner]) -> Result<RpcChain, ScenarioError> {
+    let options = RpcOptions { poll: RECEIPT_POLL, ..RpcOptions::default() };
+    let chain = RpcChain::connect_with(&node.endpoint(), keys.to_vec(), options)?;
+    fund(&chain, &keys.iter().map(PrivateKeySigner::address).collect::<Vec<_>>()).await?;
+    Ok(chain)
+}
+
+/// Gives each of `accounts` 10,000 ether on an Anvil node (`anvil_setBalance`).
+pub async fn fund(chain: &RpcChain, accounts: &[Address]) -> Result<(), ScenarioError> {
+    let ether = U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18u64));
+    for account in accounts.iter().skip(10) {
+        let _: serde_json::Value = chain
+            .provider()
+            .raw_request("anvil_setBalance".into(), (*account, ether))
+            .await
+            .map_err(|e| DeployerError::Rpc(format!("anvil_setBalance: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Deploys and funds the workload on `chain` through a runner, untimed.
+async fn prepare<'s>(
+    chain: &mut RpcChain,
+    scenario: &'s Scenario,
+    keys: &[PrivateKeySigner],
+) -> Result<Runner<'s>, ScenarioError> {
+    let mut runner = Runner::deploy(chain, scenario, keys).await?;
+    setup(&mut runner, chain, scenario).await?;
+    runner.presign()?;
+    Ok(runner)
+}
+
+async fn anvil_batched(
+    options: &BenchOptions,
+    scenario: &Scenario,
+    keys: &[PrivateKeySigner],
+    in_process: &Runner<'_>,
+    txs: &[RawTx],
+    progress: &mut impl FnMut(&str),
+) -> Result<EngineResult, ScenarioError> {
+    let node = spawn_anvil()?;
+    let mut chain = connect(&node, keys).await?;
+    let runner = prepare(&mut chain, scenario, keys).await?;
+    if runner.suite().dvp != in_process.suite().dvp {
+        return Err(ScenarioError::Disagreement("the suite deployed at other addresses on Anvil".into()));
+    }
+    let provider = chain.provider().clone();
+    let rpc = |e: alloy::transports::TransportError| ScenarioError::Chain(DeployerError::Rpc(e.to_string()));
+
+    // Sign every transaction before timing, in order, each sender's nonces counted from the node.
+    progress("anvil (batched): signing the transactions");
+    let chain_id = provider.get_chain_id().await.map_err(rpc)?;
+    let block = provider
+        .get_block_by_number(BlockNumberOrTag::Latest)
+        .await
+        .map_err(rpc)?
+        .ok_or_else(|| ScenarioError::Chain(DeployerError::Rpc("no latest block".into())))?;
+    let base = u128::from(block.header.base_fee_per_gas.unwrap_or(0));
+    let priority = provider.get_max_priority_fee_per_gas().await.map_err(rpc)?;
+    let signers: HashMap<Address, &PrivateKeySigner> = keys.iter().map(|k| (k.address(), k)).collect();
+    let mut nonces: HashMap<Address, u64> = HashMap::new();
+    let mut raw: Vec<Bytes> = Vec::with_capacity(txs.len());
+    let mut hashes: Vec<B256> = Vec::with_capacity(txs.len());
+    // A settlement follows its creation, which another account sends; Anvil handles the requests
+    // of a batch concurrently and orders the transactions of a block by tip. So tips fall by one wei
+    // per transaction (a block keeps the sending order), and each batch is mined as one block by an
+    // `evm_mine` once it has arrived. Gas used depends on neither.
+    let count = txs.len() as u128;
+    for (i, tx) in txs.iter().enumerate() {
+        let nonce = match nonces.get(&tx.from) {
+            Some(n) => *n,
+            None => provider.get_transaction_count(tx.from).pending().await.map_err(rpc)?,
+        };
+        nonces.insert(tx.from, nonce + 1);
+        let mut unsigned = TxEip1559 {
+            chain_id,
+            nonce,
+            gas_limit: 1_000_000,
+            max_fee_per_gas: base * 2 + priority + count,
+            max_priority_fee_per_gas: priority + count - i as u128,
+            to: TxKind::Call(tx.to),
+            value: U256::ZERO,
+            access_list: Default::default(),
+            input: tx.data.clone(),
+        };
+        let key = signers.get(&tx.from).ok_or(DeployerError::NoKey(tx.from))?;
+        let signature = key
+            .sign_transaction_sync(&mut unsigned)
+            .map_err(|e| DeployerError::Signing(format!("cannot sign a benchmark transaction: {e}")))?;
+        let envelope = TxEnvelope::from(unsigned.into_signed(signature));
+        hashes.push(*envelope.tx_hash());
+        raw.push(envelope.encoded_2718().into());
+    }
+
+    progress("anvil (batched): sending");
+    let automine = |on: bool| {
+        let provider = provider.clone();
+        async move {
+            let _: serde_json::Value = provider.raw_request("evm_setAutomine".into(), (on,)).await.map_err(rpc)?;
+            Ok::<_, ScenarioError>(())
+        }
+    };
+    let mine = || async {
+        let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await.map_err(rpc)?;
+        Ok::<_, ScenarioError>(())
+    };
+    automine(false).await?;
+    let timed = Instant::now();
+    for chunk in raw.chunks(options.batch_size.max(1)) {
+        let mut batch = BatchRequest::new(provider.client());
+        let mut waiters = Vec::with_capacity(chunk.len());
+        for tx in chunk {
+            waiters.push(batch.add_call::<_, B256>("eth_sendRawTransaction", &(tx,)).map_err(rpc)?);
+        }
+        batch.send().await.map_err(rpc)?;
+        for waiter in waiters {
+            waiter.await.map_err(rpc)?;
+        }
+        mine().await?;
+    }
+    // A batch over the block gas limit leaves its tail pending: mine until the last one is in.
+    let last = *hashes.last().ok_or_else(|| ScenarioError::Setup("the benchmark has no transactions".into()))?;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while provider.get_transaction_receipt(last).await.map_err(rpc)?.is_none() {
+        if Instant::now() > deadline {
+            return Err(ScenarioError::Chain(DeployerError::Rpc("the last transaction was not mined in 600 s".into())));
+        }
+        mine().await?;
+    }
+    let seconds = timed.elapsed().as_secs_f64();
+    automine(true).await?;
+
+    // Untimed: every receipt, for success and gas.
+    progress("anvil (batched): reading receipts");
+    let mut gas = 0;
+    for chunk in hashes.chunks(options.batch_size.max(1)) {
+        let mut batch = BatchRequest::new(provider.client());
+        let mut waiters = Vec::with_capacity(chunk.len());
+        for hash in chunk {
+            waiters.push(
+                batch
+                    .add_call::<_, Option<alloy::rpc::types::TransactionReceipt>>("eth_getTransactionReceipt", &(hash,))
+                    .map_err(rpc)?,
+            );
+        }
+        batch.send().await.map_err(rpc)?;
+        for (hash, waiter) in chunk.iter().zip(waiters) {
+            let receipt = waiter
+                .await
+                .map_err(rpc)?
+                .ok_or_else(|| ScenarioError::Disagreement(format!("anvil (batched): {hash} was not mined")))?;
+            if !receipt.status() {
+                return Err(ScenarioError::Disagreement(format!("anvil (batched): transaction {hash} reverted")));
+            }
+            gas += receipt.gas_used;
+        }
+    }
+    drop(node);
+    Ok(EngineResult {
+        engine: "anvil-batched".into(),
+        description: format!(
+            "Anvil, pre-signed raw transactions in JSON-RPC batches of {}, in nonce order",
+            options.batch_size
+        ),
+        settlements: txs.len() / 2,
+        transactions: txs.len() as u64,
+        seconds,
+        gas_used: gas,
+    })
+}
+
+async fn anvil_single(
+    options: &BenchOptions,
+    scenario: &Scenario,
+    keys: &[PrivateKeySigner],
+    progress: &mut impl FnMut(&str),
+) -> Result<EngineResult, ScenarioError> {
+    let node = spawn_anvil()?;
+    let mut chain = connect(&node, keys).await?;
+    let mut runner = prepare(&mut chain, scenario, keys).await?;
+    progress("anvil (one at a time): settling");
+    let timed = Instant::now();
+    let (gas, count, failed) = timeline(&mut runner, &mut chain, scenario).await?;
+    let seconds = timed.elapsed().as_secs_f64();
+    if failed > 0 {
+        return Err(ScenarioError::Disagreement(format!(
+            "{failed} steps of the benchmark's workload did not run as generated on Anvil"
+        )));
+    }
+    drop(node);
+    Ok(EngineResult {
+        engine: "anvil-single".into(),
+        description: format!(
+            "scenario runner on the JSON-RPC engine: estimate, send, poll for the receipt every {} ms, one by one",
+            RECEIPT_POLL.as_millis()
+        ),
+        settlements: options.trades,
+        transactions: count,
+        seconds,
+        gas_used: gas,
+    })
+}

@@ -1,0 +1,101 @@
+//! Independent runs in parallel: each scenario (or each seed of a generated workload) replays on its
+//! own in-process chain in its own thread, and the results come back in input order.
+//!
+//! The in-process engine never waits on anything, so its futures complete the first time they are
+//! polled; [`block_on`] drives one on the current thread without an async runtime, which lets plain
+//! scoped threads run whole scenarios.
+//!
+//! ```
+//! use kessai_sim::parallel;
+//!
+//! let squares = parallel::map(&[1u64, 2, 3, 4], 2, |n| n * n);
+//! assert_eq!(squares, [1, 4, 9, 16]);
+//! ```
+
+use crate::{
+    RevmChain, RevmOptions,
+    scenario::{RunReport, Scenario, ScenarioError, run},
+    workload::party_keys,
+};
+use alloy::signers::local::PrivateKeySigner;
+use std::{
+    future::Future,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    task::{Context, Poll, Wake, Waker},
+    thread::{self, Thread},
+};
+
+/// Threads to use by default: the machine's available parallelism.
+pub fn default_threads() -> usize {
+    thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Applies `f` to every item on up to `threads` threads; the results are in the items' order.
+pub fn map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = threads.clamp(1, items.len().max(1));
+    if threads == 1 {
+        return items.iter().map(&f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let r = f(item);
+                    // A poisoned lock means another worker panicked; the scope re-raises that panic.
+                    if let Ok(mut results) = results.lock() {
+                        results[i] = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap_or_default().into_iter().flatten().collect()
+}
+
+struct ThreadWaker(Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Runs `future` to completion on the current thread (parking while it waits).
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        match future.as_mut().poll(&mut cx) {
+            Poll::Ready(output) => return output,
+            Poll::Pending => thread::park(),
+        }
+    }
+}
+
+/// A fresh in-process chain for `scenario` and a key for each of its parties (Anvil's development
+/// keys first, then derived ones), every party funded.
+pub fn in_process_chain(scenario: &Scenario) -> (RevmChain, Vec<PrivateKeySigner>) {
+    let keys = party_keys(scenario.parties.len().max(10));
+    let accounts: Vec<_> = keys.iter().map(PrivateKeySigner::address).collect();
+    (RevmChain::new(&RevmOptions::default(), &accounts), keys)
+}
+
+/// Replays `scenario` on a fresh in-process chain.
+pub fn run_in_process(scenario: &Scenario) -> Result<RunReport, ScenarioError> {
+    let (mut chain, keys) = in_process_chain(scenario);
+    block_on(run::run(&mut chain, scenario, &keys, |_| {}))
+}
+
+/// Replays every scenario on its own in-process chain, up to `threads` at once; the reports are in
+/// the scenarios' order.
+pub fn run_all(scenarios: &[Scenario], threads: usize) -> Vec<Result<RunReport, ScenarioError>> {
+    map(scenarios, threads, run_in_process)
+}

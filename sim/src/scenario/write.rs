@@ -1,0 +1,635 @@
+//! The writer: a [`Scenario`] back into the TOML file format, so a scenario built in code (a
+//! generated workload, a shrunk failing sequence) can be saved, read and edited by a person.
+//!
+//! [`parse`](super::parse::parse) of the written text gives back the same model, except that each
+//! timeline step's `line` is where it now stands in the file. Everything is written out explicitly
+//! (every party with its role, class, country, KYC validity and registries; every step's submitter,
+//! signatures, references and registries; the watch list) so nothing depends on the parser's
+//! defaults. A model the format cannot express is refused with the reason: setup steps other than
+//! the registrations and funding the `[parties]` and `[funding]` tables describe, a trade used
+//! before a step defines it, a payment number the bond does not have, and the like.
+//!
+//! ```
+//! use kessai_sim::scenario::{parse, write};
+//!
+//! let src = "[scenario]\nname = \"one issue\"\n[parties.alice]\n[funding]\nalice = { units = 10 }\n";
+//! let scenario = parse::parse(src).expect("parses");
+//! let written = write::write(&scenario).expect("writable");
+//! assert_eq!(write::without_lines(&parse::parse(&written).expect("parses")), write::without_lines(&scenario));
+//! ```
+
+use super::{
+    error::ScenarioError,
+    model::{
+        Action, Advance, BalanceExpect, DAY, Expect, Holder, Origin, PartyId, Registry, Role, Scenario, Step, TradeId,
+    },
+};
+use alloy::primitives::U256;
+use std::fmt::Write as _;
+
+/// The model with every timeline step's line set to 0: what a round trip through the file format
+/// preserves.
+pub fn without_lines(scenario: &Scenario) -> Scenario {
+    let mut s = scenario.clone();
+    for step in &mut s.steps {
+        if let Origin::Timeline { line, .. } = &mut step.origin {
+            *line = 0;
+        }
+    }
+    s
+}
+
+/// Writes `scenario` as a scenario file.
+pub fn write(scenario: &Scenario) -> Result<String, ScenarioError> {
+    Writer::new(scenario)?.write()
+}
+
+/// Writes `scenario` to `path`.
+pub fn save(scenario: &Scenario, path: impl AsRef<std::path::Path>) -> Result<(), ScenarioError> {
+    let path = path.as_ref();
+    let text = write(scenario)?;
+    std::fs::write(path, text).map_err(|source| ScenarioError::Read { path: path.to_path_buf(), source })
+}
+
+fn refuse(message: impl std::fmt::Display) -> ScenarioError {
+    ScenarioError::Setup(format!("cannot write the scenario as a file: {message}"))
+}
+
+struct Writer<'s> {
+    s: &'s Scenario,
+    out: String,
+    /// Registries each party is registered in during setup, in order.
+    registries: Vec<Vec<Registry>>,
+    /// (units, cash) each party is funded with during setup.
+    funding: Vec<(Option<U256>, Option<U256>)>,
+    /// Index of the first timeline step.
+    first_timeline: usize,
+}
+
+impl<'s> Writer<'s> {
+    fn new(s: &'s Scenario) -> Result<Self, ScenarioError> {
+        let n = s.parties.len();
+        if n < Role::SUITE.len() || Role::SUITE.iter().enumerate().any(|(i, r)| s.parties[i].role != *r) {
+            return Err(refuse("the five suite roles must be its first parties, in order"));
+        }
+        let mut names = std::collections::HashSet::new();
+        for p in &s.parties {
+            if p.name == "instrument" || !names.insert(p.name.as_str()) {
+                return Err(refuse(format!("party name `{}` is reserved or used twice", p.name)));
+            }
+            if Role::SUITE.iter().any(|r| r.name() == p.name && *r != p.role) {
+                return Err(refuse(format!(
+                    "party `{}` bears a suite role's name but plays {}",
+                    p.name,
+                    p.role.name()
+                )));
+            }
+        }
+        let mut trade_names = std::collections::HashSet::new();
+        if let Some(t) = s.trades.iter().find(|t| !trade_names.insert(t.name.as_str())) {
+            return Err(refuse(format!("trade name `{}` is used twice", t.name)));
+        }
+
+        // Setup: registrations by party (in party order), then funding by party (units, then cash).
+        let first_timeline = s.steps.iter().position(|st| st.origin != Origin::Setup).unwrap_or(s.steps.len());
+        if s.steps[first_timeline..].iter().any(|st| st.origin == Origin::Setup) {
+            return Err(refuse("setup steps must all come before the timeline"));
+        }
+        let mut registries = vec![Vec::new(); n];
+        let mut funding = vec![(None, None); n];
+        for step in &s.steps[..first_timeline] {
+            if step.expect != Expect::default() || step.note.is_some() {
+                return Err(refuse("a setup step has expectations or a note: make it a timeline step"));
+            }
+            match &step.action {
+                Action::Register { party, registry: r @ (Registry::Securities | Registry::Bank) } => {
+                    registries[*party].push(*r)
+                }
+                Action::Issue { to, units } if funding[*to].0.is_none() => funding[*to].0 = Some(*units),
+                Action::Deposit { to: Holder::Party(p), amount, reference }
+                    if funding[*p].1.is_none() && *reference == format!("FUND-{}", s.parties[*p].name) =>
+                {
+                    funding[*p].1 = Some(*amount)
+                }
+                other => {
+                    return Err(refuse(format!(
+                        "setup step `{}` is not a registration or funding that [parties] and [funding] describe",
+                        other.kind()
+                    )));
+                }
+            }
+        }
+        let writer = Self { s, out: String::new(), registries, funding, first_timeline };
+        // The parser rebuilds setup in its own order; the model's must be that order.
+        if writer.setup_steps() != s.steps[..first_timeline].iter().map(|st| st.action.clone()).collect::<Vec<_>>() {
+            return Err(refuse(
+                "its setup steps are not in file order (registrations party by party, then funding party by \
+                 party, units before cash)",
+            ));
+        }
+        Ok(writer)
+    }
+
+    /// The setup steps the parser derives from the written `[parties]` and `[funding]`.
+    fn setup_steps(&self) -> Vec<Action> {
+        let mut steps = Vec::new();
+        for (party, registries) in self.registries.iter().enumerate() {
+            for r in registries {
+                steps.push(Action::Register { party, registry: *r });
+            }
+        }
+        for (party, (units, cash)) in self.funding.iter().enumerate() {
+            if let Some(units) = units {
+                steps.push(Action::Issue { to: party, units: *units });
+            }
+            if let Some(amount) = cash {
+                let reference = format!("FUND-{}", self.s.parties[party].name);
+                steps.push(Action::Deposit { to: Holder::Party(party), amount: *amount, reference });
+            }
+        }
+        steps
+    }
+
+    fn party(&self, id: PartyId) -> String {
+        key(&self.s.parties[id].name)
+    }
+
+    fn party_str(&self, id: PartyId) -> String {
+        string(&self.s.parties[id].name)
+    }
+
+    fn holder_str(&self, holder: Holder) -> String {
+        string(self.s.holder_name(holder))
+    }
+
+    fn trade_str(&self, id: TradeId) -> String {
+        string(&self.s.trades[id].name)
+    }
+
+    fn write(mut self) -> Result<String, ScenarioError> {
+        let s = self.s;
+        let mut o = String::new();
+        o.push_str("[scenario]\n");
+        let _ = writeln!(o, "name = {}", string(&s.name));
+        if let Some(d) = &s.description {
+            let _ = writeln!(o, "description = {}", string(d));
+        }
+        if let Some(start) = s.start {
+            let _ = writeln!(o, "start = {}", datetime(start));
+        }
+        let watch: Vec<String> = s.watch.iter().map(|h| self.holder_str(*h)).collect();
+        let _ = writeln!(o, "watch = [{}]", watch.join(", "));
+
+        o.push_str("\n[instrument]\n");
+        let _ =
+            writeln!(o, "name = {}\nsymbol = {}", string(&s.instrument.token.name), string(&s.instrument.token.symbol));
+        if let Some(b) = &s.instrument.bond {
+            let face = u64::try_from(b.face_value).map_err(|_| refuse("the bond's face value exceeds 2^64"))?;
+            let redemption =
+                u64::try_from(b.redemption_value).map_err(|_| refuse("the bond's redemption value exceeds 2^64"))?;
+            o.push_str("\n[instrument.bond]\n");
+            let _ = writeln!(o, "face_value = {}", integer(u128::from(face)));
+            let _ = writeln!(o, "coupon_rate_bps = {}", b.coupon_rate_bps);
+            let _ = writeln!(o, "coupons_per_year = {}", b.coupons_per_year);
+            let _ = writeln!(o, "redemption_value = {}", integer(u128::from(redemption)));
+            let _ = writeln!(o, "issue_date = {}", duration(b.issue_date));
+            let dates: Vec<String> = b.coupon_dates.iter().map(|d| duration(*d)).collect();
+            let _ = writeln!(o, "coupon_dates = [{}]", dates.join(", "));
+            let _ = writeln!(o, "record_offset = {}", duration(u64::from(b.record_offset)));
+            let _ = writeln!(o, "paying_agent = {}", self.party_str(b.paying_agent));
+            let _ = writeln!(o, "municipal = {}", b.municipal);
+        }
+        o.push_str("\n[cash]\n");
+        let _ = writeln!(o, "name = {}\nsymbol = {}", string(&s.cash.name), string(&s.cash.symbol));
+
+        for (id, p) in s.parties.iter().enumerate() {
+            let _ = writeln!(o, "\n[parties.{}]", self.party(id));
+            let _ = writeln!(o, "role = {}", string(p.role.name()));
+            let class = match p.class {
+                0 => "retail",
+                1 => "professional",
+                2 => "institutional",
+                other => return Err(refuse(format!("party `{}` has investor class {other}", p.name))),
+            };
+            let _ = writeln!(o, "class = {}", string(class));
+            let _ = writeln!(o, "country = {}", p.country);
+            let _ = writeln!(o, "kyc_valid_for = {}", duration(p.kyc_valid_for));
+            let registries: Vec<&str> = self.registries[id]
+                .iter()
+                .map(|r| if *r == Registry::Securities { "\"securities\"" } else { "\"bank\"" })
+                .collect();
+            let _ = writeln!(o, "registries = [{}]", registries.join(", "));
+        }
+        if self.funding.iter().any(|f| f.0.is_some() || f.1.is_some()) {
+            o.push_str("\n[funding]\n");
+            for (id, (units, cash)) in self.funding.iter().enumerate() {
+                let mut fields = Vec::new();
+                if let Some(u) = units {
+                    fields.push(format!("units = {}", amount(*u)));
+                }
+                if let Some(c) = cash {
+                    fields.push(format!("cash = {}", amount(*c)));
+                }
+                if !fields.is_empty() {
+                    let _ = writeln!(o, "{} = {{ {} }}", self.party(id), fields.join(", "));
+                }
+            }
+        }
+        self.out = o;
+
+        let mut defined = 0;
+        let mut programmes = 0;
+        for step in &s.steps[self.first_timeline..] {
+            self.step(step, &mut defined, &mut programmes)?;
+        }
+        Ok(self.out)
+    }
+
+    fn step(&mut self, step: &Step, defined: &mut usize, programmes: &mut usize) -> Result<(), ScenarioError> {
+        let s = self.s;
+        let mut f: Vec<String> = Vec::new();
+        let known = |t: TradeId, defined: usize| -> Result<(), ScenarioError> {
+            if t < defined {
+                Ok(())
+            } else {
+                Err(refuse(format!("trade `{}` is used before a step defines it", s.trades[t].name)))
+            }
+        };
+        // A defining step names trade `t`: new (the next to define: write its terms) or a replay.
+        let define = |t: TradeId, defined: &mut usize, f: &mut Vec<String>| -> Result<(), ScenarioError> {
+            f.push(format!("trade = {}", string(&s.trades[t].name)));
+            if t < *defined {
+                return Ok(());
+            }
+            if t != *defined {
+                return Err(refuse(format!(
+                    "trade `{}` is defined out of order: trades must be listed in the order steps define them",
+                    s.trades[t].name
+                )));
+            }
+            *defined += 1;
+            let terms = &s.trades[t].terms;
+            f.push(format!("seller = {}", string(&s.parties[terms.seller].name)));
+            f.push(format!("buyer = {}", string(&s.parties[terms.buyer].name)));
+            if let Some(agent) = terms.agent {
+                f.push(format!("agent = {}", string(&s.parties[agent].name)));
+            }
+            f.push(format!("units = {}", amount(terms.units)));
+            f.push(format!("amount = {}", amount(terms.amount)));
+            f.push(format!("deadline = {}", duration(terms.deadline)));
+            Ok(())
+        };
+        let registry = |r: Registry| {
+            string(match r {
+                Registry::Securities => "securities",
+                Registry::Bank => "bank",
+                Registry::Both => "both",
+            })
+        };
+        let mut kind = step.action.kind();
+        match &step.action {
+            Action::Register { party, registry: r } | Action::Revoke { party, registry: r } => {
+                f.push(kv("party", self.party_str(*party)));
+                f.push(kv("registry", registry(*r)));
+            }
+            Action::Issue { to, units } => {
+                f.push(kv("to", self.party_str(*to)));
+                f.push(kv("units", amount(*units)));
+            }
+            Action::Redeem { from, units } => {
+                f.push(kv("from", self.party_str(*from)));
+                f.push(kv("units", amount(*units)));
+            }
+            Action::Transfer { from, to, units } => {
+                f.push(kv("from", self.party_str(*from)));
+                f.push(kv("to", self.party_str(*to)));
+                f.push(kv("units", amount(*units)));
+            }
+            Action::Deposit { to, amount: a, reference } => {
+                f.push(kv("to", self.holder_str(*to)));
+                f.push(kv("amount", amount(*a)));
+                f.push(kv("reference", string(reference)));
+            }
+            Action::Withdraw { party, amount: a, account } => {
+                f.push(kv("party", self.party_str(*party)));
+                f.push(kv("amount", amount(*a)));
+                f.push(kv("account", string(account)));
+            }
+            Action::CreateTrade { trade } => define(*trade, defined, &mut f)?,
+            Action::CreateSignedTrade { trade, by, signatures_of }
+            | Action::SettleSigned { trade, by, signatures_of } => {
+                define(*trade, defined, &mut f)?;
+                known(*signatures_of, *defined)?;
+                f.push(format!("by = {}", self.party_str(*by)));
+                f.push(format!("signatures_of = {}", self.trade_str(*signatures_of)));
+            }
+            Action::Pay { trade } => {
+                known(*trade, *defined)?;
+                f.push(kv("trade", self.trade_str(*trade)));
+            }
+            Action::Approve { trade } => {
+                known(*trade, *defined)?;
+                if s.trades[*trade].terms.agent.is_none() {
+                    return Err(refuse(format!("trade `{}` has no agent to approve it", s.trades[*trade].name)));
+                }
+                f.push(kv("trade", self.trade_str(*trade)));
+            }
+            Action::SettleWithPayment { trade, by, signatures_of } => {
+                known(*trade, *defined)?;
+                known(*signatures_of, *defined)?;
+                f.push(kv("trade", self.trade_str(*trade)));
+                f.push(kv("by", self.party_str(*by)));
+                f.push(kv("signatures_of", self.trade_str(*signatures_of)));
+            }
+            Action::Cancel { trade, by } | Action::Release { trade, by } => {
+                known(*trade, *defined)?;
+                f.push(kv("trade", self.trade_str(*trade)));
+                f.push(kv("by", self.party_str(*by)));
+            }
+            Action::Batch { trades, netted, by } => {
+                if trades.is_empty() {
+                    return Err(refuse("a batch step has no trades"));
+                }
+                for t in trades {
+                    known(*t, *defined)?;
+                }
+                let names: Vec<String> = trades.iter().map(|t| self.trade_str(*t)).collect();
+                f.push(kv("trades", format!("[{}]", names.join(", "))));
+                f.push(kv("netted", netted.to_string()));
+                f.push(kv("by", self.party_str(*by)));
+            }
+            Action::Offer { underwriter, agent, deadline, allotments } => {
+                if allotments.is_empty() {
+                    return Err(refuse("an offer step has no allotments"));
+                }
+                let mut items = Vec::new();
+                for t in allotments {
+                    let terms = &s.trades[*t].terms;
+                    if *t != *defined
+                        || terms.seller != *underwriter
+                        || terms.agent != Some(*agent)
+                        || terms.deadline != *deadline
+                    {
+                        return Err(refuse(format!(
+                            "allotment `{}` is not a new trade from the underwriter with the offer's agent and \
+                             deadline",
+                            s.trades[*t].name
+                        )));
+                    }
+                    *defined += 1;
+                    items.push(format!(
+                        "{{ trade = {}, investor = {}, units = {}, amount = {} }}",
+                        self.trade_str(*t),
+                        self.party_str(terms.buyer),
+                        amount(terms.units),
+                        amount(terms.amount)
+                    ));
+                }
+                f.push(format!("underwriter = {}", self.party_str(*underwriter)));
+                f.push(format!("agent = {}", self.party_str(*agent)));
+                f.push(format!("deadline = {}", duration(*deadline)));
+                f.push(format!("allotments = [{}]", items.join(", ")));
+            }
+            Action::PaymentRound { payment, holders } => {
+                let coupons = s
+                    .instrument
+                    .bond
+                    .as_ref()
+                    .map(|b| b.coupon_dates.len() as u64)
+                    .ok_or_else(|| refuse("a payment round needs a bond"))?;
+                if (1..=coupons).contains(payment) {
+                    kind = "coupon";
+                    f.push(format!("coupon = {payment}"));
+                } else if *payment == coupons + 1 {
+                    kind = "redemption";
+                } else {
+                    return Err(refuse(format!("the bond has no payment {payment}")));
+                }
+                let names: Vec<String> = holders.iter().map(|h| self.party_str(*h)).collect();
+                f.push(format!("holders = [{}]", names.join(", ")));
+            }
+            Action::AddProgramme { programme, title, units_per_benefit, record, claim_until } => {
+                if *programme != *programmes {
+                    return Err(refuse("benefit programmes must be listed in the order they are added"));
+                }
+                *programmes += 1;
+                let units = u64::try_from(*units_per_benefit)
+                    .map_err(|_| refuse("a programme's units per benefit exceed 2^64"))?;
+                f.push(kv("programme", string(&s.programmes[*programme])));
+                f.push(kv("title", string(title)));
+                f.push(kv("units_per_benefit", integer(u128::from(units))));
+                f.push(kv("record", record.to_string()));
+                f.push(kv("claim_until", duration(*claim_until)));
+            }
+            Action::ClaimBenefit { party, programme } => {
+                if *programme >= *programmes {
+                    return Err(refuse("a benefit is claimed from a programme not added yet"));
+                }
+                f.push(kv("party", self.party_str(*party)));
+                f.push(kv("programme", string(&s.programmes[*programme])));
+            }
+            Action::Advance(Advance::By(seconds)) => f.push(kv("duration", duration(*seconds))),
+            Action::Advance(Advance::Until(offset)) => f.push(kv("until", duration(*offset))),
+        }
+        if let Some(note) = &step.note {
+            f.insert(0, format!("note = {}", string(note)));
+        }
+        self.expect(&step.expect, *defined, &mut f)?;
+        let _ = write!(self.out, "\n[[step]]\ndo = {}\n", string(kind));
+        for line in f {
+            self.out.push_str(&line);
+            self.out.push('\n');
+        }
+        Ok(())
+    }
+
+    fn expect(&self, e: &Expect, defined: usize, f: &mut Vec<String>) -> Result<(), ScenarioError> {
+        if let Some(error) = &e.error {
+            f.push(format!("expect.error = {}", string(error)));
+        }
+        if !e.events.is_empty() {
+            let events: Vec<String> = e.events.iter().map(|p| string(&p.to_string())).collect();
+            f.push(format!("expect.events = [{}]", events.join(", ")));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (holder, b) in &e.balances {
+            if !seen.insert(*holder) {
+                return Err(refuse(format!("a step expects {}'s balances twice", self.s.holder_name(*holder))));
+            }
+            f.push(format!("expect.balances.{} = {}", key(self.s.holder_name(*holder)), balance(b)));
+        }
+        if let Some(supply) = &e.supply {
+            let mut fields = Vec::new();
+            if let Some(u) = supply.units {
+                fields.push(format!("units = {}", amount(u)));
+            }
+            if let Some(c) = supply.cash {
+                fields.push(format!("cash = {}", amount(c)));
+            }
+            f.push(format!("expect.supply = {{ {} }}", fields.join(", ")));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (trade, state) in &e.trades {
+            if *trade >= defined {
+                return Err(refuse(format!(
+                    "trade `{}` is expected before a step defines it",
+                    self.s.trades[*trade].name
+                )));
+            }
+            if !seen.insert(*trade) {
+                return Err(refuse(format!("a step expects trade `{}` twice", self.s.trades[*trade].name)));
+            }
+            f.push(format!("expect.trades.{} = {}", key(&self.s.trades[*trade].name), string(state.name())));
+        }
+        Ok(())
+    }
+}
+
+fn kv(name: &str, value: String) -> String {
+    format!("{name} = {value}")
+}
+
+fn balance(b: &BalanceExpect) -> String {
+    let mut fields = Vec::new();
+    for (name, v) in [("units", b.units), ("units_held", b.units_held), ("cash", b.cash), ("cash_held", b.cash_held)] {
+        if let Some(v) = v {
+            fields.push(format!("{name} = {}", amount(v)));
+        }
+    }
+    format!("{{ {} }}", fields.join(", "))
+}
+
+/// A TOML basic string.
+fn string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A TOML key: bare when it can be, quoted otherwise.
+fn key(s: &str) -> String {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        s.to_string()
+    } else {
+        string(s)
+    }
+}
+
+/// An integer with `_` between thousands.
+fn integer(v: u128) -> String {
+    let digits = v.to_string();
+    let mut out = String::with_capacity(digits.len() * 4 / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('_');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// An amount: a TOML integer when it fits one, else a string of digits.
+fn amount(v: U256) -> String {
+    match u64::try_from(v) {
+        Ok(small) if small <= i64::MAX as u64 => integer(u128::from(small)),
+        _ => format!("\"{v}\""),
+    }
+}
+
+/// A duration or offset: `"1d 9h 30m"`, `"0s"`.
+fn duration(seconds: u64) -> String {
+    let (d, rest) = (seconds / DAY, seconds % DAY);
+    let (h, m, s) = (rest / 3_600, rest % 3_600 / 60, rest % 60);
+    let mut parts = Vec::new();
+    for (n, unit) in [(d, 'd'), (h, 'h'), (m, 'm'), (s, 's')] {
+        if n > 0 {
+            parts.push(format!("{n}{unit}"));
+        }
+    }
+    if parts.is_empty() {
+        parts.push("0s".into());
+    }
+    format!("\"{}\"", parts.join(" "))
+}
+
+/// A TOML offset date-time in UTC: `2031-04-01T00:00:00Z`.
+fn datetime(unix: u64) -> String {
+    let days = (unix / DAY) as i64;
+    let rest = unix % DAY;
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rest / 3_600, rest % 3_600 / 60, rest % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::parse::parse;
+
+    fn round_trip(name: &str, src: &str) {
+        let scenario = parse(src).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let written = write(&scenario).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let again =
+            parse(&written).unwrap_or_else(|e| panic!("{name}: the written file does not parse: {e}\n{written}"));
+        assert_eq!(without_lines(&again), without_lines(&scenario), "{name}:\n{written}");
+        assert_eq!(write(&again).expect("writable"), written, "{name}: writing is stable");
+    }
+
+    #[test]
+    fn the_example_scenarios_round_trip() {
+        round_trip("dcjpy_pilot", include_str!("../../../scenarios/dcjpy_pilot.toml"));
+        round_trip("municipal_bond", include_str!("../../../scenarios/municipal_bond.toml"));
+        round_trip("failures", include_str!("../../../scenarios/failures.toml"));
+    }
+
+    #[test]
+    fn values_are_written_the_way_the_parser_reads_them() {
+        assert_eq!(datetime(1_932_768_000), "2031-04-01T00:00:00Z");
+        assert_eq!(datetime(951_868_800 + 3_661), "2000-03-01T01:01:01Z");
+        assert_eq!(duration(0), "\"0s\"");
+        assert_eq!(duration(DAY + 9 * 3_600 + 5), "\"1d 9h 5s\"");
+        assert_eq!(amount(U256::from(1_234_567u64)), "1_234_567");
+        assert_eq!(amount(U256::from(u64::MAX)), format!("\"{}\"", u64::MAX));
+        assert_eq!(key("t-1_a"), "t-1_a");
+        assert_eq!(key("a b"), "\"a b\"");
+        assert_eq!(string("say \"hi\"\\\n"), "\"say \\\"hi\\\"\\\\\\n\"");
+    }
+
+    #[test]
+    fn a_setup_the_format_cannot_express_is_refused() {
+        let mut s = parse(include_str!("../../../scenarios/dcjpy_pilot.toml")).expect("parses");
+        s.steps.insert(
+            0,
+            Step {
+                action: Action::Advance(Advance::By(1)),
+                expect: Expect::default(),
+                origin: Origin::Setup,
+                note: None,
+            },
+        );
+        let err = write(&s).expect_err("an advance in setup");
+        assert!(err.to_string().contains("is not a registration or funding"), "{err}");
+    }
+}

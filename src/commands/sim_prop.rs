@@ -1,0 +1,302 @@
+//! `kessai sim prop`: property runs — random step sequences on the in-process engine, checked after
+//! every step against the settlement invariants (statuses, no partial settlement, holds, supply);
+//! a failing sequence is shrunk and written as a scenario file that `kessai sim run` replays to the
+//! same failure. Independent seeds run in parallel, results in seed order.
+
+use super::GlobalArgs;
+use clap::Args;
+use eyre::WrapErr;
+use kessai_sim::{
+    parallel,
+    property::{self, CheckOptions, Options, PropertyRun, Stats},
+    report::{Progress, thousands},
+    scenario::{ScenarioError, model::TradeState},
+};
+use serde::Serialize;
+use std::{
+    path::{Path, PathBuf},
+    sync::atomic::{AtomicU64, Ordering},
+    time::{Duration, Instant},
+};
+
+/// Arguments of `kessai sim prop`.
+#[derive(Debug, Args)]
+pub(super) struct PropArgs {
+    /// Random steps per seed (after a setup of 12 steps that registers and funds four investors).
+    #[arg(long, default_value_t = 10_000)]
+    steps: usize,
+    /// The seed (the same seed gives the same sequence).
+    #[arg(long, default_value_t = 1, conflicts_with = "seeds")]
+    seed: u64,
+    /// Several seeds, run in parallel: `1..8` (the eight seeds 1 to 8) or `1,5,9`.
+    #[arg(long)]
+    seeds: Option<String>,
+    /// Threads for several seeds (default: the machine's cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Write the shrunk failing sequence here as a scenario file (with several failing seeds,
+    /// `-seed<N>` is added before the extension). Without it, the file is printed.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// A full sweep (every party's position and every trade's status) every this many steps, and
+    /// after the last; the step's own trades, parties and the supplies are checked after every step.
+    #[arg(long, default_value_t = 1_000)]
+    sweep_every: usize,
+    /// Write the whole failing prefix instead of shrinking it.
+    #[arg(long)]
+    no_shrink: bool,
+    /// Most candidate sequences replayed while shrinking.
+    #[arg(long, default_value_t = 5_000)]
+    shrink_budget: usize,
+    /// Also require that no trade ever becomes STATE (settled, cancelled, expired, paid or
+    /// approved): a deliberately false invariant, so the run finds and shrinks a short sequence
+    /// that reaches STATE. Repeatable.
+    #[arg(long, value_name = "STATE")]
+    never: Vec<String>,
+}
+
+/// One seed in `--json` output.
+#[derive(Serialize)]
+struct RunJson<'a> {
+    seed: u64,
+    generated: usize,
+    elapsed_ms: u128,
+    stats: &'a Stats,
+    failure: Option<FailureJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct FailureJson<'a> {
+    invariant: &'a str,
+    step: usize,
+    message: &'a str,
+    shrunk_steps: usize,
+    candidates: usize,
+    reproduced: bool,
+    file: Option<&'a Path>,
+    toml: &'a str,
+}
+
+/// The `--json` output.
+#[derive(Serialize)]
+struct PropJson<'a> {
+    steps: usize,
+    seeds: &'a [u64],
+    invariants: Vec<&'a str>,
+    passed: bool,
+    elapsed_ms: u128,
+    runs: Vec<RunJson<'a>>,
+}
+
+/// Parses `1..8` (inclusive), `1..=8`, `5` or `1,5,9`.
+fn parse_seeds(text: &str) -> eyre::Result<Vec<u64>> {
+    let text = text.trim();
+    let number = |s: &str| {
+        s.trim().parse::<u64>().wrap_err_with(|| format!("bad seed `{s}` in --seeds {text}: expected a whole number"))
+    };
+    if let Some((a, b)) = text.split_once("..") {
+        let (a, b) = (number(a)?, number(b.trim_start_matches('='))?);
+        if b < a {
+            eyre::bail!("--seeds {text}: the range is empty (write low..high)");
+        }
+        return Ok((a..=b).collect());
+    }
+    text.split(',').map(number).collect()
+}
+
+/// `failing.toml` for seed 3 of several: `failing-seed3.toml`.
+fn out_path(out: &Path, seed: u64, several: bool) -> PathBuf {
+    if !several {
+        return out.to_path_buf();
+    }
+    let stem = out.file_stem().map_or_else(|| "failing".into(), |s| s.to_string_lossy().into_owned());
+    let name = match out.extension() {
+        Some(ext) => format!("{stem}-seed{seed}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-seed{seed}"),
+    };
+    out.with_file_name(name)
+}
+
+impl PropArgs {
+    pub(super) fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
+        let seeds = match &self.seeds {
+            Some(text) => parse_seeds(text)?,
+            None => vec![self.seed],
+        };
+        let mut invariants = property::standard();
+        for name in &self.never {
+            let state = TradeState::ALL.iter().find(|(_, n)| n == name).map(|(s, _)| *s);
+            match state.and_then(property::never) {
+                Some(inv) => invariants.push(inv),
+                None => eyre::bail!(
+                    "--never {name}: expected a state a trade can reach: settled, cancelled, expired, paid or approved"
+                ),
+            }
+        }
+        let options = Options {
+            steps: self.steps,
+            check: CheckOptions { sweep_every: self.sweep_every },
+            shrink: !self.no_shrink,
+            shrink_budget: self.shrink_budget,
+        };
+        let jobs = self.jobs.unwrap_or_else(parallel::default_threads).max(1);
+        if !global.json {
+            println!(
+                "property run: {} seed{} × {} random steps on {} thread{}; invariants: {}; full sweep every {} steps",
+                seeds.len(),
+                if seeds.len() == 1 { "" } else { "s" },
+                thousands(self.steps as u64),
+                jobs.min(seeds.len()),
+                if jobs.min(seeds.len()) == 1 { "" } else { "s" },
+                invariants.iter().map(|i| i.name()).collect::<Vec<_>>().join(", "),
+                thousands(self.sweep_every as u64)
+            );
+        }
+
+        // The seeds run on worker threads; this one draws the progress line.
+        let began = Instant::now();
+        let done = AtomicU64::new(0);
+        let total = (seeds.len() * (self.steps + 3 * property::INVESTORS.len())) as u64;
+        let mut progress = if global.json { Progress::hidden() } else { Progress::new("steps", total) };
+        let results = std::thread::scope(|scope| {
+            let worker = scope.spawn(|| property::run_seeds(&seeds, &options, &invariants, jobs, Some(&done)));
+            while !worker.is_finished() {
+                progress.set(done.load(Ordering::Relaxed));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            worker.join()
+        });
+        progress.finish();
+        let results: Vec<Result<PropertyRun, ScenarioError>> =
+            results.map_err(|_| eyre::eyre!("a property run panicked"))?;
+        let elapsed = began.elapsed();
+
+        let mut runs = Vec::with_capacity(results.len());
+        for (seed, result) in seeds.iter().zip(results) {
+            runs.push(result.wrap_err_with(|| format!("the property run of seed {seed} could not run"))?);
+        }
+        let failing: Vec<u64> = runs.iter().filter(|r| r.failure.is_some()).map(|r| r.seed).collect();
+        let mut files: Vec<Option<PathBuf>> = Vec::with_capacity(runs.len());
+        for run in &runs {
+            let file = match (&run.failure, &self.out) {
+                (Some(f), Some(out)) => {
+                    let path = out_path(out, run.seed, failing.len() > 1);
+                    std::fs::write(&path, &f.toml)
+                        .wrap_err_with(|| format!("cannot write the failing sequence to {}", path.display()))?;
+                    Some(path)
+                }
+                _ => None,
+            };
+            files.push(file);
+        }
+
+        if global.json {
+            let output = PropJson {
+                steps: self.steps,
+                seeds: &seeds,
+                invariants: invariants.iter().map(|i| i.name()).collect(),
+                passed: failing.is_empty(),
+                elapsed_ms: elapsed.as_millis(),
+                runs: runs
+                    .iter()
+                    .zip(&files)
+                    .map(|(r, file)| RunJson {
+                        seed: r.seed,
+                        generated: r.generated,
+                        elapsed_ms: r.elapsed.as_millis(),
+                        stats: &r.stats,
+                        failure: r.failure.as_ref().map(|f| FailureJson {
+                            invariant: &f.found.invariant,
+                            step: f.found.index,
+                            message: &f.found.message,
+                            shrunk_steps: f.shrunk.steps.len(),
+                            candidates: f.candidates,
+                            reproduced: f.reproduced,
+                            file: file.as_deref(),
+                            toml: &f.toml,
+                        }),
+                    })
+                    .collect(),
+            };
+            println!("{}", serde_json::to_string_pretty(&output).wrap_err("cannot write the result as JSON")?);
+        } else {
+            for (run, file) in runs.iter().zip(&files) {
+                print_run(run, file.as_deref(), !self.no_shrink);
+            }
+            let steps: usize = runs.iter().map(|r| r.stats.steps).sum();
+            let verdict = if failing.is_empty() {
+                format!("every invariant held ({:.0} steps/s)", steps as f64 / elapsed.as_secs_f64().max(1e-9))
+            } else {
+                format!("{} failed (shrinking included)", failing.len())
+            };
+            println!(
+                "\n{} seed{}, {} steps checked in {:.2} s: {verdict}",
+                runs.len(),
+                if runs.len() == 1 { "" } else { "s" },
+                thousands(steps as u64),
+                elapsed.as_secs_f64(),
+            );
+        }
+        if failing.is_empty() {
+            Ok(())
+        } else {
+            let seeds: Vec<String> = failing.iter().map(ToString::to_string).collect();
+            Err(eyre::eyre!("an invariant broke (seed {})", seeds.join(", ")))
+        }
+    }
+}
+
+fn print_run(run: &PropertyRun, file: Option<&Path>, shrink: bool) {
+    let s = &run.stats;
+    println!(
+        "seed {}: {} steps, {} succeeded; trades: {} created, {} settled, {} cancelled, {} expired; {:.2} s — {}",
+        run.seed,
+        thousands(s.steps as u64),
+        thousands(s.succeeded as u64),
+        thousands(s.created as u64),
+        thousands(s.settled as u64),
+        thousands(s.cancelled as u64),
+        thousands(s.expired as u64),
+        run.elapsed.as_secs_f64(),
+        if run.failure.is_some() { "FAILED" } else { "ok" }
+    );
+    let Some(f) = &run.failure else { return };
+    println!("  invariant `{}` broke: {}", f.found.invariant, f.found.message);
+    let how = if shrink {
+        format!(
+            "shrunk to {} steps ({} candidate sequences replayed)",
+            f.shrunk.steps.len(),
+            thousands(f.candidates as u64)
+        )
+    } else {
+        format!("not shrunk: the {} steps up to the failure", f.shrunk.steps.len())
+    };
+    println!(
+        "  {how}; the written file {}",
+        if f.reproduced {
+            "replays to the same failure"
+        } else {
+            "does NOT reproduce the failure on its own (the failure depends on more than the kept steps)"
+        }
+    );
+    match file {
+        Some(path) => println!("  written to {} — replay it: kessai sim run {}", path.display(), path.display()),
+        None => println!("  (give --out FILE to write it)\n\n{}", f.toml),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_are_ranges_or_lists() {
+        assert_eq!(parse_seeds("1..4").expect("range"), [1, 2, 3, 4]);
+        assert_eq!(parse_seeds("1..=2").expect("range"), [1, 2]);
+        assert_eq!(parse_seeds("7").expect("one"), [7]);
+        assert_eq!(parse_seeds("1,5, 9").expect("list"), [1, 5, 9]);
+        assert!(parse_seeds("4..1").is_err() && parse_seeds("x").is_err());
+        assert_eq!(out_path(Path::new("a/f.toml"), 3, true), Path::new("a/f-seed3.toml"));
+        assert_eq!(out_path(Path::new("f.toml"), 3, false), Path::new("f.toml"));
+    }
+}

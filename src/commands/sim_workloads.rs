@@ -1,0 +1,471 @@
+//! `kessai sim gen`, `kessai sim bench`, and several scenario files at once for `kessai sim run`:
+//! generated market workloads (written out, replayed, or settled gross and netted side by side),
+//! independent runs in parallel across cores, and the engines' benchmark.
+
+use super::{GlobalArgs, JsonOutput, thousands};
+use clap::Args;
+use eyre::WrapErr;
+use kessai_bindings::alloy::primitives::U256;
+use kessai_sim::{
+    bench::{self, BenchOptions, BenchReport},
+    parallel,
+    scenario::{self, RunReport, Scenario, write},
+    workload::{FailureRates, GenParams, NettingComparison, Settlement, SettlementStats, Workload},
+};
+use serde::Serialize;
+use std::{
+    path::{Path, PathBuf},
+    time::Instant,
+};
+
+/// Arguments of `kessai sim gen`.
+#[derive(Debug, Args)]
+pub(super) struct GenArgs {
+    /// Investors (eligible ones, plus bank-only customers when --fail-ineligible is set).
+    #[arg(long, default_value_t = 20)]
+    investors: usize,
+    /// Trades per day.
+    #[arg(long, default_value_t = 100)]
+    trades_per_day: usize,
+    /// Days of trading.
+    #[arg(long, default_value_t = 1)]
+    days: usize,
+    /// Seed of the workload (the same seed gives the same scenario).
+    #[arg(long, default_value_t = 1, conflicts_with = "seeds")]
+    seed: u64,
+    /// Several seeds, run in parallel: `1..8` (the eight seeds 1 to 8) or `1,5,9`. Needs --run or
+    /// --compare-netting, or --out (one file per seed).
+    #[arg(long)]
+    seeds: Option<String>,
+    /// Settlement windows per day (the netted model settles at the close of each).
+    #[arg(long, default_value_t = 6)]
+    windows: usize,
+    /// Probability that a trade's buyer is not eligible for the units.
+    #[arg(long, default_value_t = 0.0)]
+    fail_ineligible: f64,
+    /// Probability that a trade costs more than the buyer's free cash.
+    #[arg(long, default_value_t = 0.0)]
+    fail_cash: f64,
+    /// Probability that the agent never approves a trade (released after its deadline).
+    #[arg(long, default_value_t = 0.0)]
+    fail_agent_rejects: f64,
+    /// Probability that a trade's settlement instruction arrives after its deadline.
+    #[arg(long, default_value_t = 0.0)]
+    fail_expiry: f64,
+    /// How the generated scenario settles: `gross` (per trade, the pilot's flow) or `netted`
+    /// (batches per settlement window).
+    #[arg(long, default_value = "gross", value_parser = ["gross", "netted"])]
+    settlement: String,
+    /// Write the scenario file here (several seeds: one file each, the seed before the extension)
+    /// instead of printing it.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replay the generated scenario in-process and report what settled and what failed.
+    #[arg(long)]
+    run: bool,
+    /// Settle the same workload gross and netted, in-process, and compare liquidity and fails.
+    #[arg(long, conflicts_with = "run")]
+    compare_netting: bool,
+    /// Threads for parallel runs (default: the machine's cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+}
+
+/// Arguments of `kessai sim bench`.
+#[derive(Debug, Args)]
+pub(super) struct BenchArgs {
+    /// Complete DvP settlements to measure (two transactions each).
+    #[arg(long, default_value_t = 2_000)]
+    trades: usize,
+    /// Seed of the generated workload.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Investors trading.
+    #[arg(long, default_value_t = 100)]
+    investors: usize,
+    /// Measure only the in-process engine and raw revm.
+    #[arg(long)]
+    skip_anvil: bool,
+    /// Transactions per JSON-RPC batch on Anvil.
+    #[arg(long, default_value_t = 200)]
+    batch_size: usize,
+}
+
+/// Parses `1..8` (inclusive), `1..=8`, `5` or `1,5,9`.
+fn parse_seeds(text: &str) -> eyre::Result<Vec<u64>> {
+    let text = text.trim();
+    let number = |s: &str| {
+        s.trim().parse::<u64>().wrap_err_with(|| format!("bad seed `{s}` in --seeds {text}: expected a whole number"))
+    };
+    if let Some((a, b)) = text.split_once("..") {
+        let (a, b) = (number(a)?, number(b.trim_start_matches('='))?);
+        if b < a {
+            eyre::bail!("--seeds {text}: the range is empty (write low..high)");
+        }
+        return Ok((a..=b).collect());
+    }
+    text.split(',').map(number).collect()
+}
+
+impl GenArgs {
+    fn params(&self, seed: u64) -> GenParams {
+        GenParams {
+            investors: self.investors,
+            trades_per_day: self.trades_per_day,
+            days: self.days,
+            seed,
+            windows: self.windows,
+            rates: FailureRates {
+                ineligible: self.fail_ineligible,
+                cash: self.fail_cash,
+                agent_rejects: self.fail_agent_rejects,
+                expiry: self.fail_expiry,
+            },
+            start: None,
+        }
+    }
+
+    fn settlement(&self) -> Settlement {
+        if self.settlement == "netted" { Settlement::Netted } else { Settlement::Gross }
+    }
+
+    pub(super) async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
+        let seeds = match &self.seeds {
+            Some(text) => parse_seeds(text)?,
+            None => vec![self.seed],
+        };
+        let workloads =
+            seeds.iter().map(|seed| Workload::generate(&self.params(*seed))).collect::<Result<Vec<_>, _>>()?;
+        let jobs = self.jobs.unwrap_or_else(parallel::default_threads);
+        if self.compare_netting {
+            return compare(&workloads, jobs, global.json);
+        }
+        let settlement = self.settlement();
+        let scenarios: Vec<Scenario> = workloads.iter().map(|w| w.scenario(settlement)).collect();
+        if let Some(out) = &self.out {
+            for (seed, s) in seeds.iter().zip(&scenarios) {
+                let path = if seeds.len() == 1 { out.clone() } else { with_seed(out, *seed) };
+                write::save(s, &path)?;
+                if !global.json && !self.run {
+                    println!("wrote {} ({} steps, {} trades)", path.display(), s.steps.len(), s.trades.len());
+                }
+            }
+        } else if !self.run {
+            if seeds.len() > 1 {
+                eyre::bail!("several seeds print several files: give --out FILE (or --run / --compare-netting)");
+            }
+            print!("{}", write::write(&scenarios[0])?);
+            return Ok(());
+        }
+        if !self.run {
+            return Ok(());
+        }
+
+        let began = Instant::now();
+        let reports = parallel::map(&scenarios, jobs, |s| {
+            let t = Instant::now();
+            parallel::run_in_process(s).map(|r| (r, t.elapsed().as_secs_f64()))
+        });
+        let elapsed = began.elapsed().as_secs_f64();
+        let mut all_predicted = true;
+        let mut json = Vec::new();
+        for ((workload, seed), result) in workloads.iter().zip(&seeds).zip(reports) {
+            let (report, seconds) = result.wrap_err_with(|| format!("replaying the workload of seed {seed}"))?;
+            let stats = SettlementStats::from_report(workload, settlement, &report);
+            all_predicted &= stats.as_predicted;
+            if global.json {
+                json.push(GenRun { seed: *seed, seconds, stats });
+            } else {
+                print_run(workload, *seed, &stats, seconds);
+            }
+        }
+        if global.json {
+            println!("{}", serde_json::to_string_pretty(&json).wrap_err("cannot write the results as JSON")?);
+        } else if seeds.len() > 1 {
+            println!("{} runs on {} threads: {elapsed:.2} s", seeds.len(), jobs.min(seeds.len()));
+        }
+        if all_predicted {
+            Ok(())
+        } else {
+            Err(eyre::eyre!("a generated workload did not settle as its generator predicted"))
+        }
+    }
+}
+
+/// `market.toml` → `market-seed7.toml`.
+fn with_seed(path: &Path, seed: u64) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-seed{seed}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-seed{seed}"),
+    };
+    path.with_file_name(name)
+}
+
+/// The machine-readable result of `kessai sim gen --run --json`, per seed.
+#[derive(Serialize)]
+struct GenRun {
+    seed: u64,
+    seconds: f64,
+    stats: SettlementStats,
+}
+
+fn print_run(workload: &Workload, seed: u64, stats: &SettlementStats, seconds: f64) {
+    let p = &workload.params;
+    println!(
+        "seed {seed}: {} trades over {} day(s) among {} investors, {} settlement: {} settled, {} did not",
+        stats.trades,
+        p.days,
+        p.investors,
+        stats.settlement.name(),
+        stats.settled,
+        stats.failed()
+    );
+    let generated: Vec<String> = workload
+        .kinds()
+        .into_iter()
+        .filter(|(k, n)| *n > 0 && *k != kessai_sim::workload::TradeKind::Normal)
+        .map(|(k, n)| format!("{n} {}", k.describe()))
+        .collect();
+    if !generated.is_empty() {
+        println!("  failures generated: {}", generated.join(", "));
+    }
+    if !stats.refusals.is_empty() {
+        let refused: Vec<String> = stats.refusals.iter().map(|(e, n)| format!("{e} ×{n}")).collect();
+        println!("  refusals: {}", refused.join(", "));
+    }
+    println!(
+        "  {}; {} transactions, {} gas; {seconds:.2} s",
+        if stats.as_predicted {
+            "every step and every trade's final state as the generator predicted"
+        } else {
+            "NOT as the generator predicted"
+        },
+        thousands(stats.transactions),
+        thousands(stats.gas_used)
+    );
+}
+
+/// Settles each workload gross and netted (all runs in parallel) and prints them side by side.
+fn compare(workloads: &[Workload], jobs: usize, json: bool) -> eyre::Result<()> {
+    let runs: Vec<(usize, Settlement)> =
+        (0..workloads.len()).flat_map(|i| [(i, Settlement::Gross), (i, Settlement::Netted)]).collect();
+    let results = parallel::map(&runs, jobs, |(i, settlement)| {
+        parallel::run_in_process(&workloads[*i].scenario(*settlement))
+            .map(|report| SettlementStats::from_report(&workloads[*i], *settlement, &report))
+    });
+    let mut comparisons = Vec::new();
+    let mut results = results.into_iter();
+    for w in workloads {
+        let (Some(gross), Some(netted)) = (results.next(), results.next()) else { break };
+        let seed = w.params.seed;
+        comparisons.push(NettingComparison {
+            seed,
+            gross: gross.wrap_err_with(|| format!("settling seed {seed} gross"))?,
+            netted: netted.wrap_err_with(|| format!("settling seed {seed} netted"))?,
+        });
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&comparisons).wrap_err("cannot write the comparison as JSON")?);
+    } else {
+        for (w, c) in workloads.iter().zip(&comparisons) {
+            print_comparison(w, c);
+        }
+    }
+    if comparisons.iter().all(|c| c.gross.as_predicted && c.netted.as_predicted) {
+        Ok(())
+    } else {
+        Err(eyre::eyre!("a settlement model did not settle as the generator predicted"))
+    }
+}
+
+fn print_comparison(w: &Workload, c: &NettingComparison) {
+    let p = &w.params;
+    println!(
+        "seed {}: {} trades over {} day(s) among {} investors, {} settlement windows a day",
+        c.seed,
+        c.gross.trades,
+        p.days,
+        p.investors,
+        p.windows.min(p.trades_per_day.max(1))
+    );
+    println!("  {:<34} {:>18} {:>18}", "", "gross (per trade)", "netted (windows)");
+    let row = |label: &str, g: String, n: String| println!("  {label:<34} {g:>18} {n:>18}");
+    row("trades settled", thousands(c.gross.settled as u64), thousands(c.netted.settled as u64));
+    row("trades failed", thousands(c.gross.failed() as u64), thousands(c.netted.failed() as u64));
+    for kind in kessai_sim::workload::TradeKind::ALL {
+        let count = |s: &SettlementStats| s.unsettled.iter().find(|(k, _)| *k == kind).map_or(0, |(_, n)| *n);
+        let (g, n) = (count(&c.gross), count(&c.netted));
+        if g + n > 0 {
+            let label = if kind == kessai_sim::workload::TradeKind::Normal {
+                "  left short by the model".to_string()
+            } else {
+                format!("  {}", kind.describe())
+            };
+            row(&label, thousands(g as u64), thousands(n as u64));
+        }
+    }
+    let yen = |v: U256| format!("¥{}", thousands_u256(v));
+    row("value settled", yen(c.gross.settled_value), yen(c.netted.settled_value));
+    row("cash that had to move", yen(c.gross.cash_moved), yen(c.netted.cash_moved));
+    row("cash transfers", thousands(c.gross.cash_transfers), thousands(c.netted.cash_transfers));
+    row("peak cash locked", yen(c.gross.peak_cash_locked), yen(c.netted.peak_cash_locked));
+    row("transactions", thousands(c.gross.transactions), thousands(c.netted.transactions));
+    row("gas", thousands(c.gross.gas_used), thousands(c.netted.gas_used));
+    let ok = |s: &SettlementStats| if s.as_predicted { "yes".to_string() } else { "NO".to_string() };
+    row("as the generator predicted", ok(&c.gross), ok(&c.netted));
+    println!(
+        "  netting moved {:.1}% of the gross cash; buyers lock the full price until their window closes",
+        c.cash_moved_ratio() * 100.0
+    );
+}
+
+fn thousands_u256(v: U256) -> String {
+    match u64::try_from(v) {
+        Ok(small) => thousands(small),
+        Err(_) => v.to_string(),
+    }
+}
+
+/// Replays several scenario files in parallel, each on its own in-process chain; prints results in
+/// the files' order.
+pub(super) fn run_files(files: &[PathBuf], jobs: Option<usize>, global: GlobalArgs) -> eyre::Result<()> {
+    let scenarios = files.iter().map(scenario::load).collect::<Result<Vec<_>, _>>()?;
+    let jobs = jobs.unwrap_or_else(parallel::default_threads);
+    let began = Instant::now();
+    let results = parallel::map(&scenarios, jobs, |s| {
+        let t = Instant::now();
+        parallel::run_in_process(s).map(|r| (r, t.elapsed()))
+    });
+    let elapsed = began.elapsed();
+    let mut failed = Vec::new();
+    let mut outputs: Vec<(PathBuf, RunReport, u128)> = Vec::new();
+    for (file, result) in files.iter().zip(results) {
+        let (report, took) = result.wrap_err_with(|| format!("replaying {}", file.display()))?;
+        if !report.passed() {
+            failed.push(file.display().to_string());
+        }
+        if !global.json {
+            let t = report.totals();
+            println!(
+                "{} {}: {} steps ({} failed as steps), {} of {} expectations held, {} transactions, {} gas; {:.2} s",
+                if report.passed() { "✓" } else { "✗" },
+                file.display(),
+                t.steps,
+                t.failed,
+                t.checks - t.failed_checks,
+                t.checks,
+                thousands(t.transactions),
+                thousands(t.gas_used),
+                took.as_secs_f64()
+            );
+        }
+        outputs.push((file.clone(), report, took.as_millis()));
+    }
+    if global.json {
+        let json: Vec<JsonOutput<'_>> = outputs
+            .iter()
+            .map(|(file, report, ms)| JsonOutput {
+                engine: "revm",
+                file,
+                passed: report.passed(),
+                totals: report.totals(),
+                elapsed_ms: *ms,
+                report,
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&json).wrap_err("cannot write the reports as JSON")?);
+    } else {
+        println!("{} scenarios on {} threads: {:.2} s", files.len(), jobs.min(files.len()), elapsed.as_secs_f64());
+    }
+    if failed.is_empty() { Ok(()) } else { Err(eyre::eyre!("expectations did not hold in {}", failed.join(", "))) }
+}
+
+impl BenchArgs {
+    pub(super) async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
+        let options = BenchOptions {
+            trades: self.trades,
+            seed: self.seed,
+            investors: self.investors,
+            skip_anvil: self.skip_anvil,
+            batch_size: self.batch_size,
+        };
+        let quiet = global.json;
+        let report = bench::run(&options, |what| {
+            if !quiet {
+                eprintln!("… {what}");
+            }
+        })
+        .await?;
+        if global.json {
+            println!("{}", serde_json::to_string_pretty(&report).wrap_err("cannot write the report as JSON")?);
+        } else {
+            print_bench(&report);
+        }
+        Ok(())
+    }
+}
+
+fn print_bench(r: &BenchReport) {
+    let o = &r.options;
+    println!(
+        "\n{} complete DvP settlements (createTrade + settleWithPayment, buyers' signatures made beforehand) \
+         among {} investors, seed {}{}",
+        thousands(o.trades as u64),
+        o.investors,
+        o.seed,
+        if r.release_build { "" } else { " — DEBUG BUILD: revm is ~50× slower; measure with --release" }
+    );
+    println!("  {:<16} {:>14} {:>14} {:>10} {:>16}", "engine", "settlements/s", "tx/s", "seconds", "gas");
+    for e in &r.engines {
+        println!(
+            "  {:<16} {:>14} {:>14} {:>10.3} {:>16}",
+            e.engine,
+            thousands(e.settlements_per_second().round() as u64),
+            thousands(e.transactions_per_second().round() as u64),
+            e.seconds,
+            thousands(e.gas_used)
+        );
+    }
+    println!("  gas identical on every engine: {}", if r.gas_identical { "yes" } else { "NO" });
+    println!("\n  goals:");
+    if let Some(x) = r.speedup("raw-revm", "in-process") {
+        println!(
+            "  in-process within 1.5× of raw revm:        raw revm is {x:.2}× the in-process rate — {}",
+            verdict(x <= 1.5)
+        );
+    }
+    if let Some(x) = r.speedup("in-process", "anvil-batched") {
+        println!("  ≥ 10× Anvil batched:                       {x:.1}× — {}", verdict(x >= 10.0));
+    }
+    if let Some(x) = r.speedup("in-process", "anvil-single") {
+        println!("  ≥ 100× Anvil one at a time:                {x:.1}× — {}", verdict(x >= 100.0));
+    }
+    if let Some(e) = r.engine("in-process") {
+        let rate = e.settlements_per_second();
+        println!(
+            "  ≥ 5,000 settlements/s on one core:         {} /s — {}",
+            thousands(rate.round() as u64),
+            verdict(rate >= 5_000.0)
+        );
+    }
+    let d = &r.day;
+    println!(
+        "  the whole day in-process (deploy + fund {:.2} s, sign {:.2} s, trades {:.2} s, final state {:.2} s): \
+         {:.2} s{}",
+        d.setup_seconds,
+        d.signing_seconds,
+        d.trades_seconds,
+        d.final_state_seconds,
+        d.total_seconds(),
+        if o.trades >= 100_000 {
+            format!(" — under a minute: {}", verdict(d.total_seconds() < 60.0))
+        } else {
+            String::new()
+        }
+    );
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "NOT met" }
+}
