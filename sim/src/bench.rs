@@ -11,10 +11,12 @@
 //!   by step, with everything a replay records (results, gas, decoded events);
 //! - **raw revm**: revm alone executing the transactions from a snapshot of the same state, one
 //!   block per transaction, with no scenario machinery — the ceiling;
-//! - **Anvil, batched**: pre-signed raw transactions sent in nonce order in JSON-RPC batches of
-//!   `eth_sendRawTransaction`, then a wait for the last receipt — Anvil at its best;
+//! - **Anvil, batched**: pre-signed raw transactions sent in order in JSON-RPC batches of
+//!   `eth_sendRawTransaction`, each batch mined as one block (`evm_mine`, automine off; tips fall by
+//!   one wei per transaction so a block keeps the sending order), until the last receipt — Anvil at
+//!   its best;
 //! - **Anvil, one at a time**: the scenario runner on the JSON-RPC engine, which estimates, sends
-//!   and waits for each receipt.
+//!   and waits for each receipt (polled every millisecond).
 //!
 //! Anvil runs with `--hardfork cancun` (the in-process engine's) and `--prune-history`. The gas
 //! used by the timed transactions must be the same on every engine: [`run`] fails when it is not.
@@ -235,7 +237,7 @@ pub async fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Resu
 
     // ------------------------------------------------------------ raw revm from the same state
     progress("raw revm: executing the same transactions");
-    engines.push(raw_revm(snapshot, head, chain_id, &txs)?);
+    engines.push(raw_revm(snapshot, head, chain_id, &txs, options.trades)?);
 
     if !options.skip_anvil {
         progress("anvil (batched): deploying and funding");
@@ -328,6 +330,7 @@ fn raw_revm(
     (mut number, mut timestamp): (u64, u64),
     chain_id: u64,
     txs: &[RawTx],
+    settlements: usize,
 ) -> Result<EngineResult, ScenarioError> {
     let mut nonces: HashMap<Address, u64> = HashMap::new();
     let mut envs = Vec::with_capacity(txs.len());
@@ -381,7 +384,7 @@ fn raw_revm(
     Ok(EngineResult {
         engine: "raw-revm".into(),
         description: "revm alone, the same transactions from the same state (the ceiling)".into(),
-        settlements: txs.len() / 2,
+        settlements,
         transactions: txs.len() as u64,
         seconds,
         gas_used: gas,
@@ -389,8 +392,11 @@ fn raw_revm(
 }
 
 /// A fresh Anvil for the benchmark: the in-process engine's hard fork, history pruned.
+/// Anvil for the benchmark: Cancun (as the in-process engine), pruned history, and a zero base fee so
+/// that full blocks do not raise it: the batched run orders a block's transactions by their tips,
+/// which a rising base fee would cap to one value.
 fn spawn_anvil() -> Result<AnvilInstance, ScenarioError> {
-    Ok(AnvilInstance::spawn(&AnvilOptions { prune_history: true, ..AnvilOptions::default() })?)
+    Ok(AnvilInstance::spawn(&AnvilOptions { prune_history: true, base_fee: Some(0), ..AnvilOptions::default() })?)
 }
 
 /// Connects to `node` with `keys`, funding the accounts beyond Anvil's own ten. The engine polls for
@@ -547,7 +553,12 @@ async fn anvil_batched(
                 .map_err(rpc)?
                 .ok_or_else(|| ScenarioError::Disagreement(format!("anvil (batched): {hash} was not mined")))?;
             if !receipt.status() {
-                return Err(ScenarioError::Disagreement(format!("anvil (batched): transaction {hash} reverted")));
+                let index = hashes.iter().position(|h| h == hash).unwrap_or_default();
+                let selector = txs.get(index).map(|t| alloy::primitives::hex::encode(&t.data[..4])).unwrap_or_default();
+                return Err(ScenarioError::Disagreement(format!(
+                    "anvil (batched): transaction {index} ({hash}, selector 0x{selector}, block {:?}, index {:?}) reverted",
+                    receipt.block_number, receipt.transaction_index
+                )));
             }
             gas += receipt.gas_used;
         }
@@ -559,7 +570,7 @@ async fn anvil_batched(
             "Anvil, pre-signed raw transactions in JSON-RPC batches of {}, in nonce order",
             options.batch_size
         ),
-        settlements: txs.len() / 2,
+        settlements: options.trades,
         transactions: txs.len() as u64,
         seconds,
         gas_used: gas,

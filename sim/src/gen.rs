@@ -44,7 +44,7 @@ use crate::scenario::{
     run::{RunReport, StepOutcome},
 };
 use alloy::{
-    primitives::{B256, U256, keccak256},
+    primitives::{U256, keccak256},
     signers::local::PrivateKeySigner,
 };
 use kessai_deployer::anvil;
@@ -128,6 +128,9 @@ pub struct GenParams {
     pub seed: u64,
     /// Settlement windows per day (the netted model settles once per window).
     pub windows: usize,
+    /// Most trades in one netted batch (a window's paid trades settle in batches of at most this
+    /// many; a batch's gas grows with its trades and parties, within the block gas limit).
+    pub max_batch: usize,
     /// Failure rates.
     pub rates: FailureRates,
     /// Unix time of the start; `None` starts at the next UTC midnight on the chain.
@@ -142,6 +145,7 @@ impl Default for GenParams {
             days: 1,
             seed: 1,
             windows: 6,
+            max_batch: DEFAULT_MAX_BATCH,
             rates: FailureRates::default(),
             start: None,
         }
@@ -232,8 +236,8 @@ pub const MAX_LOT: u64 = 100;
 pub const MIN_PRICE: u128 = 9_000;
 /// Spread of prices per unit above [`MIN_PRICE`], in yen.
 pub const PRICE_SPREAD: u64 = 2_000;
-/// Most trades in one netted batch (a batch's gas grows with its trades and parties).
-pub const MAX_BATCH: usize = 50;
+/// Default of [`GenParams::max_batch`].
+pub const DEFAULT_MAX_BATCH: usize = 100;
 /// Opening time of the first settlement window, seconds after midnight.
 const OPENING: u64 = 9 * 3_600;
 /// Errors the generated scenarios expect.
@@ -287,6 +291,9 @@ impl Workload {
         }
         if params.windows == 0 {
             return bad("a day needs at least one settlement window".into());
+        }
+        if params.max_batch == 0 {
+            return bad("a netted batch needs room for at least one trade".into());
         }
         let outsiders = if r.ineligible > 0.0 {
             ((params.investors as f64 * r.ineligible).ceil() as usize).clamp(1, params.investors)
@@ -502,7 +509,7 @@ impl Workload {
                 if settlement == Settlement::Netted && !paid.is_empty() {
                     let close = self.window_time(day, window) + self.window_length * 3 / 4;
                     timeline.push(Action::Advance(Advance::Until(close)), None, None);
-                    for batch in paid.chunks(MAX_BATCH) {
+                    for batch in paid.chunks(p.max_batch) {
                         timeline.push(
                             Action::Batch { trades: batch.to_vec(), netted: true, by: self.agent },
                             None,
@@ -947,11 +954,6 @@ impl NettingComparison {
         let g = f64::from(self.gross.cash_moved);
         if g == 0.0 { 1.0 } else { f64::from(self.netted.cash_moved) / g }
     }
-}
-
-/// A trade id as the runner derives it from the trade's name.
-pub fn trade_id(name: &str) -> B256 {
-    keccak256(name.as_bytes())
 }
 
 #[cfg(test)]

@@ -3,9 +3,8 @@
 use super::{GlobalArgs, engine};
 use clap::{Args, Subcommand};
 use eyre::WrapErr;
-use kessai_deployer::anvil;
 use kessai_sim::{
-    RevmChain, RevmOptions, report,
+    report,
     scenario::{
         self, RunReport, StepOutcome,
         model::Origin,
@@ -133,7 +132,8 @@ impl RunArgs {
             }
             ("rpc", run::run(&mut chain, &scenario, &keys, print).await?)
         } else {
-            let mut chain = RevmChain::new(&RevmOptions::default(), &anvil::dev_accounts());
+            // Anvil's development keys first, then derived ones: any number of parties runs in-process.
+            let (mut chain, keys) = kessai_sim::parallel::in_process_chain(&scenario);
             if !quiet {
                 println!(
                     "scenario: {} ({})\nengine: in-process revm (hard fork cancun)",
@@ -141,7 +141,7 @@ impl RunArgs {
                     self.file.display()
                 );
             }
-            ("revm", run::run(&mut chain, &scenario, &anvil::dev_signers(), print).await?)
+            ("revm", run::run(&mut chain, &scenario, &keys, print).await?)
         };
         progress.finish();
         let elapsed = began.elapsed();

@@ -40,6 +40,9 @@ pub(super) struct GenArgs {
     /// Settlement windows per day (the netted model settles at the close of each).
     #[arg(long, default_value_t = 6)]
     windows: usize,
+    /// Most trades in one netted batch (a window's paid trades settle in batches of this size).
+    #[arg(long, default_value_t = kessai_sim::workload::DEFAULT_MAX_BATCH)]
+    max_batch: usize,
     /// Probability that a trade's buyer is not eligible for the units.
     #[arg(long, default_value_t = 0.0)]
     fail_ineligible: f64,
@@ -115,6 +118,7 @@ impl GenArgs {
             days: self.days,
             seed,
             windows: self.windows,
+            max_batch: self.max_batch,
             rates: FailureRates {
                 ineligible: self.fail_ineligible,
                 cash: self.fail_cash,
@@ -214,12 +218,12 @@ fn print_run(workload: &Workload, seed: u64, stats: &SettlementStats, seconds: f
     let p = &workload.params;
     println!(
         "seed {seed}: {} trades over {} day(s) among {} investors, {} settlement: {} settled, {} did not",
-        stats.trades,
+        thousands(stats.trades as u64),
         p.days,
         p.investors,
         stats.settlement.name(),
-        stats.settled,
-        stats.failed()
+        thousands(stats.settled as u64),
+        thousands(stats.failed() as u64)
     );
     let generated: Vec<String> = workload
         .kinds()
@@ -284,7 +288,7 @@ fn print_comparison(w: &Workload, c: &NettingComparison) {
     println!(
         "seed {}: {} trades over {} day(s) among {} investors, {} settlement windows a day",
         c.seed,
-        c.gross.trades,
+        thousands(c.gross.trades as u64),
         p.days,
         p.investors,
         p.windows.min(p.trades_per_day.max(1))
@@ -307,7 +311,7 @@ fn print_comparison(w: &Workload, c: &NettingComparison) {
     }
     let yen = |v: U256| format!("¥{}", thousands_u256(v));
     row("value settled", yen(c.gross.settled_value), yen(c.netted.settled_value));
-    row("cash that had to move", yen(c.gross.cash_moved), yen(c.netted.cash_moved));
+    row("liquidity needed: cash moved", yen(c.gross.cash_moved), yen(c.netted.cash_moved));
     row("cash transfers", thousands(c.gross.cash_transfers), thousands(c.netted.cash_transfers));
     row("peak cash locked", yen(c.gross.peak_cash_locked), yen(c.netted.peak_cash_locked));
     row("transactions", thousands(c.gross.transactions), thousands(c.netted.transactions));

@@ -23,6 +23,7 @@ fn failing(seed: u64) -> GenParams {
         days: 2,
         seed,
         windows: 3,
+        max_batch: 4,
         rates: FailureRates { ineligible: 0.15, cash: 0.15, agent_rejects: 0.15, expiry: 0.15 },
         start: None,
     }
@@ -133,6 +134,7 @@ fn netted_batches_move_less_cash_than_gross_settlement_of_the_same_workload() {
         days: 2,
         seed: 5,
         windows: 2,
+        max_batch: 100,
         rates: FailureRates::default(),
         start: None,
     };
