@@ -35,6 +35,7 @@
 //! assert_eq!(Workload::generate(&params).expect("valid").scenario(Settlement::Gross), scenario);
 //! ```
 
+use crate::rng::Rng;
 use crate::scenario::{
     ScenarioError,
     model::{
@@ -50,38 +51,6 @@ use alloy::{
 use kessai_deployer::anvil;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-
-/// A small deterministic pseudo-random generator (SplitMix64): the same seed gives the same
-/// sequence on every machine. Not for cryptography.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator seeded with `seed`.
-    pub fn new(seed: u64) -> Self {
-        Self(seed ^ 0x6b65_7373_6169_2121)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n` > 0; 0 when `n` is 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        // Multiply-shift: the bias is below 2^-64 × n, far under anything a workload can show.
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// A number in `[0, 1)`.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// Keys for `n` parties: Anvil's ten development keys first (so a small scenario runs on Anvil
 /// unchanged), then keys derived from a public constant. For simulation and development chains only.
@@ -349,7 +318,7 @@ impl Workload {
             });
         }
 
-        let mut rng = Rng::new(params.seed);
+        let mut rng = Rng::from_state(params.seed ^ 0x6b65_7373_6169_2121);
         let mut ledger = Ledger { units: vec![0; parties.len()], cash: vec![0; parties.len()] };
         for p in &eligible {
             ledger.units[*p] = UNITS_PER_INVESTOR;
@@ -787,21 +756,6 @@ fn pick_trade(
     GenTrade { kind, day, window, seller, buyer, units, amount }
 }
 
-/// Serde for amounts as decimal strings (JSON readers need not parse hex).
-mod decimal {
-    use alloy::primitives::U256;
-    use serde::{Deserialize, Deserializer, Serializer, de};
-
-    pub fn serialize<S: Serializer>(v: &U256, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(v)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
-        let s = String::deserialize(d)?;
-        U256::from_str_radix(&s, 10).map_err(de::Error::custom)
-    }
-}
-
 /// Refused steps of a run, by error name.
 pub type Refusals = Vec<(String, usize)>;
 
@@ -820,15 +774,15 @@ pub struct SettlementStats {
     /// Refused steps by error name.
     pub refusals: Refusals,
     /// Value of the settled trades (the cash that moves when every trade pays in full).
-    #[serde(with = "decimal")]
+    #[serde(with = "crate::decimal")]
     pub settled_value: U256,
     /// Deposit tokens that actually moved between parties.
-    #[serde(with = "decimal")]
+    #[serde(with = "crate::decimal")]
     pub cash_moved: U256,
     /// Deposit-token transfers between parties.
     pub cash_transfers: u64,
     /// Largest total of deposit tokens locked for trades at any point.
-    #[serde(with = "decimal")]
+    #[serde(with = "crate::decimal")]
     pub peak_cash_locked: U256,
     /// Transactions mined after setup.
     pub transactions: u64,

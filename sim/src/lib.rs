@@ -1,11 +1,13 @@
 //! kessai-sim: the in-process revm engine and the settlement flows that run on any engine.
 
 pub mod bench;
+mod decimal;
 pub mod demo;
 pub mod evm;
 pub mod parallel;
 pub mod property;
 pub mod report;
+pub mod rng;
 pub mod scenario;
 /// Generated workloads (the file is `gen.rs`; `gen` is a reserved word in Rust 2024).
 #[path = "gen.rs"]

@@ -52,6 +52,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use crate::rng::Rng;
 use crate::{
     RevmChain, RevmOptions, parallel,
     scenario::{
@@ -1211,39 +1212,6 @@ const KYC: u64 = 100 * 365 * DAY;
 const FUND_UNITS: u64 = 1_000;
 const FUND_CASH: u64 = 1_000_000;
 
-/// splitmix64: small, fast and reproducible.
-#[derive(Clone, Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..n (0 when n is 0).
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-
-    /// Uniform in lo..=hi.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi - lo + 1)
-    }
-
-    /// True with probability `percent`/100.
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> Option<T> {
-        (!items.is_empty()).then(|| items[self.below(items.len() as u64) as usize])
-    }
-}
-
 /// The generator's forecast of a trade.
 #[derive(Clone, Debug)]
 struct Forecast {
@@ -1307,7 +1275,7 @@ pub fn generate(seed: u64, steps: usize) -> Scenario {
 /// [`generate`], and whether the generator's forecast expects each step to succeed.
 fn generate_with_forecast(seed: u64, steps: usize) -> (Scenario, Vec<bool>) {
     let mut g = Gen {
-        rng: Rng(seed ^ 0x6b65_7373_6169_7072),
+        rng: Rng::from_state(seed ^ 0x6b65_7373_6169_7072),
         now: 0,
         securities: [true; 4],
         bank: [true; 4],

@@ -93,26 +93,11 @@ pub struct Summary {
     /// Trade outcomes and refusals.
     pub outcomes: Outcomes,
     /// Most cash held for open trades at once, over the watched holders.
-    #[serde(with = "decimal")]
+    #[serde(with = "crate::decimal")]
     pub peak_cash_locked: U256,
     /// Most units held for open trades at once, over the watched holders.
-    #[serde(with = "decimal")]
+    #[serde(with = "crate::decimal")]
     pub peak_units_locked: U256,
-}
-
-/// Amounts as decimal strings, as in the run report.
-mod decimal {
-    use alloy::primitives::U256;
-    use serde::{Deserialize, Deserializer, Serializer, de};
-
-    pub fn serialize<S: Serializer>(v: &U256, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(v)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
-        let s = String::deserialize(d)?;
-        U256::from_str_radix(&s, 10).map_err(de::Error::custom)
-    }
 }
 
 /// Summarizes a run.

@@ -3,7 +3,7 @@
 //! a failing sequence is shrunk and written as a scenario file that `kessai sim run` replays to the
 //! same failure. Independent seeds run in parallel, results in seed order.
 
-use super::GlobalArgs;
+use super::{GlobalArgs, workloads::parse_seeds};
 use clap::Args;
 use eyre::WrapErr;
 use kessai_sim::{
@@ -86,22 +86,6 @@ struct PropJson<'a> {
     passed: bool,
     elapsed_ms: u128,
     runs: Vec<RunJson<'a>>,
-}
-
-/// Parses `1..8` (inclusive), `1..=8`, `5` or `1,5,9`.
-fn parse_seeds(text: &str) -> eyre::Result<Vec<u64>> {
-    let text = text.trim();
-    let number = |s: &str| {
-        s.trim().parse::<u64>().wrap_err_with(|| format!("bad seed `{s}` in --seeds {text}: expected a whole number"))
-    };
-    if let Some((a, b)) = text.split_once("..") {
-        let (a, b) = (number(a)?, number(b.trim_start_matches('='))?);
-        if b < a {
-            eyre::bail!("--seeds {text}: the range is empty (write low..high)");
-        }
-        return Ok((a..=b).collect());
-    }
-    text.split(',').map(number).collect()
 }
 
 /// `failing.toml` for seed 3 of several: `failing-seed3.toml`.

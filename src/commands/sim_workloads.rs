@@ -95,7 +95,7 @@ pub(super) struct BenchArgs {
 }
 
 /// Parses `1..8` (inclusive), `1..=8`, `5` or `1,5,9`.
-fn parse_seeds(text: &str) -> eyre::Result<Vec<u64>> {
+pub(super) fn parse_seeds(text: &str) -> eyre::Result<Vec<u64>> {
     let text = text.trim();
     let number = |s: &str| {
         s.trim().parse::<u64>().wrap_err_with(|| format!("bad seed `{s}` in --seeds {text}: expected a whole number"))

@@ -11,6 +11,7 @@ use crate::dvp_lifecycle::{CASH, Market, UNITS, market};
 use crate::support;
 use kessai_bindings::alloy::primitives::{Address, B256, U256, keccak256};
 use kessai_deployer::{DeployerError, chain::Chain, ops::Trade};
+use kessai_sim::rng::Rng;
 
 const CREATED: u8 = 1;
 const PAID: u8 = 2;
@@ -18,23 +19,6 @@ const APPROVED: u8 = 4;
 const SETTLED: u8 = 8;
 const CANCELLED: u8 = 16;
 const EXPIRED: u8 = 32;
-
-/// splitmix64: small, fast and reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Account {
@@ -178,7 +162,7 @@ async fn run(seed: u64, steps: usize) {
         trades: Vec::new(),
     };
     let supplies = m.suite.supplies(&mut m.chain).await.expect("supplies");
-    let mut rng = Rng(seed);
+    let mut rng = Rng::from_state(seed);
     let mut counts = [0usize; 9];
     let mut successes = 0usize;
     let mut wins = [0usize; 9];

@@ -37,35 +37,20 @@ use kessai_deployer::{
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// Serde for amounts as decimal strings (JSON readers need not parse hex).
-mod decimal {
-    use alloy::primitives::U256;
-    use serde::{Deserialize, Deserializer, Serializer, de};
-
-    pub fn serialize<S: Serializer>(v: &U256, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(v)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
-        let s = String::deserialize(d)?;
-        U256::from_str_radix(&s, 10).map_err(de::Error::custom)
-    }
-}
-
 /// A holder's position in both tokens.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Balances {
     /// Security units (held units included).
-    #[serde(with = "decimal")]
+    #[serde(with = "crate::decimal")]
     pub units: U256,
     /// Security units held for a trade.
-    #[serde(with = "decimal")]
+    #[serde(with = "crate::decimal")]
     pub units_held: U256,
     /// Deposit tokens (held tokens included).
-    #[serde(with = "decimal")]
+    #[serde(with = "crate::decimal")]
     pub cash: U256,
     /// Deposit tokens held for a trade.
-    #[serde(with = "decimal")]
+    #[serde(with = "crate::decimal")]
     pub cash_held: U256,
 }
 
@@ -179,10 +164,10 @@ pub struct FinalState {
     /// Every party's position (and the instrument's, for a bond).
     pub holders: Vec<HolderState>,
     /// Security token supply.
-    #[serde(with = "decimal")]
+    #[serde(with = "crate::decimal")]
     pub units_supply: U256,
     /// Deposit token supply.
-    #[serde(with = "decimal")]
+    #[serde(with = "crate::decimal")]
     pub cash_supply: U256,
     /// Every trade's state: (name, state).
     pub trades: Vec<(String, TradeState)>,
