@@ -3,7 +3,6 @@
 
 use super::GlobalArgs;
 use eyre::WrapErr;
-use kessai_deployer::manifest::Manifest;
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
 
@@ -39,8 +38,7 @@ impl AbiCommand {
             written.push(path);
         }
         if let Some(manifest_path) = &self.manifest {
-            let manifest = Manifest::read(manifest_path)
-                .wrap_err_with(|| format!("cannot read the manifest {}", manifest_path.display()))?;
+            let manifest = super::engine::read_manifest(manifest_path)?;
             let mut contracts = Map::new();
             for (label, c) in &manifest.deployment.contracts {
                 contracts.insert(label.clone(), json!({ "address": c.address, "abi": abi_file(&c.artifact) }));

@@ -9,7 +9,7 @@ use super::{
 use clap::{Args, Subcommand};
 use eyre::WrapErr;
 use kessai_bindings::{alloy::primitives::Address, straight_bond::StraightBond};
-use kessai_deployer::{chain::Chain, manifest::Manifest, ops::Suite, plan::labels};
+use kessai_deployer::{chain::Chain, ops::Suite, plan::labels};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -56,8 +56,7 @@ pub enum BondAction {
 impl BondCommand {
     /// Runs the action.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let manifest = Manifest::read(&self.manifest)
-            .wrap_err_with(|| format!("cannot read the manifest {}", self.manifest.display()))?;
+        let manifest = engine::read_manifest(&self.manifest)?;
         let suite = Suite::from_deployment(&manifest.deployment)?;
         let instrument = manifest
             .deployment

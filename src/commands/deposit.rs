@@ -2,9 +2,8 @@
 
 use super::{GlobalArgs, engine};
 use clap::{Args, Subcommand};
-use eyre::WrapErr;
 use kessai_bindings::alloy::primitives::{Address, U256, keccak256};
-use kessai_deployer::{chain::Receipt, manifest::Manifest, ops::Suite, plan::labels};
+use kessai_deployer::{chain::Receipt, ops::Suite, plan::labels};
 use std::path::PathBuf;
 
 /// Operate a bank's deposit token: issue, redeem, configure minters, freeze, pause.
@@ -90,8 +89,7 @@ pub enum DepositAction {
 impl DepositCommand {
     /// Runs the action.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let manifest = Manifest::read(&self.manifest)
-            .wrap_err_with(|| format!("cannot read the manifest {}", self.manifest.display()))?;
+        let manifest = engine::read_manifest(&self.manifest)?;
         let mut suite = Suite::from_deployment(&manifest.deployment)?;
         suite.deposit = manifest.deployment.address(&self.token)?;
         let (_none, mut chain) = engine::connect(Some(self.rpc_url), true)?;

@@ -111,3 +111,9 @@ pub fn connect_with(
     let chain = RpcChain::connect_with(&url, signers()?, options)?;
     Ok((instance, chain))
 }
+
+/// Reads the deployment manifest an operator command works on, naming the file when it cannot.
+pub fn read_manifest(path: &std::path::Path) -> eyre::Result<kessai_deployer::manifest::Manifest> {
+    kessai_deployer::manifest::Manifest::read(path)
+        .wrap_err_with(|| format!("cannot read the manifest {}", path.display()))
+}

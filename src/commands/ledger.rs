@@ -4,7 +4,7 @@
 
 use super::{GlobalArgs, engine};
 use eyre::WrapErr;
-use kessai_deployer::{events, manifest::Manifest, plan::labels};
+use kessai_deployer::{events, plan::labels};
 use std::path::PathBuf;
 
 /// Write the security token's holder register at a block as CSV and JSON.
@@ -41,8 +41,7 @@ impl LedgerCommand {
         if self.json_file.is_some() && !global.json {
             eyre::bail!("give the JSON file as `--json FILE`");
         }
-        let manifest = Manifest::read(&self.manifest)
-            .wrap_err_with(|| format!("cannot read the manifest {}", self.manifest.display()))?;
+        let manifest = engine::read_manifest(&self.manifest)?;
         let token = manifest.deployment.address(&self.token)?;
         let from_block = manifest.deployment.contracts.get(&self.token).map_or(0, |c| c.block);
         let (_none, mut chain) = engine::connect(Some(self.rpc_url), true)?;

@@ -5,14 +5,12 @@
 
 use super::{GlobalArgs, engine};
 use clap::{Args, Subcommand, ValueEnum};
-use eyre::WrapErr;
 use kessai_bindings::{
     alloy::primitives::{Address, keccak256},
     security_token::SecurityToken,
 };
 use kessai_deployer::{
     chain::{Chain, Receipt},
-    manifest::Manifest,
     ops::{InvestorRecord, Registration, Suite},
     plan::labels,
     rpc::RpcChain,
@@ -96,8 +94,7 @@ pub enum RegistryAction {
 impl RegistryCommand {
     /// Runs the action.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let manifest = Manifest::read(&self.manifest)
-            .wrap_err_with(|| format!("cannot read the manifest {}", self.manifest.display()))?;
+        let manifest = engine::read_manifest(&self.manifest)?;
         let suite = Suite::from_deployment(&manifest.deployment)?;
         let label = match self.registry.as_str() {
             "securities" => labels::REGISTRY,

@@ -7,9 +7,8 @@ use super::{
     registry::{merge, receipt_json, receipt_text, sender_with_role},
 };
 use clap::{Args, Subcommand};
-use eyre::WrapErr;
 use kessai_bindings::alloy::primitives::{Address, U256};
-use kessai_deployer::{manifest::Manifest, ops::Suite};
+use kessai_deployer::ops::Suite;
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -59,8 +58,7 @@ pub enum SecurityAction {
 impl SecurityCommand {
     /// Runs the action.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let manifest = Manifest::read(&self.manifest)
-            .wrap_err_with(|| format!("cannot read the manifest {}", self.manifest.display()))?;
+        let manifest = engine::read_manifest(&self.manifest)?;
         let suite = Suite::from_deployment(&manifest.deployment)?;
         let (_none, mut chain) = engine::connect(Some(self.rpc_url), true)?;
         let issuer = sender_with_role(&mut chain, suite.security, "ISSUER_ROLE", self.from).await?;

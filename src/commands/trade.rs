@@ -8,7 +8,6 @@ use eyre::WrapErr;
 use kessai_bindings::alloy::primitives::{Address, B256, Bytes, U256, keccak256};
 use kessai_deployer::{
     chain::{Chain, Receipt},
-    manifest::Manifest,
     ops::{SettleCheck, Suite, Trade, TradeSignatures},
     rpc::RpcChain,
     signing,
@@ -173,8 +172,7 @@ struct Output {
 impl TradeCommand {
     /// Runs the step.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let manifest = Manifest::read(&self.manifest)
-            .wrap_err_with(|| format!("cannot read the manifest {}", self.manifest.display()))?;
+        let manifest = engine::read_manifest(&self.manifest)?;
         let suite = Suite::from_deployment(&manifest.deployment)?;
         let (_none, mut chain) = engine::connect(Some(self.rpc_url), true)?;
         let out = match self.action {

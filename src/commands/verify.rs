@@ -3,9 +3,8 @@
 //! and to the code hash the manifest recorded — and exits non-zero on any problem.
 
 use super::{GlobalArgs, engine};
-use eyre::WrapErr;
 use kessai_bindings::alloy::primitives::keccak256;
-use kessai_deployer::{chain::Chain, manifest::Manifest, verify::matches_artifact};
+use kessai_deployer::{chain::Chain, verify::matches_artifact};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -33,8 +32,7 @@ enum Verdict {
 impl VerifyCommand {
     /// Runs the checks.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let manifest = Manifest::read(&self.manifest)
-            .wrap_err_with(|| format!("cannot read the manifest {}", self.manifest.display()))?;
+        let manifest = engine::read_manifest(&self.manifest)?;
         let (_none, mut chain) = engine::connect(Some(self.rpc_url), true)?;
         let chain_id = chain.chain_id().await?;
         if chain_id != manifest.deployment.chain_id {

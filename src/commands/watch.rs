@@ -4,10 +4,7 @@
 
 use super::{GlobalArgs, engine};
 use eyre::WrapErr;
-use kessai_deployer::{
-    events::{Cursor, EventStream},
-    manifest::Manifest,
-};
+use kessai_deployer::events::{Cursor, EventStream};
 use std::{io::Write, path::PathBuf, time::Duration};
 
 /// Print the suite's events: trades, transfers, issues, redemptions, deposits, payments.
@@ -47,8 +44,7 @@ pub struct WatchCommand {
 impl WatchCommand {
     /// Prints events until caught up (or forever with --follow).
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let manifest = Manifest::read(&self.manifest)
-            .wrap_err_with(|| format!("cannot read the manifest {}", self.manifest.display()))?;
+        let manifest = engine::read_manifest(&self.manifest)?;
         let saved = match &self.cursor {
             Some(path) => Cursor::load(path).wrap_err_with(|| format!("cannot read the cursor {}", path.display()))?,
             None => None,
