@@ -1,18 +1,25 @@
 //! The benchmark behind `kessai sim bench`: complete DvP settlements per second on four engines,
 //! measured in one run on the same generated workload.
 //!
-//! One settlement is the pilot's flow: the seller's `createTrade` (its units are locked) and the
-//! settlement agent's `settleWithPayment` with the buyer's signed payment instruction (both legs in
-//! one transaction). Every engine starts from the same state (the suite deployed, the investors
-//! registered and funded) and executes the same transactions — same senders, calldata and nonces,
-//! buyers' signatures computed before any timing:
+//! One settlement follows one of two flows ([`BenchOptions::flow`]):
+//!
+//! - [`Settlement::Instructed`], the seven-step flow with one instruction from each party: the
+//!   seller's `createTrade` (its units are locked), the buyer's `pay` (its cash is locked) and the
+//!   settlement agent's `approve` (both legs move) — three transactions;
+//! - [`Settlement::Gross`], the pilot's flow: the seller's `createTrade` and the agent's
+//!   `settleWithPayment` with the buyer's signed payment instruction (both legs in one transaction,
+//!   the signature recovered on chain) — two transactions.
+//!
+//! Every engine starts from the same state (the suite deployed, the investors registered and funded)
+//! and executes the same transactions — same senders, calldata and nonces, buyers' signatures
+//! computed before any timing:
 //!
 //! - **in-process**: the scenario runner on the in-process revm engine ([`crate::RevmChain`]), step
 //!   by step, with everything a replay records (results, gas, decoded events);
 //! - **raw revm**: revm alone executing the transactions from a snapshot of the same state, one
 //!   block per transaction, with no scenario machinery — the ceiling;
 //! - **Anvil, batched**: pre-signed raw transactions sent in order in JSON-RPC batches of
-//!   `eth_sendRawTransaction`, each batch mined as one block (`evm_mine`, automine off; tips fall by
+//!   `eth_sendRawTransaction`, each batch mined as one block (`evm_mine`, automine off; fees fall by
 //!   one wei per transaction so a block keeps the sending order), until the last receipt — Anvil at
 //!   its best;
 //! - **Anvil, one at a time**: the scenario runner on the JSON-RPC engine, which estimates, sends
@@ -65,7 +72,7 @@ use std::{
 /// What to measure.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BenchOptions {
-    /// Complete settlements (each two transactions).
+    /// Complete settlements (each two or three transactions, by flow).
     pub trades: usize,
     /// Seed of the generated workload.
     pub seed: u64,
@@ -75,11 +82,14 @@ pub struct BenchOptions {
     pub skip_anvil: bool,
     /// Transactions per JSON-RPC batch on Anvil.
     pub batch_size: usize,
+    /// How each trade settles: [`Settlement::Gross`] (the pilot's two transactions) or
+    /// [`Settlement::Instructed`] (the seven-step flow's three).
+    pub flow: Settlement,
 }
 
 impl Default for BenchOptions {
     fn default() -> Self {
-        Self { trades: 2_000, seed: 1, investors: 100, skip_anvil: false, batch_size: 200 }
+        Self { trades: 2_000, seed: 1, investors: 100, skip_anvil: false, batch_size: 200, flow: Settlement::Gross }
     }
 }
 
@@ -189,7 +199,7 @@ pub async fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Resu
     // One fixed start for every engine: the same terms, signatures and calldata everywhere.
     let start = (now / crate::scenario::model::DAY + 1) * crate::scenario::model::DAY;
     let workload = workload(options, start)?;
-    let scenario = workload.scenario(Settlement::Gross);
+    let scenario = workload.scenario(options.flow);
     let keys = party_keys(scenario.parties.len().max(10));
     let accounts: Vec<Address> = keys.iter().map(PrivateKeySigner::address).collect();
     let mut engines = Vec::new();
@@ -305,6 +315,16 @@ fn transactions(runner: &Runner<'_>, scenario: &Scenario) -> Result<Vec<RawTx>, 
                 let data = DvP::createTradeCall { id, trade: terms.clone() }.abi_encode();
                 txs.push(RawTx { from: terms.seller, to: dvp, data: data.into() });
             }
+            Action::Pay { trade } => {
+                let (id, terms) = runner.trade_terms(*trade);
+                let data = DvP::payCall { id, trade: terms.clone() }.abi_encode();
+                txs.push(RawTx { from: terms.buyer, to: dvp, data: data.into() });
+            }
+            Action::Approve { trade } => {
+                let (id, terms) = runner.trade_terms(*trade);
+                let data = DvP::approveCall { id, trade: terms.clone() }.abi_encode();
+                txs.push(RawTx { from: terms.agent, to: dvp, data: data.into() });
+            }
             Action::SettleWithPayment { trade, by, signatures_of } => {
                 let (id, terms) = runner.trade_terms(*trade);
                 let signature = runner.buyer_signature(*signatures_of)?;
@@ -314,7 +334,7 @@ fn transactions(runner: &Runner<'_>, scenario: &Scenario) -> Result<Vec<RawTx>, 
             Action::Advance(_) => {}
             other => {
                 return Err(ScenarioError::Setup(format!(
-                    "the benchmark settles create_trade and settle_with_payment steps only, not `{}`",
+                    "the benchmark settles create_trade, pay, approve and settle_with_payment steps only, not `{}`",
                     other.kind()
                 )));
             }
@@ -391,7 +411,6 @@ fn raw_revm(
     })
 }
 
-/// A fresh Anvil for the benchmark: the in-process engine's hard fork, history pruned.
 /// Anvil for the benchmark: Cancun (as the in-process engine), pruned history, and a zero base fee so
 /// that full blocks do not raise it: the batched run orders a block's transactions by their tips,
 /// which a rising base fee would cap to one value.
@@ -464,10 +483,12 @@ async fn anvil_batched(
     let mut nonces: HashMap<Address, u64> = HashMap::new();
     let mut raw: Vec<Bytes> = Vec::with_capacity(txs.len());
     let mut hashes: Vec<B256> = Vec::with_capacity(txs.len());
-    // A settlement follows its creation, which another account sends; Anvil handles the requests
-    // of a batch concurrently and orders the transactions of a block by tip. So tips fall by one wei
-    // per transaction (a block keeps the sending order), and each batch is mined as one block by an
-    // `evm_mine` once it has arrived. Gas used depends on neither.
+    // A payment follows its trade's creation and an approval its payment, each sent by another
+    // account, and a buyer may pay with cash it received in an earlier settlement. Anvil handles the
+    // requests of a batch concurrently and orders the transactions of a block by fee (its priority is
+    // the maximum fee per gas). So fees fall by one wei per transaction (a block keeps the sending
+    // order), and each batch is mined as one block by an `evm_mine` once it has arrived. Gas used
+    // depends on neither.
     let count = txs.len() as u128;
     for (i, tx) in txs.iter().enumerate() {
         let nonce = match nonces.get(&tx.from) {
@@ -479,7 +500,7 @@ async fn anvil_batched(
             chain_id,
             nonce,
             gas_limit: 1_000_000,
-            max_fee_per_gas: base * 2 + priority + count,
+            max_fee_per_gas: base + priority + count - i as u128,
             max_priority_fee_per_gas: priority + count - i as u128,
             to: TxKind::Call(tx.to),
             value: U256::ZERO,

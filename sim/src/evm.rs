@@ -141,6 +141,11 @@ impl RevmChain {
     /// Executes `tx` and commits it in a new block, returning the raw revm result (reverts included,
     /// uncommitted). This is the fast path the simulator and benchmarks use.
     pub fn execute(&mut self, tx: &Tx) -> Result<ExecutionResult, DeployerError> {
+        self.execute_with_nonce(tx).map(|(result, _)| result)
+    }
+
+    /// [`RevmChain::execute`], also returning the sender's nonce the transaction used.
+    fn execute_with_nonce(&mut self, tx: &Tx) -> Result<(ExecutionResult, u64), DeployerError> {
         let nonce = self.account(tx.from)?.map_or(0, |a| a.nonce);
         self.block_number += 1;
         self.timestamp += 1;
@@ -155,7 +160,7 @@ impl RevmChain {
             self.timestamp -= 1;
             self.set_block();
         }
-        Ok(outcome.result)
+        Ok((outcome.result, nonce))
     }
 }
 
@@ -165,8 +170,7 @@ impl Chain for RevmChain {
     }
 
     async fn send(&mut self, tx: Tx) -> Result<Receipt, DeployerError> {
-        let nonce = self.account(tx.from)?.map_or(0, |a| a.nonce);
-        let result = self.execute(&tx)?;
+        let (result, nonce) = self.execute_with_nonce(&tx)?;
         let ExecutionResult::Success { gas, logs, output, .. } = result else {
             return Err(match result {
                 ExecutionResult::Revert { output, .. } => revert(&output),

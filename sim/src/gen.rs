@@ -12,7 +12,10 @@
 //!   instruction, both legs in one transaction;
 //! - [`Settlement::Netted`], DvP model 3: the seller creates, the buyer pays (its cash is locked),
 //!   and at the close of each settlement window the agent settles the window's paid trades in netted
-//!   batches, moving only each party's net cash position.
+//!   batches, moving only each party's net cash position;
+//! - [`Settlement::Instructed`], the seven-step flow per trade with one instruction from each party:
+//!   the seller creates (units locked), the buyer pays (cash locked), the agent approves (both legs
+//!   move in that transaction).
 //!
 //! The generator keeps its own ledger of every investor's free units and cash under each model, so
 //! every step that must fail carries the named error it fails with; a replay whose expectations all
@@ -164,6 +167,10 @@ pub enum Settlement {
     /// Trades are paid (cash locked) as they come and settled in netted batches at the close of each
     /// settlement window (DvP model 3).
     Netted,
+    /// Each trade on its own, each party sending its own instruction (the seven-step flow): the
+    /// seller creates the trade (its units are locked), the buyer pays (its cash is locked), the
+    /// settlement agent approves and both legs move.
+    Instructed,
 }
 
 impl Settlement {
@@ -172,6 +179,7 @@ impl Settlement {
         match self {
             Self::Gross => "gross",
             Self::Netted => "netted",
+            Self::Instructed => "instructed",
         }
     }
 }
@@ -502,7 +510,7 @@ impl Workload {
                 if g.kind == TradeKind::Expires {
                     let late = match settlement {
                         Settlement::Gross => Action::SettleWithPayment { trade: t, by: self.agent, signatures_of: t },
-                        Settlement::Netted => Action::Approve { trade: t },
+                        Settlement::Netted | Settlement::Instructed => Action::Approve { trade: t },
                     };
                     timeline.push(late, Some(EXPIRED), Some("the settlement instruction arrives after the deadline"));
                 }
@@ -510,7 +518,7 @@ impl Workload {
                     .then_some("the agent never approved: the seller takes its units back after the deadline");
                 timeline.push(Action::Release { trade: t, by: g.seller }, None, note);
                 ledger.units[g.seller] += g.units;
-                if settlement == Settlement::Netted && states[t] == TradeState::Paid {
+                if settlement != Settlement::Gross && states[t] == TradeState::Paid {
                     ledger.cash[g.buyer] += g.amount;
                 }
                 states[t] = TradeState::Expired;
@@ -604,7 +612,7 @@ impl Workload {
                 ledger.units[g.seller] += g.units;
                 states[t] = TradeState::Cancelled;
             }
-            Settlement::Netted => {
+            Settlement::Netted | Settlement::Instructed => {
                 if ledger.cash[g.buyer] < g.amount {
                     timeline.push(
                         Action::Pay { trade: t },
@@ -632,7 +640,13 @@ impl Workload {
                         states[t] = TradeState::Cancelled;
                     }
                     TradeKind::AgentRejects | TradeKind::Expires => end_of_day.push(t),
-                    TradeKind::Normal | TradeKind::InsufficientCash => paid.push(t),
+                    TradeKind::Normal | TradeKind::InsufficientCash if settlement == Settlement::Netted => paid.push(t),
+                    TradeKind::Normal | TradeKind::InsufficientCash => {
+                        timeline.push(Action::Approve { trade: t }, None, None);
+                        ledger.units[g.buyer] += g.units;
+                        ledger.cash[g.seller] += g.amount;
+                        states[t] = TradeState::Settled;
+                    }
                 }
             }
         }

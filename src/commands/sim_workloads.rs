@@ -55,9 +55,11 @@ pub(super) struct GenArgs {
     /// Probability that a trade's settlement instruction arrives after its deadline.
     #[arg(long, default_value_t = 0.0)]
     fail_expiry: f64,
-    /// How the generated scenario settles: `gross` (per trade, the pilot's flow) or `netted`
-    /// (batches per settlement window).
-    #[arg(long, default_value = "gross", value_parser = ["gross", "netted"])]
+    /// How the generated scenario settles: `gross` (per trade, the pilot's flow: the agent settles
+    /// with the buyer's signed instruction), `netted` (batches per settlement window) or
+    /// `instructed` (per trade, the seven-step flow: the seller creates, the buyer pays, the agent
+    /// approves).
+    #[arg(long, default_value = "gross", value_parser = ["gross", "netted", "instructed"])]
     settlement: String,
     /// Write the scenario file here (several seeds: one file each, the seed before the extension)
     /// instead of printing it.
@@ -77,7 +79,7 @@ pub(super) struct GenArgs {
 /// Arguments of `kessai sim bench`.
 #[derive(Debug, Args)]
 pub(super) struct BenchArgs {
-    /// Complete DvP settlements to measure (two transactions each).
+    /// Complete DvP settlements to measure in each flow.
     #[arg(long, default_value_t = 2_000)]
     trades: usize,
     /// Seed of the generated workload.
@@ -92,6 +94,11 @@ pub(super) struct BenchArgs {
     /// Transactions per JSON-RPC batch on Anvil.
     #[arg(long, default_value_t = 200)]
     batch_size: usize,
+    /// Which flow to measure: `instructed` (the seven-step flow: createTrade, pay, approve, each
+    /// from its own party), `gross` (the pilot's: createTrade, then the agent's settleWithPayment
+    /// with the buyer's signed instruction), or `both`, one after the other.
+    #[arg(long, default_value = "both", value_parser = ["both", "instructed", "gross"])]
+    flow: String,
 }
 
 /// Parses `1..8` (inclusive), `1..=8`, `5` or `1,5,9`.
@@ -130,7 +137,11 @@ impl GenArgs {
     }
 
     fn settlement(&self) -> Settlement {
-        if self.settlement == "netted" { Settlement::Netted } else { Settlement::Gross }
+        match self.settlement.as_str() {
+            "netted" => Settlement::Netted,
+            "instructed" => Settlement::Instructed,
+            _ => Settlement::Gross,
+        }
     }
 
     pub(super) async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
@@ -387,24 +398,35 @@ pub(super) fn run_files(files: &[PathBuf], jobs: Option<usize>, global: GlobalAr
 
 impl BenchArgs {
     pub(super) async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let options = BenchOptions {
-            trades: self.trades,
-            seed: self.seed,
-            investors: self.investors,
-            skip_anvil: self.skip_anvil,
-            batch_size: self.batch_size,
+        let flows = match self.flow.as_str() {
+            "instructed" => vec![Settlement::Instructed],
+            "gross" => vec![Settlement::Gross],
+            _ => vec![Settlement::Instructed, Settlement::Gross],
         };
         let quiet = global.json;
-        let report = bench::run(&options, |what| {
+        let mut reports = Vec::with_capacity(flows.len());
+        for flow in flows {
+            let options = BenchOptions {
+                trades: self.trades,
+                seed: self.seed,
+                investors: self.investors,
+                skip_anvil: self.skip_anvil,
+                batch_size: self.batch_size,
+                flow,
+            };
+            let report = bench::run(&options, |what| {
+                if !quiet {
+                    eprintln!("… {} flow, {what}", flow.name());
+                }
+            })
+            .await?;
             if !quiet {
-                eprintln!("… {what}");
+                print_bench(&report);
             }
-        })
-        .await?;
-        if global.json {
-            println!("{}", serde_json::to_string_pretty(&report).wrap_err("cannot write the report as JSON")?);
-        } else {
-            print_bench(&report);
+            reports.push(report);
+        }
+        if quiet {
+            println!("{}", serde_json::to_string_pretty(&reports).wrap_err("cannot write the reports as JSON")?);
         }
         Ok(())
     }
@@ -412,9 +434,15 @@ impl BenchArgs {
 
 fn print_bench(r: &BenchReport) {
     let o = &r.options;
+    let flow = match o.flow {
+        Settlement::Instructed => "the seven-step flow: createTrade, pay, approve",
+        Settlement::Gross => {
+            "the pilot's flow: createTrade, settleWithPayment with the buyer's signature made beforehand"
+        }
+        Settlement::Netted => "netted",
+    };
     println!(
-        "\n{} complete DvP settlements (createTrade + settleWithPayment, buyers' signatures made beforehand) \
-         among {} investors, seed {}{}",
+        "\n{} complete DvP settlements ({flow}) among {} investors, seed {}{}",
         thousands(o.trades as u64),
         o.investors,
         o.seed,
@@ -441,6 +469,9 @@ fn print_bench(r: &BenchReport) {
     }
     if let Some(x) = r.speedup("in-process", "anvil-batched") {
         println!("  ≥ 10× Anvil batched:                       {x:.1}× — {}", verdict(x >= 10.0));
+    }
+    if let Some(x) = r.speedup("raw-revm", "anvil-batched") {
+        println!("  (the ceiling, raw revm, is {x:.1}× Anvil batched on this flow)");
     }
     if let Some(x) = r.speedup("in-process", "anvil-single") {
         println!("  ≥ 100× Anvil one at a time:                {x:.1}× — {}", verdict(x >= 100.0));

@@ -44,7 +44,7 @@ fn generation_is_reproducible_by_seed_and_round_trips_through_toml() {
     assert_eq!(Workload::generate(&params).expect("valid"), workload, "same seed, same workload");
     let other = Workload::generate(&failing(2)).expect("valid");
     assert_ne!(other.trades, workload.trades, "another seed, other trades");
-    for settlement in [Settlement::Gross, Settlement::Netted] {
+    for settlement in [Settlement::Gross, Settlement::Netted, Settlement::Instructed] {
         let scenario = workload.scenario(settlement);
         assert_eq!(scenario, Workload::generate(&params).expect("valid").scenario(settlement));
         let text = write::write(&scenario).expect("a generated scenario is writable");
@@ -66,7 +66,7 @@ async fn generated_failures_are_named_refusals_with_the_same_results_on_revm_and
     for (kind, n) in workload.kinds() {
         assert!(n > 0, "seed 1 generates at least one {kind:?} trade");
     }
-    for settlement in [Settlement::Gross, Settlement::Netted] {
+    for settlement in [Settlement::Gross, Settlement::Netted, Settlement::Instructed] {
         let scenario = workload.scenario(settlement);
         let revm_report = on_revm(&scenario).await;
         let (_node, mut rpc) = support::anvil();
@@ -78,7 +78,7 @@ async fn generated_failures_are_named_refusals_with_the_same_results_on_revm_and
         let refusals: Vec<&str> = stats.refusals.iter().map(|(e, _)| e.as_str()).collect();
         match settlement {
             Settlement::Gross => assert_eq!(refusals, ["DvPTradeExpired", "TokenTransferRestricted"]),
-            Settlement::Netted => {
+            Settlement::Netted | Settlement::Instructed => {
                 assert_eq!(refusals, ["DvPTradeExpired", "TokenInsufficientFreeBalance", "TokenTransferRestricted"])
             }
         }
@@ -161,19 +161,21 @@ fn netted_batches_move_less_cash_than_gross_settlement_of_the_same_workload() {
 
 #[tokio::test]
 async fn the_benchmark_settles_a_tiny_workload_on_all_four_engines_with_identical_gas() {
-    let options = BenchOptions { trades: 20, seed: 3, investors: 12, skip_anvil: false, batch_size: 8 };
-    let report = bench::run(&options, |_| {}).await.expect("the benchmark runs");
-    let engines: Vec<&str> = report.engines.iter().map(|e| e.engine.as_str()).collect();
-    assert_eq!(engines, ["in-process", "raw-revm", "anvil-batched", "anvil-single"]);
-    assert!(report.gas_identical);
-    let gas = report.engines[0].gas_used;
-    assert!(gas > 20 * 100_000, "twenty settlements cost gas: {gas}");
-    for e in &report.engines {
-        assert_eq!((e.settlements, e.transactions, e.gas_used), (20, 40, gas), "{}", e.engine);
-        assert!(e.seconds > 0.0);
+    for (flow, per_settlement) in [(Settlement::Gross, 2), (Settlement::Instructed, 3)] {
+        let options = BenchOptions { trades: 20, seed: 3, investors: 12, skip_anvil: false, batch_size: 8, flow };
+        let report = bench::run(&options, |_| {}).await.expect("the benchmark runs");
+        let engines: Vec<&str> = report.engines.iter().map(|e| e.engine.as_str()).collect();
+        assert_eq!(engines, ["in-process", "raw-revm", "anvil-batched", "anvil-single"]);
+        assert!(report.gas_identical);
+        let gas = report.engines[0].gas_used;
+        assert!(gas > 20 * 100_000, "twenty settlements cost gas: {gas}");
+        for e in &report.engines {
+            assert_eq!((e.settlements, e.transactions, e.gas_used), (20, 20 * per_settlement, gas), "{}", e.engine);
+            assert!(e.seconds > 0.0);
+        }
+        assert!(report.speedup("in-process", "anvil-single").is_some());
+        assert_eq!(report.parties, 18, "five suite roles, the agent and twelve investors");
     }
-    assert!(report.speedup("in-process", "anvil-single").is_some());
-    assert_eq!(report.parties, 18, "five suite roles, the agent and twelve investors");
 }
 
 fn kessai() -> Command {
