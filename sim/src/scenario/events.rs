@@ -6,9 +6,9 @@
 //! [`Names`] so reports say `seller` and `t1` rather than hex.
 
 use alloy::{
-    dyn_abi::{DynSolEvent, DynSolValue, Specifier},
+    dyn_abi::{DynSolEvent, DynSolType, DynSolValue, Specifier},
     json_abi::JsonAbi,
-    primitives::{Address, B256, Log, hex},
+    primitives::{Address, B256, Log, U256, hex},
 };
 use serde::{Deserialize, Serialize};
 use std::{
@@ -45,7 +45,51 @@ struct KnownEvent {
     name: String,
     /// Parameter names and whether each is indexed, in declaration order.
     params: Vec<(String, bool)>,
+    /// Each parameter's one-word type, when every parameter has one (the common case, decoded
+    /// straight from the log's words); `None` sends the event through `decoder`.
+    words: Option<Vec<Word>>,
     decoder: DynSolEvent,
+}
+
+/// A parameter type that is one ABI word, decoded without the dynamic decoder.
+#[derive(Clone, Copy)]
+enum Word {
+    Address,
+    Bytes32,
+    Bool,
+    /// `uintN`, with N.
+    Uint(usize),
+}
+
+impl Word {
+    fn of(ty: &DynSolType) -> Option<Self> {
+        match ty {
+            DynSolType::Address => Some(Self::Address),
+            DynSolType::FixedBytes(32) => Some(Self::Bytes32),
+            DynSolType::Bool => Some(Self::Bool),
+            DynSolType::Uint(bits) => Some(Self::Uint(*bits)),
+            _ => None,
+        }
+    }
+
+    /// Renders `word` as [`render`] renders its decoded value; `None` when the word is not a
+    /// canonical encoding of the type (the dynamic decoder then decides).
+    fn render(self, word: &B256, names: &impl Names) -> Option<String> {
+        let value = U256::from_be_bytes(word.0);
+        match self {
+            Self::Address => {
+                if value.bit_len() > 160 {
+                    return None;
+                }
+                let a = Address::from_word(*word);
+                Some(names.address(&a).map_or_else(|| a.to_string(), str::to_string))
+            }
+            Self::Bytes32 => Some(names.word(word).map_or_else(|| word.to_string(), str::to_string)),
+            Self::Bool if value > U256::from(1u8) => None,
+            Self::Bool => Some((value == U256::from(1u8)).to_string()),
+            Self::Uint(bits) => (value.bit_len() <= bits).then(|| value.to_string()),
+        }
+    }
 }
 
 struct Tables {
@@ -73,7 +117,8 @@ fn tables() -> &'static Tables {
                 }
                 let Ok(decoder) = event.resolve() else { continue };
                 let params = event.inputs.iter().map(|p| (p.name.clone(), p.indexed)).collect();
-                tables.events.insert(event.selector(), KnownEvent { name: event.name.clone(), params, decoder });
+                let words = event.inputs.iter().map(|p| p.resolve().ok().and_then(|t| Word::of(&t))).collect();
+                tables.events.insert(event.selector(), KnownEvent { name: event.name.clone(), params, words, decoder });
             }
         }
         tables
@@ -112,6 +157,14 @@ pub trait Names {
 pub fn decode(log: &Log, names: &impl Names) -> EventRecord {
     let contract = names.address(&log.address).map_or_else(|| log.address.to_string(), str::to_string);
     let known = log.topics().first().and_then(|topic| tables().events.get(topic));
+    if let Some(args) = known.and_then(|k| decode_words(k, log, names)) {
+        return EventRecord { contract, name: known.map(|k| k.name.clone()).unwrap_or_default(), args };
+    }
+    decode_dynamic(known, log, contract, names)
+}
+
+/// Decodes `log` with the dynamic ABI decoder (any parameter types), or as `Unknown`.
+fn decode_dynamic(known: Option<&KnownEvent>, log: &Log, contract: String, names: &impl Names) -> EventRecord {
     let decoded = known.and_then(|k| k.decoder.decode_log_data(&log.data).ok().map(|d| (k, d)));
     let Some((known, decoded)) = decoded else {
         let args = vec![
@@ -130,6 +183,28 @@ pub fn decode(log: &Log, names: &impl Names) -> EventRecord {
         })
         .collect();
     EventRecord { contract, name: known.name.clone(), args }
+}
+
+/// The arguments of an event whose parameters are all one-word types, read straight from the log;
+/// `None` when the event has another type or the log does not have exactly its words.
+fn decode_words(known: &KnownEvent, log: &Log, names: &impl Names) -> Option<Vec<(String, String)>> {
+    let words = known.words.as_ref()?;
+    let indexed = known.params.iter().filter(|(_, i)| *i).count();
+    let topics = log.topics();
+    let data = &log.data.data;
+    if topics.len() != indexed + 1 || data.len() != 32 * (known.params.len() - indexed) {
+        return None;
+    }
+    let (mut topic, mut body) = (topics[1..].iter(), data.chunks_exact(32));
+    known
+        .params
+        .iter()
+        .zip(words)
+        .map(|((name, is_indexed), ty)| {
+            let word = if *is_indexed { *topic.next()? } else { B256::from_slice(body.next()?) };
+            Some((name.clone(), ty.render(&word, names)?))
+        })
+        .collect()
 }
 
 /// Renders an ABI value for a report: names for known addresses and words, decimal integers.
@@ -187,5 +262,39 @@ mod tests {
         assert_eq!(record.args[4].1, "100");
         assert!(is_known_event("TradeSettled") && is_known_error("DvPTradeExpired"));
         assert!(!is_known_event("TradeSettle"));
+    }
+
+    #[test]
+    fn the_one_word_fast_path_renders_every_event_as_the_dynamic_decoder_does() {
+        let mut checked = 0;
+        for (selector, known) in &tables().events {
+            let Some(words) = &known.words else { continue };
+            let mut topics = vec![*selector];
+            let mut data = Vec::new();
+            for (i, ((_, indexed), ty)) in known.params.iter().zip(words).enumerate() {
+                let word = match ty {
+                    Word::Address => Address::repeat_byte(i as u8 + 1).into_word(),
+                    Word::Bytes32 if i % 2 == 0 => B256::repeat_byte(7),
+                    Word::Bytes32 => B256::repeat_byte(i as u8 + 1),
+                    Word::Bool => B256::with_last_byte(1),
+                    Word::Uint(_) => B256::with_last_byte(i as u8 + 3),
+                };
+                if *indexed { topics.push(word) } else { data.extend_from_slice(word.as_slice()) }
+            }
+            let log = Log::new_unchecked(Address::repeat_byte(9), topics, data.into());
+            let fast = decode_words(known, &log, &NoNames).expect("canonical words decode on the fast path");
+            let dynamic = decode_dynamic(Some(known), &log, String::new(), &NoNames);
+            assert_eq!(fast, dynamic.args, "{}", known.name);
+            checked += 1;
+        }
+        assert!(checked > 30, "most of the suite's events take the fast path ({checked})");
+        // A word that is not a canonical encoding goes to the dynamic decoder.
+        let event = &tables().events[&DvP::TradeApproved::SIGNATURE_HASH];
+        let dirty = Log::new_unchecked(
+            Address::ZERO,
+            vec![DvP::TradeApproved::SIGNATURE_HASH, B256::ZERO, B256::repeat_byte(0xff)],
+            Default::default(),
+        );
+        assert!(decode_words(event, &dirty, &NoNames).is_none());
     }
 }
