@@ -178,6 +178,32 @@ async fn the_benchmark_settles_a_tiny_workload_on_all_four_engines_with_identica
     }
 }
 
+#[test]
+fn sim_bench_measures_both_flows_and_prints_them_as_json() {
+    let output = kessai()
+        .args(["sim", "bench", "--trades", "6", "--investors", "4", "--skip-anvil", "--json"])
+        .output()
+        .expect("kessai runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let reports: Vec<bench::BenchReport> = serde_json::from_slice(&output.stdout).expect("a JSON list of reports");
+    let flows: Vec<Settlement> = reports.iter().map(|r| r.options.flow).collect();
+    assert_eq!(flows, [Settlement::Instructed, Settlement::Gross], "the seven-step flow, then the pilot's");
+    for (report, per_settlement) in reports.iter().zip([3, 2]) {
+        let engines: Vec<&str> = report.engines.iter().map(|e| e.engine.as_str()).collect();
+        assert_eq!(engines, ["in-process", "raw-revm"], "--skip-anvil");
+        assert!(report.gas_identical);
+        for e in &report.engines {
+            assert_eq!(
+                (e.settlements, e.transactions),
+                (6, 6 * per_settlement),
+                "{:?} {}",
+                report.options.flow,
+                e.engine
+            );
+        }
+    }
+}
+
 fn kessai() -> Command {
     Command::new(env!("CARGO_BIN_EXE_kessai"))
 }
