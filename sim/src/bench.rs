@@ -1,11 +1,14 @@
 //! The benchmark behind `kessai sim bench`: complete DvP settlements per second on four engines,
 //! measured in one run on the same generated workload.
 //!
-//! One settlement follows one of two flows ([`BenchOptions::flow`]):
+//! One settlement follows one of three flows ([`BenchOptions::flow`]):
 //!
-//! - [`Settlement::Instructed`], the seven-step flow with one instruction from each party: the
-//!   seller's `createTrade` (its units are locked), the buyer's `pay` (its cash is locked) and the
-//!   settlement agent's `approve` (both legs move) — three transactions;
+//! - [`Settlement::Dcjpy`], the pilot's whole cycle: the bank's `issue` of the price to the buyer,
+//!   the seller's `createTrade`, the buyer's `pay`, the agent's `approve` and the seller's `redeem`
+//!   of the proceeds — five transactions;
+//! - [`Settlement::Instructed`], one instruction from each party: the seller's `createTrade` (its
+//!   units are locked), the buyer's `pay` (its cash is locked) and the settlement agent's `approve`
+//!   (both legs move) — three transactions;
 //! - [`Settlement::Gross`], the pilot's flow: the seller's `createTrade` and the agent's
 //!   `settleWithPayment` with the buyer's signed payment instruction (both legs in one transaction,
 //!   the signature recovered on chain) — two transactions.
@@ -17,7 +20,8 @@
 //! - **in-process**: the scenario runner on the in-process revm engine ([`crate::RevmChain`]), step
 //!   by step, with everything a replay records (results, gas, decoded events);
 //! - **raw revm**: revm alone executing the transactions from a snapshot of the same state, one
-//!   block per transaction, with no scenario machinery — the ceiling;
+//!   block per transaction and the clock moved as the runner moves it, with no scenario machinery —
+//!   the ceiling;
 //! - **Anvil, batched**: pre-signed raw transactions sent in order in JSON-RPC batches of
 //!   `eth_sendRawTransaction`, each batch mined as one block (`evm_mine`, automine off; fees fall by
 //!   one wei per transaction so a block keeps the sending order), until the last receipt — Anvil at
@@ -33,7 +37,7 @@ use crate::{
     RevmChain, RevmOptions,
     scenario::{
         Scenario, ScenarioError,
-        model::{Action, Origin},
+        model::{Action, Advance, Origin, Role},
         run::Runner,
     },
     workload::{GenParams, Settlement, Workload, party_keys},
@@ -42,13 +46,13 @@ use alloy::{
     consensus::{SignableTransaction, TxEip1559, TxEnvelope},
     eips::{BlockNumberOrTag, Encodable2718},
     network::TxSignerSync,
-    primitives::{Address, B256, Bytes, TxKind, U256},
+    primitives::{Address, B256, Bytes, TxKind, U256, keccak256},
     providers::Provider,
     rpc::client::BatchRequest,
     signers::local::PrivateKeySigner,
     sol_types::SolCall,
 };
-use kessai_bindings::dvp::DvP;
+use kessai_bindings::{deposit_token::DepositToken, dvp::DvP};
 use kessai_deployer::{
     DeployerError,
     anvil::{AnvilInstance, AnvilOptions},
@@ -72,7 +76,7 @@ use std::{
 /// What to measure.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BenchOptions {
-    /// Complete settlements (each two or three transactions, by flow).
+    /// Complete settlements (each two to five transactions, by flow).
     pub trades: usize,
     /// Seed of the generated workload.
     pub seed: u64,
@@ -82,8 +86,9 @@ pub struct BenchOptions {
     pub skip_anvil: bool,
     /// Transactions per JSON-RPC batch on Anvil.
     pub batch_size: usize,
-    /// How each trade settles: [`Settlement::Gross`] (the pilot's two transactions) or
-    /// [`Settlement::Instructed`] (the seven-step flow's three).
+    /// How each trade settles: [`Settlement::Dcjpy`] (the pilot's whole cycle, five transactions),
+    /// [`Settlement::Instructed`] (one instruction per party, three) or [`Settlement::Gross`] (the
+    /// signed flow, two).
     pub flow: Settlement,
 }
 
@@ -178,6 +183,17 @@ struct RawTx {
     from: Address,
     to: Address,
     data: Bytes,
+    /// The moves of the clock the runner makes before this transaction. Raw revm follows them, so
+    /// time-dependent paths (the deposit token's daily issuance window) take the same branches as
+    /// in-process; Anvil keeps its own clock.
+    clock: Vec<Clock>,
+}
+
+/// A move of the clock between two transactions, as [`RevmChain`] makes it.
+#[derive(Clone, Copy, Debug)]
+enum Clock {
+    By(u64),
+    Until(u64),
 }
 
 /// The generated workload the benchmark settles: `trades` ordinary trades among `investors`, in one
@@ -306,38 +322,67 @@ async fn timeline<C: Chain>(
 
 /// The timeline's transactions, as the runner sends them.
 fn transactions(runner: &Runner<'_>, scenario: &Scenario) -> Result<Vec<RawTx>, ScenarioError> {
-    let dvp = runner.suite().dvp;
-    let mut txs = Vec::new();
+    let (dvp, deposit) = (runner.suite().dvp, runner.suite().deposit);
+    let mut txs: Vec<RawTx> = Vec::new();
+    let mut clock = Vec::new();
     for step in scenario.steps.iter().filter(|s| s.origin != Origin::Setup) {
+        let before = txs.len();
         match &step.action {
             Action::CreateTrade { trade } => {
                 let (id, terms) = runner.trade_terms(*trade);
                 let data = DvP::createTradeCall { id, trade: terms.clone() }.abi_encode();
-                txs.push(RawTx { from: terms.seller, to: dvp, data: data.into() });
+                txs.push(RawTx { clock: Vec::new(), from: terms.seller, to: dvp, data: data.into() });
+            }
+            Action::Deposit { to, amount, reference } => {
+                let call = DepositToken::issueCall {
+                    to: runner.holder_address(*to),
+                    amount: *amount,
+                    depositRef: keccak256(reference),
+                };
+                txs.push(RawTx {
+                    clock: Vec::new(),
+                    from: runner.role(Role::Bank),
+                    to: deposit,
+                    data: call.abi_encode().into(),
+                });
+            }
+            Action::Withdraw { party, amount, account } => {
+                let call = DepositToken::redeemCall { amount: *amount, accountRef: keccak256(account) };
+                txs.push(RawTx {
+                    clock: Vec::new(),
+                    from: runner.account(*party),
+                    to: deposit,
+                    data: call.abi_encode().into(),
+                });
             }
             Action::Pay { trade } => {
                 let (id, terms) = runner.trade_terms(*trade);
                 let data = DvP::payCall { id, trade: terms.clone() }.abi_encode();
-                txs.push(RawTx { from: terms.buyer, to: dvp, data: data.into() });
+                txs.push(RawTx { clock: Vec::new(), from: terms.buyer, to: dvp, data: data.into() });
             }
             Action::Approve { trade } => {
                 let (id, terms) = runner.trade_terms(*trade);
                 let data = DvP::approveCall { id, trade: terms.clone() }.abi_encode();
-                txs.push(RawTx { from: terms.agent, to: dvp, data: data.into() });
+                txs.push(RawTx { clock: Vec::new(), from: terms.agent, to: dvp, data: data.into() });
             }
             Action::SettleWithPayment { trade, by, signatures_of } => {
                 let (id, terms) = runner.trade_terms(*trade);
                 let signature = runner.buyer_signature(*signatures_of)?;
                 let data = DvP::settleWithPaymentCall { id, trade: terms.clone(), buyerSig: signature }.abi_encode();
-                txs.push(RawTx { from: runner.account(*by), to: dvp, data: data.into() });
+                txs.push(RawTx { clock: Vec::new(), from: runner.account(*by), to: dvp, data: data.into() });
             }
-            Action::Advance(_) => {}
+            Action::Advance(Advance::By(seconds)) => clock.push(Clock::By(*seconds)),
+            Action::Advance(Advance::Until(offset)) => clock.push(Clock::Until(runner.start + offset)),
             other => {
                 return Err(ScenarioError::Setup(format!(
-                    "the benchmark settles create_trade, pay, approve and settle_with_payment steps only, not `{}`",
+                    "the benchmark settles deposit, create_trade, pay, approve, settle_with_payment and withdraw \
+                     steps only, not `{}`",
                     other.kind()
                 )));
             }
+        }
+        if let Some(tx) = txs.get_mut(before) {
+            tx.clock = std::mem::take(&mut clock);
         }
     }
     Ok(txs)
@@ -383,7 +428,16 @@ fn raw_revm(
         .build_mainnet();
     let mut gas = 0;
     let timed = Instant::now();
-    for env in envs {
+    for (env, tx) in envs.into_iter().zip(txs) {
+        for step in &tx.clock {
+            // As `RevmChain::advance_time`: a new block number, the clock moved (never back).
+            match *step {
+                Clock::By(seconds) => timestamp += seconds,
+                Clock::Until(target) if target > timestamp => timestamp = target,
+                Clock::Until(_) => continue,
+            }
+            number += 1;
+        }
         number += 1;
         timestamp += 1;
         evm.set_block(BlockEnv {

@@ -13,9 +13,12 @@
 //! - [`Settlement::Netted`], DvP model 3: the seller creates, the buyer pays (its cash is locked),
 //!   and at the close of each settlement window the agent settles the window's paid trades in netted
 //!   batches, moving only each party's net cash position;
-//! - [`Settlement::Instructed`], the seven-step flow per trade with one instruction from each party:
-//!   the seller creates (units locked), the buyer pays (cash locked), the agent approves (both legs
-//!   move in that transaction).
+//! - [`Settlement::Instructed`], per trade, one instruction from each party: the seller creates
+//!   (units locked), the buyer pays (cash locked), the agent approves (both legs move in that
+//!   transaction);
+//! - [`Settlement::Dcjpy`], the pilot's whole cycle per trade: as `Instructed`, with the bank issuing
+//!   the price to the buyer just before it pays and the seller redeeming the proceeds just after;
+//!   nobody is funded ahead, so nobody holds deposit tokens between trades.
 //!
 //! The generator keeps its own ledger of every investor's free units and cash under each model, so
 //! every step that must fail carries the named error it fails with; a replay whose expectations all
@@ -167,10 +170,17 @@ pub enum Settlement {
     /// Trades are paid (cash locked) as they come and settled in netted batches at the close of each
     /// settlement window (DvP model 3).
     Netted,
-    /// Each trade on its own, each party sending its own instruction (the seven-step flow): the
+    /// Each trade on its own, each party sending its own instruction (steps 1 and 4–6): the
     /// seller creates the trade (its units are locked), the buyer pays (its cash is locked), the
     /// settlement agent approves and both legs move.
     Instructed,
+    /// The pilot's whole cycle per trade: the seller creates the trade (step 1), the bank issues the
+    /// price in deposit tokens to the buyer from its deposit account (step 3), the buyer pays (step 4),
+    /// the agent approves and both legs move (steps 5 and 6), and the seller redeems the proceeds into
+    /// its deposit account (step 7). Nobody holds deposit tokens between trades: a buyer meant to be
+    /// short of cash gets no issuance, and the buyer of a trade that does not settle redeems what was
+    /// issued for it.
+    Dcjpy,
 }
 
 impl Settlement {
@@ -180,6 +190,7 @@ impl Settlement {
             Self::Gross => "gross",
             Self::Netted => "netted",
             Self::Instructed => "instructed",
+            Self::Dcjpy => "dcjpy",
         }
     }
 }
@@ -427,6 +438,11 @@ impl Workload {
                 steps.push(setup(Action::Issue { to: id, units: U256::from(UNITS_PER_INVESTOR) }));
                 ledger.units[id] = UNITS_PER_INVESTOR;
             }
+            // In the pilot's cycle nobody holds deposit tokens between trades: they are issued for a
+            // purchase and redeemed after it.
+            if settlement == Settlement::Dcjpy {
+                continue;
+            }
             let reference = format!("FUND-{}", self.parties[id].name);
             steps.push(setup(Action::Deposit {
                 to: Holder::Party(id),
@@ -510,7 +526,7 @@ impl Workload {
                 if g.kind == TradeKind::Expires {
                     let late = match settlement {
                         Settlement::Gross => Action::SettleWithPayment { trade: t, by: self.agent, signatures_of: t },
-                        Settlement::Netted | Settlement::Instructed => Action::Approve { trade: t },
+                        Settlement::Netted | Settlement::Instructed | Settlement::Dcjpy => Action::Approve { trade: t },
                     };
                     timeline.push(late, Some(EXPIRED), Some("the settlement instruction arrives after the deadline"));
                 }
@@ -520,6 +536,9 @@ impl Workload {
                 ledger.units[g.seller] += g.units;
                 if settlement != Settlement::Gross && states[t] == TradeState::Paid {
                     ledger.cash[g.buyer] += g.amount;
+                    if settlement == Settlement::Dcjpy {
+                        self.redeem_unused(g.buyer, g.amount, &mut timeline, &mut ledger);
+                    }
                 }
                 states[t] = TradeState::Expired;
             }
@@ -612,7 +631,13 @@ impl Workload {
                 ledger.units[g.seller] += g.units;
                 states[t] = TradeState::Cancelled;
             }
-            Settlement::Netted | Settlement::Instructed => {
+            Settlement::Netted | Settlement::Instructed | Settlement::Dcjpy => {
+                if settlement == Settlement::Dcjpy && g.kind != TradeKind::InsufficientCash {
+                    let reference = format!("DCJPY-{}", self.trade_name(t));
+                    let issue = Action::Deposit { to: Holder::Party(g.buyer), amount: U256::from(g.amount), reference };
+                    timeline.push(issue, None, None);
+                    ledger.cash[g.buyer] += g.amount;
+                }
                 if ledger.cash[g.buyer] < g.amount {
                     timeline.push(
                         Action::Pay { trade: t },
@@ -638,6 +663,9 @@ impl Workload {
                         ledger.units[g.seller] += g.units;
                         ledger.cash[g.buyer] += g.amount;
                         states[t] = TradeState::Cancelled;
+                        if settlement == Settlement::Dcjpy {
+                            self.redeem_unused(g.buyer, g.amount, timeline, ledger);
+                        }
                     }
                     TradeKind::AgentRejects | TradeKind::Expires => end_of_day.push(t),
                     TradeKind::Normal | TradeKind::InsufficientCash if settlement == Settlement::Netted => paid.push(t),
@@ -646,10 +674,30 @@ impl Workload {
                         ledger.units[g.buyer] += g.units;
                         ledger.cash[g.seller] += g.amount;
                         states[t] = TradeState::Settled;
+                        if settlement == Settlement::Dcjpy {
+                            let account = format!("DEPOSIT-{}", self.parties[g.seller].name);
+                            let redeem = Action::Withdraw { party: g.seller, amount: U256::from(g.amount), account };
+                            timeline.push(redeem, None, None);
+                            ledger.cash[g.seller] -= g.amount;
+                        }
                     }
                 }
             }
         }
+    }
+}
+
+impl Workload {
+    /// The buyer of a trade that did not settle redeems the deposit tokens issued for it, so its
+    /// holding is what it was before (the pilot's cycle issues money for one purchase only).
+    fn redeem_unused(&self, buyer: PartyId, amount: u128, timeline: &mut Timeline, ledger: &mut Ledger) {
+        let account = format!("DEPOSIT-{}", self.parties[buyer].name);
+        timeline.push(
+            Action::Withdraw { party: buyer, amount: U256::from(amount), account },
+            None,
+            Some("the trade did not settle: the buyer redeems the deposit tokens issued for it"),
+        );
+        ledger.cash[buyer] -= amount;
     }
 }
 

@@ -57,9 +57,10 @@ pub(super) struct GenArgs {
     fail_expiry: f64,
     /// How the generated scenario settles: `gross` (per trade, the pilot's flow: the agent settles
     /// with the buyer's signed instruction), `netted` (batches per settlement window) or
-    /// `instructed` (per trade, the seven-step flow: the seller creates, the buyer pays, the agent
-    /// approves).
-    #[arg(long, default_value = "gross", value_parser = ["gross", "netted", "instructed"])]
+    /// `instructed` (per trade, one instruction per party: the seller creates, the buyer pays, the
+    /// agent approves) or `dcjpy` (as `instructed`, with the bank issuing the price to the buyer
+    /// first and the seller redeeming the proceeds after: the pilot's whole cycle).
+    #[arg(long, default_value = "gross", value_parser = ["gross", "netted", "instructed", "dcjpy"])]
     settlement: String,
     /// Write the scenario file here (several seeds: one file each, the seed before the extension)
     /// instead of printing it.
@@ -94,10 +95,11 @@ pub(super) struct BenchArgs {
     /// Transactions per JSON-RPC batch on Anvil.
     #[arg(long, default_value_t = 200)]
     batch_size: usize,
-    /// Which flow to measure: `instructed` (the seven-step flow: createTrade, pay, approve, each
-    /// from its own party), `gross` (the pilot's: createTrade, then the agent's settleWithPayment
-    /// with the buyer's signed instruction), or `both`, one after the other.
-    #[arg(long, default_value = "both", value_parser = ["both", "instructed", "gross"])]
+    /// Which flow to measure: `dcjpy` (the pilot's whole cycle: the bank issues the price to the
+    /// buyer, createTrade, pay, approve, the seller redeems the proceeds), `instructed` (createTrade,
+    /// pay, approve, each from its own party), `gross` (createTrade, then the agent's
+    /// settleWithPayment with the buyer's signed instruction), or `all`, one after the other.
+    #[arg(long, default_value = "all", value_parser = ["all", "dcjpy", "instructed", "gross"])]
     flow: String,
 }
 
@@ -140,6 +142,7 @@ impl GenArgs {
         match self.settlement.as_str() {
             "netted" => Settlement::Netted,
             "instructed" => Settlement::Instructed,
+            "dcjpy" => Settlement::Dcjpy,
             _ => Settlement::Gross,
         }
     }
@@ -399,9 +402,10 @@ pub(super) fn run_files(files: &[PathBuf], jobs: Option<usize>, global: GlobalAr
 impl BenchArgs {
     pub(super) async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
         let flows = match self.flow.as_str() {
+            "dcjpy" => vec![Settlement::Dcjpy],
             "instructed" => vec![Settlement::Instructed],
             "gross" => vec![Settlement::Gross],
-            _ => vec![Settlement::Instructed, Settlement::Gross],
+            _ => vec![Settlement::Dcjpy, Settlement::Instructed, Settlement::Gross],
         };
         let quiet = global.json;
         let mut reports = Vec::with_capacity(flows.len());
@@ -435,7 +439,10 @@ impl BenchArgs {
 fn print_bench(r: &BenchReport) {
     let o = &r.options;
     let flow = match o.flow {
-        Settlement::Instructed => "the seven-step flow: createTrade, pay, approve",
+        Settlement::Dcjpy => {
+            "the pilot's whole cycle: issue to the buyer, createTrade, pay, approve, redeem by the seller"
+        }
+        Settlement::Instructed => "one instruction per party: createTrade, pay, approve",
         Settlement::Gross => {
             "the pilot's flow: createTrade, settleWithPayment with the buyer's signature made beforehand"
         }

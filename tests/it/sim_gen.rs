@@ -44,7 +44,7 @@ fn generation_is_reproducible_by_seed_and_round_trips_through_toml() {
     assert_eq!(Workload::generate(&params).expect("valid"), workload, "same seed, same workload");
     let other = Workload::generate(&failing(2)).expect("valid");
     assert_ne!(other.trades, workload.trades, "another seed, other trades");
-    for settlement in [Settlement::Gross, Settlement::Netted, Settlement::Instructed] {
+    for settlement in [Settlement::Gross, Settlement::Netted, Settlement::Instructed, Settlement::Dcjpy] {
         let scenario = workload.scenario(settlement);
         assert_eq!(scenario, Workload::generate(&params).expect("valid").scenario(settlement));
         let text = write::write(&scenario).expect("a generated scenario is writable");
@@ -66,7 +66,7 @@ async fn generated_failures_are_named_refusals_with_the_same_results_on_revm_and
     for (kind, n) in workload.kinds() {
         assert!(n > 0, "seed 1 generates at least one {kind:?} trade");
     }
-    for settlement in [Settlement::Gross, Settlement::Netted, Settlement::Instructed] {
+    for settlement in [Settlement::Gross, Settlement::Netted, Settlement::Instructed, Settlement::Dcjpy] {
         let scenario = workload.scenario(settlement);
         let revm_report = on_revm(&scenario).await;
         let (_node, mut rpc) = support::anvil();
@@ -78,7 +78,7 @@ async fn generated_failures_are_named_refusals_with_the_same_results_on_revm_and
         let refusals: Vec<&str> = stats.refusals.iter().map(|(e, _)| e.as_str()).collect();
         match settlement {
             Settlement::Gross => assert_eq!(refusals, ["DvPTradeExpired", "TokenTransferRestricted"]),
-            Settlement::Netted | Settlement::Instructed => {
+            Settlement::Netted | Settlement::Instructed | Settlement::Dcjpy => {
                 assert_eq!(refusals, ["DvPTradeExpired", "TokenInsufficientFreeBalance", "TokenTransferRestricted"])
             }
         }
@@ -161,7 +161,7 @@ fn netted_batches_move_less_cash_than_gross_settlement_of_the_same_workload() {
 
 #[tokio::test]
 async fn the_benchmark_settles_a_tiny_workload_on_all_four_engines_with_identical_gas() {
-    for (flow, per_settlement) in [(Settlement::Gross, 2), (Settlement::Instructed, 3)] {
+    for (flow, per_settlement) in [(Settlement::Gross, 2), (Settlement::Instructed, 3), (Settlement::Dcjpy, 5)] {
         let options = BenchOptions { trades: 20, seed: 3, investors: 12, skip_anvil: false, batch_size: 8, flow };
         let report = bench::run(&options, |_| {}).await.expect("the benchmark runs");
         let engines: Vec<&str> = report.engines.iter().map(|e| e.engine.as_str()).collect();
@@ -179,7 +179,7 @@ async fn the_benchmark_settles_a_tiny_workload_on_all_four_engines_with_identica
 }
 
 #[test]
-fn sim_bench_measures_both_flows_and_prints_them_as_json() {
+fn sim_bench_measures_every_flow_and_prints_them_as_json() {
     let output = kessai()
         .args(["sim", "bench", "--trades", "6", "--investors", "4", "--skip-anvil", "--json"])
         .output()
@@ -187,8 +187,8 @@ fn sim_bench_measures_both_flows_and_prints_them_as_json() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let reports: Vec<bench::BenchReport> = serde_json::from_slice(&output.stdout).expect("a JSON list of reports");
     let flows: Vec<Settlement> = reports.iter().map(|r| r.options.flow).collect();
-    assert_eq!(flows, [Settlement::Instructed, Settlement::Gross], "the seven-step flow, then the pilot's");
-    for (report, per_settlement) in reports.iter().zip([3, 2]) {
+    assert_eq!(flows, [Settlement::Dcjpy, Settlement::Instructed, Settlement::Gross], "every flow, in order");
+    for (report, per_settlement) in reports.iter().zip([5, 3, 2]) {
         let engines: Vec<&str> = report.engines.iter().map(|e| e.engine.as_str()).collect();
         assert_eq!(engines, ["in-process", "raw-revm"], "--skip-anvil");
         assert!(report.gas_identical);

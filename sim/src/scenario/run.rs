@@ -279,7 +279,8 @@ pub struct Runner<'s> {
     accounts: Vec<Address>,
     keys: Vec<PrivateKeySigner>,
     chain_id: u64,
-    start: u64,
+    /// The scenario's time zero on this chain (`Advance::Until` offsets count from it).
+    pub(crate) start: u64,
     trade_ids: Vec<B256>,
     trades: Vec<Trade>,
     names: NameTable,
@@ -422,7 +423,7 @@ impl<'s> Runner<'s> {
         self.start
     }
 
-    fn holder_address(&self, holder: Holder) -> Address {
+    pub(crate) fn holder_address(&self, holder: Holder) -> Address {
         match holder {
             Holder::Party(p) => self.accounts[p],
             // The parser allows `instrument` only when the scenario has a bond.
@@ -548,7 +549,7 @@ impl<'s> Runner<'s> {
         }
     }
 
-    fn role(&self, role: Role) -> Address {
+    pub(crate) fn role(&self, role: Role) -> Address {
         self.accounts[self.scenario.suite_party(role)]
     }
 
