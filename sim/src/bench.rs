@@ -29,7 +29,8 @@
 //! - **Anvil, one at a time**: the scenario runner on the JSON-RPC engine, which estimates, sends
 //!   and waits for each receipt (polled every millisecond).
 //!
-//! Anvil runs with `--hardfork cancun` (the in-process engine's) and `--prune-history`. The gas
+//! The process first replays the start of the workload once, untimed (a warm-up). Anvil runs with
+//! `--hardfork cancun` (the in-process engine's) and `--prune-history`. The gas
 //! used by the timed transactions must be the same on every engine: [`run`] fails when it is not.
 //! Timings are reported, never judged: a benchmark is not a test.
 
@@ -59,6 +60,9 @@ use kessai_deployer::{
     chain::Chain,
     rpc::{RpcChain, RpcOptions},
 };
+
+/// Timeline steps replayed, untimed, before measuring.
+const WARM_UP_STEPS: usize = 5_000;
 
 /// How often the JSON-RPC engine polls Anvil for a receipt during the benchmark.
 const RECEIPT_POLL: Duration = Duration::from_millis(1);
@@ -219,6 +223,21 @@ pub async fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Resu
     let keys = party_keys(scenario.parties.len().max(10));
     let accounts: Vec<Address> = keys.iter().map(PrivateKeySigner::address).collect();
     let mut engines = Vec::new();
+
+    // ------------------------------------------------------------ warm-up, untimed
+    // The first replay in a process pays for its fresh memory (page faults, the allocator's first
+    // pages) and cold caches; the engines are measured after one untimed pass over the start of
+    // the same workload.
+    progress("warming up");
+    {
+        let mut chain = RevmChain::new(&RevmOptions { genesis_timestamp: now, ..RevmOptions::default() }, &accounts);
+        let mut runner = Runner::deploy(&mut chain, &scenario, &keys).await?;
+        setup(&mut runner, &mut chain, &scenario).await?;
+        let steps = scenario.steps.iter().enumerate().filter(|(_, s)| s.origin != Origin::Setup).take(WARM_UP_STEPS);
+        for (index, step) in steps {
+            runner.execute_step(&mut chain, index, step).await?;
+        }
+    }
 
     // ------------------------------------------------------------ in-process, through the runner
     progress(&format!(
