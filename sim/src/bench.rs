@@ -29,40 +29,32 @@
 //! - **Anvil, one at a time**: the scenario runner on the JSON-RPC engine, which estimates, sends
 //!   and waits for each receipt (polled every millisecond).
 //!
-//! The process first replays the start of the workload once, untimed (a warm-up). Anvil runs with
+//! The transactions are recorded from an untimed in-process replay through the runner (which also
+//! warms the process up), so every engine executes exactly what the runner sends. Anvil runs with
 //! `--hardfork cancun` (the in-process engine's) and `--prune-history`. The gas
 //! used by the timed transactions must be the same on every engine: [`run`] fails when it is not.
 //! Timings are reported, never judged: a benchmark is not a test.
 
 use crate::{
     RevmChain, RevmOptions,
-    scenario::{
-        Scenario, ScenarioError,
-        model::{Action, Advance, Origin, Role},
-        run::Runner,
-    },
+    scenario::{Scenario, ScenarioError, model::Origin, run::Runner},
     workload::{GenParams, Settlement, Workload, party_keys},
 };
 use alloy::{
     consensus::{SignableTransaction, TxEip1559, TxEnvelope},
     eips::{BlockNumberOrTag, Encodable2718},
     network::TxSignerSync,
-    primitives::{Address, B256, Bytes, TxKind, U256, keccak256},
+    primitives::{Address, B256, Bytes, Log, TxKind, U256},
     providers::Provider,
     rpc::client::BatchRequest,
     signers::local::PrivateKeySigner,
-    sol_types::SolCall,
 };
-use kessai_bindings::{deposit_token::DepositToken, dvp::DvP};
 use kessai_deployer::{
     DeployerError,
     anvil::{AnvilInstance, AnvilOptions},
-    chain::Chain,
+    chain::{Chain, Receipt, Tx},
     rpc::{RpcChain, RpcOptions},
 };
-
-/// Timeline steps replayed, untimed, before measuring.
-const WARM_UP_STEPS: usize = 5_000;
 
 /// How often the JSON-RPC engine polls Anvil for a receipt during the benchmark.
 const RECEIPT_POLL: Duration = Duration::from_millis(1);
@@ -185,19 +177,54 @@ impl BenchReport {
 #[derive(Clone, Debug)]
 struct RawTx {
     from: Address,
-    to: Address,
+    to: Option<Address>,
     data: Bytes,
-    /// The moves of the clock the runner makes before this transaction. Raw revm follows them, so
-    /// time-dependent paths (the deposit token's daily issuance window) take the same branches as
-    /// in-process; Anvil keeps its own clock.
-    clock: Vec<Clock>,
+    /// Seconds the runner moved the clock by before this transaction (each move a new block, as
+    /// [`RevmChain`] makes it). Raw revm follows them, so time-dependent paths (the deposit token's
+    /// daily issuance window) take the same branches as in-process; Anvil keeps its own clock.
+    clock: Vec<u64>,
 }
 
-/// A move of the clock between two transactions, as [`RevmChain`] makes it.
-#[derive(Clone, Copy, Debug)]
-enum Clock {
-    By(u64),
-    Until(u64),
+/// The in-process chain, recording what the runner sends: every mined transaction, with the clock
+/// moves before it.
+struct Recorder {
+    chain: RevmChain,
+    txs: Vec<RawTx>,
+    clock: Vec<u64>,
+}
+
+impl Chain for Recorder {
+    async fn chain_id(&mut self) -> Result<u64, DeployerError> {
+        self.chain.chain_id().await
+    }
+
+    async fn send(&mut self, tx: Tx) -> Result<Receipt, DeployerError> {
+        let (from, to, data) = (tx.from, tx.to, tx.data.clone());
+        let receipt = self.chain.send(tx).await?;
+        self.txs.push(RawTx { from, to, data, clock: std::mem::take(&mut self.clock) });
+        Ok(receipt)
+    }
+
+    async fn call(&mut self, from: Address, to: Address, data: Bytes) -> Result<Bytes, DeployerError> {
+        self.chain.call(from, to, data).await
+    }
+
+    async fn timestamp(&mut self) -> Result<u64, DeployerError> {
+        self.chain.timestamp().await
+    }
+
+    async fn advance_time(&mut self, seconds: u64) -> Result<(), DeployerError> {
+        self.clock.push(seconds);
+        self.chain.advance_time(seconds).await
+    }
+
+    async fn logs(&mut self, address: Address, from_block: u64) -> Result<Vec<Log>, DeployerError> {
+        self.chain.logs(address, from_block).await
+    }
+
+    async fn code(&mut self, address: Address) -> Result<Bytes, DeployerError> {
+        self.chain.code(address).await
+    }
 }
 
 /// The generated workload the benchmark settles: `trades` ordinary trades among `investors`, in one
@@ -224,20 +251,22 @@ pub async fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Resu
     let accounts: Vec<Address> = keys.iter().map(PrivateKeySigner::address).collect();
     let mut engines = Vec::new();
 
-    // ------------------------------------------------------------ warm-up, untimed
-    // The first replay in a process pays for its fresh memory (page faults, the allocator's first
-    // pages) and cold caches; the engines are measured after one untimed pass over the start of
-    // the same workload.
-    progress("warming up");
-    {
-        let mut chain = RevmChain::new(&RevmOptions { genesis_timestamp: now, ..RevmOptions::default() }, &accounts);
+    // ------------------------------------------------------------ recording pass, untimed
+    // The timeline once through a recording chain gives the transactions every other engine
+    // executes (exactly what the runner sends) and the clock moves between them. It also warms the
+    // process up: the first replay in a process pays for fresh memory and cold caches.
+    progress("recording the transactions");
+    let txs = {
+        let options = RevmOptions { genesis_timestamp: now, ..RevmOptions::default() };
+        let mut chain = Recorder { chain: RevmChain::new(&options, &accounts), txs: Vec::new(), clock: Vec::new() };
         let mut runner = Runner::deploy(&mut chain, &scenario, &keys).await?;
         setup(&mut runner, &mut chain, &scenario).await?;
-        let steps = scenario.steps.iter().enumerate().filter(|(_, s)| s.origin != Origin::Setup).take(WARM_UP_STEPS);
-        for (index, step) in steps {
-            runner.execute_step(&mut chain, index, step).await?;
-        }
-    }
+        chain.txs.clear();
+        chain.clock.clear();
+        runner.presign()?;
+        timeline(&mut runner, &mut chain, &scenario).await?;
+        chain.txs
+    };
 
     // ------------------------------------------------------------ in-process, through the runner
     progress(&format!(
@@ -255,7 +284,6 @@ pub async fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Resu
     let began = Instant::now();
     runner.presign()?;
     let signing_seconds = began.elapsed().as_secs_f64();
-    let txs = transactions(&runner, &scenario)?;
 
     progress("in-process: settling");
     let timed = Instant::now();
@@ -339,74 +367,6 @@ async fn timeline<C: Chain>(
     Ok((gas, count, failed))
 }
 
-/// The timeline's transactions, as the runner sends them.
-fn transactions(runner: &Runner<'_>, scenario: &Scenario) -> Result<Vec<RawTx>, ScenarioError> {
-    let (dvp, deposit) = (runner.suite().dvp, runner.suite().deposit);
-    let mut txs: Vec<RawTx> = Vec::new();
-    let mut clock = Vec::new();
-    for step in scenario.steps.iter().filter(|s| s.origin != Origin::Setup) {
-        let before = txs.len();
-        match &step.action {
-            Action::CreateTrade { trade } => {
-                let (id, terms) = runner.trade_terms(*trade);
-                let data = DvP::createTradeCall { id, trade: terms.clone() }.abi_encode();
-                txs.push(RawTx { clock: Vec::new(), from: terms.seller, to: dvp, data: data.into() });
-            }
-            Action::Deposit { to, amount, reference } => {
-                let call = DepositToken::issueCall {
-                    to: runner.holder_address(*to),
-                    amount: *amount,
-                    depositRef: keccak256(reference),
-                };
-                txs.push(RawTx {
-                    clock: Vec::new(),
-                    from: runner.role(Role::Bank),
-                    to: deposit,
-                    data: call.abi_encode().into(),
-                });
-            }
-            Action::Withdraw { party, amount, account } => {
-                let call = DepositToken::redeemCall { amount: *amount, accountRef: keccak256(account) };
-                txs.push(RawTx {
-                    clock: Vec::new(),
-                    from: runner.account(*party),
-                    to: deposit,
-                    data: call.abi_encode().into(),
-                });
-            }
-            Action::Pay { trade } => {
-                let (id, terms) = runner.trade_terms(*trade);
-                let data = DvP::payCall { id, trade: terms.clone() }.abi_encode();
-                txs.push(RawTx { clock: Vec::new(), from: terms.buyer, to: dvp, data: data.into() });
-            }
-            Action::Approve { trade } => {
-                let (id, terms) = runner.trade_terms(*trade);
-                let data = DvP::approveCall { id, trade: terms.clone() }.abi_encode();
-                txs.push(RawTx { clock: Vec::new(), from: terms.agent, to: dvp, data: data.into() });
-            }
-            Action::SettleWithPayment { trade, by, signatures_of } => {
-                let (id, terms) = runner.trade_terms(*trade);
-                let signature = runner.buyer_signature(*signatures_of)?;
-                let data = DvP::settleWithPaymentCall { id, trade: terms.clone(), buyerSig: signature }.abi_encode();
-                txs.push(RawTx { clock: Vec::new(), from: runner.account(*by), to: dvp, data: data.into() });
-            }
-            Action::Advance(Advance::By(seconds)) => clock.push(Clock::By(*seconds)),
-            Action::Advance(Advance::Until(offset)) => clock.push(Clock::Until(runner.start + offset)),
-            other => {
-                return Err(ScenarioError::Setup(format!(
-                    "the benchmark settles deposit, create_trade, pay, approve, settle_with_payment and withdraw \
-                     steps only, not `{}`",
-                    other.kind()
-                )));
-            }
-        }
-        if let Some(tx) = txs.get_mut(before) {
-            tx.clock = std::mem::take(&mut clock);
-        }
-    }
-    Ok(txs)
-}
-
 /// Raw revm: the same transactions on a fresh EVM over a snapshot of the state after setup, one
 /// block per transaction, nothing recorded but gas.
 fn raw_revm(
@@ -429,7 +389,7 @@ fn raw_revm(
         nonces.insert(tx.from, nonce + 1);
         envs.push(TxEnv {
             caller: tx.from,
-            kind: TxKind::Call(tx.to),
+            kind: tx.to.map_or(TxKind::Create, TxKind::Call),
             data: tx.data.clone(),
             nonce,
             gas_limit: crate::evm::BLOCK_GAS_LIMIT,
@@ -448,14 +408,10 @@ fn raw_revm(
     let mut gas = 0;
     let timed = Instant::now();
     for (env, tx) in envs.into_iter().zip(txs) {
-        for step in &tx.clock {
-            // As `RevmChain::advance_time`: a new block number, the clock moved (never back).
-            match *step {
-                Clock::By(seconds) => timestamp += seconds,
-                Clock::Until(target) if target > timestamp => timestamp = target,
-                Clock::Until(_) => continue,
-            }
+        for seconds in &tx.clock {
+            // As `RevmChain::advance_time`: a new block number, the clock moved.
             number += 1;
+            timestamp += seconds;
         }
         number += 1;
         timestamp += 1;
@@ -575,7 +531,7 @@ async fn anvil_batched(
             gas_limit: 1_000_000,
             max_fee_per_gas: base + priority + count - i as u128,
             max_priority_fee_per_gas: priority + count - i as u128,
-            to: TxKind::Call(tx.to),
+            to: tx.to.map_or(TxKind::Create, TxKind::Call),
             value: U256::ZERO,
             access_list: Default::default(),
             input: tx.data.clone(),

@@ -537,7 +537,7 @@ impl Workload {
                 if settlement != Settlement::Gross && states[t] == TradeState::Paid {
                     ledger.cash[g.buyer] += g.amount;
                     if settlement == Settlement::Dcjpy {
-                        self.redeem_unused(g.buyer, g.amount, &mut timeline, &mut ledger);
+                        self.redeem(g.buyer, g.amount, Some(UNSETTLED), &mut timeline, &mut ledger);
                     }
                 }
                 states[t] = TradeState::Expired;
@@ -577,6 +577,14 @@ impl Workload {
             steps: timeline.steps,
         };
         (scenario, states)
+    }
+
+    /// `party` redeems `amount` deposit tokens into its deposit account (the pilot's step 7, or a
+    /// buyer returning what was issued for a trade that did not settle).
+    fn redeem(&self, party: PartyId, amount: u128, note: Option<&str>, timeline: &mut Timeline, ledger: &mut Ledger) {
+        let account = format!("DEPOSIT-{}", self.parties[party].name);
+        timeline.push(Action::Withdraw { party, amount: U256::from(amount), account }, None, note);
+        ledger.cash[party] -= amount;
     }
 
     /// The steps of trade `t` in its window, with the ledger's prediction of each.
@@ -664,7 +672,7 @@ impl Workload {
                         ledger.cash[g.buyer] += g.amount;
                         states[t] = TradeState::Cancelled;
                         if settlement == Settlement::Dcjpy {
-                            self.redeem_unused(g.buyer, g.amount, timeline, ledger);
+                            self.redeem(g.buyer, g.amount, Some(UNSETTLED), timeline, ledger);
                         }
                     }
                     TradeKind::AgentRejects | TradeKind::Expires => end_of_day.push(t),
@@ -675,10 +683,7 @@ impl Workload {
                         ledger.cash[g.seller] += g.amount;
                         states[t] = TradeState::Settled;
                         if settlement == Settlement::Dcjpy {
-                            let account = format!("DEPOSIT-{}", self.parties[g.seller].name);
-                            let redeem = Action::Withdraw { party: g.seller, amount: U256::from(g.amount), account };
-                            timeline.push(redeem, None, None);
-                            ledger.cash[g.seller] -= g.amount;
+                            self.redeem(g.seller, g.amount, None, timeline, ledger);
                         }
                     }
                 }
@@ -687,19 +692,8 @@ impl Workload {
     }
 }
 
-impl Workload {
-    /// The buyer of a trade that did not settle redeems the deposit tokens issued for it, so its
-    /// holding is what it was before (the pilot's cycle issues money for one purchase only).
-    fn redeem_unused(&self, buyer: PartyId, amount: u128, timeline: &mut Timeline, ledger: &mut Ledger) {
-        let account = format!("DEPOSIT-{}", self.parties[buyer].name);
-        timeline.push(
-            Action::Withdraw { party: buyer, amount: U256::from(amount), account },
-            None,
-            Some("the trade did not settle: the buyer redeems the deposit tokens issued for it"),
-        );
-        ledger.cash[buyer] -= amount;
-    }
-}
+/// Why a buyer redeems in the pilot's cycle without having bought.
+const UNSETTLED: &str = "the trade did not settle: the buyer redeems the deposit tokens issued for it";
 
 /// Default KYC validity (as the file format's): three years.
 const KYC: u64 = 3 * 365 * DAY;

@@ -157,8 +157,10 @@ pub trait Names {
 pub fn decode(log: &Log, names: &impl Names) -> EventRecord {
     let contract = names.address(&log.address).map_or_else(|| log.address.to_string(), str::to_string);
     let known = log.topics().first().and_then(|topic| tables().events.get(topic));
-    if let Some(args) = known.and_then(|k| decode_words(k, log, names)) {
-        return EventRecord { contract, name: known.map(|k| k.name.clone()).unwrap_or_default(), args };
+    if let Some(known) = known
+        && let Some(args) = decode_words(known, log, names)
+    {
+        return EventRecord { contract, name: known.name.clone(), args };
     }
     decode_dynamic(known, log, contract, names)
 }

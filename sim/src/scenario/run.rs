@@ -279,8 +279,7 @@ pub struct Runner<'s> {
     accounts: Vec<Address>,
     keys: Vec<PrivateKeySigner>,
     chain_id: u64,
-    /// The scenario's time zero on this chain (`Advance::Until` offsets count from it).
-    pub(crate) start: u64,
+    start: u64,
     trade_ids: Vec<B256>,
     trades: Vec<Trade>,
     names: NameTable,
@@ -423,7 +422,7 @@ impl<'s> Runner<'s> {
         self.start
     }
 
-    pub(crate) fn holder_address(&self, holder: Holder) -> Address {
+    fn holder_address(&self, holder: Holder) -> Address {
         match holder {
             Holder::Party(p) => self.accounts[p],
             // The parser allows `instrument` only when the scenario has a bond.
@@ -519,11 +518,6 @@ impl<'s> Runner<'s> {
         Ok(())
     }
 
-    /// Trade `trade`'s id and terms on this chain.
-    pub fn trade_terms(&self, trade: TradeId) -> (B256, &Trade) {
-        (self.trade_ids[trade], &self.trades[trade])
-    }
-
     /// The buyer's signature over trade `of` (its payment instruction), signed ahead or now.
     pub fn buyer_signature(&self, of: TradeId) -> Result<Bytes, DeployerError> {
         if let Some(Some(signature)) = self.presigned.get(of) {
@@ -549,7 +543,7 @@ impl<'s> Runner<'s> {
         }
     }
 
-    pub(crate) fn role(&self, role: Role) -> Address {
+    fn role(&self, role: Role) -> Address {
         self.accounts[self.scenario.suite_party(role)]
     }
 
