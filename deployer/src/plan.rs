@@ -183,6 +183,16 @@ pub enum Step {
 }
 
 impl Step {
+    /// Deploys artifact `artifact` as `label`, sent by `from`, with constructor `args`.
+    pub fn deploy(label: &str, artifact: &str, from: Address, args: Vec<Arg>) -> Self {
+        Self::Deploy { label: label.into(), artifact: artifact.into(), from, args }
+    }
+
+    /// Grants `role` on `contract` to `account`, sent by `from`.
+    pub fn grant(contract: &str, role: &str, account: Arg, from: Address) -> Self {
+        Self::GrantRole { contract: contract.into(), role: role.into(), account, from }
+    }
+
     /// A short description for logs and reports.
     pub fn describe(&self) -> String {
         match self {
@@ -437,18 +447,8 @@ pub mod labels {
 pub fn suite_plan(spec: &SuiteSpec) -> Plan {
     use labels::*;
     let a = spec.accounts;
-    let deploy = |label: &str, artifact: &str, from: Address, args: Vec<Arg>| Step::Deploy {
-        label: label.into(),
-        artifact: artifact.into(),
-        from,
-        args,
-    };
-    let grant = |contract: &str, role: &str, account: Arg, from: Address| Step::GrantRole {
-        contract: contract.into(),
-        role: role.into(),
-        account,
-        from,
-    };
+    let deploy = Step::deploy;
+    let grant = Step::grant;
     let mut plan = Plan {
         salt: default_salt(),
         steps: vec![
@@ -499,12 +499,7 @@ pub fn suite_plan(spec: &SuiteSpec) -> Plan {
 fn instrument_steps(spec: &SuiteSpec) -> Vec<Step> {
     use labels::*;
     let a = spec.accounts;
-    let deploy = |label: &str, artifact: &str, from: Address, args: Vec<Arg>| Step::Deploy {
-        label: label.into(),
-        artifact: artifact.into(),
-        from,
-        args,
-    };
+    let deploy = Step::deploy;
     let instrument = match &spec.instrument {
         None => return Vec::new(),
         Some(Instrument::Bond(bond)) => {
@@ -545,12 +540,7 @@ fn instrument_steps(spec: &SuiteSpec) -> Vec<Step> {
     };
     let mut steps = vec![
         instrument,
-        Step::GrantRole {
-            contract: SECURITY.into(),
-            role: "ISSUER_ROLE".into(),
-            account: Arg::Contract(INSTRUMENT.into()),
-            from: a.operator,
-        },
+        Step::grant(SECURITY, "ISSUER_ROLE", Arg::Contract(INSTRUMENT.into()), a.operator),
         Step::SetFacility { registry: BANK_REGISTRY.into(), account: Arg::Contract(INSTRUMENT.into()), from: a.bank },
     ];
     if matches!(spec.instrument, Some(Instrument::Bond(_))) {
