@@ -86,7 +86,7 @@ contract InvestorRegistry is AccessControl, IInvestorRegistry {
 
     /// @inheritdoc IInvestorRegistry
     function isEligible(address account) external view returns (bool) {
-        return _eligible(_investors[account]);
+        return _packed(_investors[account]) & 1 != 0;
     }
 
     /// @inheritdoc IInvestorRegistry
@@ -132,8 +132,12 @@ contract InvestorRegistry is AccessControl, IInvestorRegistry {
     }
 
     function _profile(address account) private view returns (Profile memory) {
-        Investor memory investor = _investors[account];
-        return Profile({eligible: _eligible(investor), investorClass: investor.investorClass, country: investor.country});
+        uint256 packed = _packed(_investors[account]);
+        return Profile({
+            eligible: packed & 1 != 0,
+            investorClass: InvestorClass((packed >> 8) & 0xff),
+            country: uint16(packed >> 16)
+        });
     }
 
     /// @dev Reads the record's slot once and packs it without copying the struct to memory (this runs
@@ -150,10 +154,5 @@ contract InvestorRegistry is AccessControl, IInvestorRegistry {
             status == uint256(Status.Facility)
                 || (status == uint256(Status.Active) && uint64(word) > block.timestamp)
         ) packed |= 1;
-    }
-
-    function _eligible(Investor memory investor) private view returns (bool) {
-        return investor.status == Status.Facility
-            || (investor.status == Status.Active && investor.kycExpiry > block.timestamp);
     }
 }

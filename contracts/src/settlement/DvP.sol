@@ -24,7 +24,13 @@ contract DvP is IDvP, EIP712 {
     uint8 private constant ALL_STEPS =
         TradeStatusLib.CREATED | TradeStatusLib.PAID | TradeStatusLib.APPROVED | TradeStatusLib.SETTLED;
 
-    mapping(bytes32 id => TradeRecord) private _trades;
+    /// @dev A trade's storage: a struct around the record so that a function hashes the trade's slot
+    /// once (a storage pointer) and reads and writes through it.
+    struct TradeCell {
+        TradeRecord record;
+    }
+
+    mapping(bytes32 id => TradeCell) private _trades;
 
     constructor() EIP712("kessai DvP", "1") {}
 
@@ -95,11 +101,11 @@ contract DvP is IDvP, EIP712 {
     /// - both legs pass the transfer rules (the payment comes from the buyer's free balance).
     function settleWithPayment(bytes32 id, Trade calldata trade, bytes calldata buyerSig) external {
         if (trade.agent != address(0) && msg.sender != trade.agent) revert DvPUnauthorized(id, msg.sender);
-        (TradeStatus status, bytes32 h) = _openTrade(id, trade, TradeStatusLib.PAID);
+        (TradeStatus status, bytes32 h, TradeCell storage cell) = _openTrade(id, trade, TradeStatusLib.PAID);
         if (!SignatureLib.isValidCalldata(trade.buyer, _hashTypedDataV4(h), buyerSig)) {
             revert DvPInvalidSignature(id, trade.buyer);
         }
-        _trades[id] = TradeRecordLib.pack(h, status.with(ALL_STEPS));
+        cell.record = TradeRecordLib.pack(h, status.with(ALL_STEPS));
         emit TradePaid(id);
         if (trade.agent != address(0) && !status.has(TradeStatusLib.APPROVED)) emit TradeApproved(id, msg.sender);
 
@@ -115,11 +121,11 @@ contract DvP is IDvP, EIP712 {
     /// - the buyer has `trade.amount` free deposit tokens; if settling, both legs pass the transfer rules.
     function pay(bytes32 id, Trade calldata trade) external {
         if (msg.sender != trade.buyer) revert DvPUnauthorized(id, msg.sender);
-        (TradeStatus status, bytes32 h) = _openTrade(id, trade, TradeStatusLib.PAID);
+        (TradeStatus status, bytes32 h, TradeCell storage cell) = _openTrade(id, trade, TradeStatusLib.PAID);
         status = status.with(TradeStatusLib.PAID);
         bool settles = trade.agent == address(0) || status.has(TradeStatusLib.APPROVED);
         if (settles) status = status.with(TradeStatusLib.SETTLED);
-        _trades[id] = TradeRecordLib.pack(h, status);
+        cell.record = TradeRecordLib.pack(h, status);
         emit TradePaid(id);
 
         if (settles) {
@@ -139,11 +145,11 @@ contract DvP is IDvP, EIP712 {
     /// - if settling, both legs pass the transfer rules.
     function approve(bytes32 id, Trade calldata trade) external {
         if (trade.agent == address(0) || msg.sender != trade.agent) revert DvPUnauthorized(id, msg.sender);
-        (TradeStatus status, bytes32 h) = _openTrade(id, trade, TradeStatusLib.APPROVED);
+        (TradeStatus status, bytes32 h, TradeCell storage cell) = _openTrade(id, trade, TradeStatusLib.APPROVED);
         status = status.with(TradeStatusLib.APPROVED);
         bool settles = status.has(TradeStatusLib.PAID);
         if (settles) status = status.with(TradeStatusLib.SETTLED);
-        _trades[id] = TradeRecordLib.pack(h, status);
+        cell.record = TradeRecordLib.pack(h, status);
         emit TradeApproved(id, msg.sender);
 
         if (settles) _deliverHeld(id, trade);
@@ -223,8 +229,8 @@ contract DvP is IDvP, EIP712 {
             msg.sender != trade.seller && msg.sender != trade.buyer
                 && (msg.sender != trade.agent || trade.agent == address(0))
         ) revert DvPUnauthorized(id, msg.sender);
-        (TradeStatus status, bytes32 h) = _loadOpen(id, trade);
-        _trades[id] = TradeRecordLib.pack(h, status.with(TradeStatusLib.CANCELLED));
+        (TradeStatus status, bytes32 h, TradeCell storage cell) = _loadOpen(id, trade);
+        cell.record = TradeRecordLib.pack(h, status.with(TradeStatusLib.CANCELLED));
         emit TradeCancelled(id, msg.sender);
         _releaseLocks(id, trade, status);
     }
@@ -233,9 +239,9 @@ contract DvP is IDvP, EIP712 {
     /// @dev Requirements:
     /// - the trade is open and its deadline has passed.
     function release(bytes32 id, Trade calldata trade) external {
-        (TradeStatus status, bytes32 h) = _loadOpen(id, trade);
+        (TradeStatus status, bytes32 h, TradeCell storage cell) = _loadOpen(id, trade);
         if (block.timestamp <= trade.deadline) revert DvPTradeNotExpired(id, trade.deadline);
-        _trades[id] = TradeRecordLib.pack(h, status.with(TradeStatusLib.EXPIRED));
+        cell.record = TradeRecordLib.pack(h, status.with(TradeStatusLib.EXPIRED));
         emit TradeExpired(id);
         _releaseLocks(id, trade, status);
     }
@@ -244,7 +250,7 @@ contract DvP is IDvP, EIP712 {
 
     /// @inheritdoc IDvP
     function statusOf(bytes32 id) external view returns (TradeStatus) {
-        return _trades[id].status();
+        return _trades[id].record.status();
     }
 
     /// @inheritdoc IDvP
@@ -256,7 +262,7 @@ contract DvP is IDvP, EIP712 {
         returns (SettleCheck, IPermissionedToken.Restriction)
     {
         IPermissionedToken.Restriction none = IPermissionedToken.Restriction.None;
-        TradeRecord record = _trades[id];
+        TradeRecord record = _trades[id].record;
         if (TradeRecord.unwrap(record) == bytes32(0) || !record.matches(_hash(id, trade))) {
             return (SettleCheck.TradeNotFound, none);
         }
@@ -303,13 +309,14 @@ contract DvP is IDvP, EIP712 {
 
     /// @dev Checks the terms and stores the new trade `id` under terms hash `h` with `status`.
     function _store(bytes32 id, Trade calldata trade, bytes32 h, uint8 status) private {
-        if (TradeRecord.unwrap(_trades[id]) != bytes32(0)) revert DvPTradeExists(id);
+        TradeCell storage cell = _trades[id];
+        if (TradeRecord.unwrap(cell.record) != bytes32(0)) revert DvPTradeExists(id);
         if (
             trade.units == 0 || trade.amount == 0 || trade.buyer == address(0) || trade.seller == trade.buyer
                 || trade.security == address(0) || trade.cash == address(0)
         ) revert DvPInvalidTerms();
         if (trade.deadline < block.timestamp) revert DvPTradeExpired(id, trade.deadline);
-        _trades[id] = TradeRecordLib.pack(h, TradeStatus.wrap(status));
+        cell.record = TradeRecordLib.pack(h, TradeStatus.wrap(status));
     }
 
     function _requireSignatures(
@@ -327,10 +334,15 @@ contract DvP is IDvP, EIP712 {
     }
 
     /// @dev Loads an existing trade matching `trade` that has not reached a final state.
-    /// Returns its status and terms hash.
-    function _loadOpen(bytes32 id, Trade calldata trade) private view returns (TradeStatus status, bytes32 h) {
+    /// Returns its status, terms hash and storage cell.
+    function _loadOpen(bytes32 id, Trade calldata trade)
+        private
+        view
+        returns (TradeStatus status, bytes32 h, TradeCell storage cell)
+    {
         h = _hash(id, trade);
-        TradeRecord record = _trades[id];
+        cell = _trades[id];
+        TradeRecord record = cell.record;
         if (TradeRecord.unwrap(record) == bytes32(0) || !record.matches(h)) revert DvPTradeNotFound(id);
         status = record.status();
         if (!status.isOpen()) revert DvPInvalidStatus(id, TradeStatus.unwrap(status));
@@ -340,9 +352,9 @@ contract DvP is IDvP, EIP712 {
     function _openTrade(bytes32 id, Trade calldata trade, uint8 step)
         private
         view
-        returns (TradeStatus status, bytes32 h)
+        returns (TradeStatus status, bytes32 h, TradeCell storage cell)
     {
-        (status, h) = _loadOpen(id, trade);
+        (status, h, cell) = _loadOpen(id, trade);
         if (status.has(step)) revert DvPInvalidStatus(id, TradeStatus.unwrap(status));
         if (block.timestamp > trade.deadline) revert DvPTradeExpired(id, trade.deadline);
     }
@@ -355,9 +367,9 @@ contract DvP is IDvP, EIP712 {
             bytes32 id = ids[i];
             Trade calldata t = trades[i];
             if (t.agent == address(0) || msg.sender != t.agent) revert DvPUnauthorized(id, msg.sender);
-            (TradeStatus status, bytes32 h) = _openTrade(id, t, TradeStatusLib.APPROVED);
+            (TradeStatus status, bytes32 h, TradeCell storage cell) = _openTrade(id, t, TradeStatusLib.APPROVED);
             if (!status.has(TradeStatusLib.PAID)) revert DvPTradeNotPaid(id);
-            _trades[id] = TradeRecordLib.pack(h, status.with(TradeStatusLib.APPROVED | TradeStatusLib.SETTLED));
+            cell.record = TradeRecordLib.pack(h, status.with(TradeStatusLib.APPROVED | TradeStatusLib.SETTLED));
             emit TradeApproved(id, msg.sender);
             gross += t.amount;
         }

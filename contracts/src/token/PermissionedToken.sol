@@ -66,13 +66,19 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         uint64 expiry;
     }
 
+    /// @dev One account's storage: a struct around the packed word so that a function hashes the
+    /// account's slot once (a storage pointer) and reads and writes through it.
+    struct AccountCell {
+        PackedAccount word;
+    }
+
     IInvestorRegistry private immutable _registry;
     address private immutable _settlement;
     string private _name;
     string private _symbol;
     uint256 private _totalSupply;
     Config internal _config;
-    mapping(address account => PackedAccount) internal _accounts;
+    mapping(address account => AccountCell) internal _accounts;
     mapping(address owner => mapping(address spender => uint256)) private _allowances;
     mapping(bytes32 key => Hold) private _holds;
     mapping(address lostWallet => address) private _recoveredTo;
@@ -119,7 +125,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
 
     /// @inheritdoc IERC20
     function balanceOf(address account) public view returns (uint256) {
-        return _accounts[account].balance();
+        return _accounts[account].word.balance();
     }
 
     /// @inheritdoc IERC20
@@ -138,7 +144,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// @dev Requirements: the caller is neither blocked nor frozen; the allowance covers `amount`;
     /// {canTransfer}(from, to, amount) is `None`.
     function transferFrom(address from, address to, uint256 amount) external returns (bool) {
-        _requireUnrestricted(msg.sender, _accounts[msg.sender]);
+        _requireUnrestricted(msg.sender, _accounts[msg.sender].word);
         _spendAllowance(from, msg.sender, amount);
         _transferChecked(from, to, amount);
         return true;
@@ -193,22 +199,22 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
 
     /// @inheritdoc IPermissionedToken
     function heldBalanceOf(address account) external view returns (uint256) {
-        return _accounts[account].held();
+        return _accounts[account].word.held();
     }
 
     /// @inheritdoc IPermissionedToken
     function frozenBalanceOf(address account) external view returns (uint256) {
-        return _accounts[account].frozen();
+        return _accounts[account].word.frozen();
     }
 
     /// @inheritdoc IPermissionedToken
     function freeBalanceOf(address account) public view returns (uint256) {
-        return _accounts[account].free();
+        return _accounts[account].word.free();
     }
 
     /// @inheritdoc IPermissionedToken
     function isFrozen(address account) external view returns (bool) {
-        return _accounts[account].flags() & AccountLib.FROZEN != 0;
+        return _accounts[account].word.flags() & AccountLib.FROZEN != 0;
     }
 
     /// @inheritdoc IPermissionedToken
@@ -303,19 +309,21 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     function notaryTransfer(address from, address to, uint256 amount) external {
         Config memory c = _config;
         _requireNotary(c.settlementDisabled);
-        to = _forward(to);
-        PackedAccount a = _accounts[from];
-        PackedAccount b = from == to ? a : _accounts[to];
+        AccountCell storage receiver;
+        PackedAccount b;
+        (to, receiver, b) = _holderOf(to);
+        AccountCell storage sender = _accounts[from];
+        PackedAccount a = from == to ? b : sender.word;
         Restriction r = _check(from, to, amount, a, b, c);
         if (r != Restriction.None) revert TokenTransferRestricted(r, from, to, amount);
-        _apply(from, to, amount, a, b, c);
+        _apply(from, sender, to, receiver, amount, a, b, c);
     }
 
     /// @inheritdoc IPermissionedToken
     function canDeliver(address from, address to, uint256 amount, bool fromHeld) external view returns (Restriction) {
         to = _forward(to);
         if (fromHeld) from = _forward(from);
-        PackedAccount a = _accounts[from];
+        PackedAccount a = _accounts[from].word;
         if (fromHeld) {
             uint256 held = a.held();
             if (amount > held) return Restriction.InsufficientFreeBalance;
@@ -324,7 +332,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
                 a = a.withHeld(held - amount);
             }
         }
-        return _check(from, to, amount, a, from == to ? a : _accounts[to], _config);
+        return _check(from, to, amount, a, from == to ? a : _accounts[to].word, _config);
     }
 
     /// @notice The settlement contract trusted as a notary without NOTARY_ROLE (zero for none).
@@ -378,26 +386,28 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
 
     /// @notice True when `account` is on the blocklist.
     function isBlocked(address account) external view returns (bool) {
-        return _accounts[account].flags() & AccountLib.BLOCKED != 0;
+        return _accounts[account].word.flags() & AccountLib.BLOCKED != 0;
     }
 
     function _setFlag(address account, uint256 flag, bool on) private {
         if (account == address(0)) revert TokenZeroAddress();
-        PackedAccount a = _accounts[account];
+        AccountCell storage cell = _accounts[account];
+        PackedAccount a = cell.word;
         uint256 f = a.flags();
-        _accounts[account] = a.withFlags(on ? f | flag : f & ~flag);
+        cell.word = a.withFlags(on ? f | flag : f & ~flag);
     }
 
     /// @notice Freezes `amount` of `account`'s free units.
     /// @dev Requirements: the caller has FREEZER_ROLE; `amount` is positive and within the free balance.
     function freezeUnits(address account, uint256 amount) external onlyRole(FREEZER_ROLE) {
         if (amount == 0) revert TokenZeroAmount();
-        PackedAccount a = _accounts[account];
+        AccountCell storage cell = _accounts[account];
+        PackedAccount a = cell.word;
         uint256 free = a.free();
         if (amount > free) revert TokenInsufficientFreeBalance(account, free, amount);
         // Fits the 72-bit field: frozen + amount <= balance, and the cast reverts on overflow.
         uint256 total = uint72(a.frozen() + amount);
-        _accounts[account] = a.withFrozen(total);
+        cell.word = a.withFrozen(total);
         emit UnitsFrozen(account, amount, total);
     }
 
@@ -405,14 +415,15 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// @dev Requirements: the caller has FREEZER_ROLE; `amount` is positive and at most the frozen units.
     function unfreezeUnits(address account, uint256 amount) external onlyRole(FREEZER_ROLE) {
         if (amount == 0) revert TokenZeroAmount();
-        PackedAccount a = _accounts[account];
+        AccountCell storage cell = _accounts[account];
+        PackedAccount a = cell.word;
         uint256 frozen = a.frozen();
         if (amount > frozen) revert TokenInsufficientFrozen(account, frozen, amount);
         // Cannot underflow: checked just above.
         unchecked {
             frozen -= amount;
         }
-        _accounts[account] = a.withFrozen(frozen);
+        cell.word = a.withFrozen(frozen);
         emit UnitsUnfrozen(account, amount, frozen);
     }
 
@@ -441,8 +452,23 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     function _forcedMove(address from, address to, uint256 amount, bool courtOrderOverride) private returns (address) {
         if (amount == 0) revert TokenZeroAmount();
         if (to == address(0)) revert TokenZeroAddress();
-        to = _forward(to);
-        PackedAccount a = _accounts[from];
+        AccountCell storage receiver;
+        PackedAccount b;
+        (to, receiver, b) = _holderOf(to);
+        AccountCell storage sender = _accounts[from];
+        PackedAccount a = _unfreezeToMove(from, sender.word, amount);
+        if (!courtOrderOverride) {
+            if (!_registry.isEligible(to)) revert TokenAccountNotEligible(to);
+            _requireUnrestricted(to, b);
+        }
+        if (from == to) b = a;
+        _apply(from, sender, to, receiver, amount, a, b, _config);
+        return to;
+    }
+
+    /// @dev `from`'s record `a` with enough units unfrozen for a forced move of `amount` (held units
+    /// are never taken).
+    function _unfreezeToMove(address from, PackedAccount a, uint256 amount) private returns (PackedAccount) {
         uint256 movable = a.balance() - a.held();
         if (amount > movable) revert TokenInsufficientFreeBalance(from, movable, amount);
         uint256 unfrozenFree = a.free();
@@ -454,13 +480,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
                 emit UnitsUnfrozen(from, release, a.frozen());
             }
         }
-        PackedAccount b = _accounts[to];
-        if (!courtOrderOverride) {
-            if (!_registry.isEligible(to)) revert TokenAccountNotEligible(to);
-            _requireUnrestricted(to, b);
-        }
-        _apply(from, to, amount, a, from == to ? a : b, _config);
-        return to;
+        return a;
     }
 
     /// @notice Moves everything of `lostWallet` — balance, held and frozen units, the account freeze —
@@ -475,8 +495,8 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         external
         onlyRole(RECOVERY_ROLE)
     {
-        PackedAccount lost = _accounts[lostWallet];
-        PackedAccount fresh = _accounts[newWallet];
+        PackedAccount lost = _accounts[lostWallet].word;
+        PackedAccount fresh = _accounts[newWallet].word;
         if (
             newWallet == address(0) || newWallet == lostWallet || lost.flags() & AccountLib.RECOVERED != 0
                 || fresh.balance() != 0 || fresh.flags() != 0
@@ -490,8 +510,8 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         fresh = fresh.withBalance(moved).withHeld(lost.held()).withFrozen(lost.frozen()).withFlags(
             lost.flags() & AccountLib.FROZEN
         );
-        _accounts[lostWallet] = PackedAccount.wrap(0).withEpoch(lost.epoch()).withFlags(AccountLib.RECOVERED);
-        _accounts[newWallet] = fresh;
+        _accounts[lostWallet].word = PackedAccount.wrap(0).withEpoch(lost.epoch()).withFlags(AccountLib.RECOVERED);
+        _accounts[newWallet].word = fresh;
         _recoveredTo[lostWallet] = newWallet;
         emit Transfer(lostWallet, newWallet, moved);
         emit WalletRecovered(lostWallet, newWallet, documentRef);
@@ -502,7 +522,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// @dev The reason a transfer would be refused now (approval mode aside).
     function _restriction(address from, address to, uint256 amount) internal view returns (Restriction) {
         to = _forward(to);
-        return _check(from, to, amount, _accounts[from], _accounts[to], _config);
+        return _check(from, to, amount, _accounts[from].word, _accounts[to].word, _config);
     }
 
     /// @dev The checks shared by {canTransfer}, transfers and hold execution, on records already
@@ -550,22 +570,29 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     function _transferChecked(address from, address to, uint256 amount) internal {
         Config memory c = _config;
         if (c.approvalRequired) revert TokenTransferRestricted(Restriction.ApprovalRequired, from, to, amount);
-        PackedAccount b = _accounts[to];
-        if (b.flags() & AccountLib.RECOVERED != 0) {
-            to = _recoveredTo[to];
-            b = _accounts[to];
-        }
-        PackedAccount a = _accounts[from];
+        AccountCell storage receiver;
+        PackedAccount b;
+        (to, receiver, b) = _holderOf(to);
+        AccountCell storage sender = _accounts[from];
+        PackedAccount a = from == to ? b : sender.word;
         Restriction r = _check(from, to, amount, a, b, c);
         if (r != Restriction.None) revert TokenTransferRestricted(r, from, to, amount);
-        _apply(from, to, amount, a, b, c);
+        _apply(from, sender, to, receiver, amount, a, b, c);
     }
 
-    /// @dev Moves units whose checks are done (`amount` <= balance of `a`), writes both accounts and
-    /// keeps the holder count when a limit is set. A move to oneself changes nothing but is reported.
-    function _apply(address from, address to, uint256 amount, PackedAccount a, PackedAccount b, Config memory c)
-        internal
-    {
+    /// @dev Moves units whose checks are done (`amount` <= balance of `a`, the sender's record as the
+    /// caller has it; `b` the receiver's), writes both accounts through their cells and keeps the
+    /// holder count when a limit is set. A move to oneself changes nothing but is reported.
+    function _apply(
+        address from,
+        AccountCell storage sender,
+        address to,
+        AccountCell storage receiver,
+        uint256 amount,
+        PackedAccount a,
+        PackedAccount b,
+        Config memory c
+    ) internal {
         uint16 epoch = _currentEpoch(c);
         a = _checkpoint(from, a, epoch);
         if (from != to) {
@@ -578,10 +605,10 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
                 received = b.balance() + amount;
             }
             if (c.maxHolders != 0) _countHolders(left == 0, received == amount && amount != 0);
-            _accounts[to] = b.withBalance(received);
+            receiver.word = b.withBalance(received);
             a = a.withBalance(left);
         }
-        _accounts[from] = a;
+        sender.word = a;
         emit Transfer(from, to, amount);
     }
 
@@ -598,10 +625,11 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         if (c.paused) revert TokenPaused();
         if (amount == 0) revert TokenZeroAmount();
         if (to == address(0)) revert TokenZeroAddress();
-        to = _forward(to);
+        AccountCell storage receiver;
+        PackedAccount b;
+        (to, receiver, b) = _holderOf(to);
         (, uint256 pt) = _registry.packedProfiles(to, to);
         if (pt & 1 == 0) revert TokenAccountNotEligible(to);
-        PackedAccount b = _accounts[to];
         _requireUnrestricted(to, b);
         Restriction r = _ruleRestriction(address(0), b.balance(), pt, c);
         if (r != Restriction.None) revert TokenTransferRestricted(r, address(0), to, amount);
@@ -615,7 +643,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
             received = b.balance() + amount;
         }
         if (c.maxHolders != 0 && received == amount) ++_config.holderCount;
-        _accounts[to] = b.withBalance(received);
+        receiver.word = b.withBalance(received);
         emit Transfer(address(0), to, amount);
     }
 
@@ -625,7 +653,8 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         Config memory c = _config;
         if (c.paused) revert TokenPaused();
         if (amount == 0) revert TokenZeroAmount();
-        PackedAccount a = _accounts[from];
+        AccountCell storage cell = _accounts[from];
+        PackedAccount a = cell.word;
         _requireUnrestricted(from, a);
         uint256 free = a.free();
         if (amount > free) revert TokenInsufficientFreeBalance(from, free, amount);
@@ -637,7 +666,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
             _totalSupply -= amount;
         }
         if (c.maxHolders != 0 && left == 0) --_config.holderCount;
-        _accounts[from] = a.withBalance(left);
+        cell.word = a.withBalance(left);
         emit Transfer(from, address(0), amount);
     }
 
@@ -676,25 +705,25 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         if (asNotary) _requireNotary(c.settlementDisabled);
         if (c.paused) revert TokenPaused();
         if (amount == 0) revert TokenZeroAmount();
-        PackedAccount a = _accounts[holder];
+        AccountCell storage cell = _accounts[holder];
+        PackedAccount a = cell.word;
         _requireUnrestricted(holder, a);
         if (a.flags() != 0) revert TokenAccountRecovered(holder, _recoveredTo[holder]);
         if (!_registry.isEligible(holder)) revert TokenAccountNotEligible(holder);
         uint256 free = a.free();
         if (amount > free) revert TokenInsufficientFreeBalance(holder, free, amount);
         // held + amount <= balance <= MAX_AMOUNT fits the field.
-        _accounts[holder] = a.withHeld(a.held() + amount);
+        cell.word = a.withHeld(a.held() + amount);
     }
 
     /// @dev Frees `amount` held units of `holder` (or of the wallet it was recovered to).
     function _unlock(address holder, uint256 amount) private {
-        address owner = _forward(holder);
-        PackedAccount a = _accounts[owner];
+        (address owner, AccountCell storage cell, PackedAccount a) = _holderOf(holder);
         uint256 held = a.held();
         if (amount > held) revert TokenInsufficientHeld(owner, held, amount);
         // Cannot underflow: checked just above.
         unchecked {
-            _accounts[owner] = a.withHeld(held - amount);
+            cell.word = a.withHeld(held - amount);
         }
     }
 
@@ -704,19 +733,20 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     function _unlockAndMove(address holder, address to, uint256 amount, bool asNotary) private {
         Config memory c = _config;
         if (asNotary) _requireNotary(c.settlementDisabled);
-        address owner = _forward(holder);
-        to = _forward(to);
-        PackedAccount a = _accounts[owner];
+        (address owner, AccountCell storage sender, PackedAccount a) = _holderOf(holder);
+        AccountCell storage receiver;
+        PackedAccount b;
+        (to, receiver, b) = _holderOf(to);
         uint256 held = a.held();
         if (amount > held) revert TokenInsufficientHeld(owner, held, amount);
         // Cannot underflow: checked just above.
         unchecked {
             a = a.withHeld(held - amount);
         }
-        PackedAccount b = owner == to ? a : _accounts[to];
+        if (owner == to) b = a;
         Restriction r = _check(owner, to, amount, a, b, c);
         if (r != Restriction.None) revert TokenTransferRestricted(r, owner, to, amount);
-        _apply(owner, to, amount, a, b, c);
+        _apply(owner, sender, to, receiver, amount, a, b, c);
     }
 
     function _spendAllowance(address owner, address spender, uint256 amount) internal {
@@ -735,8 +765,8 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         if (owner == address(0)) revert ERC20InvalidApprover(address(0));
         if (spender == address(0)) revert ERC20InvalidSpender(address(0));
         if (_config.paused) revert TokenPaused();
-        _requireUnrestricted(owner, _accounts[owner]);
-        _requireUnrestricted(spender, _accounts[spender]);
+        _requireUnrestricted(owner, _accounts[owner].word);
+        _requireUnrestricted(spender, _accounts[spender].word);
         _allowances[owner][spender] = amount;
         emit Approval(owner, spender, amount);
     }
@@ -749,9 +779,24 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     }
 
     /// @dev The wallet that receives for `account`: its recovery target when it was recovered.
-    function _forward(address account) internal view returns (address) {
-        if (_accounts[account].flags() & AccountLib.RECOVERED == 0) return account;
-        return _recoveredTo[account];
+    function _forward(address account) internal view returns (address owner) {
+        (owner,,) = _holderOf(account);
+    }
+
+    /// @dev The wallet that holds for `account` (its recovery target when it was recovered), with that
+    /// wallet's account cell and record: the slot is hashed and read once for the checks and the write
+    /// that follow.
+    function _holderOf(address account)
+        internal
+        view
+        returns (address owner, AccountCell storage cell, PackedAccount word)
+    {
+        cell = _accounts[account];
+        word = cell.word;
+        if (word.flags() & AccountLib.RECOVERED == 0) return (account, cell, word);
+        owner = _recoveredTo[account];
+        cell = _accounts[owner];
+        word = cell.word;
     }
 
     function _holdKey(address holder, address notary, bytes32 id) internal pure returns (bytes32) {

@@ -167,7 +167,7 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
     /// @inheritdoc ISecurityToken
     function balanceAtRecord(address account, uint16 record) public view returns (uint256) {
         if (record == 0 || record > recordsPassed()) revert SecurityRecordNotReached(record);
-        PackedAccount a = _accounts[account];
+        PackedAccount a = _accounts[account].word;
         if (record > a.epoch()) return a.balance();
         Checkpoint[] storage h = _history[account];
         (uint256 lo, uint256 hi) = (0, h.length);
