@@ -162,17 +162,30 @@ fn netted_batches_move_less_cash_than_gross_settlement_of_the_same_workload() {
 #[tokio::test]
 async fn the_benchmark_settles_a_tiny_workload_on_all_four_engines_with_identical_gas() {
     for (flow, per_settlement) in [(Settlement::Gross, 2), (Settlement::Instructed, 3), (Settlement::Dcjpy, 5)] {
-        let options = BenchOptions { trades: 20, seed: 3, investors: 12, skip_anvil: false, batch_size: 8, flow };
+        let options = BenchOptions {
+            trades: 20,
+            seed: 3,
+            investors: 12,
+            skip_anvil: false,
+            batch_size: 8,
+            single_trades: 7,
+            flow,
+        };
         let report = bench::run(&options, |_| {}).await.expect("the benchmark runs");
         let engines: Vec<&str> = report.engines.iter().map(|e| e.engine.as_str()).collect();
         assert_eq!(engines, ["in-process", "raw-revm", "anvil-batched", "anvil-single"]);
         assert!(report.gas_identical);
         let gas = report.engines[0].gas_used;
         assert!(gas > 20 * 100_000, "twenty settlements cost gas: {gas}");
-        for e in &report.engines {
+        for e in &report.engines[..3] {
             assert_eq!((e.settlements, e.transactions, e.gas_used), (20, 20 * per_settlement, gas), "{}", e.engine);
             assert!(e.seconds > 0.0);
         }
+        // One at a time replays the first seven settlements, with the gas they used when recorded
+        // (`gas_identical` compares each engine with the recording over its transactions).
+        let single = &report.engines[3];
+        assert_eq!((single.settlements, single.transactions), (7, 7 * per_settlement));
+        assert!(single.gas_used > 0 && single.gas_used < gas, "a prefix: {} of {gas}", single.gas_used);
         assert!(report.speedup("in-process", "anvil-single").is_some());
         assert_eq!(report.parties, 18, "five suite roles, the agent and twelve investors");
     }
