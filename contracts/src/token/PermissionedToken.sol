@@ -8,6 +8,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {IPermissionedToken} from "../interfaces/IPermissionedToken.sol";
 import {PackedAccount, AccountLib} from "../libraries/PackedAccount.sol";
+import {TokenConfig} from "../libraries/TokenConfig.sol";
 
 /// @title PermissionedToken
 /// @notice The ERC-20 core shared by security and deposit tokens: eligibility on every move, holds that
@@ -46,21 +47,6 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
 
     uint256 internal constant MAX_AMOUNT = type(uint80).max;
 
-    /// @dev The token's configuration, one slot, read on every transfer. The rule fields are used by
-    /// security tokens; a deposit token leaves them zero.
-    struct Config {
-        bool paused;
-        bool approvalRequired;
-        uint8 allowedClasses; // bit i set: investor class i may receive; 0 = every class
-        bool countryRule; // receivers' countries must be allowed
-        uint32 maxHolders; // 0 = no limit
-        uint32 holderCount; // counted only while maxHolders != 0
-        uint64 lockupUntil; // transfers between investors refused before this time
-        uint16 epoch; // record dates passed
-        uint64 nextRecordDate; // 0 = none scheduled
-        bool settlementDisabled; // the admin switched off the built-in settlement notary
-    }
-
     struct Hold {
         uint192 amount;
         uint64 expiry;
@@ -77,7 +63,8 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     string private _name;
     string private _symbol;
     uint256 private _totalSupply;
-    Config internal _config;
+    /// @dev The token's configuration, one slot, read on every transfer (see {TokenConfig}).
+    TokenConfig internal _config;
     mapping(address account => AccountCell) internal _accounts;
     mapping(address owner => mapping(address spender => uint256)) private _allowances;
     mapping(bytes32 key => Hold) private _holds;
@@ -174,7 +161,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
 
     /// @inheritdoc IPermissionedToken
     function canTransfer(address from, address to, uint256 amount) external view returns (Restriction) {
-        if (_config.approvalRequired) return Restriction.ApprovalRequired;
+        if (_config.approvalRequired()) return Restriction.ApprovalRequired;
         return _restriction(from, to, amount);
     }
 
@@ -219,7 +206,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
 
     /// @inheritdoc IPermissionedToken
     function paused() external view returns (bool) {
-        return _config.paused;
+        return _config.paused();
     }
 
     /// @inheritdoc IPermissionedToken
@@ -298,7 +285,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// @notice A notary frees `amount` of `holder`'s units it locked (record `id`).
     /// @dev Requirements: the caller has NOTARY_ROLE; at least `amount` units of `holder` are held.
     function notaryRelease(address holder, bytes32, /* id */ uint256 amount) external {
-        _requireNotary(_config.settlementDisabled);
+        _requireNotary(_config.settlementDisabled());
         _unlock(holder, amount);
     }
 
@@ -307,8 +294,8 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// notary's settlement is the approval.
     /// @dev Requirements: the caller has NOTARY_ROLE; the transfer rules allow the move.
     function notaryTransfer(address from, address to, uint256 amount) external {
-        Config memory c = _config;
-        _requireNotary(c.settlementDisabled);
+        TokenConfig c = _config;
+        _requireNotary(c.settlementDisabled());
         AccountCell storage receiver;
         PackedAccount b;
         (to, receiver, b) = _holderOf(to);
@@ -342,7 +329,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
 
     /// @notice True while the built-in settlement contract may act as a notary.
     function settlementEnabled() external view returns (bool) {
-        return _settlement != address(0) && !_config.settlementDisabled;
+        return _settlement != address(0) && !_config.settlementDisabled();
     }
 
     /// @notice Switches the built-in settlement contract's notary powers off (or back on), e.g. when a
@@ -350,7 +337,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// the enforcement roles act.
     /// @dev Requirements: the caller has DEFAULT_ADMIN_ROLE.
     function setSettlementEnabled(bool enabled) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _config.settlementDisabled = !enabled;
+        _config = _config.withSettlementDisabled(!enabled);
         emit SettlementEnabledSet(msg.sender, _settlement, enabled);
     }
 
@@ -365,7 +352,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// @notice Pauses or unpauses transfers, holds, issues and redemptions.
     /// @dev Requirements: the caller has PAUSER_ROLE.
     function setPaused(bool paused_) external onlyRole(PAUSER_ROLE) {
-        _config.paused = paused_;
+        _config = _config.withPaused(paused_);
         emit PauseSet(msg.sender, paused_);
     }
 
@@ -527,12 +514,12 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
 
     /// @dev The checks shared by {canTransfer}, transfers and hold execution, on records already
     /// loaded. Security tokens add their rules through {_ruleRestriction}.
-    function _check(address from, address to, uint256 amount, PackedAccount a, PackedAccount b, Config memory c)
+    function _check(address from, address to, uint256 amount, PackedAccount a, PackedAccount b, TokenConfig c)
         internal
         view
         returns (Restriction)
     {
-        if (c.paused) return Restriction.Paused;
+        if (c.paused()) return Restriction.Paused;
         if (to == address(0)) return Restriction.InvalidReceiver;
         uint256 af = a.flags();
         if (af != 0) return af & AccountLib.BLOCKED != 0 ? Restriction.SenderBlocked : Restriction.SenderFrozen;
@@ -551,13 +538,13 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         address, /* from (zero for issues) */
         uint256, /* receiverBalance */
         uint256, /* receiverProfile */
-        Config memory /* config */
+        TokenConfig /* config */
     ) internal view virtual returns (Restriction) {
         return Restriction.None;
     }
 
     /// @dev Hook: the record epoch in force now (security tokens advance it over passed record dates).
-    function _currentEpoch(Config memory) internal virtual returns (uint16) {
+    function _currentEpoch(TokenConfig) internal virtual returns (uint16) {
         return 0;
     }
 
@@ -568,8 +555,8 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     }
 
     function _transferChecked(address from, address to, uint256 amount) internal {
-        Config memory c = _config;
-        if (c.approvalRequired) revert TokenTransferRestricted(Restriction.ApprovalRequired, from, to, amount);
+        TokenConfig c = _config;
+        if (c.approvalRequired()) revert TokenTransferRestricted(Restriction.ApprovalRequired, from, to, amount);
         AccountCell storage receiver;
         PackedAccount b;
         (to, receiver, b) = _holderOf(to);
@@ -591,7 +578,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         uint256 amount,
         PackedAccount a,
         PackedAccount b,
-        Config memory c
+        TokenConfig c
     ) internal {
         uint16 epoch = _currentEpoch(c);
         a = _checkpoint(from, a, epoch);
@@ -604,7 +591,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
                 left = a.balance() - amount;
                 received = b.balance() + amount;
             }
-            if (c.maxHolders != 0) _countHolders(left == 0, received == amount && amount != 0);
+            if (c.maxHolders() != 0) _countHolders(left == 0, received == amount && amount != 0);
             receiver.word = b.withBalance(received);
             a = a.withBalance(left);
         }
@@ -614,15 +601,15 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
 
     function _countHolders(bool senderLeft, bool receiverJoined) private {
         if (senderLeft == receiverJoined) return;
-        if (receiverJoined) ++_config.holderCount;
-        else --_config.holderCount;
+        TokenConfig c = _config;
+        _config = c.withHolderCount(receiverJoined ? c.holderCount() + 1 : c.holderCount() - 1);
     }
 
     /// @dev Creates units for an eligible, unfrozen receiver (issuer and minter paths). Lock-up does
     /// not apply to issues; the other rules do.
     function _mint(address to, uint256 amount) internal {
-        Config memory c = _config;
-        if (c.paused) revert TokenPaused();
+        TokenConfig c = _config;
+        if (c.paused()) revert TokenPaused();
         if (amount == 0) revert TokenZeroAmount();
         if (to == address(0)) revert TokenZeroAddress();
         AccountCell storage receiver;
@@ -642,7 +629,9 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         unchecked {
             received = b.balance() + amount;
         }
-        if (c.maxHolders != 0 && received == amount) ++_config.holderCount;
+        if (c.maxHolders() != 0 && received == amount) {
+            _config = _config.withHolderCount(_config.holderCount() + 1);
+        }
         receiver.word = b.withBalance(received);
         emit Transfer(address(0), to, amount);
     }
@@ -650,8 +639,8 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// @dev Destroys free units of `from` (redemption). Eligibility is not required, so a revoked
     /// investor's units can still be redeemed; frozen and held units cannot.
     function _burn(address from, uint256 amount) internal {
-        Config memory c = _config;
-        if (c.paused) revert TokenPaused();
+        TokenConfig c = _config;
+        if (c.paused()) revert TokenPaused();
         if (amount == 0) revert TokenZeroAmount();
         AccountCell storage cell = _accounts[from];
         PackedAccount a = cell.word;
@@ -665,7 +654,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
             left = a.balance() - amount;
             _totalSupply -= amount;
         }
-        if (c.maxHolders != 0 && left == 0) --_config.holderCount;
+        if (c.maxHolders() != 0 && left == 0) _config = _config.withHolderCount(_config.holderCount() - 1);
         cell.word = a.withBalance(left);
         emit Transfer(from, address(0), amount);
     }
@@ -701,9 +690,9 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// @dev Adds `amount` of `holder`'s free units to its held units: the token must be unpaused, the
     /// holder eligible, neither blocked, frozen nor recovered. `asNotary`: the caller must be a notary.
     function _lock(address holder, uint256 amount, bool asNotary) private {
-        Config memory c = _config;
-        if (asNotary) _requireNotary(c.settlementDisabled);
-        if (c.paused) revert TokenPaused();
+        TokenConfig c = _config;
+        if (asNotary) _requireNotary(c.settlementDisabled());
+        if (c.paused()) revert TokenPaused();
         if (amount == 0) revert TokenZeroAmount();
         AccountCell storage cell = _accounts[holder];
         PackedAccount a = cell.word;
@@ -731,8 +720,8 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// (approval mode aside: executing a hold is the approval). A hold placed by a wallet that was
     /// later recovered settles from the new wallet.
     function _unlockAndMove(address holder, address to, uint256 amount, bool asNotary) private {
-        Config memory c = _config;
-        if (asNotary) _requireNotary(c.settlementDisabled);
+        TokenConfig c = _config;
+        if (asNotary) _requireNotary(c.settlementDisabled());
         (address owner, AccountCell storage sender, PackedAccount a) = _holderOf(holder);
         AccountCell storage receiver;
         PackedAccount b;
@@ -764,7 +753,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     function _approve(address owner, address spender, uint256 amount) internal {
         if (owner == address(0)) revert ERC20InvalidApprover(address(0));
         if (spender == address(0)) revert ERC20InvalidSpender(address(0));
-        if (_config.paused) revert TokenPaused();
+        if (_config.paused()) revert TokenPaused();
         _requireUnrestricted(owner, _accounts[owner].word);
         _requireUnrestricted(spender, _accounts[spender].word);
         _allowances[owner][spender] = amount;

@@ -5,6 +5,7 @@ import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {ISecurityToken} from "../interfaces/ISecurityToken.sol";
 import {PermissionedToken} from "./PermissionedToken.sol";
 import {PackedAccount} from "../libraries/PackedAccount.sol";
+import {TokenConfig} from "../libraries/TokenConfig.sol";
 
 /// @title SecurityToken
 /// @notice A permissioned security token: bond units or beneficiary units that only eligible
@@ -114,14 +115,11 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
         external
         onlyRole(RULES_ROLE)
     {
-        Config memory c = _config;
-        if (maxHolders != 0 && c.maxHolders == 0 && totalSupply() != 0) revert SecurityHolderLimitNeedsEmptySupply();
-        if (maxHolders == 0) c.holderCount = 0;
-        c.allowedClasses = allowedClasses;
-        c.maxHolders = maxHolders;
-        c.lockupUntil = lockupUntil;
-        c.approvalRequired = approvalRequired;
-        _config = c;
+        TokenConfig c = _config;
+        if (maxHolders != 0 && c.maxHolders() == 0 && totalSupply() != 0) revert SecurityHolderLimitNeedsEmptySupply();
+        if (maxHolders == 0) c = c.withHolderCount(0);
+        _config = c.withAllowedClasses(allowedClasses).withMaxHolders(maxHolders).withLockupUntil(lockupUntil)
+            .withApprovalRequired(approvalRequired);
         emit RulesSet(allowedClasses, maxHolders, lockupUntil, approvalRequired);
     }
 
@@ -129,7 +127,7 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
     /// @dev Requirements: the caller has RULES_ROLE.
     function setCountryAllowed(uint16 country, bool allowed, bool countryRuleOn) external onlyRole(RULES_ROLE) {
         _allowedCountries[country] = allowed;
-        _config.countryRule = countryRuleOn;
+        _config = _config.withCountryRule(countryRuleOn);
         emit CountryAllowed(country, allowed, countryRuleOn);
     }
 
@@ -146,15 +144,17 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
             bool approvalRequired
         )
     {
-        Config memory c = _config;
-        return (c.allowedClasses, c.countryRule, c.maxHolders, c.holderCount, c.lockupUntil, c.approvalRequired);
+        TokenConfig c = _config;
+        return (
+            c.allowedClasses(), c.countryRule(), c.maxHolders(), c.holderCount(), c.lockupUntil(), c.approvalRequired()
+        );
     }
 
     // ---------------------------------------------------------------- record dates
 
     /// @inheritdoc ISecurityToken
     function recordsPassed() public view returns (uint16 passed) {
-        passed = _config.epoch;
+        passed = _config.epoch();
         while (passed < _recordDates.length && _recordDates[passed] <= block.timestamp) ++passed;
     }
 
@@ -184,7 +184,7 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
     /// @inheritdoc ISecurityToken
     function supplyAtRecord(uint16 record) public view returns (uint256) {
         if (record == 0 || record > recordsPassed()) revert SecurityRecordNotReached(record);
-        return record <= _config.epoch ? _supplyAt[record] : totalSupply();
+        return record <= _config.epoch() ? _supplyAt[record] : totalSupply();
     }
 
     // ---------------------------------------------------------------- internal
@@ -204,7 +204,8 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
         if (date <= block.timestamp || (n != 0 && date <= _recordDates[n - 1])) revert SecurityRecordDateInvalid(date);
         _syncEpoch();
         _recordDates.push(date);
-        if (_config.nextRecordDate == 0) _config.nextRecordDate = date;
+        TokenConfig c = _config;
+        if (c.nextRecordDate() == 0) _config = c.withNextRecordDate(date);
         // The cast reverts past 65,535 record dates, far beyond any schedule.
         record = uint16(n + 1);
         emit RecordDateScheduled(record, date);
@@ -213,9 +214,9 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
     /// @dev Advances the record epoch over every record date that has passed, fixing the supply at
     /// each. Runs before any balance or supply change, so the values it fixes are those of the date.
     function _syncEpoch() internal returns (uint16 epoch) {
-        Config memory c = _config;
-        epoch = c.epoch;
-        uint64 next = c.nextRecordDate;
+        TokenConfig c = _config;
+        epoch = c.epoch();
+        uint64 next = c.nextRecordDate();
         if (next == 0 || block.timestamp < next) return epoch;
         uint256 supply = totalSupply();
         uint256 n = _recordDates.length;
@@ -224,13 +225,12 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
             _supplyAt[epoch] = supply;
             next = epoch < n ? _recordDates[epoch] : 0;
         }
-        c.epoch = epoch;
-        c.nextRecordDate = next;
-        _config = c;
+        _config = c.withEpoch(epoch).withNextRecordDate(next);
     }
 
-    function _currentEpoch(Config memory c) internal override returns (uint16) {
-        if (c.nextRecordDate == 0 || block.timestamp < c.nextRecordDate) return c.epoch;
+    function _currentEpoch(TokenConfig c) internal override returns (uint16) {
+        uint64 next = c.nextRecordDate();
+        if (next == 0 || block.timestamp < next) return c.epoch();
         return _syncEpoch();
     }
 
@@ -243,20 +243,20 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
         return a.withEpoch(epoch);
     }
 
-    function _ruleRestriction(address from, uint256 receiverBalance, uint256 receiverProfile, Config memory c)
+    function _ruleRestriction(address from, uint256 receiverBalance, uint256 receiverProfile, TokenConfig c)
         internal
         view
         override
         returns (Restriction)
     {
-        if (from != address(0) && block.timestamp < c.lockupUntil) return Restriction.LockedUp;
-        if (c.allowedClasses != 0 && (c.allowedClasses >> ((receiverProfile >> 8) & 0xff)) & 1 == 0) {
+        if (from != address(0) && block.timestamp < c.lockupUntil()) return Restriction.LockedUp;
+        uint8 classes = c.allowedClasses();
+        if (classes != 0 && (classes >> ((receiverProfile >> 8) & 0xff)) & 1 == 0) {
             return Restriction.InvestorClassNotAllowed;
         }
-        if (c.countryRule && !_allowedCountries[uint16(receiverProfile >> 16)]) return Restriction.CountryNotAllowed;
-        if (c.maxHolders != 0 && receiverBalance == 0 && c.holderCount >= c.maxHolders) {
-            return Restriction.HolderLimitReached;
-        }
+        if (c.countryRule() && !_allowedCountries[uint16(receiverProfile >> 16)]) return Restriction.CountryNotAllowed;
+        uint32 limit = c.maxHolders();
+        if (limit != 0 && receiverBalance == 0 && c.holderCount() >= limit) return Restriction.HolderLimitReached;
         return Restriction.None;
     }
 }
