@@ -194,23 +194,20 @@ struct RawTx {
     from: Address,
     to: Option<Address>,
     data: Bytes,
-    /// Seconds the runner moved the clock by before this transaction (each move a new block, as
-    /// [`RevmChain`] makes it). Raw revm follows them, so time-dependent paths (the deposit token's
-    /// daily issuance window) take the same branches as in-process.
-    clock: Vec<u64>,
-    /// Timestamp of its block in-process. Anvil's batched blocks take the timestamp of their first
-    /// transaction, and a block never spans a clock move.
-    timestamp: u64,
+    /// Number and timestamp of its block in-process (one block per transaction, and one more for
+    /// each clock move of the runner's before it). Raw revm executes it in the same block, so
+    /// time-dependent paths (the deposit token's daily issuance window) take the same branches;
+    /// Anvil's batched blocks take the timestamp of their first transaction and end where the
+    /// runner moved the clock (the block number skips).
+    block: (u64, u64),
     /// Gas it used when recorded: every engine must use the same.
     gas: u64,
 }
 
-/// The in-process chain, recording what the runner sends: every mined transaction, with the clock
-/// moves before it.
+/// The in-process chain, recording what the runner sends: every mined transaction, with its block.
 struct Recorder {
     chain: RevmChain,
     txs: Vec<RawTx>,
-    clock: Vec<u64>,
 }
 
 impl Chain for Recorder {
@@ -221,9 +218,7 @@ impl Chain for Recorder {
     async fn send(&mut self, tx: Tx) -> Result<Receipt, DeployerError> {
         let (from, to, data) = (tx.from, tx.to, tx.data.clone());
         let receipt = self.chain.send(tx).await?;
-        let gas = receipt.gas_used;
-        let timestamp = self.chain.head().1;
-        self.txs.push(RawTx { from, to, data, clock: std::mem::take(&mut self.clock), gas, timestamp });
+        self.txs.push(RawTx { from, to, data, block: self.chain.head(), gas: receipt.gas_used });
         Ok(receipt)
     }
 
@@ -236,7 +231,6 @@ impl Chain for Recorder {
     }
 
     async fn advance_time(&mut self, seconds: u64) -> Result<(), DeployerError> {
-        self.clock.push(seconds);
         self.chain.advance_time(seconds).await
     }
 
@@ -275,16 +269,15 @@ pub async fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Resu
 
     // ------------------------------------------------------------ recording pass, untimed
     // The timeline once through a recording chain gives the transactions every other engine
-    // executes (exactly what the runner sends) and the clock moves between them. It also warms the
+    // executes (exactly what the runner sends) and the blocks they were mined in. It also warms the
     // process up: the first replay in a process pays for fresh memory and cold caches.
     progress("recording the transactions");
     let txs = {
         let options = RevmOptions { genesis_timestamp: now, ..RevmOptions::default() };
-        let mut chain = Recorder { chain: RevmChain::new(&options, &accounts), txs: Vec::new(), clock: Vec::new() };
+        let mut chain = Recorder { chain: RevmChain::new(&options, &accounts), txs: Vec::new() };
         let mut runner = Runner::deploy(&mut chain, &scenario, &keys).await?;
         setup(&mut runner, &mut chain, &scenario).await?;
         chain.txs.clear();
-        chain.clock.clear();
         runner.presign()?;
         timeline(&mut runner, &mut chain, &scenario, u64::MAX).await?;
         chain.txs
@@ -301,7 +294,6 @@ pub async fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Resu
     setup(&mut runner, &mut chain, &scenario).await?;
     let setup_seconds = began.elapsed().as_secs_f64();
     let snapshot = chain.db().clone();
-    let head = chain.head();
     let chain_id = chain.id();
     let began = Instant::now();
     runner.presign()?;
@@ -332,7 +324,7 @@ pub async fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Resu
 
     // ------------------------------------------------------------ raw revm from the same state
     progress("raw revm: executing the same transactions");
-    engines.push(raw_revm(snapshot, head, chain_id, &txs, options.trades)?);
+    engines.push(raw_revm(snapshot, chain_id, &txs, options.trades)?);
 
     if !options.skip_anvil {
         progress("anvil (batched): deploying and funding");
@@ -401,11 +393,10 @@ async fn timeline<C: Chain>(
     Ok((gas, count, failed))
 }
 
-/// Raw revm: the same transactions on a fresh EVM over a snapshot of the state after setup, one
-/// block per transaction, nothing recorded but gas.
+/// Raw revm: the same transactions on a fresh EVM over a snapshot of the state after setup, each in
+/// the block it was recorded in, nothing recorded but gas.
 fn raw_revm(
     snapshot: revm::database::CacheDB<revm::database::EmptyDB>,
-    (mut number, mut timestamp): (u64, u64),
     chain_id: u64,
     txs: &[RawTx],
     settlements: usize,
@@ -442,13 +433,7 @@ fn raw_revm(
     let mut gas = 0;
     let timed = Instant::now();
     for (env, tx) in envs.into_iter().zip(txs) {
-        for seconds in &tx.clock {
-            // As `RevmChain::advance_time`: a new block number, the clock moved.
-            number += 1;
-            timestamp += seconds;
-        }
-        number += 1;
-        timestamp += 1;
+        let (number, timestamp) = tx.block;
         evm.set_block(BlockEnv {
             number: U256::from(number),
             timestamp: U256::from(timestamp),
@@ -596,7 +581,7 @@ async fn anvil_batched(
     let mut chunks: Vec<std::ops::Range<usize>> = Vec::new();
     for (i, tx) in txs.iter().enumerate() {
         match chunks.last_mut() {
-            Some(c) if c.len() < options.batch_size.max(1) && tx.clock.is_empty() => c.end = i + 1,
+            Some(c) if c.len() < options.batch_size.max(1) && tx.block.0 == txs[i - 1].block.0 + 1 => c.end = i + 1,
             _ => chunks.push(i..i + 1),
         }
     }
@@ -605,7 +590,7 @@ async fn anvil_batched(
     for chunk in chunks {
         let mut batch = BatchRequest::new(provider.client());
         let mut waiters = Vec::with_capacity(chunk.len());
-        let timestamp = txs[chunk.start].timestamp;
+        let timestamp = txs[chunk.start].block.1;
         for tx in &raw[chunk] {
             waiters.push(batch.add_call::<_, B256>("eth_sendRawTransaction", &(tx,)).map_err(rpc)?);
         }

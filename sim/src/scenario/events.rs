@@ -72,22 +72,15 @@ impl Word {
         }
     }
 
-    /// Renders `word` as [`render`] renders its decoded value; `None` when the word is not a
-    /// canonical encoding of the type (the dynamic decoder then decides).
-    fn render(self, word: &B256, names: &impl Names) -> Option<String> {
+    /// `word` as a value of this type, for [`render`]; `None` when the word is not a canonical
+    /// encoding of the type (the dynamic decoder then decides).
+    fn value(self, word: &B256) -> Option<DynSolValue> {
         let value = U256::from_be_bytes(word.0);
         match self {
-            Self::Address => {
-                if value.bit_len() > 160 {
-                    return None;
-                }
-                let a = Address::from_word(*word);
-                Some(names.address(&a).map_or_else(|| a.to_string(), str::to_string))
-            }
-            Self::Bytes32 => Some(names.word(word).map_or_else(|| word.to_string(), str::to_string)),
-            Self::Bool if value > U256::from(1u8) => None,
-            Self::Bool => Some((value == U256::from(1u8)).to_string()),
-            Self::Uint(bits) => (value.bit_len() <= bits).then(|| value.to_string()),
+            Self::Address => (value.bit_len() <= 160).then(|| DynSolValue::Address(Address::from_word(*word))),
+            Self::Bytes32 => Some(DynSolValue::FixedBytes(*word, 32)),
+            Self::Bool => (value <= U256::from(1u8)).then(|| DynSolValue::Bool(value == U256::from(1u8))),
+            Self::Uint(bits) => (value.bit_len() <= bits).then_some(DynSolValue::Uint(value, bits)),
         }
     }
 }
@@ -204,7 +197,7 @@ fn decode_words(known: &KnownEvent, log: &Log, names: &impl Names) -> Option<Vec
         .zip(words)
         .map(|((name, is_indexed), ty)| {
             let word = if *is_indexed { *topic.next()? } else { B256::from_slice(body.next()?) };
-            Some((name.clone(), ty.render(&word, names)?))
+            Some((name.clone(), render(&ty.value(&word)?, names)))
         })
         .collect()
 }
