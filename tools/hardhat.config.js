@@ -6,6 +6,8 @@ module.exports = {
     hardhat: {
       chainId: Number(process.env.KESSAI_HARDHAT_CHAIN_ID || 31337),
       hardfork: process.env.KESSAI_HARDHAT_HARDFORK || 'cancun',
+      // A fixed genesis time (unix seconds) keeps runs independent of the day.
+      initialDate: process.env.KESSAI_HARDHAT_GENESIS_TIMESTAMP === undefined ? undefined : new Date(Number(process.env.KESSAI_HARDHAT_GENESIS_TIMESTAMP) * 1000).toISOString(),
       initialBaseFeePerGas: process.env.KESSAI_HARDHAT_BASE_FEE === undefined ? undefined : Number(process.env.KESSAI_HARDHAT_BASE_FEE),
     },
   },

@@ -1,6 +1,6 @@
 //! Launching a local Anvil node, and Anvil's (and Hardhat's) published development accounts.
 
-use crate::{error::DeployerError, tools};
+use crate::{chain::GENESIS_TIMESTAMP, error::DeployerError, profile::ChainProfile, tools};
 use alloy::{primitives::Address, signers::local::PrivateKeySigner};
 use std::{
     process::{Child, Command, Stdio},
@@ -44,11 +44,17 @@ pub struct AnvilOptions {
     pub base_fee: Option<u64>,
     /// Gas price.
     pub gas_price: Option<u64>,
+    /// Ether each development account starts with (`--balance`); `None` keeps Anvil's 10,000.
+    pub balance: Option<u64>,
     /// Seconds between blocks (interval mining, `--block-time`); `None` mines each transaction at once.
     pub block_time: Option<u64>,
     /// Keep Anvil's genesis copy of the deterministic deployment proxy; `false` starts without it
     /// (as most non-dev chains), so the deployer must install it.
     pub create2_deployer: bool,
+    /// Timestamp of the genesis block (`--timestamp`); later blocks follow it by the seconds that
+    /// pass. [`GENESIS_TIMESTAMP`] by default, so runs on a spawned Anvil do not depend on the day;
+    /// `None` starts from the wall clock.
+    pub genesis_timestamp: Option<u64>,
     /// Keep only the latest state in memory (`--prune-history`): long runs of thousands of blocks
     /// stay fast, but past states cannot be queried.
     pub prune_history: bool,
@@ -61,9 +67,26 @@ impl Default for AnvilOptions {
             chain_id: 31337,
             base_fee: None,
             gas_price: None,
+            balance: None,
             block_time: None,
             create2_deployer: true,
+            genesis_timestamp: Some(GENESIS_TIMESTAMP),
             prune_history: false,
+        }
+    }
+}
+
+impl AnvilOptions {
+    /// A local emulation of `profile`'s network: its chain id and hard fork, a zero base fee and gas
+    /// price, and every account at zero ether (a gas-free chain needs none).
+    pub fn emulating(profile: ChainProfile) -> Self {
+        Self {
+            hardfork: Some(profile.hardfork().name().into()),
+            chain_id: profile.chain_id(),
+            base_fee: Some(0),
+            gas_price: Some(0),
+            balance: Some(0),
+            ..Self::default()
         }
     }
 }
@@ -90,8 +113,14 @@ impl AnvilInstance {
         if let Some(price) = options.gas_price {
             cmd.args(["--gas-price", &price.to_string()]);
         }
+        if let Some(ether) = options.balance {
+            cmd.args(["--balance", &ether.to_string()]);
+        }
         if let Some(seconds) = options.block_time {
             cmd.args(["--block-time", &seconds.to_string()]);
+        }
+        if let Some(timestamp) = options.genesis_timestamp {
+            cmd.args(["--timestamp", &timestamp.to_string()]);
         }
         if !options.create2_deployer {
             cmd.arg("--disable-default-create2-deployer");

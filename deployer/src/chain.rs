@@ -12,6 +12,14 @@ use alloy::{
 };
 use kessai_bindings::RevertError;
 
+/// The time every local chain kessai starts begins at: 2026-01-01T00:00:00Z (unix seconds).
+///
+/// The in-process engine's genesis block and the genesis of every Anvil or Hardhat node kessai spawns
+/// carry this timestamp, so a demo, a scenario without a `start`, a benchmark or a gas snapshot gives
+/// the same terms, signatures, calldata and gas on any day the command runs. Only a chain kessai does
+/// not start (a real network given with `--rpc-url`) runs on its own, wall-clock time.
+pub const GENESIS_TIMESTAMP: u64 = 1_767_225_600;
+
 /// A transaction to send: a call (`to` set) or a contract creation (`to` empty).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tx {

@@ -34,6 +34,7 @@
 //! assert_eq!(config.plan().steps.len(), 19);
 //! ```
 
+use crate::profile::ChainProfile;
 use crate::{
     error::DeployerError,
     plan::{self, BankSpec, BondSpec, DEFAULT_SALT, FundSpec, Instrument, MintingSpec, Plan, SuiteAccounts, SuiteSpec},
@@ -51,8 +52,10 @@ use toml::{
 pub struct Config {
     /// The salt of every contract's CREATE2 address (default `kessai`).
     pub salt: String,
-    /// The chain the config is meant for, if it names one.
+    /// The chain the config is meant for, if it names one (or its profile does).
     pub chain_id: Option<u64>,
+    /// The network profile (`[chain] profile = "ibet"`), recorded in the manifest.
+    pub profile: Option<ChainProfile>,
     /// What to deploy.
     pub spec: SuiteSpec,
     /// keccak256 of the file's bytes (recorded in the journal and the manifest).
@@ -96,13 +99,20 @@ impl Config {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     salt: Option<Spanned<String>>,
-    chain_id: Option<u64>,
+    chain_id: Option<Spanned<u64>>,
+    chain: Option<RawChain>,
     accounts: RawAccounts,
     security: RawToken,
     deposit: RawDeposit,
     #[serde(default)]
     banks: Vec<RawBank>,
     instrument: Option<RawInstrument>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChain {
+    profile: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -283,9 +293,33 @@ impl Checker<'_> {
             None => None,
             Some(i) => self.instrument(i),
         };
+        let profile = raw.chain.and_then(|c| c.profile).and_then(|p| match p.get_ref().parse::<ChainProfile>() {
+            Ok(profile) => Some(profile),
+            Err(e) => {
+                self.problem(&p, format!("chain.profile: {e}"));
+                None
+            }
+        });
+        let chain_id = match (&raw.chain_id, profile) {
+            (Some(id), Some(profile)) if *id.get_ref() != profile.chain_id() => {
+                self.problem(
+                    id,
+                    format!(
+                        "chain_id {} contradicts the chain profile {profile}, whose chain id is {}: drop chain_id or \
+                         correct it",
+                        id.get_ref(),
+                        profile.chain_id()
+                    ),
+                );
+                None
+            }
+            (Some(id), _) => Some(*id.get_ref()),
+            (None, profile) => profile.map(ChainProfile::chain_id),
+        };
         Some(Config {
             salt,
-            chain_id: raw.chain_id,
+            chain_id,
+            profile,
             spec: SuiteSpec { accounts, security, deposit, minting, extra_banks, instrument },
             hash,
         })

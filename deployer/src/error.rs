@@ -112,6 +112,34 @@ pub enum DeployerError {
         /// Step by step: what the journal recorded, what the plan now produces.
         diff: String,
     },
+    /// The node is not on the chain a manifest describes; nothing was sent.
+    #[error(
+        "the node reports chain id {found}, but {manifest} describes a suite on chain {expected}: nothing was sent. \
+         Point --rpc-url (or KESSAI_RPC_URL) at a node of chain {expected}, or use the manifest of this chain's suite"
+    )]
+    WrongChain {
+        /// The node's chain id.
+        found: u64,
+        /// The manifest's chain id.
+        expected: u64,
+        /// The manifest.
+        manifest: String,
+    },
+    /// The chain id matches, but the suite a manifest describes is not on this node; nothing was sent.
+    #[error(
+        "chain {chain_id} does not hold the suite {manifest} describes ({}): nothing was sent. The node may be \
+         another network with the same chain id, or a fresh or reset node; point --rpc-url at the node the \
+         suite was deployed on, or deploy it here first",
+        missing.join("; ")
+    )]
+    SuiteMissing {
+        /// The node's chain id.
+        chain_id: u64,
+        /// The manifest.
+        manifest: String,
+        /// Each contract that is missing or different.
+        missing: Vec<String>,
+    },
     /// Reading or writing a file failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

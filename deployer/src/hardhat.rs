@@ -2,7 +2,7 @@
 //! package with `tools/hardhat.config.js`, on a free local port, with Anvil's development accounts
 //! (both derive them from the same public test mnemonic). Killed when dropped.
 
-use crate::{error::DeployerError, tools};
+use crate::{chain::GENESIS_TIMESTAMP, error::DeployerError, tools};
 use std::{
     net::TcpListener,
     process::{Child, Command, Stdio},
@@ -18,11 +18,14 @@ pub struct HardhatOptions {
     pub chain_id: u64,
     /// Base fee of the first block; `Some(0)` for a chain without fees.
     pub base_fee: Option<u64>,
+    /// Timestamp of the genesis block ([`GENESIS_TIMESTAMP`] by default, so runs do not depend on the
+    /// day); `None` starts from the wall clock.
+    pub genesis_timestamp: Option<u64>,
 }
 
 impl Default for HardhatOptions {
     fn default() -> Self {
-        Self { hardfork: "cancun".into(), chain_id: 31337, base_fee: None }
+        Self { hardfork: "cancun".into(), chain_id: 31337, base_fee: None, genesis_timestamp: Some(GENESIS_TIMESTAMP) }
     }
 }
 
@@ -53,6 +56,9 @@ impl HardhatInstance {
             .stderr(Stdio::null());
         if let Some(fee) = options.base_fee {
             cmd.env("KESSAI_HARDHAT_BASE_FEE", fee.to_string());
+        }
+        if let Some(timestamp) = options.genesis_timestamp {
+            cmd.env("KESSAI_HARDHAT_GENESIS_TIMESTAMP", timestamp.to_string());
         }
         let mut child = cmd.spawn().map_err(|e| DeployerError::Node(format!("{}: {e}", binary.display())))?;
         tools::wait_for_ready(&mut child, "hardhat", Duration::from_secs(60), |line| {

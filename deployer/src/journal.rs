@@ -158,6 +158,8 @@ pub struct Journal {
     entries: Vec<Entry>,
 }
 
+/// The wall clock, on purpose: a journal entry records when an operator's run acted on a real chain
+/// (an audit trail), not a chain's time. Nothing is decided from it.
 fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
 }

@@ -14,6 +14,7 @@ pub mod manifest;
 pub mod ops;
 pub mod plan;
 pub mod preflight;
+pub mod profile;
 pub mod rpc;
 pub mod signing;
 pub mod tools;

@@ -6,7 +6,8 @@ use crate::{
     error::DeployerError,
     plan::{DEFAULT_SALT, DETERMINISTIC_DEPLOYER, Deployment},
 };
-use alloy::primitives::{Address, B256};
+use crate::{chain::Chain, profile::ChainProfile};
+use alloy::primitives::{Address, B256, keccak256};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -38,6 +39,10 @@ pub struct Manifest {
     /// The deployment's write-ahead journal.
     #[serde(default)]
     pub journal: Option<PathBuf>,
+    /// The chain profile the suite was deployed under (e.g. `ibet`): every command that reads this
+    /// manifest prices, confirms and checks the chain by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ChainProfile>,
     /// The deployment.
     #[serde(flatten)]
     pub deployment: Deployment,
@@ -55,6 +60,7 @@ impl Manifest {
             deterministic_deployer: Some(DETERMINISTIC_DEPLOYER),
             config_hash: None,
             journal: None,
+            profile: None,
             deployment,
         }
     }
@@ -71,5 +77,35 @@ impl Manifest {
     /// Reads a manifest.
     pub fn read(path: &Path) -> Result<Self, DeployerError> {
         Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?)
+    }
+
+    /// Checks that `chain` is the chain this manifest describes, before anything is sent or reported:
+    /// the node's chain id must be the manifest's, and every contract's code must be at its address
+    /// with the recorded code hash. `origin` names the manifest in the error.
+    pub async fn check_chain<C: Chain>(&self, chain: &mut C, origin: &str) -> Result<(), DeployerError> {
+        let found = self.check_chain_id(chain, origin).await?;
+        let mut missing = Vec::new();
+        for (label, contract) in &self.deployment.contracts {
+            let code = chain.code(contract.address).await?;
+            if code.is_empty() {
+                missing.push(format!("{label} at {}: no code", contract.address));
+            } else if keccak256(&code) != contract.code_hash {
+                missing.push(format!("{label} at {}: other code than the manifest recorded", contract.address));
+            }
+        }
+        if !missing.is_empty() {
+            return Err(DeployerError::SuiteMissing { chain_id: found, manifest: origin.to_string(), missing });
+        }
+        Ok(())
+    }
+
+    /// The first half of [`Self::check_chain`]: the node's chain id must be the manifest's. Returns it.
+    pub async fn check_chain_id<C: Chain>(&self, chain: &mut C, origin: &str) -> Result<u64, DeployerError> {
+        let found = chain.chain_id().await?;
+        let expected = self.deployment.chain_id;
+        if found != expected {
+            return Err(DeployerError::WrongChain { found, expected, manifest: origin.to_string() });
+        }
+        Ok(found)
     }
 }

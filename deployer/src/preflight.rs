@@ -1,17 +1,19 @@
 //! Preflight: before a deployment sends anything, check that the chain can run the suite and that
 //! every sender can pay for its transactions, and refuse with a sentence that says what to do.
 //!
-//! Checks, in order: the chain id (against the config or manifest); how the chain prices gas
-//! (EIP-1559 or legacy, zero gas price); whether it executes every opcode the suite's code uses
-//! (each probed with a two-instruction creation call, so an EVM older than the artifacts' target is
-//! named precisely; PUSH0 is reported but not needed); a simulated creation of every contract of the
-//! plan (which also catches a code-size limit below the suite's contracts); and each sender's balance
-//! against its share of the estimated gas.
+//! Checks, in order: the chain id (against the config, profile or manifest); whether the chain
+//! executes every later opcode the suite's code uses (each probed with a two-instruction creation
+//! call, so an EVM older than the code needs is refused naming the missing opcode and the contracts
+//! that use it; the floor is Istanbul, for CHAINID; PUSH0 is reported but not needed); a simulated
+//! creation of every contract of the plan (which also catches a code-size limit below the suite's
+//! contracts); how the engine will price its transactions (legacy or EIP-1559, zero on a gas-free
+//! chain); and each sender's balance against its share of the estimated gas.
 
 use crate::{
     error::DeployerError,
     plan::{Arg, Plan, Step, creation_code},
-    rpc::{FeeMode, RpcChain},
+    profile::Hardfork,
+    rpc::{Pricing, RpcChain},
 };
 use alloy::{
     dyn_abi::DynSolValue,
@@ -46,16 +48,23 @@ const LATER_OPCODES: &[(u8, &str, &str, u8, u8)] = &[
     (0x5e, "MCOPY", "Cancun", 3, 0),
 ];
 
+/// The oldest EVM rules the suite's code runs on: it uses CHAINID (EIP-712 domains), which
+/// Istanbul introduced.
+pub const MINIMUM_HARDFORK: Hardfork = Hardfork::Istanbul;
+
 /// What preflight found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PreflightReport {
     /// The node's chain id.
     pub chain_id: u64,
-    /// True when blocks carry a base fee (EIP-1559); false for a legacy-only chain.
+    /// True when the node's blocks carry a base fee (EIP-1559); false for a legacy-only chain. What
+    /// the engine sends is [`PreflightReport::pricing`].
     pub eip1559: bool,
     /// The node's gas price (0 on a zero-gas chain).
     pub gas_price: u128,
-    /// The price per gas the engine will pay (what the funding check uses).
+    /// How the engine prices the transactions it sends (what it will actually send).
+    pub pricing: Pricing,
+    /// The most the engine pays per gas (what the funding check uses).
     pub price: u128,
     /// Whether the chain executes PUSH0 (Shanghai). The artifacts do not need it.
     pub push0: bool,
@@ -163,10 +172,10 @@ pub async fn check_with(
     let eip1559 = latest.header.base_fee_per_gas.is_some();
     let gas_price = provider.get_gas_price().await.map_err(rpc)?;
 
-    // Senders, and the code the plan deploys.
+    // Senders, and the code each contract of the plan runs (creation and runtime).
     let mut senders: BTreeMap<Address, (usize, u64)> = BTreeMap::new();
-    let mut used = BTreeSet::new();
-    let mut creations = BTreeMap::new();
+    let mut users: BTreeMap<u8, BTreeSet<String>> = BTreeMap::new();
+    let mut creations_to_simulate = Vec::new();
     let probe_from = plan.steps.iter().map(step_sender).next().unwrap_or(Address::ZERO);
     for step in &plan.steps {
         let entry = senders.entry(step_sender(step)).or_insert((0, 0));
@@ -177,24 +186,19 @@ pub async fn check_with(
         };
         let values: Vec<DynSolValue> = args.iter().map(placeholder).collect();
         let data = creation_code(artifact, &values)?;
-        used.extend(opcodes(&data));
         let runtime = kessai_bindings::artifact(artifact)
             .and_then(|a| serde_json::from_str::<serde_json::Value>(a.json).ok())
             .and_then(|v| v["deployedBytecode"].as_str().and_then(|s| alloy::primitives::hex::decode(s).ok()))
             .unwrap_or_default();
-        used.extend(opcodes(&runtime));
-        let gas = simulate(chain, *from, data).await.map_err(|e| {
-            DeployerError::Preflight(format!(
-                "creating {artifact} ({label}, {} bytes of runtime code) would fail on this chain: {e}. The chain may \
-                 limit contract size below that, lack an opcode, or refuse the sender",
-                runtime.len()
-            ))
-        })?;
-        creations.insert(label.clone(), gas);
-        senders.entry(*from).or_insert((0, 0)).1 += gas;
+        for op in opcodes(&data).into_iter().chain(opcodes(&runtime)) {
+            users.entry(op).or_default().insert(artifact.clone());
+        }
+        creations_to_simulate.push((label.clone(), artifact.clone(), *from, data, runtime.len()));
     }
 
-    // Opcodes: a baseline first, so a node that cannot simulate creations is not misread.
+    // Opcodes first, so a chain too old for the code is named by the opcode it lacks (and the
+    // contracts that need it) rather than by a failed creation. A baseline probe first, so a node
+    // that cannot simulate creations is not misread.
     let mut opcodes_ok = Vec::new();
     let mut push0 = false;
     if executes(chain, probe_from, probe(0x60, 0, 0)).await.is_ok() {
@@ -203,11 +207,14 @@ pub async fn check_with(
             if op == 0x5f {
                 push0 = ok;
             }
-            if used.contains(&op) {
+            if let Some(contracts) = users.get(&op) {
                 if !ok {
+                    let contracts = contracts.iter().cloned().collect::<Vec<_>>().join(", ");
                     return Err(DeployerError::Preflight(format!(
-                        "the chain does not execute {name} (opcode 0x{op:02x}, introduced in {fork}), which the suite's \
-                         code uses: kessai needs an EVM at the Paris (merge) level or newer; PUSH0 is not needed"
+                        "the chain does not execute {name} (opcode 0x{op:02x}, introduced in {fork}), which {contracts} \
+                         use{}: kessai's contracts need EVM rules of {MINIMUM_HARDFORK} or newer (Berlin, as on ibet for \
+                         Fin, works; PUSH0 is not needed). Upgrade the chain's EVM, or deploy elsewhere",
+                        if contracts.contains(',') { "" } else { "s" }
                     )));
                 }
                 opcodes_ok.push(name.to_string());
@@ -217,21 +224,24 @@ pub async fn check_with(
         tracing::warn!(target: "kessai::deploy", "the node cannot simulate creations; opcode probes skipped");
     }
 
+    let mut creations = BTreeMap::new();
+    for (label, artifact, from, data, runtime_len) in creations_to_simulate {
+        let gas = simulate(chain, from, data).await.map_err(|e| {
+            DeployerError::Preflight(format!(
+                "creating {artifact} ({label}, {runtime_len} bytes of runtime code) would fail on this chain: {e}. The \
+                 chain may limit contract size below that, or refuse the sender"
+            ))
+        })?;
+        creations.insert(label, gas);
+        senders.entry(from).or_insert((0, 0)).1 += gas;
+    }
+
     // Funding: each sender's share at the price the engine will pay (a fixed legacy price when one
     // is configured, e.g. 0 on a zero-gas chain; EIP-1559: twice the base fee plus the tip), with a
     // fifth more for estimate drift.
-    let market = async || {
-        let base = u128::from(latest.header.base_fee_per_gas.unwrap_or_default());
-        let tip = provider.get_max_priority_fee_per_gas().await.unwrap_or(0);
-        base * 2 + tip
-    };
-    let price = match chain.options().fees {
-        FeeMode::Legacy(Some(price)) => price,
-        FeeMode::Legacy(None) => gas_price,
-        FeeMode::Eip1559 => market().await,
-        FeeMode::Auto if eip1559 => market().await,
-        FeeMode::Auto => gas_price,
-    };
+    let pricing =
+        chain.pricing().await.map_err(|e| DeployerError::Preflight(format!("the node did not answer: {e}")))?;
+    let price = pricing.price();
     let mut funding = Vec::new();
     let mut short = Vec::new();
     for (account, (transactions, gas)) in senders {
@@ -250,7 +260,7 @@ pub async fn check_with(
             short.join("; ")
         )));
     }
-    Ok(PreflightReport { chain_id, eip1559, gas_price, price, push0, opcodes: opcodes_ok, creations, funding })
+    Ok(PreflightReport { chain_id, eip1559, gas_price, pricing, price, push0, opcodes: opcodes_ok, creations, funding })
 }
 
 fn step_sender(step: &Step) -> Address {

@@ -66,11 +66,43 @@ impl Default for RpcOptions {
     }
 }
 
-/// The pricing the engine settled on for this node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Pricing {
-    Legacy { gas_price: u128 },
-    Eip1559 { max_fee: u128, priority: u128 },
+/// How the engine prices its transactions on this node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pricing {
+    /// Legacy (type 0) transactions at this gas price (0 on a gas-free chain).
+    Legacy {
+        /// Wei per gas.
+        gas_price: u128,
+    },
+    /// EIP-1559 (type 2) transactions.
+    Eip1559 {
+        /// Most wei per gas the sender pays.
+        max_fee: u128,
+        /// Tip per gas to the block producer.
+        priority: u128,
+    },
+}
+
+impl Pricing {
+    /// The most a transaction pays per gas.
+    pub fn price(self) -> u128 {
+        match self {
+            Self::Legacy { gas_price } => gas_price,
+            Self::Eip1559 { max_fee, .. } => max_fee,
+        }
+    }
+}
+
+impl std::fmt::Display for Pricing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Legacy { gas_price } => write!(f, "legacy transactions at {gas_price} wei per gas"),
+            Self::Eip1559 { max_fee, priority } => {
+                write!(f, "EIP-1559 transactions at up to {max_fee} wei per gas ({priority} tip)")
+            }
+        }
+    }
 }
 
 /// A chain reached over JSON-RPC.
@@ -149,8 +181,12 @@ impl RpcChain {
         }
     }
 
-    /// The pricing for the next transaction.
-    async fn pricing(&self) -> Result<Pricing, DeployerError> {
+    /// How the next transaction is priced: a fixed legacy price when one is set; otherwise from the
+    /// node. A node whose blocks carry no base fee gets legacy transactions at its gas price; a
+    /// gas-free node (base fee 0 and gas price 0, as permissioned chains at London or later) gets
+    /// legacy transactions at price 0 — never a tip, so parties without ether can act; any other
+    /// node gets EIP-1559 transactions at twice the base fee plus its suggested tip.
+    pub async fn pricing(&self) -> Result<Pricing, DeployerError> {
         let legacy = match self.options.fees {
             FeeMode::Legacy(Some(price)) => return Ok(Pricing::Legacy { gas_price: price }),
             FeeMode::Legacy(None) => true,
@@ -162,20 +198,29 @@ impl RpcChain {
                     .ok_or_else(|| DeployerError::Rpc("node returned no latest block".into()))?;
                 match block.header.base_fee_per_gas {
                     None => true,
-                    Some(base) => {
-                        let priority = self
-                            .retry("eth_maxPriorityFeePerGas", || self.provider.get_max_priority_fee_per_gas())
-                            .await
-                            .unwrap_or(0);
-                        let base = u128::from(base);
-                        return Ok(Pricing::Eip1559 { max_fee: base * 2 + priority, priority });
+                    Some(0) => {
+                        let gas_price = self.retry("eth_gasPrice", || self.provider.get_gas_price()).await?;
+                        if gas_price == 0 {
+                            return Ok(Pricing::Legacy { gas_price: 0 });
+                        }
+                        false
                     }
+                    Some(_) => false,
                 }
             }
         };
-        debug_assert!(legacy);
-        let gas_price = self.retry("eth_gasPrice", || self.provider.get_gas_price()).await?;
-        Ok(Pricing::Legacy { gas_price })
+        if legacy {
+            let gas_price = self.retry("eth_gasPrice", || self.provider.get_gas_price()).await?;
+            return Ok(Pricing::Legacy { gas_price });
+        }
+        let block = self
+            .retry("eth_getBlockByNumber", || self.provider.get_block_by_number(BlockNumberOrTag::Latest))
+            .await?
+            .ok_or_else(|| DeployerError::Rpc("node returned no latest block".into()))?;
+        let base = u128::from(block.header.base_fee_per_gas.unwrap_or_default());
+        let priority =
+            self.retry("eth_maxPriorityFeePerGas", || self.provider.get_max_priority_fee_per_gas()).await.unwrap_or(0);
+        Ok(Pricing::Eip1559 { max_fee: base * 2 + priority, priority })
     }
 
     /// The next nonce of `from`: tracked locally after the first lookup of the pending count.

@@ -258,8 +258,9 @@ pub fn workload(options: &BenchOptions, start: u64) -> Result<Workload, Scenario
 
 /// Runs the benchmark; `progress` hears what is being measured.
 pub async fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<BenchReport, ScenarioError> {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    // One fixed start for every engine: the same terms, signatures and calldata everywhere.
+    // Every engine starts at the same fixed genesis time and the workload at the first midnight after
+    // it: the same terms, signatures, calldata and gas everywhere, on any day the benchmark runs.
+    let now = kessai_deployer::chain::GENESIS_TIMESTAMP;
     let start = (now / crate::scenario::model::DAY + 1) * crate::scenario::model::DAY;
     let workload = workload(options, start)?;
     let scenario = workload.scenario(options.flow);

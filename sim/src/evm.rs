@@ -8,7 +8,7 @@
 use alloy::primitives::{Address, B256, Bytes, Log, U256, keccak256};
 use kessai_deployer::{
     DeployerError,
-    chain::{Chain, Receipt, Tx, revert},
+    chain::{Chain, GENESIS_TIMESTAMP, Receipt, Tx, revert},
     plan,
 };
 use revm::{
@@ -31,17 +31,13 @@ pub struct RevmOptions {
     pub spec: SpecId,
     /// Chain id.
     pub chain_id: u64,
-    /// Timestamp of the genesis block.
+    /// Timestamp of the genesis block ([`GENESIS_TIMESTAMP`] by default, never the wall clock).
     pub genesis_timestamp: u64,
 }
 
 impl Default for RevmOptions {
     fn default() -> Self {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(1_700_000_000);
-        Self { spec: SpecId::CANCUN, chain_id: 31337, genesis_timestamp: now }
+        Self { spec: SpecId::CANCUN, chain_id: 31337, genesis_timestamp: GENESIS_TIMESTAMP }
     }
 }
 

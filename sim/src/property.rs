@@ -839,7 +839,7 @@ pub async fn check_on<C: Chain>(
 /// Settings of the in-process chain property runs use: the default hard fork, a fixed genesis time
 /// (scenarios are relative to their start, so any time gives the same run).
 fn revm_options() -> RevmOptions {
-    RevmOptions { genesis_timestamp: 1_767_225_600, ..RevmOptions::default() }
+    RevmOptions::default()
 }
 
 /// [`check_on`] on a fresh in-process chain with Anvil's development keys.

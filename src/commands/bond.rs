@@ -11,7 +11,6 @@ use eyre::WrapErr;
 use kessai_bindings::{alloy::primitives::Address, straight_bond::StraightBond};
 use kessai_deployer::{chain::Chain, ops::Suite, plan::labels};
 use serde_json::json;
-use std::path::PathBuf;
 
 /// Run payment rounds of the suite's instrument.
 ///
@@ -19,12 +18,12 @@ use std::path::PathBuf;
 /// when unset) that holds PAYING_AGENT_ROLE on the instrument.
 #[derive(Debug, Args)]
 pub struct BondCommand {
-    /// The node.
-    #[arg(long, env = "KESSAI_RPC_URL")]
-    rpc_url: String,
-    /// The deployment manifest (written by `kessai deploy` from a config with an instrument).
-    #[arg(long)]
-    manifest: PathBuf,
+    /// The node and the deployment manifest.
+    #[command(flatten)]
+    suite: engine::SuiteArgs,
+    /// How transactions are sent (the manifest's chain profile, unless overridden).
+    #[command(flatten)]
+    chain: engine::ChainArgs,
     /// Sending account (its key must be loaded).
     #[arg(long)]
     from: Option<Address>,
@@ -56,13 +55,12 @@ pub enum BondAction {
 impl BondCommand {
     /// Runs the action.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let manifest = engine::read_manifest(&self.manifest)?;
+        let (manifest, mut chain) = self.suite.connect(&self.chain).await?;
         let suite = Suite::from_deployment(&manifest.deployment)?;
         let instrument = manifest
             .deployment
             .address(labels::INSTRUMENT)
             .wrap_err("the manifest has no instrument: deploy the suite from a config with an [instrument] section")?;
-        let (_none, mut chain) = engine::connect(Some(self.rpc_url), true)?;
         let BondAction::Coupon { payment, batch, dry_run } = self.action;
         if batch == 0 {
             eyre::bail!("--batch must be at least 1");

@@ -41,8 +41,11 @@ impl DeployCommand {
     /// Runs the deployment.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
         let config = self.config.as_deref().map(Config::load).transpose()?;
+        let config_name = self.config.as_ref().map(|p| format!("the config {}", p.display())).unwrap_or_default();
+        let profile = self.chain.profile_with(config.as_ref().and_then(|c| c.profile), &config_name)?;
         let embedded = self.rpc_url.is_none();
-        let (_anvil, mut chain) = engine::connect_with(self.rpc_url, global.json, self.chain.options())?;
+        let (_anvil, mut chain) =
+            engine::connect_with(self.rpc_url, global.json, self.chain.options(profile), profile)?;
         let chain_id = chain.chain_id().await?;
         let plan = match &config {
             Some(c) => {
@@ -75,20 +78,22 @@ impl DeployCommand {
         }
         // Preflight: nothing is sent to a chain that cannot run the suite, to the wrong chain, or from
         // an account that cannot pay (a resumed run has paid for what an earlier run finished).
-        let expected = match (&config, &self.config) {
-            (Some(c), Some(path)) => c.chain_id.map(|id| (id, format!("the config {}", path.display()))),
+        let expected = match (&config, profile) {
+            (Some(c), _) if c.chain_id.is_some() => c.chain_id.map(|id| (id, config_name.clone())),
+            (_, Some(p)) => Some((p.chain_id(), format!("the chain profile {}", p.describe()))),
             _ => None,
         };
         let resuming = journal_path.exists() && !embedded;
         let report =
             preflight::check_with(&chain, &plan, expected.as_ref().map(|(id, s)| (*id, s.as_str())), !resuming).await?;
         if !global.json {
+            if let Some(p) = profile {
+                println!("chain profile: {}", p.describe());
+            }
             println!(
-                "preflight: chain {} ({}, paying {} wei per gas), PUSH0 {}, {} later opcodes executable, {} contracts \
-                 simulated",
+                "preflight: chain {} ({}), PUSH0 {}, {} later opcodes executable, {} contracts simulated",
                 report.chain_id,
-                if report.eip1559 { "EIP-1559" } else { "legacy" },
-                report.price,
+                report.pricing,
                 if report.push0 { "available" } else { "absent (not needed)" },
                 report.opcodes.len(),
                 report.creations.len(),
@@ -108,6 +113,7 @@ impl DeployCommand {
         manifest.salt = plan.salt.clone();
         manifest.config_hash = options.config_hash;
         manifest.journal = Some(journal_path.clone());
+        manifest.profile = profile;
         manifest.write(&out)?;
         if global.json {
             println!("{}", serde_json::to_string_pretty(&manifest)?);

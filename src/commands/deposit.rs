@@ -4,17 +4,16 @@ use super::{GlobalArgs, engine};
 use clap::{Args, Subcommand};
 use kessai_bindings::alloy::primitives::{Address, U256, keccak256};
 use kessai_deployer::{chain::Receipt, ops::Suite, plan::labels};
-use std::path::PathBuf;
 
 /// Operate a bank's deposit token: issue, redeem, configure minters, freeze, pause.
 #[derive(Debug, Args)]
 pub struct DepositCommand {
-    /// The node.
-    #[arg(long, env = "KESSAI_RPC_URL")]
-    rpc_url: String,
-    /// The deployment manifest (written by `kessai deploy`).
-    #[arg(long)]
-    manifest: PathBuf,
+    /// The node and the deployment manifest.
+    #[command(flatten)]
+    suite: engine::SuiteArgs,
+    /// How transactions are sent (the manifest's chain profile, unless overridden).
+    #[command(flatten)]
+    chain: engine::ChainArgs,
     /// Which bank's token: the main one, or `deposit_<label>` for a further bank.
     #[arg(long, default_value = labels::DEPOSIT)]
     token: String,
@@ -89,10 +88,9 @@ pub enum DepositAction {
 impl DepositCommand {
     /// Runs the action.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let manifest = engine::read_manifest(&self.manifest)?;
+        let (manifest, mut chain) = self.suite.connect(&self.chain).await?;
         let mut suite = Suite::from_deployment(&manifest.deployment)?;
         suite.deposit = manifest.deployment.address(&self.token)?;
-        let (_none, mut chain) = engine::connect(Some(self.rpc_url), true)?;
         let from = match self.from {
             Some(from) => from,
             None => *chain

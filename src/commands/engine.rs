@@ -5,8 +5,11 @@ use kessai_bindings::alloy::signers::local::PrivateKeySigner;
 use kessai_deployer::{
     anvil::{self, AnvilInstance, AnvilOptions},
     keys,
+    manifest::Manifest,
+    profile::ChainProfile,
     rpc::{FeeMode, RpcChain, RpcOptions},
 };
+use std::path::PathBuf;
 
 /// The environment variable holding comma-separated private keys, in role order: operator,
 /// registrar, issuer, bank, agent, seller, buyer, authority. Never printed.
@@ -43,20 +46,26 @@ pub fn signers() -> eyre::Result<Vec<PrivateKeySigner>> {
     }
 }
 
-/// How transactions are sent to a node: pricing, confirmations, deadlines. Flattened into commands
-/// that send transactions.
+/// How transactions are sent to a node: the chain's profile, pricing, confirmations, deadlines.
+/// Flattened into commands that send transactions; flags given here override the profile's.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct ChainArgs {
+    /// A known network's settings: `ibet` (ibet for Fin: chain id 1010032, EVM berlin, legacy
+    /// transactions at gas price 0, final at once). `kessai deploy` records it in the manifest, and
+    /// every command that reads the manifest follows it.
+    #[arg(long = "chain", value_name = "PROFILE")]
+    profile: Option<ChainProfile>,
     /// Send legacy (type 0) transactions, for chains without EIP-1559.
     #[arg(long)]
     legacy: bool,
     /// Fixed gas price in wei for legacy transactions (0 on a zero-gas permissioned chain); implies
-    /// --legacy.
+    /// --legacy. Without it, a node with a zero base fee and a zero gas price gets legacy
+    /// transactions at price 0.
     #[arg(long)]
     gas_price: Option<u128>,
-    /// Blocks to wait on top of each transaction's block.
-    #[arg(long, default_value_t = 0)]
-    confirmations: u64,
+    /// Blocks to wait on top of each transaction's block (default: the profile's, else 0).
+    #[arg(long)]
+    confirmations: Option<u64>,
     /// Seconds to wait for a receipt before re-sending with a higher fee.
     #[arg(long, default_value_t = 30)]
     resend_after: u64,
@@ -66,43 +75,102 @@ pub struct ChainArgs {
 }
 
 impl ChainArgs {
-    /// The engine options these flags select.
-    pub fn options(&self) -> RpcOptions {
+    /// The profile in force when a manifest (or config) records `recorded`: `--chain` may repeat it
+    /// but not contradict it.
+    pub fn profile_with(&self, recorded: Option<ChainProfile>, source: &str) -> eyre::Result<Option<ChainProfile>> {
+        match (self.profile, recorded) {
+            (Some(given), Some(recorded)) if given != recorded => eyre::bail!(
+                "--chain {given} contradicts {source}, which records the chain profile {recorded}: nothing was sent; \
+                 drop --chain, or use the manifest or config of the {given} chain"
+            ),
+            (given, recorded) => Ok(given.or(recorded)),
+        }
+    }
+
+    /// The engine options for `profile` (see [`Self::profile_with`]), with these flags on top.
+    pub fn options(&self, profile: Option<ChainProfile>) -> RpcOptions {
+        let base = profile.map(ChainProfile::options).unwrap_or_default();
         let fees = match (self.legacy, self.gas_price) {
             (_, Some(price)) => FeeMode::Legacy(Some(price)),
             (true, None) => FeeMode::Legacy(None),
-            (false, None) => FeeMode::Auto,
+            (false, None) => base.fees,
         };
         RpcOptions {
             fees,
-            confirmations: self.confirmations,
+            confirmations: self.confirmations.unwrap_or(base.confirmations),
             resend_after: std::time::Duration::from_secs(self.resend_after),
             timeout: std::time::Duration::from_secs(self.tx_timeout),
-            ..RpcOptions::default()
+            ..base
         }
+    }
+}
+
+/// Which deployed suite a command works on: the node and the manifest `kessai deploy` wrote.
+#[derive(Clone, Debug, clap::Args)]
+pub struct SuiteArgs {
+    /// The node.
+    #[arg(long, env = "KESSAI_RPC_URL")]
+    pub rpc_url: String,
+    /// The deployment manifest (written by `kessai deploy`).
+    #[arg(long)]
+    pub manifest: PathBuf,
+}
+
+impl SuiteArgs {
+    /// Reads the manifest, connects to the node under the manifest's chain profile (with `chain`'s
+    /// flags on top), and checks — before anything is sent or reported — that the node is on the
+    /// manifest's chain and holds the suite's code.
+    pub async fn connect(&self, chain: &ChainArgs) -> eyre::Result<(Manifest, RpcChain)> {
+        let (manifest, mut rpc, origin) = self.open(chain)?;
+        manifest.check_chain(&mut rpc, &origin).await?;
+        Ok((manifest, rpc))
+    }
+
+    /// [`Self::connect`] checking only the chain id, for `verify`, whose job is to report the code.
+    pub async fn connect_to_verify(&self) -> eyre::Result<(Manifest, RpcChain)> {
+        let (manifest, mut rpc, origin) = self.open(&ChainArgs::default())?;
+        manifest.check_chain_id(&mut rpc, &origin).await?;
+        Ok((manifest, rpc))
+    }
+
+    fn open(&self, chain: &ChainArgs) -> eyre::Result<(Manifest, RpcChain, String)> {
+        let manifest = read_manifest(&self.manifest)?;
+        let origin = format!("the manifest {}", self.manifest.display());
+        let profile = chain.profile_with(manifest.profile, &origin)?;
+        let (_none, rpc) = connect_with(Some(self.rpc_url.clone()), true, chain.options(profile), None)?;
+        Ok((manifest, rpc, origin))
     }
 }
 
 /// Connects to `rpc_url`, or spawns Anvil when it is `None`. The returned instance (if any) must be
 /// kept alive while the chain is used.
 pub fn connect(rpc_url: Option<String>, quiet: bool) -> eyre::Result<(Option<AnvilInstance>, RpcChain)> {
-    connect_with(rpc_url, quiet, RpcOptions::default())
+    connect_with(rpc_url, quiet, RpcOptions::default(), None)
 }
 
-/// [`connect`] with explicit engine options.
+/// [`connect`] with explicit engine options; an embedded Anvil emulates `profile`'s network (its
+/// chain id, hard fork and zero gas price) when one is given.
 pub fn connect_with(
     rpc_url: Option<String>,
     quiet: bool,
     options: RpcOptions,
+    profile: Option<ChainProfile>,
 ) -> eyre::Result<(Option<AnvilInstance>, RpcChain)> {
     let (instance, url) = match rpc_url {
         Some(url) => (None, url),
         None => {
-            let instance = AnvilInstance::spawn(&AnvilOptions::default())?;
+            let anvil_options = match profile {
+                Some(p) => AnvilOptions::emulating(p),
+                None => AnvilOptions::default(),
+            };
+            let instance = AnvilInstance::spawn(&anvil_options)?;
             let url = instance.endpoint();
             if !quiet {
                 println!(
-                    "no --rpc-url given: started an embedded anvil at {url} (hard fork cancun); it stops when kessai exits"
+                    "no --rpc-url given: started an embedded anvil at {url} (chain {}, hard fork {}); it stops when \
+                     kessai exits",
+                    anvil_options.chain_id,
+                    anvil_options.hardfork.as_deref().unwrap_or("anvil's default"),
                 );
             }
             (Some(instance), url)

@@ -15,12 +15,9 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Args)]
 #[command(override_usage = "kessai ledger --manifest <MANIFEST> [--block <N>] [--csv <FILE>] [--json [<FILE>]]")]
 pub struct LedgerCommand {
-    /// The node.
-    #[arg(long, env = "KESSAI_RPC_URL")]
-    rpc_url: String,
-    /// The deployment manifest (written by `kessai deploy`).
-    #[arg(long)]
-    manifest: PathBuf,
+    /// The node and the deployment manifest.
+    #[command(flatten)]
+    suite: engine::SuiteArgs,
     /// The block the register is taken at (default: the latest).
     #[arg(long)]
     block: Option<u64>,
@@ -41,10 +38,9 @@ impl LedgerCommand {
         if self.json_file.is_some() && !global.json {
             eyre::bail!("give the JSON file as `--json FILE`");
         }
-        let manifest = engine::read_manifest(&self.manifest)?;
+        let (manifest, mut chain) = self.suite.connect(&engine::ChainArgs::default()).await?;
         let token = manifest.deployment.address(&self.token)?;
         let from_block = manifest.deployment.contracts.get(&self.token).map_or(0, |c| c.block);
-        let (_none, mut chain) = engine::connect(Some(self.rpc_url), true)?;
         let block = match self.block {
             Some(block) => block,
             None => chain.block_number().await?,

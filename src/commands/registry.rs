@@ -16,7 +16,6 @@ use kessai_deployer::{
     rpc::RpcChain,
 };
 use serde_json::{Value, json};
-use std::path::PathBuf;
 
 /// Register, update or revoke investors in an investor registry.
 ///
@@ -24,12 +23,12 @@ use std::path::PathBuf;
 /// when unset) that holds REGISTRAR_ROLE on the registry.
 #[derive(Debug, Args)]
 pub struct RegistryCommand {
-    /// The node.
-    #[arg(long, env = "KESSAI_RPC_URL")]
-    rpc_url: String,
-    /// The deployment manifest (written by `kessai deploy`).
-    #[arg(long)]
-    manifest: PathBuf,
+    /// The node and the deployment manifest.
+    #[command(flatten)]
+    suite: engine::SuiteArgs,
+    /// How transactions are sent (the manifest's chain profile, unless overridden).
+    #[command(flatten)]
+    chain: engine::ChainArgs,
     /// Which registry: `securities` (the investor registry of the security token), `bank` (the main
     /// bank's customer registry), or a manifest label such as `bank_registry_second`.
     #[arg(long, default_value = "securities")]
@@ -94,7 +93,7 @@ pub enum RegistryAction {
 impl RegistryCommand {
     /// Runs the action.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let manifest = engine::read_manifest(&self.manifest)?;
+        let (manifest, mut chain) = self.suite.connect(&self.chain).await?;
         let suite = Suite::from_deployment(&manifest.deployment)?;
         let label = match self.registry.as_str() {
             "securities" => labels::REGISTRY,
@@ -102,7 +101,6 @@ impl RegistryCommand {
             other => other,
         };
         let registry = manifest.deployment.address(label)?;
-        let (_none, mut chain) = engine::connect(Some(self.rpc_url), true)?;
         let (what, account, receipt) = match self.action {
             RegistryAction::Register { account, class, country, kyc_expiry, kyc_days, data } => {
                 let kyc_expiry = match kyc_expiry {

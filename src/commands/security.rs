@@ -10,7 +10,6 @@ use clap::{Args, Subcommand};
 use kessai_bindings::alloy::primitives::{Address, U256};
 use kessai_deployer::ops::Suite;
 use serde_json::json;
-use std::path::PathBuf;
 
 /// Issue or redeem security units.
 ///
@@ -18,12 +17,12 @@ use std::path::PathBuf;
 /// unset) that holds ISSUER_ROLE on the security token.
 #[derive(Debug, Args)]
 pub struct SecurityCommand {
-    /// The node.
-    #[arg(long, env = "KESSAI_RPC_URL")]
-    rpc_url: String,
-    /// The deployment manifest (written by `kessai deploy`).
-    #[arg(long)]
-    manifest: PathBuf,
+    /// The node and the deployment manifest.
+    #[command(flatten)]
+    suite: engine::SuiteArgs,
+    /// How transactions are sent (the manifest's chain profile, unless overridden).
+    #[command(flatten)]
+    chain: engine::ChainArgs,
     /// Sending account (its key must be loaded).
     #[arg(long)]
     from: Option<Address>,
@@ -58,9 +57,8 @@ pub enum SecurityAction {
 impl SecurityCommand {
     /// Runs the action.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let manifest = engine::read_manifest(&self.manifest)?;
+        let (manifest, mut chain) = self.suite.connect(&self.chain).await?;
         let suite = Suite::from_deployment(&manifest.deployment)?;
-        let (_none, mut chain) = engine::connect(Some(self.rpc_url), true)?;
         let issuer = sender_with_role(&mut chain, suite.security, "ISSUER_ROLE", self.from).await?;
         let (action, what, account, receipt) = match self.action {
             SecurityAction::Issue { to, units } => {

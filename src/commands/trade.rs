@@ -22,12 +22,12 @@ use std::path::{Path, PathBuf};
 /// approves and settles), whose key must be in KESSAI_KEYS (Anvil's development keys when unset).
 #[derive(Debug, Args)]
 pub struct TradeCommand {
-    /// The node.
-    #[arg(long, env = "KESSAI_RPC_URL")]
-    rpc_url: String,
-    /// The deployment manifest (written by `kessai deploy`).
-    #[arg(long)]
-    manifest: PathBuf,
+    /// The node and the deployment manifest.
+    #[command(flatten)]
+    suite: engine::SuiteArgs,
+    /// How transactions are sent (the manifest's chain profile, unless overridden).
+    #[command(flatten)]
+    chain: engine::ChainArgs,
     /// The step.
     #[command(subcommand)]
     action: TradeAction,
@@ -172,9 +172,8 @@ struct Output {
 impl TradeCommand {
     /// Runs the step.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let manifest = engine::read_manifest(&self.manifest)?;
+        let (manifest, mut chain) = self.suite.connect(&self.chain).await?;
         let suite = Suite::from_deployment(&manifest.deployment)?;
-        let (_none, mut chain) = engine::connect(Some(self.rpc_url), true)?;
         let out = match self.action {
             TradeAction::Create(r) => {
                 let (id, trade) = r.load(&suite)?;

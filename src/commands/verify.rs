@@ -6,19 +6,15 @@ use super::{GlobalArgs, engine};
 use kessai_bindings::alloy::primitives::keccak256;
 use kessai_deployer::{chain::Chain, verify::matches_artifact};
 use serde_json::json;
-use std::path::PathBuf;
 
 /// Check a deployed suite's code against the committed artifacts and its manifest.
 ///
 /// Prints one line per contract: OK, MISMATCH (with what differs) or NO CODE.
 #[derive(Debug, clap::Args)]
 pub struct VerifyCommand {
-    /// The node.
-    #[arg(long, env = "KESSAI_RPC_URL")]
-    rpc_url: String,
-    /// The deployment manifest (written by `kessai deploy`).
-    #[arg(long)]
-    manifest: PathBuf,
+    /// The node and the deployment manifest.
+    #[command(flatten)]
+    suite: engine::SuiteArgs,
 }
 
 /// What was found for one contract.
@@ -32,15 +28,8 @@ enum Verdict {
 impl VerifyCommand {
     /// Runs the checks.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let manifest = engine::read_manifest(&self.manifest)?;
-        let (_none, mut chain) = engine::connect(Some(self.rpc_url), true)?;
-        let chain_id = chain.chain_id().await?;
-        if chain_id != manifest.deployment.chain_id {
-            eyre::bail!(
-                "the manifest is for chain {}, but the node is chain {chain_id}: check --rpc-url",
-                manifest.deployment.chain_id
-            );
-        }
+        let (manifest, mut chain) = self.suite.connect_to_verify().await?;
+        let chain_id = manifest.deployment.chain_id;
         let mut results = Vec::new();
         for (label, c) in &manifest.deployment.contracts {
             let code = chain.code(c.address).await?;
@@ -80,7 +69,7 @@ impl VerifyCommand {
                 .collect();
             println!("{}", json!({ "chain_id": chain_id, "ok": failed == 0, "contracts": contracts }));
         } else {
-            println!("chain {chain_id}: {} contracts in {}", results.len(), self.manifest.display());
+            println!("chain {chain_id}: {} contracts in {}", results.len(), self.suite.manifest.display());
             for (label, c, verdict, detail) in &results {
                 let word = match verdict {
                     Verdict::Ok => "OK",

@@ -15,12 +15,9 @@ use std::{io::Write, path::PathBuf, time::Duration};
 /// (block, log_index) to discard repeats.
 #[derive(Debug, clap::Args)]
 pub struct WatchCommand {
-    /// The node.
-    #[arg(long, env = "KESSAI_RPC_URL")]
-    rpc_url: String,
-    /// The deployment manifest (written by `kessai deploy`).
-    #[arg(long)]
-    manifest: PathBuf,
+    /// The node and the deployment manifest.
+    #[command(flatten)]
+    suite: engine::SuiteArgs,
     /// First block to read when no saved cursor exists (default: the suite's first deployment block).
     #[arg(long)]
     from_block: Option<u64>,
@@ -44,14 +41,13 @@ pub struct WatchCommand {
 impl WatchCommand {
     /// Prints events until caught up (or forever with --follow).
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let manifest = engine::read_manifest(&self.manifest)?;
+        let (manifest, mut chain) = self.suite.connect(&engine::ChainArgs::default()).await?;
         let saved = match &self.cursor {
             Some(path) => Cursor::load(path).wrap_err_with(|| format!("cannot read the cursor {}", path.display()))?,
             None => None,
         };
         let first_block = manifest.deployment.contracts.values().map(|c| c.block).min().unwrap_or(0);
         let start = saved.unwrap_or(Cursor::at_block(self.from_block.unwrap_or(first_block)));
-        let (_none, mut chain) = engine::connect(Some(self.rpc_url), true)?;
         let mut stream = EventStream::new(&manifest.deployment, start);
         stream.confirmations = self.confirmations;
         tracing::info!(target: "kessai::watch", cursor = %start, "reading events");
