@@ -34,7 +34,7 @@ use crate::{
         DETERMINISTIC_DEPLOYER_TX, DETERMINISTIC_DEPLOYER_TX_HASH, Deployment, Effect, Plan, PreparedStep, Step,
         StepRunner,
     },
-    rpc::RpcChain,
+    rpc::{Pricing, RpcChain},
 };
 use alloy::{
     consensus::Transaction as _,
@@ -605,6 +605,13 @@ pub async fn ensure_deterministic_deployer(
                 .with_to(DETERMINISTIC_DEPLOYER_SIGNER)
                 .with_value(cost - balance)
                 .with_nonce(nonce);
+            // Priced as the engine prices everything (a pre-London node has no fee history to ask).
+            let req = match chain.pricing().await? {
+                Pricing::Legacy { gas_price } => req.with_gas_price(gas_price),
+                Pricing::Eip1559 { max_fee, priority } => {
+                    req.with_max_fee_per_gas(max_fee).with_max_priority_fee_per_gas(priority)
+                }
+            };
             let pending = provider.send_transaction(req).await.map_err(|e| {
                 DeployerError::NoDeployer(format!(
                     "could not fund the deterministic deployment proxy's signer {DETERMINISTIC_DEPLOYER_SIGNER} \

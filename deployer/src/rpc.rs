@@ -182,10 +182,11 @@ impl RpcChain {
     }
 
     /// How the next transaction is priced: a fixed legacy price when one is set; otherwise from the
-    /// node. A node whose blocks carry no base fee gets legacy transactions at its gas price; a
-    /// gas-free node (base fee 0 and gas price 0, as permissioned chains at London or later) gets
-    /// legacy transactions at price 0 — never a tip, so parties without ether can act; any other
-    /// node gets EIP-1559 transactions at twice the base fee plus its suggested tip.
+    /// node. A node whose blocks carry no base fee gets legacy transactions at its gas price (0 on a
+    /// gas-free pre-London chain such as ibet for Fin); a node whose base fee is 0 (a gas-free
+    /// permissioned chain at London or later) gets legacy transactions at price 0 — never a tip, so
+    /// parties without ether can act (`--gas-price` overrides it where a node demands a minimum); any
+    /// other node gets EIP-1559 transactions at twice the base fee plus its suggested tip.
     pub async fn pricing(&self) -> Result<Pricing, DeployerError> {
         let legacy = match self.options.fees {
             FeeMode::Legacy(Some(price)) => return Ok(Pricing::Legacy { gas_price: price }),
@@ -198,13 +199,9 @@ impl RpcChain {
                     .ok_or_else(|| DeployerError::Rpc("node returned no latest block".into()))?;
                 match block.header.base_fee_per_gas {
                     None => true,
-                    Some(0) => {
-                        let gas_price = self.retry("eth_gasPrice", || self.provider.get_gas_price()).await?;
-                        if gas_price == 0 {
-                            return Ok(Pricing::Legacy { gas_price: 0 });
-                        }
-                        false
-                    }
+                    // No base fee to burn: a permissioned, gas-free chain (public chains never reach
+                    // 0). A tip would only make parties without ether unable to act.
+                    Some(0) => return Ok(Pricing::Legacy { gas_price: 0 }),
                     Some(_) => false,
                 }
             }
@@ -436,7 +433,9 @@ impl Chain for RpcChain {
     async fn advance_time(&mut self, seconds: u64) -> Result<(), DeployerError> {
         let _: serde_json::Value =
             self.provider.raw_request("evm_increaseTime".into(), (U256::from(seconds),)).await.map_err(rpc_error)?;
-        let _: serde_json::Value = self.provider.raw_request("evm_mine".into(), ()).await.map_err(rpc_error)?;
+        // An empty parameter list, not `null`: Hardhat refuses the latter.
+        let none: [u64; 0] = [];
+        let _: serde_json::Value = self.provider.raw_request("evm_mine".into(), none).await.map_err(rpc_error)?;
         Ok(())
     }
 

@@ -40,11 +40,12 @@
 
 use crate::{
     RevmChain, RevmOptions,
+    evm::spec_id,
     scenario::{Scenario, ScenarioError, model::Origin, run::Runner},
     workload::{GenParams, Settlement, Workload, party_keys},
 };
 use alloy::{
-    consensus::{SignableTransaction, TxEip1559, TxEnvelope},
+    consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy},
     eips::{BlockNumberOrTag, Encodable2718},
     network::TxSignerSync,
     primitives::{Address, B256, Bytes, Log, TxKind, U256},
@@ -56,6 +57,7 @@ use kessai_deployer::{
     DeployerError,
     anvil::{AnvilInstance, AnvilOptions},
     chain::{Chain, Receipt, Tx},
+    profile::Hardfork,
     rpc::{RpcChain, RpcOptions},
 };
 
@@ -93,6 +95,8 @@ pub struct BenchOptions {
     /// [`Settlement::Instructed`] (one instruction per party, three) or [`Settlement::Gross`] (the
     /// signed flow, two).
     pub flow: Settlement,
+    /// EVM rules of every engine.
+    pub hardfork: Hardfork,
 }
 
 impl Default for BenchOptions {
@@ -105,6 +109,7 @@ impl Default for BenchOptions {
             batch_size: 200,
             single_trades: 1_000,
             flow: Settlement::Gross,
+            hardfork: Hardfork::Cancun,
         }
     }
 }
@@ -267,6 +272,8 @@ pub async fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Resu
     let keys = party_keys(scenario.parties.len().max(10));
     let accounts: Vec<Address> = keys.iter().map(PrivateKeySigner::address).collect();
     let mut engines = Vec::new();
+    let revm_options =
+        RevmOptions { genesis_timestamp: now, spec: spec_id(options.hardfork), ..RevmOptions::default() };
 
     // ------------------------------------------------------------ recording pass, untimed
     // The timeline once through a recording chain gives the transactions every other engine
@@ -274,8 +281,7 @@ pub async fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Resu
     // process up: the first replay in a process pays for fresh memory and cold caches.
     progress("recording the transactions");
     let txs = {
-        let options = RevmOptions { genesis_timestamp: now, ..RevmOptions::default() };
-        let mut chain = Recorder { chain: RevmChain::new(&options, &accounts), txs: Vec::new() };
+        let mut chain = Recorder { chain: RevmChain::new(&revm_options, &accounts), txs: Vec::new() };
         let mut runner = Runner::deploy(&mut chain, &scenario, &keys).await?;
         setup(&mut runner, &mut chain, &scenario).await?;
         chain.txs.clear();
@@ -290,7 +296,7 @@ pub async fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Resu
         options.investors, options.trades
     ));
     let began = Instant::now();
-    let mut chain = RevmChain::new(&RevmOptions { genesis_timestamp: now, ..RevmOptions::default() }, &accounts);
+    let mut chain = RevmChain::new(&revm_options, &accounts);
     let mut runner = Runner::deploy(&mut chain, &scenario, &keys).await?;
     setup(&mut runner, &mut chain, &scenario).await?;
     let setup_seconds = began.elapsed().as_secs_f64();
@@ -325,7 +331,7 @@ pub async fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Resu
 
     // ------------------------------------------------------------ raw revm from the same state
     progress("raw revm: executing the same transactions");
-    engines.push(raw_revm(snapshot, chain_id, &txs, options.trades)?);
+    engines.push(raw_revm(snapshot, chain_id, spec_id(options.hardfork), &txs, options.trades)?);
 
     if !options.skip_anvil {
         progress("anvil (batched): deploying and funding");
@@ -399,6 +405,7 @@ async fn timeline<C: Chain>(
 fn raw_revm(
     snapshot: revm::database::CacheDB<revm::database::EmptyDB>,
     chain_id: u64,
+    spec: SpecId,
     txs: &[RawTx],
     settlements: usize,
 ) -> Result<EngineResult, ScenarioError> {
@@ -427,7 +434,7 @@ fn raw_revm(
     let mut evm = Context::mainnet()
         .with_db(snapshot)
         .modify_cfg_chained(|cfg| {
-            cfg.spec = SpecId::CANCUN;
+            cfg.set_spec_and_mainnet_gas_params(spec);
             cfg.chain_id = chain_id;
         })
         .build_mainnet();
@@ -463,8 +470,13 @@ fn raw_revm(
 /// Anvil for the benchmark: Cancun (as the in-process engine), pruned history, and a zero base fee so
 /// that full blocks do not raise it: the batched run orders a block's transactions by their tips,
 /// which a rising base fee would cap to one value.
-fn spawn_anvil() -> Result<AnvilInstance, ScenarioError> {
-    Ok(AnvilInstance::spawn(&AnvilOptions { prune_history: true, base_fee: Some(0), ..AnvilOptions::default() })?)
+fn spawn_anvil(hardfork: Hardfork) -> Result<AnvilInstance, ScenarioError> {
+    Ok(AnvilInstance::spawn(&AnvilOptions {
+        hardfork: Some(hardfork.name().into()),
+        prune_history: true,
+        base_fee: Some(0),
+        ..AnvilOptions::default()
+    })?)
 }
 
 /// Connects to `node` with `keys`, funding the accounts beyond Anvil's own ten. The engine polls for
@@ -509,7 +521,7 @@ async fn anvil_batched(
     txs: &[RawTx],
     progress: &mut impl FnMut(&str),
 ) -> Result<EngineResult, ScenarioError> {
-    let node = spawn_anvil()?;
+    let node = spawn_anvil(options.hardfork)?;
     let mut chain = connect(&node, keys).await?;
     let runner = prepare(&mut chain, scenario, keys).await?;
     if runner.suite().dvp != in_process.suite().dvp {
@@ -547,22 +559,37 @@ async fn anvil_batched(
             None => provider.get_transaction_count(tx.from).pending().await.map_err(rpc)?,
         };
         nonces.insert(tx.from, nonce + 1);
-        let mut unsigned = TxEip1559 {
-            chain_id,
-            nonce,
-            gas_limit: 1_000_000,
-            max_fee_per_gas: base + priority + count - i as u128,
-            max_priority_fee_per_gas: priority + count - i as u128,
-            to: tx.to.map_or(TxKind::Create, TxKind::Call),
-            value: U256::ZERO,
-            access_list: Default::default(),
-            input: tx.data.clone(),
-        };
         let key = signers.get(&tx.from).ok_or(DeployerError::NoKey(tx.from))?;
-        let signature = key
-            .sign_transaction_sync(&mut unsigned)
-            .map_err(|e| DeployerError::Signing(format!("cannot sign a benchmark transaction: {e}")))?;
-        let envelope = TxEnvelope::from(unsigned.into_signed(signature));
+        let sign_error = |e| DeployerError::Signing(format!("cannot sign a benchmark transaction: {e}"));
+        let (to, fee) = (tx.to.map_or(TxKind::Create, TxKind::Call), count - i as u128);
+        // Before London (no base fee) the node orders by gas price: legacy transactions.
+        let envelope = if block.header.base_fee_per_gas.is_none() {
+            let mut unsigned = TxLegacy {
+                chain_id: Some(chain_id),
+                nonce,
+                gas_price: priority + fee,
+                gas_limit: 1_000_000,
+                to,
+                value: U256::ZERO,
+                input: tx.data.clone(),
+            };
+            let signature = key.sign_transaction_sync(&mut unsigned).map_err(sign_error)?;
+            TxEnvelope::from(unsigned.into_signed(signature))
+        } else {
+            let mut unsigned = TxEip1559 {
+                chain_id,
+                nonce,
+                gas_limit: 1_000_000,
+                max_fee_per_gas: base + priority + fee,
+                max_priority_fee_per_gas: priority + fee,
+                to,
+                value: U256::ZERO,
+                access_list: Default::default(),
+                input: tx.data.clone(),
+            };
+            let signature = key.sign_transaction_sync(&mut unsigned).map_err(sign_error)?;
+            TxEnvelope::from(unsigned.into_signed(signature))
+        };
         hashes.push(*envelope.tx_hash());
         raw.push(envelope.encoded_2718().into());
     }
@@ -671,7 +698,7 @@ async fn anvil_single(
 ) -> Result<EngineResult, ScenarioError> {
     let settlements = options.single_trades.clamp(1, options.trades.max(1));
     let wanted = (total * settlements / options.trades.max(1)) as u64;
-    let node = spawn_anvil()?;
+    let node = spawn_anvil(options.hardfork)?;
     let mut chain = connect(&node, keys).await?;
     let mut runner = prepare(&mut chain, scenario, keys).await?;
     progress(&format!("anvil (one at a time): settling the first {settlements}"));

@@ -10,6 +10,7 @@ use kessai_deployer::{
     DeployerError,
     chain::{Chain, GENESIS_TIMESTAMP, Receipt, Tx, revert},
     plan,
+    profile::Hardfork,
 };
 use revm::{
     Context, DatabaseRef, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
@@ -38,6 +39,26 @@ pub struct RevmOptions {
 impl Default for RevmOptions {
     fn default() -> Self {
         Self { spec: SpecId::CANCUN, chain_id: 31337, genesis_timestamp: GENESIS_TIMESTAMP }
+    }
+}
+
+impl RevmOptions {
+    /// `hardfork`'s rules on chain `chain_id`, from the fixed genesis time.
+    pub fn new(hardfork: Hardfork, chain_id: u64) -> Self {
+        Self { spec: spec_id(hardfork), chain_id, ..Self::default() }
+    }
+}
+
+/// revm's identifier of `hardfork`'s rules.
+pub fn spec_id(hardfork: Hardfork) -> SpecId {
+    match hardfork {
+        Hardfork::Petersburg => SpecId::PETERSBURG,
+        Hardfork::Istanbul => SpecId::ISTANBUL,
+        Hardfork::Berlin => SpecId::BERLIN,
+        Hardfork::London => SpecId::LONDON,
+        Hardfork::Paris => SpecId::MERGE,
+        Hardfork::Shanghai => SpecId::SHANGHAI,
+        Hardfork::Cancun => SpecId::CANCUN,
     }
 }
 
@@ -76,7 +97,7 @@ impl RevmChain {
         let evm = Context::mainnet()
             .with_db(db)
             .modify_cfg_chained(|cfg| {
-                cfg.spec = spec;
+                cfg.set_spec_and_mainnet_gas_params(spec);
                 cfg.chain_id = chain_id;
             })
             .build_mainnet();

@@ -83,14 +83,24 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// A fresh in-process chain for `scenario` and a key for each of its parties (Anvil's development
 /// keys first, then derived ones), every party funded.
 pub fn in_process_chain(scenario: &Scenario) -> (RevmChain, Vec<PrivateKeySigner>) {
+    in_process_chain_with(scenario, &RevmOptions::default())
+}
+
+/// [`in_process_chain`] under `options` (hard fork, chain id).
+pub fn in_process_chain_with(scenario: &Scenario, options: &RevmOptions) -> (RevmChain, Vec<PrivateKeySigner>) {
     let keys = party_keys(scenario.parties.len().max(10));
     let accounts: Vec<_> = keys.iter().map(PrivateKeySigner::address).collect();
-    (RevmChain::new(&RevmOptions::default(), &accounts), keys)
+    (RevmChain::new(options, &accounts), keys)
 }
 
 /// Replays `scenario` on a fresh in-process chain.
 pub fn run_in_process(scenario: &Scenario) -> Result<RunReport, ScenarioError> {
-    let (mut chain, keys) = in_process_chain(scenario);
+    run_in_process_with(scenario, &RevmOptions::default())
+}
+
+/// [`run_in_process`] under `options` (hard fork, chain id).
+pub fn run_in_process_with(scenario: &Scenario, options: &RevmOptions) -> Result<RunReport, ScenarioError> {
+    let (mut chain, keys) = in_process_chain_with(scenario, options);
     block_on(run::run(&mut chain, scenario, &keys, |_| {}))
 }
 

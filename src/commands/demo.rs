@@ -6,7 +6,7 @@ use clap::Args;
 use kessai_bindings::alloy::{primitives::Address, signers::local::PrivateKeySigner};
 use kessai_deployer::anvil;
 use kessai_sim::{
-    RevmChain, RevmOptions,
+    RevmChain,
     demo::{self, DemoParties, DemoReport, DemoStep},
 };
 
@@ -21,6 +21,9 @@ pub struct DemoCommand {
     /// comma-separated private keys (operator, registrar, issuer, bank, agent, seller, buyer, authority).
     #[arg(long, env = "KESSAI_RPC_URL")]
     rpc_url: Option<String>,
+    /// The rules of the in-process engine or the spawned Anvil.
+    #[command(flatten)]
+    local: engine::LocalChainArgs,
 }
 
 impl DemoCommand {
@@ -32,16 +35,17 @@ impl DemoCommand {
             }
         };
         let report = if self.anvil || self.rpc_url.is_some() {
-            let (_anvil, mut chain) = engine::connect(self.rpc_url, global.json)?;
+            let (_anvil, mut chain) =
+                engine::connect_with(self.rpc_url, global.json, Default::default(), &self.local.anvil())?;
             let parties = DemoParties::from_accounts(chain.accounts())?;
             let buyer_key = buyer_key(engine::signers()?, parties.buyer)?;
             demo::run(&mut chain, &parties, &buyer_key, print).await?
         } else {
             let parties = DemoParties::from_accounts(&anvil::dev_accounts())?;
             if !global.json {
-                println!("engine: in-process revm (hard fork cancun)");
+                println!("engine: {}", self.local.describe());
             }
-            let mut chain = RevmChain::new(&RevmOptions::default(), &parties.senders());
+            let mut chain = RevmChain::new(&self.local.revm(), &parties.senders());
             let buyer_key = buyer_key(anvil::dev_signers(), parties.buyer)?;
             demo::run(&mut chain, &parties, &buyer_key, print).await?
         };

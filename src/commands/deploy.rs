@@ -6,6 +6,7 @@ use super::{GlobalArgs, engine};
 use clap::Args;
 use eyre::{WrapErr, bail};
 use kessai_deployer::{
+    anvil::AnvilOptions,
     chain::Chain,
     config::Config,
     journal::{self, DeployerStatus, Journal, JournalOptions},
@@ -44,8 +45,9 @@ impl DeployCommand {
         let config_name = self.config.as_ref().map(|p| format!("the config {}", p.display())).unwrap_or_default();
         let profile = self.chain.profile_with(config.as_ref().and_then(|c| c.profile), &config_name)?;
         let embedded = self.rpc_url.is_none();
-        let (_anvil, mut chain) =
-            engine::connect_with(self.rpc_url, global.json, self.chain.options(profile), profile)?;
+        // Without --rpc-url, the embedded Anvil emulates the profile's network.
+        let local = profile.map(AnvilOptions::emulating).unwrap_or_default();
+        let (_anvil, mut chain) = engine::connect_with(self.rpc_url, global.json, self.chain.options(profile), &local)?;
         let chain_id = chain.chain_id().await?;
         let plan = match &config {
             Some(c) => {

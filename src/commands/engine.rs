@@ -6,9 +6,10 @@ use kessai_deployer::{
     anvil::{self, AnvilInstance, AnvilOptions},
     keys,
     manifest::Manifest,
-    profile::ChainProfile,
+    profile::{ChainProfile, Hardfork},
     rpc::{FeeMode, RpcChain, RpcOptions},
 };
+use kessai_sim::RevmOptions;
 use std::path::PathBuf;
 
 /// The environment variable holding comma-separated private keys, in role order: operator,
@@ -105,6 +106,44 @@ impl ChainArgs {
     }
 }
 
+/// The rules of a chain kessai runs itself: the in-process engine, or an Anvil it spawns. Both get
+/// the same hard fork and chain id, so they agree on gas.
+#[derive(Clone, Copy, Debug, Default, clap::Args)]
+pub struct LocalChainArgs {
+    /// EVM rules to run (petersburg … cancun; default cancun, or the profile's with --chain).
+    #[arg(long)]
+    hardfork: Option<Hardfork>,
+    /// Emulate a known network: its chain id and hard fork (`ibet`: 1010032, berlin; a spawned Anvil
+    /// also gets gas price 0 and accounts without ether).
+    #[arg(long = "chain", value_name = "PROFILE")]
+    profile: Option<ChainProfile>,
+}
+
+impl LocalChainArgs {
+    /// The hard fork in force.
+    pub fn hardfork(&self) -> Hardfork {
+        self.hardfork.or(self.profile.map(ChainProfile::hardfork)).unwrap_or(Hardfork::Cancun)
+    }
+
+    /// The in-process engine's options.
+    pub fn revm(&self) -> RevmOptions {
+        let chain_id = self.profile.map_or(RevmOptions::default().chain_id, ChainProfile::chain_id);
+        RevmOptions::new(self.hardfork(), chain_id)
+    }
+
+    /// A spawned Anvil's options.
+    pub fn anvil(&self) -> AnvilOptions {
+        let base = self.profile.map(AnvilOptions::emulating).unwrap_or_default();
+        AnvilOptions { hardfork: Some(self.hardfork().name().into()), ..base }
+    }
+
+    /// How the in-process engine is described to the user.
+    pub fn describe(&self) -> String {
+        let r = self.revm();
+        format!("in-process revm (hard fork {}, chain {})", self.hardfork(), r.chain_id)
+    }
+}
+
 /// Which deployed suite a command works on: the node and the manifest `kessai deploy` wrote.
 #[derive(Clone, Debug, clap::Args)]
 pub struct SuiteArgs {
@@ -137,33 +176,32 @@ impl SuiteArgs {
         let manifest = read_manifest(&self.manifest)?;
         let origin = format!("the manifest {}", self.manifest.display());
         let profile = chain.profile_with(manifest.profile, &origin)?;
-        let (_none, rpc) = connect_with(Some(self.rpc_url.clone()), true, chain.options(profile), None)?;
+        if let Some(p) = profile.filter(|p| p.chain_id() != manifest.deployment.chain_id) {
+            eyre::bail!(
+                "--chain {p} is chain {}, but {origin} describes a suite on chain {}: nothing was sent; drop --chain, \
+                 or use the manifest of the {p} suite",
+                p.chain_id(),
+                manifest.deployment.chain_id
+            );
+        }
+        let (_none, rpc) =
+            connect_with(Some(self.rpc_url.clone()), true, chain.options(profile), &AnvilOptions::default())?;
         Ok((manifest, rpc, origin))
     }
 }
 
-/// Connects to `rpc_url`, or spawns Anvil when it is `None`. The returned instance (if any) must be
-/// kept alive while the chain is used.
-pub fn connect(rpc_url: Option<String>, quiet: bool) -> eyre::Result<(Option<AnvilInstance>, RpcChain)> {
-    connect_with(rpc_url, quiet, RpcOptions::default(), None)
-}
-
-/// [`connect`] with explicit engine options; an embedded Anvil emulates `profile`'s network (its
-/// chain id, hard fork and zero gas price) when one is given.
+/// Connects to `rpc_url` with `options`, or spawns Anvil with `anvil_options` when it is `None`. The
+/// returned instance (if any) must be kept alive while the chain is used.
 pub fn connect_with(
     rpc_url: Option<String>,
     quiet: bool,
     options: RpcOptions,
-    profile: Option<ChainProfile>,
+    anvil_options: &AnvilOptions,
 ) -> eyre::Result<(Option<AnvilInstance>, RpcChain)> {
     let (instance, url) = match rpc_url {
         Some(url) => (None, url),
         None => {
-            let anvil_options = match profile {
-                Some(p) => AnvilOptions::emulating(p),
-                None => AnvilOptions::default(),
-            };
-            let instance = AnvilInstance::spawn(&anvil_options)?;
+            let instance = AnvilInstance::spawn(anvil_options)?;
             let url = instance.endpoint();
             if !quiet {
                 println!(

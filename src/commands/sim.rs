@@ -63,6 +63,9 @@ struct RunArgs {
     /// Threads for several files (default: the machine's cores).
     #[arg(long)]
     jobs: Option<usize>,
+    /// The rules of the in-process engine or the spawned Anvil.
+    #[command(flatten)]
+    local: engine::LocalChainArgs,
     /// Also write an HTML report here: one self-contained page with plots of balances and
     /// liquidity over time, gas by operation and settlement outcomes, and every step.
     #[arg(long, value_name = "FILE")]
@@ -104,7 +107,7 @@ impl RunArgs {
                 );
             }
             let files: Vec<PathBuf> = std::iter::once(self.file).chain(self.more).collect();
-            return workloads::run_files(&files, self.jobs, global);
+            return workloads::run_files(&files, self.jobs, &self.local.revm(), global);
         }
         let scenario = scenario::load(&self.file)?;
         let quiet = global.json;
@@ -125,7 +128,8 @@ impl RunArgs {
         };
         let began = Instant::now();
         let (engine, report) = if self.anvil || self.rpc_url.is_some() {
-            let (_anvil, mut chain) = engine::connect(self.rpc_url, quiet)?;
+            let (_anvil, mut chain) =
+                engine::connect_with(self.rpc_url, quiet, Default::default(), &self.local.anvil())?;
             let keys = engine::signers()?;
             if !quiet {
                 println!("scenario: {} ({})\nengine: JSON-RPC node", scenario.name, self.file.display());
@@ -133,13 +137,9 @@ impl RunArgs {
             ("rpc", run::run(&mut chain, &scenario, &keys, print).await?)
         } else {
             // Anvil's development keys first, then derived ones: any number of parties runs in-process.
-            let (mut chain, keys) = kessai_sim::parallel::in_process_chain(&scenario);
+            let (mut chain, keys) = kessai_sim::parallel::in_process_chain_with(&scenario, &self.local.revm());
             if !quiet {
-                println!(
-                    "scenario: {} ({})\nengine: in-process revm (hard fork cancun)",
-                    scenario.name,
-                    self.file.display()
-                );
+                println!("scenario: {} ({})\nengine: {}", scenario.name, self.file.display(), self.local.describe());
             }
             ("revm", run::run(&mut chain, &scenario, &keys, print).await?)
         };

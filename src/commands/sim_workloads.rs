@@ -7,6 +7,7 @@ use clap::Args;
 use eyre::WrapErr;
 use kessai_bindings::alloy::primitives::U256;
 use kessai_sim::{
+    RevmOptions,
     bench::{self, BenchOptions, BenchReport},
     parallel,
     scenario::{self, RunReport, Scenario, write},
@@ -105,6 +106,9 @@ pub(super) struct BenchArgs {
     /// settleWithPayment with the buyer's signed instruction), or `all`, one after the other.
     #[arg(long, default_value = "all", value_parser = ["all", "dcjpy", "instructed", "gross"])]
     flow: String,
+    /// EVM rules of every engine (the in-process engine, raw revm and Anvil).
+    #[arg(long, default_value = "cancun")]
+    hardfork: kessai_deployer::profile::Hardfork,
 }
 
 /// Parses `1..8` (inclusive), `1..=8`, `5` or `1,5,9`.
@@ -351,13 +355,18 @@ fn thousands_u256(v: U256) -> String {
 
 /// Replays several scenario files in parallel, each on its own in-process chain; prints results in
 /// the files' order.
-pub(super) fn run_files(files: &[PathBuf], jobs: Option<usize>, global: GlobalArgs) -> eyre::Result<()> {
+pub(super) fn run_files(
+    files: &[PathBuf],
+    jobs: Option<usize>,
+    options: &RevmOptions,
+    global: GlobalArgs,
+) -> eyre::Result<()> {
     let scenarios = files.iter().map(scenario::load).collect::<Result<Vec<_>, _>>()?;
     let jobs = jobs.unwrap_or_else(parallel::default_threads);
     let began = Instant::now();
     let results = parallel::map(&scenarios, jobs, |s| {
         let t = Instant::now();
-        parallel::run_in_process(s).map(|r| (r, t.elapsed()))
+        parallel::run_in_process_with(s, options).map(|r| (r, t.elapsed()))
     });
     let elapsed = began.elapsed();
     let mut failed = Vec::new();
@@ -422,6 +431,7 @@ impl BenchArgs {
                 batch_size: self.batch_size,
                 single_trades: self.single_trades,
                 flow,
+                hardfork: self.hardfork,
             };
             let report = bench::run(&options, |what| {
                 if !quiet {

@@ -13,6 +13,7 @@ mod dvp;
 mod dvp_lifecycle;
 mod dvp_property;
 mod gas;
+mod ibet;
 mod offering;
 mod operate;
 mod scenarios;

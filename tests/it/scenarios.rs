@@ -4,7 +4,7 @@
 //! outcomes and fails when an expectation does not hold.
 
 use crate::support;
-use kessai_deployer::anvil;
+use kessai_deployer::anvil::{self, AnvilOptions};
 use kessai_sim::{
     RevmChain, RevmOptions,
     scenario::{
@@ -12,11 +12,7 @@ use kessai_sim::{
         run::{self, StepResult},
     },
 };
-use std::{
-    path::PathBuf,
-    process::Command,
-    time::{Duration, Instant},
-};
+use std::{path::PathBuf, process::Command};
 
 fn example(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name)
@@ -26,48 +22,9 @@ fn revm() -> RevmChain {
     RevmChain::new(&RevmOptions::default(), &anvil::dev_accounts())
 }
 
-async fn on_revm(scenario: &scenario::Scenario) -> (RunReport, Duration) {
-    let mut chain = revm();
-    let began = Instant::now();
-    let report = run::run(&mut chain, scenario, &anvil::dev_signers(), |_| {}).await.expect("replay on revm");
-    (report, began.elapsed())
-}
-
-/// Replays `file` on both engines, asserts the reports are equal and every expectation held.
+/// Replays `file` on both engines at their defaults (Cancun, chain 31337).
 async fn replays_identically(file: &str) -> RunReport {
-    let scenario = scenario::load(example(file)).unwrap_or_else(|e| panic!("{e}"));
-    let (revm_report, revm_time) = on_revm(&scenario).await;
-
-    let (_node, mut rpc) = support::anvil();
-    let began = Instant::now();
-    let anvil_report = run::run(&mut rpc, &scenario, &anvil::dev_signers(), |_| {}).await.expect("replay on anvil");
-    let anvil_time = began.elapsed();
-    println!(
-        "{file}: {} steps; revm {:.1} ms, anvil {:.1} ms (deployment included)",
-        revm_report.steps.len(),
-        revm_time.as_secs_f64() * 1e3,
-        anvil_time.as_secs_f64() * 1e3
-    );
-
-    let failed: Vec<String> = revm_report
-        .steps
-        .iter()
-        .flat_map(|s| s.checks.iter().filter(|c| !c.passed).map(move |c| (s, c)))
-        .map(|(s, c)| format!("step {} ({}): expected {}, found {:?}", s.index, s.description, c.expected, c.found))
-        .collect();
-    assert!(failed.is_empty(), "{file}: expectations that did not hold:\n{}", failed.join("\n"));
-    assert!(revm_report.passed(), "{file}: every expectation holds");
-    assert_eq!(revm_report.steps.len(), anvil_report.steps.len(), "{file}: same number of steps");
-    for (a, b) in revm_report.steps.iter().zip(&anvil_report.steps) {
-        assert_eq!(a.result, b.result, "{file} step {} ({}): result", a.index, a.description);
-        assert_eq!(a.gas_used, b.gas_used, "{file} step {} ({}): gas", a.index, a.description);
-        assert_eq!(a.events, b.events, "{file} step {} ({}): events", a.index, a.description);
-        assert_eq!(a.state, b.state, "{file} step {} ({}): positions", a.index, a.description);
-        assert_eq!(a, b, "{file} step {} ({})", a.index, a.description);
-    }
-    assert_eq!(revm_report.final_state, anvil_report.final_state, "{file}: final state");
-    assert_eq!(revm_report, anvil_report, "{file}: whole report");
-    revm_report
+    support::replays_identically(file, &RevmOptions::default(), &AnvilOptions::default()).await
 }
 
 #[tokio::test]
@@ -124,7 +81,7 @@ async fn a_failed_expectation_is_reported_not_raised() {
     );
     assert_ne!(wrong, src, "the pilot states the buyer's units after settlement");
     let scenario = scenario::parse::parse(&wrong).expect("parses");
-    let (report, _) = on_revm(&scenario).await;
+    let report = run::run(&mut revm(), &scenario, &anvil::dev_signers(), |_| {}).await.expect("replay on revm");
     assert!(!report.passed());
     let failed: Vec<_> = report.steps.iter().flat_map(|s| &s.checks).filter(|c| !c.passed).collect();
     assert_eq!(failed.len(), 1, "{failed:?}");

@@ -5,7 +5,7 @@
 
 use crate::support;
 use kessai_bindings::alloy::primitives::U256;
-use kessai_deployer::anvil;
+use kessai_deployer::{anvil, profile::Hardfork};
 use kessai_sim::{
     RevmChain, RevmOptions,
     bench::{self, BenchOptions},
@@ -161,7 +161,15 @@ fn netted_batches_move_less_cash_than_gross_settlement_of_the_same_workload() {
 
 #[tokio::test]
 async fn the_benchmark_settles_a_tiny_workload_on_all_four_engines_with_identical_gas() {
-    for (flow, per_settlement) in [(Settlement::Gross, 2), (Settlement::Instructed, 3), (Settlement::Dcjpy, 5)] {
+    // Each flow at Cancun, and the signed flow again under ibet for Fin's Berlin rules (legacy
+    // transactions on Anvil, the same rules in both revm engines).
+    let runs = [
+        (Settlement::Gross, 2, Hardfork::Cancun),
+        (Settlement::Instructed, 3, Hardfork::Cancun),
+        (Settlement::Dcjpy, 5, Hardfork::Cancun),
+        (Settlement::Gross, 2, Hardfork::Berlin),
+    ];
+    for (flow, per_settlement, hardfork) in runs {
         let options = BenchOptions {
             trades: 20,
             seed: 3,
@@ -170,6 +178,7 @@ async fn the_benchmark_settles_a_tiny_workload_on_all_four_engines_with_identica
             batch_size: 8,
             single_trades: 7,
             flow,
+            hardfork,
         };
         let report = bench::run(&options, |_| {}).await.expect("the benchmark runs");
         let engines: Vec<&str> = report.engines.iter().map(|e| e.engine.as_str()).collect();
