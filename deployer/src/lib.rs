@@ -17,6 +17,7 @@ pub mod preflight;
 pub mod rpc;
 pub mod signing;
 pub mod tools;
+pub mod transport;
 pub mod verify;
 
 pub use error::DeployerError;
