@@ -35,6 +35,9 @@ async fn main() -> eyre::Result<()> {
         Ok(text.parse()?)
     };
     let (dvp, security) = (address("dvp")?, address("security")?);
+    // alloy's HTTP client is reqwest; this workspace builds it with rustls and no default crypto
+    // provider (no aws-lc build), so pick ring once, before the first client is made.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let provider = ProviderBuilder::new().connect_http(url.parse()?);
     let head = provider.get_block_number().await?;
     println!("chain {} at block {head}", provider.get_chain_id().await?);

@@ -19,9 +19,29 @@ pub enum DeployerError {
     /// A transaction or call reverted; the revert is decoded.
     #[error(transparent)]
     Revert(#[from] RevertError),
-    /// The node answered with an error or could not be reached.
+    /// The node answered with a JSON-RPC error, or an answer kessai cannot use.
     #[error("RPC error: {0}")]
     Rpc(String),
+    /// A request did not reach the node, or the answer was not JSON-RPC: `cause` says why and what
+    /// to do.
+    #[error("cannot talk to the node at {url}: {cause}")]
+    Transport {
+        /// The node's URL as it may be printed (no credentials, path or query).
+        url: String,
+        /// What went wrong.
+        cause: crate::transport::TransportCause,
+        /// The underlying error (the HTTP client's, without the URL), when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// The CA certificate file named by `KESSAI_CA_CERT` cannot be used.
+    #[error("{}={}: {reason}", crate::transport::CA_CERT_ENV, path.display())]
+    CaCert {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Signing keys could not be loaded (the message names the source, never the key).
     #[error("keys: {0}")]
     Keys(String),

@@ -409,9 +409,8 @@ impl Journaled {
     async fn send(&mut self, chain: &mut RpcChain, step: &PreparedStep<'_>) -> Result<Receipt, DeployerError> {
         let from = step.tx.from;
         let provider = chain.provider().clone();
-        let nonce =
-            provider.get_transaction_count(from).pending().await.map_err(|e| DeployerError::Rpc(e.to_string()))?;
-        let block = provider.get_block_number().await.map_err(|e| DeployerError::Rpc(e.to_string()))?;
+        let nonce = provider.get_transaction_count(from).pending().await.map_err(|e| chain.error(e))?;
+        let block = provider.get_block_number().await.map_err(|e| chain.error(e))?;
         self.journal.append(Entry::Sending {
             step: step.index,
             description: step.step.describe(),
@@ -488,7 +487,8 @@ impl Journaled {
         block: u64,
     ) -> Result<Option<Receipt>, DeployerError> {
         let provider = chain.provider().clone();
-        let rpc = |e: alloy::transports::TransportError| DeployerError::Rpc(e.to_string());
+        let endpoint = chain.endpoint().clone();
+        let rpc = |e: alloy::transports::TransportError| endpoint.error(e);
         let mut latest = provider.get_transaction_count(from).latest().await.map_err(rpc)?;
         if latest <= nonce {
             let pending = provider.get_transaction_count(from).pending().await.map_err(rpc)?;
@@ -555,7 +555,7 @@ impl Journaled {
 }
 
 async fn receipt(chain: &RpcChain, hash: B256) -> Result<Option<TransactionReceipt>, DeployerError> {
-    chain.provider().get_transaction_receipt(hash).await.map_err(|e| DeployerError::Rpc(e.to_string()))
+    chain.provider().get_transaction_receipt(hash).await.map_err(|e| chain.error(e))
 }
 
 async fn genesis_hash(chain: &RpcChain) -> Result<B256, DeployerError> {
@@ -563,7 +563,7 @@ async fn genesis_hash(chain: &RpcChain) -> Result<B256, DeployerError> {
         .provider()
         .get_block_by_number(BlockNumberOrTag::Number(0))
         .await
-        .map_err(|e| DeployerError::Rpc(e.to_string()))?
+        .map_err(|e| chain.error(e))?
         .ok_or_else(|| DeployerError::Rpc("the node has no genesis block".into()))?;
     Ok(block.header.hash)
 }
@@ -582,7 +582,8 @@ pub async fn ensure_deterministic_deployer(
         return Ok(DeployerStatus::Found);
     }
     let provider = chain.provider().clone();
-    let rpc = |e: alloy::transports::TransportError| DeployerError::Rpc(e.to_string());
+    let endpoint = chain.endpoint().clone();
+    let rpc = |e: alloy::transports::TransportError| endpoint.error(e);
     let tx_hash = DETERMINISTIC_DEPLOYER_TX_HASH;
     let signer_nonce = provider.get_transaction_count(DETERMINISTIC_DEPLOYER_SIGNER).pending().await.map_err(rpc)?;
     let known = provider.get_transaction_by_hash(tx_hash).await.map_err(rpc)?.is_some();

@@ -18,6 +18,7 @@ pub mod profile;
 pub mod rpc;
 pub mod signing;
 pub mod tools;
+pub mod transport;
 pub mod verify;
 
 pub use error::DeployerError;

@@ -6,22 +6,27 @@
 //! each sender's nonce itself, so transactions go out in nonce order without drift; it retries a
 //! request that failed in transport with backoff; it waits for receipts with a deadline, re-sends a
 //! transaction that is not mined in time with the same nonce and a higher fee (a replacement, never a
-//! duplicate), and waits for the configured confirmations.
+//! duplicate), and waits for the configured confirmations. It reaches the node over HTTP or HTTPS
+//! through the client [`crate::transport`] builds, and names why a request failed in transport.
 
 use crate::{
-    chain::{Chain, Receipt, Tx, revert},
+    chain::{Chain, Receipt, Tx},
     error::DeployerError,
+    transport::{self, Endpoint},
 };
 use alloy::{
     eips::BlockNumberOrTag,
     network::{EthereumWallet, TransactionBuilder},
     primitives::{Address, B256, Bytes, Log, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
-    rpc::types::{Filter, TransactionReceipt, TransactionRequest},
+    rpc::{
+        client::RpcClient,
+        types::{Filter, TransactionReceipt, TransactionRequest},
+    },
     signers::local::PrivateKeySigner,
-    transports::{RpcError, TransportErrorKind},
+    transports::{RpcError, TransportErrorKind, http::Http, utils::guess_local_url},
 };
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, path::PathBuf, time::Duration};
 
 /// How transactions are priced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +56,9 @@ pub struct RpcOptions {
     pub retries: u32,
     /// Interval between receipt polls.
     pub poll: Duration,
+    /// A PEM file of CA certificates to trust for HTTPS besides the platform's (a permissioned
+    /// chain's private CA); when `None`, the file named by `KESSAI_CA_CERT`, if any.
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl Default for RpcOptions {
@@ -62,6 +70,7 @@ impl Default for RpcOptions {
             timeout: Duration::from_secs(300),
             retries: 5,
             poll: Duration::from_millis(50),
+            ca_cert: None,
         }
     }
 }
@@ -109,6 +118,7 @@ impl std::fmt::Display for Pricing {
 #[derive(Clone, Debug)]
 pub struct RpcChain {
     provider: DynProvider,
+    endpoint: Endpoint,
     accounts: Vec<Address>,
     options: RpcOptions,
     nonces: HashMap<Address, u64>,
@@ -121,9 +131,13 @@ impl RpcChain {
         Self::connect_with(url, signers, RpcOptions::default())
     }
 
-    /// Connects to `url` with explicit options.
+    /// Connects to `url` (`http://` or `https://`) with explicit options. Nothing is sent yet: a
+    /// node that cannot be reached is reported by the first request, naming why.
     pub fn connect_with(url: &str, signers: Vec<PrivateKeySigner>, options: RpcOptions) -> Result<Self, DeployerError> {
-        let url = url.parse().map_err(|e| DeployerError::Rpc(format!("invalid RPC URL {url}: {e}")))?;
+        let endpoint = Endpoint::parse(url)?;
+        let ca_cert = options.ca_cert.clone().or_else(transport::ca_cert_from_env);
+        let http = Http::with_client(transport::http_client(ca_cert.as_deref())?, endpoint.url().clone());
+        let client = RpcClient::new(http, guess_local_url(endpoint.url().as_str()));
         let accounts: Vec<Address> = signers.iter().map(PrivateKeySigner::address).collect();
         let mut iter = signers.into_iter();
         let first = iter.next().ok_or_else(|| DeployerError::Rpc("no signing keys given".into()))?;
@@ -131,8 +145,8 @@ impl RpcChain {
         for signer in iter {
             wallet.register_signer(signer);
         }
-        let provider = ProviderBuilder::new().wallet(wallet).connect_http(url).erased();
-        Ok(Self { provider, accounts, options, nonces: HashMap::new() })
+        let provider = ProviderBuilder::new().wallet(wallet).connect_client(client).erased();
+        Ok(Self { provider, endpoint, accounts, options, nonces: HashMap::new() })
     }
 
     /// The accounts this engine can sign for.
@@ -150,6 +164,17 @@ impl RpcChain {
         &self.options
     }
 
+    /// The node's URL (printable in its redacted form).
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The deployer's error for a failed request to this node: a decoded revert, a named transport
+    /// failure, or the node's JSON-RPC error.
+    pub fn error(&self, e: RpcError<TransportErrorKind>) -> DeployerError {
+        self.endpoint.error(e)
+    }
+
     fn request(tx: &Tx) -> TransactionRequest {
         let req = TransactionRequest::default().with_from(tx.from).with_input(tx.data.clone());
         match tx.to {
@@ -158,8 +183,9 @@ impl RpcChain {
         }
     }
 
-    /// Runs `op` until it succeeds or fails for a reason other than transport, backing off between
-    /// attempts (100 ms, 200 ms, ...).
+    /// Runs `op` until it succeeds or fails for a reason that trying again cannot fix (anything but a
+    /// transient transport failure: see [`transport::TransportCause::is_transient`]), backing off
+    /// between attempts (100 ms, 200 ms, ...).
     async fn retry<T, F, Fut>(&self, what: &str, mut op: F) -> Result<T, DeployerError>
     where
         F: FnMut() -> Fut,
@@ -168,15 +194,21 @@ impl RpcChain {
         let mut delay = Duration::from_millis(100);
         let mut attempt = 0;
         loop {
-            match op().into_future().await {
+            let error = match op().into_future().await {
                 Ok(value) => return Ok(value),
-                Err(e) if e.is_transport_error() && attempt + 1 < self.options.retries => {
+                Err(e) => self.error(e),
+            };
+            match &error {
+                DeployerError::Transport { cause, .. }
+                    if cause.is_transient() && attempt + 1 < self.options.retries =>
+                {
                     attempt += 1;
-                    tracing::warn!(target: "kessai::rpc", %what, attempt, error = %e, "transport error; retrying");
+                    let cause = cause.summary();
+                    tracing::warn!(target: "kessai::rpc", %what, attempt, %cause, "transport error; retrying");
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                 }
-                Err(e) => return Err(rpc_error(e)),
+                _ => return Err(error),
             }
         }
     }
@@ -260,17 +292,20 @@ impl RpcChain {
             };
             match self.provider.send_transaction(req.clone()).await {
                 Ok(pending) => hashes.push(*pending.tx_hash()),
-                Err(e) if e.is_transport_error() => {
-                    tracing::warn!(target: "kessai::rpc", error = %e, "sending failed in transport; checking and retrying");
-                }
-                Err(e) => {
-                    let text = e.to_string();
-                    // A replacement raced with the original being mined, or the node already has it.
-                    let benign = text.contains("already known") || text.contains("nonce too low");
-                    if !benign || hashes.is_empty() {
-                        return Err(rpc_error(e));
+                Err(e) => match self.error(e) {
+                    DeployerError::Transport { cause, .. } if cause.is_transient() => {
+                        let cause = cause.summary();
+                        tracing::warn!(target: "kessai::rpc", %cause, "sending failed in transport; checking and retrying");
                     }
-                }
+                    error => {
+                        let text = error.to_string();
+                        // A replacement raced with the original being mined, or the node already has it.
+                        let benign = text.contains("already known") || text.contains("nonce too low");
+                        if !benign || hashes.is_empty() {
+                            return Err(error);
+                        }
+                    }
+                },
             }
             let bump_at = tokio::time::Instant::now() + self.options.resend_after;
             loop {
@@ -368,13 +403,6 @@ fn bump(fee: u128) -> u128 {
     if fee == 0 { 0 } else { fee + fee / 8 + 1 }
 }
 
-fn rpc_error(e: RpcError<TransportErrorKind>) -> DeployerError {
-    if let Some(data) = e.as_error_resp().and_then(|p| p.as_revert_data()) {
-        return revert(&data);
-    }
-    DeployerError::Rpc(e.to_string())
-}
-
 impl Chain for RpcChain {
     async fn chain_id(&mut self) -> Result<u64, DeployerError> {
         self.retry("eth_chainId", || self.provider.get_chain_id()).await
@@ -431,11 +459,14 @@ impl Chain for RpcChain {
     }
 
     async fn advance_time(&mut self, seconds: u64) -> Result<(), DeployerError> {
-        let _: serde_json::Value =
-            self.provider.raw_request("evm_increaseTime".into(), (U256::from(seconds),)).await.map_err(rpc_error)?;
+        let _: serde_json::Value = self
+            .provider
+            .raw_request("evm_increaseTime".into(), (U256::from(seconds),))
+            .await
+            .map_err(|e| self.error(e))?;
         // An empty parameter list, not `null`: Hardhat refuses the latter.
         let none: [u64; 0] = [];
-        let _: serde_json::Value = self.provider.raw_request("evm_mine".into(), none).await.map_err(rpc_error)?;
+        let _: serde_json::Value = self.provider.raw_request("evm_mine".into(), none).await.map_err(|e| self.error(e))?;
         Ok(())
     }
 

@@ -79,16 +79,6 @@ async fn the_suite_deploys_and_settles_on_hardhat() {
     deploy_and_settle(&mut chain).await;
 }
 
-/// The block number and every plan sender's nonce: a refusal must leave both as they were.
-async fn untouched(chain: &RpcChain, senders: &[Address]) -> (u64, Vec<u64>) {
-    let block = chain.provider().get_block_number().await.expect("block");
-    let mut nonces = Vec::new();
-    for who in senders {
-        nonces.push(chain.provider().get_transaction_count(*who).await.expect("nonce"));
-    }
-    (block, nonces)
-}
-
 fn refused(result: Result<preflight::PreflightReport, DeployerError>) -> String {
     match result {
         Err(DeployerError::Preflight(message)) => message,
@@ -102,21 +92,21 @@ async fn preflight_refuses_a_chain_that_cannot_run_the_code() {
     let node = spawn_anvil(AnvilOptions { hardfork: Some("petersburg".into()), ..Default::default() });
     let chain = RpcChain::connect(&node.endpoint(), anvil::dev_signers()).expect("connect");
     let parties = support::parties();
-    let before = untouched(&chain, &parties.senders()).await;
+    let before = support::untouched(&chain, &parties.senders()).await;
     let message = refused(preflight::check(&chain, &plan::suite_plan(&demo::demo_spec(&parties)), None).await);
     assert!(message.contains("Istanbul") || message.contains("would fail"), "{message}");
-    assert_eq!(untouched(&chain, &parties.senders()).await, before, "nothing was sent");
+    assert_eq!(support::untouched(&chain, &parties.senders()).await, before, "nothing was sent");
 }
 
 #[tokio::test]
 async fn preflight_refuses_the_wrong_chain_id() {
     let (_node, chain) = support::anvil();
     let parties = support::parties();
-    let before = untouched(&chain, &parties.senders()).await;
+    let before = support::untouched(&chain, &parties.senders()).await;
     let plan = plan::suite_plan(&demo::demo_spec(&parties));
     let message = refused(preflight::check(&chain, &plan, Some((81, "the config prod.toml"))).await);
     assert!(message.contains("chain id 31337") && message.contains("prod.toml is for chain 81"), "{message}");
-    assert_eq!(untouched(&chain, &parties.senders()).await, before, "nothing was sent");
+    assert_eq!(support::untouched(&chain, &parties.senders()).await, before, "nothing was sent");
 }
 
 #[tokio::test]
@@ -129,11 +119,11 @@ async fn preflight_refuses_an_unfunded_sender() {
     let accounts: Vec<Address> = signers.iter().map(PrivateKeySigner::address).collect();
     let parties = DemoParties::from_accounts(&accounts).expect("parties");
     let chain = RpcChain::connect(&node.endpoint(), signers).expect("connect");
-    let before = untouched(&chain, &parties.senders()).await;
+    let before = support::untouched(&chain, &parties.senders()).await;
     let message = refused(preflight::check(&chain, &plan::suite_plan(&demo::demo_spec(&parties)), None).await);
     assert!(message.contains(&broke.address().to_string()) && message.contains("holds 0 wei"), "{message}");
     assert!(message.contains("fund these accounts"), "{message}");
-    assert_eq!(untouched(&chain, &parties.senders()).await, before, "nothing was sent");
+    assert_eq!(support::untouched(&chain, &parties.senders()).await, before, "nothing was sent");
 }
 
 /// Encrypts each of the eight demo keys into a keystore with the pinned `cast`; returns their paths.

@@ -44,7 +44,7 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Runs the binary; panics with its output unless it succeeds. Returns stdout.
 fn ok(args: &[&str]) -> String {
-    let out = support::kessai().args(args).output().expect("run kessai");
+    let out = support::cli().args(args).output().expect("run kessai");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "kessai {}:\n{text}\n{}", args.join(" "), String::from_utf8_lossy(&out.stderr));
     text
@@ -52,7 +52,7 @@ fn ok(args: &[&str]) -> String {
 
 /// Runs the binary; panics unless it fails. Returns stderr.
 fn refused(args: &[&str]) -> String {
-    let out = support::kessai().args(args).output().expect("run kessai");
+    let out = support::cli().args(args).output().expect("run kessai");
     let text = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(!out.status.success(), "kessai {} should fail:\n{}", args.join(" "), String::from_utf8_lossy(&out.stdout));
     text

@@ -25,3 +25,4 @@ mod sim_gen;
 mod sim_property;
 mod sim_report;
 mod support;
+mod tls;

@@ -1,6 +1,7 @@
-//! Shared helpers: engines and a deployed, registered suite.
+//! Shared helpers: engines and a deployed, registered suite; a test certificate authority, a
+//! TLS-terminating proxy and a plain HTTP server for the transport tests; running the CLI.
 
-use kessai_bindings::alloy::{primitives::Address, signers::local::PrivateKeySigner};
+use kessai_bindings::alloy::{primitives::Address, providers::Provider, signers::local::PrivateKeySigner};
 use kessai_deployer::{
     anvil::{self, AnvilInstance, AnvilOptions},
     hardhat::{HardhatInstance, HardhatOptions},
@@ -12,9 +13,18 @@ use kessai_sim::{
     scenario::{self, RunReport, run},
 };
 use std::{
-    path::PathBuf,
+    net::SocketAddr,
+    path::{Path, PathBuf},
     process::Command,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::{Duration, Instant},
+};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpListener, TcpStream},
 };
 
 /// The demo parties on Anvil's development accounts.
@@ -41,8 +51,9 @@ pub fn anvil() -> (AnvilInstance, RpcChain) {
     (instance, chain)
 }
 
-/// The `kessai` binary, without the caller's keys or node in its environment.
-pub fn kessai() -> Command {
+/// The `kessai` binary as a command to configure, without the caller's keys or node in its
+/// environment.
+pub fn cli() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kessai"));
     cmd.env_remove("KESSAI_KEYS").env_remove("KESSAI_KEYSTORE").env_remove("KESSAI_RPC_URL");
     cmd
@@ -163,4 +174,193 @@ pub async fn replays_on(file: &str, revm: &RevmOptions, node: Node, gas: Gas) ->
         assert_eq!(revm_report, anvil_report, "{file}: whole report");
     }
     revm_report
+}
+
+/// The block number and each of `senders`' nonces: a refusal must leave both as they were.
+pub async fn untouched(chain: &RpcChain, senders: &[Address]) -> (u64, Vec<u64>) {
+    let block = chain.provider().get_block_number().await.expect("block");
+    let mut nonces = Vec::new();
+    for who in senders {
+        nonces.push(chain.provider().get_transaction_count(*who).await.expect("nonce"));
+    }
+    (block, nonces)
+}
+
+/// A certificate authority made for one test, which signs server certificates.
+pub struct TestCa {
+    key: rcgen::KeyPair,
+    params: rcgen::CertificateParams,
+    pem: String,
+}
+
+impl TestCa {
+    /// A fresh CA (its own key; trusted by nobody until a test says so).
+    pub fn new() -> Self {
+        let key = rcgen::KeyPair::generate().expect("CA key");
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        params.distinguished_name.push(rcgen::DnType::CommonName, "kessai test CA");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
+        let pem = params.self_signed(&key).expect("CA certificate").pem();
+        Self { key, params, pem }
+    }
+
+    /// Writes the CA certificate (PEM) into `dir` and returns its path.
+    pub fn write_pem(&self, dir: &Path) -> PathBuf {
+        std::fs::create_dir_all(dir).expect("dir");
+        let path = dir.join("ca.pem");
+        std::fs::write(&path, &self.pem).expect("write the CA certificate");
+        path
+    }
+
+    /// A TLS server configuration whose certificate, signed by this CA, is valid for `names` (host
+    /// names or IP addresses).
+    pub fn server(&self, names: &[&str]) -> Arc<rustls::ServerConfig> {
+        let key = rcgen::KeyPair::generate().expect("server key");
+        let params =
+            rcgen::CertificateParams::new(names.iter().map(ToString::to_string).collect::<Vec<_>>()).expect("params");
+        let issuer = rcgen::Issuer::from_params(&self.params, &self.key);
+        let cert = params.signed_by(&key, &issuer).expect("server certificate");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .expect("server TLS config");
+        Arc::new(config)
+    }
+}
+
+/// The most connections a test server accepts, and how long one may stay open: test servers are
+/// bounded and listen on the loopback interface only.
+const TEST_SERVER_CONNECTIONS: usize = 64;
+const TEST_SERVER_LINGER: Duration = Duration::from_secs(120);
+
+/// The `host:port` of a node's `http://` endpoint.
+pub fn socket_of(endpoint: &str) -> SocketAddr {
+    endpoint.trim_start_matches("http://").trim_end_matches('/').parse().expect("an http://ip:port endpoint")
+}
+
+/// Starts a TLS-terminating proxy on 127.0.0.1 in front of `upstream` (plain TCP, e.g. Anvil):
+/// each connection's TLS handshake is answered with `tls`, then bytes are forwarded both ways.
+/// Returns the proxy's port. It runs on the calling test's runtime and ends with it.
+pub async fn tls_proxy(tls: Arc<rustls::ServerConfig>, upstream: SocketAddr) -> u16 {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("bind the proxy");
+    let port = listener.local_addr().expect("address").port();
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    tokio::spawn(async move {
+        for _ in 0..TEST_SERVER_CONNECTIONS {
+            let Ok((client, _)) = listener.accept().await else { return };
+            let acceptor = acceptor.clone();
+            tokio::spawn(tokio::time::timeout(TEST_SERVER_LINGER, async move {
+                // A client that refuses the certificate ends the handshake: nothing to forward.
+                let Ok(mut client) = acceptor.accept(client).await else { return };
+                let Ok(mut node) = TcpStream::connect(upstream).await else { return };
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut node).await;
+            }));
+        }
+    });
+    port
+}
+
+/// A plain HTTP server on 127.0.0.1 that answers every request with `status` (e.g. `200 OK`), the
+/// content type and the body given. Returns its port and the number of requests it has answered.
+pub async fn http_server(status: &str, content_type: &str, body: &str) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("bind the HTTP server");
+    let port = listener.local_addr().expect("address").port();
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let answered = Arc::new(AtomicUsize::new(0));
+    let count = answered.clone();
+    tokio::spawn(async move {
+        for _ in 0..TEST_SERVER_CONNECTIONS {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let (response, count) = (response.clone(), count.clone());
+            tokio::spawn(tokio::time::timeout(TEST_SERVER_LINGER, async move {
+                if read_request(&mut stream).await {
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
+                let _ = stream.write_all(response.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            }));
+        }
+    });
+    (port, answered)
+}
+
+/// Reads one HTTP request (headers and a `Content-Length` body); false when the bytes are not HTTP
+/// (a TLS handshake), which the server answers all the same, as a plain HTTP server would.
+async fn read_request(stream: &mut TcpStream) -> bool {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let Ok(n) = stream.read(&mut chunk).await else { return false };
+        if n == 0 {
+            return false;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if !buf[0].is_ascii_alphabetic() {
+            return false;
+        }
+        let text = String::from_utf8_lossy(&buf);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + length {
+                return true;
+            }
+        }
+    }
+}
+
+/// A TCP port on 127.0.0.1 where nothing listens (bound, then released).
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
+    listener.local_addr().expect("address").port()
+}
+
+/// What a `kessai` run printed.
+pub struct Run {
+    /// Whether it exited successfully.
+    pub ok: bool,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Runs the `kessai` binary with `args` and `env`, without the caller's kessai or TLS environment
+/// (keys, RPC URL, CA files, log filter), without blocking the test's runtime.
+pub async fn kessai(args: &[&str], env: &[(&str, &Path)]) -> Run {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_kessai"));
+    command.args(args);
+    for var in [
+        "KESSAI_KEYS",
+        "KESSAI_KEYSTORE",
+        "KESSAI_RPC_URL",
+        "KESSAI_CA_CERT",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "RUST_LOG",
+    ] {
+        command.env_remove(var);
+    }
+    for (var, value) in env {
+        command.env(var, value);
+    }
+    let out = command.output().await.expect("run kessai");
+    Run {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
