@@ -290,25 +290,52 @@ pub struct Runner<'s> {
     presigned: Vec<Option<Bytes>>,
 }
 
+/// Each party's key: the key of the account the scenario names for it, else the next key that no
+/// party names.
+fn assign_keys(scenario: &Scenario, keys: &[PrivateKeySigner]) -> Result<Vec<PrivateKeySigner>, ScenarioError> {
+    let n = scenario.parties.len();
+    let too_few = || {
+        let declared = n - Role::SUITE.len();
+        ScenarioError::Setup(format!(
+            "the scenario has {n} parties (the {} suite roles and {declared} others) but the engine holds only \
+             {} keys: remove parties, or give more keys",
+            Role::SUITE.len(),
+            keys.len()
+        ))
+    };
+    if keys.len() < n {
+        return Err(too_few());
+    }
+    let named: Vec<Address> = scenario.parties.iter().filter_map(|p| p.address).collect();
+    let mut free = keys.iter().filter(|k| !named.contains(&k.address()));
+    let mut assigned = Vec::with_capacity(n);
+    for party in &scenario.parties {
+        let key = match party.address {
+            Some(account) => keys.iter().find(|k| k.address() == account).ok_or_else(|| {
+                ScenarioError::Setup(format!(
+                    "party `{}` is played by {account}, but the engine holds no key for it: add its key to the \
+                     engine's keys (KESSAI_KEYS), or remove the party's `address`",
+                    party.name
+                ))
+            })?,
+            None => free.next().ok_or_else(too_few)?,
+        };
+        assigned.push(key.clone());
+    }
+    Ok(assigned)
+}
+
 impl<'s> Runner<'s> {
-    /// Fixes the start on the chain's clock, deploys the suite, and assigns keys to parties
-    /// (party `i` gets `keys[i]`; the chain must be able to send from each).
+    /// Fixes the start on the chain's clock, deploys the suite, and assigns keys to parties (a party
+    /// whose account the scenario names gets that account's key; the others get the remaining keys in
+    /// order, so without named accounts party `i` gets `keys[i]`; the chain must be able to send from
+    /// each).
     pub async fn deploy<C: Chain>(
         chain: &mut C,
         scenario: &'s Scenario,
         keys: &[PrivateKeySigner],
     ) -> Result<Self, ScenarioError> {
-        let n = scenario.parties.len();
-        if keys.len() < n {
-            let declared = n - Role::SUITE.len();
-            return Err(ScenarioError::Setup(format!(
-                "the scenario has {n} parties (the {} suite roles and {declared} others) but the engine holds only \
-                 {} keys: remove parties, or give more keys",
-                Role::SUITE.len(),
-                keys.len()
-            )));
-        }
-        let keys = keys[..n].to_vec();
+        let keys = assign_keys(scenario, keys)?;
         let accounts: Vec<Address> = keys.iter().map(PrivateKeySigner::address).collect();
 
         let now = chain.timestamp().await?;
