@@ -1,5 +1,7 @@
 //! Shared helpers: engines and a deployed, registered suite.
 
+pub mod cli;
+
 use kessai_bindings::alloy::{primitives::Address, signers::local::PrivateKeySigner};
 use kessai_deployer::{
     anvil::{self, AnvilInstance, AnvilOptions},
