@@ -7,8 +7,8 @@
 //! [`Checked::Unchecked`], and the caller warns through [`warn_unchecked`] (target
 //! [`TARGET`], on stderr) with the place it came from.
 //!
-//! Files kessai writes itself (manifests, journals, cursors) are read with alloy's own parser: they
-//! are checksummed by alloy's serializer and not typed by anyone.
+//! Files kessai writes itself (manifests, journals, cursors, reports) keep alloy's own parser: alloy's
+//! serializer writes their addresses (in lowercase hex), nobody types them.
 //!
 //! ```
 //! use kessai_deployer::address::{self, Checked};
