@@ -83,9 +83,10 @@ impl std::fmt::Display for SharedRoles {
             [one] => one.clone(),
             [init @ .., last] => format!("{} and {last}", init.join(", ")),
         };
+        let all = if self.roles.len() == 2 { "both" } else { "all" };
         write!(
             f,
-            "{roles} are all {}: one key would hold duties the suite separates; give each role its own account, \
+            "{roles} are {all} {}: one key would hold duties the suite separates; give each role its own account, \
              or set allow_shared_roles = true at the top of the config if this is meant",
             self.address
         )
@@ -621,7 +622,7 @@ record_offset_days = 7
             )),
             "{shared:?}"
         );
-        assert!(shared[1].starts_with("accounts.registrar and accounts.authority are all 0x7099"), "{shared:?}");
+        assert!(shared[1].starts_with("accounts.registrar and accounts.authority are both 0x7099"), "{shared:?}");
         assert!(shared[1].ends_with("or set allow_shared_roles = true at the top of the config if this is meant"));
         assert!(!config.allow_shared_roles);
         let allowed = Config::parse(&format!("allow_shared_roles = true\n{text}"), "t.toml").expect("allowed");

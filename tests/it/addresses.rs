@@ -134,7 +134,7 @@ async fn deploy_warns_of_one_case_addresses_and_shared_roles_unless_they_are_mea
     );
     assert!(
         err.contains(&format!(
-            "accounts.operator and accounts.issuer are all {OPERATOR}: one key would hold duties the suite separates"
+            "accounts.operator and accounts.issuer are both {OPERATOR}: one key would hold duties the suite separates"
         )),
         "{err}"
     );
