@@ -3,9 +3,12 @@
 //! instrument — turned into a [`SuiteSpec`] and then into the plan ([`Config::plan`]).
 //!
 //! Syntax and type errors come from the TOML parser with their line and column. The semantic checks
-//! here (zero addresses, duplicate bank labels, bond dates out of order, ...) report every problem at
-//! once, each with its place in the file and what to change. `deployments/example.toml` is a
-//! complete example.
+//! here (addresses whose EIP-55 checksum fails, zero addresses, duplicate bank labels, bond dates out
+//! of order, ...) report every problem at once, each with its place in the file and what to change.
+//! Addresses follow [`crate::address`]: one-case hex is accepted with a warning. Roles that share an
+//! account (the operator also the issuer, ...) collapse duties the suite separates: the config is
+//! accepted with a warning naming them, unless it says `allow_shared_roles = true`.
+//! `deployments/example.toml` is a complete example.
 //!
 //! ```
 //! use kessai_deployer::config::Config;
@@ -36,6 +39,7 @@
 
 use crate::profile::ChainProfile;
 use crate::{
+    address,
     error::DeployerError,
     plan::{self, BankSpec, BondSpec, DEFAULT_SALT, FundSpec, Instrument, MintingSpec, Plan, SuiteAccounts, SuiteSpec},
 };
@@ -60,6 +64,36 @@ pub struct Config {
     pub spec: SuiteSpec,
     /// keccak256 of the file's bytes (recorded in the journal and the manifest).
     pub hash: B256,
+    /// Accounts that hold more than one role, each with the roles it holds (in file order).
+    pub shared_roles: Vec<SharedRoles>,
+    /// Whether the config says that shared roles are meant (`allow_shared_roles = true`).
+    pub allow_shared_roles: bool,
+}
+
+/// One account holding several roles of a config.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SharedRoles {
+    /// The account.
+    pub address: Address,
+    /// The roles it holds, as the config names them (`accounts.operator`, `instrument.paying_agent`).
+    pub roles: Vec<String>,
+}
+
+impl std::fmt::Display for SharedRoles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let roles = match self.roles.as_slice() {
+            [] => String::new(),
+            [one] => one.clone(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        };
+        let all = if self.roles.len() == 2 { "both" } else { "all" };
+        write!(
+            f,
+            "{roles} are {all} {}: one key would hold duties the suite separates; give each role its own account, \
+             or set allow_shared_roles = true at the top of the config if this is meant",
+            self.address
+        )
+    }
 }
 
 impl Config {
@@ -74,10 +108,17 @@ impl Config {
     pub fn parse(text: &str, origin: &str) -> Result<Self, DeployerError> {
         let raw: RawConfig =
             toml::from_str(text).map_err(|e| DeployerError::Config(format!("config {origin}: {e}")))?;
-        let mut checker = Checker { text, problems: Vec::new() };
+        let mut checker = Checker { text, origin, problems: Vec::new(), roles: Vec::new() };
         let config = checker.check(raw, keccak256(text.as_bytes()));
         match (config, checker.problems.is_empty()) {
-            (Some(config), true) => Ok(config),
+            (Some(config), true) => {
+                if !config.allow_shared_roles {
+                    for shared in &config.shared_roles {
+                        tracing::warn!(target: "kessai::deploy", "config {origin}: {shared}");
+                    }
+                }
+                Ok(config)
+            }
             _ => {
                 let n = checker.problems.len();
                 let list = checker.problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n");
@@ -101,6 +142,7 @@ struct RawConfig {
     salt: Option<Spanned<String>>,
     chain_id: Option<Spanned<u64>>,
     chain: Option<RawChain>,
+    allow_shared_roles: Option<bool>,
     accounts: RawAccounts,
     security: RawToken,
     deposit: RawDeposit,
@@ -118,11 +160,11 @@ struct RawChain {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAccounts {
-    operator: Spanned<Address>,
-    registrar: Spanned<Address>,
-    issuer: Spanned<Address>,
-    bank: Spanned<Address>,
-    authority: Spanned<Address>,
+    operator: Spanned<String>,
+    registrar: Spanned<String>,
+    issuer: Spanned<String>,
+    bank: Spanned<String>,
+    authority: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,7 +196,7 @@ struct RawBank {
     label: Spanned<String>,
     name: Spanned<String>,
     symbol: Spanned<String>,
-    bank: Spanned<Address>,
+    bank: Spanned<String>,
     minting: Option<RawMinting>,
 }
 
@@ -162,7 +204,7 @@ struct RawBank {
 #[serde(deny_unknown_fields)]
 struct RawInstrument {
     kind: Spanned<String>,
-    paying_agent: Spanned<Address>,
+    paying_agent: Spanned<String>,
     face_value: Option<Spanned<u128>>,
     redemption_value: Option<u128>,
     coupon_rate_bps: Option<u16>,
@@ -172,10 +214,13 @@ struct RawInstrument {
     record_offset_days: Option<u32>,
 }
 
-/// Collects problems with their places.
+/// Collects problems with their places, and the accounts holding each role.
 struct Checker<'a> {
     text: &'a str,
+    origin: &'a str,
     problems: Vec<String>,
+    /// Each role's account, in file order.
+    roles: Vec<(String, Address)>,
 }
 
 impl Checker<'_> {
@@ -191,11 +236,35 @@ impl Checker<'_> {
         self.problems.push(format!("line {line}, column {column}: {message}"));
     }
 
-    fn address(&mut self, value: &Spanned<Address>, what: &str) -> Address {
-        if value.get_ref().is_zero() {
+    /// The account holding the role `what`: its address under [`address::parse`], not zero.
+    fn address(&mut self, value: &Spanned<String>, what: &str) -> Address {
+        let (line, column) = self.place(value.span().start);
+        let place = format!("config {}: line {line}, column {column}: {what}", self.origin);
+        let account = match address::parse_at(value.get_ref(), place) {
+            Ok(account) => account,
+            Err(e) => {
+                self.problem(value, format!("{what}: {e}"));
+                return Address::ZERO;
+            }
+        };
+        if account.is_zero() {
             self.problem(value, format!("{what} is the zero address: give the account's real address"));
         }
-        *value.get_ref()
+        self.roles.push((what.to_string(), account));
+        account
+    }
+
+    /// Accounts holding more than one role.
+    fn shared_roles(&self) -> Vec<SharedRoles> {
+        let mut shared: Vec<SharedRoles> = Vec::new();
+        for (role, account) in &self.roles {
+            match shared.iter_mut().find(|s| s.address == *account) {
+                Some(s) => s.roles.push(role.clone()),
+                None => shared.push(SharedRoles { address: *account, roles: vec![role.clone()] }),
+            }
+        }
+        shared.retain(|s| s.roles.len() > 1 && !s.address.is_zero());
+        shared
     }
 
     fn text(&mut self, value: &Spanned<String>, what: &str) -> String {
@@ -322,6 +391,8 @@ impl Checker<'_> {
             profile,
             spec: SuiteSpec { accounts, security, deposit, minting, extra_banks, instrument },
             hash,
+            shared_roles: self.shared_roles(),
+            allow_shared_roles: raw.allow_shared_roles.unwrap_or(false),
         })
     }
 
@@ -535,6 +606,62 @@ record_offset_days = 7
             "{e}"
         );
         assert!(e.contains("line 36, column 41: coupon date 2027-10-01 is not after the one before it"), "{e}");
+    }
+
+    #[test]
+    fn addresses_with_a_wrong_checksum_are_all_refused_with_their_places_and_checksummed_forms() {
+        let text = BASE
+            .replace("0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "0x70997970c51812dc3a010c7d01b50e0d17dc79C8")
+            .replace("0x14dC79964da2C08b23698B3D3cc7Ca32193d9955", "0x14dC79964da2C08b23698B3D3cc7Ca32193d9956")
+            + "[instrument]\nkind = \"fund\"\npaying_agent = \"0x15d34AAf54267DB7D7c367839AAf71A00a2C6A6\"\n";
+        let e = error(&text);
+        assert!(e.starts_with("config t.toml: 3 problems:"), "{e}");
+        assert!(
+            e.contains(
+                "line 4, column 13: accounts.registrar: 0x70997970c51812dc3a010c7d01b50e0d17dc79C8 has a wrong \
+                 EIP-55 checksum: did you mean 0x70997970C51812dc3A010C7d01b50e0d17dc79C8? A mistyped digit would \
+                 send to an address nobody controls; copy the address again from its source"
+            ),
+            "{e}"
+        );
+        assert!(e.contains("line 7, column 13: accounts.authority: 0x14dC79964da2C08b23698B3D3cc7Ca32193d9956 has a wrong EIP-55 checksum"), "{e}");
+        assert!(e.contains("line 18, column 16: instrument.paying_agent: \"0x15d34AAf54267DB7D7c367839AAf71A00a2C6A6\" is not an address: it has 39 characters after 0x"), "{e}");
+    }
+
+    #[test]
+    fn one_case_addresses_are_accepted() {
+        let lower = BASE.replace(
+            "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            &"0x70997970C51812dc3A010C7d01b50e0d17dc79C8".to_lowercase(),
+        );
+        let config = Config::parse(&lower, "t.toml").expect("unchecked, with a warning");
+        assert_eq!(config.spec.accounts.registrar.to_string(), "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+    }
+
+    #[test]
+    fn roles_sharing_an_account_are_listed_and_may_be_allowed() {
+        assert_eq!(Config::parse(BASE, "t.toml").expect("base").shared_roles, []);
+        let operator = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+        let text = BASE
+            .replace("0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", operator)
+            .replace("0x14dC79964da2C08b23698B3D3cc7Ca32193d9955", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
+            + &format!("[instrument]\nkind = \"fund\"\npaying_agent = \"{operator}\"\n");
+        let config = Config::parse(&text, "t.toml").expect("shared roles are a warning");
+        let shared: Vec<String> = config.shared_roles.iter().map(ToString::to_string).collect();
+        assert_eq!(shared.len(), 2, "{shared:?}");
+        assert!(
+            shared[0].starts_with(&format!(
+                "accounts.operator, accounts.issuer and instrument.paying_agent are all {operator}: one key would \
+                 hold duties the suite separates"
+            )),
+            "{shared:?}"
+        );
+        assert!(shared[1].starts_with("accounts.registrar and accounts.authority are both 0x7099"), "{shared:?}");
+        assert!(shared[1].ends_with("or set allow_shared_roles = true at the top of the config if this is meant"));
+        assert!(!config.allow_shared_roles);
+        let allowed = Config::parse(&format!("allow_shared_roles = true\n{text}"), "t.toml").expect("allowed");
+        assert!(allowed.allow_shared_roles);
+        assert_eq!(allowed.shared_roles, config.shared_roles, "still known, not warned about");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The deployer's error type.
+//! The deployer's error type, and the refusal of an address typed by a person ([`AddressError`]).
 
 use kessai_bindings::RevertError;
 
@@ -163,7 +163,34 @@ pub enum DeployerError {
     /// Reading or writing a file failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// An address typed by a person is malformed or fails its EIP-55 checksum.
+    #[error(transparent)]
+    Address(#[from] AddressError),
     /// JSON (de)serialization failed.
     #[error("JSON error: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// An address typed by a person that the rule of [`crate::address::parse`] refuses.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AddressError {
+    /// Not `0x` and 40 hex digits.
+    #[error("{text:?} is not an address: {reason} (expected 0x and 40 hex digits)")]
+    Malformed {
+        /// What was typed.
+        text: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Mixed-case hex whose EIP-55 checksum does not hold.
+    #[error(
+        "{typed} has a wrong EIP-55 checksum: did you mean {checksummed}? A mistyped digit would send to an \
+         address nobody controls; copy the address again from its source"
+    )]
+    Checksum {
+        /// What was typed.
+        typed: String,
+        /// The checksummed form of the address as typed (its Display).
+        checksummed: alloy::primitives::Address,
+    },
 }

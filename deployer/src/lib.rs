@@ -1,6 +1,7 @@
 //! kessai-deployer: builds the contracts, describes the suite's deployment as data (the plan) and
 //! executes it on any engine implementing [`chain::Chain`]; this crate provides the JSON-RPC engine.
 
+pub mod address;
 pub mod anvil;
 pub mod build;
 pub mod chain;
@@ -21,4 +22,4 @@ pub mod tools;
 pub mod transport;
 pub mod verify;
 
-pub use error::DeployerError;
+pub use error::{AddressError, DeployerError};

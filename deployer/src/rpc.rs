@@ -466,7 +466,8 @@ impl Chain for RpcChain {
             .map_err(|e| self.error(e))?;
         // An empty parameter list, not `null`: Hardhat refuses the latter.
         let none: [u64; 0] = [];
-        let _: serde_json::Value = self.provider.raw_request("evm_mine".into(), none).await.map_err(|e| self.error(e))?;
+        let _: serde_json::Value =
+            self.provider.raw_request("evm_mine".into(), none).await.map_err(|e| self.error(e))?;
         Ok(())
     }
 

@@ -307,12 +307,26 @@ impl Workload {
 
         let mut parties: Vec<Party> = Role::SUITE
             .iter()
-            .map(|role| Party { name: role.name().into(), role: *role, class: 2, country: 392, kyc_valid_for: KYC })
+            .map(|role| Party {
+                name: role.name().into(),
+                role: *role,
+                class: 2,
+                country: 392,
+                kyc_valid_for: KYC,
+                address: None,
+            })
             .collect();
         let horizon = params.days as u64 * day_length + 30 * DAY;
         let kyc = KYC.max(horizon);
         let agent = parties.len();
-        parties.push(Party { name: "agent".into(), role: Role::Agent, class: 2, country: 392, kyc_valid_for: kyc });
+        parties.push(Party {
+            name: "agent".into(),
+            role: Role::Agent,
+            class: 2,
+            country: 392,
+            kyc_valid_for: kyc,
+            address: None,
+        });
         let width = digits(params.investors);
         let mut eligible = Vec::with_capacity(eligible_count);
         for i in 1..=eligible_count {
@@ -323,6 +337,7 @@ impl Workload {
                 class: 0,
                 country: 392,
                 kyc_valid_for: kyc,
+                address: None,
             });
         }
         let mut outsider_ids = Vec::with_capacity(outsiders);
@@ -334,6 +349,7 @@ impl Workload {
                 class: 0,
                 country: 392,
                 kyc_valid_for: kyc,
+                address: None,
             });
         }
 

@@ -1257,12 +1257,33 @@ fn step(action: Action, origin: Origin) -> Step {
 fn parties() -> Vec<Party> {
     let mut parties: Vec<Party> = Role::SUITE
         .iter()
-        .map(|r| Party { name: r.name().into(), role: *r, class: 2, country: 392, kyc_valid_for: 3 * 365 * DAY })
+        .map(|r| Party {
+            name: r.name().into(),
+            role: *r,
+            class: 2,
+            country: 392,
+            kyc_valid_for: 3 * 365 * DAY,
+            address: None,
+        })
         .collect();
     for name in INVESTORS {
-        parties.push(Party { name: name.into(), role: Role::Investor, class: 0, country: 392, kyc_valid_for: KYC });
+        parties.push(Party {
+            name: name.into(),
+            role: Role::Investor,
+            class: 0,
+            country: 392,
+            kyc_valid_for: KYC,
+            address: None,
+        });
     }
-    parties.push(Party { name: "agent".into(), role: Role::Agent, class: 2, country: 392, kyc_valid_for: KYC });
+    parties.push(Party {
+        name: "agent".into(),
+        role: Role::Agent,
+        class: 2,
+        country: 392,
+        kyc_valid_for: KYC,
+        address: None,
+    });
     parties
 }
 

@@ -3,7 +3,9 @@
 //! [`kessai_deployer::ops::Suite::payment_plan`] and [`kessai_deployer::ops::Suite::pay_in_batches`].
 
 use super::{
-    GlobalArgs, engine,
+    GlobalArgs,
+    address_arg::AddressParser,
+    engine,
     registry::{receipt_json, sender_with_role},
 };
 use clap::{Args, Subcommand};
@@ -25,7 +27,7 @@ pub struct BondCommand {
     #[command(flatten)]
     chain: engine::ChainArgs,
     /// Sending account (its key must be loaded).
-    #[arg(long)]
+    #[arg(long, value_parser = AddressParser)]
     from: Option<Address>,
     /// The action.
     #[command(subcommand)]

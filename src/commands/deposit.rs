@@ -1,6 +1,6 @@
 //! `kessai deposit`: a bank's operator actions on its deposit token over a deployed suite's manifest.
 
-use super::{GlobalArgs, engine};
+use super::{GlobalArgs, address_arg::AddressParser, engine};
 use clap::{Args, Subcommand};
 use kessai_bindings::alloy::primitives::{Address, U256, keccak256};
 use kessai_deployer::{chain::Receipt, ops::Suite, plan::labels};
@@ -18,7 +18,7 @@ pub struct DepositCommand {
     #[arg(long, default_value = labels::DEPOSIT)]
     token: String,
     /// Sending account; defaults to the bank's key (the fourth of KESSAI_KEYS).
-    #[arg(long)]
+    #[arg(long, value_parser = AddressParser)]
     from: Option<Address>,
     /// The action.
     #[command(subcommand)]
@@ -31,7 +31,7 @@ pub enum DepositAction {
     /// Issue tokens against a deposit ledger entry (used once).
     Issue {
         /// Receiving customer.
-        #[arg(long)]
+        #[arg(long, value_parser = AddressParser)]
         to: Address,
         /// Amount in yen.
         #[arg(long)]
@@ -51,13 +51,13 @@ pub enum DepositAction {
         account: String,
         /// Redeem this customer's tokens on its instruction to the bank (the sender needs
         /// REDEEMER_ROLE); without it, the sender redeems its own tokens.
-        #[arg(long)]
+        #[arg(long, value_parser = AddressParser)]
         holder: Option<Address>,
     },
     /// Set a minter's allowance and rate limit.
     ConfigureMinter {
         /// The minter.
-        #[arg(long)]
+        #[arg(long, value_parser = AddressParser)]
         minter: Address,
         /// Total it may still issue.
         #[arg(long)]
@@ -72,11 +72,13 @@ pub enum DepositAction {
     /// Freeze a whole account.
     Freeze {
         /// The account.
+        #[arg(value_parser = AddressParser)]
         account: Address,
     },
     /// Unfreeze an account.
     Unfreeze {
         /// The account.
+        #[arg(value_parser = AddressParser)]
         account: Address,
     },
     /// Pause all transfers, issues and redemptions.

@@ -1,6 +1,7 @@
 //! The command-line interface: global flags and one module per command.
 
 mod abi;
+mod address_arg;
 mod bond;
 mod build;
 mod demo;
@@ -41,7 +42,8 @@ pub struct GlobalArgs {
 }
 
 impl GlobalArgs {
-    /// Sends logs to stderr at the chosen level (`RUST_LOG` overrides).
+    /// Sends logs to stderr at the chosen level (`RUST_LOG` overrides), starting with the warnings
+    /// about one-case address arguments.
     pub fn init_tracing(&self) {
         let level = match self.verbose {
             0 => "warn",
@@ -52,6 +54,7 @@ impl GlobalArgs {
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+        address_arg::warn_pending();
     }
 }
 

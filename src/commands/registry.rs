@@ -3,7 +3,7 @@
 //! `--registry bank` for the bank's customer registry. Every chain step goes through
 //! [`kessai_deployer::ops::Suite`].
 
-use super::{GlobalArgs, engine};
+use super::{GlobalArgs, address_arg::AddressParser, engine};
 use clap::{Args, Subcommand, ValueEnum};
 use kessai_bindings::{
     alloy::primitives::{Address, keccak256},
@@ -34,7 +34,7 @@ pub struct RegistryCommand {
     #[arg(long, default_value = "securities")]
     registry: String,
     /// Sending account (its key must be loaded).
-    #[arg(long)]
+    #[arg(long, value_parser = AddressParser)]
     from: Option<Address>,
     /// The action.
     #[command(subcommand)]
@@ -58,7 +58,7 @@ pub enum RegistryAction {
     /// Register an investor, or update its record.
     Register {
         /// The investor's wallet.
-        #[arg(long)]
+        #[arg(long, value_parser = AddressParser)]
         account: Address,
         /// Investor class.
         #[arg(long, value_enum, default_value = "retail")]
@@ -79,13 +79,13 @@ pub enum RegistryAction {
     /// Revoke an active investor's eligibility.
     Revoke {
         /// The investor's wallet.
-        #[arg(long)]
+        #[arg(long, value_parser = AddressParser)]
         account: Address,
     },
     /// Print an account's record (no transaction).
     Show {
         /// The wallet.
-        #[arg(long)]
+        #[arg(long, value_parser = AddressParser)]
         account: Address,
     },
 }

@@ -3,7 +3,9 @@
 //! through [`kessai_deployer::ops::Suite`].
 
 use super::{
-    GlobalArgs, engine,
+    GlobalArgs,
+    address_arg::AddressParser,
+    engine,
     registry::{merge, receipt_json, receipt_text, sender_with_role},
 };
 use clap::{Args, Subcommand};
@@ -24,7 +26,7 @@ pub struct SecurityCommand {
     #[command(flatten)]
     chain: engine::ChainArgs,
     /// Sending account (its key must be loaded).
-    #[arg(long)]
+    #[arg(long, value_parser = AddressParser)]
     from: Option<Address>,
     /// The action.
     #[command(subcommand)]
@@ -37,7 +39,7 @@ pub enum SecurityAction {
     /// Issue new units to an eligible investor.
     Issue {
         /// The receiving investor.
-        #[arg(long)]
+        #[arg(long, value_parser = AddressParser)]
         to: Address,
         /// Units to issue.
         #[arg(long)]
@@ -46,7 +48,7 @@ pub enum SecurityAction {
     /// Redeem (cancel) free units of a holder.
     Redeem {
         /// The holder whose units are cancelled.
-        #[arg(long)]
+        #[arg(long, value_parser = AddressParser)]
         holder: Address,
         /// Units to cancel.
         #[arg(long)]

@@ -53,7 +53,8 @@ struct RunArgs {
     anvil: bool,
     /// Replay on this node (a development chain: the scenario moves its clock). Parties use
     /// Anvil's development keys unless KESSAI_KEYS or KESSAI_KEYSTORE name others (suite roles
-    /// first: operator, registrar, issuer, bank, authority; then the other parties in file order).
+    /// first: operator, registrar, issuer, bank, authority; then the other parties in file order; a
+    /// party with an `address` gets that account's key).
     #[arg(long, env = "KESSAI_RPC_URL")]
     rpc_url: Option<String>,
     /// More scenario files: all of them replay in parallel, each on its own in-process chain, and

@@ -2,11 +2,12 @@
 //! release, sign, settle from signatures, settle batches (netted or gross) and read a trade's status.
 //! Every chain step goes through [`kessai_deployer::ops::Suite`] and [`kessai_deployer::signing`].
 
-use super::{GlobalArgs, engine};
+use super::{GlobalArgs, address_arg::AddressParser, engine};
 use clap::{Args, Subcommand};
 use eyre::WrapErr;
 use kessai_bindings::alloy::primitives::{Address, B256, Bytes, U256, keccak256};
 use kessai_deployer::{
+    address,
     chain::{Chain, Receipt},
     ops::{SettleCheck, Suite, Trade, TradeSignatures},
     rpc::RpcChain,
@@ -63,7 +64,7 @@ pub enum TradeAction {
         #[command(flatten)]
         trade: TradeRef,
         /// Who cancels: the seller, the buyer or the agent.
-        #[arg(long)]
+        #[arg(long, value_parser = AddressParser)]
         from: Address,
     },
     /// Anyone releases the holds of an unsettled trade after its deadline.
@@ -72,7 +73,7 @@ pub enum TradeAction {
         #[command(flatten)]
         trade: TradeRef,
         /// Sending account (any account with a key).
-        #[arg(long)]
+        #[arg(long, value_parser = AddressParser)]
         from: Address,
     },
     /// The trade's status flags and what stands between it and its settlement (no transaction).
@@ -83,7 +84,7 @@ pub enum TradeAction {
         #[command(flatten)]
         trade: TradeRef,
         /// The signing account (the seller or the buyer, or the key a party's ERC-1271 wallet accepts).
-        #[arg(long)]
+        #[arg(long, value_parser = AddressParser)]
         from: Address,
     },
     /// Settle in one transaction from both parties' signatures, without prior holds.
@@ -98,7 +99,7 @@ pub enum TradeAction {
         #[arg(long)]
         buyer_sig: Bytes,
         /// Sending account; defaults to the trade's agent (required when it names none).
-        #[arg(long)]
+        #[arg(long, value_parser = AddressParser)]
         from: Option<Address>,
     },
     /// Settle a created trade with the buyer's signed payment instruction, in one transaction.
@@ -110,7 +111,7 @@ pub enum TradeAction {
         #[arg(long)]
         buyer_sig: Bytes,
         /// Sending account; defaults to the trade's agent (required when it names none).
-        #[arg(long)]
+        #[arg(long, value_parser = AddressParser)]
         from: Option<Address>,
     },
     /// Create the trade from both parties' signatures (e.g. by a broker): both legs are held at
@@ -126,7 +127,7 @@ pub enum TradeAction {
         #[arg(long)]
         buyer_sig: Bytes,
         /// Sending account.
-        #[arg(long)]
+        #[arg(long, value_parser = AddressParser)]
         from: Address,
     },
     /// The agent approves and settles paid trades at once, all or nothing.
@@ -141,25 +142,28 @@ pub enum TradeAction {
         #[arg(long)]
         netted: bool,
         /// Sending account; defaults to the first trade's agent.
-        #[arg(long)]
+        #[arg(long, value_parser = AddressParser)]
         from: Option<Address>,
     },
 }
 
-/// The terms file.
+/// The terms file. Its addresses follow [`kessai_deployer::address`]: a wrong EIP-55 checksum is
+/// refused before anything is sent.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Terms {
+    #[serde(deserialize_with = "address::deserialize")]
     seller: Address,
+    #[serde(deserialize_with = "address::deserialize")]
     buyer: Address,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "address::deserialize_option")]
     agent: Option<Address>,
     units: U256,
     amount: U256,
     deadline: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "address::deserialize_option")]
     security: Option<Address>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "address::deserialize_option")]
     cash: Option<Address>,
 }
 

@@ -1,121 +1,17 @@
 //! `kessai trade` as an operator uses it: a deployed suite on Anvil, every step through the binary,
 //! and the chain read back through the library after each one.
 
-use crate::support;
-use kessai_bindings::alloy::primitives::{Address, Bytes, U256, hex, keccak256};
+use crate::support::{
+    self,
+    cli::{CASH, UNITS, cli_market, kessai, u},
+};
+use kessai_bindings::alloy::primitives::{Bytes, hex, keccak256};
 use kessai_deployer::{
-    anvil::{self, AnvilInstance},
-    chain::Chain,
-    manifest::Manifest,
-    ops::{Position, SettleCheck, Suite, Trade},
-    rpc::RpcChain,
+    anvil,
+    ops::{Position, SettleCheck},
     signing,
 };
-use kessai_sim::demo::{self, DemoParties};
-use std::{
-    path::{Path, PathBuf},
-    process::{Command, Output},
-};
-
-const UNITS: u64 = 1_000;
-const CASH: u64 = 50_000_000;
-
-fn u(v: u64) -> U256 {
-    U256::from(v)
-}
-
-/// A suite deployed by `kessai deploy`, with the seller and the buyer registered on both registries
-/// and holding both tokens.
-struct CliMarket {
-    _node: AnvilInstance,
-    chain: RpcChain,
-    url: String,
-    dir: PathBuf,
-    manifest: PathBuf,
-    suite: Suite,
-    p: DemoParties,
-    deadline: u64,
-}
-
-async fn cli_market(name: &str) -> CliMarket {
-    let (node, mut chain) = support::anvil();
-    let url = node.endpoint();
-    let dir = std::env::temp_dir().join(format!("kessai-trade-{name}-{}", std::process::id()));
-    let manifest = dir.join("m.json");
-    let out = kessai().args(["deploy", "--rpc-url", &url, "--out"]).arg(&manifest).output().expect("deploy");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let suite = Suite::from_deployment(&Manifest::read(&manifest).expect("manifest").deployment).expect("suite");
-    let p = support::parties();
-    let now = chain.timestamp().await.expect("time");
-    for (i, who) in [p.seller, p.buyer].into_iter().enumerate() {
-        let r = demo::registration(now, "investor");
-        suite.register(&mut chain, suite.registry, p.suite.registrar, who, r).await.expect("register");
-        suite.register(&mut chain, suite.bank_registry, p.suite.bank, who, r).await.expect("customer");
-        suite.issue_security(&mut chain, p.suite.issuer, who, u(UNITS)).await.expect("units");
-        let reference = keccak256(format!("CLI-TRADE-{i}"));
-        suite.issue_deposit(&mut chain, p.suite.bank, who, u(CASH), reference).await.expect("cash");
-    }
-    CliMarket { _node: node, chain, url, dir, manifest, suite, p, deadline: demo::deadline_after(now) }
-}
-
-fn kessai() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kessai"));
-    cmd.env_remove("KESSAI_KEYS").env_remove("KESSAI_RPC_URL");
-    cmd
-}
-
-impl CliMarket {
-    /// Writes a terms file and returns its path and the terms the contract will see.
-    fn terms(&self, file: &str, seller: Address, buyer: Address, units: u64, amount: u64) -> (PathBuf, Trade) {
-        let path = self.dir.join(file);
-        let json = serde_json::json!({
-            "seller": seller,
-            "buyer": buyer,
-            "agent": self.p.agent,
-            "units": units,
-            "amount": amount.to_string(),
-            "deadline": self.deadline,
-        });
-        std::fs::write(&path, json.to_string()).expect("write terms");
-        let trade = Trade {
-            security: self.suite.security,
-            seller,
-            buyer,
-            cash: self.suite.deposit,
-            agent: self.p.agent,
-            units: u(units),
-            amount: u(amount),
-            deadline: self.deadline,
-        };
-        (path, trade)
-    }
-
-    /// Runs `kessai [--json] trade --rpc-url … --manifest … <args>`.
-    fn run(&self, json: bool, args: &[&str]) -> Output {
-        let mut cmd = kessai();
-        if json {
-            cmd.arg("--json");
-        }
-        cmd.args(["trade", "--rpc-url", &self.url, "--manifest"]).arg(&self.manifest).args(args);
-        cmd.output().expect("run kessai trade")
-    }
-
-    /// Runs a step on the trade `(terms, id)` with `--json`.
-    fn step(&self, action: &str, terms: &Path, id: &str, extra: &[&str]) -> Output {
-        let terms = terms.to_str().expect("utf-8 path");
-        self.run(true, &[&[action, "--terms", terms, "--id", id][..], extra].concat())
-    }
-
-    async fn positions(&mut self) -> (Position, Position) {
-        let seller = self.suite.position(&mut self.chain, self.p.seller).await.expect("seller");
-        let buyer = self.suite.position(&mut self.chain, self.p.buyer).await.expect("buyer");
-        (seller, buyer)
-    }
-
-    async fn status(&mut self, id: &str) -> u8 {
-        self.suite.trade_status(&mut self.chain, keccak256(id)).await.expect("status")
-    }
-}
+use std::process::Output;
 
 /// Asserts that a step succeeded and printed one JSON document, and nothing else, on stdout.
 fn json_out(out: &Output) -> serde_json::Value {

@@ -1,5 +1,6 @@
 //! End-to-end tests across crates: one binary, a module per concern.
 
+mod addresses;
 mod artifacts;
 mod bond;
 mod chains;

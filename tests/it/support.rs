@@ -1,6 +1,8 @@
 //! Shared helpers: engines and a deployed, registered suite; a test certificate authority, a
 //! TLS-terminating proxy and a plain HTTP server for the transport tests; running the CLI.
 
+pub mod cli;
+
 use kessai_bindings::alloy::{primitives::Address, providers::Provider, signers::local::PrivateKeySigner};
 use kessai_deployer::{
     anvil::{self, AnvilInstance, AnvilOptions},
@@ -35,6 +37,18 @@ pub fn parties() -> DemoParties {
 /// The development key of `account` (one of Anvil's dev accounts).
 pub fn key(account: Address) -> PrivateKeySigner {
     anvil::dev_signers().into_iter().find(|k| k.address() == account).expect("a dev account")
+}
+
+/// The block number and the nonce of every development account: whatever a refusal leaves, these are
+/// as they were when nothing was sent.
+pub async fn sent_so_far(chain: &RpcChain) -> (u64, Vec<u64>) {
+    use kessai_bindings::alloy::providers::Provider;
+    let block = chain.provider().get_block_number().await.expect("block number");
+    let mut nonces = Vec::new();
+    for account in anvil::dev_accounts() {
+        nonces.push(chain.provider().get_transaction_count(account).await.expect("nonce"));
+    }
+    (block, nonces)
 }
 
 /// A fresh in-process chain with the parties funded.

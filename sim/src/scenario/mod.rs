@@ -32,7 +32,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
     let path = path.as_ref();
     let src =
         std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { path: path.to_path_buf(), source })?;
-    parse::parse(&src).map_err(|mut e| {
+    parse::parse_from(&src, Some(path)).map_err(|mut e| {
         e.path = Some(path.to_path_buf());
         ScenarioError::Parse(e)
     })

@@ -8,7 +8,7 @@
 //! scenario's start, which the runner fixes on the chain before anything is deployed; this is what
 //! makes a replay independent of the wall clock and identical on every engine.
 
-use alloy::primitives::U256;
+use alloy::primitives::{Address, U256};
 use serde::{Deserialize, Serialize};
 
 /// Index of a party in [`Scenario::parties`].
@@ -162,6 +162,10 @@ pub struct Party {
     pub country: u16,
     /// How long its KYC stays valid after the start, in seconds.
     pub kyc_valid_for: u64,
+    /// The account that plays it, when the scenario names one (the engine must hold its key);
+    /// otherwise the runner gives it the next free key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
 }
 
 /// Someone who can hold tokens: a party or the instrument contract (which holds the bond's payment

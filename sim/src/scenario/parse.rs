@@ -15,6 +15,7 @@
 //! country = "JP"                      # alpha-2 code or ISO 3166-1 number
 //! [parties.agent]
 //! role = "agent"
+//! address = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"  # optional: the account that plays it
 //!
 //! [funding]
 //! seller = { units = 1_000 }
@@ -47,22 +48,28 @@ use super::{
     },
 };
 use alloy::primitives::U256;
+use kessai_deployer::address;
 use serde::{
     Deserialize, Deserializer,
     de::{self, MapAccess, Visitor},
 };
-use std::{collections::BTreeMap, collections::HashMap, fmt, ops::Range};
+use std::{collections::BTreeMap, collections::HashMap, fmt, ops::Range, path::Path};
 use toml::{Spanned, value::Datetime};
 
 type S<T> = Spanned<T>;
 
 /// Parses a scenario file's text.
 pub fn parse(src: &str) -> Result<Scenario, ParseError> {
+    parse_from(src, None)
+}
+
+/// Parses the text of the scenario file at `path` (named in warnings; errors get it from the caller).
+pub fn parse_from(src: &str, path: Option<&Path>) -> Result<Scenario, ParseError> {
     let raw: RawFile = toml::from_str(src).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         ParseError::at(src, span, explain_serde(e.message()))
     })?;
-    Resolver::new(src).resolve(raw)
+    Resolver::new(src, path).resolve(raw)
 }
 
 /// Makes serde's messages say what was expected in the file's terms.
@@ -271,6 +278,7 @@ struct RawParty {
     country: Option<S<RawCountry>>,
     registries: Option<Vec<S<String>>>,
     kyc_valid_for: Option<S<RawTime>>,
+    address: Option<S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -521,6 +529,8 @@ fn did_you_mean(suggestion: Option<&str>) -> String {
 
 struct Resolver<'a> {
     src: &'a str,
+    /// The file, for warnings.
+    path: Option<&'a Path>,
     start: Option<u64>,
     parties: Vec<Party>,
     /// Names (and suite role aliases) to parties.
@@ -543,9 +553,10 @@ struct Resolver<'a> {
 type PResult<T> = std::result::Result<T, ParseError>;
 
 impl<'a> Resolver<'a> {
-    fn new(src: &'a str) -> Self {
+    fn new(src: &'a str, path: Option<&'a Path>) -> Self {
         Self {
             src,
+            path,
             start: None,
             parties: Vec::new(),
             by_name: HashMap::new(),
@@ -679,6 +690,7 @@ impl Resolver<'_> {
                 class: 2,
                 country: 392,
                 kyc_valid_for: KYC_DEFAULT,
+                address: None,
             });
         }
         let mut entries: Vec<_> = raw.into_iter().collect();
@@ -768,7 +780,8 @@ impl Resolver<'_> {
                         .collect::<PResult<Vec<_>>>()?
                 }
             };
-            let record = Party { name: name.clone(), role, class, country, kyc_valid_for };
+            let address = party.address.as_ref().map(|a| self.party_address(&name, a)).transpose()?;
+            let record = Party { name: name.clone(), role, class, country, kyc_valid_for, address };
             let id = if role.is_suite() {
                 let id = Role::SUITE.iter().position(|r| *r == role).unwrap_or_default();
                 if let Some(line) = self.declared_at.get(&id) {
@@ -795,6 +808,24 @@ impl Resolver<'_> {
             self.registrations.push((id, registries));
         }
         Ok(())
+    }
+
+    /// A party's `address`, under [`address::parse`], played by no other party.
+    fn party_address(&self, name: &str, text: &S<String>) -> PResult<alloy::primitives::Address> {
+        let at = self.err(text.span(), String::new());
+        let place = match self.path {
+            Some(path) => format!("{}:{}:{}: parties.{name}.address", path.display(), at.line, at.column),
+            None => format!("{}:{}: parties.{name}.address", at.line, at.column),
+        };
+        let account = address::parse_at(text.get_ref(), place).map_err(|e| self.err(text.span(), e.to_string()))?;
+        if let Some((id, other)) = self.parties.iter().enumerate().find(|(_, p)| p.address == Some(account)) {
+            let line = self.declared_at.get(&id).copied().unwrap_or_default();
+            return Err(self.err(
+                text.span(),
+                format!("{account} already plays `{}` (line {line}): give each party its own account", other.name),
+            ));
+        }
+        Ok(account)
     }
 
     fn party(&self, name: &S<String>) -> PResult<PartyId> {
@@ -1459,6 +1490,35 @@ seller = { units = 1_000 }
         assert_eq!(s.steps[5].origin, Origin::Timeline { number: 1, line: 12 });
         assert_eq!(s.steps[6].action, Action::Advance(Advance::Until(3 * DAY)));
         assert_eq!(s.watch, [Holder::Party(5), Holder::Party(6)]);
+    }
+
+    #[test]
+    fn a_party_address_with_a_wrong_checksum_is_refused_where_it_stands() {
+        let src = HEAD.replace(
+            "role = \"agent\"\n",
+            "role = \"agent\"\naddress = \"0x15d34AAf54267DB7D7c367839AAf71A00a2C6a65\"\n",
+        );
+        let e = error(&src);
+        assert_at(&e, 9, 11, "0x15d34AAf54267DB7D7c367839AAf71A00a2C6a65 has a wrong EIP-55 checksum");
+        assert!(e.message.contains("did you mean 0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65?"), "{e}");
+        let e = error(&src.replace("0x15d34AAf54267DB7D7c367839AAf71A00a2C6a65", "agent-wallet"));
+        assert_at(&e, 9, 11, "\"agent-wallet\" is not an address");
+    }
+
+    #[test]
+    fn a_party_address_is_checked_or_one_case_and_played_by_one_party() {
+        let agent = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65";
+        for written in [agent.to_string(), agent.to_lowercase()] {
+            let src = HEAD.replace("role = \"agent\"\n", &format!("role = \"agent\"\naddress = \"{written}\"\n"));
+            let s = parse(&src).expect("parses");
+            assert_eq!(s.parties[7].address.map(|a| a.to_string()).as_deref(), Some(agent));
+            assert_eq!(s.parties[5].address, None);
+        }
+        let src = HEAD
+            .replace("[parties.buyer]\n", &format!("[parties.buyer]\naddress = \"{agent}\"\n"))
+            .replace("role = \"agent\"\n", &format!("role = \"agent\"\naddress = \"{agent}\"\n"));
+        let e = error(&src);
+        assert_at(&e, 10, 11, &format!("{agent} already plays `buyer` (line 6)"));
     }
 
     #[test]

@@ -290,25 +290,52 @@ pub struct Runner<'s> {
     presigned: Vec<Option<Bytes>>,
 }
 
+/// Each party's key: the key of the account the scenario names for it, else the next key that no
+/// party names.
+fn assign_keys(scenario: &Scenario, keys: &[PrivateKeySigner]) -> Result<Vec<PrivateKeySigner>, ScenarioError> {
+    let n = scenario.parties.len();
+    let too_few = || {
+        let declared = n - Role::SUITE.len();
+        ScenarioError::Setup(format!(
+            "the scenario has {n} parties (the {} suite roles and {declared} others) but the engine holds only \
+             {} keys: remove parties, or give more keys",
+            Role::SUITE.len(),
+            keys.len()
+        ))
+    };
+    if keys.len() < n {
+        return Err(too_few());
+    }
+    let named: Vec<Address> = scenario.parties.iter().filter_map(|p| p.address).collect();
+    let mut free = keys.iter().filter(|k| !named.contains(&k.address()));
+    let mut assigned = Vec::with_capacity(n);
+    for party in &scenario.parties {
+        let key = match party.address {
+            Some(account) => keys.iter().find(|k| k.address() == account).ok_or_else(|| {
+                ScenarioError::Setup(format!(
+                    "party `{}` is played by {account}, but the engine holds no key for it: add its key to the \
+                     engine's keys (KESSAI_KEYS), or remove the party's `address`",
+                    party.name
+                ))
+            })?,
+            None => free.next().ok_or_else(too_few)?,
+        };
+        assigned.push(key.clone());
+    }
+    Ok(assigned)
+}
+
 impl<'s> Runner<'s> {
-    /// Fixes the start on the chain's clock, deploys the suite, and assigns keys to parties
-    /// (party `i` gets `keys[i]`; the chain must be able to send from each).
+    /// Fixes the start on the chain's clock, deploys the suite, and assigns keys to parties (a party
+    /// whose account the scenario names gets that account's key; the others get the remaining keys in
+    /// order, so without named accounts party `i` gets `keys[i]`; the chain must be able to send from
+    /// each).
     pub async fn deploy<C: Chain>(
         chain: &mut C,
         scenario: &'s Scenario,
         keys: &[PrivateKeySigner],
     ) -> Result<Self, ScenarioError> {
-        let n = scenario.parties.len();
-        if keys.len() < n {
-            let declared = n - Role::SUITE.len();
-            return Err(ScenarioError::Setup(format!(
-                "the scenario has {n} parties (the {} suite roles and {declared} others) but the engine holds only \
-                 {} keys: remove parties, or give more keys",
-                Role::SUITE.len(),
-                keys.len()
-            )));
-        }
-        let keys = keys[..n].to_vec();
+        let keys = assign_keys(scenario, keys)?;
         let accounts: Vec<Address> = keys.iter().map(PrivateKeySigner::address).collect();
 
         let now = chain.timestamp().await?;
@@ -1017,5 +1044,42 @@ pub fn describe(scenario: &Scenario, action: &Action) -> String {
         }
         Action::Advance(Advance::By(s)) => format!("advance the clock by {}", offset(*s).trim_start_matches("start+")),
         Action::Advance(Advance::Until(s)) => format!("advance the clock to {}", offset(*s)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kessai_deployer::anvil;
+
+    fn scenario(buyer: &str) -> Scenario {
+        let src = format!(
+            "[scenario]\nname = \"keys\"\n[parties.seller]\n[parties.buyer]\n{buyer}\n[funding]\nseller = {{ units = 1 }}\n"
+        );
+        crate::scenario::parse::parse(&src).expect("parses")
+    }
+
+    fn accounts(keys: &[PrivateKeySigner]) -> Vec<Address> {
+        keys.iter().map(PrivateKeySigner::address).collect()
+    }
+
+    #[test]
+    fn parties_take_the_keys_in_order_unless_they_name_their_account() {
+        let keys = anvil::dev_signers();
+        let dev = anvil::dev_accounts();
+        let plain = assign_keys(&scenario(""), &keys).expect("keys");
+        assert_eq!(accounts(&plain), dev[..7]);
+
+        // The buyer names the seller's usual account: the seller takes the next free key.
+        let named = assign_keys(&scenario(&format!("address = \"{}\"", dev[5])), &keys).expect("keys");
+        assert_eq!(accounts(&named), [&dev[..5], &[dev[6], dev[5]]].concat());
+
+        let stranger = "0x1234567890123456789012345678901234567890";
+        let Err(ScenarioError::Setup(e)) = assign_keys(&scenario(&format!("address = \"{stranger}\"")), &keys) else {
+            panic!("no key for a stranger's account");
+        };
+        assert!(e.starts_with(&format!("party `buyer` is played by {stranger}, but the engine holds no key")), "{e}");
+        let Err(ScenarioError::Setup(e)) = assign_keys(&scenario(""), &keys[..6]) else { panic!("too few keys") };
+        assert!(e.contains("the engine holds only 6 keys"), "{e}");
     }
 }

@@ -3,9 +3,9 @@
 //!
 //! [`parse`](super::parse::parse) of the written text gives back the same model, except that each
 //! timeline step's `line` is where it now stands in the file. Everything is written out explicitly
-//! (every party with its role, class, country, KYC validity and registries; every step's submitter,
-//! signatures, references and registries; the watch list) so nothing depends on the parser's
-//! defaults. A model the format cannot express is refused with the reason: setup steps other than
+//! (every party with its role, class, country, KYC validity, registries and account when named;
+//! every step's submitter, signatures, references and registries; the watch list) so nothing depends
+//! on the parser's defaults. A model the format cannot express is refused with the reason: setup steps other than
 //! the registrations and funding the `[parties]` and `[funding]` tables describe, a trade used
 //! before a step defines it, a payment number the bond does not have, and the like.
 //!
@@ -214,6 +214,9 @@ impl<'s> Writer<'s> {
             let _ = writeln!(o, "class = {}", string(class));
             let _ = writeln!(o, "country = {}", p.country);
             let _ = writeln!(o, "kyc_valid_for = {}", duration(p.kyc_valid_for));
+            if let Some(address) = p.address {
+                let _ = writeln!(o, "address = \"{address}\"");
+            }
             let registries: Vec<&str> = self.registries[id]
                 .iter()
                 .map(|r| if *r == Registry::Securities { "\"securities\"" } else { "\"bank\"" })
@@ -602,6 +605,12 @@ mod tests {
         round_trip("dcjpy_pilot", include_str!("../../../scenarios/dcjpy_pilot.toml"));
         round_trip("municipal_bond", include_str!("../../../scenarios/municipal_bond.toml"));
         round_trip("failures", include_str!("../../../scenarios/failures.toml"));
+        let pinned = include_str!("../../../scenarios/dcjpy_pilot.toml").replace(
+            "[parties.buyer]\n",
+            "[parties.buyer]\naddress = \"0x976EA74026E726554dB657fA54763abd0C3a0aa9\"\n",
+        );
+        round_trip("dcjpy_pilot with the buyer's account", &pinned);
+        assert!(write(&parse(&pinned).expect("parses")).expect("writes").contains("address = \"0x976E"));
     }
 
     #[test]

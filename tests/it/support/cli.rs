@@ -1,0 +1,131 @@
+//! `kessai` run as an operator runs it: the binary, and a suite it deployed on a spawned Anvil with
+//! the seller and the buyer registered and funded.
+
+use crate::support;
+use kessai_bindings::alloy::primitives::{Address, U256, keccak256};
+use kessai_deployer::{
+    anvil::AnvilInstance,
+    chain::Chain,
+    manifest::Manifest,
+    ops::{Position, Suite, Trade},
+    rpc::RpcChain,
+};
+use kessai_sim::demo::{self, DemoParties};
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+/// Units of the security token each of the seller and the buyer holds.
+pub const UNITS: u64 = 1_000;
+/// Yen of deposit tokens each of the seller and the buyer holds.
+pub const CASH: u64 = 50_000_000;
+
+/// `v` as a 256-bit word.
+pub fn u(v: u64) -> U256 {
+    U256::from(v)
+}
+
+/// A suite deployed by `kessai deploy`, with the seller and the buyer registered on both registries
+/// and holding both tokens.
+pub struct CliMarket {
+    _node: AnvilInstance,
+    /// The library's engine on the same node, to read the chain back.
+    pub chain: RpcChain,
+    /// The node's endpoint.
+    pub url: String,
+    /// A scratch directory for terms files.
+    pub dir: PathBuf,
+    /// The manifest `kessai deploy` wrote.
+    pub manifest: PathBuf,
+    /// The deployed suite.
+    pub suite: Suite,
+    /// Who plays each part (Anvil's development accounts).
+    pub p: DemoParties,
+    /// A deadline a day after the market opened.
+    pub deadline: u64,
+}
+
+/// Deploys the demo suite with `kessai deploy` on a fresh Anvil and funds the seller and the buyer.
+pub async fn cli_market(name: &str) -> CliMarket {
+    let (node, mut chain) = support::anvil();
+    let url = node.endpoint();
+    let dir = std::env::temp_dir().join(format!("kessai-trade-{name}-{}", std::process::id()));
+    let manifest = dir.join("m.json");
+    let out = kessai().args(["deploy", "--rpc-url", &url, "--out"]).arg(&manifest).output().expect("deploy");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let suite = Suite::from_deployment(&Manifest::read(&manifest).expect("manifest").deployment).expect("suite");
+    let p = support::parties();
+    let now = chain.timestamp().await.expect("time");
+    for (i, who) in [p.seller, p.buyer].into_iter().enumerate() {
+        let r = demo::registration(now, "investor");
+        suite.register(&mut chain, suite.registry, p.suite.registrar, who, r).await.expect("register");
+        suite.register(&mut chain, suite.bank_registry, p.suite.bank, who, r).await.expect("customer");
+        suite.issue_security(&mut chain, p.suite.issuer, who, u(UNITS)).await.expect("units");
+        let reference = keccak256(format!("CLI-TRADE-{i}"));
+        suite.issue_deposit(&mut chain, p.suite.bank, who, u(CASH), reference).await.expect("cash");
+    }
+    CliMarket { _node: node, chain, url, dir, manifest, suite, p, deadline: demo::deadline_after(now) }
+}
+
+/// The `kessai` binary, without the environment's keys or node.
+pub fn kessai() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kessai"));
+    cmd.env_remove("KESSAI_KEYS").env_remove("KESSAI_RPC_URL");
+    cmd
+}
+
+impl CliMarket {
+    /// Writes a terms file and returns its path and the terms the contract will see.
+    pub fn terms(&self, file: &str, seller: Address, buyer: Address, units: u64, amount: u64) -> (PathBuf, Trade) {
+        let path = self.dir.join(file);
+        let json = serde_json::json!({
+            "seller": seller,
+            "buyer": buyer,
+            "agent": self.p.agent,
+            "units": units,
+            "amount": amount.to_string(),
+            "deadline": self.deadline,
+        });
+        std::fs::write(&path, json.to_string()).expect("write terms");
+        let trade = Trade {
+            security: self.suite.security,
+            seller,
+            buyer,
+            cash: self.suite.deposit,
+            agent: self.p.agent,
+            units: u(units),
+            amount: u(amount),
+            deadline: self.deadline,
+        };
+        (path, trade)
+    }
+
+    /// Runs `kessai [--json] trade --rpc-url … --manifest … <args>`.
+    pub fn run(&self, json: bool, args: &[&str]) -> Output {
+        let mut cmd = kessai();
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.args(["trade", "--rpc-url", &self.url, "--manifest"]).arg(&self.manifest).args(args);
+        cmd.output().expect("run kessai trade")
+    }
+
+    /// Runs a step on the trade `(terms, id)` with `--json`.
+    pub fn step(&self, action: &str, terms: &Path, id: &str, extra: &[&str]) -> Output {
+        let terms = terms.to_str().expect("utf-8 path");
+        self.run(true, &[&[action, "--terms", terms, "--id", id][..], extra].concat())
+    }
+
+    /// The seller's and the buyer's positions.
+    pub async fn positions(&mut self) -> (Position, Position) {
+        let seller = self.suite.position(&mut self.chain, self.p.seller).await.expect("seller");
+        let buyer = self.suite.position(&mut self.chain, self.p.buyer).await.expect("buyer");
+        (seller, buyer)
+    }
+
+    /// The status flags of the trade referenced by `id`.
+    pub async fn status(&mut self, id: &str) -> u8 {
+        self.suite.trade_status(&mut self.chain, keccak256(id)).await.expect("status")
+    }
+}
