@@ -536,6 +536,18 @@ symbol = "DCJPY"
     }
 
     #[test]
+    fn a_chain_profile_sets_the_chain_id_and_a_contradiction_is_refused_at_its_place() {
+        let ibet = format!("[chain]\nprofile = \"ibet\"\n{BASE}");
+        let config = Config::parse(&ibet, "t.toml").expect("ibet");
+        assert_eq!((config.profile, config.chain_id), (Some(ChainProfile::Ibet), Some(1_010_032)));
+        let contradiction = format!("chain_id = 31337\n{ibet}");
+        let e = error(&contradiction);
+        assert!(e.contains("line 1, column 12") && e.contains("contradicts the chain profile ibet"), "{e}");
+        let unknown = error(&format!("[chain]\nprofile = \"ibet-fin\"\n{BASE}"));
+        assert!(unknown.contains("line 2") && unknown.contains("known profiles are ibet"), "{unknown}");
+    }
+
+    #[test]
     fn the_example_config_parses_into_a_bond_suite_with_two_banks() {
         let text = include_str!("../../deployments/example.toml");
         let config = Config::parse(text, "example.toml").expect("example");
