@@ -226,6 +226,27 @@ fn a_command_pointed_at_the_wrong_chain_or_a_chain_without_the_suite_sends_nothi
         "10",
     ]);
     assert!(err.contains("does not hold the suite") && err.contains("no code"), "{err}");
+    // A trade's creation, which once sent a transaction to an address without code before failing.
+    let p = support::parties();
+    let terms = dir.join("terms.json");
+    let json = serde_json::json!({
+        "seller": p.seller, "buyer": p.buyer, "agent": p.agent, "units": 100, "amount": "1000000",
+        "deadline": kessai_deployer::chain::GENESIS_TIMESTAMP + 86_400 * 30,
+    });
+    std::fs::write(&terms, json.to_string()).expect("terms");
+    let err = refused(&[
+        "trade",
+        "--rpc-url",
+        &empty.endpoint(),
+        "--manifest",
+        path(&manifest),
+        "create",
+        "--terms",
+        path(&terms),
+        "--id",
+        "T-1",
+    ]);
+    assert!(err.contains("does not hold the suite"), "{err}");
     assert_eq!(support::block_and_nonces(&empty.endpoint()), before, "nothing was sent to the empty chain");
 
     // Read-only commands refuse too, rather than report another chain's events.
