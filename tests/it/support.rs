@@ -42,13 +42,7 @@ pub fn key(account: Address) -> PrivateKeySigner {
 /// The block number and the nonce of every development account: whatever a refusal leaves, these are
 /// as they were when nothing was sent.
 pub async fn sent_so_far(chain: &RpcChain) -> (u64, Vec<u64>) {
-    use kessai_bindings::alloy::providers::Provider;
-    let block = chain.provider().get_block_number().await.expect("block number");
-    let mut nonces = Vec::new();
-    for account in anvil::dev_accounts() {
-        nonces.push(chain.provider().get_transaction_count(account).await.expect("nonce"));
-    }
-    (block, nonces)
+    untouched(chain, &anvil::dev_accounts()).await
 }
 
 /// A fresh in-process chain with the parties funded.
@@ -76,17 +70,9 @@ pub fn cli() -> Command {
 /// The node's block number and every development account's nonce: a refusal must leave both as
 /// they were. Blocking (for `#[test]`s that drive the binary; not inside an async test).
 pub fn block_and_nonces(url: &str) -> (u64, Vec<u64>) {
-    use kessai_bindings::alloy::providers::Provider;
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let chain = RpcChain::connect(url, anvil::dev_signers()).expect("connect");
-    runtime.block_on(async {
-        let block = chain.provider().get_block_number().await.expect("block");
-        let mut nonces = Vec::new();
-        for who in anvil::dev_accounts() {
-            nonces.push(chain.provider().get_transaction_count(who).await.expect("nonce"));
-        }
-        (block, nonces)
-    })
+    runtime.block_on(sent_so_far(&chain))
 }
 
 async fn on_revm(scenario: &scenario::Scenario, options: &RevmOptions) -> (RunReport, Duration) {
