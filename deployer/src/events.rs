@@ -1191,6 +1191,154 @@ mod tests {
         assert!(serde_json::from_str::<SuiteEvent>(&line).is_err(), "a retraction never parses as an event");
     }
 
+    /// A chain in memory: per block its hash, its parent's hash and its logs; fork with `replace`.
+    struct Forkable {
+        blocks: Vec<(B256, B256, Vec<Log>)>,
+        fork: u8,
+    }
+
+    impl Forkable {
+        const TOKEN: Address = Address::repeat_byte(0xaa);
+
+        /// Genesis only.
+        fn new() -> Self {
+            Self { blocks: vec![(B256::repeat_byte(1), B256::ZERO, Vec::new())], fork: 0 }
+        }
+
+        /// Mines a block with an issue of each of `amounts` (one log each).
+        fn mine(&mut self, amounts: &[u64]) {
+            let parent = self.blocks.last().map_or(B256::ZERO, |b| b.0);
+            let mut seed = parent.0;
+            seed[0] ^= 0x5a;
+            seed[1] = self.fork;
+            let hash = alloy::primitives::keccak256(seed);
+            let topics =
+                vec![St::Transfer::SIGNATURE_HASH, Address::ZERO.into_word(), Address::repeat_byte(1).into_word()];
+            let logs =
+                amounts.iter().map(|a| log(Self::TOKEN, topics.clone(), U256::from(*a).to_be_bytes_vec())).collect();
+            self.blocks.push((hash, parent, logs));
+        }
+
+        /// Drops the last `depth` blocks and mines replacements with these issues.
+        fn replace(&mut self, depth: usize, blocks: &[&[u64]]) {
+            self.blocks.truncate(self.blocks.len() - depth);
+            self.fork += 1;
+            for amounts in blocks {
+                self.mine(amounts);
+            }
+        }
+
+        /// The sum of the issues on the chain now.
+        fn issued(&self) -> u64 {
+            self.blocks.iter().flat_map(|b| &b.2).map(|l| U256::from_be_slice(&l.data.data).to::<u64>()).sum()
+        }
+
+        fn deployment() -> Deployment {
+            let token = crate::plan::DeployedContract {
+                artifact: "SecurityToken".into(),
+                address: Self::TOKEN,
+                tx_hash: B256::ZERO,
+                block: 0,
+                gas_used: 0,
+                code_hash: B256::ZERO,
+            };
+            Deployment { contracts: [("security".to_string(), token)].into(), ..Deployment::default() }
+        }
+    }
+
+    impl History for Forkable {
+        async fn head(&mut self) -> Result<u64, DeployerError> {
+            Ok(self.blocks.len() as u64 - 1)
+        }
+
+        async fn located_logs(&mut self, _: &[Address], from: u64, to: u64) -> Result<Vec<LocatedLog>, DeployerError> {
+            let mut out = Vec::new();
+            for (number, (hash, _, logs)) in self.blocks.iter().enumerate() {
+                let number = number as u64;
+                if (from..=to).contains(&number) {
+                    for (i, l) in logs.iter().enumerate() {
+                        let (block_hash, tx_hash, log_index) = (*hash, B256::ZERO, i as u64);
+                        out.push(LocatedLog { block: number, log_index, tx_hash, block_hash, log: l.clone() });
+                    }
+                }
+            }
+            Ok(out)
+        }
+
+        async fn call_at(&mut self, _: u64, _: Address, _: Bytes) -> Result<Bytes, DeployerError> {
+            Err(DeployerError::Rpc("no state here".into()))
+        }
+
+        async fn timestamp_at(&mut self, _: u64) -> Result<u64, DeployerError> {
+            Err(DeployerError::Rpc("no time here".into()))
+        }
+
+        async fn block_ref(&mut self, block: u64) -> Result<Option<BlockRef>, DeployerError> {
+            let found = self.blocks.get(usize::try_from(block).expect("small"));
+            Ok(found.map(|(hash, parent_hash, _)| BlockRef { number: block, hash: *hash, parent_hash: *parent_hash }))
+        }
+    }
+
+    /// Applies a batch to a running total of issues: events add, retractions subtract.
+    fn book(total: &mut i64, batch: &Batch) {
+        let amount = |e: &SuiteEvent| match e.event {
+            EventKind::Issued { amount, .. } => amount.to::<i64>(),
+            _ => 0,
+        };
+        *total -= batch.retracted.iter().map(|r| amount(&r.event)).sum::<i64>();
+        *total += batch.events.iter().map(amount).sum::<i64>();
+    }
+
+    #[tokio::test]
+    async fn a_reorg_is_retracted_newest_first_and_its_replacements_read_also_across_a_restart_inside_a_block() {
+        let mut chain = Forkable::new();
+        for amounts in [&[1u64][..], &[], &[2, 4], &[8], &[16, 32]] {
+            chain.mine(amounts);
+        }
+        let mut stream = EventStream::new(&Forkable::deployment(), Cursor::at_block(0));
+        let mut total = 0;
+        // Stop inside block 5 (after its first issue), then restart from the saved checkpoint.
+        let first = stream.next_batch(&mut chain, Some(5)).await.expect("read");
+        book(&mut total, &first);
+        assert_eq!((total, stream.cursor()), (31, Cursor { block: 5, log_index: 1 }));
+        let saved = serde_json::to_string(&stream.checkpoint()).expect("json");
+        let saved: Checkpoint = serde_json::from_str(&saved).expect("parse");
+        let mut stream = EventStream::resume(&Forkable::deployment(), saved);
+        // The last three blocks (3: 2 and 4, 4: 8, 5: 16 and 32) are replaced by 64, nothing, 128.
+        chain.replace(3, &[&[64], &[], &[128]]);
+        let batch = stream.next_batch(&mut chain, None).await.expect("reorg");
+        let gone: Vec<(u64, u64)> = batch.retracted.iter().map(|r| (r.event.block, r.event.log_index)).collect();
+        assert_eq!(gone, [(5, 0), (4, 0), (3, 1), (3, 0)], "newest first; block 5's unread issue is not retracted");
+        assert!(batch.retracted.iter().all(|r| r.fork_block == 3) && batch.events.is_empty() && !batch.caught_up);
+        book(&mut total, &batch);
+        loop {
+            let batch = stream.next_batch(&mut chain, None).await.expect("replacements");
+            assert!(batch.retracted.is_empty(), "nothing retracted twice");
+            book(&mut total, &batch);
+            if batch.caught_up {
+                break;
+            }
+        }
+        assert_eq!(total, i64::try_from(chain.issued()).expect("small"), "the books equal the chain");
+        assert_eq!(stream.cursor(), Cursor::at_block(6));
+    }
+
+    #[tokio::test]
+    async fn a_reorg_below_the_kept_blocks_stops_the_stream_naming_the_oldest() {
+        let mut chain = Forkable::new();
+        for _ in 0..6 {
+            chain.mine(&[1]);
+        }
+        let mut stream = EventStream::new(&Forkable::deployment(), Cursor::at_block(0));
+        stream.keep_blocks = 3;
+        assert_eq!(stream.read_to_head(&mut chain).await.expect("read").len(), 6);
+        assert_eq!(stream.checkpoint().kept.iter().map(|k| k.number).collect::<Vec<_>>(), [4, 5, 6]);
+        chain.replace(4, &[&[2], &[2], &[2], &[2]]);
+        let error = stream.next_batch(&mut chain, None).await.expect_err("too deep");
+        assert!(matches!(error, DeployerError::ReorgBeyondWindow { oldest_kept: 4, kept: 3 }), "{error}");
+        assert_eq!(stream.cursor(), Cursor::at_block(7), "the stream did not move");
+    }
+
     #[test]
     fn a_cursor_file_of_earlier_versions_loads_as_a_checkpoint_without_kept_blocks() {
         let dir = std::env::temp_dir().join(format!("kessai-checkpoint-{}", std::process::id()));
