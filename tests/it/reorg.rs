@@ -303,7 +303,7 @@ async fn a_back_office_following_through_a_reorg_and_a_rollback_and_one_restarte
 }
 
 #[tokio::test]
-async fn a_deposit_issue_and_redemption_are_one_event_each() {
+async fn a_deposit_issue_and_redemption_are_one_event_each_and_confirmations_hold_back_the_head() {
     let mut m = cli_market("one-fact").await;
     let mut chain = engine(&m.url);
     let start = chain.block_number().await.expect("head") + 1;
@@ -340,6 +340,14 @@ async fn a_deposit_issue_and_redemption_are_one_event_each() {
             EventKind::DepositRedeemed { from: m.p.buyer, amount: u(2_000), account_ref: account },
         ]
     );
+    // With one confirmation the head block (the redemption) is left unread.
+    let deeper = kessai()
+        .args(["--json", "watch", "--rpc-url", &m.url, "--manifest"])
+        .arg(&m.manifest)
+        .args(["--from-block", &start.to_string(), "--confirmations", "1"])
+        .output()
+        .expect("watch");
+    assert_eq!(lines(&deeper.stdout).len(), 1, "{}", String::from_utf8_lossy(&deeper.stdout));
     // Summing the stream's issues and redemptions gives the supply.
     let mut books = Books::default();
     let all =
