@@ -796,7 +796,8 @@ pub struct EventStream {
     /// Most blocks asked for in one log query.
     pub max_blocks: u64,
     /// How many of the last blocks read the stream keeps (hash and events) to detect and undo a
-    /// reorganisation (at least 2).
+    /// reorganisation (at least 2; a stream that has read fewer also keeps the block below the
+    /// first it read, so a fork right below what it returned is found).
     pub keep_blocks: u64,
 }
 
@@ -870,7 +871,10 @@ impl EventStream {
         // The hashes of the blocks to keep, read after the logs: when a log's block hash differs, or
         // the blocks do not link up with those kept, the chain changed during this read; return
         // nothing, and the next read finds out how (a reorganisation is retracted there).
+        // From the block below the first one read (kept too, with no events: a fork right below
+        // what this read returns is then found, even by a stream that has read only a few blocks).
         let keep_from = self.cursor.block.max((to + 1).saturating_sub(self.keep_blocks.max(2)));
+        let keep_from = keep_from.saturating_sub(1);
         let mut blocks = BTreeMap::new();
         let mut parent = keep_from.checked_sub(1).and_then(|n| self.kept.get(&n)).map(|k| k.hash);
         for number in keep_from..=to {
@@ -1337,6 +1341,24 @@ mod tests {
         let error = stream.next_batch(&mut chain, None).await.expect_err("too deep");
         assert!(matches!(error, DeployerError::ReorgBeyondWindow { oldest_kept: 4, kept: 3 }), "{error}");
         assert_eq!(stream.cursor(), Cursor::at_block(7), "the stream did not move");
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_read_one_block_retracts_it_when_it_is_replaced() {
+        let mut chain = Forkable::new();
+        for amounts in [&[1u64][..], &[2]] {
+            chain.mine(amounts);
+        }
+        let mut stream = EventStream::new(&Forkable::deployment(), Cursor::at_block(2));
+        assert_eq!(stream.read_to_head(&mut chain).await.expect("read").len(), 1);
+        chain.replace(1, &[&[4]]);
+        let batch = stream.next_batch(&mut chain, None).await.expect("reorg");
+        assert_eq!(batch.retracted.len(), 1, "{batch:?}");
+        assert_eq!(batch.retracted[0].fork_block, 2);
+        let replaced = stream.read_to_head(&mut chain).await.expect("replacement");
+        assert!(
+            matches!(replaced[..], [SuiteEvent { block: 2, event: EventKind::Issued { amount, .. }, .. }] if amount == U256::from(4))
+        );
     }
 
     #[test]
