@@ -73,6 +73,26 @@ pub enum DeployerError {
         /// Seconds waited.
         waited: u64,
     },
+    /// The chain reorganised below the oldest block an event stream keeps: the stream cannot say
+    /// which of the events it emitted are gone. Re-read from a cursor at or before `oldest_kept`.
+    #[error(
+        "the chain reorganised at or below block {oldest_kept}, the oldest of the {kept} blocks the event stream \
+         keeps (its hash is no longer on the chain): rebuild the books from a cursor at or before that block"
+    )]
+    ReorgBeyondWindow {
+        /// The oldest block the stream kept, no longer on the chain.
+        oldest_kept: u64,
+        /// How many blocks the stream kept.
+        kept: usize,
+    },
+    /// A read at a block before the contract existed.
+    #[error("block {block} is before the suite existed: its first block is {first_block}")]
+    BeforeDeployment {
+        /// The block asked for.
+        block: u64,
+        /// The first block the contract (or suite) exists at.
+        first_block: u64,
+    },
     /// The plan refers to something it never defined.
     #[error("plan error: {0}")]
     Plan(String),

@@ -9,6 +9,19 @@
 //! [`SuiteEvent`] carries its position in the chain — block number and log index — and the
 //! transaction that emitted it.
 //!
+//! # One event per fact
+//!
+//! A fact the contracts log twice is reported once, in its richer form: a deposit token's mint logs
+//! `Transfer` from the zero address and `DepositIssued`, and the stream reports only
+//! [`EventKind::DepositIssued`] (likewise a deposit redemption is only [`EventKind::DepositRedeemed`]);
+//! a security token's issue logs `Transfer` and `Issued`, and the stream reports the `Transfer` as
+//! [`EventKind::Issued`] (redemptions alike). Events on different contracts are different facts and
+//! all reported: a settled trade is [`EventKind::TradeSettled`] on the DvP contract and the two
+//! [`EventKind::Transfer`]s its legs make on the tokens; a coupon is [`EventKind::HolderPaid`] on the
+//! instrument and the cash `Transfer` on the deposit token; a batch is [`EventKind::BatchSettled`] and
+//! one [`EventKind::TradeSettled`] per trade. So balances are the sum of issues, transfers and
+//! redemptions (deposit issues and redemptions included), and trade states follow the DvP events.
+//!
 //! # Exactly once
 //!
 //! A [`Cursor`] is the position of the next log to read: `(block, log_index)`. Reading from a cursor
@@ -26,9 +39,29 @@
 //!   log_index)` is unique on the chain, so a consumer that keys its records by it discards the
 //!   repeats and again has exactly-once effects.
 //!
+//! # Reorganisations
+//!
 //! Positions are final only once their block is. On chains with immediate finality (the
-//! permissioned BFT chains kessai targets, Anvil) that is at once; elsewhere set
-//! [`EventStream::confirmations`] so the stream never reads a block that can still be reorganised.
+//! permissioned QBFT chains kessai targets) that is at once; elsewhere a block can be replaced. The
+//! stream handles that in two ways:
+//! - it reads a block only once it has [`EventStream::confirmations`] blocks on top, so shallow
+//!   reorganisations never reach a consumer (`kessai watch` takes the chain profile's count, or 0 on
+//!   chains without one: see its `--confirmations`);
+//! - it keeps the hash of each of the last [`EventStream::keep_blocks`] blocks it read, with the
+//!   events it returned from them, in its [`Checkpoint`]. Each read first checks that the newest kept
+//!   block is still on the chain. When it is not, the chain reorganised: the stream finds the newest
+//!   kept block that still is (the fork point), returns a [`Batch`] whose
+//!   [`Batch::retracted`] lists every event it had returned from the orphaned blocks — newest first,
+//!   so a consumer undoes them in that order — and moves its cursor back to the block after the fork
+//!   point, from where the next reads return the events of the replacement blocks. A consumer that
+//!   applies events and undoes retractions therefore ends with exactly what the chain holds.
+//!
+//! A reorganisation below the oldest kept block is beyond what the stream can repair (it no longer
+//! knows what it returned from there): it stops with [`DeployerError::ReorgBeyondWindow`], naming
+//! that block. Blocks older than the window are taken as final. A checkpoint saved before a
+//! reorganisation and loaded after it is checked the same way, so a restart retracts too. Cursor
+//! files written before checkpoints kept blocks (`{"block":…,"log_index":…}`) still load: the stream
+//! then starts with no kept blocks, as a fresh one does.
 //!
 //! Reading positions and past state needs more than the engine-neutral [`crate::chain::Chain`]
 //! trait gives (its logs carry no block numbers): the [`History`] trait adds those reads, and the
@@ -78,15 +111,20 @@ impl Cursor {
     /// Saves the cursor as JSON, atomically: a reader (or a restart) sees the old cursor or the new
     /// one, never a torn file.
     pub fn save(&self, path: &Path) -> Result<(), DeployerError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        std::fs::write(&tmp, serde_json::to_string(self)? + "\n")?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
+        save_json(path, self)
     }
+}
+
+/// Writes `value` as one line of JSON to `path` through a temporary file and a rename.
+fn save_json<T: Serialize>(path: &Path, value: &T) -> Result<(), DeployerError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, serde_json::to_string(value)? + "\n")?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
 }
 
 impl fmt::Display for Cursor {
@@ -104,8 +142,21 @@ pub struct LocatedLog {
     pub log_index: u64,
     /// The transaction that emitted it.
     pub tx_hash: B256,
+    /// The hash of its block (which chain the log is on).
+    pub block_hash: B256,
     /// The log.
     pub log: Log,
+}
+
+/// A block's identity: its number, its hash and its parent's hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockRef {
+    /// Block number.
+    pub number: u64,
+    /// Its hash.
+    pub hash: B256,
+    /// Its parent's hash.
+    pub parent_hash: B256,
 }
 
 /// Reads of a chain's past that the back office needs: the head, logs with their positions, and
@@ -129,6 +180,9 @@ pub trait History {
     /// The timestamp of block `block`.
     async fn timestamp_at(&mut self, block: u64) -> Result<u64, DeployerError>;
 
+    /// The block at height `block` on the node's current chain; `None` when the chain is shorter.
+    async fn block_ref(&mut self, block: u64) -> Result<Option<BlockRef>, DeployerError>;
+
     /// A typed `sol!` read-only call against the state at the end of block `block`.
     async fn read_at<C: SolCall>(&mut self, block: u64, to: Address, call: &C) -> Result<C::Return, DeployerError> {
         let out = self.call_at(block, to, call.abi_encode().into()).await?;
@@ -150,9 +204,9 @@ impl History for RpcChain {
         self.logs_between(addresses, from_block, to_block)
             .await?
             .into_iter()
-            .map(|l| match (l.block_number, l.log_index, l.transaction_hash) {
-                (Some(block), Some(log_index), Some(tx_hash)) => {
-                    Ok(LocatedLog { block, log_index, tx_hash, log: l.inner })
+            .map(|l| match (l.block_number, l.log_index, l.transaction_hash, l.block_hash) {
+                (Some(block), Some(log_index), Some(tx_hash), Some(block_hash)) => {
+                    Ok(LocatedLog { block, log_index, tx_hash, block_hash, log: l.inner })
                 }
                 _ => Err(DeployerError::Rpc(format!("the node returned a log without its position: {l:?}"))),
             })
@@ -165,6 +219,13 @@ impl History for RpcChain {
 
     async fn timestamp_at(&mut self, block: u64) -> Result<u64, DeployerError> {
         self.block_timestamp(block).await
+    }
+
+    async fn block_ref(&mut self, block: u64) -> Result<Option<BlockRef>, DeployerError> {
+        use alloy::{eips::BlockNumberOrTag, providers::Provider};
+        let found =
+            self.provider().get_block_by_number(BlockNumberOrTag::Number(block)).await.map_err(|e| self.error(e))?;
+        Ok(found.map(|b| BlockRef { number: b.header.number, hash: b.header.hash, parent_hash: b.header.parent_hash }))
     }
 }
 
@@ -275,7 +336,7 @@ pub enum EventKind {
         #[serde(with = "decimal")]
         amount: U256,
     },
-    /// Tokens were issued (a transfer from the zero address).
+    /// Security units were issued (a transfer from the zero address).
     Issued {
         /// Receiver.
         to: Address,
@@ -283,7 +344,7 @@ pub enum EventKind {
         #[serde(with = "decimal")]
         amount: U256,
     },
-    /// Tokens were redeemed (a transfer to the zero address).
+    /// Security units were redeemed (a transfer to the zero address).
     Redeemed {
         /// Holder.
         from: Address,
@@ -291,7 +352,8 @@ pub enum EventKind {
         #[serde(with = "decimal")]
         amount: U256,
     },
-    /// The bank issued deposit tokens against a deposit ledger entry (with the token's `issued`).
+    /// The bank issued deposit tokens against a deposit ledger entry (the deposit token's only issue
+    /// event: its mint's `Transfer` is not reported separately).
     DepositIssued {
         /// Receiver.
         to: Address,
@@ -303,7 +365,8 @@ pub enum EventKind {
         /// The minter.
         minter: Address,
     },
-    /// Deposit tokens were redeemed into a deposit account (with the token's `redeemed`).
+    /// Deposit tokens were redeemed into a deposit account (the deposit token's only redemption
+    /// event: its burn's `Transfer` is not reported separately).
     DepositRedeemed {
         /// Holder.
         from: Address,
@@ -427,6 +490,9 @@ impl EventKind {
                 St::Transfer::SIGNATURE_HASH => {
                     let e = St::Transfer::decode_log_data(data).ok()?;
                     match (e.from, e.to) {
+                        // A deposit token mints only in `issue` and burns only in a redemption, each
+                        // of which logs its own richer event: one fact, one event.
+                        (Address::ZERO, _) | (_, Address::ZERO) if artifact == "DepositToken" => return None,
                         (Address::ZERO, to) => Self::Issued { to, amount: e.value },
                         (from, Address::ZERO) => Self::Redeemed { from, amount: e.value },
                         (from, to) => Self::Transfer { from, to, amount: e.value },
@@ -582,13 +648,108 @@ impl fmt::Display for SuiteEvent {
     }
 }
 
+/// An event the stream had returned from a block that a reorganisation took off the chain: undo it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retraction {
+    /// The first block after the fork point: every block from here that the stream had read is gone.
+    pub fork_block: u64,
+    /// The hash of the orphaned block the event was in.
+    pub orphaned_hash: B256,
+    /// The event, as it was returned.
+    pub event: SuiteEvent,
+}
+
+impl fmt::Display for Retraction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "retracted (block {} {} is no longer on the chain): {}",
+            self.event.block, self.orphaned_hash, self.event
+        )
+    }
+}
+
+/// One line of the stream as `kessai watch --json` prints it: `{"kind":"event", …the event…}` or
+/// `{"kind":"retracted","fork_block":…,"orphaned_hash":…,"event":{…the event…}}`. A retraction
+/// line does not parse as a [`SuiteEvent`], so a reader that knows only events fails on it rather
+/// than booking it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StreamLine {
+    /// An event to apply.
+    Event(SuiteEvent),
+    /// An event to undo.
+    Retracted(Retraction),
+}
+
 /// What one read of the stream returned.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Batch {
+    /// Events returned earlier from blocks a reorganisation removed, newest first: undo them, in this
+    /// order, before applying [`Batch::events`].
+    pub retracted: Vec<Retraction>,
     /// The events, in chain order.
     pub events: Vec<SuiteEvent>,
     /// The stream has read up to the newest block it may read: wait before reading again.
     pub caught_up: bool,
+}
+
+impl Batch {
+    /// The batch as stream lines, in the order to apply them: retractions, then events.
+    pub fn lines(&self) -> impl Iterator<Item = StreamLine> + '_ {
+        self.retracted
+            .iter()
+            .cloned()
+            .map(StreamLine::Retracted)
+            .chain(self.events.iter().cloned().map(StreamLine::Event))
+    }
+}
+
+/// A block the stream read, kept to notice when it leaves the chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptBlock {
+    /// Block number.
+    pub number: u64,
+    /// Its hash when the stream read it.
+    pub hash: B256,
+    /// The events the stream returned from it, in chain order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<SuiteEvent>,
+}
+
+/// Where a stream stands: its cursor and the blocks it keeps (see the module docs). Saved as one JSON
+/// object, `{"block":…,"log_index":…,"kept":[…]}`; a file with the cursor alone (what earlier versions
+/// saved) loads with no kept blocks.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The position of the next log to read.
+    #[serde(flatten)]
+    pub cursor: Cursor,
+    /// The last blocks read, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<KeptBlock>,
+}
+
+impl Checkpoint {
+    /// A checkpoint at `cursor` with no kept blocks.
+    pub fn at(cursor: Cursor) -> Self {
+        Self { cursor, kept: Vec::new() }
+    }
+
+    /// Reads a checkpoint saved with [`Checkpoint::save`] (or a cursor saved with [`Cursor::save`]);
+    /// `None` when the file does not exist.
+    pub fn load(path: &Path) -> Result<Option<Self>, DeployerError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok(Some(serde_json::from_str(&text)?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Saves the checkpoint as JSON, atomically (the old file or the new one, never a torn file).
+    pub fn save(&self, path: &Path) -> Result<(), DeployerError> {
+        save_json(path, self)
+    }
 }
 
 /// A contract the stream follows.
@@ -602,19 +763,22 @@ struct Watched {
 ///
 /// ```no_run
 /// # async fn follow(chain: &mut kessai_deployer::rpc::RpcChain) -> Result<(), kessai_deployer::DeployerError> {
-/// use kessai_deployer::{events::{Cursor, EventStream}, manifest::Manifest};
+/// use kessai_deployer::{events::{Checkpoint, Cursor, EventStream}, manifest::Manifest};
 /// use std::path::Path;
 ///
 /// let manifest = Manifest::read(Path::new("deployments/31337.json"))?;
 /// let saved = Path::new("back-office.cursor");
-/// let cursor = Cursor::load(saved)?.unwrap_or(Cursor::at_block(0));
-/// let mut stream = EventStream::new(&manifest.deployment, cursor);
+/// let checkpoint = Checkpoint::load(saved)?.unwrap_or(Checkpoint::at(Cursor::at_block(0)));
+/// let mut stream = EventStream::resume(&manifest.deployment, checkpoint);
 /// loop {
 ///     let batch = stream.next_batch(chain, None).await?;
+///     for gone in &batch.retracted {
+///         println!("undo {}", gone.event); // reverse what the event booked
+///     }
 ///     for event in &batch.events {
 ///         println!("{event}"); // book it, keyed by event.position()
 ///     }
-///     stream.cursor().save(saved)?;
+///     stream.checkpoint().save(saved)?;
 ///     if batch.caught_up {
 ///         break; // or sleep and poll again
 ///     }
@@ -625,23 +789,45 @@ struct Watched {
 pub struct EventStream {
     contracts: BTreeMap<Address, Watched>,
     cursor: Cursor,
+    kept: BTreeMap<u64, KeptBlock>,
     /// Blocks at the head the stream leaves unread until they have this many blocks on top (0: read
     /// up to the head).
     pub confirmations: u64,
     /// Most blocks asked for in one log query.
     pub max_blocks: u64,
+    /// How many of the last blocks read the stream keeps (hash and events) to detect and undo a
+    /// reorganisation (at least 2; a stream that has read fewer also keeps the block below the
+    /// first it read, so a fork right below what it returned is found).
+    pub keep_blocks: u64,
 }
 
 impl EventStream {
+    /// Blocks kept by default: deeper than any reorganisation of a live proof-of-stake chain short
+    /// of a failed finality.
+    pub const KEEP_BLOCKS: u64 = 64;
+
     /// A stream over every contract of `deployment` whose events it reports, starting at `cursor`.
     pub fn new(deployment: &Deployment, cursor: Cursor) -> Self {
+        Self::resume(deployment, Checkpoint::at(cursor))
+    }
+
+    /// A stream continuing from a saved checkpoint (its cursor and kept blocks).
+    pub fn resume(deployment: &Deployment, checkpoint: Checkpoint) -> Self {
         let contracts = deployment
             .contracts
             .iter()
             .filter(|(_, c)| EventKind::reports(&c.artifact))
             .map(|(label, c)| (c.address, Watched { label: label.clone(), artifact: c.artifact.clone() }))
             .collect();
-        Self { contracts, cursor, confirmations: 0, max_blocks: 10_000 }
+        let kept = checkpoint.kept.into_iter().map(|k| (k.number, k)).collect();
+        Self {
+            contracts,
+            cursor: checkpoint.cursor,
+            kept,
+            confirmations: 0,
+            max_blocks: 10_000,
+            keep_blocks: Self::KEEP_BLOCKS,
+        }
     }
 
     /// The position of the next event to read.
@@ -649,29 +835,63 @@ impl EventStream {
         self.cursor
     }
 
+    /// The cursor and the kept blocks, to save after each batch.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint { cursor: self.cursor, kept: self.kept.values().cloned().collect() }
+    }
+
     /// The followed contracts' addresses.
     pub fn addresses(&self) -> Vec<Address> {
         self.contracts.keys().copied().collect()
     }
 
-    /// Reads the next events: from the cursor up to the newest readable block (the head less
-    /// [`EventStream::confirmations`]), at most [`EventStream::max_blocks`] blocks and, with `limit`,
-    /// at most that many events. Moves the cursor just past what it returned.
+    /// Reads the next events: first checks that the newest kept block is still on the chain (if not,
+    /// returns the retractions and moves the cursor back: see the module docs); then reads from the
+    /// cursor up to the newest readable block (the head less [`EventStream::confirmations`]), at most
+    /// [`EventStream::max_blocks`] blocks and, with `limit`, at most that many events. Moves the
+    /// cursor just past what it returned.
     pub async fn next_batch<H: History>(
         &mut self,
         chain: &mut H,
         limit: Option<usize>,
     ) -> Result<Batch, DeployerError> {
+        let retracted = self.retract_orphans(chain).await?;
+        if !retracted.is_empty() {
+            return Ok(Batch { retracted, events: Vec::new(), caught_up: false });
+        }
         let head = chain.head().await?;
         let Some(newest) = head.checked_sub(self.confirmations) else {
-            return Ok(Batch { events: Vec::new(), caught_up: true });
+            return Ok(Batch { caught_up: true, ..Batch::default() });
         };
         if self.cursor.block > newest {
-            return Ok(Batch { events: Vec::new(), caught_up: true });
+            return Ok(Batch { caught_up: true, ..Batch::default() });
         }
         let to = newest.min(self.cursor.block.saturating_add(self.max_blocks.max(1) - 1));
         let logs = chain.located_logs(&self.addresses(), self.cursor.block, to).await?;
+        // The hashes of the blocks to keep, read after the logs: when a log's block hash differs, or
+        // the blocks do not link up with those kept, the chain changed during this read; return
+        // nothing, and the next read finds out how (a reorganisation is retracted there).
+        // From the block below the first one read (kept too, with no events: a fork right below
+        // what this read returns is then found, even by a stream that has read only a few blocks).
+        let keep_from = self.cursor.block.max((to + 1).saturating_sub(self.keep_blocks.max(2)));
+        let keep_from = keep_from.saturating_sub(1);
+        let mut blocks = BTreeMap::new();
+        let mut parent = keep_from.checked_sub(1).and_then(|n| self.kept.get(&n)).map(|k| k.hash);
+        for number in keep_from..=to {
+            let Some(block) = chain.block_ref(number).await? else { return Ok(Batch::default()) };
+            let known = self.kept.get(&number).map(|k| k.hash);
+            if parent.is_some_and(|p| p != block.parent_hash) || known.is_some_and(|h| h != block.hash) {
+                return Ok(Batch::default());
+            }
+            parent = Some(block.hash);
+            blocks.insert(number, block.hash);
+        }
+        if logs.iter().any(|l| blocks.get(&l.block).is_some_and(|h| *h != l.block_hash)) {
+            return Ok(Batch::default());
+        }
         let mut events = Vec::new();
+        let mut read_to = to;
+        let mut held_back = None;
         for l in logs {
             if !self.cursor.admits(l.block, l.log_index) {
                 continue;
@@ -680,8 +900,9 @@ impl EventStream {
             let Some(event) = EventKind::decode(&watched.artifact, &l.log) else { continue };
             if limit.is_some_and(|n| events.len() >= n) {
                 // Held back: the next read starts with this event.
-                self.cursor = Cursor { block: l.block, log_index: l.log_index };
-                return Ok(Batch { events, caught_up: false });
+                held_back = Some(Cursor { block: l.block, log_index: l.log_index });
+                read_to = l.block;
+                break;
             }
             events.push(SuiteEvent {
                 block: l.block,
@@ -692,15 +913,96 @@ impl EventStream {
                 event,
             });
         }
-        self.cursor = Cursor::at_block(to + 1);
-        Ok(Batch { events, caught_up: to == newest })
+        for (&number, &hash) in blocks.range(..=read_to) {
+            self.kept.entry(number).or_insert_with(|| KeptBlock { number, hash, events: Vec::new() });
+        }
+        for event in &events {
+            if let Some(kept) = self.kept.get_mut(&event.block) {
+                kept.events.push(event.clone());
+            }
+        }
+        let floor = (read_to + 1).saturating_sub(self.keep_blocks.max(2));
+        self.kept = self.kept.split_off(&floor);
+        match held_back {
+            Some(cursor) => {
+                self.cursor = cursor;
+                Ok(Batch { events, ..Batch::default() })
+            }
+            None => {
+                self.cursor = Cursor::at_block(to + 1);
+                Ok(Batch { events, caught_up: to == newest, ..Batch::default() })
+            }
+        }
     }
 
-    /// Every event from the cursor up to the newest readable block (repeated batches).
+    /// When the newest kept block has left the chain: finds the newest kept block still on it (the
+    /// fork point), forgets the blocks after it, moves the cursor to the block after it and returns
+    /// the events returned from the forgotten blocks, newest first. Empty when nothing changed.
+    async fn retract_orphans<H: History>(&mut self, chain: &mut H) -> Result<Vec<Retraction>, DeployerError> {
+        let Some((&newest, kept)) = self.kept.last_key_value() else { return Ok(Vec::new()) };
+        if chain.block_ref(newest).await?.is_some_and(|b| b.hash == kept.hash) {
+            return Ok(Vec::new());
+        }
+        let mut common = None;
+        for (&number, kept) in self.kept.iter().rev().skip(1) {
+            if chain.block_ref(number).await?.is_some_and(|b| b.hash == kept.hash) {
+                common = Some(number);
+                break;
+            }
+        }
+        let Some(common) = common else {
+            let oldest_kept = self.kept.first_key_value().map_or(newest, |(&n, _)| n);
+            return Err(DeployerError::ReorgBeyondWindow { oldest_kept, kept: self.kept.len() });
+        };
+        let fork_block = common + 1;
+        let orphaned = self.kept.split_off(&fork_block);
+        let retracted: Vec<Retraction> = orphaned
+            .values()
+            .rev()
+            .flat_map(|k| {
+                k.events.iter().rev().map(|event| Retraction {
+                    fork_block,
+                    orphaned_hash: k.hash,
+                    event: event.clone(),
+                })
+            })
+            .collect();
+        tracing::warn!(
+            target: "kessai::events",
+            fork_block,
+            orphaned = orphaned.len(),
+            retracted = retracted.len(),
+            "the chain reorganised: events from orphaned blocks retracted, reading their replacements"
+        );
+        self.cursor = Cursor::at_block(fork_block);
+        if retracted.is_empty() {
+            // Nothing to undo; a read from the fork point follows at once.
+            return Ok(Vec::new());
+        }
+        Ok(retracted)
+    }
+
+    /// Every event from the cursor up to the newest readable block (repeated batches), with the
+    /// retractions applied: an event retracted during the read is left out. Fails when a
+    /// reorganisation retracts an event returned before this call (follow such a chain with
+    /// [`EventStream::next_batch`] and apply [`Batch::retracted`]).
     pub async fn read_to_head<H: History>(&mut self, chain: &mut H) -> Result<Vec<SuiteEvent>, DeployerError> {
-        let mut all = Vec::new();
+        let mut all: Vec<SuiteEvent> = Vec::new();
         loop {
             let batch = self.next_batch(chain, None).await?;
+            for gone in &batch.retracted {
+                match all.iter().rposition(|e| *e == gone.event) {
+                    Some(i) => {
+                        all.remove(i);
+                    }
+                    None => {
+                        return Err(DeployerError::Rpc(format!(
+                            "the chain reorganised from block {}: an event returned before this read is gone ({})",
+                            gone.fork_block, gone.event
+                        )));
+                    }
+                }
+            }
             all.extend(batch.events);
             if batch.caught_up {
                 return Ok(all);
@@ -773,7 +1075,9 @@ impl HolderRegister {
 /// The holder register of the security token `token` at block `block`: every account that received
 /// units in blocks `from_block..=block` (from the token's `Transfer` logs; `from_block` is the
 /// token's deployment block), with its units, held and frozen units and eligibility read at that
-/// block. Needs a node that keeps the state of `block`.
+/// block. Needs a node that keeps the state of `block`. A block before `from_block` is refused
+/// ([`DeployerError::BeforeDeployment`]): the token did not exist, and an empty register would say
+/// that nobody held it.
 pub async fn holder_register<H: History>(
     chain: &mut H,
     token: Address,
@@ -783,6 +1087,9 @@ pub async fn holder_register<H: History>(
     let head = chain.head().await?;
     if block > head {
         return Err(DeployerError::Rpc(format!("block {block} is not mined yet (the chain is at block {head})")));
+    }
+    if block < from_block {
+        return Err(DeployerError::BeforeDeployment { block, first_block: from_block });
     }
     let mut accounts = std::collections::BTreeSet::new();
     for l in chain.located_logs(&[token], from_block, block).await? {
@@ -838,7 +1145,7 @@ mod tests {
             Some(EventKind::Issued { to: a, amount: U256::from(7) })
         );
         assert_eq!(
-            EventKind::decode("DepositToken", &redeem),
+            EventKind::decode("SecurityToken", &redeem),
             Some(EventKind::Redeemed { from: a, amount: U256::from(7) })
         );
         assert_eq!(
@@ -846,6 +1153,227 @@ mod tests {
             Some(EventKind::Transfer { from: a, to: token, amount: U256::from(7) })
         );
         assert_eq!(EventKind::decode("TransferApprovals", &moved), None, "not a reported contract");
+    }
+
+    #[test]
+    fn a_deposit_tokens_mint_and_burn_are_reported_only_by_their_richer_events() {
+        let token = address!("0x00000000000000000000000000000000000000bb");
+        let a = address!("0x00000000000000000000000000000000000000a1");
+        let amount = U256::from(9).to_be_bytes_vec();
+        let topics = |from: Address, to: Address| vec![St::Transfer::SIGNATURE_HASH, from.into_word(), to.into_word()];
+        assert_eq!(EventKind::decode("DepositToken", &log(token, topics(Address::ZERO, a), amount.clone())), None);
+        assert_eq!(EventKind::decode("DepositToken", &log(token, topics(a, Address::ZERO), amount.clone())), None);
+        assert_eq!(
+            EventKind::decode("DepositToken", &log(token, topics(a, token), amount)),
+            Some(EventKind::Transfer { from: a, to: token, amount: U256::from(9) }),
+            "a deposit transfer between accounts is still reported"
+        );
+    }
+
+    #[test]
+    fn stream_lines_say_their_kind_and_a_retraction_is_not_an_event() {
+        let event = SuiteEvent {
+            block: 7,
+            log_index: 1,
+            tx_hash: B256::repeat_byte(4),
+            contract: "deposit".into(),
+            address: Address::repeat_byte(5),
+            event: EventKind::Transfer {
+                from: Address::repeat_byte(6),
+                to: Address::repeat_byte(7),
+                amount: U256::from(3),
+            },
+        };
+        let line = serde_json::to_string(&StreamLine::Event(event.clone())).expect("serialize");
+        assert!(line.starts_with(r#"{"kind":"event","block":7"#), "{line}");
+        assert_eq!(serde_json::from_str::<SuiteEvent>(&line).expect("an event line is an event"), event);
+        assert_eq!(serde_json::from_str::<StreamLine>(&line).expect("parse"), StreamLine::Event(event.clone()));
+        let gone = StreamLine::Retracted(Retraction { fork_block: 6, orphaned_hash: B256::repeat_byte(8), event });
+        let line = serde_json::to_string(&gone).expect("serialize");
+        assert!(line.starts_with(r#"{"kind":"retracted","fork_block":6"#), "{line}");
+        assert_eq!(serde_json::from_str::<StreamLine>(&line).expect("parse"), gone);
+        assert!(serde_json::from_str::<SuiteEvent>(&line).is_err(), "a retraction never parses as an event");
+    }
+
+    /// A chain in memory: per block its hash, its parent's hash and its logs; fork with `replace`.
+    struct Forkable {
+        blocks: Vec<(B256, B256, Vec<Log>)>,
+        fork: u8,
+    }
+
+    impl Forkable {
+        const TOKEN: Address = Address::repeat_byte(0xaa);
+
+        /// Genesis only.
+        fn new() -> Self {
+            Self { blocks: vec![(B256::repeat_byte(1), B256::ZERO, Vec::new())], fork: 0 }
+        }
+
+        /// Mines a block with an issue of each of `amounts` (one log each).
+        fn mine(&mut self, amounts: &[u64]) {
+            let parent = self.blocks.last().map_or(B256::ZERO, |b| b.0);
+            let mut seed = parent.0;
+            seed[0] ^= 0x5a;
+            seed[1] = self.fork;
+            let hash = alloy::primitives::keccak256(seed);
+            let topics =
+                vec![St::Transfer::SIGNATURE_HASH, Address::ZERO.into_word(), Address::repeat_byte(1).into_word()];
+            let logs =
+                amounts.iter().map(|a| log(Self::TOKEN, topics.clone(), U256::from(*a).to_be_bytes_vec())).collect();
+            self.blocks.push((hash, parent, logs));
+        }
+
+        /// Drops the last `depth` blocks and mines replacements with these issues.
+        fn replace(&mut self, depth: usize, blocks: &[&[u64]]) {
+            self.blocks.truncate(self.blocks.len() - depth);
+            self.fork += 1;
+            for amounts in blocks {
+                self.mine(amounts);
+            }
+        }
+
+        /// The sum of the issues on the chain now.
+        fn issued(&self) -> u64 {
+            self.blocks.iter().flat_map(|b| &b.2).map(|l| U256::from_be_slice(&l.data.data).to::<u64>()).sum()
+        }
+
+        fn deployment() -> Deployment {
+            let token = crate::plan::DeployedContract {
+                artifact: "SecurityToken".into(),
+                address: Self::TOKEN,
+                tx_hash: B256::ZERO,
+                block: 0,
+                gas_used: 0,
+                code_hash: B256::ZERO,
+            };
+            Deployment { contracts: [("security".to_string(), token)].into(), ..Deployment::default() }
+        }
+    }
+
+    impl History for Forkable {
+        async fn head(&mut self) -> Result<u64, DeployerError> {
+            Ok(self.blocks.len() as u64 - 1)
+        }
+
+        async fn located_logs(&mut self, _: &[Address], from: u64, to: u64) -> Result<Vec<LocatedLog>, DeployerError> {
+            let mut out = Vec::new();
+            for (number, (hash, _, logs)) in self.blocks.iter().enumerate() {
+                let number = number as u64;
+                if (from..=to).contains(&number) {
+                    for (i, l) in logs.iter().enumerate() {
+                        let (block_hash, tx_hash, log_index) = (*hash, B256::ZERO, i as u64);
+                        out.push(LocatedLog { block: number, log_index, tx_hash, block_hash, log: l.clone() });
+                    }
+                }
+            }
+            Ok(out)
+        }
+
+        async fn call_at(&mut self, _: u64, _: Address, _: Bytes) -> Result<Bytes, DeployerError> {
+            Err(DeployerError::Rpc("no state here".into()))
+        }
+
+        async fn timestamp_at(&mut self, _: u64) -> Result<u64, DeployerError> {
+            Err(DeployerError::Rpc("no time here".into()))
+        }
+
+        async fn block_ref(&mut self, block: u64) -> Result<Option<BlockRef>, DeployerError> {
+            let found = self.blocks.get(usize::try_from(block).expect("small"));
+            Ok(found.map(|(hash, parent_hash, _)| BlockRef { number: block, hash: *hash, parent_hash: *parent_hash }))
+        }
+    }
+
+    /// Applies a batch to a running total of issues: events add, retractions subtract.
+    fn book(total: &mut i64, batch: &Batch) {
+        let amount = |e: &SuiteEvent| match e.event {
+            EventKind::Issued { amount, .. } => amount.to::<i64>(),
+            _ => 0,
+        };
+        *total -= batch.retracted.iter().map(|r| amount(&r.event)).sum::<i64>();
+        *total += batch.events.iter().map(amount).sum::<i64>();
+    }
+
+    #[tokio::test]
+    async fn a_reorg_is_retracted_newest_first_and_its_replacements_read_also_across_a_restart_inside_a_block() {
+        let mut chain = Forkable::new();
+        for amounts in [&[1u64][..], &[], &[2, 4], &[8], &[16, 32]] {
+            chain.mine(amounts);
+        }
+        let mut stream = EventStream::new(&Forkable::deployment(), Cursor::at_block(0));
+        let mut total = 0;
+        // Stop inside block 5 (after its first issue), then restart from the saved checkpoint.
+        let first = stream.next_batch(&mut chain, Some(5)).await.expect("read");
+        book(&mut total, &first);
+        assert_eq!((total, stream.cursor()), (31, Cursor { block: 5, log_index: 1 }));
+        let saved = serde_json::to_string(&stream.checkpoint()).expect("json");
+        let saved: Checkpoint = serde_json::from_str(&saved).expect("parse");
+        let mut stream = EventStream::resume(&Forkable::deployment(), saved);
+        // The last three blocks (3: 2 and 4, 4: 8, 5: 16 and 32) are replaced by 64, nothing, 128.
+        chain.replace(3, &[&[64], &[], &[128]]);
+        let batch = stream.next_batch(&mut chain, None).await.expect("reorg");
+        let gone: Vec<(u64, u64)> = batch.retracted.iter().map(|r| (r.event.block, r.event.log_index)).collect();
+        assert_eq!(gone, [(5, 0), (4, 0), (3, 1), (3, 0)], "newest first; block 5's unread issue is not retracted");
+        assert!(batch.retracted.iter().all(|r| r.fork_block == 3) && batch.events.is_empty() && !batch.caught_up);
+        book(&mut total, &batch);
+        loop {
+            let batch = stream.next_batch(&mut chain, None).await.expect("replacements");
+            assert!(batch.retracted.is_empty(), "nothing retracted twice");
+            book(&mut total, &batch);
+            if batch.caught_up {
+                break;
+            }
+        }
+        assert_eq!(total, i64::try_from(chain.issued()).expect("small"), "the books equal the chain");
+        assert_eq!(stream.cursor(), Cursor::at_block(6));
+    }
+
+    #[tokio::test]
+    async fn a_reorg_below_the_kept_blocks_stops_the_stream_naming_the_oldest() {
+        let mut chain = Forkable::new();
+        for _ in 0..6 {
+            chain.mine(&[1]);
+        }
+        let mut stream = EventStream::new(&Forkable::deployment(), Cursor::at_block(0));
+        stream.keep_blocks = 3;
+        assert_eq!(stream.read_to_head(&mut chain).await.expect("read").len(), 6);
+        assert_eq!(stream.checkpoint().kept.iter().map(|k| k.number).collect::<Vec<_>>(), [4, 5, 6]);
+        chain.replace(4, &[&[2], &[2], &[2], &[2]]);
+        let error = stream.next_batch(&mut chain, None).await.expect_err("too deep");
+        assert!(matches!(error, DeployerError::ReorgBeyondWindow { oldest_kept: 4, kept: 3 }), "{error}");
+        assert_eq!(stream.cursor(), Cursor::at_block(7), "the stream did not move");
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_read_one_block_retracts_it_when_it_is_replaced() {
+        let mut chain = Forkable::new();
+        for amounts in [&[1u64][..], &[2]] {
+            chain.mine(amounts);
+        }
+        let mut stream = EventStream::new(&Forkable::deployment(), Cursor::at_block(2));
+        assert_eq!(stream.read_to_head(&mut chain).await.expect("read").len(), 1);
+        chain.replace(1, &[&[4]]);
+        let batch = stream.next_batch(&mut chain, None).await.expect("reorg");
+        assert_eq!(batch.retracted.len(), 1, "{batch:?}");
+        assert_eq!(batch.retracted[0].fork_block, 2);
+        let replaced = stream.read_to_head(&mut chain).await.expect("replacement");
+        assert!(
+            matches!(replaced[..], [SuiteEvent { block: 2, event: EventKind::Issued { amount, .. }, .. }] if amount == U256::from(4))
+        );
+    }
+
+    #[test]
+    fn a_cursor_file_of_earlier_versions_loads_as_a_checkpoint_without_kept_blocks() {
+        let dir = std::env::temp_dir().join(format!("kessai-checkpoint-{}", std::process::id()));
+        let path = dir.join("c.json");
+        let cursor = Cursor { block: 9, log_index: 4 };
+        cursor.save(&path).expect("save");
+        assert_eq!(Checkpoint::load(&path).expect("load"), Some(Checkpoint::at(cursor)));
+        let kept = KeptBlock { number: 8, hash: B256::repeat_byte(9), events: Vec::new() };
+        let checkpoint = Checkpoint { cursor, kept: vec![kept] };
+        checkpoint.save(&path).expect("save");
+        assert_eq!(Checkpoint::load(&path).expect("load"), Some(checkpoint));
+        assert_eq!(Cursor::load(&path).expect("a checkpoint still reads as a cursor"), Some(cursor));
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

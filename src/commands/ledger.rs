@@ -11,7 +11,8 @@ use std::path::PathBuf;
 ///
 /// `kessai ledger --manifest M --block N --csv FILE --json FILE` writes both files; `--json` without a
 /// file prints the register as JSON on stdout. Reads at a past block need a node that keeps that
-/// block's state (an archive node; Anvil keeps all).
+/// block's state (an archive node; Anvil keeps all). A block before the token was deployed is
+/// refused, naming the suite's first block (an empty register would claim nobody held units).
 #[derive(Debug, clap::Args)]
 #[command(override_usage = "kessai ledger --manifest <MANIFEST> [--block <N>] [--csv <FILE>] [--json [<FILE>]]")]
 pub struct LedgerCommand {
@@ -45,6 +46,14 @@ impl LedgerCommand {
             Some(block) => block,
             None => chain.block_number().await?,
         };
+        if block < from_block {
+            let first = manifest.deployment.contracts.values().map(|c| c.block).min().unwrap_or(from_block);
+            eyre::bail!(
+                "block {block} is before the suite existed: its first block is {first} ({} was deployed at block \
+                 {from_block}); choose a block at or after {from_block}",
+                self.token
+            );
+        }
         let register = events::holder_register(&mut chain, token, from_block, block).await?;
         if let Some(path) = &self.csv {
             std::fs::write(path, register.to_csv()).wrap_err_with(|| format!("cannot write {}", path.display()))?;

@@ -17,6 +17,7 @@ mod gas;
 mod ibet;
 mod offering;
 mod operate;
+mod reorg;
 mod scenarios;
 mod security;
 mod security_codes;

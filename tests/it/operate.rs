@@ -405,7 +405,9 @@ async fn watch_resumes_from_its_cursor_without_gaps_or_repeats() {
     let cursor = d.dir.join("cursor.json");
     let cursor_arg = cursor.to_str().expect("utf-8");
 
-    // Cut the first read inside a block: a deposit issue logs Transfer and DepositIssued together.
+    // Cut the first read inside a block: a settlement logs the approval, the settlement and both
+    // legs' transfers together.
+    d.settle("WATCH-0", 10, 100_000).await;
     let deployment = Manifest::read(&d.manifest).expect("manifest").deployment;
     let so_far = EventStream::new(&deployment, Cursor::at_block(0)).read_to_head(&mut d.chain).await.expect("events");
     let cut = (1..so_far.len()).find(|&i| so_far[i].block == so_far[i - 1].block).expect("a block with two events");
