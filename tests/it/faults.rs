@@ -10,14 +10,18 @@ use crate::support::{
     faults::{FaultProxy, Faults, fault_proxy},
 };
 use kessai_bindings::alloy::{
-    primitives::{Address, B256},
+    primitives::{Address, B256, Bytes},
     providers::Provider,
 };
 use kessai_deployer::{
+    DeployerError, anvil,
+    chain::Tx,
     journal::{Entry, Journal},
     manifest::Manifest,
-    rpc::RpcChain,
+    plan, preflight,
+    rpc::{RpcChain, RpcOptions},
 };
+use kessai_sim::demo;
 use std::{path::PathBuf, time::Duration};
 
 /// The faults of the report, and lost answers to sends.
@@ -163,4 +167,55 @@ async fn a_trade_through_a_flaky_proxy_is_created_paid_and_approved_each_once() 
     }
     faults_happened(&proxy);
     assert_eq!(m.status(id).await, 15, "settled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_follows_each_send_by_the_hash_it_signed_when_every_answer_is_lost() {
+    let (node, direct) = support::anvil();
+    let lost = Faults { swallow_send_every: Some(1), ..Faults::default() };
+    let proxy = fault_proxy(support::socket_of(&node.endpoint()), lost).await;
+    let mut chain = RpcChain::connect(&proxy.url, anvil::dev_signers()).expect("connect");
+    let (from, to) = (anvil::dev_accounts()[0], anvil::dev_accounts()[9]);
+    for i in 0..3 {
+        let mut signed = Vec::new();
+        let tx = Tx { from, to: Some(to), data: Bytes::new() };
+        let receipt = chain
+            .send_tracked(tx, |s| {
+                signed.push(*s);
+                Ok(())
+            })
+            .await
+            .expect("a lost answer is not a failure");
+        assert_eq!(signed.len(), 1, "no replacement was needed: {signed:?}");
+        assert_eq!((signed[0].from, signed[0].nonce, signed[0].replaces), (from, i, None));
+        assert_eq!(signed[0].hash, receipt.tx_hash, "the hash reported before sending is the one mined");
+        succeeded(&direct, receipt.tx_hash).await;
+    }
+    assert_eq!(proxy.counts.faults().2, 3, "every answer was withheld");
+    assert_eq!(nonce(&direct, from).await, 3, "three transactions, none twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_names_a_transport_failure_not_the_contracts_and_retries_past_it() {
+    let (node, _direct) = support::anvil();
+    let plan = plan::suite_plan(&demo::demo_spec(&support::parties()));
+    // Preflight's 22nd request is its first creation simulation (chain id, block, gas price, the
+    // baseline and 17 opcode probes before it): dropped, with no second attempt allowed.
+    let faults = Faults { drop_every: Some(22), ..Faults::default() };
+    let proxy = fault_proxy(support::socket_of(&node.endpoint()), faults).await;
+    let once = RpcOptions { retries: 1, ..RpcOptions::default() };
+    let chain = RpcChain::connect_with(&proxy.url, anvil::dev_signers(), once).expect("connect");
+    let error = preflight::check(&chain, &plan, None).await.expect_err("a dropped connection without retries");
+    assert!(matches!(error, DeployerError::Transport { .. }), "a transport failure, named as one: {error:?}");
+    assert!(!error.to_string().contains("would fail"), "the contracts are not blamed: {error}");
+    assert_eq!(proxy.counts.faults().1, 1);
+    let asked = proxy.counts.connections.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(asked, 22, "preflight stopped at the dropped simulation, without another request");
+
+    // With the engine's retries, the same faults pass.
+    let proxy = fault_proxy(support::socket_of(&node.endpoint()), Faults { drop_every: Some(5), ..faults }).await;
+    let chain = RpcChain::connect(&proxy.url, anvil::dev_signers()).expect("connect");
+    let report = preflight::check(&chain, &plan, Some((31337, "the test"))).await.expect("preflight retries");
+    assert_eq!(report.creations.len(), plan.steps.iter().filter(|s| matches!(s, plan::Step::Deploy { .. })).count());
+    assert!(proxy.counts.faults().1 >= 4, "connections were dropped");
 }
