@@ -808,6 +808,32 @@ mod tests {
     }
 
     #[test]
+    fn a_sending_entry_without_a_hash_reads_as_before_and_every_hash_of_a_step_is_kept() {
+        let path = temp("hashes");
+        let prepared_plan = plan("KGB31");
+        let prepared = prepared_plan.prepare_all().expect("prepare");
+        let mut journal = Journal::open(&path).expect("open");
+        // An entry as journals wrote it before hashes were recorded.
+        let old = serde_json::to_value(sending(&prepared[0])).expect("json");
+        assert!(old.get("tx_hash").is_none(), "no hash, no field: {old}");
+        let line = serde_json::to_string(&old).expect("json") + "\n";
+        journal.file.write_all(line.as_bytes()).expect("write");
+        let (first, second) = (B256::repeat_byte(1), B256::repeat_byte(2));
+        for hash in [first, second] {
+            let mut entry = sending(&prepared[1]);
+            if let Entry::Sending { tx_hash, .. } = &mut entry {
+                *tx_hash = Some(hash);
+            }
+            journal.append(entry).expect("append");
+        }
+        let journal = Journal::open(&path).expect("reopen");
+        let records = journal.records();
+        assert!(records[&0].sending.is_some() && records[&0].hashes.is_empty(), "{:?}", records[&0]);
+        assert_eq!(records[&1].hashes, vec![first, second], "the original and its replacement");
+        journal.check_plan(&prepared).expect("the same plan");
+    }
+
+    #[test]
     fn the_journal_lives_next_to_the_manifest() {
         assert_eq!(Journal::path_for(Path::new("deployments/1.json")), PathBuf::from("deployments/1.json.journal"));
     }

@@ -219,3 +219,34 @@ async fn preflight_names_a_transport_failure_not_the_contracts_and_retries_past_
     assert_eq!(report.creations.len(), plan.steps.iter().filter(|s| matches!(s, plan::Step::Deploy { .. })).count());
     assert!(proxy.counts.faults().1 >= 4, "connections were dropped");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replacement_whose_answer_is_lost_is_followed_like_the_original_and_one_of_them_is_mined() {
+    // Blocks every 3 s; the engine replaces a transaction not mined after 400 ms; no send is answered.
+    let options = kessai_deployer::anvil::AnvilOptions { block_time: Some(3), ..Default::default() };
+    let node =
+        kessai_deployer::anvil::AnvilInstance::spawn(&options).unwrap_or_else(|e| panic!("this test needs anvil: {e}"));
+    let direct = RpcChain::connect(&node.endpoint(), anvil::dev_signers()).expect("connect");
+    let lost = Faults { swallow_send_every: Some(1), ..Faults::default() };
+    let proxy = fault_proxy(support::socket_of(&node.endpoint()), lost).await;
+    let quick = RpcOptions { resend_after: Duration::from_millis(400), ..RpcOptions::default() };
+    let mut chain = RpcChain::connect_with(&proxy.url, anvil::dev_signers(), quick).expect("connect");
+    let (from, to) = (anvil::dev_accounts()[0], Address::repeat_byte(0x77));
+    let mut signed = Vec::new();
+    let tx = Tx { from, to: Some(to), data: Bytes::new() };
+    let receipt = chain
+        .send_tracked(tx, |s| {
+            signed.push(*s);
+            Ok(())
+        })
+        .await
+        .expect("mined in the end");
+    assert!(signed.len() >= 2, "replaced at least once: {signed:?}");
+    for pair in signed.windows(2) {
+        assert_eq!(pair[1].replaces, Some(pair[0].hash), "each replacement names the one it replaces");
+        assert_eq!(pair[1].nonce, pair[0].nonce, "same nonce");
+    }
+    assert!(signed.iter().any(|s| s.hash == receipt.tx_hash), "the mined one is one the engine reported");
+    assert_eq!(proxy.counts.faults().2, signed.len(), "every answer was withheld");
+    assert_eq!(nonce(&direct, from).await, 1, "one transaction mined");
+}
