@@ -97,6 +97,9 @@ pub struct RpcOptions {
     pub retries: u32,
     /// Interval between receipt polls.
     pub poll: Duration,
+    /// How long one request may wait for its answer before it fails as timed out (and is retried,
+    /// or for a send, checked on the chain).
+    pub request_timeout: Duration,
     /// A PEM file of CA certificates to trust for HTTPS besides the platform's (a permissioned
     /// chain's private CA); when `None`, the file named by `KESSAI_CA_CERT`, if any.
     pub ca_cert: Option<PathBuf>,
@@ -111,6 +114,7 @@ impl Default for RpcOptions {
             timeout: Duration::from_secs(300),
             retries: 5,
             poll: Duration::from_millis(50),
+            request_timeout: Duration::from_secs(60),
             ca_cert: None,
         }
     }
@@ -179,7 +183,10 @@ impl RpcChain {
     pub fn connect_with(url: &str, signers: Vec<PrivateKeySigner>, options: RpcOptions) -> Result<Self, DeployerError> {
         let endpoint = Endpoint::parse(url)?;
         let ca_cert = options.ca_cert.clone().or_else(transport::ca_cert_from_env);
-        let http = Http::with_client(transport::http_client(ca_cert.as_deref())?, endpoint.url().clone());
+        let http = Http::with_client(
+            transport::http_client(ca_cert.as_deref(), options.request_timeout)?,
+            endpoint.url().clone(),
+        );
         let client = RpcClient::new(http, guess_local_url(endpoint.url().as_str()));
         let accounts: Vec<Address> = signers.iter().map(PrivateKeySigner::address).collect();
         let mut iter = signers.into_iter();

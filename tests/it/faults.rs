@@ -15,7 +15,7 @@ use kessai_bindings::alloy::{
 };
 use kessai_deployer::{
     DeployerError, anvil,
-    chain::Tx,
+    chain::{Chain, Tx},
     journal::{Entry, Journal},
     manifest::Manifest,
     plan, preflight,
@@ -29,6 +29,7 @@ const FLAKY: Faults = Faults {
     unavailable_every: Some(3),
     drop_every: Some(7),
     swallow_send_every: Some(2),
+    stall_send_every: None,
     delay: Duration::from_millis(2),
 };
 
@@ -193,6 +194,24 @@ async fn the_engine_follows_each_send_by_the_hash_it_signed_when_every_answer_is
     }
     assert_eq!(proxy.counts.faults().2, 3, "every answer was withheld");
     assert_eq!(nonce(&direct, from).await, 3, "three transactions, none twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_whose_answer_never_comes_times_out_and_is_found_by_its_hash() {
+    let (node, direct) = support::anvil();
+    let stalled = Faults { stall_send_every: Some(1), ..Faults::default() };
+    let proxy = fault_proxy(support::socket_of(&node.endpoint()), stalled).await;
+    let impatient = RpcOptions { request_timeout: Duration::from_millis(500), ..RpcOptions::default() };
+    let mut chain = RpcChain::connect_with(&proxy.url, anvil::dev_signers(), impatient).expect("connect");
+    let (from, to) = (anvil::dev_accounts()[0], anvil::dev_accounts()[9]);
+    let started = std::time::Instant::now();
+    for _ in 0..2 {
+        let receipt = chain.send(Tx { from, to: Some(to), data: Bytes::new() }).await.expect("not a failure");
+        succeeded(&direct, receipt.tx_hash).await;
+    }
+    assert!(started.elapsed() < Duration::from_secs(10), "each stalled send gave up after its request timeout");
+    assert_eq!(proxy.counts.stalled.load(std::sync::atomic::Ordering::SeqCst), 2, "both answers never came");
+    assert_eq!(nonce(&direct, from).await, 2, "two transactions, none twice");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,7 @@
 //! A fault-injecting JSON-RPC proxy on the loopback interface, in front of a spawned Anvil: it
 //! answers HTTP 503 to every Nth request, drops every Mth connection before forwarding its request,
 //! forwards every Kth `eth_sendRawTransaction` to the node but closes the connection without its
-//! answer, and delays requests — the faults of a flaky load balancer, counted so a test can show
+//! answer (or holds it open without one), and delays requests — the faults of a flaky load balancer, counted so a test can show
 //! they happened.
 //!
 //! Each connection carries one request (`Connection: close` both ways), so requests and connections
@@ -40,6 +40,9 @@ pub struct Faults {
     /// Forward every Kth `eth_sendRawTransaction` to the node, then close the connection without
     /// passing the node's answer on.
     pub swallow_send_every: Option<usize>,
+    /// Forward every Sth `eth_sendRawTransaction` to the node, then hold the connection open without
+    /// an answer until the client gives up (a stalled load balancer).
+    pub stall_send_every: Option<usize>,
     /// Wait this long before forwarding each request.
     pub delay: Duration,
 }
@@ -57,6 +60,8 @@ pub struct Counts {
     pub sends: AtomicUsize,
     /// `eth_sendRawTransaction` requests forwarded whose answer was withheld.
     pub swallowed: AtomicUsize,
+    /// `eth_sendRawTransaction` requests forwarded whose connection was held without an answer.
+    pub stalled: AtomicUsize,
 }
 
 impl Counts {
@@ -113,7 +118,9 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, faults: Faults, n: u
         return;
     }
     let send = String::from_utf8_lossy(&request).contains("\"eth_sendRawTransaction\"");
-    let swallow = send && every(faults.swallow_send_every, counts.sends.fetch_add(1, Ordering::SeqCst) + 1);
+    let nth_send = if send { counts.sends.fetch_add(1, Ordering::SeqCst) + 1 } else { 0 };
+    let swallow = send && every(faults.swallow_send_every, nth_send);
+    let stall = send && every(faults.stall_send_every, nth_send);
     tokio::time::sleep(faults.delay).await;
     let Ok(mut node) = TcpStream::connect(upstream).await else { return };
     if node.write_all(&closing(&request)).await.is_err() {
@@ -122,6 +129,12 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, faults: Faults, n: u
     let Some(answer) = read_message(&mut node, true).await else { return };
     if swallow {
         counts.swallowed.fetch_add(1, Ordering::SeqCst);
+        return;
+    }
+    if stall {
+        counts.stalled.fetch_add(1, Ordering::SeqCst);
+        // Held until the client closes it, or the connection's time is up.
+        let _ = client.read(&mut [0u8; 1]).await;
         return;
     }
     let _ = client.write_all(&closing(&answer)).await;
