@@ -102,6 +102,31 @@ pub enum DeployerError {
     /// A key could not sign.
     #[error("signing failed: {0}")]
     Signing(String),
+    /// A transaction could not be built and signed with the engine's local keys.
+    #[error("cannot sign a transaction from {from}")]
+    SignTx {
+        /// The sender.
+        from: alloy::primitives::Address,
+        /// What the transaction builder or the key said.
+        #[source]
+        source: Box<alloy::network::TransactionBuilderError<alloy::network::Ethereum>>,
+    },
+    /// A sender's nonce was used by a transaction this engine did not send for it (another program
+    /// shares the account): none of the engine's transactions for that nonce was mined, and nothing is
+    /// sent again.
+    #[error(
+        "nonce {nonce} of {from} was used by another transaction while kessai's transaction(s) {hashes:?} for it \
+         were pending: another program sends from this account. Nothing was sent again; check the account's \
+         history, then rerun"
+    )]
+    NonceTaken {
+        /// The sender.
+        from: alloy::primitives::Address,
+        /// The nonce.
+        nonce: u64,
+        /// Every hash the engine signed for this nonce (the original and its replacements).
+        hashes: Vec<alloy::primitives::B256>,
+    },
     /// A deployment would create a contract where one already is, outside any journal.
     #[error(
         "{label} is already deployed at {address} (same salt and constructor arguments): this suite was \

@@ -1,16 +1,20 @@
 //! The write-ahead journal that makes a deployment on a JSON-RPC chain resumable.
 //!
-//! The journal is a JSON-lines file next to the manifest (`<manifest>.journal`). Before a step's
-//! transaction is sent, a `sending` entry records the step (its full description, sender, nonce and,
-//! for deployments, the predicted CREATE2 address); once it is mined, a `confirmed` entry records the
-//! transaction hash, block and gas. Each entry is flushed to disk (fsync) before the deployer moves on.
+//! The journal is a JSON-lines file next to the manifest (`<manifest>.journal`). Once a step's
+//! transaction is signed and before it is sent, a `sending` entry records the step (its full
+//! description, sender, nonce, the signed transaction's hash and, for deployments, the predicted
+//! CREATE2 address); a replacement with a higher fee is recorded the same way, with its own hash.
+//! Once it is mined, a `confirmed` entry records the transaction hash, block and gas. Each entry is
+//! flushed to disk (fsync) before the deployer moves on. Journals written before hashes were recorded
+//! (no `tx_hash` in `sending`) are read as they are.
 //!
 //! Running the same deployment again reads the journal and resumes ([`deploy`]):
 //!
 //! - a confirmed step is recognised on-chain and not sent again: a deployment by code at its
 //!   predicted address (checked against the artifact by [`crate::plan::execute_with`]), a role grant
 //!   by `hasRole`, a facility by the registry's record, another call by its transaction's receipt;
-//! - a step sent but not confirmed is found by its sender and nonce — a transaction identity that
+//! - a step sent but not confirmed is found by the receipts of the hashes recorded for it (the
+//!   original and each replacement), then by its sender and nonce — a transaction identity that
 //!   survives the engine's fee-bumping replacements, whose hashes differ: if the nonce was used, the
 //!   transaction is looked up in the blocks since the step was sent; if it is still pending, the
 //!   deployer waits for it; if the node never got it, the step is sent again;
@@ -34,15 +38,14 @@ use crate::{
         DETERMINISTIC_DEPLOYER_TX, DETERMINISTIC_DEPLOYER_TX_HASH, Deployment, Effect, Plan, PreparedStep, Step,
         StepRunner,
     },
-    rpc::{Pricing, RpcChain},
+    rpc::{RpcChain, Signed},
 };
 use alloy::{
     consensus::Transaction as _,
     eips::BlockNumberOrTag,
-    network::TransactionBuilder,
     primitives::{Address, B256, U256},
     providers::Provider,
-    rpc::types::{TransactionReceipt, TransactionRequest},
+    rpc::types::TransactionReceipt,
 };
 use serde::{Deserialize, Serialize};
 use std::{
@@ -95,6 +98,9 @@ pub enum Entry {
         predicted: Option<Address>,
         /// The latest block when it was sent (where a lookup by nonce starts).
         block: u64,
+        /// The signed transaction's hash (absent in journals written before hashes were recorded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tx_hash: Option<B256>,
     },
     /// A step's transaction was mined and succeeded.
     Confirmed {
@@ -148,6 +154,8 @@ struct StepRecord {
     sending: Option<Entry>,
     /// The `confirmed` entry.
     confirmed: Option<Entry>,
+    /// Every hash signed for the step since it was last refused (the original and replacements).
+    hashes: Vec<B256>,
 }
 
 /// An open journal: its entries so far and the file new ones are appended to.
@@ -239,9 +247,17 @@ impl Journal {
         let mut records: BTreeMap<usize, StepRecord> = BTreeMap::new();
         for entry in &self.entries {
             match entry {
-                Entry::Sending { step, .. } => records.entry(*step).or_default().sending = Some(entry.clone()),
+                Entry::Sending { step, tx_hash, .. } => {
+                    let record = records.entry(*step).or_default();
+                    record.sending = Some(entry.clone());
+                    record.hashes.extend(*tx_hash);
+                }
                 Entry::Confirmed { step, .. } => records.entry(*step).or_default().confirmed = Some(entry.clone()),
-                Entry::Refused { step, .. } => records.entry(*step).or_default().sending = None,
+                Entry::Refused { step, .. } => {
+                    let record = records.entry(*step).or_default();
+                    record.sending = None;
+                    record.hashes.clear();
+                }
                 _ => {}
             }
         }
@@ -389,7 +405,7 @@ impl StepRunner<RpcChain> for Journaled {
             });
         }
         if let Some(Entry::Sending { from, nonce, block, .. }) = record.sending {
-            if let Some(receipt) = self.track(chain, step, from, nonce, block).await? {
+            if let Some(receipt) = self.track(chain, step, from, nonce, block, &record.hashes).await? {
                 self.confirm(step.index, &receipt)?;
                 self.resumed += 1;
                 return Ok(receipt);
@@ -407,21 +423,23 @@ impl StepRunner<RpcChain> for Journaled {
 impl Journaled {
     /// Writes ahead, sends, and records the confirmation.
     async fn send(&mut self, chain: &mut RpcChain, step: &PreparedStep<'_>) -> Result<Receipt, DeployerError> {
-        let from = step.tx.from;
-        let provider = chain.provider().clone();
-        let nonce = provider.get_transaction_count(from).pending().await.map_err(|e| chain.error(e))?;
-        let block = provider.get_block_number().await.map_err(|e| chain.error(e))?;
-        self.journal.append(Entry::Sending {
-            step: step.index,
-            description: step.step.describe(),
-            spec: step.step.clone(),
-            from,
-            nonce,
-            predicted: step.predicted(),
-            block,
-        })?;
-        tracing::info!(target: "kessai::deploy", step = step.index, %from, nonce, what = %step.step.describe(), "sending");
-        let receipt = match chain.send(step.tx.clone()).await {
+        let block = chain.block_number().await?;
+        let journal = &mut self.journal;
+        // Written once the transaction is signed (its nonce and hash known) and before it leaves.
+        let write_ahead = |signed: &Signed| {
+            tracing::info!(target: "kessai::deploy", step = step.index, from = %signed.from, nonce = signed.nonce, hash = %signed.hash, replaces = ?signed.replaces, what = %step.step.describe(), "sending");
+            journal.append(Entry::Sending {
+                step: step.index,
+                description: step.step.describe(),
+                spec: step.step.clone(),
+                from: signed.from,
+                nonce: signed.nonce,
+                predicted: step.predicted(),
+                block,
+                tx_hash: Some(signed.hash),
+            })
+        };
+        let receipt = match chain.send_tracked(step.tx.clone(), write_ahead).await {
             Ok(receipt) => receipt,
             // Refused before signing: the engine estimates first and never sends what would revert.
             Err(e @ (DeployerError::Revert(_) | DeployerError::NoKey(_))) => {
@@ -480,18 +498,45 @@ impl Journaled {
     /// mined (waiting for it while it is pending), `None` when it must be sent again.
     async fn track(
         &self,
-        chain: &mut RpcChain,
+        chain: &RpcChain,
         step: &PreparedStep<'_>,
         from: Address,
         nonce: u64,
         block: u64,
+        hashes: &[B256],
     ) -> Result<Option<Receipt>, DeployerError> {
         let provider = chain.provider().clone();
-        let endpoint = chain.endpoint().clone();
-        let rpc = |e: alloy::transports::TransportError| endpoint.error(e);
-        let mut latest = provider.get_transaction_count(from).latest().await.map_err(rpc)?;
+        // The hashes recorded for the step first: one of them mined is the step's transaction.
+        for hash in hashes {
+            if let Some(r) = receipt(chain, *hash).await? {
+                if r.status() {
+                    tracing::info!(target: "kessai::deploy", step = step.index, %hash, "the step's recorded transaction is mined");
+                    return Ok(Some(Receipt {
+                        tx_hash: *hash,
+                        block_number: r.block_number.unwrap_or(block),
+                        gas_used: r.gas_used,
+                        contract_address: step.predicted(),
+                        logs: r.inner.logs().iter().map(|l| l.inner.clone()).collect(),
+                    }));
+                }
+                tracing::warn!(target: "kessai::deploy", step = step.index, %hash, "the step's transaction failed on-chain; sending it again");
+                return Ok(None);
+            }
+        }
+        let count = |pending: bool| {
+            let provider = provider.clone();
+            async move {
+                chain
+                    .retry("eth_getTransactionCount", || {
+                        let request = provider.get_transaction_count(from);
+                        if pending { request.pending() } else { request.latest() }
+                    })
+                    .await
+            }
+        };
+        let mut latest = count(false).await?;
         if latest <= nonce {
-            let pending = provider.get_transaction_count(from).pending().await.map_err(rpc)?;
+            let pending = count(true).await?;
             if pending <= nonce {
                 tracing::info!(target: "kessai::deploy", step = step.index, "the node never got the step's transaction; sending it again");
                 return Ok(None);
@@ -508,13 +553,15 @@ impl Journaled {
                     )));
                 }
                 tokio::time::sleep(Duration::from_millis(250)).await;
-                latest = provider.get_transaction_count(from).latest().await.map_err(rpc)?;
+                latest = count(false).await?;
             }
         }
         // The nonce was used: find the transaction that used it.
-        let head = provider.get_block_number().await.map_err(rpc)?;
+        let head = chain.block_number().await?;
         for number in block..=head {
-            let Some(b) = provider.get_block_by_number(BlockNumberOrTag::Number(number)).full().await.map_err(rpc)?
+            let Some(b) = chain
+                .retry("eth_getBlockByNumber", || provider.get_block_by_number(BlockNumberOrTag::Number(number)).full())
+                .await?
             else {
                 continue;
             };
@@ -555,15 +602,13 @@ impl Journaled {
 }
 
 async fn receipt(chain: &RpcChain, hash: B256) -> Result<Option<TransactionReceipt>, DeployerError> {
-    chain.provider().get_transaction_receipt(hash).await.map_err(|e| chain.error(e))
+    chain.retry("eth_getTransactionReceipt", || chain.provider().get_transaction_receipt(hash)).await
 }
 
 async fn genesis_hash(chain: &RpcChain) -> Result<B256, DeployerError> {
     let block = chain
-        .provider()
-        .get_block_by_number(BlockNumberOrTag::Number(0))
-        .await
-        .map_err(|e| chain.error(e))?
+        .retry("eth_getBlockByNumber", || chain.provider().get_block_by_number(BlockNumberOrTag::Number(0)))
+        .await?
         .ok_or_else(|| DeployerError::Rpc("the node has no genesis block".into()))?;
     Ok(block.header.hash)
 }
@@ -582,11 +627,11 @@ pub async fn ensure_deterministic_deployer(
         return Ok(DeployerStatus::Found);
     }
     let provider = chain.provider().clone();
-    let endpoint = chain.endpoint().clone();
-    let rpc = |e: alloy::transports::TransportError| endpoint.error(e);
     let tx_hash = DETERMINISTIC_DEPLOYER_TX_HASH;
-    let signer_nonce = provider.get_transaction_count(DETERMINISTIC_DEPLOYER_SIGNER).pending().await.map_err(rpc)?;
-    let known = provider.get_transaction_by_hash(tx_hash).await.map_err(rpc)?.is_some();
+    let signer_nonce = chain
+        .retry("eth_getTransactionCount", || provider.get_transaction_count(DETERMINISTIC_DEPLOYER_SIGNER).pending())
+        .await?;
+    let known = chain.retry("eth_getTransactionByHash", || provider.get_transaction_by_hash(tx_hash)).await?.is_some();
     if signer_nonce > 0 && !known {
         return Err(DeployerError::NoDeployer(format!(
             "the deterministic deployment proxy is not on this chain and cannot be installed: its signer \
@@ -597,36 +642,23 @@ pub async fn ensure_deterministic_deployer(
     let mut funding = None;
     if !known {
         let cost = U256::from(DETERMINISTIC_DEPLOYER_COST);
-        let balance = provider.get_balance(DETERMINISTIC_DEPLOYER_SIGNER).pending().await.map_err(rpc)?;
+        let balance =
+            chain.retry("eth_getBalance", || provider.get_balance(DETERMINISTIC_DEPLOYER_SIGNER).pending()).await?;
         if balance < cost {
             tracing::info!(target: "kessai::deploy", %funder, "funding the deterministic deployment proxy's signer");
-            let nonce = provider.get_transaction_count(funder).pending().await.map_err(rpc)?;
-            let req = TransactionRequest::default()
-                .with_from(funder)
-                .with_to(DETERMINISTIC_DEPLOYER_SIGNER)
-                .with_value(cost - balance)
-                .with_nonce(nonce);
-            // Priced as the engine prices everything (a pre-London node has no fee history to ask).
-            let req = match chain.pricing().await? {
-                Pricing::Legacy { gas_price } => req.with_gas_price(gas_price),
-                Pricing::Eip1559 { max_fee, priority } => {
-                    req.with_max_fee_per_gas(max_fee).with_max_priority_fee_per_gas(priority)
-                }
-            };
-            let pending = provider.send_transaction(req).await.map_err(|e| {
+            // Sent, priced and followed as the engine sends everything (a pre-London node has no fee
+            // history to ask).
+            let hash = chain.transfer(funder, DETERMINISTIC_DEPLOYER_SIGNER, cost - balance).await.map_err(|e| {
                 DeployerError::NoDeployer(format!(
                     "could not fund the deterministic deployment proxy's signer {DETERMINISTIC_DEPLOYER_SIGNER} \
                      from {funder}: {e}"
                 ))
             })?;
-            let r = pending.with_timeout(Some(chain.options().timeout)).get_receipt().await.map_err(|e| {
-                DeployerError::NoDeployer(format!("funding the deterministic deployment proxy's signer: {e}"))
-            })?;
-            funding = Some(r.transaction_hash);
+            funding = Some(hash);
         }
         tracing::info!(target: "kessai::deploy", "installing the deterministic deployment proxy");
         // Its receipt is polled below, whether this run or an earlier one broadcast it.
-        let _pending = provider.send_raw_transaction(&DETERMINISTIC_DEPLOYER_TX).await.map_err(|e| {
+        chain.send_raw(&DETERMINISTIC_DEPLOYER_TX, tx_hash).await.map_err(|e| {
             DeployerError::NoDeployer(format!(
                 "the node refused the deterministic deployment proxy's presigned transaction ({e}); it has no chain \
                  id, so the node must accept unprotected (pre-EIP-155) transactions and a gas price of 100 gwei"
@@ -704,6 +736,7 @@ mod tests {
             nonce: step.index as u64,
             predicted: step.predicted(),
             block: 1,
+            tx_hash: None,
         }
     }
 
@@ -772,6 +805,32 @@ mod tests {
         let text = journal.check_plan(&shorter.prepare_all().expect("prepare")).expect_err("shorter").to_string();
         assert!(text.contains("step 1 (deploy InvestorRegistry as registry, sent)"), "{text}");
         assert!(text.contains("now:     (no such step: the plan has 1 steps)"), "{text}");
+    }
+
+    #[test]
+    fn a_sending_entry_without_a_hash_reads_as_before_and_every_hash_of_a_step_is_kept() {
+        let path = temp("hashes");
+        let prepared_plan = plan("KGB31");
+        let prepared = prepared_plan.prepare_all().expect("prepare");
+        let mut journal = Journal::open(&path).expect("open");
+        // An entry as journals wrote it before hashes were recorded.
+        let old = serde_json::to_value(sending(&prepared[0])).expect("json");
+        assert!(old.get("tx_hash").is_none(), "no hash, no field: {old}");
+        let line = serde_json::to_string(&old).expect("json") + "\n";
+        journal.file.write_all(line.as_bytes()).expect("write");
+        let (first, second) = (B256::repeat_byte(1), B256::repeat_byte(2));
+        for hash in [first, second] {
+            let mut entry = sending(&prepared[1]);
+            if let Entry::Sending { tx_hash, .. } = &mut entry {
+                *tx_hash = Some(hash);
+            }
+            journal.append(entry).expect("append");
+        }
+        let journal = Journal::open(&path).expect("reopen");
+        let records = journal.records();
+        assert!(records[&0].sending.is_some() && records[&0].hashes.is_empty(), "{:?}", records[&0]);
+        assert_eq!(records[&1].hashes, vec![first, second], "the original and its replacement");
+        journal.check_plan(&prepared).expect("the same plan");
     }
 
     #[test]

@@ -8,6 +8,11 @@
 //! creation of every contract of the plan (which also catches a code-size limit below the suite's
 //! contracts); how the engine will price its transactions (legacy or EIP-1559, zero on a gas-free
 //! chain); and each sender's balance against its share of the estimated gas.
+//!
+//! Every request goes through the engine's retry path ([`RpcChain::retry`]): a request that failed
+//! in transport is tried again with backoff, and one that still fails is reported as the transport
+//! failure it is ([`DeployerError::Transport`]) — never as a contract that cannot be created or an
+//! opcode the chain lacks.
 
 use crate::{
     error::DeployerError,
@@ -123,14 +128,25 @@ fn probe(op: u8, inputs: u8, outputs: u8) -> Bytes {
     code.into()
 }
 
-async fn simulate(chain: &RpcChain, from: Address, data: Bytes) -> Result<u64, String> {
+/// The node's verdict on a creation: `Ok(Ok(gas))`, `Ok(Err(refusal))` when the node refuses it, and
+/// `Err` when the node could not be asked (a transport failure that outlasted the retries).
+async fn simulate(chain: &RpcChain, from: Address, data: Bytes) -> Result<Result<u64, DeployerError>, DeployerError> {
     let req = TransactionRequest::default().with_from(from).with_input(data).into_create();
-    chain.provider().estimate_gas(req).await.map_err(|e| e.to_string())
+    verdict(chain.retry("eth_estimateGas", || chain.provider().estimate_gas(req.clone())).await)
 }
 
-async fn executes(chain: &RpcChain, from: Address, code: Bytes) -> Result<(), String> {
+/// Whether the node executes `code` as a creation (see [`simulate`] for the layers of the result).
+async fn executes(chain: &RpcChain, from: Address, code: Bytes) -> Result<bool, DeployerError> {
     let req = TransactionRequest::default().with_from(from).with_input(code).into_create();
-    chain.provider().call(req).await.map(|_| ()).map_err(|e| e.to_string())
+    Ok(verdict(chain.retry("eth_call", || chain.provider().call(req.clone())).await)?.is_ok())
+}
+
+/// Splits a request's error into the node's answer (inner) and a failure to reach it (outer).
+fn verdict<T>(result: Result<T, DeployerError>) -> Result<Result<T, DeployerError>, DeployerError> {
+    match result {
+        Err(e @ DeployerError::Transport { .. }) => Err(e),
+        other => Ok(other),
+    }
 }
 
 /// Runs the checks for `plan` on `chain`; `expected` is the chain id of the config or manifest and
@@ -152,10 +168,7 @@ pub async fn check_with(
     funding_check: bool,
 ) -> Result<PreflightReport, DeployerError> {
     let provider = chain.provider();
-    let rpc = |e: alloy::transports::RpcError<alloy::transports::TransportErrorKind>| {
-        DeployerError::Preflight(format!("the node did not answer: {e}"))
-    };
-    let chain_id = provider.get_chain_id().await.map_err(rpc)?;
+    let chain_id = chain.retry("eth_chainId", || provider.get_chain_id()).await?;
     if let Some((want, source)) = expected
         && want != chain_id
     {
@@ -164,13 +177,12 @@ pub async fn check_with(
              or change the chain id there if this chain is the right one"
         )));
     }
-    let latest = provider
-        .get_block_by_number(BlockNumberOrTag::Latest)
-        .await
-        .map_err(rpc)?
+    let latest = chain
+        .retry("eth_getBlockByNumber", || provider.get_block_by_number(BlockNumberOrTag::Latest))
+        .await?
         .ok_or_else(|| DeployerError::Preflight("the node returned no latest block".into()))?;
     let eip1559 = latest.header.base_fee_per_gas.is_some();
-    let gas_price = provider.get_gas_price().await.map_err(rpc)?;
+    let gas_price = chain.retry("eth_gasPrice", || provider.get_gas_price()).await?;
 
     // Senders, and the code each contract of the plan runs (creation and runtime).
     let mut senders: BTreeMap<Address, (usize, u64)> = BTreeMap::new();
@@ -201,9 +213,9 @@ pub async fn check_with(
     // that cannot simulate creations is not misread.
     let mut opcodes_ok = Vec::new();
     let mut push0 = false;
-    if executes(chain, probe_from, probe(0x60, 0, 0)).await.is_ok() {
+    if executes(chain, probe_from, probe(0x60, 0, 0)).await? {
         for &(op, name, fork, inputs, outputs) in LATER_OPCODES {
-            let ok = executes(chain, probe_from, probe(op, inputs, outputs)).await.is_ok();
+            let ok = executes(chain, probe_from, probe(op, inputs, outputs)).await?;
             if op == 0x5f {
                 push0 = ok;
             }
@@ -226,7 +238,7 @@ pub async fn check_with(
 
     let mut creations = BTreeMap::new();
     for (label, artifact, from, data, runtime_len) in creations_to_simulate {
-        let gas = simulate(chain, from, data).await.map_err(|e| {
+        let gas = simulate(chain, from, data).await?.map_err(|e| {
             DeployerError::Preflight(format!(
                 "creating {artifact} ({label}, {runtime_len} bytes of runtime code) would fail on this chain: {e}. The \
                  chain may limit contract size below that, or refuse the sender"
@@ -239,13 +251,12 @@ pub async fn check_with(
     // Funding: each sender's share at the price the engine will pay (a fixed legacy price when one
     // is configured, e.g. 0 on a zero-gas chain; EIP-1559: twice the base fee plus the tip), with a
     // fifth more for estimate drift.
-    let pricing =
-        chain.pricing().await.map_err(|e| DeployerError::Preflight(format!("the node did not answer: {e}")))?;
+    let pricing = chain.pricing().await?;
     let price = pricing.price();
     let mut funding = Vec::new();
     let mut short = Vec::new();
     for (account, (transactions, gas)) in senders {
-        let balance = provider.get_balance(account).await.map_err(rpc)?;
+        let balance = chain.retry("eth_getBalance", || provider.get_balance(account)).await?;
         let needed = U256::from(gas + gas / 5) * U256::from(price);
         if balance < needed {
             short.push(format!(

@@ -4,10 +4,20 @@
 //! It takes chains as they are: it detects whether the node accepts EIP-1559 transactions or only
 //! legacy ones, and whether gas is free (zero gas price, as on many permissioned chains); it keeps
 //! each sender's nonce itself, so transactions go out in nonce order without drift; it retries a
-//! request that failed in transport with backoff; it waits for receipts with a deadline, re-sends a
-//! transaction that is not mined in time with the same nonce and a higher fee (a replacement, never a
-//! duplicate), and waits for the configured confirmations. It reaches the node over HTTP or HTTPS
-//! through the client [`crate::transport`] builds, and names why a request failed in transport.
+//! request that failed in transport with backoff ([`RpcChain::retry`], the one retry path every
+//! request of the deployer takes); it waits for receipts with a deadline, re-sends a transaction that
+//! is not mined in time with the same nonce and a higher fee (a replacement, never a duplicate), and
+//! waits for the configured confirmations. It reaches the node over HTTP or HTTPS through the client
+//! [`crate::transport`] builds, and names why a request failed in transport.
+//!
+//! Transactions are signed here, with the local keys, before they are sent, so each one's hash is
+//! known before the node hears of it ([`Signed`]; the deployer journals it first). When the answer to
+//! `eth_sendRawTransaction` is lost or is an error, nothing is concluded from it: the engine asks the
+//! chain — the receipts of the hashes it signed for that nonce, then whether the node holds one of
+//! them, then the sender's nonce — and only a transaction the chain never saw is sent again, as the
+//! same signed bytes. No decision depends on the text of an error message: what a node says about an
+//! already known transaction, a used nonce or an underpriced replacement differs between clients and
+//! alloy gives no kind for it, so the chain's state is asked instead.
 
 use crate::{
     chain::{Chain, Receipt, Tx},
@@ -16,7 +26,8 @@ use crate::{
 };
 use alloy::{
     eips::BlockNumberOrTag,
-    network::{EthereumWallet, TransactionBuilder},
+    eips::eip2718::Encodable2718,
+    network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder},
     primitives::{Address, B256, Bytes, Log, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::{
@@ -27,6 +38,34 @@ use alloy::{
     transports::{RpcError, TransportErrorKind, http::Http, utils::guess_local_url},
 };
 use std::{collections::HashMap, path::PathBuf, time::Duration};
+
+/// The longest wait between two attempts of a request.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// A transaction the engine signed, reported before it is sent (see [`RpcChain::send_tracked`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signed {
+    /// The sender.
+    pub from: Address,
+    /// The sender's nonce it uses.
+    pub nonce: u64,
+    /// Its hash.
+    pub hash: B256,
+    /// The hash of the transaction it replaces with a higher fee (same nonce), if it is a replacement.
+    pub replaces: Option<B256>,
+}
+
+/// What the chain knows of the transactions signed for one nonce.
+enum Whereabouts {
+    /// One of them was mined.
+    Mined(Box<TransactionReceipt>),
+    /// The node holds one of them, not yet mined.
+    Pending,
+    /// The nonce was used by another transaction.
+    NonceTaken,
+    /// The chain has not seen any of them and the nonce is free.
+    Unseen,
+}
 
 /// How transactions are priced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,10 +91,15 @@ pub struct RpcOptions {
     /// How long to wait for a transaction in all before giving up (it may still be mined: rerun to
     /// resume).
     pub timeout: Duration,
-    /// Attempts for a request that failed in transport (connection refused, timeout).
+    /// Attempts for a request that failed in transport (connection refused, timeout, HTTP 5xx or 429,
+    /// a connection closed before the answer): between attempts the engine waits 100 ms, then twice
+    /// as long each time, at most [`MAX_BACKOFF`] (with 5 attempts, about 1.5 s in all).
     pub retries: u32,
     /// Interval between receipt polls.
     pub poll: Duration,
+    /// How long one request may wait for its answer before it fails as timed out (and is retried,
+    /// or for a send, checked on the chain).
+    pub request_timeout: Duration,
     /// A PEM file of CA certificates to trust for HTTPS besides the platform's (a permissioned
     /// chain's private CA); when `None`, the file named by `KESSAI_CA_CERT`, if any.
     pub ca_cert: Option<PathBuf>,
@@ -70,6 +114,7 @@ impl Default for RpcOptions {
             timeout: Duration::from_secs(300),
             retries: 5,
             poll: Duration::from_millis(50),
+            request_timeout: Duration::from_secs(60),
             ca_cert: None,
         }
     }
@@ -118,10 +163,12 @@ impl std::fmt::Display for Pricing {
 #[derive(Clone, Debug)]
 pub struct RpcChain {
     provider: DynProvider,
+    wallet: EthereumWallet,
     endpoint: Endpoint,
     accounts: Vec<Address>,
     options: RpcOptions,
     nonces: HashMap<Address, u64>,
+    chain_id: Option<u64>,
 }
 
 impl RpcChain {
@@ -136,7 +183,10 @@ impl RpcChain {
     pub fn connect_with(url: &str, signers: Vec<PrivateKeySigner>, options: RpcOptions) -> Result<Self, DeployerError> {
         let endpoint = Endpoint::parse(url)?;
         let ca_cert = options.ca_cert.clone().or_else(transport::ca_cert_from_env);
-        let http = Http::with_client(transport::http_client(ca_cert.as_deref())?, endpoint.url().clone());
+        let http = Http::with_client(
+            transport::http_client(ca_cert.as_deref(), options.request_timeout)?,
+            endpoint.url().clone(),
+        );
         let client = RpcClient::new(http, guess_local_url(endpoint.url().as_str()));
         let accounts: Vec<Address> = signers.iter().map(PrivateKeySigner::address).collect();
         let mut iter = signers.into_iter();
@@ -145,8 +195,8 @@ impl RpcChain {
         for signer in iter {
             wallet.register_signer(signer);
         }
-        let provider = ProviderBuilder::new().wallet(wallet).connect_client(client).erased();
-        Ok(Self { provider, endpoint, accounts, options, nonces: HashMap::new() })
+        let provider = ProviderBuilder::new().wallet(wallet.clone()).connect_client(client).erased();
+        Ok(Self { provider, wallet, endpoint, accounts, options, nonces: HashMap::new(), chain_id: None })
     }
 
     /// The accounts this engine can sign for.
@@ -154,7 +204,9 @@ impl RpcChain {
         &self.accounts
     }
 
-    /// The underlying provider.
+    /// The underlying provider. Requests made with it directly are not retried: go through
+    /// [`Self::retry`], and send transactions with [`Chain::send`], [`Self::send_tracked`] or
+    /// [`Self::transfer`], which own nonces, fees and replacements.
     pub fn provider(&self) -> &DynProvider {
         &self.provider
     }
@@ -183,10 +235,12 @@ impl RpcChain {
         }
     }
 
-    /// Runs `op` until it succeeds or fails for a reason that trying again cannot fix (anything but a
-    /// transient transport failure: see [`transport::TransportCause::is_transient`]), backing off
-    /// between attempts (100 ms, 200 ms, ...).
-    async fn retry<T, F, Fut>(&self, what: &str, mut op: F) -> Result<T, DeployerError>
+    /// Runs the request `op` until it succeeds or fails for a reason that trying again cannot fix
+    /// (anything but a transient transport failure: see [`transport::TransportCause::is_transient`]),
+    /// at most [`RpcOptions::retries`] times, backing off between attempts (100 ms, 200 ms, ... at most
+    /// [`MAX_BACKOFF`]). `what` names the request in the warnings. Only for requests that may be
+    /// repeated (reads, and sends whose outcome the caller checks on the chain).
+    pub async fn retry<T, F, Fut>(&self, what: &str, mut op: F) -> Result<T, DeployerError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::IntoFuture<Output = Result<T, RpcError<TransportErrorKind>>>,
@@ -206,7 +260,7 @@ impl RpcChain {
                     let cause = cause.summary();
                     tracing::warn!(target: "kessai::rpc", %what, attempt, %cause, "transport error; retrying");
                     tokio::time::sleep(delay).await;
-                    delay *= 2;
+                    delay = (delay * 2).min(MAX_BACKOFF);
                 }
                 _ => return Err(error),
             }
@@ -274,38 +328,118 @@ impl RpcChain {
         Ok(None)
     }
 
-    /// Signs and sends `req` (nonce, gas and fees set), then waits for it, replacing it with a higher
-    /// fee when it is not mined in time.
+    /// What the chain knows of `hashes`, the transactions signed for `from`'s nonce `nonce`: a
+    /// receipt first, then the node's pool, then the sender's mined nonce (and the receipts again, in
+    /// case one was mined in between).
+    async fn whereabouts(&self, from: Address, nonce: u64, hashes: &[B256]) -> Result<Whereabouts, DeployerError> {
+        if let Some(receipt) = self.mined(hashes).await? {
+            return Ok(Whereabouts::Mined(Box::new(receipt)));
+        }
+        for hash in hashes {
+            if self.retry("eth_getTransactionByHash", || self.provider.get_transaction_by_hash(*hash)).await?.is_some()
+            {
+                return Ok(Whereabouts::Pending);
+            }
+        }
+        let used = self.retry("eth_getTransactionCount", || self.provider.get_transaction_count(from).latest()).await?;
+        if used <= nonce {
+            return Ok(Whereabouts::Unseen);
+        }
+        Ok(match self.mined(hashes).await? {
+            Some(receipt) => Whereabouts::Mined(Box::new(receipt)),
+            None => Whereabouts::NonceTaken,
+        })
+    }
+
+    /// Sends the signed transaction `raw` (the last of `hashes`, all for `from`'s nonce `nonce`).
+    /// When the answer is lost or is an error, the chain is asked before anything is concluded: a
+    /// transaction of `hashes` that is mined or held by the node means the send did its work; a nonce
+    /// used by another transaction is [`DeployerError::NonceTaken`]; a transaction the chain never saw
+    /// is sent again (the same bytes, so never a second transaction) while the failure is transient,
+    /// and is otherwise the node's refusal. `Ok(Some(receipt))` when one of `hashes` is already mined.
+    async fn broadcast(
+        &self,
+        raw: &[u8],
+        from: Address,
+        nonce: u64,
+        hashes: &[B256],
+    ) -> Result<Option<TransactionReceipt>, DeployerError> {
+        let mut delay = Duration::from_millis(100);
+        let mut attempt = 0;
+        loop {
+            let error = match self.provider.send_raw_transaction(raw).await {
+                Ok(_) => return Ok(None),
+                Err(e) => self.error(e),
+            };
+            match self.whereabouts(from, nonce, hashes).await? {
+                Whereabouts::Mined(receipt) => {
+                    tracing::info!(target: "kessai::rpc", %from, nonce, %error, "the send's answer was an error, but the transaction is mined");
+                    return Ok(Some(*receipt));
+                }
+                Whereabouts::Pending => {
+                    tracing::info!(target: "kessai::rpc", %from, nonce, %error, "the send's answer was an error, but the node holds the transaction");
+                    return Ok(None);
+                }
+                Whereabouts::NonceTaken => {
+                    return Err(DeployerError::NonceTaken { from, nonce, hashes: hashes.to_vec() });
+                }
+                Whereabouts::Unseen => {}
+            }
+            match &error {
+                DeployerError::Transport { cause, .. }
+                    if cause.is_transient() && attempt + 1 < self.options.retries =>
+                {
+                    attempt += 1;
+                    let cause = cause.summary();
+                    tracing::warn!(target: "kessai::rpc", %from, nonce, attempt, %cause, "the node did not get the transaction; sending it again");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(MAX_BACKOFF);
+                }
+                _ => return Err(error),
+            }
+        }
+    }
+
+    /// Signs `req` (sender, nonce and gas set) at `pricing`, reports it to `observe` before sending it,
+    /// sends it and waits for it, replacing it with a higher fee when it is not mined in time. Every
+    /// hash signed for the nonce is followed until one of them is mined.
     async fn send_and_wait(
         &mut self,
-        mut req: TransactionRequest,
+        req: TransactionRequest,
+        from: Address,
+        nonce: u64,
         mut pricing: Pricing,
+        observe: &mut dyn FnMut(&Signed) -> Result<(), DeployerError>,
     ) -> Result<TransactionReceipt, DeployerError> {
         let started = tokio::time::Instant::now();
         let mut hashes: Vec<B256> = Vec::new();
         loop {
-            req = match pricing {
-                Pricing::Legacy { gas_price } => req.with_gas_price(gas_price),
+            let priced = match pricing {
+                Pricing::Legacy { gas_price } => req.clone().with_gas_price(gas_price),
                 Pricing::Eip1559 { max_fee, priority } => {
-                    req.with_max_fee_per_gas(max_fee).with_max_priority_fee_per_gas(priority)
+                    req.clone().with_max_fee_per_gas(max_fee).with_max_priority_fee_per_gas(priority)
                 }
             };
-            match self.provider.send_transaction(req.clone()).await {
-                Ok(pending) => hashes.push(*pending.tx_hash()),
-                Err(e) => match self.error(e) {
-                    DeployerError::Transport { cause, .. } if cause.is_transient() => {
-                        let cause = cause.summary();
-                        tracing::warn!(target: "kessai::rpc", %cause, "sending failed in transport; checking and retrying");
+            let envelope = priced
+                .build(&self.wallet)
+                .await
+                .map_err(|source| DeployerError::SignTx { from, source: Box::new(source) })?;
+            let hash = *envelope.tx_hash();
+            observe(&Signed { from, nonce, hash, replaces: hashes.last().copied() })?;
+            hashes.push(hash);
+            match self.broadcast(&envelope.encoded_2718(), from, nonce, &hashes).await {
+                Ok(Some(receipt)) => return Ok(receipt),
+                Ok(None) => {}
+                // A refused replacement (underpriced, or its nonce already used by the original): the
+                // transactions sent before it are still followed.
+                Err(_) if hashes.len() > 1 => {
+                    let refused = hashes.pop();
+                    tracing::warn!(target: "kessai::rpc", ?refused, "the replacement was refused; following the earlier transaction(s)");
+                    if let Whereabouts::NonceTaken = self.whereabouts(from, nonce, &hashes).await? {
+                        return Err(DeployerError::NonceTaken { from, nonce, hashes });
                     }
-                    error => {
-                        let text = error.to_string();
-                        // A replacement raced with the original being mined, or the node already has it.
-                        let benign = text.contains("already known") || text.contains("nonce too low");
-                        if !benign || hashes.is_empty() {
-                            return Err(error);
-                        }
-                    }
-                },
+                }
+                Err(e) => return Err(e),
             }
             let bump_at = tokio::time::Instant::now() + self.options.resend_after;
             loop {
@@ -323,6 +457,11 @@ impl RpcChain {
                 }
                 tokio::time::sleep(self.options.poll).await;
             }
+            match self.whereabouts(from, nonce, &hashes).await? {
+                Whereabouts::Mined(receipt) => return Ok(*receipt),
+                Whereabouts::NonceTaken => return Err(DeployerError::NonceTaken { from, nonce, hashes }),
+                Whereabouts::Pending | Whereabouts::Unseen => {}
+            }
             // Not mined in time: replace it (same nonce) with fees raised by an eighth (the minimum
             // most nodes accept for a replacement). A zero-gas chain gets the same price again.
             pricing = match pricing {
@@ -333,6 +472,104 @@ impl RpcChain {
             };
             tracing::warn!(target: "kessai::rpc", ?pricing, sent = hashes.len(), "not mined in time; replacing with a higher fee");
         }
+    }
+
+    /// The chain id, asked once.
+    async fn known_chain_id(&mut self) -> Result<u64, DeployerError> {
+        if let Some(id) = self.chain_id {
+            return Ok(id);
+        }
+        let id = self.retry("eth_chainId", || self.provider.get_chain_id()).await?;
+        self.chain_id = Some(id);
+        Ok(id)
+    }
+
+    /// Estimates, prices, signs (reporting each signed transaction to `observe` before it is sent),
+    /// sends and waits for `req` from `from`, then for its confirmations. The receipt may be of a
+    /// failed transaction.
+    async fn submit(
+        &mut self,
+        from: Address,
+        req: TransactionRequest,
+        observe: &mut dyn FnMut(&Signed) -> Result<(), DeployerError>,
+    ) -> Result<TransactionReceipt, DeployerError> {
+        if !self.accounts.contains(&from) {
+            return Err(DeployerError::NoKey(from));
+        }
+        // Estimating first refuses a reverting transaction before it is signed or sent.
+        let gas = self.retry("eth_estimateGas", || self.provider.estimate_gas(req.clone())).await?;
+        let chain_id = self.known_chain_id().await?;
+        let nonce = self.next_nonce(from).await?;
+        let pricing = self.pricing().await?;
+        let req = req.with_gas_limit(gas + gas / 5).with_nonce(nonce).with_chain_id(chain_id);
+        let result = self.send_and_wait(req, from, nonce, pricing, observe).await;
+        match &result {
+            // The nonce is used once a transaction with it is mined (successful or not).
+            Ok(_) => {
+                self.nonces.insert(from, nonce + 1);
+            }
+            // Anything else: look the nonce up again next time rather than guess.
+            Err(_) => {
+                self.nonces.remove(&from);
+            }
+        }
+        let receipt = result?;
+        self.confirm(&receipt).await?;
+        Ok(receipt)
+    }
+
+    /// [`Chain::send`], reporting each transaction the engine signs for `tx` (the first, and any
+    /// replacement with a higher fee) to `observe` before it is sent: a caller that records the hash
+    /// (the deployer's journal) can find the transaction after a crash or a lost answer. An error
+    /// from `observe` stops the send before that transaction leaves.
+    pub async fn send_tracked(
+        &mut self,
+        tx: Tx,
+        mut observe: impl FnMut(&Signed) -> Result<(), DeployerError>,
+    ) -> Result<Receipt, DeployerError> {
+        let receipt = self.submit(tx.from, Self::request(&tx), &mut observe).await?;
+        let tx_hash = receipt.transaction_hash;
+        let gas_used = receipt.gas_used;
+        if !receipt.status() {
+            return Err(DeployerError::TxFailed { tx: tx_hash.to_string(), gas_used });
+        }
+        Ok(Receipt {
+            tx_hash,
+            block_number: receipt.block_number.unwrap_or_default(),
+            gas_used,
+            contract_address: receipt.contract_address,
+            logs: receipt.inner.logs().iter().map(|l| l.inner.clone()).collect(),
+        })
+    }
+
+    /// Sends `value` wei from `from` to `to`, the way every transaction is sent (nonce, fees,
+    /// retries and replacements owned by the engine); returns the transaction's hash.
+    pub async fn transfer(&mut self, from: Address, to: Address, value: U256) -> Result<B256, DeployerError> {
+        let req = TransactionRequest::default().with_from(from).with_to(to).with_value(value);
+        let receipt = self.submit(from, req, &mut |_| Ok(())).await?;
+        if !receipt.status() {
+            return Err(DeployerError::TxFailed {
+                tx: receipt.transaction_hash.to_string(),
+                gas_used: receipt.gas_used,
+            });
+        }
+        Ok(receipt.transaction_hash)
+    }
+
+    /// Broadcasts a transaction signed elsewhere (a presigned one) whose hash is `hash`; a lost or
+    /// failed answer is checked against the chain: `Ok` when the node holds or has mined it.
+    pub async fn send_raw(&self, raw: &[u8], hash: B256) -> Result<(), DeployerError> {
+        let error = match self.retry("eth_sendRawTransaction", || self.provider.send_raw_transaction(raw)).await {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        if self.mined(&[hash]).await?.is_some()
+            || self.retry("eth_getTransactionByHash", || self.provider.get_transaction_by_hash(hash)).await?.is_some()
+        {
+            tracing::info!(target: "kessai::rpc", %hash, %error, "the send's answer was an error, but the node has the transaction");
+            return Ok(());
+        }
+        Err(error)
     }
 
     /// Waits until the block including `receipt` has `confirmations` blocks on top of it.
@@ -405,44 +642,11 @@ fn bump(fee: u128) -> u128 {
 
 impl Chain for RpcChain {
     async fn chain_id(&mut self) -> Result<u64, DeployerError> {
-        self.retry("eth_chainId", || self.provider.get_chain_id()).await
+        self.known_chain_id().await
     }
 
     async fn send(&mut self, tx: Tx) -> Result<Receipt, DeployerError> {
-        if !self.accounts.contains(&tx.from) {
-            return Err(DeployerError::NoKey(tx.from));
-        }
-        let req = Self::request(&tx);
-        // Estimating first refuses a reverting transaction before it is signed or sent.
-        let gas = self.retry("eth_estimateGas", || self.provider.estimate_gas(req.clone())).await?;
-        let nonce = self.next_nonce(tx.from).await?;
-        let pricing = self.pricing().await?;
-        let req = req.with_gas_limit(gas + gas / 5).with_nonce(nonce);
-        let result = self.send_and_wait(req, pricing).await;
-        match &result {
-            // The nonce is used once a transaction with it is mined (successful or not).
-            Ok(_) => {
-                self.nonces.insert(tx.from, nonce + 1);
-            }
-            // Anything else: look the nonce up again next time rather than guess.
-            Err(_) => {
-                self.nonces.remove(&tx.from);
-            }
-        }
-        let receipt = result?;
-        self.confirm(&receipt).await?;
-        let tx_hash = receipt.transaction_hash;
-        let gas_used = receipt.gas_used;
-        if !receipt.status() {
-            return Err(DeployerError::TxFailed { tx: tx_hash.to_string(), gas_used });
-        }
-        Ok(Receipt {
-            tx_hash,
-            block_number: receipt.block_number.unwrap_or_default(),
-            gas_used,
-            contract_address: receipt.contract_address,
-            logs: receipt.inner.logs().iter().map(|l| l.inner.clone()).collect(),
-        })
+        self.send_tracked(tx, |_| Ok(())).await
     }
 
     async fn call(&mut self, from: Address, to: Address, data: Bytes) -> Result<Bytes, DeployerError> {
@@ -459,15 +663,19 @@ impl Chain for RpcChain {
     }
 
     async fn advance_time(&mut self, seconds: u64) -> Result<(), DeployerError> {
+        // Dev chains only. Retried like any request: a retry after an answer that was lost (rather
+        // than a request that never arrived) may move the clock twice, which only makes a deadline
+        // pass further behind.
         let _: serde_json::Value = self
-            .provider
-            .raw_request("evm_increaseTime".into(), (U256::from(seconds),))
-            .await
-            .map_err(|e| self.error(e))?;
+            .retry("evm_increaseTime", || {
+                self.provider.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (U256::from(seconds),))
+            })
+            .await?;
         // An empty parameter list, not `null`: Hardhat refuses the latter.
         let none: [u64; 0] = [];
-        let _: serde_json::Value =
-            self.provider.raw_request("evm_mine".into(), none).await.map_err(|e| self.error(e))?;
+        let _: serde_json::Value = self
+            .retry("evm_mine", || self.provider.raw_request::<_, serde_json::Value>("evm_mine".into(), none))
+            .await?;
         Ok(())
     }
 

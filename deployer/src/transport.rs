@@ -388,12 +388,14 @@ pub fn ca_cert_from_env() -> Option<PathBuf> {
 }
 
 /// The HTTP client for JSON-RPC: TLS through rustls on `ring`, trusting the platform's roots (or
-/// Mozilla's bundled roots when the platform has none) and the certificates in `ca_cert` (PEM).
+/// Mozilla's bundled roots when the platform has none) and the certificates in `ca_cert` (PEM). A
+/// request not answered within `request_timeout` fails as timed out (and is retried as such), so an
+/// answer that never comes cannot stall a command.
 ///
 /// It also makes `ring` the process's default rustls provider (when none is set), so that a reqwest
 /// client built elsewhere with `Client::new()` (alloy's `connect_http`) works in this process too:
 /// reqwest is built here with rustls and without a default provider.
-pub fn http_client(ca_cert: Option<&Path>) -> Result<reqwest::Client, DeployerError> {
+pub fn http_client(ca_cert: Option<&Path>, request_timeout: Duration) -> Result<reqwest::Client, DeployerError> {
     // Err means a provider is already installed, which is all that is needed.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -407,6 +409,7 @@ pub fn http_client(ca_cert: Option<&Path>) -> Result<reqwest::Client, DeployerEr
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(request_timeout)
         .build()
         .map_err(|e| DeployerError::Rpc(format!("cannot build the HTTP client: {e}")))
 }
@@ -549,11 +552,13 @@ mod tests {
     fn a_ca_file_without_certificates_is_refused_with_its_path() {
         let path = std::env::temp_dir().join(format!("kessai-empty-ca-{}.pem", std::process::id()));
         std::fs::write(&path, "not a certificate\n").expect("write");
-        let error = http_client(Some(&path)).expect_err("refused");
+        let error = http_client(Some(&path), Duration::from_secs(1)).expect_err("refused");
         let _ = std::fs::remove_file(&path);
         let text = error.to_string();
         assert!(text.contains(CA_CERT_ENV) && text.contains("no PEM certificate"), "{text}");
-        let missing = http_client(Some(Path::new("/nonexistent/ca.pem"))).expect_err("refused").to_string();
+        let missing = http_client(Some(Path::new("/nonexistent/ca.pem")), Duration::from_secs(1))
+            .expect_err("refused")
+            .to_string();
         assert!(missing.contains("/nonexistent/ca.pem"), "{missing}");
     }
 }

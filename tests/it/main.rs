@@ -13,6 +13,7 @@ mod deposit_holds;
 mod dvp;
 mod dvp_lifecycle;
 mod dvp_property;
+mod faults;
 mod gas;
 mod ibet;
 mod offering;

@@ -1,7 +1,9 @@
 //! Shared helpers: engines and a deployed, registered suite; a test certificate authority, a
-//! TLS-terminating proxy and a plain HTTP server for the transport tests; running the CLI.
+//! TLS-terminating proxy and a plain HTTP server for the transport tests; a fault-injecting proxy
+//! ([`faults`]); running the CLI.
 
 pub mod cli;
+pub mod faults;
 
 use kessai_bindings::alloy::{primitives::Address, providers::Provider, signers::local::PrivateKeySigner};
 use kessai_deployer::{
