@@ -223,8 +223,9 @@ impl History for RpcChain {
 
     async fn block_ref(&mut self, block: u64) -> Result<Option<BlockRef>, DeployerError> {
         use alloy::{eips::BlockNumberOrTag, providers::Provider};
-        let found =
-            self.provider().get_block_by_number(BlockNumberOrTag::Number(block)).await.map_err(|e| self.error(e))?;
+        let found = self
+            .retry("eth_getBlockByNumber", || self.provider().get_block_by_number(BlockNumberOrTag::Number(block)))
+            .await?;
         Ok(found.map(|b| BlockRef { number: b.header.number, hash: b.header.hash, parent_hash: b.header.parent_hash }))
     }
 }
