@@ -15,6 +15,7 @@ mod dvp_property;
 mod gas;
 mod offering;
 mod operate;
+mod review;
 mod scenarios;
 mod security;
 mod security_codes;

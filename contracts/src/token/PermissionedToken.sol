@@ -569,7 +569,8 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
 
     /// @dev Moves units whose checks are done (`amount` <= balance of `a`, the sender's record as the
     /// caller has it; `b` the receiver's), writes both accounts through their cells and keeps the
-    /// holder count when a limit is set. A move to oneself changes nothing but is reported.
+    /// holder count when a limit is set: a holder leaves when its balance falls from non-zero to zero
+    /// and joins when it rises from zero. A move to oneself changes nothing but is reported.
     function _apply(
         address from,
         AccountCell storage sender,
@@ -591,7 +592,9 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
                 left = a.balance() - amount;
                 received = b.balance() + amount;
             }
-            if (c.maxHolders() != 0) _countHolders(left == 0, received == amount && amount != 0);
+            // Only a real change of balance moves the count: a zero-unit move (valid ERC-20, which
+            // anyone can make from an empty account) neither empties the sender nor fills the receiver.
+            if (c.maxHolders() != 0 && amount != 0) _countHolders(left == 0, received == amount);
             receiver.word = b.withBalance(received);
             a = a.withBalance(left);
         }
