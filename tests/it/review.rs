@@ -2,15 +2,31 @@
 //! fail with a named error and move nothing (balances, held units, holder count, trade states).
 
 use crate::{
-    security::{Fixture, u},
+    dvp_lifecycle::{Market, market, refused},
+    security::{Fixture, revert, u},
     support,
 };
 use kessai_bindings::{
     Restriction,
-    alloy::primitives::{Address, U256},
+    alloy::primitives::{Address, B256, U256, keccak256},
     security_token::SecurityToken as St,
 };
 use kessai_deployer::chain::Chain;
+
+fn approval_mode(on: bool) -> St::setRulesCall {
+    St::setRulesCall { allowedClasses: 0, maxHolders: 0, lockupUntil: 0, approvalRequired: on }
+}
+
+/// Runs `$call`, asserts it is refused with `$name` and that the market's snapshot over `$ids`
+/// (positions in both tokens, supplies, trade states) is unchanged; returns the error's arguments.
+macro_rules! refuse {
+    ($m:expr, $ids:expr, $name:expr, $call:expr) => {{
+        let before = $m.snapshot($ids).await;
+        let args = refused($call, $name);
+        assert_eq!($m.snapshot($ids).await, before, "{} moved something", $name);
+        args
+    }};
+}
 
 /// The holder count and the number of watched accounts with a non-zero balance, which it must equal
 /// when every holder is watched.
@@ -65,4 +81,249 @@ async fn zero_unit_transfers_from_empty_accounts_cannot_empty_the_holder_count()
     assert_eq!(holders(&mut f, &everyone).await, (0, 0));
     f.issuer(St::issueCall { to: carol, amount: u(5) }).await.expect("carol joins");
     assert_eq!(holders(&mut f, &everyone).await, (1, 1));
+}
+
+/// Finding 2a: with approval mode on, a holder held units for itself and executed its own hold to
+/// move them without the transfer agent. A holder may not be its own notary, and a hold named for
+/// any other account (a friend's wallet) moves units in approval mode only when its notary is one the
+/// token's admin trusts (NOTARY_ROLE: the transfer agent's desk).
+#[tokio::test]
+async fn a_holder_cannot_notarise_its_own_hold_nor_move_units_past_approval_mode_through_a_hold() {
+    let mut f = Fixture::new(support::revm()).await;
+    let (alice, bob, friend) = (f.alice, f.bob, f.p.agent);
+    f.operator(approval_mode(true)).await.expect("approval mode");
+    let id = keccak256("self-notarised");
+    let expiry = f.now + 86_400;
+    f.watch_hold(alice, alice, id);
+
+    let before = f.state().await;
+    let result = f.send(alice, St::holdCall { notary: alice, id, amount: u(100), expiry }).await;
+    f.assert_unchanged(result, "TokenHoldSelfNotary", &before).await;
+    let result = f.send(alice, St::holdCall { notary: Address::ZERO, id, amount: u(100), expiry }).await;
+    f.assert_unchanged(result, "TokenZeroAddress", &before).await;
+
+    // A friend's wallet as notary: the hold is placed, but it cannot move units in approval mode.
+    f.send(alice, St::holdCall { notary: friend, id, amount: u(100), expiry }).await.expect("hold for a friend");
+    f.watch_hold(alice, friend, id);
+    let before = f.state().await;
+    let err = revert(f.send(friend, St::executeHoldCall { holder: alice, id, to: bob, amount: u(100) }).await);
+    assert_eq!(err.name, "TokenTransferRestricted", "{err}");
+    assert_eq!(err.args[0], (Restriction::ApprovalRequired as u8).to_string(), "{err}");
+    assert_eq!(f.state().await, before, "the friend's execution moved nothing");
+
+    // Out of approval mode the same hold executes like any transfer.
+    f.operator(approval_mode(false)).await.expect("approval mode off");
+    f.send(friend, St::executeHoldCall { holder: alice, id, to: bob, amount: u(100) }).await.expect("execute");
+    assert_eq!(f.read(St::balanceOfCall { account: bob }).await, u(200));
+}
+
+/// Finding 2b: with approval mode on, a DvP trade without an agent at a price of ¥1 moved the units
+/// without the transfer agent. The built-in DvP settles no security leg in approval mode (only a
+/// notary holding NOTARY_ROLE may move units then); its locks can still be cancelled.
+#[tokio::test]
+async fn a_dvp_trade_cannot_move_units_past_approval_mode() {
+    let mut m = market(support::revm()).await;
+    m.chain.send_call(m.p.suite.operator, m.suite.security, &approval_mode(true)).await.expect("approval mode");
+    let trade = m.trade(m.p.seller, m.p.buyer, 100, 1, Address::ZERO);
+    let id = keccak256("one-yen");
+    m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create: the lock is harmless");
+    let args = refuse!(m, &[id], "TokenTransferRestricted", m.suite.pay(&mut m.chain, id, &trade).await);
+    assert_eq!(args[0], (Restriction::ApprovalRequired as u8).to_string());
+    assert_eq!(
+        m.check(id, &trade).await,
+        kessai_deployer::ops::SettleCheck::SecurityLegRestricted(Restriction::ApprovalRequired)
+    );
+    // The one-transaction signed path is refused the same way.
+    let signed = keccak256("one-yen-signed");
+    let sigs = m.signatures(signed, &trade).await;
+    let args = refuse!(
+        m,
+        &[id, signed],
+        "TokenTransferRestricted",
+        m.suite.settle_signed(&mut m.chain, m.carol, signed, &trade, &sigs).await
+    );
+    assert_eq!(args[0], (Restriction::ApprovalRequired as u8).to_string());
+    m.suite.cancel(&mut m.chain, m.p.seller, id, &trade).await.expect("the seller cancels");
+    assert_eq!(m.position(m.p.seller).await.units_held, U256::ZERO);
+}
+
+/// Finding 2c: a hold with expiry 2^64 - 1 for a notary only the holder controls made
+/// `forcedTransfer` revert (`TokenInsufficientFreeBalance`), so the holder defeated seizure. A forced
+/// transfer now takes free units, then frozen ones, then held ones; the locks it broke can no longer
+/// execute (named error, nothing moved) but are still released.
+#[tokio::test]
+async fn forced_transfer_reaches_held_units_and_the_broken_locks_are_released() {
+    let mut f = Fixture::new(support::revm()).await;
+    let (alice, carol, friend) = (f.alice, f.carol, f.p.agent);
+    let id = keccak256("forever");
+    f.send(alice, St::holdCall { notary: friend, id, amount: u(900), expiry: u64::MAX }).await.expect("hold");
+    f.watch_hold(alice, friend, id);
+    f.authority(St::freezeUnitsCall { account: alice, amount: u(60) }).await.expect("freeze");
+    let seize = St::forcedTransferCall {
+        from: alice,
+        to: carol,
+        amount: u(1_000),
+        reason: "seizure order".into(),
+        documentRef: keccak256("order-7"),
+        courtOrderOverride: false,
+    };
+    f.authority(seize).await.expect("the seizure reaches held units");
+    assert_eq!(f.read(St::balanceOfCall { account: alice }).await, u(0));
+    assert_eq!(f.read(St::heldBalanceOfCall { account: alice }).await, u(0));
+    assert_eq!(f.read(St::frozenBalanceOfCall { account: alice }).await, u(0));
+    assert_eq!(f.read(St::balanceOfCall { account: carol }).await, u(1_000));
+
+    let before = f.state().await;
+    let result = f.send(friend, St::executeHoldCall { holder: alice, id, to: f.bob, amount: u(900) }).await;
+    f.assert_unchanged(result, "TokenInsufficientHeld", &before).await;
+    f.send(friend, St::releaseHoldCall { holder: alice, notary: friend, id }).await.expect("the broken lock ends");
+    assert_eq!(f.read(St::holdOfCall { holder: alice, notary: friend, id }).await._0, u(0));
+}
+
+/// Finding 2c through the DvP: a trade whose deadline is 2^64 - 1 locks units that only the parties
+/// could free. The seizure takes them; the parties' cancel still releases both legs.
+#[tokio::test]
+async fn forced_transfer_reaches_units_locked_in_a_trade_and_the_trade_still_cancels() {
+    let mut m = market(support::revm()).await;
+    let mut trade = m.standard();
+    trade.deadline = u64::MAX;
+    let id = keccak256("locked-forever");
+    m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create");
+    m.suite.pay(&mut m.chain, id, &trade).await.expect("pay");
+    let all = m.position(m.p.seller).await.units;
+    let seize = St::forcedTransferCall {
+        from: m.p.seller,
+        to: m.carol,
+        amount: all,
+        reason: "seizure order".into(),
+        documentRef: keccak256("order-8"),
+        courtOrderOverride: false,
+    };
+    m.chain.send_call(m.p.suite.authority, m.suite.security, &seize).await.expect("the seizure reaches locked units");
+    assert_eq!(m.position(m.p.seller).await.units, U256::ZERO);
+    assert_eq!(m.position(m.p.seller).await.units_held, U256::ZERO);
+    refuse!(m, &[id], "TokenInsufficientHeld", m.suite.approve(&mut m.chain, id, &trade).await);
+    m.suite.cancel(&mut m.chain, m.p.buyer, id, &trade).await.expect("the buyer cancels");
+    assert_eq!(m.position(m.p.buyer).await.cash_held, U256::ZERO, "the buyer's payment is free again");
+}
+
+/// Recovers `lost` to `new` on both tokens of the market (the authority on the security token, the
+/// bank on the deposit token), registering `new` in both registries first.
+async fn recover_everywhere<C: Chain>(m: &mut Market<C>, lost: Address, new: Address) {
+    let now = m.chain.timestamp().await.expect("time");
+    let r = kessai_sim::demo::registration(now, "investor");
+    m.suite.register(&mut m.chain, m.suite.registry, m.p.suite.registrar, new, r).await.expect("register");
+    m.suite.register(&mut m.chain, m.suite.bank_registry, m.p.suite.bank, new, r).await.expect("customer");
+    let call = St::recoverWalletCall { lostWallet: lost, newWallet: new, documentRef: keccak256(new) };
+    m.chain.send_call(m.p.suite.authority, m.suite.security, &call).await.expect("recover units");
+    m.chain.send_call(m.p.suite.bank, m.suite.deposit, &call).await.expect("recover cash");
+}
+
+/// Finding 3: after lost -> w1 -> w2 the trade's approve, cancel and release reverted
+/// `TokenInsufficientHeld(w1, 0, 100)`, the buyer's cash stayed held and units sent to the lost wallet
+/// landed in the emptied w1. Forwarding now follows the whole chain: every lock settles, cancels or
+/// releases from the last wallet, and `recoveredTo` names it.
+#[tokio::test]
+async fn locks_survive_a_chain_of_recoveries() {
+    let mut m = market(support::revm()).await;
+    let (seller, buyer) = (m.p.seller, m.p.buyer);
+    let (w1, w2) = (Address::repeat_byte(0xa1), Address::repeat_byte(0xa2));
+    let (b1, b2) = (Address::repeat_byte(0xb1), Address::repeat_byte(0xb2));
+    let trade = m.standard();
+    let (settled, cancelled, expired) =
+        (keccak256("chain-settle"), keccak256("chain-cancel"), keccak256("chain-release"));
+    let mut short = trade.clone();
+    short.deadline = m.chain.timestamp().await.expect("time") + 600;
+    for (id, t) in [(settled, &trade), (cancelled, &trade), (expired, &short)] {
+        m.suite.create_trade(&mut m.chain, id, t).await.expect("create");
+        m.suite.pay(&mut m.chain, id, t).await.expect("pay");
+    }
+    for (lost, new) in [(seller, w1), (w1, w2), (buyer, b1), (b1, b2)] {
+        recover_everywhere(&mut m, lost, new).await;
+    }
+    let recovered = m.chain.read(m.suite.security, &St::recoveredToCall { lostWallet: seller }).await.expect("read");
+    assert_eq!(recovered, w2, "the lost wallet forwards to the last wallet");
+    assert_eq!(m.position(w2).await.units_held, U256::from(300));
+    assert_eq!(m.position(b2).await.cash_held, U256::from(3_000_000));
+
+    m.suite.approve(&mut m.chain, settled, &trade).await.expect("approve settles from w2 and b2");
+    assert_eq!(m.position(b2).await.units, U256::from(1_100));
+    m.suite.cancel(&mut m.chain, buyer, cancelled, &trade).await.expect("cancel");
+    m.chain.advance_time(601).await.expect("past the deadline");
+    m.suite.release(&mut m.chain, m.carol, expired, &short).await.expect("release");
+    let (w, b) = (m.position(w2).await, m.position(b2).await);
+    assert_eq!((w.units, w.units_held), (U256::from(900), U256::ZERO), "nothing stays locked");
+    assert_eq!((b.cash, b.cash_held), (U256::from(49_000_000), U256::ZERO), "the buyer's cash is free again");
+
+    // Units sent to the first lost wallet arrive at the last one; the middle wallet stays empty.
+    let send = St::transferCall { to: seller, amount: U256::from(5) };
+    m.chain.send_call(m.carol, m.suite.security, &send).await.expect("send to the lost wallet");
+    assert_eq!(m.position(w2).await.units, U256::from(905));
+    assert_eq!(m.position(w1).await.units, U256::ZERO);
+
+    // A lost wallet is never a recovery target, and the chain cannot be re-entered.
+    let (w3, ids) = (Address::repeat_byte(0xa3), [settled, cancelled, expired]);
+    for (lost, new) in [(w2, w1), (w2, seller), (w1, w3)] {
+        let call = St::recoverWalletCall { lostWallet: lost, newWallet: new, documentRef: B256::ZERO };
+        refuse!(m, &ids, "TokenRecoveryInvalid", m.chain.send_call(m.p.suite.authority, m.suite.security, &call).await);
+    }
+}
+
+/// Finding 3, the hold path: an expired hold of the first lost wallet is released by the last
+/// wallet, and a notary executes it from there.
+#[tokio::test]
+async fn holds_of_a_twice_recovered_wallet_release_and_execute_from_the_last_wallet() {
+    let mut f = Fixture::new(support::revm()).await;
+    let (alice, bob, notary) = (f.alice, f.bob, f.p.agent);
+    let (w1, w2) = (Address::repeat_byte(0xa1), Address::repeat_byte(0xa2));
+    for w in [w1, w2] {
+        f.register(w, 0, 392).await;
+        f.watch_account(w);
+    }
+    let (expiring, executed) = (keccak256("expiring"), keccak256("executed"));
+    f.send(alice, St::holdCall { notary, id: expiring, amount: u(100), expiry: f.now + 600 }).await.expect("hold");
+    f.send(alice, St::holdCall { notary, id: executed, amount: u(50), expiry: f.now + 86_400 }).await.expect("hold");
+    for (lost, new) in [(alice, w1), (w1, w2)] {
+        let call = St::recoverWalletCall { lostWallet: lost, newWallet: new, documentRef: B256::ZERO };
+        f.authority(call).await.expect("recover");
+    }
+    f.send(notary, St::executeHoldCall { holder: alice, id: executed, to: bob, amount: u(50) }).await.expect("execute");
+    f.chain.advance_time(601).await.expect("past the expiry");
+    let release = St::releaseHoldCall { holder: alice, notary, id: expiring };
+    let before = f.state().await;
+    let result = f.send(bob, release.clone()).await;
+    f.assert_unchanged(result, "TokenHoldUnauthorized", &before).await;
+    f.send(w2, release).await.expect("the last wallet releases");
+    assert_eq!(f.read(St::heldBalanceOfCall { account: w2 }).await, u(0));
+    assert_eq!(f.read(St::balanceOfCall { account: w2 }).await, u(950));
+}
+
+/// Finding 3, the bound: a chain of recoveries has at most `MAX_RECOVERIES` links, so forwarding
+/// never loops without end; the ninth recovery of one investor is refused and moves nothing.
+#[tokio::test]
+async fn a_chain_of_recoveries_is_bounded() {
+    let mut f = Fixture::new(support::revm()).await;
+    let max = f.read(St::MAX_RECOVERIESCall {}).await;
+    assert_eq!(max, u(8));
+    let mut last = f.alice;
+    for i in 1..=8u8 {
+        let next = Address::repeat_byte(0xc0 + i);
+        f.register(next, 0, 392).await;
+        f.authority(St::recoverWalletCall { lostWallet: last, newWallet: next, documentRef: B256::ZERO })
+            .await
+            .expect("recover");
+        last = next;
+    }
+    assert_eq!(f.read(St::recoveredToCall { lostWallet: f.alice }).await, last);
+    let next = Address::repeat_byte(0xd0);
+    f.register(next, 0, 392).await;
+    f.watch_account(last);
+    f.watch_account(next);
+    let before = f.state().await;
+    let result =
+        f.authority(St::recoverWalletCall { lostWallet: last, newWallet: next, documentRef: B256::ZERO }).await;
+    f.assert_unchanged(result, "TokenRecoveryChainTooLong", &before).await;
+    // Units sent to the first wallet still arrive at the last one.
+    f.send(f.bob, St::transferCall { to: f.alice, amount: u(1) }).await.expect("send to the first wallet");
+    assert_eq!(f.read(St::balanceOfCall { account: last }).await, u(1_001));
 }
