@@ -137,6 +137,8 @@ fn explain(name: &str, a: &[String]) -> String {
         "SecurityRecordNotReached" => format!("record date number {} has not passed (or is not scheduled)", arg(0)),
         "SecurityHolderLimitNeedsEmptySupply" => "a holder limit can only be introduced before the first issue".into(),
         "PaymentNotDue" => format!("payment {} is not due until {} (or does not exist)", arg(0), arg(1)),
+        "PaymentRoundsOpen" => "the instrument's payments are still running (a bond not yet redeemed, a fund not yet terminated): leftover cash can be returned only after them".into(),
+        "PaymentLeftoverExceeded" => format!("only ¥{} is left beyond what the payments still owe, not ¥{}: pay the remaining holders first or ask for less", arg(0), arg(1)),
         "PaymentInsufficientFunds" => format!("the payer holds ¥{} but the next holder is owed ¥{}: fund it with deposit tokens and retry the batch", arg(0), arg(1)),
         "BondInvalidTerms" => "the bond terms are inconsistent: check dates, rate and coupon frequency".into(),
         "BondInvalidStatus" => format!("the bond's status ({}) does not allow this", bond_status(arg(0))),

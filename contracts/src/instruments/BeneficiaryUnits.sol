@@ -57,6 +57,16 @@ contract BeneficiaryUnits is PaymentRounds, IBeneficiaryUnits {
         return _payments[payment - 1];
     }
 
+    /// @dev Closed once terminated; every declared payment's unpaid entitlements are still owed (their
+    /// record dates all precede the termination's, so they have passed).
+    function _closedAndOwed() internal view override returns (bool closed, uint256 owed) {
+        if (!_terminated) return (false, 0);
+        for (uint256 payment = 1; payment <= _payments.length; ++payment) {
+            owed += _owed(payment);
+        }
+        return (true, owed);
+    }
+
     function _afterPayment(uint256, Payment memory p, bool completed) internal override {
         if (completed && p.cancelsUnits && !_terminated) {
             _terminated = true;

@@ -143,10 +143,25 @@ contract StraightBond is PaymentRounds, IStraightBond {
         p.cancelsUnits = redemption;
     }
 
+    /// @dev A defaulted bond pays nothing more. A redeemed bond refuses only the redemption again: its
+    /// coupons (all due on or before the redemption date) stay payable, so the final coupon due the
+    /// same day and retries of failed coupon payments still run after the redemption completed.
     function _beforePayment(uint256, Payment memory p) internal override {
         Status s = _status;
-        if (s == Status.Defaulted || s == Status.Redeemed) revert BondInvalidStatus(s);
+        if (s == Status.Defaulted || (s == Status.Redeemed && p.cancelsUnits)) revert BondInvalidStatus(s);
         if (p.cancelsUnits && s == Status.Issued) _setStatus(Status.Matured);
+    }
+
+    /// @dev Closed once redeemed: the redemption is complete, so only unpaid coupons are still owed
+    /// (at most the coupon count, fixed at construction). A defaulted bond stays open: its cash is the
+    /// holders' until the paying agent settles the default off-chain.
+    function _closedAndOwed() internal view override returns (bool closed, uint256 owed) {
+        if (_status != Status.Redeemed) return (false, 0);
+        uint256 last = _calledAt != 0 ? _calledAt : _couponDates.length;
+        for (uint256 coupon = 1; coupon <= last; ++coupon) {
+            owed += _owed(coupon);
+        }
+        return (true, owed);
     }
 
     function _afterPayment(uint256, Payment memory p, bool completed) internal override {
