@@ -132,8 +132,9 @@ fn explain(name: &str, a: &[String]) -> String {
         "TokenPaused" => "the token is paused: wait until the pauser resumes it".into(),
         "TokenRecoveryInvalid" => format!("wallet {} cannot be recovered to {}: the new wallet must be a different, empty wallet that is not lost, frozen or blocked, and the old one not already recovered", arg(0), arg(1)),
         "TokenRecoveryChainTooLong" => format!("wallet {} ends a chain of {} recoveries already, the most a chain may have: recover the investor's first wallet's holdings by a forced transfer instead", arg(0), arg(1)),
+        "TokenFrozenCapExceeded" => format!("freezing would take {}'s frozen units to {}, above the {} the token can record: freeze the whole account instead", arg(0), arg(1), arg(2)),
         "TokenHoldSelfNotary" => format!("{} cannot be the notary of its own hold: name the settlement contract or the transfer agent's desk", arg(0)),
-        "SecurityRecordDateInvalid" => format!("record date {} must be in the future and after every scheduled record date", arg(0)),
+        "SecurityRecordDateInvalid" => format!("record date {} must be in the future and after every scheduled record date (at most 65,535 record dates)", arg(0)),
         "SecurityRecordNotReached" => format!("record date number {} has not passed (or is not scheduled)", arg(0)),
         "SecurityHolderLimitNeedsEmptySupply" => "a holder limit can only be introduced before the first issue".into(),
         "PaymentNotDue" => format!("payment {} is not due until {} (or does not exist)", arg(0), arg(1)),
@@ -182,6 +183,10 @@ fn explain(name: &str, a: &[String]) -> String {
         "DvPInvalidSignature" => format!("the signature of {} over trade {} is missing or invalid: have the party sign the trade's EIP-712 digest (DvP.tradeDigest) with these exact terms", arg(1), arg(0)),
         "DvPTradeNotPaid" => format!("trade {} is not paid yet: the buyer must pay before the batch can settle it; leave it out of the batch", arg(0)),
         "DvPInvalidBatch" => "the batch is empty or its ids and trades differ in length".into(),
+        "DvPBatchCashRestricted" => {
+            let why = arg(1).parse().ok().and_then(crate::Restriction::from_code).map_or("unknown restriction", |r| r.message());
+            format!("the netted batch's cash legs are refused for {}: {why}; the gross batch of these trades would be refused too", arg(0))
+        }
         "DvPBatchMixedCash" => format!("trade {} pays in deposit token {}, but the netted batch settles in {}: net each deposit token in its own batch", arg(0), arg(2), arg(1)),
         "TokenInsufficientHeld" => format!("account {} has {} held units, fewer than the {} the notary tried to free or move", arg(0), arg(1), arg(2)),
         "ReentrantTokenInsufficient" => format!("the test fixture's ledger refused: {} holds too little", arg(0)),

@@ -327,3 +327,118 @@ async fn a_chain_of_recoveries_is_bounded() {
     f.send(f.bob, St::transferCall { to: f.alice, amount: u(1) }).await.expect("send to the first wallet");
     assert_eq!(f.read(St::balanceOfCall { account: last }).await, u(1_001));
 }
+
+/// Two paid trades in opposite directions with the same price: both parties' cash positions net to
+/// zero. Returns them as a batch.
+async fn offsetting_trades<C: Chain>(m: &mut Market<C>, tag: &str) -> Vec<(B256, kessai_deployer::ops::Trade)> {
+    let (s, b, a) = (m.p.seller, m.p.buyer, m.p.agent);
+    let mut batch = Vec::new();
+    for (i, t) in [m.trade(s, b, 10, 1_000, a), m.trade(b, s, 5, 1_000, a)].into_iter().enumerate() {
+        let id = keccak256(format!("{tag}-{i}"));
+        m.suite.create_trade(&mut m.chain, id, &t).await.expect("create");
+        m.suite.pay(&mut m.chain, id, &t).await.expect("pay");
+        batch.push((id, t));
+    }
+    batch
+}
+
+/// Finding 6: with the deposit token paused, a party blocklisted or a party's registration revoked,
+/// the gross batch reverted but the netted batch of the same trades settled, because parties whose
+/// positions net to zero moved no cash and met no check. The netted batch now refuses exactly what the
+/// gross batch refuses (a named error, nothing moved), and both settle once the control is lifted.
+#[tokio::test]
+async fn a_netted_batch_refuses_what_the_gross_batch_refuses() {
+    use kessai_bindings::{deposit_token::DepositToken as Dt, investor_registry::InvestorRegistry};
+    let mut m = market(support::revm()).await;
+    let batch = offsetting_trades(&mut m, "net-zero").await;
+    let ids: Vec<B256> = batch.iter().map(|(id, _)| *id).collect();
+    let (bank, buyer, seller) = (m.p.suite.bank, m.p.buyer, m.p.seller);
+    for control in ["paused", "blocked", "revoked"] {
+        match control {
+            "paused" => m.chain.send_call(bank, m.suite.deposit, &Dt::setPausedCall { paused_: true }).await,
+            "blocked" => {
+                m.chain.send_call(bank, m.suite.deposit, &Dt::setBlockedCall { account: buyer, blocked: true }).await
+            }
+            _ => {
+                m.chain.send_call(bank, m.suite.bank_registry, &InvestorRegistry::revokeCall { account: seller }).await
+            }
+        }
+        .map(|_| ())
+        .expect(control);
+        for netted in [false, true] {
+            let name = if netted { "DvPBatchCashRestricted" } else { "TokenTransferRestricted" };
+            refuse!(m, &ids, name, m.suite.settle_batch(&mut m.chain, m.p.agent, &batch, netted).await);
+        }
+        match control {
+            "paused" => {
+                m.chain.send_call(bank, m.suite.deposit, &Dt::setPausedCall { paused_: false }).await.map(|_| ())
+            }
+            "blocked" => m
+                .chain
+                .send_call(bank, m.suite.deposit, &Dt::setBlockedCall { account: buyer, blocked: false })
+                .await
+                .map(|_| ()),
+            _ => {
+                let now = m.chain.timestamp().await.expect("time");
+                let r = kessai_sim::demo::registration(now, "investor");
+                m.suite.register(&mut m.chain, m.suite.bank_registry, bank, seller, r).await.map(|_| ())
+            }
+        }
+        .expect("lift the control");
+    }
+    m.suite.settle_batch(&mut m.chain, m.p.agent, &batch, true).await.expect("the netted batch settles");
+    assert_eq!(m.position(buyer).await.cash_held, U256::ZERO);
+}
+
+/// Finding 7b: a buyer recovered on the deposit token made the netted batch revert (its net payment
+/// was a transfer from the lost wallet) while the gross batch worked. Net payments now come out of the
+/// locked payments, which follow recovery like every lock.
+#[tokio::test]
+async fn a_netted_batch_follows_a_recovered_buyer() {
+    let mut m = market(support::revm()).await;
+    let t = m.standard();
+    let id = keccak256("net-recovered");
+    m.suite.create_trade(&mut m.chain, id, &t).await.expect("create");
+    m.suite.pay(&mut m.chain, id, &t).await.expect("pay");
+    let (fresh, buyer) = (Address::repeat_byte(0xb7), m.p.buyer);
+    recover_everywhere(&mut m, buyer, fresh).await;
+    let seller_cash = m.position(m.p.seller).await.cash;
+    m.suite.settle_batch(&mut m.chain, m.p.agent, &[(id, t.clone())], true).await.expect("netted batch");
+    assert_eq!(m.position(m.p.seller).await.cash, seller_cash + t.amount);
+    let b = m.position(fresh).await;
+    assert_eq!((b.units, b.cash_held), (U256::from(1_100), U256::ZERO));
+}
+
+/// Finding 7a: switching the built-in settlement contract off also stopped it from releasing its
+/// locks, so a trade could neither be cancelled nor released. Releasing stays possible (it only
+/// frees units); locking and moving stay off.
+#[tokio::test]
+async fn a_switched_off_settlement_contract_still_releases_its_locks() {
+    let mut m = market(support::revm()).await;
+    let (t, id) = (m.standard(), keccak256("switched-off-lock"));
+    m.suite.create_trade(&mut m.chain, id, &t).await.expect("create");
+    m.suite.pay(&mut m.chain, id, &t).await.expect("pay");
+    let off = St::setSettlementEnabledCall { enabled: false };
+    m.chain.send_call(m.p.suite.operator, m.suite.security, &off).await.expect("units: off");
+    m.chain.send_call(m.p.suite.bank, m.suite.deposit, &off).await.expect("cash: off");
+    refuse!(m, &[id], "AccessControlUnauthorizedAccount", m.suite.approve(&mut m.chain, id, &t).await);
+    m.suite.cancel(&mut m.chain, m.p.seller, id, &t).await.expect("the seller cancels");
+    let (s, b) = (m.position(m.p.seller).await, m.position(m.p.buyer).await);
+    assert_eq!((s.units_held, b.cash_held), (U256::ZERO, U256::ZERO), "both locks released");
+}
+
+/// Finding 8: `freezeUnits` cast the new frozen total to 72 bits, so freezing 2^72 + 1 units recorded
+/// 1. It now refuses a total above the field with a named error and changes nothing.
+#[tokio::test]
+async fn freezing_more_units_than_the_frozen_field_holds_is_refused() {
+    let mut f = Fixture::new(support::revm()).await;
+    let alice = f.alice;
+    let big = U256::from(1u128 << 72) + u(1);
+    f.issuer(St::issueCall { to: alice, amount: big }).await.expect("issue 2^72 + 1 more");
+    let before = f.state().await;
+    let result = f.authority(St::freezeUnitsCall { account: alice, amount: big }).await;
+    f.assert_unchanged(result, "TokenFrozenCapExceeded", &before).await;
+    let max = U256::from((1u128 << 72) - 1);
+    f.authority(St::freezeUnitsCall { account: alice, amount: max }).await.expect("the largest total freezes");
+    assert_eq!(f.read(St::frozenBalanceOfCall { account: alice }).await, max);
+}

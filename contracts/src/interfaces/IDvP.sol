@@ -92,6 +92,10 @@ interface IDvP {
     /// @notice Thrown when a netted batch mixes deposit tokens: trade `id` pays in `cash`, not `expected`.
     error DvPBatchMixedCash(bytes32 id, address expected, address cash);
 
+    /// @notice Thrown when a netted batch's cash legs would be refused for `party` (the gross batch of
+    /// the same trades would revert): `code` says why.
+    error DvPBatchCashRestricted(address party, IPermissionedToken.Restriction code);
+
     /// @notice Emitted when trade `id` was created; the seller's units are locked from now on.
     event TradeCreated(
         bytes32 indexed id,

@@ -105,6 +105,10 @@ interface IPermissionedToken {
     /// @notice Thrown when a notary frees more of `account`'s units than are held.
     error TokenInsufficientHeld(address account, uint256 held, uint256 requested);
 
+    /// @notice Thrown when freezing would take `account`'s frozen units to `total`, above the `cap` the
+    /// frozen field holds.
+    error TokenFrozenCapExceeded(address account, uint256 total, uint256 cap);
+
     /// @notice Thrown when a holder names itself as the notary of its own hold.
     error TokenHoldSelfNotary(address holder);
 

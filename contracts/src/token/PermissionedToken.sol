@@ -292,10 +292,13 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         _unlockAndMove(holder, to, amount, true);
     }
 
-    /// @notice A notary frees `amount` of `holder`'s units it locked (record `id`).
-    /// @dev Requirements: the caller has NOTARY_ROLE; at least `amount` units of `holder` are held.
+    /// @notice A notary frees `amount` of `holder`'s units it locked (record `id`), or what is still held
+    /// when a seizure took some.
+    /// @dev Requirements: the caller has NOTARY_ROLE or is the built-in settlement contract, even when
+    /// switched off: a release only frees the holder's own units, and a switched-off contract must
+    /// still be able to cancel and release the trades it locked.
     function notaryRelease(address holder, bytes32, /* id */ uint256 amount) external {
-        _requireNotary(_config.settlementDisabled());
+        _requireNotary(false);
         _unlock(holder, amount);
     }
 
@@ -344,9 +347,9 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         return _settlement != address(0) && !_config.settlementDisabled();
     }
 
-    /// @notice Switches the built-in settlement contract's notary powers off (or back on), e.g. when a
-    /// flaw is found in it. Locks it placed stay in the holders' held units until it is re-enabled or
-    /// the enforcement roles act.
+    /// @notice Switches the built-in settlement contract's powers to lock and move units off (or back
+    /// on), e.g. when a flaw is found in it. It can still release the locks it placed (its trades can be
+    /// cancelled or released), and the enforcement roles reach held units.
     /// @dev Requirements: the caller has DEFAULT_ADMIN_ROLE.
     function setSettlementEnabled(bool enabled) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _config = _config.withSettlementDisabled(!enabled);
@@ -411,8 +414,9 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         PackedAccount a = cell.word;
         uint256 free = a.free();
         if (amount > free) revert TokenInsufficientFreeBalance(account, free, amount);
-        // Fits the 72-bit field: frozen + amount <= balance, and the cast reverts on overflow.
-        uint256 total = uint72(a.frozen() + amount);
+        // The frozen field has 72 bits, fewer than a balance's 80: refuse a total it cannot hold.
+        uint256 total = a.frozen() + amount;
+        if (total > type(uint72).max) revert TokenFrozenCapExceeded(account, total, type(uint72).max);
         cell.word = a.withFrozen(total);
         emit UnitsFrozen(account, amount, total);
     }
