@@ -173,6 +173,7 @@ fn explain(name: &str, a: &[String]) -> String {
         "DepositReferenceUsed" => format!("deposit reference {} was already used for an issue: each ledger debit is issued once; check the bank ledger", arg(0)),
         "DepositZeroReference" => "the deposit account reference is zero: pass the ledger reference".into(),
         // DvP.
+        "DvPTradeIdNotBound" => format!("trade id {} does not start with its seller {}: derive the id from the seller and a reference (kessai_bindings::trade_id)", arg(0), arg(1)),
         "DvPTradeExists" => format!("trade {} already exists: choose a new trade id", arg(0)),
         "DvPTradeNotFound" => format!("trade {} does not exist or the terms passed differ from the ones it was created with", arg(0)),
         "DvPUnauthorized" => format!("{} may not perform this step of trade {}: the seller creates, the buyer pays, the named agent approves", arg(1), arg(0)),

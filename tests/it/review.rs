@@ -10,6 +10,7 @@ use kessai_bindings::{
     Restriction,
     alloy::primitives::{Address, B256, U256, keccak256},
     security_token::SecurityToken as St,
+    trade_id,
 };
 use kessai_deployer::chain::Chain;
 
@@ -125,7 +126,7 @@ async fn a_dvp_trade_cannot_move_units_past_approval_mode() {
     let mut m = market(support::revm()).await;
     m.chain.send_call(m.p.suite.operator, m.suite.security, &approval_mode(true)).await.expect("approval mode");
     let trade = m.trade(m.p.seller, m.p.buyer, 100, 1, Address::ZERO);
-    let id = keccak256("one-yen");
+    let id = trade_id(m.p.seller, "one-yen");
     m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create: the lock is harmless");
     let args = refuse!(m, &[id], "TokenTransferRestricted", m.suite.pay(&mut m.chain, id, &trade).await);
     assert_eq!(args[0], (Restriction::ApprovalRequired as u8).to_string());
@@ -134,7 +135,7 @@ async fn a_dvp_trade_cannot_move_units_past_approval_mode() {
         kessai_deployer::ops::SettleCheck::SecurityLegRestricted(Restriction::ApprovalRequired)
     );
     // The one-transaction signed path is refused the same way.
-    let signed = keccak256("one-yen-signed");
+    let signed = trade_id(m.p.seller, "one-yen-signed");
     let sigs = m.signatures(signed, &trade).await;
     let args = refuse!(
         m,
@@ -187,7 +188,7 @@ async fn forced_transfer_reaches_units_locked_in_a_trade_and_the_trade_still_can
     let mut m = market(support::revm()).await;
     let mut trade = m.standard();
     trade.deadline = u64::MAX;
-    let id = keccak256("locked-forever");
+    let id = trade_id(m.p.seller, "locked-forever");
     m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create");
     m.suite.pay(&mut m.chain, id, &trade).await.expect("pay");
     let all = m.position(m.p.seller).await.units;
@@ -231,7 +232,7 @@ async fn locks_survive_a_chain_of_recoveries() {
     let (b1, b2) = (Address::repeat_byte(0xb1), Address::repeat_byte(0xb2));
     let trade = m.standard();
     let (settled, cancelled, expired) =
-        (keccak256("chain-settle"), keccak256("chain-cancel"), keccak256("chain-release"));
+        (trade_id(seller, "chain-settle"), trade_id(seller, "chain-cancel"), trade_id(seller, "chain-release"));
     let mut short = trade.clone();
     short.deadline = m.chain.timestamp().await.expect("time") + 600;
     for (id, t) in [(settled, &trade), (cancelled, &trade), (expired, &short)] {
@@ -334,7 +335,7 @@ async fn offsetting_trades<C: Chain>(m: &mut Market<C>, tag: &str) -> Vec<(B256,
     let (s, b, a) = (m.p.seller, m.p.buyer, m.p.agent);
     let mut batch = Vec::new();
     for (i, t) in [m.trade(s, b, 10, 1_000, a), m.trade(b, s, 5, 1_000, a)].into_iter().enumerate() {
-        let id = keccak256(format!("{tag}-{i}"));
+        let id = trade_id(t.seller, format!("{tag}-{i}"));
         m.suite.create_trade(&mut m.chain, id, &t).await.expect("create");
         m.suite.pay(&mut m.chain, id, &t).await.expect("pay");
         batch.push((id, t));
@@ -397,7 +398,7 @@ async fn a_netted_batch_refuses_what_the_gross_batch_refuses() {
 async fn a_netted_batch_follows_a_recovered_buyer() {
     let mut m = market(support::revm()).await;
     let t = m.standard();
-    let id = keccak256("net-recovered");
+    let id = trade_id(m.p.seller, "net-recovered");
     m.suite.create_trade(&mut m.chain, id, &t).await.expect("create");
     m.suite.pay(&mut m.chain, id, &t).await.expect("pay");
     let (fresh, buyer) = (Address::repeat_byte(0xb7), m.p.buyer);
@@ -415,7 +416,7 @@ async fn a_netted_batch_follows_a_recovered_buyer() {
 #[tokio::test]
 async fn a_switched_off_settlement_contract_still_releases_its_locks() {
     let mut m = market(support::revm()).await;
-    let (t, id) = (m.standard(), keccak256("switched-off-lock"));
+    let (t, id) = (m.standard(), trade_id(m.p.seller, "switched-off-lock"));
     m.suite.create_trade(&mut m.chain, id, &t).await.expect("create");
     m.suite.pay(&mut m.chain, id, &t).await.expect("pay");
     let off = St::setSettlementEnabledCall { enabled: false };
@@ -441,4 +442,33 @@ async fn freezing_more_units_than_the_frozen_field_holds_is_refused() {
     let max = U256::from((1u128 << 72) - 1);
     f.authority(St::freezeUnitsCall { account: alice, amount: max }).await.expect("the largest total freezes");
     assert_eq!(f.read(St::frozenBalanceOfCall { account: alice }).await, max);
+}
+
+/// Finding 5: trade ids were global and bound to nobody, so anyone could store junk terms under the
+/// id the parties meant to use and make their `createTrade` / `settleSigned` revert `DvPTradeExists`
+/// forever. An id now carries its seller in its top 20 bytes: a squatter can only create trades it
+/// sells itself, under its own ids.
+#[tokio::test]
+async fn nobody_can_squat_another_sellers_trade_id() {
+    let mut m = market(support::revm()).await;
+    let (seller, squatter) = (m.p.seller, m.carol);
+    let trade = m.standard();
+    let id = trade_id(seller, "BOOKING-42");
+    // The squatter's junk terms under the seller's id: it sells 1 unit to the buyer for ¥1.
+    let junk = m.trade(squatter, m.p.buyer, 1, 1, Address::ZERO);
+    let args = refuse!(m, &[id], "DvPTradeIdNotBound", m.suite.create_trade(&mut m.chain, id, &junk).await);
+    assert_eq!(args, [id.to_string(), squatter.to_string()]);
+    let sigs = m.signatures(id, &junk).await;
+    refuse!(m, &[id], "DvPTradeIdNotBound", m.suite.settle_signed(&mut m.chain, squatter, id, &junk, &sigs).await);
+    refuse!(
+        m,
+        &[id],
+        "DvPTradeIdNotBound",
+        m.suite.create_signed_trade(&mut m.chain, squatter, id, &junk, &sigs).await
+    );
+    // The parties' trade goes through; the squatter's own ids remain its own.
+    m.suite.create_trade(&mut m.chain, id, &trade).await.expect("the seller's trade under its id");
+    let own = trade_id(squatter, "BOOKING-42");
+    m.suite.create_trade(&mut m.chain, own, &junk).await.expect("the squatter's trade under its own id");
+    assert_eq!((m.status(id).await, m.status(own).await), (1, 1));
 }

@@ -318,8 +318,12 @@ contract DvP is IDvP, EIP712 {
         );
     }
 
-    /// @dev Checks the terms and stores the new trade `id` under terms hash `h` with `status`.
+    /// @dev Checks the terms and stores the new trade `id` under terms hash `h` with `status`. The id
+    /// must carry the seller in its top 20 bytes: ids are global, and every path that creates a trade
+    /// needs the seller's consent (its call or its signature), so binding the id to the seller leaves
+    /// nobody able to take another seller's id first and block its trade.
     function _store(bytes32 id, Trade calldata trade, bytes32 h, uint8 status) private {
+        if (address(bytes20(id)) != trade.seller) revert DvPTradeIdNotBound(id, trade.seller);
         TradeCell storage cell = _trades[id];
         if (TradeRecord.unwrap(cell.record) != bytes32(0)) revert DvPTradeExists(id);
         if (
