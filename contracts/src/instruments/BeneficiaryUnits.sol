@@ -35,6 +35,7 @@ contract BeneficiaryUnits is PaymentRounds, IBeneficiaryUnits {
         returns (uint256 payment)
     {
         if (_terminationDeclared || paymentDate < recordDate) revert FundInvalidPayment();
+        // slither-disable-next-line reentrancy-no-eth — the fund's own unit token, fixed at construction; the record number it returns is needed before the write
         uint16 record = _units.scheduleRecordDate(recordDate);
         _payments.push(Payment({date: paymentDate, record: record, perUnit: perUnit, cancelsUnits: termination}));
         _terminationDeclared = termination;

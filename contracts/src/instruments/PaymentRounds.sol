@@ -127,7 +127,9 @@ abstract contract PaymentRounds is AccessControl, IPaymentRounds {
         for (uint256 i; i < holders.length; ++i) {
             _payHolder(b, holders[i]);
         }
+        // slither-disable-next-line reentrancy-no-eth — the calls go to the suite's own tokens, fixed at construction, and every holder is marked paid before its transfer
         _paidUnits[payment] = b.paidUnits;
+        // slither-disable-next-line incorrect-equality — unit counts: complete when every record-date unit is paid
         bool completed = b.paidUnits == _units.supplyAtRecord(b.record);
         if (completed) emit PaymentCompleted(payment, b.paidUnits, b.paidUnits * b.perUnit);
         _afterPayment(payment, p, completed);
@@ -156,30 +158,40 @@ abstract contract PaymentRounds is AccessControl, IPaymentRounds {
     function _payHolder(Batch memory b, address holder) private {
         if (_paid[b.payment][holder]) return;
         uint256 owned = _units.balanceAtRecord(holder, b.record);
+        // slither-disable-next-line incorrect-equality — a unit count, not a balance anyone can nudge
         if (owned == 0) return;
         uint256 amount = owned * b.perUnit;
         if (amount > b.available) revert PaymentInsufficientFunds(b.available, amount);
         address payee = _units.recoveredTo(holder);
         if (payee == address(0)) payee = holder;
         _paid[b.payment][holder] = true;
-        try _cash.transfer(payee, amount) {
-            // Cannot overflow: bounded by the supply at the record date and the funds held.
-            unchecked {
-                b.available -= amount;
-                b.paidUnits += owned;
-            }
-            emit HolderPaid(b.payment, holder, payee, owned, amount);
-            if (b.cancelsUnits) {
-                // Units that moved, or are held or frozen, since the record date stay for the issuer
-                // to cancel; the payment itself is final either way.
-                try _units.redeem(payee, owned) {}
-                catch {
-                    emit UnitsNotCancelled(holder, owned);
-                }
-            }
-        } catch (bytes memory reason) {
+        // A refusal (a revert, or a token answering false) leaves the holder unpaid for a retry.
+        bool transferred = false;
+        bytes memory reason = "";
+        // slither-disable-next-line reentrancy-no-eth — the suite's own deposit token, fixed at construction; the holder is marked paid first
+        try _cash.transfer(payee, amount) returns (bool ok) {
+            transferred = ok;
+        } catch (bytes memory why) {
+            reason = why;
+        }
+        if (!transferred) {
             _paid[b.payment][holder] = false;
             emit HolderPaymentFailed(b.payment, holder, reason);
+            return;
+        }
+        // Cannot overflow: bounded by the supply at the record date and the funds held.
+        unchecked {
+            b.available -= amount;
+            b.paidUnits += owned;
+        }
+        emit HolderPaid(b.payment, holder, payee, owned, amount);
+        if (b.cancelsUnits) {
+            // Units that moved, or are held or frozen, since the record date stay for the issuer
+            // to cancel; the payment itself is final either way.
+            try _units.redeem(payee, owned) {}
+            catch {
+                emit UnitsNotCancelled(holder, owned);
+            }
         }
     }
 }

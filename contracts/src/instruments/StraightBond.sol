@@ -56,11 +56,14 @@ contract StraightBond is PaymentRounds, IStraightBond {
 
     /// @notice Schedules every coupon's record date on the unit token. Call once, after this contract
     /// received ISSUER_ROLE on the unit token. Anyone may call.
-    /// @dev Requirements: the record dates are in the future and after any already scheduled.
+    /// @dev Requirements: the record dates are in the future and after any already scheduled; they
+    /// are the unit token's record dates 1..n (coupon i pays on record i), so no other record date may
+    /// have been scheduled on the unit token before.
     function scheduleRecordDates() external {
         uint32 offset = _terms.recordOffset;
         for (uint256 i; i < _couponDates.length; ++i) {
-            _units.scheduleRecordDate(_couponDates[i] - offset);
+            uint16 record = _units.scheduleRecordDate(_couponDates[i] - offset);
+            if (record != i + 1) revert BondInvalidTerms();
         }
     }
 

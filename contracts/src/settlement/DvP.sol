@@ -186,7 +186,7 @@ contract DvP is IDvP, EIP712 {
         address[] memory parties = new address[](2 * ids.length);
         uint256[] memory paid = new uint256[](2 * ids.length);
         uint256[] memory received = new uint256[](2 * ids.length);
-        uint256 n;
+        uint256 n = 0;
         for (uint256 i; i < ids.length; ++i) {
             Trade calldata t = trades[i];
             if (t.cash != address(cash)) revert DvPBatchMixedCash(ids[i], address(cash), t.cash);
@@ -213,8 +213,8 @@ contract DvP is IDvP, EIP712 {
             if (paid[k] != keep) cash.notaryRelease(parties[k], batchId, paid[k] - keep);
         }
         // Net payers pay net receivers out of their locks, greedily: at most (parties - 1) moves.
-        uint256 net;
-        uint256 r;
+        uint256 net = 0;
+        uint256 r = 0;
         for (uint256 k; k < n; ++k) {
             if (paid[k] <= received[k]) continue;
             uint256 owed = paid[k] - received[k];

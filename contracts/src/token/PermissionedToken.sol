@@ -658,6 +658,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         AccountCell storage receiver;
         PackedAccount b;
         (to, receiver, b) = _holderOf(to);
+        // slither-disable-next-line unused-return — both answers are the receiver's; one is enough
         (, uint256 pt) = _registry.packedProfiles(to, to);
         if (pt & 1 == 0) revert TokenAccountNotEligible(to);
         _requireUnrestricted(to, b);
