@@ -133,6 +133,7 @@ fn explain(name: &str, a: &[String]) -> String {
         "TokenRecoveryInvalid" => format!("wallet {} cannot be recovered to {}: the new wallet must be a different, empty wallet that is not lost, frozen or blocked, and the old one not already recovered", arg(0), arg(1)),
         "TokenRecoveryChainTooLong" => format!("wallet {} ends a chain of {} recoveries already, the most a chain may have: recover the investor's first wallet's holdings by a forced transfer instead", arg(0), arg(1)),
         "TokenFrozenCapExceeded" => format!("freezing would take {}'s frozen units to {}, above the {} the token can record: freeze the whole account instead", arg(0), arg(1), arg(2)),
+        "TokenForcedTransferToSelf" => format!("a forced transfer from {} would end in the same wallet (directly or through a recovery): name another receiver", arg(0)),
         "TokenHoldSelfNotary" => format!("{} cannot be the notary of its own hold: name the settlement contract or the transfer agent's desk", arg(0)),
         "SecurityRecordDateInvalid" => format!("record date {} must be in the future and after every scheduled record date (at most 65,535 record dates)", arg(0)),
         "SecurityRecordNotReached" => format!("record date number {} has not passed (or is not scheduled)", arg(0)),

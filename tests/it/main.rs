@@ -16,6 +16,7 @@ mod gas;
 mod offering;
 mod operate;
 mod review;
+mod review_property;
 mod scenarios;
 mod security;
 mod security_codes;

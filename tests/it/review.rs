@@ -472,3 +472,35 @@ async fn nobody_can_squat_another_sellers_trade_id() {
     m.suite.create_trade(&mut m.chain, own, &junk).await.expect("the squatter's trade under its own id");
     assert_eq!((m.status(id).await, m.status(own).await), (1, 1));
 }
+
+/// Found by the review property run: once seizures reached held units, a forced transfer from a
+/// wallet to itself (directly, or to a lost wallet that forwards to it) moved nothing but stripped
+/// its holds. It is refused and changes nothing.
+#[tokio::test]
+async fn a_forced_transfer_to_the_same_wallet_is_refused() {
+    let mut f = Fixture::new(support::revm()).await;
+    let (alice, notary) = (f.alice, f.p.agent);
+    let fresh = Address::repeat_byte(0xfe);
+    f.register(fresh, 0, 392).await;
+    f.watch_account(fresh);
+    let id = keccak256("kept");
+    f.send(alice, St::holdCall { notary, id, amount: u(900), expiry: u64::MAX }).await.expect("hold");
+    f.watch_hold(alice, notary, id);
+    f.authority(St::recoverWalletCall { lostWallet: alice, newWallet: fresh, documentRef: B256::ZERO })
+        .await
+        .expect("recover");
+    let forced = |to: Address| St::forcedTransferCall {
+        from: fresh,
+        to,
+        amount: u(1_000),
+        reason: "order".into(),
+        documentRef: B256::ZERO,
+        courtOrderOverride: true,
+    };
+    for to in [fresh, alice] {
+        let before = f.state().await;
+        let result = f.authority(forced(to)).await;
+        f.assert_unchanged(result, "TokenForcedTransferToSelf", &before).await;
+    }
+    assert_eq!(f.read(St::heldBalanceOfCall { account: fresh }).await, u(900));
+}

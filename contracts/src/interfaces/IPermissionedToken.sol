@@ -109,6 +109,9 @@ interface IPermissionedToken {
     /// frozen field holds.
     error TokenFrozenCapExceeded(address account, uint256 total, uint256 cap);
 
+    /// @notice Thrown when a forced transfer's receiver (after recovery forwarding) is its sender.
+    error TokenForcedTransferToSelf(address account);
+
     /// @notice Thrown when a holder names itself as the notary of its own hold.
     error TokenHoldSelfNotary(address holder);
 

@@ -445,7 +445,8 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// @param courtOrderOverride When true, the receiver need not be eligible or unfrozen.
     /// @dev Requirements:
     /// - the caller has ENFORCER_ROLE; works while paused;
-    /// - `amount` is positive and at most `from`'s balance;
+    /// - `amount` is positive and at most `from`'s balance; `to` (or the wallet it was recovered to)
+    ///   is not `from`;
     /// - unless `courtOrderOverride`, `to` is eligible and not frozen.
     function forcedTransfer(
         address from,
@@ -466,13 +467,15 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         AccountCell storage receiver;
         PackedAccount b;
         (to, receiver, b) = _holderOf(to);
+        // A move to the same wallet moves nothing, but would still unfreeze units and take held
+        // units out of their holds: refuse it.
+        if (from == to) revert TokenForcedTransferToSelf(from);
         AccountCell storage sender = _accounts[from];
         PackedAccount a = _freeForForcedMove(from, sender.word, amount);
         if (!courtOrderOverride) {
             if (!_registry.isEligible(to)) revert TokenAccountNotEligible(to);
             _requireUnrestricted(to, b);
         }
-        if (from == to) b = a;
         _apply(from, sender, to, receiver, amount, a, b, _config);
         return to;
     }
