@@ -201,6 +201,7 @@ fn explain(name: &str, a: &[String]) -> String {
         "StringTooLong" => format!("the string {} is too long for this field (31 bytes at most)", arg(0)),
         "AccessControlUnauthorizedAccount" => format!("account {} lacks role {}: an admin must grant it first", arg(0), role_name(arg(1))),
         "AccessControlBadConfirmation" => "role renouncement must be confirmed by the account itself".into(),
+        "SafeERC20FailedOperation" => format!("token {} refused the transfer (it reverted or answered false): check the receiver is a customer of the deposit token and not blocked or frozen", arg(0)),
         "ERC20InsufficientBalance" => format!("account {} has {} units but {} are needed", arg(0), arg(1), arg(2)),
         "ERC20InsufficientAllowance" => format!("spender {} may spend {} but {} are needed: approve a larger allowance", arg(0), arg(1), arg(2)),
         "ERC20InvalidReceiver" => format!("receiver {} is invalid (the zero address)", arg(0)),
