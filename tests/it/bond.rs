@@ -501,3 +501,43 @@ async fn coupons_stay_payable_after_the_redemption_and_only_leftover_cash_return
     assert_eq!(f.cash(f.bond).await, U256::ZERO);
     assert_eq!(f.cash(issuer).await, U256::from(20_000));
 }
+
+/// Review (same class as finding 3): a municipal-bond investor whose wallet was recovered after a
+/// programme's record date lost its benefits (the record-date units sit on the lost wallet), while
+/// whoever held the lost key could still claim them. The lost key now claims nothing; the wallet it
+/// was (last) recovered to claims the lost wallet's benefits, once.
+#[tokio::test]
+async fn municipal_benefits_follow_wallet_recovery() {
+    use kessai_bindings::municipal_bond::MunicipalBond as Muni;
+    let mut f = fixture(2, Kind::Municipal).await;
+    let p = support::parties();
+    let record_date = f.coupon_dates[0] - 7 * DAY;
+    let add = Muni::addProgrammeCall {
+        name: "Local products, one per 5 units".into(),
+        unitsPerBenefit: 5,
+        record: 1,
+        claimUntil: record_date + 30 * DAY,
+    };
+    f.chain.send_call(p.suite.issuer, f.bond, &add).await.expect("add programme");
+    let now = f.chain.timestamp().await.expect("time");
+    f.chain.advance_time(record_date - now + 1).await.expect("past the record date");
+    let (lost, other) = (f.holders[0], f.holders[1]);
+    let (w1, w2) = (Address::repeat_byte(0xa1), Address::repeat_byte(0xa2));
+    for (from, to) in [(lost, w1), (w1, w2)] {
+        let r = demo::registration(f.chain.timestamp().await.expect("time"), "recovered");
+        f.suite.register(&mut f.chain, f.suite.registry, p.suite.registrar, to, r).await.expect("register");
+        let call = St::recoverWalletCall { lostWallet: from, newWallet: to, documentRef: keccak256(to) };
+        f.chain.send_call(p.suite.authority, f.suite.security, &call).await.expect("recover");
+    }
+    let claim = Muni::claimBenefitCall { programme: U256::ZERO };
+    let claim_of = |holder| Muni::claimBenefitOfCall { programme: U256::ZERO, holder };
+    refuse!(f, f.chain.send_call(lost, f.bond, &claim).await, "BenefitNotEntitled");
+    refuse!(f, f.chain.send_call(w1, f.bond, &claim_of(lost)).await, "BenefitNotEntitled");
+    refuse!(f, f.chain.send_call(other, f.bond, &claim_of(lost)).await, "BenefitNotEntitled");
+    let receipt = f.chain.send_call(w2, f.bond, &claim_of(lost)).await.expect("the last wallet claims");
+    let event = receipt.logs.iter().find_map(|l| Muni::BenefitClaimed::decode_log(l).ok()).expect("claim");
+    assert_eq!((event.holder, event.benefits), (lost, U256::from(2)));
+    let by = receipt.logs.iter().find_map(|l| Muni::BenefitClaimedByRecoveredWallet::decode_log(l).ok());
+    assert_eq!(by.map(|e| (e.holder, e.wallet)), Some((lost, w2)));
+    refuse!(f, f.chain.send_call(w2, f.bond, &claim_of(lost)).await, "BenefitAlreadyClaimed");
+}
