@@ -130,11 +130,17 @@ fn explain(name: &str, a: &[String]) -> String {
         "TokenLengthMismatch" | "RegistryLengthMismatch" => "the batch's arrays have different lengths".into(),
         "TokenSupplyCapExceeded" => format!("the issue would take the supply above the cap of {} units", arg(0)),
         "TokenPaused" => "the token is paused: wait until the pauser resumes it".into(),
-        "TokenRecoveryInvalid" => format!("wallet {} cannot be recovered to {}: the new wallet must be a different, empty, unfrozen wallet and the old one not already recovered", arg(0), arg(1)),
-        "SecurityRecordDateInvalid" => format!("record date {} must be in the future and after every scheduled record date", arg(0)),
+        "TokenRecoveryInvalid" => format!("wallet {} cannot be recovered to {}: the new wallet must be a different, empty wallet that is not lost, frozen or blocked, and the old one not already recovered", arg(0), arg(1)),
+        "TokenRecoveryChainTooLong" => format!("wallet {} ends a chain of {} recoveries already, the most a chain may have: recover the investor's first wallet's holdings by a forced transfer instead", arg(0), arg(1)),
+        "TokenFrozenCapExceeded" => format!("freezing would take {}'s frozen units to {}, above the {} the token can record: freeze the whole account instead", arg(0), arg(1), arg(2)),
+        "TokenForcedTransferToSelf" => format!("a forced transfer from {} would end in the same wallet (directly or through a recovery): name another receiver", arg(0)),
+        "TokenHoldSelfNotary" => format!("{} cannot be the notary of its own hold: name the settlement contract or the transfer agent's desk", arg(0)),
+        "SecurityRecordDateInvalid" => format!("record date {} must be in the future and after every scheduled record date (at most 65,535 record dates)", arg(0)),
         "SecurityRecordNotReached" => format!("record date number {} has not passed (or is not scheduled)", arg(0)),
         "SecurityHolderLimitNeedsEmptySupply" => "a holder limit can only be introduced before the first issue".into(),
         "PaymentNotDue" => format!("payment {} is not due until {} (or does not exist)", arg(0), arg(1)),
+        "PaymentRoundsOpen" => "the instrument's payments are still running (a bond not yet redeemed, a fund not yet terminated): leftover cash can be returned only after them".into(),
+        "PaymentLeftoverExceeded" => format!("only ¥{} is left beyond what the payments still owe, not ¥{}: pay the remaining holders first or ask for less", arg(0), arg(1)),
         "PaymentInsufficientFunds" => format!("the payer holds ¥{} but the next holder is owed ¥{}: fund it with deposit tokens and retry the batch", arg(0), arg(1)),
         "BondInvalidTerms" => "the bond terms are inconsistent: check dates, rate and coupon frequency".into(),
         "BondInvalidStatus" => format!("the bond's status ({}) does not allow this", bond_status(arg(0))),
@@ -168,6 +174,7 @@ fn explain(name: &str, a: &[String]) -> String {
         "DepositReferenceUsed" => format!("deposit reference {} was already used for an issue: each ledger debit is issued once; check the bank ledger", arg(0)),
         "DepositZeroReference" => "the deposit account reference is zero: pass the ledger reference".into(),
         // DvP.
+        "DvPTradeIdNotBound" => format!("trade id {} does not start with its seller {}: derive the id from the seller and a reference (kessai_bindings::trade_id)", arg(0), arg(1)),
         "DvPTradeExists" => format!("trade {} already exists: choose a new trade id", arg(0)),
         "DvPTradeNotFound" => format!("trade {} does not exist or the terms passed differ from the ones it was created with", arg(0)),
         "DvPUnauthorized" => format!("{} may not perform this step of trade {}: the seller creates, the buyer pays, the named agent approves", arg(1), arg(0)),
@@ -178,6 +185,10 @@ fn explain(name: &str, a: &[String]) -> String {
         "DvPInvalidSignature" => format!("the signature of {} over trade {} is missing or invalid: have the party sign the trade's EIP-712 digest (DvP.tradeDigest) with these exact terms", arg(1), arg(0)),
         "DvPTradeNotPaid" => format!("trade {} is not paid yet: the buyer must pay before the batch can settle it; leave it out of the batch", arg(0)),
         "DvPInvalidBatch" => "the batch is empty or its ids and trades differ in length".into(),
+        "DvPBatchCashRestricted" => {
+            let why = arg(1).parse().ok().and_then(crate::Restriction::from_code).map_or("unknown restriction", |r| r.message());
+            format!("the netted batch's cash legs are refused for {}: {why}; the gross batch of these trades would be refused too", arg(0))
+        }
         "DvPBatchMixedCash" => format!("trade {} pays in deposit token {}, but the netted batch settles in {}: net each deposit token in its own batch", arg(0), arg(2), arg(1)),
         "TokenInsufficientHeld" => format!("account {} has {} held units, fewer than the {} the notary tried to free or move", arg(0), arg(1), arg(2)),
         "ReentrantTokenInsufficient" => format!("the test fixture's ledger refused: {} holds too little", arg(0)),
@@ -190,6 +201,7 @@ fn explain(name: &str, a: &[String]) -> String {
         "StringTooLong" => format!("the string {} is too long for this field (31 bytes at most)", arg(0)),
         "AccessControlUnauthorizedAccount" => format!("account {} lacks role {}: an admin must grant it first", arg(0), role_name(arg(1))),
         "AccessControlBadConfirmation" => "role renouncement must be confirmed by the account itself".into(),
+        "SafeERC20FailedOperation" => format!("token {} refused the transfer (it reverted or answered false): check the receiver is a customer of the deposit token and not blocked or frozen", arg(0)),
         "ERC20InsufficientBalance" => format!("account {} has {} units but {} are needed", arg(0), arg(1), arg(2)),
         "ERC20InsufficientAllowance" => format!("spender {} may spend {} but {} are needed: approve a larger allowance", arg(0), arg(1), arg(2)),
         "ERC20InvalidReceiver" => format!("receiver {} is invalid (the zero address)", arg(0)),

@@ -22,6 +22,28 @@ mod restriction;
 pub use errors::{RevertError, TRADE_STATUS_FLAGS, status_words, trade_status_flags};
 pub use restriction::Restriction;
 
+use alloy::primitives::{Address, B256, keccak256};
+
+/// The id of a DvP trade sold by `seller`, from the seller's own reference (a booking number, a
+/// name): the seller's address in the top 20 bytes and the first 12 bytes of keccak256(reference)
+/// below. The DvP refuses an id that does not carry the trade's seller (`DvPTradeIdNotBound`), so
+/// nobody can take another seller's id first.
+///
+/// ```
+/// use kessai_bindings::{alloy::primitives::Address, trade_id};
+///
+/// let seller = Address::repeat_byte(0x5e);
+/// let id = trade_id(seller, "TRADE-1");
+/// assert_eq!(&id[..20], seller.as_slice());
+/// assert_ne!(id, trade_id(Address::repeat_byte(0x5f), "TRADE-1"));
+/// ```
+pub fn trade_id(seller: Address, reference: impl AsRef<[u8]>) -> B256 {
+    let mut id = [0u8; 32];
+    id[..20].copy_from_slice(seller.as_slice());
+    id[20..].copy_from_slice(&keccak256(reference.as_ref())[..12]);
+    B256::from(id)
+}
+
 /// The investor registry: who may hold an operator's (or a bank's) tokens.
 pub mod investor_registry {
     #![allow(missing_docs, clippy::too_many_arguments)]

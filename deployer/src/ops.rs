@@ -425,7 +425,8 @@ impl Suite {
     ) -> Result<Vec<(B256, Trade)>, DeployerError> {
         let mut trades = Vec::with_capacity(allotments.len());
         for (i, a) in allotments.iter().enumerate() {
-            let id = alloy::primitives::keccak256((self.security, underwriter, a.investor, i as u64).abi_encode());
+            let reference = (self.security, a.investor, i as u64).abi_encode();
+            let id = kessai_bindings::trade_id(underwriter, reference);
             let trade = Trade {
                 security: self.security,
                 seller: underwriter,

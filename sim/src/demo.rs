@@ -106,9 +106,9 @@ pub struct DemoReport {
     pub supplies: (U256, U256),
 }
 
-/// The demo trade's id.
-pub fn demo_trade_id() -> B256 {
-    keccak256("kessai-demo-trade-0001")
+/// The demo trade's id (bound to its seller).
+pub fn demo_trade_id(seller: Address) -> B256 {
+    kessai_bindings::trade_id(seller, "kessai-demo-trade-0001")
 }
 
 /// A deadline two UTC midnights after `now`: the same value on every engine run the same day.
@@ -203,7 +203,7 @@ pub async fn run<C: Chain>(
     let r = suite.issue_security(chain, s.issuer, parties.seller, U256::from(ISSUED_UNITS)).await?;
     record(chain, "setup", format!("issuer issues {ISSUED_UNITS} bond units to the seller"), r.gas_used).await?;
 
-    let id = demo_trade_id();
+    let id = demo_trade_id(parties.seller);
     let deadline = deadline_after(chain.timestamp().await?);
     let trade = demo_trade(&suite, parties, deadline);
     let r = suite.create_trade(chain, id, &trade).await?;

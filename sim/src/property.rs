@@ -67,7 +67,7 @@ use crate::{
     },
 };
 use alloy::{
-    primitives::{B256, U256, keccak256},
+    primitives::{B256, U256},
     signers::local::PrivateKeySigner,
 };
 use kessai_deployer::{anvil, chain::Chain};
@@ -756,7 +756,7 @@ pub async fn check_on<C: Chain>(
     supported(scenario)?;
     let mut runner = Runner::deploy(chain, scenario, keys).await?;
     let suite = *runner.suite();
-    let ids: Vec<B256> = scenario.trades.iter().map(|t| keccak256(t.name.as_bytes())).collect();
+    let ids: Vec<B256> = (0..scenario.trades.len()).map(|t| runner.trade_id(t)).collect();
     let everyone: Vec<PartyId> = (0..scenario.parties.len()).collect();
 
     // The model starts from the deployed chain (empty balances, unless the plan funds someone).

@@ -5,7 +5,7 @@
 use super::{GlobalArgs, address_arg::AddressParser, engine};
 use clap::{Args, Subcommand};
 use eyre::WrapErr;
-use kessai_bindings::alloy::primitives::{Address, B256, Bytes, U256, keccak256};
+use kessai_bindings::alloy::primitives::{Address, B256, Bytes, U256};
 use kessai_deployer::{
     address,
     chain::{Chain, Receipt},
@@ -43,8 +43,9 @@ pub struct TradeRef {
     /// default to the manifest's security token and main deposit token.
     #[arg(long)]
     terms: PathBuf,
-    /// The trade reference: a 0x-prefixed 32-byte hex value is the trade id as is; any other string
-    /// is hashed with keccak256 into the id.
+    /// The trade reference: a 0x-prefixed 32-byte hex value is the trade id as is (its top 20 bytes
+    /// must be the seller); any other string becomes the seller's id for it (the seller's address,
+    /// then the first 12 bytes of the reference's keccak256).
     #[arg(long)]
     id: String,
 }
@@ -290,7 +291,8 @@ impl TradeCommand {
 impl TradeRef {
     /// The trade id and its terms, with the manifest's tokens where the file names none.
     fn load(self, suite: &Suite) -> eyre::Result<(B256, Trade)> {
-        Ok((trade_id(&self.id), read_terms(&self.terms)?.trade(suite)))
+        let trade = read_terms(&self.terms)?.trade(suite);
+        Ok((trade_id(trade.seller, &self.id), trade))
     }
 }
 
@@ -315,15 +317,15 @@ fn read_terms(path: &Path) -> eyre::Result<Terms> {
     serde_json::from_str(&text).wrap_err_with(|| format!("invalid trade terms in {}", path.display()))
 }
 
-/// A 0x-prefixed 32-byte hex reference is the id itself; anything else is hashed.
-fn trade_id(reference: &str) -> B256 {
+/// A 0x-prefixed 32-byte hex reference is the id itself; anything else becomes `seller`'s id for it.
+fn trade_id(seller: Address, reference: &str) -> B256 {
     if reference.len() == 66
         && reference.starts_with("0x")
         && let Ok(id) = reference.parse::<B256>()
     {
         return id;
     }
-    keccak256(reference)
+    kessai_bindings::trade_id(seller, reference)
 }
 
 fn flag_words(status: u8) -> Vec<&'static str> {

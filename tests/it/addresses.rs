@@ -187,7 +187,7 @@ async fn trade_create_refuses_terms_with_a_mistyped_buyer_and_sends_nothing() {
     assert!(err.contains(&format!("invalid trade terms in {}", path.display())), "{err}");
     assert_eq!(support::sent_so_far(&m.chain).await, before, "nothing sent");
     assert_eq!(m.positions().await, (start, start), "no units held for anyone");
-    assert_eq!(m.status("ADDR-1").await, 0, "no trade");
+    assert_eq!(m.status(seller, "ADDR-1").await, 0, "no trade");
 
     // The same terms with the buyer in lowercase: created, the warning on stderr, JSON alone on stdout.
     let lower = m.p.buyer.to_string().to_lowercase();

@@ -296,7 +296,10 @@ async fn redemption_pays_face_value_cancels_units_and_ends_the_bond() {
     }
     assert_eq!(f.status().await, 2, "Redeemed");
     refuse!(f, f.pay(5, &f.holders.clone()).await, "BondInvalidStatus");
-    refuse!(f, f.pay(4, &f.holders.clone()).await, "BondInvalidStatus");
+    // A coupon stays payable after the redemption (review finding 4); everyone was paid, so a retry
+    // pays nobody twice.
+    let (_, paid) = f.pay(4, &f.holders.clone()).await.expect("coupon 4 after the redemption");
+    assert_eq!(paid, 0);
     assert_eq!(f.status().await, 2, "still Redeemed");
     assert_eq!(f.paid(5, &f.holders.clone()).await, [true; 4]);
 }
@@ -443,4 +446,98 @@ async fn a_called_bond_redeems_on_the_call_date_and_cancels_later_coupons() {
         assert_eq!(f.cash(h).await, U256::from(UNITS_EACH * (2 * COUPON + 101_000)));
     }
     assert_eq!(f.chain.read(f.bond, &Bond::statusCall {}).await.expect("status"), 2, "Redeemed");
+}
+
+/// Review finding 4: once the redemption round completed, the final coupon (due the same day) could
+/// no longer be paid to the holders a first batch missed, and the cash the rounds no longer needed
+/// stayed in the bond contract for good. Coupons stay payable after the redemption; the issuer takes
+/// back only what no payment still owes, once the bond is redeemed.
+#[tokio::test]
+async fn coupons_stay_payable_after_the_redemption_and_only_leftover_cash_returns_to_the_issuer() {
+    let mut f = bond_fixture(4).await;
+    let issuer = support::parties().suite.issuer;
+    let per_holder = UNITS_EACH * (4 * COUPON + FACE as u64);
+    f.fund(4 * per_holder + 20_000, "FUND-ALL-AND-MORE").await;
+    let leftover = |to: Address, amount: u64| Bond::returnLeftoverCall { to, amount: U256::from(amount) };
+    refuse!(f, f.chain.send_call(issuer, f.bond, &leftover(issuer, 1)).await, "PaymentRoundsOpen");
+
+    let now = f.chain.timestamp().await.expect("time");
+    f.chain.advance_time(f.coupon_dates[3] - now + 1).await.expect("maturity");
+    let holders = f.holders.clone();
+    for payment in 1..=3 {
+        f.pay(payment, &holders).await.expect("coupon");
+    }
+    let (first, rest) = holders.split_at(2);
+    f.pay(4, first).await.expect("the final coupon, first batch");
+    f.pay(5, &holders).await.expect("redemption");
+    assert_eq!(f.status().await, 2, "Redeemed");
+
+    // The final coupon is still owed to two holders: that cash is not leftover.
+    let owed = 2 * UNITS_EACH * COUPON;
+    assert_eq!(f.cash(f.bond).await, U256::from(owed + 20_000));
+    let args = match f.chain.send_call(issuer, f.bond, &leftover(issuer, owed + 20_000)).await {
+        Err(DeployerError::Revert(e)) => e.args,
+        other => panic!("expected PaymentLeftoverExceeded, got {other:?}"),
+    };
+    assert_eq!(args, ["20000".to_string(), (owed + 20_000).to_string()]);
+    refuse!(f, f.chain.send_call(issuer, f.bond, &leftover(issuer, owed + 20_000)).await, "PaymentLeftoverExceeded");
+    refuse!(f, f.chain.send_call(f.agent, f.bond, &leftover(f.agent, 1)).await, "AccessControlUnauthorizedAccount");
+
+    let (_, paid) = f.pay(4, rest).await.expect("the final coupon pays the rest after the redemption");
+    assert_eq!(paid, 2);
+    for h in holders.clone() {
+        assert_eq!(f.cash(h).await, U256::from(per_holder), "every holder has every payment");
+    }
+    let (_, paid) = f.pay(4, &holders).await.expect("a retry pays nobody twice");
+    assert_eq!(paid, 0);
+    refuse!(f, f.pay(5, &holders).await, "BondInvalidStatus");
+
+    let bank = support::parties().suite.bank;
+    let r = demo::registration(f.chain.timestamp().await.expect("time"), "issuer");
+    f.suite.register(&mut f.chain, f.suite.bank_registry, bank, issuer, r).await.expect("issuer is a customer");
+    let receipt = f.chain.send_call(issuer, f.bond, &leftover(issuer, 20_000)).await.expect("leftover returned");
+    let returned = receipt.logs.iter().find_map(|l| Bond::LeftoverReturned::decode_log_data(&l.data).ok());
+    assert_eq!(returned.map(|e| (e.to, e.amount)), Some((issuer, U256::from(20_000))));
+    assert_eq!(f.cash(f.bond).await, U256::ZERO);
+    assert_eq!(f.cash(issuer).await, U256::from(20_000));
+}
+
+/// Review (same class as finding 3): a municipal-bond investor whose wallet was recovered after a
+/// programme's record date lost its benefits (the record-date units sit on the lost wallet), while
+/// whoever held the lost key could still claim them. The lost key now claims nothing; the wallet it
+/// was (last) recovered to claims the lost wallet's benefits, once.
+#[tokio::test]
+async fn municipal_benefits_follow_wallet_recovery() {
+    use kessai_bindings::municipal_bond::MunicipalBond as Muni;
+    let mut f = fixture(2, Kind::Municipal).await;
+    let p = support::parties();
+    let record_date = f.coupon_dates[0] - 7 * DAY;
+    let add = Muni::addProgrammeCall {
+        name: "Local products, one per 5 units".into(),
+        unitsPerBenefit: 5,
+        record: 1,
+        claimUntil: record_date + 30 * DAY,
+    };
+    f.chain.send_call(p.suite.issuer, f.bond, &add).await.expect("add programme");
+    let now = f.chain.timestamp().await.expect("time");
+    f.chain.advance_time(record_date - now + 1).await.expect("past the record date");
+    let (lost, other) = (f.holders[0], f.holders[1]);
+    let (w1, w2) = (Address::repeat_byte(0xa1), Address::repeat_byte(0xa2));
+    for (from, to) in [(lost, w1), (w1, w2)] {
+        let r = demo::registration(f.chain.timestamp().await.expect("time"), "recovered");
+        f.suite.register(&mut f.chain, f.suite.registry, p.suite.registrar, to, r).await.expect("register");
+        let call = St::recoverWalletCall { lostWallet: from, newWallet: to, documentRef: keccak256(to) };
+        f.chain.send_call(p.suite.authority, f.suite.security, &call).await.expect("recover");
+    }
+    let claim = Muni::claimBenefitCall { programme: U256::ZERO };
+    let claim_of = |holder| Muni::claimBenefitOfCall { programme: U256::ZERO, holder };
+    refuse!(f, f.chain.send_call(lost, f.bond, &claim).await, "BenefitNotEntitled");
+    refuse!(f, f.chain.send_call(w1, f.bond, &claim_of(lost)).await, "BenefitNotEntitled");
+    refuse!(f, f.chain.send_call(other, f.bond, &claim_of(lost)).await, "BenefitNotEntitled");
+    let receipt = f.chain.send_call(w2, f.bond, &claim_of(lost)).await.expect("the last wallet claims");
+    let event = receipt.logs.iter().find_map(|l| Muni::BenefitClaimed::decode_log(l).ok()).expect("claim");
+    assert_eq!((event.holder, event.benefits), (lost, U256::from(2)));
+    let by = receipt.logs.iter().find_map(|l| Muni::BenefitClaimedByRecoveredWallet::decode_log(l).ok());
+    assert_eq!(by.map(|e| (e.holder, e.wallet)), Some((lost, w2)));
+    refuse!(f, f.chain.send_call(w2, f.bond, &claim_of(lost)).await, "BenefitAlreadyClaimed");
 }

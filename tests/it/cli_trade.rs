@@ -5,7 +5,10 @@ use crate::support::{
     self,
     cli::{CASH, UNITS, cli_market, kessai, u},
 };
-use kessai_bindings::alloy::primitives::{Bytes, hex, keccak256};
+use kessai_bindings::{
+    alloy::primitives::{Bytes, hex},
+    trade_id,
+};
 use kessai_deployer::{
     anvil,
     ops::{Position, SettleCheck},
@@ -53,13 +56,13 @@ async fn trade_commands_create_pay_approve_and_print_decoded_refusals() {
 
     // The seller creates: its units are held; the check says the buyer's payment is awaited.
     let r = receipt(&m.step("create", &terms, id, &[]), 1);
-    assert_eq!(r["id"], keccak256(id).to_string(), "the reference is hashed into the id");
+    assert_eq!(r["id"], trade_id(seller, id).to_string(), "the reference becomes the seller's id");
     assert_eq!(r["flags"], serde_json::json!(["created"]));
     assert_eq!(m.positions().await, (position(UNITS, 100, CASH, 0), start));
     let s = json_out(&m.step("status", &terms, id, &[]));
     assert_eq!((s["status"].as_u64(), s["check"].as_str()), (Some(1), Some("awaiting_payment")), "{s}");
     assert_eq!(s["message"], SettleCheck::AwaitingPayment.message());
-    let check = m.suite.can_settle(&mut m.chain, keccak256(id), &trade).await.expect("check");
+    let check = m.suite.can_settle(&mut m.chain, trade_id(seller, id), &trade).await.expect("check");
     assert_eq!(check, SettleCheck::AwaitingPayment);
 
     // The buyer's key is missing: a clear error naming it and KESSAI_KEYS, nothing sent.
@@ -75,7 +78,7 @@ async fn trade_commands_create_pay_approve_and_print_decoded_refusals() {
         .expect("run");
     let stderr = refused(&out, "KESSAI_KEYS");
     assert!(stderr.contains(&buyer.to_string()) && !stderr.contains(&operator_key[2..]), "{stderr}");
-    assert_eq!(m.status(id).await, 1);
+    assert_eq!(m.status(seller, id).await, 1);
 
     // The buyer pays: its cash is held; a second payment is refused, decoded, and nothing moves.
     receipt(&m.step("pay", &terms, id, &[]), 3);
@@ -84,7 +87,7 @@ async fn trade_commands_create_pay_approve_and_print_decoded_refusals() {
     let stderr = refused(&m.step("pay", &terms, id, &[]), "DvPInvalidStatus");
     assert!(stderr.contains("created, paid"), "the flags in words: {stderr}");
     assert_eq!(m.positions().await, paid);
-    assert_eq!(m.status(id).await, 3);
+    assert_eq!(m.status(seller, id).await, 3);
 
     // Only a party may cancel: another account is refused and nothing moves.
     let stranger = m.p.suite.issuer.to_string();
@@ -117,17 +120,22 @@ async fn trade_commands_sign_settle_signed_and_net_a_batch() {
 
     // Both parties sign the same terms; the agent settles in one transaction from the signatures.
     let (terms, trade) = m.terms("signed.json", seller, buyer, 10, 100_000);
-    let id = format!("{}", keccak256("CLI-SIGNED"));
+    let id = format!("{}", trade_id(seller, "CLI-SIGNED"));
     let mut signatures = Vec::new();
     for who in [seller, buyer] {
         let s = json_out(&m.step("sign", &terms, &id, &["--from", &who.to_string()]));
         let signature: Bytes = s["signature"].as_str().expect("signature").parse().expect("hex");
-        let expected = signing::sign_trade(&support::key(who), 31_337, m.suite.dvp, keccak256("CLI-SIGNED"), &trade)
-            .expect("sign");
+        let expected =
+            signing::sign_trade(&support::key(who), 31_337, m.suite.dvp, trade_id(seller, "CLI-SIGNED"), &trade)
+                .expect("sign");
         assert_eq!(signature, expected, "the CLI signs what the library signs");
         assert_eq!(
             s["digest"],
-            m.suite.trade_digest(&mut m.chain, keccak256("CLI-SIGNED"), &trade).await.expect("digest").to_string()
+            m.suite
+                .trade_digest(&mut m.chain, trade_id(seller, "CLI-SIGNED"), &trade)
+                .await
+                .expect("digest")
+                .to_string()
         );
         signatures.push(signature.to_string());
     }
@@ -156,7 +164,7 @@ async fn trade_commands_sign_settle_signed_and_net_a_batch() {
         (&"2".into(), &"1600000".into(), &"400000".into(), &"1200000".into()),
         "{b}"
     );
-    assert_eq!((m.status("CLI-NET-1").await, m.status("CLI-NET-2").await), (15, 15));
+    assert_eq!((m.status(seller, "CLI-NET-1").await, m.status(buyer, "CLI-NET-2").await), (15, 15));
     let (s0, b0) = after_signed;
     let netted = (
         Position { units: s0.units - u(6), cash: s0.cash + u(400_000), ..s0 },

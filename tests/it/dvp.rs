@@ -63,7 +63,7 @@ async fn suite_with_unregistered_buyer<C: Chain>(chain: &mut C, agent: Address) 
         .expect("deposit");
     let mut trade = demo::demo_trade(&suite, &p, demo::deadline_after(now));
     trade.agent = agent;
-    let id = keccak256("trade-unregistered-buyer");
+    let id = kessai_bindings::trade_id(trade.seller, "trade-unregistered-buyer");
     suite.create_trade(chain, id, &trade).await.expect("create");
     (suite, p, id, trade)
 }

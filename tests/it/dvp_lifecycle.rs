@@ -13,6 +13,7 @@ use kessai_bindings::{
     dvp::DvP,
     reentrant_token::ReentrantToken,
     security_token::SecurityToken,
+    trade_id,
 };
 use kessai_deployer::{
     DeployerError,
@@ -150,7 +151,7 @@ async fn three_step_trade<C: Chain>(chain: C) {
     let mut m = market(chain).await;
     let (seller, buyer) = (m.p.seller, m.p.buyer);
     let trade = m.standard();
-    let id = keccak256("three-step");
+    let id = trade_id(m.p.seller, "three-step");
     let (s0, b0) = (m.position(seller).await, m.position(buyer).await);
 
     let r = m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create");
@@ -201,7 +202,7 @@ async fn three_step_trade_settles_the_same_on_anvil() {
 async fn payment_after_approval_settles_at_once_without_locking_cash() {
     let mut m = market(support::revm()).await;
     let trade = m.standard();
-    let id = keccak256("approved-first");
+    let id = trade_id(m.p.seller, "approved-first");
     m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create");
     m.suite.approve(&mut m.chain, id, &trade).await.expect("approve");
     assert_eq!(m.status(id).await, 1 | 4);
@@ -218,7 +219,7 @@ async fn payment_after_approval_settles_at_once_without_locking_cash() {
 async fn trade_without_agent_settles_on_payment_and_refuses_approval() {
     let mut m = market(support::revm()).await;
     let trade = m.trade(m.p.seller, m.p.buyer, 10, 100_000, Address::ZERO);
-    let id = keccak256("no-agent");
+    let id = trade_id(m.p.seller, "no-agent");
     m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create");
     refuse!(m, &[id], "DvPUnauthorized", m.suite.approve(&mut m.chain, id, &trade).await);
     m.suite.pay(&mut m.chain, id, &trade).await.expect("payment settles");
@@ -229,7 +230,7 @@ async fn trade_without_agent_settles_on_payment_and_refuses_approval() {
 async fn agent_settles_from_the_buyers_signed_payment_instruction() {
     let mut m = market(support::revm()).await;
     let trade = m.standard();
-    let id = keccak256("signed-payment");
+    let id = trade_id(m.p.seller, "signed-payment");
     m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create");
     let buyer_sig = m.sign(m.p.buyer, id, &trade).await;
     let seller_sig = m.sign(m.p.seller, id, &trade).await;
@@ -267,7 +268,7 @@ async fn agent_settles_from_the_buyers_signed_payment_instruction() {
 async fn signed_creation_locks_both_legs_and_without_an_agent_settles_at_once() {
     let mut m = market(support::revm()).await;
     let trade = m.standard();
-    let id = keccak256("signed-creation");
+    let id = trade_id(m.p.seller, "signed-creation");
     let sigs = m.signatures(id, &trade).await;
     // Anyone may submit both parties' signatures: here a broker (carol's account).
     m.suite.create_signed_trade(&mut m.chain, m.carol, id, &trade, &sigs).await.expect("create from signatures");
@@ -278,14 +279,14 @@ async fn signed_creation_locks_both_legs_and_without_an_agent_settles_at_once() 
     assert_eq!(m.status(id).await, 1 | 2 | 4 | 8);
 
     let direct = m.trade(m.p.seller, m.p.buyer, 5, 50_000, Address::ZERO);
-    let id = keccak256("signed-creation-no-agent");
+    let id = trade_id(m.p.seller, "signed-creation-no-agent");
     let sigs = m.signatures(id, &direct).await;
     let s0 = m.position(m.p.seller).await;
     m.suite.create_signed_trade(&mut m.chain, m.carol, id, &direct, &sigs).await.expect("settles at once");
     assert_eq!(m.status(id).await, 1 | 2 | 8);
     assert_eq!(m.position(m.p.seller).await.cash, s0.cash + direct.amount);
     // Both signatures are needed: a missing one is refused with the party named.
-    let id = keccak256("signed-creation-one-signature");
+    let id = trade_id(m.p.seller, "signed-creation-one-signature");
     let mut sigs = m.signatures(id, &direct).await;
     sigs.buyer = Bytes::new();
     let args = refuse!(
@@ -300,7 +301,7 @@ async fn signed_creation_locks_both_legs_and_without_an_agent_settles_at_once() 
 async fn signed_settlement<C: Chain>(chain: C) {
     let mut m = market(chain).await;
     let trade = m.standard();
-    let id = keccak256("signed-settlement");
+    let id = trade_id(m.p.seller, "signed-settlement");
     let sigs = m.signatures(id, &trade).await;
 
     // Only the agent named in the terms may submit; altered terms do not match the signatures.
@@ -343,7 +344,7 @@ async fn signed_settlement_runs_the_same_on_anvil() {
 async fn signed_settlement_accepts_full_signatures_and_refuses_expired_terms() {
     let mut m = market(support::revm()).await;
     let trade = m.standard();
-    let id = keccak256("full-signatures");
+    let id = trade_id(m.p.seller, "full-signatures");
     let chain_id = m.chain.chain_id().await.expect("chain id");
     let full = |key: &PrivateKeySigner| {
         let digest = signing::trade_digest(chain_id, m.suite.dvp, id, &trade);
@@ -361,7 +362,7 @@ async fn signed_settlement_accepts_full_signatures_and_refuses_expired_terms() {
 
     let mut late = m.standard();
     late.deadline = m.chain.timestamp().await.expect("time") - 1;
-    let id = keccak256("late");
+    let id = trade_id(m.p.seller, "late");
     let sigs = m.signatures(id, &late).await;
     refuse!(m, &[id], "DvPTradeExpired", m.suite.settle_signed(&mut m.chain, m.p.agent, id, &late, &sigs).await);
 }
@@ -374,7 +375,7 @@ async fn cancellation_releases_exactly_the_locked_legs() {
     let b0 = m.position(m.p.buyer).await;
 
     // The seller cancels before payment: only the units were locked.
-    let a = keccak256("cancel-a");
+    let a = trade_id(m.p.seller, "cancel-a");
     m.suite.create_trade(&mut m.chain, a, &trade).await.expect("create");
     let args = refuse!(m, &[a], "DvPUnauthorized", m.suite.cancel(&mut m.chain, m.carol, a, &trade).await);
     assert_eq!(args[1], m.carol.to_string());
@@ -383,14 +384,14 @@ async fn cancellation_releases_exactly_the_locked_legs() {
     assert_eq!(m.status(a).await, 1 | 16);
 
     // The buyer cancels after paying: both legs are released.
-    let b = keccak256("cancel-b");
+    let b = trade_id(m.p.seller, "cancel-b");
     m.suite.create_trade(&mut m.chain, b, &trade).await.expect("create");
     m.suite.pay(&mut m.chain, b, &trade).await.expect("pay");
     m.suite.cancel(&mut m.chain, m.p.buyer, b, &trade).await.expect("buyer cancels");
     assert_eq!(m.status(b).await, 1 | 2 | 16);
 
     // The agent cancels an approved trade.
-    let c = keccak256("cancel-c");
+    let c = trade_id(m.p.seller, "cancel-c");
     m.suite.create_trade(&mut m.chain, c, &trade).await.expect("create");
     m.suite.approve(&mut m.chain, c, &trade).await.expect("approve");
     m.suite.cancel(&mut m.chain, m.p.agent, c, &trade).await.expect("agent cancels");
@@ -407,7 +408,7 @@ async fn cancellation_releases_exactly_the_locked_legs() {
 async fn after_the_deadline_steps_are_refused_and_anyone_releases_the_locks() {
     let mut m = market(support::revm()).await;
     let trade = m.standard();
-    let id = keccak256("expiring");
+    let id = trade_id(m.p.seller, "expiring");
     let b0 = m.position(m.p.buyer).await;
     let s0 = m.position(m.p.seller).await;
     m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create");
@@ -426,7 +427,7 @@ async fn after_the_deadline_steps_are_refused_and_anyone_releases_the_locks() {
     refuse!(m, &[id], "DvPInvalidStatus", m.suite.release(&mut m.chain, m.carol, id, &trade).await);
 
     // An expired, unpaid trade refuses the payment.
-    let late = keccak256("expired-unpaid");
+    let late = trade_id(m.p.seller, "expired-unpaid");
     let mut t = trade.clone();
     t.deadline = m.chain.timestamp().await.expect("time") + 10;
     m.suite.create_trade(&mut m.chain, late, &t).await.expect("create");
@@ -438,7 +439,7 @@ async fn after_the_deadline_steps_are_refused_and_anyone_releases_the_locks() {
 async fn settlement_is_refused_and_nothing_moves_when_a_party_is_frozen_or_a_token_paused() {
     let mut m = market(support::revm()).await;
     let trade = m.standard();
-    let id = keccak256("frozen");
+    let id = trade_id(m.p.seller, "frozen");
     m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create");
     m.suite.pay(&mut m.chain, id, &trade).await.expect("pay");
     let authority = m.p.suite.authority;
@@ -465,7 +466,7 @@ async fn settlement_is_refused_and_nothing_moves_when_a_party_is_frozen_or_a_tok
 async fn locks_need_free_balance_the_right_caller_and_unique_well_formed_terms() {
     let mut m = market(support::revm()).await;
     let trade = m.standard();
-    let id = keccak256("refusals");
+    let id = trade_id(m.p.seller, "refusals");
     let mut too_many = trade.clone();
     too_many.units = u(UNITS + 1);
     let args =
@@ -489,7 +490,7 @@ async fn locks_need_free_balance_the_right_caller_and_unique_well_formed_terms()
     assert_eq!(m.check(id, &other_terms).await, SettleCheck::TradeNotFound);
 
     // The units are locked: the seller cannot sell them twice or transfer them away.
-    let second = keccak256("second-sale");
+    let second = trade_id(m.p.seller, "second-sale");
     let mut rest = trade.clone();
     rest.units = u(UNITS - 99);
     refuse!(m, &[id, second], "TokenInsufficientFreeBalance", m.suite.create_trade(&mut m.chain, second, &rest).await);
@@ -499,7 +500,7 @@ async fn locks_need_free_balance_the_right_caller_and_unique_well_formed_terms()
     // A buyer without the cash cannot pay.
     let mut rich = trade.clone();
     rich.amount = u(CASH + 1);
-    let rich_id = keccak256("rich");
+    let rich_id = trade_id(m.p.seller, "rich");
     rich.units = u(1);
     m.suite.create_trade(&mut m.chain, rich_id, &rich).await.expect("create");
     refuse!(m, &[rich_id], "TokenInsufficientFreeBalance", m.suite.pay(&mut m.chain, rich_id, &rich).await);
@@ -516,7 +517,7 @@ async fn batch_settlement_is_all_or_nothing() {
     ];
     let mut trades = Vec::new();
     for (i, t) in terms.iter().enumerate() {
-        let id = keccak256(format!("batch-{i}"));
+        let id = trade_id(t.seller, format!("batch-{i}"));
         m.suite.create_trade(&mut m.chain, id, t).await.expect("create");
         trades.push((id, t.clone()));
     }
@@ -562,7 +563,7 @@ async fn netted_batch_moves_only_net_cash_and_ends_where_gross_settlement_would(
         let mut m = market(support::revm()).await;
         let mut trades = Vec::new();
         for (i, t) in build(&m).into_iter().enumerate() {
-            let id = keccak256(format!("net-{i}"));
+            let id = trade_id(t.seller, format!("net-{i}"));
             m.suite.create_trade(&mut m.chain, id, &t).await.expect("create");
             m.suite.pay(&mut m.chain, id, &t).await.expect("pay");
             trades.push((id, t));
@@ -589,14 +590,14 @@ async fn netted_batch_moves_only_net_cash_and_ends_where_gross_settlement_would(
 async fn netted_batch_refuses_mixed_deposit_tokens() {
     let mut m = market(support::revm()).await;
     let t = m.standard();
-    let id = keccak256("mixed-a");
+    let id = trade_id(m.p.seller, "mixed-a");
     m.suite.create_trade(&mut m.chain, id, &t).await.expect("create");
     m.suite.pay(&mut m.chain, id, &t).await.expect("pay");
     let mut other = t.clone();
     other.cash = m.suite.security; // a second cash token (any token the DvP may lock in)
     other.units = u(1);
     other.amount = u(1);
-    let id2 = keccak256("mixed-b");
+    let id2 = trade_id(m.p.seller, "mixed-b");
     m.suite.create_trade(&mut m.chain, id2, &other).await.expect("create");
     m.suite.pay(&mut m.chain, id2, &other).await.expect("pay in units");
     let args = refuse!(
@@ -633,7 +634,7 @@ async fn a_token_calling_back_cannot_settle_twice_or_half() {
     // The hostile token is also the trade's agent, so its callbacks pass the DvP's caller checks.
     let mut trade = m.trade(m.p.seller, m.p.buyer, 100, 1_000_000, token);
     trade.security = token;
-    let id = keccak256("reentrant");
+    let id = trade_id(m.p.seller, "reentrant");
     let dvp = m.suite.dvp;
     let arm = |call: Vec<u8>, bubble| ReentrantToken::armCall { target: dvp, payload: call.into(), bubble };
     let approve = DvP::approveCall { id, trade: trade.clone() }.abi_encode();
@@ -677,7 +678,7 @@ async fn a_replayed_signed_settlement_inside_a_callback_is_refused() {
     let token = reentrant_token(&mut m, seller).await;
     let mut trade = m.trade(m.p.seller, m.p.buyer, 100, 1_000_000, Address::ZERO);
     trade.security = token;
-    let id = keccak256("reentrant-signed");
+    let id = trade_id(m.p.seller, "reentrant-signed");
     let sigs = m.signatures(id, &trade).await;
     let replay = DvP::settleSignedCall {
         id,
@@ -701,7 +702,7 @@ async fn a_replayed_signed_settlement_inside_a_callback_is_refused() {
 async fn the_token_admin_can_switch_off_the_settlement_contract() {
     let mut m = market(support::revm()).await;
     let trade = m.standard();
-    let id = keccak256("switched-off");
+    let id = trade_id(m.p.seller, "switched-off");
     let off = SecurityToken::setSettlementEnabledCall { enabled: false };
     m.chain.send_call(m.p.suite.operator, m.suite.security, &off).await.expect("switch off");
     let args =

@@ -9,7 +9,7 @@
 
 use crate::dvp_lifecycle::{CASH, Market, UNITS, market};
 use crate::support;
-use kessai_bindings::alloy::primitives::{Address, B256, U256, keccak256};
+use kessai_bindings::alloy::primitives::{Address, B256, U256};
 use kessai_deployer::{DeployerError, chain::Chain, ops::Trade};
 use kessai_sim::rng::Rng;
 
@@ -184,7 +184,7 @@ async fn run(seed: u64, steps: usize) {
                 let mut terms =
                     m.trade(parties[s], parties[b], units, amount, if with_agent { agent } else { Address::ZERO });
                 terms.deadline = now + 600 + rng.below(6 * 3_600);
-                let id = keccak256(format!("prop-{seed}-{step}"));
+                let id = kessai_bindings::trade_id(terms.seller, format!("prop-{seed}-{step}"));
                 let expect = units <= model.free_units(s);
                 let ok = outcome(m.suite.create_trade(&mut m.chain, id, &terms).await, step, "create");
                 assert_eq!(ok, expect, "step {step}: create of {units} units with {} free", model.free_units(s));
@@ -285,7 +285,7 @@ async fn run(seed: u64, steps: usize) {
                 let amount = 1 + rng.below(800_000);
                 let mut terms = m.trade(parties[s], parties[b], units, amount, agent);
                 terms.deadline = now + 3_600;
-                let id = keccak256(format!("prop-signed-{seed}-{step}"));
+                let id = kessai_bindings::trade_id(terms.seller, format!("prop-signed-{seed}-{step}"));
                 let sigs = m.signatures(id, &terms).await;
                 let expect = units <= model.free_units(s) && amount <= model.free_cash(b);
                 let ok = outcome(m.suite.settle_signed(&mut m.chain, agent, id, &terms, &sigs).await, step, "signed");

@@ -167,7 +167,7 @@ async fn a_trade_through_a_flaky_proxy_is_created_paid_and_approved_each_once() 
         assert_eq!(support::sent_so_far(&m.chain).await.0, before.0 + 1, "{action}: one block, one transaction");
     }
     faults_happened(&proxy);
-    assert_eq!(m.status(id).await, 15, "settled");
+    assert_eq!(m.status(seller, id).await, 15, "settled");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,6 +7,7 @@ use kessai_bindings::{
     alloy::primitives::{Address, U256, keccak256},
     deposit_token::DepositToken,
     security_token::SecurityToken,
+    trade_id,
 };
 use kessai_deployer::{
     chain::Chain,
@@ -61,7 +62,7 @@ async fn measure() -> BTreeMap<String, u64> {
 
     // One complete DvP between two parties that already hold both tokens.
     let trade = demo::demo_trade(&suite, &p, demo::deadline_after(now));
-    let id = keccak256("gas-trade");
+    let id = trade_id(p.seller, "gas-trade");
     let create = suite.create_trade(chain, id, &trade).await.expect("create").gas_used;
     let pay = suite.pay(chain, id, &trade).await.expect("pay").gas_used;
     let approve = suite.approve(chain, id, &trade).await.expect("approve").gas_used;
@@ -72,7 +73,7 @@ async fn measure() -> BTreeMap<String, u64> {
 
     // The same trade with the agent's approval before the payment: the buyer's payment settles both
     // legs at once (pilot steps 4 and 6 in one transaction), so the cash is never locked.
-    let id = keccak256("gas-trade-approved-first");
+    let id = trade_id(p.seller, "gas-trade-approved-first");
     let create = suite.create_trade(chain, id, &trade).await.expect("create").gas_used;
     let approve = suite.approve(chain, id, &trade).await.expect("approve").gas_used;
     let pay = suite.pay(chain, id, &trade).await.expect("pay and settle").gas_used;
@@ -85,7 +86,7 @@ async fn measure() -> BTreeMap<String, u64> {
     let chain_id = chain.chain_id().await.expect("chain id");
     let sign =
         |who: Address, id| signing::sign_trade(&support::key(who), chain_id, suite.dvp, id, &trade).expect("sign");
-    let id = keccak256("gas-trade-signed-payment");
+    let id = trade_id(p.seller, "gas-trade-signed-payment");
     let create = suite.create_trade(chain, id, &trade).await.expect("create").gas_used;
     let settle =
         suite.settle_with_payment(chain, p.agent, id, &trade, &sign(p.buyer, id)).await.expect("settle").gas_used;
@@ -93,7 +94,7 @@ async fn measure() -> BTreeMap<String, u64> {
     gas.insert("dvp/complete_trade_pilot".into(), create + settle);
 
     // One transaction from two signed instructions, no prior locks.
-    let id = keccak256("gas-trade-signed");
+    let id = trade_id(p.seller, "gas-trade-signed");
     let sigs = TradeSignatures { seller: sign(p.seller, id), buyer: sign(p.buyer, id) };
     let g = suite.settle_signed(chain, p.agent, id, &trade, &sigs).await.expect("signed settlement").gas_used;
     gas.insert("dvp/settle_signed".into(), g);
@@ -110,7 +111,7 @@ async fn measure() -> BTreeMap<String, u64> {
                 t.units = U256::from(1);
                 t.amount = U256::from(9_000);
             }
-            let id = keccak256(format!("gas-batch-{netted}-{i}"));
+            let id = trade_id(t.seller, format!("gas-batch-{netted}-{i}"));
             suite.create_trade(chain, id, &t).await.expect("create");
             suite.pay(chain, id, &t).await.expect("pay");
             trades.push((id, t));

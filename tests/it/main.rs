@@ -19,6 +19,8 @@ mod ibet;
 mod offering;
 mod operate;
 mod reorg;
+mod review;
+mod review_property;
 mod scenarios;
 mod security;
 mod security_codes;

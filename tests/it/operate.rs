@@ -8,6 +8,7 @@ use kessai_bindings::{
     alloy::primitives::{Address, U256, keccak256},
     security_token::SecurityToken as St,
     straight_bond::StraightBond as Bond,
+    trade_id,
 };
 use kessai_deployer::{
     anvil::AnvilInstance,
@@ -111,7 +112,7 @@ impl Deployed {
 
     /// Creates, pays and approves (settles) trade `reference`.
     async fn settle(&mut self, reference: &str, units: u64, amount: u64) {
-        let (id, trade) = (keccak256(reference), self.trade(units, amount).await);
+        let (id, trade) = (trade_id(self.p.seller, reference), self.trade(units, amount).await);
         let s = self.suite;
         s.create_trade(&mut self.chain, id, &trade).await.expect("create");
         s.pay(&mut self.chain, id, &trade).await.expect("pay");
@@ -422,7 +423,7 @@ async fn watch_resumes_from_its_cursor_without_gaps_or_repeats() {
     let second = events(&d.run(true, "watch", &["--cursor", cursor_arg]));
     assert_eq!(second, so_far[cut..]);
     d.settle("WATCH-1", 100, 1_000_000).await;
-    let (id, trade) = (keccak256("WATCH-2"), d.trade(10, 100_000).await);
+    let (id, trade) = (trade_id(d.p.seller, "WATCH-2"), d.trade(10, 100_000).await);
     d.suite.create_trade(&mut d.chain, id, &trade).await.expect("create");
     d.suite.cancel(&mut d.chain, seller, id, &trade).await.expect("cancel");
     let third = events(&d.run(true, "watch", &["--cursor", cursor_arg, "--from-block", "999999"]));
@@ -460,7 +461,7 @@ async fn watch_resumes_from_its_cursor_without_gaps_or_repeats() {
     let out = d.run(false, "watch", &["--from-block", "0"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.lines().count(), full.len());
-    assert!(text.contains(&format!("trade {} settled", keccak256("WATCH-1"))), "{text}");
+    assert!(text.contains(&format!("trade {} settled", trade_id(d.p.seller, "WATCH-1"))), "{text}");
     let _ = std::fs::remove_dir_all(&d.dir);
 }
 
@@ -526,7 +527,7 @@ async fn ledger_writes_the_holder_register_at_a_past_block_and_now() {
     // Later: a settled trade (300 units to the buyer), an open trade holding 100 of the seller's
     // units, 50 of the buyer's units frozen, and the seller's registration revoked.
     d.settle("LEDGER-1", 300, 3_000_000).await;
-    let (id, trade) = (keccak256("LEDGER-2"), d.trade(100, 1_000_000).await);
+    let (id, trade) = (trade_id(d.p.seller, "LEDGER-2"), d.trade(100, 1_000_000).await);
     d.suite.create_trade(&mut d.chain, id, &trade).await.expect("create");
     let freeze = St::freezeUnitsCall { account: buyer, amount: u(50) };
     d.chain.send_call(authority, d.suite.security, &freeze).await.expect("freeze");
@@ -604,7 +605,7 @@ async fn exported_abis_and_deployment_json_work_with_the_pinned_cast() {
     assert_eq!(dvp.parse::<Address>().expect("address"), d.suite.dvp);
 
     // The README's `cast call`, with the pinned cast, before and after a trade is created.
-    let id = keccak256("CAST-1");
+    let id = trade_id(d.p.seller, "CAST-1");
     let cast = Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules/.bin/cast");
     assert!(cast.exists(), "this test needs the pinned cast: run `npm ci` ({} is missing)", cast.display());
     let url = d.url.clone();
@@ -647,7 +648,7 @@ async fn back_office_example_prints_trades_and_holders_through_the_bindings_alon
     let out = Command::new(executable).arg(&d.url).arg(&d.manifest).output().expect("run the example");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    let id = keccak256("EXAMPLE-1");
+    let id = trade_id(d.p.seller, "EXAMPLE-1");
     for line in ["created", "paid", "approved by", "settled"] {
         assert!(text.contains(&format!("trade {id} {line}")), "{line}: {text}");
     }

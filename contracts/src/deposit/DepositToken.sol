@@ -58,7 +58,10 @@ contract DepositToken is PermissionedToken, EIP712, Nonces, IDepositToken {
     // ---------------------------------------------------------------- minting
 
     /// @notice Sets `minter`'s remaining allowance and its rate limit of `limitPerPeriod` per `period`
-    /// seconds (a new period starts now).
+    /// seconds (a new period starts now). The window is fixed, not rolling: a window starts with the
+    /// first issue after the previous one ended, so within any `period` seconds a minter can issue up
+    /// to twice `limitPerPeriod` (the end of one window and the start of the next); the allowance
+    /// bounds the total either way.
     /// @dev Requirements: the caller has MASTER_MINTER_ROLE; `minter` is not zero; `period` is positive.
     function configureMinter(address minter, uint128 allowance, uint128 limitPerPeriod, uint64 period)
         external
@@ -95,6 +98,7 @@ contract DepositToken is PermissionedToken, EIP712, Nonces, IDepositToken {
     /// - `to` is an eligible customer (or facility), neither blocked nor frozen.
     function issue(address to, uint256 amount, bytes32 depositRef) external {
         Minter memory m = _minters[msg.sender];
+        // slither-disable-next-line incorrect-equality — a configuration field: zero means no minter
         if (m.period == 0) revert DepositNotMinter(msg.sender);
         if (depositRef == bytes32(0)) revert DepositZeroReference();
         if (_usedReferences[depositRef]) revert DepositReferenceUsed(depositRef);

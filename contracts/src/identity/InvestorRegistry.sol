@@ -74,7 +74,9 @@ contract InvestorRegistry is AccessControl, IInvestorRegistry {
         }
     }
 
-    /// @notice Marks `account` as a settlement facility (always eligible) or removes the mark.
+    /// @notice Marks `account` as a settlement facility (always eligible), or, with `isFacility` false,
+    /// revokes it: whatever it was before (a facility or an active investor), it is then not eligible
+    /// until registered again.
     /// @dev Requirements:
     /// - the caller has REGISTRAR_ROLE;
     /// - `account` is not the zero address.

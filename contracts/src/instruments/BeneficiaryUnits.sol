@@ -35,6 +35,7 @@ contract BeneficiaryUnits is PaymentRounds, IBeneficiaryUnits {
         returns (uint256 payment)
     {
         if (_terminationDeclared || paymentDate < recordDate) revert FundInvalidPayment();
+        // slither-disable-next-line reentrancy-no-eth — the fund's own unit token, fixed at construction; the record number it returns is needed before the write
         uint16 record = _units.scheduleRecordDate(recordDate);
         _payments.push(Payment({date: paymentDate, record: record, perUnit: perUnit, cancelsUnits: termination}));
         _terminationDeclared = termination;
@@ -55,6 +56,16 @@ contract BeneficiaryUnits is PaymentRounds, IBeneficiaryUnits {
     function _payment(uint256 payment) internal view override returns (Payment memory) {
         if (payment == 0 || payment > _payments.length) revert PaymentNotDue(payment, 0);
         return _payments[payment - 1];
+    }
+
+    /// @dev Closed once terminated; every declared payment's unpaid entitlements are still owed (their
+    /// record dates all precede the termination's, so they have passed).
+    function _closedAndOwed() internal view override returns (bool closed, uint256 owed) {
+        if (!_terminated) return (false, 0);
+        for (uint256 payment = 1; payment <= _payments.length; ++payment) {
+            owed += _owed(payment);
+        }
+        return (true, owed);
     }
 
     function _afterPayment(uint256, Payment memory p, bool completed) internal override {

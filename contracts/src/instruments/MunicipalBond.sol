@@ -55,16 +55,36 @@ contract MunicipalBond is StraightBond, IMunicipalBond {
 
     /// @notice Claims the caller's benefits under `programme`.
     /// @dev Requirements: the programme's record date has passed and its window is open; the caller is
-    /// eligible now, held at least `unitsPerBenefit` units at the record date, and has not claimed.
+    /// eligible now, was not recovered to another wallet (a lost key claims nothing), held at least
+    /// `unitsPerBenefit` units at the record date, and has not claimed.
     function claimBenefit(uint256 programme) external returns (uint256 benefits) {
+        if (_units.recoveredTo(msg.sender) != address(0)) revert BenefitNotEntitled(programme, msg.sender);
+        benefits = _claim(programme, msg.sender);
+    }
+
+    /// @notice Claims, for the caller, the benefits of the units `holder` held at the programme's
+    /// record date, when `holder` is a lost wallet recovered to the caller: the investor keeps the
+    /// benefits its old wallet earned.
+    /// @dev Requirements: the caller is the wallet `holder` was (last) recovered to; otherwise as for
+    /// {claimBenefit}, with `holder`'s record-date units and claim.
+    function claimBenefitOf(uint256 programme, address holder) external returns (uint256 benefits) {
+        if (holder == msg.sender || _units.recoveredTo(holder) != msg.sender) {
+            revert BenefitNotEntitled(programme, msg.sender);
+        }
+        benefits = _claim(programme, holder);
+        emit BenefitClaimedByRecoveredWallet(programme, holder, msg.sender);
+    }
+
+    /// @dev Claims `holder`'s benefits for the caller (eligible now).
+    function _claim(uint256 programme, address holder) private returns (uint256 benefits) {
         if (programme >= _programmes.length) revert BenefitNotClaimable(programme);
         Programme memory p = _programmes[programme];
         if (block.timestamp > p.claimUntil || p.record > _units.recordsPassed()) revert BenefitNotClaimable(programme);
-        if (_claimed[programme][msg.sender]) revert BenefitAlreadyClaimed(programme, msg.sender);
-        benefits = _units.balanceAtRecord(msg.sender, p.record) / p.unitsPerBenefit;
+        if (_claimed[programme][holder]) revert BenefitAlreadyClaimed(programme, holder);
+        benefits = _units.balanceAtRecord(holder, p.record) / p.unitsPerBenefit;
         if (benefits == 0 || !_units.registry().isEligible(msg.sender)) revert BenefitNotEntitled(programme, msg.sender);
-        _claimed[programme][msg.sender] = true;
-        emit BenefitClaimed(programme, msg.sender, benefits, keccak256(abi.encode(address(this), programme, msg.sender)));
+        _claimed[programme][holder] = true;
+        emit BenefitClaimed(programme, holder, benefits, keccak256(abi.encode(address(this), programme, holder)));
     }
 
     /// @notice Whether `holder` claimed `programme`.

@@ -56,11 +56,14 @@ contract StraightBond is PaymentRounds, IStraightBond {
 
     /// @notice Schedules every coupon's record date on the unit token. Call once, after this contract
     /// received ISSUER_ROLE on the unit token. Anyone may call.
-    /// @dev Requirements: the record dates are in the future and after any already scheduled.
+    /// @dev Requirements: the record dates are in the future and after any already scheduled; they
+    /// are the unit token's record dates 1..n (coupon i pays on record i), so no other record date may
+    /// have been scheduled on the unit token before.
     function scheduleRecordDates() external {
         uint32 offset = _terms.recordOffset;
         for (uint256 i; i < _couponDates.length; ++i) {
-            _units.scheduleRecordDate(_couponDates[i] - offset);
+            uint16 record = _units.scheduleRecordDate(_couponDates[i] - offset);
+            if (record != i + 1) revert BondInvalidTerms();
         }
     }
 
@@ -143,10 +146,25 @@ contract StraightBond is PaymentRounds, IStraightBond {
         p.cancelsUnits = redemption;
     }
 
+    /// @dev A defaulted bond pays nothing more. A redeemed bond refuses only the redemption again: its
+    /// coupons (all due on or before the redemption date) stay payable, so the final coupon due the
+    /// same day and retries of failed coupon payments still run after the redemption completed.
     function _beforePayment(uint256, Payment memory p) internal override {
         Status s = _status;
-        if (s == Status.Defaulted || s == Status.Redeemed) revert BondInvalidStatus(s);
+        if (s == Status.Defaulted || (s == Status.Redeemed && p.cancelsUnits)) revert BondInvalidStatus(s);
         if (p.cancelsUnits && s == Status.Issued) _setStatus(Status.Matured);
+    }
+
+    /// @dev Closed once redeemed: the redemption is complete, so only unpaid coupons are still owed
+    /// (at most the coupon count, fixed at construction). A defaulted bond stays open: its cash is the
+    /// holders' until the paying agent settles the default off-chain.
+    function _closedAndOwed() internal view override returns (bool closed, uint256 owed) {
+        if (_status != Status.Redeemed) return (false, 0);
+        uint256 last = _calledAt != 0 ? _calledAt : _couponDates.length;
+        for (uint256 coupon = 1; coupon <= last; ++coupon) {
+            owed += _owed(coupon);
+        }
+        return (true, owed);
     }
 
     function _afterPayment(uint256, Payment memory p, bool completed) internal override {

@@ -24,6 +24,10 @@ import {IPermissionedToken} from "./IPermissionedToken.sol";
 ///
 /// Cancellation: before settlement the seller, the buyer or the agent may cancel; after the deadline
 /// anyone may release the locks. Nothing can stay locked past a trade's deadline.
+///
+/// Trade ids are bound to the seller: the top 20 bytes of an id are the seller's address, the low 12
+/// bytes the seller's own reference (the tooling uses the first 12 bytes of keccak256(reference)).
+/// Only the seller consents to a trade under its ids, so nobody can squat another seller's id.
 interface IDvP {
     /// @notice The terms of a trade. Only their hash is stored; every call passes them again.
     /// @param security The security token delivered by the seller.
@@ -59,6 +63,9 @@ interface IDvP {
         AwaitingApproval
     }
 
+    /// @notice Thrown when trade `id` does not carry `seller` in its top 20 bytes.
+    error DvPTradeIdNotBound(bytes32 id, address seller);
+
     /// @notice Thrown when a trade with this id already exists (or a signed instruction was replayed).
     error DvPTradeExists(bytes32 id);
 
@@ -91,6 +98,10 @@ interface IDvP {
 
     /// @notice Thrown when a netted batch mixes deposit tokens: trade `id` pays in `cash`, not `expected`.
     error DvPBatchMixedCash(bytes32 id, address expected, address cash);
+
+    /// @notice Thrown when a netted batch's cash legs would be refused for `party` (the gross batch of
+    /// the same trades would revert): `code` says why.
+    error DvPBatchCashRestricted(address party, IPermissionedToken.Restriction code);
 
     /// @notice Emitted when trade `id` was created; the seller's units are locked from now on.
     event TradeCreated(

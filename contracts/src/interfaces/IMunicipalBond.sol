@@ -26,4 +26,8 @@ interface IMunicipalBond {
 
     /// @notice Emitted when `holder` claimed `benefits` benefits; `claimRef` identifies the claim.
     event BenefitClaimed(uint256 indexed programme, address indexed holder, uint256 benefits, bytes32 claimRef);
+
+    /// @notice Emitted with {BenefitClaimed} when the claim for lost wallet `holder` was made by
+    /// `wallet`, the wallet it was recovered to (the benefits go to its investor).
+    event BenefitClaimedByRecoveredWallet(uint256 indexed programme, address indexed holder, address indexed wallet);
 }

@@ -12,6 +12,16 @@ interface IPaymentRounds {
     /// @notice Thrown when the contract holds too little of the deposit token for the next holder.
     error PaymentInsufficientFunds(uint256 available, uint256 needed);
 
+    /// @notice Thrown when leftover cash is asked for while the instrument's payments are still running.
+    error PaymentRoundsOpen();
+
+    /// @notice Thrown when `requested` exceeds the `leftover` cash (what the contract holds beyond what
+    /// its payments still owe), or is zero.
+    error PaymentLeftoverExceeded(uint256 leftover, uint256 requested);
+
+    /// @notice Emitted when `amount` of cash no payment needs any more was returned to `to`.
+    event LeftoverReturned(address indexed to, uint256 amount, address indexed by);
+
     /// @notice Emitted when one holder was paid for `payment`.
     event HolderPaid(uint256 indexed payment, address indexed holder, address payee, uint256 units, uint256 amount);
 
@@ -28,6 +38,14 @@ interface IPaymentRounds {
 
     /// @notice Pays `holders` their entitlement for `payment`.
     function pay(uint256 payment, address[] calldata holders) external;
+
+    /// @notice Returns `amount` of the cash no payment still owes to `to`, once the instrument's
+    /// payments are closed.
+    function returnLeftover(address to, uint256 amount) external;
+
+    /// @notice Whether the payments are closed, the cash they still owe (unpaid entitlements), and the
+    /// leftover (cash held beyond that).
+    function leftover() external view returns (bool closed, uint256 owed, uint256 available);
 
     /// @notice Whether `holder` has been paid for `payment`.
     function isPaid(uint256 payment, address holder) external view returns (bool);

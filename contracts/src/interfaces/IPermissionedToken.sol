@@ -14,6 +14,8 @@ import {IInvestorRegistry} from "./IInvestorRegistry.sol";
 /// is identified by (holder, notary, id), so nobody can squat another holder's id. Held units cannot
 /// be transferred, redeemed, frozen or held twice. The notary executes a hold (moves the units to a
 /// recipient, whose eligibility is checked) or releases it; after the expiry the holder may release it.
+/// A holder cannot be its own notary, and in approval mode only notaries holding NOTARY_ROLE move held
+/// units. A forced transfer reaches held units last; the locks it breaks can then only be released.
 ///
 /// Settlement contracts granted NOTARY_ROLE by the token's admin may also lock units under a record they
 /// keep themselves (`notaryHold`): the token then keeps only the holder's held total, which saves a
@@ -103,6 +105,20 @@ interface IPermissionedToken {
     /// @notice Thrown when a notary frees more of `account`'s units than are held.
     error TokenInsufficientHeld(address account, uint256 held, uint256 requested);
 
+    /// @notice Thrown when freezing would take `account`'s frozen units to `total`, above the `cap` the
+    /// frozen field holds.
+    error TokenFrozenCapExceeded(address account, uint256 total, uint256 cap);
+
+    /// @notice Thrown when a forced transfer's receiver (after recovery forwarding) is its sender.
+    error TokenForcedTransferToSelf(address account);
+
+    /// @notice Thrown when a holder names itself as the notary of its own hold.
+    error TokenHoldSelfNotary(address holder);
+
+    /// @notice Thrown when a recovery would make the chain of recoveries ending at the new wallet longer
+    /// than `maxRecoveries`.
+    error TokenRecoveryChainTooLong(address lostWallet, uint256 maxRecoveries);
+
     /// @notice Thrown when a notary executes a hold for an amount other than the held amount.
     error TokenHoldAmountMismatch(bytes32 id, uint256 held, uint256 requested);
 
@@ -131,6 +147,11 @@ interface IPermissionedToken {
 
     /// @notice Emitted when `amount` units of `account` were frozen; `totalFrozen` is the new total.
     event UnitsFrozen(address indexed account, uint256 amount, uint256 totalFrozen);
+
+    /// @notice Emitted when a forced transfer took `amount` held units of `account` out of its holds;
+    /// `heldLeft` is its new held total. Locks that relied on them can no longer execute; they are
+    /// still released.
+    event HeldUnitsSeized(address indexed account, uint256 amount, uint256 heldLeft);
 
     /// @notice Emitted when `amount` units of `account` were unfrozen; `totalFrozen` is the new total.
     event UnitsUnfrozen(address indexed account, uint256 amount, uint256 totalFrozen);
@@ -173,7 +194,8 @@ interface IPermissionedToken {
     /// @notice True when the token is paused.
     function paused() external view returns (bool);
 
-    /// @notice The wallet that `lostWallet`'s holdings were recovered to (zero if none).
+    /// @notice The wallet that now holds what `lostWallet` held: the last wallet of its chain of
+    /// recoveries (zero if it was not recovered).
     function recoveredTo(address lostWallet) external view returns (address);
 
     /// @notice The amount and expiry of the hold (holder, notary, id); zero when none.

@@ -15,6 +15,7 @@ library SignatureLib {
 
     /// @notice True when `signature` is `signer`'s over `digest`.
     function isValid(address signer, bytes32 digest, bytes memory signature) internal view returns (bool) {
+        // slither-disable-next-line unused-return — the error argument only details a failure already in `err`
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
         if (err == ECDSA.RecoverError.NoError && recovered == signer && signer != address(0)) return true;
         return _isValidERC1271(signer, digest, signature);

@@ -170,9 +170,13 @@ contract DvP is IDvP, EIP712 {
     }
 
     /// @notice Approves and settles paid trades at once, moving only each party's net cash position
-    /// (DvP model 3): every security leg is delivered, the cash locks are released and the net payers
-    /// pay the net receivers. All or nothing.
-    /// @dev Requirements: as for {settleBatch}; every trade pays in the same deposit token.
+    /// (DvP model 3): every security leg is delivered, the net payers pay the net receivers out of
+    /// their locked payments and the rest of the cash locks is released. All or nothing.
+    /// @dev It refuses exactly what {settleBatch} of the same trades refuses: before anything moves,
+    /// every party must be able to pay what it locked and to receive (deposit token not paused, party
+    /// eligible, neither blocked nor frozen, its payments still held), whether or not its position
+    /// nets to zero. Net payments come out of the locks, so they follow wallet recovery like the gross
+    /// legs. Requirements: as for {settleBatch}; every trade pays in the same deposit token.
     function settleBatchNetted(bytes32[] calldata ids, Trade[] calldata trades) external {
         uint256 gross = _approveBatch(ids, trades);
         bytes32 batchId = keccak256(abi.encode(ids));
@@ -182,7 +186,7 @@ contract DvP is IDvP, EIP712 {
         address[] memory parties = new address[](2 * ids.length);
         uint256[] memory paid = new uint256[](2 * ids.length);
         uint256[] memory received = new uint256[](2 * ids.length);
-        uint256 n;
+        uint256 n = 0;
         for (uint256 i; i < ids.length; ++i) {
             Trade calldata t = trades[i];
             if (t.cash != address(cash)) revert DvPBatchMixedCash(ids[i], address(cash), t.cash);
@@ -193,17 +197,24 @@ contract DvP is IDvP, EIP712 {
             (s, n) = _slot(parties, n, t.seller);
             received[s] += t.amount;
         }
+        // The checks the gross legs would meet, for every party, netting or not (a view: nothing moves).
+        for (uint256 k; k < n; ++k) {
+            IPermissionedToken.Restriction code = cash.canDeliver(parties[k], parties[k], paid[k], true);
+            if (code != IPermissionedToken.Restriction.None) revert DvPBatchCashRestricted(parties[k], code);
+        }
         for (uint256 i; i < ids.length; ++i) {
             Trade calldata t = trades[i];
             IPermissionedToken(t.security).notaryExecute(t.seller, ids[i], t.buyer, t.units);
             emit TradeSettled(ids[i]);
         }
+        // Each party's lock beyond its net payment is released: all of it for a net receiver.
         for (uint256 k; k < n; ++k) {
-            if (paid[k] != 0) cash.notaryRelease(parties[k], batchId, paid[k]);
+            uint256 keep = paid[k] > received[k] ? paid[k] - received[k] : 0;
+            if (paid[k] != keep) cash.notaryRelease(parties[k], batchId, paid[k] - keep);
         }
-        // Net payers pay net receivers, greedily: at most (parties - 1) transfers.
-        uint256 net;
-        uint256 r;
+        // Net payers pay net receivers out of their locks, greedily: at most (parties - 1) moves.
+        uint256 net = 0;
+        uint256 r = 0;
         for (uint256 k; k < n; ++k) {
             if (paid[k] <= received[k]) continue;
             uint256 owed = paid[k] - received[k];
@@ -212,7 +223,7 @@ contract DvP is IDvP, EIP712 {
                 while (received[r] <= paid[r]) ++r;
                 uint256 due = received[r] - paid[r];
                 uint256 x = owed < due ? owed : due;
-                cash.notaryTransfer(parties[k], parties[r], x);
+                cash.notaryExecute(parties[k], batchId, parties[r], x);
                 owed -= x;
                 paid[r] += x;
             }
@@ -307,8 +318,12 @@ contract DvP is IDvP, EIP712 {
         );
     }
 
-    /// @dev Checks the terms and stores the new trade `id` under terms hash `h` with `status`.
+    /// @dev Checks the terms and stores the new trade `id` under terms hash `h` with `status`. The id
+    /// must carry the seller in its top 20 bytes: ids are global, and every path that creates a trade
+    /// needs the seller's consent (its call or its signature), so binding the id to the seller leaves
+    /// nobody able to take another seller's id first and block its trade.
     function _store(bytes32 id, Trade calldata trade, bytes32 h, uint8 status) private {
+        if (address(bytes20(id)) != trade.seller) revert DvPTradeIdNotBound(id, trade.seller);
         TradeCell storage cell = _trades[id];
         if (TradeRecord.unwrap(cell.record) != bytes32(0)) revert DvPTradeExists(id);
         if (

@@ -69,6 +69,12 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     mapping(address owner => mapping(address spender => uint256)) private _allowances;
     mapping(bytes32 key => Hold) private _holds;
     mapping(address lostWallet => address) private _recoveredTo;
+    /// @dev How many recoveries lead to a wallet (0 for a wallet nobody was recovered to): bounds the
+    /// forwarding chains {_holderOf} follows.
+    mapping(address wallet => uint256) private _recoveryDepth;
+
+    /// @notice The longest chain of recoveries a wallet can end (lost -> w1 -> ... -> w8).
+    uint256 public constant MAX_RECOVERIES = 8;
 
     /// @param settlement The suite's settlement (DvP) contract, trusted as a notary without a role
     /// lookup (it is read on every settlement leg, so it is immutable; the admin can still switch it
@@ -211,7 +217,8 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
 
     /// @inheritdoc IPermissionedToken
     function recoveredTo(address lostWallet) external view returns (address) {
-        return _recoveredTo[lostWallet];
+        if (_accounts[lostWallet].word.flags() & AccountLib.RECOVERED == 0) return address(0);
+        return _forward(lostWallet);
     }
 
     /// @inheritdoc IPermissionedToken
@@ -225,6 +232,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// @notice Holds `amount` of the caller's free units for `notary` until `expiry`.
     /// @dev Requirements:
     /// - the token is not paused; the caller is eligible and not frozen;
+    /// - `notary` is neither the caller nor the zero address;
     /// - `amount` is not zero and not above the caller's free balance;
     /// - `expiry` is in the future; no hold (caller, notary, id) exists.
     function hold(address notary, bytes32 id, uint256 amount, uint64 expiry) external {
@@ -242,6 +250,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// @notice Moves all units of the hold (holder, caller, id) to `to`, ending the hold.
     /// @dev Requirements:
     /// - the hold exists, has not expired and holds exactly `amount`;
+    /// - in approval mode, the caller has NOTARY_ROLE (its execution is the transfer agent's approval);
     /// - the token is not paused; holder and receiver are eligible and not frozen, and the token's
     ///   rules allow the receiver (see {canTransfer}; the held units count as free here).
     function executeHold(address holder, bytes32 id, address to, uint256 amount) external {
@@ -252,13 +261,13 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// @dev Requirements:
     /// - the hold exists;
     /// - the caller is the notary, or, once the hold has expired, the holder or the wallet the holder
-    ///   was recovered to (the held units moved there with the recovery).
+    ///   was (last) recovered to (the held units moved there with the recovery).
     function releaseHold(address holder, address notary, bytes32 id) external {
         bytes32 key = _holdKey(holder, notary, id);
         Hold memory h = _holds[key];
         if (h.amount == 0) revert TokenHoldNotFound(holder, notary, id);
         if (msg.sender != notary) {
-            if (msg.sender != holder && msg.sender != _recoveredTo[holder]) {
+            if (msg.sender != holder && msg.sender != _forward(holder)) {
                 revert TokenHoldUnauthorized(id, msg.sender);
             }
             if (block.timestamp <= h.expiry) revert TokenHoldNotExpired(id, h.expiry);
@@ -276,26 +285,31 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     }
 
     /// @notice A notary moves `amount` of `holder`'s units it locked (record `id`) to `to`.
-    /// @dev Requirements: the caller has NOTARY_ROLE; at least `amount` units of `holder` are held;
-    /// the transfer rules allow the move (held units count as free here).
+    /// @dev Requirements: the caller has NOTARY_ROLE (or is the enabled built-in settlement contract
+    /// while approval mode is off); at least `amount` units of `holder` are held; the transfer rules
+    /// allow the move (held units count as free here).
     function notaryExecute(address holder, bytes32, /* id */ address to, uint256 amount) external {
         _unlockAndMove(holder, to, amount, true);
     }
 
-    /// @notice A notary frees `amount` of `holder`'s units it locked (record `id`).
-    /// @dev Requirements: the caller has NOTARY_ROLE; at least `amount` units of `holder` are held.
+    /// @notice A notary frees `amount` of `holder`'s units it locked (record `id`), or what is still held
+    /// when a seizure took some.
+    /// @dev Requirements: the caller has NOTARY_ROLE or is the built-in settlement contract, even when
+    /// switched off: a release only frees the holder's own units, and a switched-off contract must
+    /// still be able to cancel and release the trades it locked.
     function notaryRelease(address holder, bytes32, /* id */ uint256 amount) external {
-        _requireNotary(_config.settlementDisabled());
+        _requireNotary(false);
         _unlock(holder, amount);
     }
 
     /// @notice A notary moves `amount` of `from`'s free units to `to` without a prior hold (one-step
-    /// signed settlement, the net cash positions of a netted batch). Approval mode does not apply: the
-    /// notary's settlement is the approval.
-    /// @dev Requirements: the caller has NOTARY_ROLE; the transfer rules allow the move.
+    /// signed settlement, the net cash positions of a netted batch).
+    /// @dev Requirements: the caller has NOTARY_ROLE (or is the enabled built-in settlement contract
+    /// while approval mode is off); the transfer rules allow the move.
     function notaryTransfer(address from, address to, uint256 amount) external {
         TokenConfig c = _config;
         _requireNotary(c.settlementDisabled());
+        if (c.approvalRequired()) _requireApprover(from, to, amount);
         AccountCell storage receiver;
         PackedAccount b;
         (to, receiver, b) = _holderOf(to);
@@ -308,6 +322,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
 
     /// @inheritdoc IPermissionedToken
     function canDeliver(address from, address to, uint256 amount, bool fromHeld) external view returns (Restriction) {
+        if (_config.approvalRequired() && !hasRole(NOTARY_ROLE, msg.sender)) return Restriction.ApprovalRequired;
         to = _forward(to);
         if (fromHeld) from = _forward(from);
         PackedAccount a = _accounts[from].word;
@@ -332,9 +347,9 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         return _settlement != address(0) && !_config.settlementDisabled();
     }
 
-    /// @notice Switches the built-in settlement contract's notary powers off (or back on), e.g. when a
-    /// flaw is found in it. Locks it placed stay in the holders' held units until it is re-enabled or
-    /// the enforcement roles act.
+    /// @notice Switches the built-in settlement contract's powers to lock and move units off (or back
+    /// on), e.g. when a flaw is found in it. It can still release the locks it placed (its trades can be
+    /// cancelled or released), and the enforcement roles reach held units.
     /// @dev Requirements: the caller has DEFAULT_ADMIN_ROLE.
     function setSettlementEnabled(bool enabled) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _config = _config.withSettlementDisabled(!enabled);
@@ -345,6 +360,13 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     function _requireNotary(bool settlementDisabled) private view {
         if (msg.sender == _settlement && !settlementDisabled) return;
         _checkRole(NOTARY_ROLE);
+    }
+
+    /// @dev In approval mode units move only on the decision of a notary the admin trusts with
+    /// NOTARY_ROLE (the transfer agent's desk): the built-in settlement contract, whose trades any two
+    /// parties can set up, and notaries a holder names itself, are refused as a direct transfer would be.
+    function _requireApprover(address from, address to, uint256 amount) private view {
+        if (!hasRole(NOTARY_ROLE, msg.sender)) revert TokenTransferRestricted(Restriction.ApprovalRequired, from, to, amount);
     }
 
     // ---------------------------------------------------------------- enforcement
@@ -392,8 +414,9 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         PackedAccount a = cell.word;
         uint256 free = a.free();
         if (amount > free) revert TokenInsufficientFreeBalance(account, free, amount);
-        // Fits the 72-bit field: frozen + amount <= balance, and the cast reverts on overflow.
-        uint256 total = uint72(a.frozen() + amount);
+        // The frozen field has 72 bits, fewer than a balance's 80: refuse a total it cannot hold.
+        uint256 total = a.frozen() + amount;
+        if (total > type(uint72).max) revert TokenFrozenCapExceeded(account, total, type(uint72).max);
         cell.word = a.withFrozen(total);
         emit UnitsFrozen(account, amount, total);
     }
@@ -414,14 +437,16 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         emit UnitsUnfrozen(account, amount, frozen);
     }
 
-    /// @notice Moves `amount` units from `from` to `to` on the order of an authority, frozen units
-    /// included (they are unfrozen as needed). Held units are not touched: release the holds first.
+    /// @notice Moves `amount` units from `from` to `to` on the order of an authority: free units first,
+    /// then frozen units (unfrozen as needed), then held units (taken out of the holds, which can then
+    /// no longer execute but are still released), so no hold keeps units from an order.
     /// @param reason Why (quoted in the event).
     /// @param documentRef Reference (hash) of the order.
     /// @param courtOrderOverride When true, the receiver need not be eligible or unfrozen.
     /// @dev Requirements:
     /// - the caller has ENFORCER_ROLE; works while paused;
-    /// - `amount` is positive and at most `from`'s balance minus held units;
+    /// - `amount` is positive and at most `from`'s balance; `to` (or the wallet it was recovered to)
+    ///   is not `from`;
     /// - unless `courtOrderOverride`, `to` is eligible and not frozen.
     function forcedTransfer(
         address from,
@@ -442,42 +467,56 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         AccountCell storage receiver;
         PackedAccount b;
         (to, receiver, b) = _holderOf(to);
+        // A move to the same wallet moves nothing, but would still unfreeze units and take held
+        // units out of their holds: refuse it.
+        if (from == to) revert TokenForcedTransferToSelf(from);
         AccountCell storage sender = _accounts[from];
-        PackedAccount a = _unfreezeToMove(from, sender.word, amount);
+        PackedAccount a = _freeForForcedMove(from, sender.word, amount);
         if (!courtOrderOverride) {
             if (!_registry.isEligible(to)) revert TokenAccountNotEligible(to);
             _requireUnrestricted(to, b);
         }
-        if (from == to) b = a;
         _apply(from, sender, to, receiver, amount, a, b, _config);
         return to;
     }
 
-    /// @dev `from`'s record `a` with enough units unfrozen for a forced move of `amount` (held units
-    /// are never taken).
-    function _unfreezeToMove(address from, PackedAccount a, uint256 amount) private returns (PackedAccount) {
-        uint256 movable = a.balance() - a.held();
-        if (amount > movable) revert TokenInsufficientFreeBalance(from, movable, amount);
-        uint256 unfrozenFree = a.free();
-        if (amount > unfrozenFree) {
-            // Cannot underflow: amount - unfrozenFree <= movable - unfrozenFree == frozen.
-            unchecked {
-                uint256 release = amount - unfrozenFree;
-                a = a.withFrozen(a.frozen() - release);
-                emit UnitsUnfrozen(from, release, a.frozen());
+    /// @dev `from`'s record `a` with `amount` units made free for a forced move: free units first, then
+    /// frozen units (unfrozen), then held units (taken out of the held total).
+    function _freeForForcedMove(address from, PackedAccount a, uint256 amount) private returns (PackedAccount) {
+        uint256 balance = a.balance();
+        if (amount > balance) revert ERC20InsufficientBalance(from, balance, amount);
+        uint256 free = a.free();
+        if (amount <= free) return a;
+        // Cannot underflow: free <= amount here; `unfreeze` <= frozen; and since amount <= balance ==
+        // free + frozen + held, `seize` = amount - free - unfreeze <= held.
+        unchecked {
+            uint256 missing = amount - free;
+            uint256 frozen = a.frozen();
+            uint256 unfreeze = missing < frozen ? missing : frozen;
+            if (unfreeze != 0) {
+                a = a.withFrozen(frozen - unfreeze);
+                emit UnitsUnfrozen(from, unfreeze, frozen - unfreeze);
+            }
+            uint256 seize = missing - unfreeze;
+            if (seize != 0) {
+                uint256 held = a.held() - seize;
+                a = a.withHeld(held);
+                emit HeldUnitsSeized(from, seize, held);
             }
         }
         return a;
     }
 
-    /// @notice Moves everything of `lostWallet` — balance, held and frozen units, the account freeze —
-    /// to `newWallet`, and forwards anything later sent to the lost wallet. Holds placed by the lost
-    /// wallet stay valid and settle from the new wallet.
+    /// @notice Moves everything of `lostWallet` — balance, held and frozen units, the account freeze and
+    /// the blocklist flag — to `newWallet`, and forwards anything later sent to the lost wallet. Holds
+    /// placed by the lost wallet stay valid and settle from the new wallet. A recovered wallet can be
+    /// lost in turn: every wallet of the chain then forwards to the last one.
     /// @param documentRef Reference (hash) of the investor's recovery request and identity check.
     /// @dev Requirements:
     /// - the caller has RECOVERY_ROLE; works while paused;
-    /// - `newWallet` is eligible, differs from `lostWallet`, holds nothing, has no frozen units and
-    ///   was not itself recovered; `lostWallet` was not recovered before.
+    /// - `newWallet` is eligible, differs from `lostWallet`, holds nothing, has no frozen units, no
+    ///   flags (it was not itself recovered, frozen or blocked); `lostWallet` was not recovered before;
+    /// - the chain of recoveries ending at `newWallet` stays within {MAX_RECOVERIES}.
     function recoverWallet(address lostWallet, address newWallet, bytes32 documentRef)
         external
         onlyRole(RECOVERY_ROLE)
@@ -489,13 +528,17 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
                 || fresh.balance() != 0 || fresh.flags() != 0
         ) revert TokenRecoveryInvalid(lostWallet, newWallet);
         if (!_registry.isEligible(newWallet)) revert TokenAccountNotEligible(newWallet);
+        uint256 depth = _recoveryDepth[lostWallet] + 1;
+        if (depth > MAX_RECOVERIES) revert TokenRecoveryChainTooLong(lostWallet, MAX_RECOVERIES);
+        // An empty lost wallet leaves `newWallet` empty, so it may end several chains: keep the longest.
+        if (depth > _recoveryDepth[newWallet]) _recoveryDepth[newWallet] = depth;
 
         uint16 epoch = _currentEpoch(_config);
         lost = _checkpoint(lostWallet, lost, epoch);
         fresh = _checkpoint(newWallet, fresh, epoch);
         uint256 moved = lost.balance();
         fresh = fresh.withBalance(moved).withHeld(lost.held()).withFrozen(lost.frozen()).withFlags(
-            lost.flags() & AccountLib.FROZEN
+            lost.flags() & (AccountLib.FROZEN | AccountLib.BLOCKED)
         );
         _accounts[lostWallet].word = PackedAccount.wrap(0).withEpoch(lost.epoch()).withFlags(AccountLib.RECOVERED);
         _accounts[newWallet].word = fresh;
@@ -569,7 +612,8 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
 
     /// @dev Moves units whose checks are done (`amount` <= balance of `a`, the sender's record as the
     /// caller has it; `b` the receiver's), writes both accounts through their cells and keeps the
-    /// holder count when a limit is set. A move to oneself changes nothing but is reported.
+    /// holder count when a limit is set: a holder leaves when its balance falls from non-zero to zero
+    /// and joins when it rises from zero. A move to oneself changes nothing but is reported.
     function _apply(
         address from,
         AccountCell storage sender,
@@ -591,7 +635,9 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
                 left = a.balance() - amount;
                 received = b.balance() + amount;
             }
-            if (c.maxHolders() != 0) _countHolders(left == 0, received == amount && amount != 0);
+            // Only a real change of balance moves the count: a zero-unit move (valid ERC-20, which
+            // anyone can make from an empty account) neither empties the sender nor fills the receiver.
+            if (c.maxHolders() != 0 && amount != 0) _countHolders(left == 0, received == amount);
             receiver.word = b.withBalance(received);
             a = a.withBalance(left);
         }
@@ -615,6 +661,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         AccountCell storage receiver;
         PackedAccount b;
         (to, receiver, b) = _holderOf(to);
+        // slither-disable-next-line unused-return — both answers are the receiver's; one is enough
         (, uint256 pt) = _registry.packedProfiles(to, to);
         if (pt & 1 == 0) revert TokenAccountNotEligible(to);
         _requireUnrestricted(to, b);
@@ -660,6 +707,10 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     }
 
     function _placeHold(address holder, address notary, bytes32 id, uint256 amount, uint64 expiry) internal {
+        // A holder that notarises its own hold could execute it past approval mode and keep it from
+        // the enforcement roles' view of its free units: a hold always names someone else.
+        if (notary == holder) revert TokenHoldSelfNotary(holder);
+        if (notary == address(0)) revert TokenZeroAddress();
         if (expiry <= block.timestamp) revert TokenHoldExpiryInPast(expiry);
         bytes32 key = _holdKey(holder, notary, id);
         if (_holds[key].amount != 0) revert TokenHoldExists(holder, notary, id);
@@ -697,7 +748,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         AccountCell storage cell = _accounts[holder];
         PackedAccount a = cell.word;
         _requireUnrestricted(holder, a);
-        if (a.flags() != 0) revert TokenAccountRecovered(holder, _recoveredTo[holder]);
+        if (a.flags() != 0) revert TokenAccountRecovered(holder, _forward(holder));
         if (!_registry.isEligible(holder)) revert TokenAccountNotEligible(holder);
         uint256 free = a.free();
         if (amount > free) revert TokenInsufficientFreeBalance(holder, free, amount);
@@ -705,23 +756,26 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         cell.word = a.withHeld(a.held() + amount);
     }
 
-    /// @dev Frees `amount` held units of `holder` (or of the wallet it was recovered to).
+    /// @dev Frees `amount` held units of `holder` (or of the wallet it was recovered to), or all that
+    /// are held when fewer are: a seizure may have taken held units ({forcedTransfer}), and the locks
+    /// it broke must still end, so a release never reverts for want of held units.
     function _unlock(address holder, uint256 amount) private {
-        (address owner, AccountCell storage cell, PackedAccount a) = _holderOf(holder);
+        (, AccountCell storage cell, PackedAccount a) = _holderOf(holder);
         uint256 held = a.held();
-        if (amount > held) revert TokenInsufficientHeld(owner, held, amount);
-        // Cannot underflow: checked just above.
+        // Cannot underflow: the subtraction runs only when amount < held.
         unchecked {
-            cell.word = a.withHeld(held - amount);
+            cell.word = a.withHeld(amount < held ? held - amount : 0);
         }
     }
 
-    /// @dev Frees `amount` held units of `holder` and moves them to `to` under the transfer rules
-    /// (approval mode aside: executing a hold is the approval). A hold placed by a wallet that was
-    /// later recovered settles from the new wallet.
+    /// @dev Frees `amount` held units of `holder` and moves them to `to` under the transfer rules. In
+    /// approval mode only a notary holding NOTARY_ROLE (the transfer agent's desk) may move them: its
+    /// execution is the approval. A hold placed by a wallet that was later recovered settles from the
+    /// wallet it was last recovered to.
     function _unlockAndMove(address holder, address to, uint256 amount, bool asNotary) private {
         TokenConfig c = _config;
         if (asNotary) _requireNotary(c.settlementDisabled());
+        if (c.approvalRequired()) _requireApprover(holder, to, amount);
         (address owner, AccountCell storage sender, PackedAccount a) = _holderOf(holder);
         AccountCell storage receiver;
         PackedAccount b;
@@ -767,25 +821,30 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         if (f & AccountLib.FROZEN != 0) revert TokenAccountFrozen(account);
     }
 
-    /// @dev The wallet that receives for `account`: its recovery target when it was recovered.
+    /// @dev The wallet that receives for `account`: the last wallet of its recovery chain when it was
+    /// recovered.
     function _forward(address account) internal view returns (address owner) {
         (owner,,) = _holderOf(account);
     }
 
-    /// @dev The wallet that holds for `account` (its recovery target when it was recovered), with that
-    /// wallet's account cell and record: the slot is hashed and read once for the checks and the write
-    /// that follow.
+    /// @dev The wallet that holds for `account` (the last wallet of its recovery chain when it was
+    /// recovered), with that wallet's account cell and record: the slot is hashed and read once for the
+    /// checks and the write that follow. The loop runs only over recovered wallets, at most
+    /// {MAX_RECOVERIES} times ({recoverWallet} bounds every chain, and a recovered wallet is never a
+    /// recovery target, so chains have no cycles).
     function _holderOf(address account)
         internal
         view
         returns (address owner, AccountCell storage cell, PackedAccount word)
     {
+        owner = account;
         cell = _accounts[account];
         word = cell.word;
-        if (word.flags() & AccountLib.RECOVERED == 0) return (account, cell, word);
-        owner = _recoveredTo[account];
-        cell = _accounts[owner];
-        word = cell.word;
+        while (word.flags() & AccountLib.RECOVERED != 0) {
+            owner = _recoveredTo[owner];
+            cell = _accounts[owner];
+            word = cell.word;
+        }
     }
 
     function _holdKey(address holder, address notary, bytes32 id) internal pure returns (bytes32) {

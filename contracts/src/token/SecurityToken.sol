@@ -201,12 +201,14 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
 
     function _scheduleRecordDate(uint64 date) internal returns (uint16 record) {
         uint256 n = _recordDates.length;
-        if (date <= block.timestamp || (n != 0 && date <= _recordDates[n - 1])) revert SecurityRecordDateInvalid(date);
+        if (date <= block.timestamp || (n != 0 && date <= _recordDates[n - 1]) || n >= type(uint16).max) {
+            revert SecurityRecordDateInvalid(date);
+        }
         _syncEpoch();
         _recordDates.push(date);
         TokenConfig c = _config;
         if (c.nextRecordDate() == 0) _config = c.withNextRecordDate(date);
-        // The cast reverts past 65,535 record dates, far beyond any schedule.
+        // Fits: n < 65,535 was checked above (an explicit cast would truncate, not revert).
         record = uint16(n + 1);
         emit RecordDateScheduled(record, date);
     }

@@ -61,6 +61,7 @@ contract TransferApprovals is AccessControl, ITransferApprovals {
     function reject(bytes32 id, string calldata reason) external onlyRole(TRANSFER_AGENT_ROLE) {
         Request memory q = _take(id);
         emit TransferRejected(id, msg.sender, reason);
+        // slither-disable-next-line unused-return — only whether the hold still exists matters, not its expiry
         (uint256 held,) = IPermissionedToken(q.token).holdOf(q.from, address(this), id);
         if (held != 0) IPermissionedToken(q.token).releaseHold(q.from, address(this), id);
     }

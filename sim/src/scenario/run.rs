@@ -397,10 +397,10 @@ impl<'s> Runner<'s> {
         let mut trade_ids = Vec::with_capacity(scenario.trades.len());
         let mut trades = Vec::with_capacity(scenario.trades.len());
         for def in &scenario.trades {
-            let id = keccak256(def.name.as_bytes());
+            let t = &def.terms;
+            let id = kessai_bindings::trade_id(accounts[t.seller], def.name.as_bytes());
             names.words.insert(id, def.name.clone());
             trade_ids.push(id);
-            let t = &def.terms;
             trades.push(Trade {
                 security: suite.security,
                 seller: accounts[t.seller],
@@ -442,6 +442,12 @@ impl<'s> Runner<'s> {
     /// The account of party `party`.
     pub fn account(&self, party: PartyId) -> Address {
         self.accounts[party]
+    }
+
+    /// The id of the scenario's trade number `trade` (bound to its seller, see
+    /// [`kessai_bindings::trade_id`]).
+    pub fn trade_id(&self, trade: usize) -> B256 {
+        self.trade_ids[trade]
     }
 
     /// The scenario's start on the chain (unix time).

@@ -125,7 +125,7 @@ impl CliMarket {
     }
 
     /// The status flags of the trade referenced by `id`.
-    pub async fn status(&mut self, id: &str) -> u8 {
-        self.suite.trade_status(&mut self.chain, keccak256(id)).await.expect("status")
+    pub async fn status(&mut self, seller: Address, reference: &str) -> u8 {
+        self.suite.trade_status(&mut self.chain, kessai_bindings::trade_id(seller, reference)).await.expect("status")
     }
 }
