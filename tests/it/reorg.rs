@@ -198,7 +198,7 @@ fn engine(url: &str) -> RpcChain {
 /// Creates (and with `settle`, pays and approves) trade `reference` of `units` for `amount`.
 async fn trade(m: &mut CliMarket, chain: &mut RpcChain, reference: &str, units: u64, settle: bool) -> B256 {
     let (_, t) = m.terms(&format!("{reference}.json"), m.p.seller, m.p.buyer, units, units * 1_000);
-    let id = keccak256(reference);
+    let id = kessai_bindings::trade_id(m.p.seller, reference);
     m.suite.create_trade(chain, id, &t).await.expect("create");
     if settle {
         m.suite.pay(chain, id, &t).await.expect("pay");
@@ -233,14 +233,17 @@ async fn a_back_office_following_through_a_reorg_and_a_rollback_and_one_restarte
     // and the books as they are before the chain reorganises.
     trades.insert(trade(&mut m, &mut chain, "REORG-2", 50, false).await);
     let (_, t2) = m.terms("REORG-2.json", m.p.seller, m.p.buyer, 50, 50_000);
-    m.suite.pay(&mut chain, keccak256("REORG-2"), &t2).await.expect("pay");
+    m.suite.pay(&mut chain, kessai_bindings::trade_id(m.p.seller, "REORG-2"), &t2).await.expect("pay");
     m.suite.issue_security(&mut chain, m.p.suite.issuer, m.p.seller, u(5)).await.expect("issue");
     follower.catch_up(&chain, &cursor, &mut books).await;
     books.assert_match(&mut m, &mut chain, &trades).await;
     std::fs::copy(&cursor, &before).expect("save the checkpoint before the reorg");
     let books_before = books.clone();
     let orphaned_head = chain.block_number().await.expect("head");
-    assert_eq!(m.suite.trade_status(&mut chain, keccak256("REORG-2")).await.expect("status"), 3);
+    assert_eq!(
+        m.suite.trade_status(&mut chain, kessai_bindings::trade_id(m.p.seller, "REORG-2")).await.expect("status"),
+        3
+    );
 
     // Anvil replaces the last three blocks; the new chain carries other transactions.
     let issue = St::issueCall { to: m.p.buyer, amount: u(77) };
@@ -255,7 +258,11 @@ async fn a_back_office_following_through_a_reorg_and_a_rollback_and_one_restarte
     let _: serde_json::Value = chain.provider().raw_request("anvil_reorg".into(), reorg).await.expect("anvil_reorg");
     let mut chain = engine(&url);
     assert_eq!(chain.block_number().await.expect("head"), orphaned_head, "a reorg of depth 3 keeps the height");
-    assert_eq!(m.suite.trade_status(&mut chain, keccak256("REORG-2")).await.expect("status"), 0, "trade 2 is gone");
+    assert_eq!(
+        m.suite.trade_status(&mut chain, kessai_bindings::trade_id(m.p.seller, "REORG-2")).await.expect("status"),
+        0,
+        "trade 2 is gone"
+    );
     let retracted = books.retracted;
     follower.catch_up(&chain, &cursor, &mut books).await;
     assert_eq!(books.retracted - retracted, 3, "the create, the pay and the issue are retracted");
