@@ -37,11 +37,13 @@ pub enum Restriction {
     SenderBlocked = 13,
     /// The receiver is on the blocklist.
     ReceiverBlocked = 14,
+    /// Transfers between investors ended (the bond's redemption record date passed).
+    TransfersEnded = 15,
 }
 
 impl Restriction {
     /// Every code, in order.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::None,
         Self::Paused,
         Self::SenderNotEligible,
@@ -57,6 +59,7 @@ impl Restriction {
         Self::InvalidReceiver,
         Self::SenderBlocked,
         Self::ReceiverBlocked,
+        Self::TransfersEnded,
     ];
 
     /// The code for a raw value, if it is one.
@@ -88,6 +91,9 @@ impl Restriction {
             Self::InvalidReceiver => "the receiver is the zero address",
             Self::SenderBlocked => "the sender is on the blocklist",
             Self::ReceiverBlocked => "the receiver is on the blocklist",
+            Self::TransfersEnded => {
+                "transfers ended at the redemption's record date: the units are being redeemed and move only by redemption"
+            }
         }
     }
 }
@@ -108,6 +114,6 @@ mod tests {
             assert_eq!(Restriction::from_code(i as u8), Some(*r));
             assert_eq!(*r as u8, i as u8);
         }
-        assert_eq!(Restriction::from_code(15), None);
+        assert_eq!(Restriction::from_code(16), None);
     }
 }

@@ -406,9 +406,15 @@ impl Suite {
             .ok_or_else(|| DeployerError::Rpc(format!("unknown settle check ({check}, {restriction})")))
     }
 
-    /// The EIP-712 digest both parties sign to agree to trade `id` on these terms.
-    pub async fn trade_digest<C: Chain>(&self, chain: &mut C, id: B256, trade: &Trade) -> Result<B256, DeployerError> {
-        chain.read(self.dvp, &DvP::tradeDigestCall { id, trade: trade.clone() }).await
+    /// The EIP-712 digest a party signs to give `instruction` for trade `id` on these terms.
+    pub async fn trade_digest<C: Chain>(
+        &self,
+        chain: &mut C,
+        id: B256,
+        trade: &Trade,
+        instruction: crate::signing::Instruction,
+    ) -> Result<B256, DeployerError> {
+        chain.read(self.dvp, &DvP::tradeDigestCall { id, trade: trade.clone(), instruction: instruction as u8 }).await
     }
 
     /// Primary offering: the underwriter (holding the issued units) creates one DvP trade per

@@ -213,13 +213,13 @@ pub async fn run<C: Chain>(
     record(chain, "3", format!("bank issues ¥{TRADE_AMOUNT} DCJPY to the buyer against deposit DEP-0001"), r.gas_used)
         .await?;
 
-    // Step 4 happens off-chain: the buyer signs its payment instruction (EIP-712 over the trade terms)
+    // Step 4 happens off-chain: the buyer signs its payment instruction (EIP-712 `PayTrade` over the terms)
     // and hands it to the settlement agent. No DCJPY moves or is locked yet.
     if buyer_key.address() != parties.buyer {
         return Err(DeployerError::NoKey(parties.buyer));
     }
     let chain_id = chain.chain_id().await?;
-    let instruction = signing::sign_trade(buyer_key, chain_id, suite.dvp, id, &trade)?;
+    let instruction = signing::sign_trade(buyer_key, chain_id, suite.dvp, id, &trade, signing::Instruction::Pay)?;
     let description = "buyer signs its payment instruction (EIP-712, off-chain) and sends it to the agent".into();
     record(chain, "4", description, 0).await?;
 

@@ -489,6 +489,14 @@ fn print_bench(r: &BenchReport) {
         "  gas identical on every engine (for the same transactions): {}",
         if r.gas_identical { "yes" } else { "NO" }
     );
+    if r.anvil_refund_gap != 0 {
+        println!(
+            "  Anvil charged {} gas beyond the {:?} rules: {} cleared storage slots refunded at London's 4,800, not 15,000 (a known Anvil defect; both revm engines follow the rules)",
+            thousands(r.anvil_refund_gap),
+            r.options.hardfork,
+            thousands(r.anvil_refund_gap / kessai_sim::bench::ANVIL_PRE_LONDON_REFUND_GAP)
+        );
+    }
     println!("\n  goals:");
     if let Some(x) = r.speedup("raw-revm", "in-process") {
         println!(

@@ -3,7 +3,7 @@
 //! Every chain step goes through [`kessai_deployer::ops::Suite`] and [`kessai_deployer::signing`].
 
 use super::{GlobalArgs, address_arg::AddressParser, engine};
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use eyre::WrapErr;
 use kessai_bindings::alloy::primitives::{Address, B256, Bytes, U256};
 use kessai_deployer::{
@@ -79,7 +79,8 @@ pub enum TradeAction {
     },
     /// The trade's status flags and what stands between it and its settlement (no transaction).
     Status(TradeRef),
-    /// Print the EIP-712 signature of --from's key over these terms (the party's agreement).
+    /// Print the EIP-712 signature of --from's key giving an instruction for these terms. Each path
+    /// has its own signed type, so a signature works only for the path it was given for.
     Sign {
         /// The trade.
         #[command(flatten)]
@@ -87,6 +88,10 @@ pub enum TradeAction {
         /// The signing account (the seller or the buyer, or the key a party's ERC-1271 wallet accepts).
         #[arg(long, value_parser = AddressParser)]
         from: Address,
+        /// What the signature instructs: `settle` (settle-signed), `lock` (create-signed) or `pay` (the
+        /// buyer's payment instruction for settle-with-payment).
+        #[arg(long = "for", value_enum)]
+        instruction: InstructionArg,
     },
     /// Settle in one transaction from both parties' signatures, without prior holds.
     SettleSigned {
@@ -217,9 +222,9 @@ impl TradeCommand {
                 let (id, trade) = r.load(&suite)?;
                 status(&suite, &mut chain, id, &trade).await?
             }
-            TradeAction::Sign { trade: r, from } => {
+            TradeAction::Sign { trade: r, from, instruction } => {
                 let (id, trade) = r.load(&suite)?;
-                sign(&suite, &mut chain, from, id, &trade).await?
+                sign(&suite, &mut chain, from, id, &trade, instruction.into()).await?
             }
             TradeAction::SettleSigned { trade: r, seller_sig, buyer_sig, from } => {
                 let (id, trade) = r.load(&suite)?;
@@ -403,22 +408,50 @@ async fn status(suite: &Suite, chain: &mut RpcChain, id: B256, trade: &Trade) ->
     })
 }
 
-async fn sign(suite: &Suite, chain: &mut RpcChain, from: Address, id: B256, trade: &Trade) -> eyre::Result<Output> {
+/// What a trade signature instructs, on the command line.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum InstructionArg {
+    /// Both parties: settle in one transaction from free balances (`settle-signed`).
+    Settle,
+    /// Both parties: create the trade with both legs locked (`create-signed`).
+    Lock,
+    /// The buyer: the payment instruction the agent settles with (`settle-with-payment`).
+    Pay,
+}
+
+impl From<InstructionArg> for signing::Instruction {
+    fn from(value: InstructionArg) -> Self {
+        match value {
+            InstructionArg::Settle => Self::Settle,
+            InstructionArg::Lock => Self::Lock,
+            InstructionArg::Pay => Self::Pay,
+        }
+    }
+}
+
+async fn sign(
+    suite: &Suite,
+    chain: &mut RpcChain,
+    from: Address,
+    id: B256,
+    trade: &Trade,
+    instruction: signing::Instruction,
+) -> eyre::Result<Output> {
     let key = engine::signers()?
         .into_iter()
         .find(|k| k.address() == from)
         .ok_or_else(|| eyre::eyre!("no key for {from}: add its private key to {}", engine::KEYS_ENV))?;
     let chain_id = chain.chain_id().await?;
     // The contract's own digest must match the one signed here, or the manifest is for another chain.
-    let digest = signing::trade_digest(chain_id, suite.dvp, id, trade);
-    let on_chain = suite.trade_digest(chain, id, trade).await?;
+    let digest = signing::trade_digest(chain_id, suite.dvp, id, trade, instruction);
+    let on_chain = suite.trade_digest(chain, id, trade, instruction).await?;
     if digest != on_chain {
         eyre::bail!(
             "the DvP contract at {} computes digest {on_chain}, not {digest}: is the manifest for chain {chain_id}?",
             suite.dvp
         );
     }
-    let signature = signing::sign_trade(&key, chain_id, suite.dvp, id, trade)?;
+    let signature = signing::sign_trade(&key, chain_id, suite.dvp, id, trade, instruction)?;
     let role = if from == trade.seller {
         Some("seller")
     } else if from == trade.buyer {
@@ -431,7 +464,14 @@ async fn sign(suite: &Suite, chain: &mut RpcChain, from: Address, id: B256, trad
         None => "neither party: valid only where a party's wallet accepts this key".into(),
     };
     Ok(Output {
-        json: json!({ "id": id, "signer": from, "role": role, "digest": digest, "signature": signature }),
-        text: format!("signature of {from} ({who}) on trade {id}:\n{signature}"),
+        json: json!({
+            "id": id,
+            "signer": from,
+            "role": role,
+            "instruction": format!("{instruction:?}").to_lowercase(),
+            "digest": digest,
+            "signature": signature,
+        }),
+        text: format!("{instruction:?} signature of {from} ({who}) on trade {id}:\n{signature}"),
     })
 }

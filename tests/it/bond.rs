@@ -71,7 +71,13 @@ pub async fn fixture(n: usize, kind: Kind) -> BondFixture {
 }
 
 /// As [`fixture`], on any engine.
-pub async fn fixture_on<C: Chain>(mut chain: C, n: usize, kind: Kind) -> BondFixture<C> {
+pub async fn fixture_on<C: Chain>(chain: C, n: usize, kind: Kind) -> BondFixture<C> {
+    fixture_with(chain, n, kind, &[]).await
+}
+
+/// As [`fixture_on`], with the unit token's record dates `prior` (seconds from now) scheduled by the
+/// issuer before the bond schedules its own.
+pub async fn fixture_with<C: Chain>(mut chain: C, n: usize, kind: Kind, prior: &[u64]) -> BondFixture<C> {
     let p = support::parties();
     let now = chain.timestamp().await.expect("time");
     let coupon_dates: Vec<u64> = (1..=4).map(|i| now + i * 182 * DAY).collect();
@@ -91,7 +97,18 @@ pub async fn fixture_on<C: Chain>(mut chain: C, n: usize, kind: Kind) -> BondFix
             municipal: kind == Kind::Municipal,
         })
     });
-    let d = plan::execute(&mut chain, &plan::suite_plan(&spec)).await.expect("deploy");
+    let mut suite_plan = plan::suite_plan(&spec);
+    let last = suite_plan.steps.len() - 1;
+    for (k, after) in prior.iter().enumerate() {
+        let step = plan::Step::Call {
+            contract: plan::labels::SECURITY.into(),
+            signature: "scheduleRecordDate(uint64)".into(),
+            args: vec![plan::Arg::Uint(U256::from(now + after))],
+            from: p.suite.issuer,
+        };
+        suite_plan.steps.insert(last + k, step);
+    }
+    let d = plan::execute(&mut chain, &suite_plan).await.expect("deploy");
     let suite = Suite::from_deployment(&d).expect("suite");
     let bond = d.address(plan::labels::INSTRUMENT).expect("bond");
 
@@ -540,4 +557,48 @@ async fn municipal_benefits_follow_wallet_recovery() {
     let by = receipt.logs.iter().find_map(|l| Muni::BenefitClaimedByRecoveredWallet::decode_log(l).ok());
     assert_eq!(by.map(|e| (e.holder, e.wallet)), Some((lost, w2)));
     refuse!(f, f.chain.send_call(w2, f.bond, &claim_of(lost)).await, "BenefitAlreadyClaimed");
+}
+
+/// Review recommendation: the bond assumed its coupons were the unit token's record dates 1..n, so a
+/// unit token with a record date of its own scheduled first could not carry the bond. The bond now
+/// keeps the record number it was given for coupon 1; coupons pay on their own record dates.
+/// Transfers between investors end at the redemption's record date, so the register it pays is final.
+#[tokio::test]
+async fn a_bond_keeps_its_record_numbers_and_transfers_end_at_the_redemption_record_date() {
+    let mut f = fixture_with(support::revm(), 4, Kind::Bond, &[30 * DAY]).await;
+    let record = |coupon: u16| Bond::recordOfCall { coupon };
+    assert_eq!(f.chain.read(f.bond, &record(1)).await.expect("record"), 2, "record 1 is the issuer's own");
+    assert_eq!(f.chain.read(f.bond, &record(4)).await.expect("record"), 5);
+    let end = f.coupon_dates[3] - 7 * DAY;
+    assert_eq!(f.chain.read(f.suite.security, &St::transfersEndCall {}).await.expect("end"), end);
+    refuse!(f, f.chain.send_call(f.agent, f.bond, &Bond::scheduleRecordDatesCall {}).await, "BondRecordDatesScheduled");
+
+    // A holder sells half its units after coupon 1's record date: the coupon pays the register of
+    // that date (record 2), not the issuer's record date 1.
+    let per_holder = UNITS_EACH * (4 * COUPON + FACE as u64);
+    f.fund(4 * per_holder, "FUND-RECORDS").await;
+    let (a, b) = (f.holders[0], f.holders[1]);
+    let now = f.chain.timestamp().await.expect("time");
+    f.chain.advance_time(f.coupon_dates[0] - 7 * DAY - now + 1).await.expect("past record 2");
+    let half = St::transferCall { to: b, amount: U256::from(UNITS_EACH / 2) };
+    f.chain.send_call(a, f.suite.security, &half).await.expect("transfer after the record date");
+    let now = f.chain.timestamp().await.expect("time");
+    f.chain.advance_time(f.coupon_dates[0] - now + 1).await.expect("coupon 1");
+    f.pay(1, &f.holders.clone()).await.expect("coupon 1");
+    assert_eq!(f.cash(a).await, U256::from(UNITS_EACH * COUPON), "paid on its record-date units");
+
+    // Past the redemption's record date no units move between investors; the redemption pays.
+    let now = f.chain.timestamp().await.expect("time");
+    f.chain.advance_time(end - now).await.expect("the redemption's record date");
+    let before = f.state().await;
+    let moved = f.chain.send_call(b, f.suite.security, &St::transferCall { to: a, amount: U256::from(1) }).await;
+    let args = crate::dvp_lifecycle::refused(moved, "TokenTransferRestricted");
+    assert_eq!(args[0], (kessai_bindings::Restriction::TransfersEnded as u8).to_string());
+    assert_eq!(f.state().await, before, "nothing moved");
+    let now = f.chain.timestamp().await.expect("time");
+    f.chain.advance_time(f.coupon_dates[3] - now + 1).await.expect("maturity");
+    for payment in 2..=5 {
+        f.pay(payment, &f.holders.clone()).await.expect("payment");
+    }
+    assert_eq!(f.status().await, 2, "Redeemed");
 }

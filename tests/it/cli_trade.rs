@@ -12,7 +12,7 @@ use kessai_bindings::{
 use kessai_deployer::{
     anvil,
     ops::{Position, SettleCheck},
-    signing,
+    signing::{self, Instruction},
 };
 use std::process::Output;
 
@@ -122,24 +122,37 @@ async fn trade_commands_sign_settle_signed_and_net_a_batch() {
     let (terms, trade) = m.terms("signed.json", seller, buyer, 10, 100_000);
     let id = format!("{}", trade_id(seller, "CLI-SIGNED"));
     let mut signatures = Vec::new();
+    let mut lock_signatures = Vec::new();
     for who in [seller, buyer] {
-        let s = json_out(&m.step("sign", &terms, &id, &["--from", &who.to_string()]));
+        let s = json_out(&m.step("sign", &terms, &id, &["--from", &who.to_string(), "--for", "settle"]));
         let signature: Bytes = s["signature"].as_str().expect("signature").parse().expect("hex");
-        let expected =
-            signing::sign_trade(&support::key(who), 31_337, m.suite.dvp, trade_id(seller, "CLI-SIGNED"), &trade)
-                .expect("sign");
+        let (settle, lock) = (Instruction::Settle, Instruction::Lock);
+        let key = support::key(who);
+        let expected = signing::sign_trade(&key, 31_337, m.suite.dvp, trade_id(seller, "CLI-SIGNED"), &trade, settle)
+            .expect("sign");
         assert_eq!(signature, expected, "the CLI signs what the library signs");
+        assert_eq!(s["instruction"], "settle");
         assert_eq!(
             s["digest"],
             m.suite
-                .trade_digest(&mut m.chain, trade_id(seller, "CLI-SIGNED"), &trade)
+                .trade_digest(&mut m.chain, trade_id(seller, "CLI-SIGNED"), &trade, settle)
                 .await
                 .expect("digest")
                 .to_string()
         );
         signatures.push(signature.to_string());
+        let lock_sig = json_out(&m.step("sign", &terms, &id, &["--from", &who.to_string(), "--for", "lock"]));
+        assert_eq!(
+            lock_sig["signature"].as_str().expect("signature").parse::<Bytes>().expect("hex"),
+            signing::sign_trade(&key, 31_337, m.suite.dvp, trade_id(seller, "CLI-SIGNED"), &trade, lock).expect("sign"),
+        );
+        lock_signatures.push(lock_sig["signature"].as_str().expect("signature").to_string());
     }
     assert_eq!(m.positions().await, (start, start), "signing moves nothing");
+    // Signatures given for a locked creation do not settle: each path has its own signed type.
+    let lock_sigs = ["--seller-sig", &lock_signatures[0], "--buyer-sig", &lock_signatures[1]];
+    refused(&m.step("settle-signed", &terms, &id, &lock_sigs), "DvPInvalidSignature");
+    assert_eq!(m.positions().await, (start, start), "a refused settlement moves nothing");
     let sigs = ["--seller-sig", &signatures[0], "--buyer-sig", &signatures[1]];
     let r = receipt(&m.step("settle-signed", &terms, &id, &sigs), 15);
     assert_eq!(r["id"].as_str(), Some(id.as_str()), "a 0x 32-byte reference is the id as is");

@@ -19,7 +19,8 @@ use kessai_deployer::{
     DeployerError,
     chain::{Chain, Tx},
     ops::{Position, SettleCheck, Suite, Trade, TradeSignatures},
-    plan, signing,
+    plan,
+    signing::{self, Instruction},
 };
 use kessai_sim::demo::{self, DemoParties};
 
@@ -108,15 +109,15 @@ impl<C: Chain> Market<C> {
         self.suite.can_settle(&mut self.chain, id, trade).await.expect("canSettle")
     }
 
-    pub async fn sign(&mut self, who: Address, id: B256, trade: &Trade) -> Bytes {
+    pub async fn sign(&mut self, who: Address, id: B256, trade: &Trade, instruction: Instruction) -> Bytes {
         let chain_id = self.chain.chain_id().await.expect("chain id");
-        signing::sign_trade(&support::key(who), chain_id, self.suite.dvp, id, trade).expect("sign")
+        signing::sign_trade(&support::key(who), chain_id, self.suite.dvp, id, trade, instruction).expect("sign")
     }
 
-    pub async fn signatures(&mut self, id: B256, trade: &Trade) -> TradeSignatures {
+    pub async fn signatures(&mut self, id: B256, trade: &Trade, instruction: Instruction) -> TradeSignatures {
         TradeSignatures {
-            seller: self.sign(trade.seller, id, trade).await,
-            buyer: self.sign(trade.buyer, id, trade).await,
+            seller: self.sign(trade.seller, id, trade, instruction).await,
+            buyer: self.sign(trade.buyer, id, trade, instruction).await,
         }
     }
 }
@@ -232,8 +233,8 @@ async fn agent_settles_from_the_buyers_signed_payment_instruction() {
     let trade = m.standard();
     let id = trade_id(m.p.seller, "signed-payment");
     m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create");
-    let buyer_sig = m.sign(m.p.buyer, id, &trade).await;
-    let seller_sig = m.sign(m.p.seller, id, &trade).await;
+    let buyer_sig = m.sign(m.p.buyer, id, &trade, Instruction::Pay).await;
+    let seller_sig = m.sign(m.p.seller, id, &trade, Instruction::Pay).await;
 
     // The seller's signature is not the buyer's payment instruction; only the agent may submit.
     let args = refuse!(
@@ -269,7 +270,7 @@ async fn signed_creation_locks_both_legs_and_without_an_agent_settles_at_once() 
     let mut m = market(support::revm()).await;
     let trade = m.standard();
     let id = trade_id(m.p.seller, "signed-creation");
-    let sigs = m.signatures(id, &trade).await;
+    let sigs = m.signatures(id, &trade, Instruction::Lock).await;
     // Anyone may submit both parties' signatures: here a broker (carol's account).
     m.suite.create_signed_trade(&mut m.chain, m.carol, id, &trade, &sigs).await.expect("create from signatures");
     assert_eq!(m.status(id).await, 1 | 2);
@@ -280,14 +281,14 @@ async fn signed_creation_locks_both_legs_and_without_an_agent_settles_at_once() 
 
     let direct = m.trade(m.p.seller, m.p.buyer, 5, 50_000, Address::ZERO);
     let id = trade_id(m.p.seller, "signed-creation-no-agent");
-    let sigs = m.signatures(id, &direct).await;
+    let sigs = m.signatures(id, &direct, Instruction::Lock).await;
     let s0 = m.position(m.p.seller).await;
     m.suite.create_signed_trade(&mut m.chain, m.carol, id, &direct, &sigs).await.expect("settles at once");
     assert_eq!(m.status(id).await, 1 | 2 | 8);
     assert_eq!(m.position(m.p.seller).await.cash, s0.cash + direct.amount);
     // Both signatures are needed: a missing one is refused with the party named.
     let id = trade_id(m.p.seller, "signed-creation-one-signature");
-    let mut sigs = m.signatures(id, &direct).await;
+    let mut sigs = m.signatures(id, &direct, Instruction::Lock).await;
     sigs.buyer = Bytes::new();
     let args = refuse!(
         m,
@@ -302,7 +303,7 @@ async fn signed_settlement<C: Chain>(chain: C) {
     let mut m = market(chain).await;
     let trade = m.standard();
     let id = trade_id(m.p.seller, "signed-settlement");
-    let sigs = m.signatures(id, &trade).await;
+    let sigs = m.signatures(id, &trade, Instruction::Settle).await;
 
     // Only the agent named in the terms may submit; altered terms do not match the signatures.
     refuse!(m, &[id], "DvPUnauthorized", m.suite.settle_signed(&mut m.chain, m.carol, id, &trade, &sigs).await);
@@ -347,23 +348,25 @@ async fn signed_settlement_accepts_full_signatures_and_refuses_expired_terms() {
     let id = trade_id(m.p.seller, "full-signatures");
     let chain_id = m.chain.chain_id().await.expect("chain id");
     let full = |key: &PrivateKeySigner| {
-        let digest = signing::trade_digest(chain_id, m.suite.dvp, id, &trade);
+        let digest = signing::trade_digest(chain_id, m.suite.dvp, id, &trade, Instruction::Settle);
         Bytes::from(key.sign_hash_sync(&digest).expect("sign").as_bytes().to_vec())
     };
     let sigs = TradeSignatures { seller: full(&support::key(m.p.seller)), buyer: full(&support::key(m.p.buyer)) };
     assert_eq!(sigs.seller.len(), 65);
-    let on_chain = m.suite.trade_digest(&mut m.chain, id, &trade).await.expect("digest");
-    assert_eq!(
-        on_chain,
-        signing::trade_digest(chain_id, m.suite.dvp, id, &trade),
-        "off-chain digest equals DvP.tradeDigest"
-    );
+    for instruction in [Instruction::Lock, Instruction::Settle, Instruction::Pay] {
+        let on_chain = m.suite.trade_digest(&mut m.chain, id, &trade, instruction).await.expect("digest");
+        assert_eq!(
+            on_chain,
+            signing::trade_digest(chain_id, m.suite.dvp, id, &trade, instruction),
+            "off-chain digest equals DvP.tradeDigest for {instruction:?}"
+        );
+    }
     m.suite.settle_signed(&mut m.chain, m.p.agent, id, &trade, &sigs).await.expect("65-byte signatures");
 
     let mut late = m.standard();
     late.deadline = m.chain.timestamp().await.expect("time") - 1;
     let id = trade_id(m.p.seller, "late");
-    let sigs = m.signatures(id, &late).await;
+    let sigs = m.signatures(id, &late, Instruction::Settle).await;
     refuse!(m, &[id], "DvPTradeExpired", m.suite.settle_signed(&mut m.chain, m.p.agent, id, &late, &sigs).await);
 }
 
@@ -679,7 +682,7 @@ async fn a_replayed_signed_settlement_inside_a_callback_is_refused() {
     let mut trade = m.trade(m.p.seller, m.p.buyer, 100, 1_000_000, Address::ZERO);
     trade.security = token;
     let id = trade_id(m.p.seller, "reentrant-signed");
-    let sigs = m.signatures(id, &trade).await;
+    let sigs = m.signatures(id, &trade, Instruction::Settle).await;
     let replay = DvP::settleSignedCall {
         id,
         trade: trade.clone(),

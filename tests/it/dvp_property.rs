@@ -10,7 +10,7 @@
 use crate::dvp_lifecycle::{CASH, Market, UNITS, market};
 use crate::support;
 use kessai_bindings::alloy::primitives::{Address, B256, U256};
-use kessai_deployer::{DeployerError, chain::Chain, ops::Trade};
+use kessai_deployer::{DeployerError, chain::Chain, ops::Trade, signing::Instruction};
 use kessai_sim::rng::Rng;
 
 const CREATED: u8 = 1;
@@ -286,7 +286,7 @@ async fn run(seed: u64, steps: usize) {
                 let mut terms = m.trade(parties[s], parties[b], units, amount, agent);
                 terms.deadline = now + 3_600;
                 let id = kessai_bindings::trade_id(terms.seller, format!("prop-signed-{seed}-{step}"));
-                let sigs = m.signatures(id, &terms).await;
+                let sigs = m.signatures(id, &terms, Instruction::Settle).await;
                 let expect = units <= model.free_units(s) && amount <= model.free_cash(b);
                 let ok = outcome(m.suite.settle_signed(&mut m.chain, agent, id, &terms, &sigs).await, step, "signed");
                 assert_eq!(ok, expect, "step {step}: signed settlement");

@@ -12,7 +12,7 @@ use kessai_bindings::{
     security_token::SecurityToken as St,
     trade_id,
 };
-use kessai_deployer::chain::Chain;
+use kessai_deployer::{chain::Chain, signing::Instruction};
 
 fn approval_mode(on: bool) -> St::setRulesCall {
     St::setRulesCall { allowedClasses: 0, maxHolders: 0, lockupUntil: 0, approvalRequired: on }
@@ -136,7 +136,7 @@ async fn a_dvp_trade_cannot_move_units_past_approval_mode() {
     );
     // The one-transaction signed path is refused the same way.
     let signed = trade_id(m.p.seller, "one-yen-signed");
-    let sigs = m.signatures(signed, &trade).await;
+    let sigs = m.signatures(signed, &trade, Instruction::Settle).await;
     let args = refuse!(
         m,
         &[id, signed],
@@ -149,11 +149,12 @@ async fn a_dvp_trade_cannot_move_units_past_approval_mode() {
 }
 
 /// Finding 2c: a hold with expiry 2^64 - 1 for a notary only the holder controls made
-/// `forcedTransfer` revert (`TokenInsufficientFreeBalance`), so the holder defeated seizure. A forced
-/// transfer now takes free units, then frozen ones, then held ones; the locks it broke can no longer
-/// execute (named error, nothing moved) but are still released.
+/// `forcedTransfer` revert (`TokenInsufficientFreeBalance`), so the holder defeated seizure. An order
+/// now reaches held units in two named steps: the authority ends the hold (`forceReleaseHold`), then
+/// the forced transfer takes free units, then frozen ones. A forced transfer that would need held
+/// units is refused with `TokenUnitsHeld`, moving nothing; the ended hold can no longer execute.
 #[tokio::test]
-async fn forced_transfer_reaches_held_units_and_the_broken_locks_are_released() {
+async fn forced_transfer_reaches_held_units_once_the_authority_ends_their_hold() {
     let mut f = Fixture::new(support::revm()).await;
     let (alice, carol, friend) = (f.alice, f.carol, f.p.agent);
     let id = keccak256("forever");
@@ -168,21 +169,35 @@ async fn forced_transfer_reaches_held_units_and_the_broken_locks_are_released() 
         documentRef: keccak256("order-7"),
         courtOrderOverride: false,
     };
-    f.authority(seize).await.expect("the seizure reaches held units");
-    assert_eq!(f.read(St::balanceOfCall { account: alice }).await, u(0));
+    let before = f.state().await;
+    let result = f.authority(seize.clone()).await;
+    f.assert_unchanged(result, "TokenUnitsHeld", &before).await;
+
+    // Only an enforcer ends another's hold.
+    let order = keccak256("order-7");
+    let end = St::forceReleaseHoldCall { holder: alice, notary: friend, id, documentRef: order };
+    let result = f.send(carol, end.clone()).await;
+    f.assert_unchanged(result, "AccessControlUnauthorizedAccount", &before).await;
+    f.authority(end.clone()).await.expect("the authority ends the hold");
     assert_eq!(f.read(St::heldBalanceOfCall { account: alice }).await, u(0));
+    assert_eq!(f.read(St::holdOfCall { holder: alice, notary: friend, id }).await._0, u(0));
+    let before = f.state().await;
+    let result = f.authority(end).await;
+    f.assert_unchanged(result, "TokenHoldNotFound", &before).await;
+
+    f.authority(seize).await.expect("the seizure reaches the formerly held units");
+    assert_eq!(f.read(St::balanceOfCall { account: alice }).await, u(0));
     assert_eq!(f.read(St::frozenBalanceOfCall { account: alice }).await, u(0));
     assert_eq!(f.read(St::balanceOfCall { account: carol }).await, u(1_000));
 
     let before = f.state().await;
     let result = f.send(friend, St::executeHoldCall { holder: alice, id, to: f.bob, amount: u(900) }).await;
-    f.assert_unchanged(result, "TokenInsufficientHeld", &before).await;
-    f.send(friend, St::releaseHoldCall { holder: alice, notary: friend, id }).await.expect("the broken lock ends");
-    assert_eq!(f.read(St::holdOfCall { holder: alice, notary: friend, id }).await._0, u(0));
+    f.assert_unchanged(result, "TokenHoldNotFound", &before).await;
 }
 
 /// Finding 2c through the DvP: a trade whose deadline is 2^64 - 1 locks units that only the parties
-/// could free. The seizure takes them; the parties' cancel still releases both legs.
+/// could free. The authority ends the trade's lock by name and seizes; the trade can no longer settle,
+/// and the parties' cancel still ends it and frees the buyer's payment.
 #[tokio::test]
 async fn forced_transfer_reaches_units_locked_in_a_trade_and_the_trade_still_cancels() {
     let mut m = market(support::revm()).await;
@@ -200,10 +215,15 @@ async fn forced_transfer_reaches_units_locked_in_a_trade_and_the_trade_still_can
         documentRef: keccak256("order-8"),
         courtOrderOverride: false,
     };
-    m.chain.send_call(m.p.suite.authority, m.suite.security, &seize).await.expect("the seizure reaches locked units");
+    let authority = m.p.suite.authority;
+    refuse!(m, &[id], "TokenUnitsHeld", m.chain.send_call(authority, m.suite.security, &seize).await);
+    let end =
+        St::forceReleaseHoldCall { holder: m.p.seller, notary: m.suite.dvp, id, documentRef: keccak256("order-8") };
+    m.chain.send_call(authority, m.suite.security, &end).await.expect("the authority ends the trade's lock");
+    m.chain.send_call(authority, m.suite.security, &seize).await.expect("the seizure reaches the units");
     assert_eq!(m.position(m.p.seller).await.units, U256::ZERO);
     assert_eq!(m.position(m.p.seller).await.units_held, U256::ZERO);
-    refuse!(m, &[id], "TokenInsufficientHeld", m.suite.approve(&mut m.chain, id, &trade).await);
+    refuse!(m, &[id], "TokenHoldNotFound", m.suite.approve(&mut m.chain, id, &trade).await);
     m.suite.cancel(&mut m.chain, m.p.buyer, id, &trade).await.expect("the buyer cancels");
     assert_eq!(m.position(m.p.buyer).await.cash_held, U256::ZERO, "the buyer's payment is free again");
 }
@@ -458,8 +478,9 @@ async fn nobody_can_squat_another_sellers_trade_id() {
     let junk = m.trade(squatter, m.p.buyer, 1, 1, Address::ZERO);
     let args = refuse!(m, &[id], "DvPTradeIdNotBound", m.suite.create_trade(&mut m.chain, id, &junk).await);
     assert_eq!(args, [id.to_string(), squatter.to_string()]);
-    let sigs = m.signatures(id, &junk).await;
+    let sigs = m.signatures(id, &junk, Instruction::Settle).await;
     refuse!(m, &[id], "DvPTradeIdNotBound", m.suite.settle_signed(&mut m.chain, squatter, id, &junk, &sigs).await);
+    let sigs = m.signatures(id, &junk, Instruction::Lock).await;
     refuse!(
         m,
         &[id],
@@ -503,4 +524,98 @@ async fn a_forced_transfer_to_the_same_wallet_is_refused() {
         f.assert_unchanged(result, "TokenForcedTransferToSelf", &before).await;
     }
     assert_eq!(f.read(St::heldBalanceOfCall { account: fresh }).await, u(900));
+}
+
+/// Design change 1: locks were anonymous — the tokens kept one held total per account and ignored
+/// the lock id, so any notary could execute or release another notary's locks. The token now records
+/// each hold per (holder, notary, id): a second notary (here a transfer agent's desk with NOTARY_ROLE)
+/// finds none of its own under the DvP's trade id — its execution is refused with
+/// `TokenHoldNotFound`, its release frees nothing — and the trade still settles.
+#[tokio::test]
+async fn a_notary_cannot_execute_or_release_another_notarys_lock() {
+    let mut m = market(support::revm()).await;
+    let trade = m.standard();
+    let id = trade_id(m.p.seller, "someone-elses-lock");
+    m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create");
+    m.suite.pay(&mut m.chain, id, &trade).await.expect("pay");
+    let rogue = m.carol;
+    let role = m.chain.read(m.suite.security, &St::NOTARY_ROLECall {}).await.expect("role");
+    let grant = St::grantRoleCall { role, account: rogue };
+    m.chain.send_call(m.p.suite.operator, m.suite.security, &grant).await.expect("a second notary");
+    let dvp = m.suite.dvp;
+    let recorded = m.chain.read(m.suite.security, &St::holdOfCall { holder: m.p.seller, notary: dvp, id }).await;
+    assert_eq!(recorded.expect("hold")._0, trade.units, "the token records the trade's lock under the DvP");
+
+    let execute = St::notaryExecuteCall { holder: m.p.seller, id, to: rogue, amount: trade.units };
+    let args = refuse!(m, &[id], "TokenHoldNotFound", m.chain.send_call(rogue, m.suite.security, &execute).await);
+    assert_eq!(args, [m.p.seller.to_string(), rogue.to_string(), id.to_string()]);
+    let before = m.snapshot(&[id]).await;
+    let release = St::notaryReleaseCall { holder: m.p.seller, id, amount: trade.units };
+    m.chain.send_call(rogue, m.suite.security, &release).await.expect("a release of a lock it does not have");
+    assert_eq!(m.snapshot(&[id]).await, before, "the release of another notary's lock freed nothing");
+    assert_eq!(m.position(m.p.seller).await.units_held, trade.units);
+
+    m.suite.approve(&mut m.chain, id, &trade).await.expect("the trade still settles");
+    assert_eq!(m.status(id).await, 1 | 2 | 4 | 8);
+}
+
+/// Design change 1, second half: NOTARY_ROLE (place holds, settle one's own) and the power to move
+/// any holder's free units are apart. A notary — what the transfer agent's desk needs — can no longer
+/// move a holder's free units without a hold; that needs SETTLER_ROLE.
+#[tokio::test]
+async fn placing_holds_does_not_give_the_power_to_move_free_units() {
+    let mut m = market(support::revm()).await;
+    let notary = m.carol;
+    let role = m.chain.read(m.suite.security, &St::NOTARY_ROLECall {}).await.expect("role");
+    let grant = St::grantRoleCall { role, account: notary };
+    m.chain.send_call(m.p.suite.operator, m.suite.security, &grant).await.expect("a notary");
+    let take = St::notaryTransferCall { from: m.p.seller, to: notary, amount: u(100) };
+    let args =
+        refuse!(m, &[], "AccessControlUnauthorizedAccount", m.chain.send_call(notary, m.suite.security, &take).await);
+    let settler = m.chain.read(m.suite.security, &St::SETTLER_ROLECall {}).await.expect("role");
+    assert_eq!(args, [notary.to_string(), settler.to_string()]);
+
+    // The same account with SETTLER_ROLE may (the role is for audited settlement contracts).
+    let grant = St::grantRoleCall { role: settler, account: notary };
+    m.chain.send_call(m.p.suite.operator, m.suite.security, &grant).await.expect("a settler");
+    let before = m.position(m.p.seller).await.units;
+    m.chain.send_call(notary, m.suite.security, &take).await.expect("a settler moves free units");
+    assert_eq!(m.position(m.p.seller).await.units, before - u(100));
+}
+
+/// Design change 2: one signature over the terms drove `createSignedTrade`, `settleSigned` and
+/// `settleWithPayment`, so a third party holding a settlement instruction could turn it into a trade
+/// with both legs locked (or use a buyer's agreement as its payment instruction). Each path now has its
+/// own EIP-712 type: a signature drives only the path it was given for.
+#[tokio::test]
+async fn a_signature_drives_only_the_path_it_was_given_for() {
+    let mut m = market(support::revm()).await;
+    let trade = m.standard();
+    let id = trade_id(m.p.seller, "one-path");
+    let settle = m.signatures(id, &trade, Instruction::Settle).await;
+    let lock = m.signatures(id, &trade, Instruction::Lock).await;
+    let third = m.carol;
+    let args = refuse!(
+        m,
+        &[id],
+        "DvPInvalidSignature",
+        m.suite.create_signed_trade(&mut m.chain, third, id, &trade, &settle).await
+    );
+    assert_eq!(args[1], m.p.seller.to_string());
+    refuse!(m, &[id], "DvPInvalidSignature", m.suite.settle_signed(&mut m.chain, m.p.agent, id, &trade, &lock).await);
+
+    // The seller creates; neither the buyer's settlement nor its locking signature is a payment
+    // instruction.
+    m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create");
+    for sig in [&settle.buyer, &lock.buyer] {
+        refuse!(
+            m,
+            &[id],
+            "DvPInvalidSignature",
+            m.suite.settle_with_payment(&mut m.chain, m.p.agent, id, &trade, sig).await
+        );
+    }
+    let pay = m.sign(m.p.buyer, id, &trade, Instruction::Pay).await;
+    m.suite.settle_with_payment(&mut m.chain, m.p.agent, id, &trade, &pay).await.expect("the payment instruction");
+    assert_eq!(m.status(id).await, 1 | 2 | 4 | 8);
 }

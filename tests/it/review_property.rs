@@ -1,19 +1,22 @@
 //! Property run for the classes of the external review (issue 14): random steps that mix what the
 //! attacks used — zero-unit transfers from empty accounts by anyone, whole-position exits, holds a
-//! holder tries to notarise itself, holds for a notary of its choosing, seizures that reach held
-//! units, chains of wallet recoveries, the built-in settlement switched off and on, approval mode,
+//! holder tries to notarise itself, holds for a notary of its choosing, seizures (refused where they
+//! would need held units), locks ended by the authority by name, chains of wallet recoveries, the built-in settlement switched off and on, approval mode,
 //! a paused or blocklisting deposit token — with DvP trades and batches. Checked after every step:
 //!
 //! - the holder count equals the number of tracked accounts with a non-zero balance, and those hold
 //!   the whole supply (no step ever panics);
-//! - each wallet's held units and cash equal the sum of the open locks that resolve to it through
-//!   any chain of recoveries (held units may only fall below it after a seizure took some);
+//! - every lock the token records (per holder, notary and id) holds exactly what the model says: a
+//!   trade's units until it ends or an authority ends the lock by name, its payment once paid, each
+//!   hold until executed or released; and each wallet's held units and cash equal the sum of the
+//!   locks that resolve to it through any chain of recoveries;
 //! - a netted batch of open paid trades is refused exactly when the gross batch of the same trades
 //!   is (both simulated before one of them is sent);
 //! - a holder can never be its own notary.
 //!
 //! At the end every open trade is cancelled by its seller and every open hold released by its
-//! notary, however its parties were recovered, and nothing stays held.
+//! notary, however its parties were recovered, every lock the token recorded is gone, and nothing
+//! stays held.
 //!
 //! The seed and step count (20,000) are fixed for CI; `KESSAI_REVIEW_SEED=n KESSAI_REVIEW_STEPS=m
 //! cargo test review_property` explores others (the fixes were checked over 100,000 steps).
@@ -56,8 +59,8 @@ struct Run {
     investors: Vec<Address>,
     /// lost wallet -> the wallet it was recovered to (one link; the model follows the chain).
     recovered: BTreeMap<Address, Address>,
-    /// Wallets whose held units a seizure took: their held units may fall below their locks.
-    seized: BTreeSet<Address>,
+    /// Trades whose security lock the authority ended by name (`forceReleaseHold`).
+    broken: BTreeSet<B256>,
     trades: Vec<(B256, Trade, u8)>,
     holds: Vec<Lock>,
     recoveries: usize,
@@ -132,31 +135,45 @@ impl Run {
         assert_eq!(total, supply, "step {step}: the tracked accounts hold the whole supply");
 
         let mut expected: BTreeMap<Address, (u64, u64)> = BTreeMap::new();
-        for (_, t, status) in &self.trades {
-            if status & OPEN != 0 && status & FINAL == 0 {
-                expected.entry(self.resolve(t.seller)).or_default().0 += t.units.to::<u64>();
-                if status & PAID != 0 {
-                    expected.entry(self.resolve(t.buyer)).or_default().1 += t.amount.to::<u64>();
-                }
-            }
+        // Each lock as the token records it, per (holder, notary, id), against the model; the
+        // open trades' and holds' locks, summed per wallet they resolve to, against the held totals.
+        let open: Vec<(B256, Trade, u8)> =
+            self.trades.iter().filter(|(_, _, s)| s & OPEN != 0 && s & FINAL == 0).cloned().collect();
+        for (id, t, status) in open {
+            let units = if self.broken.contains(&id) { 0 } else { t.units.to::<u64>() };
+            let cash = if status & PAID != 0 { t.amount.to::<u64>() } else { 0 };
+            let (units_lock, cash_lock) = self.locks(id, &t).await;
+            assert_eq!((units_lock, cash_lock), (units, cash), "step {step}: trade {id}'s locks (after {})", self.last);
+            expected.entry(self.resolve(t.seller)).or_default().0 += units;
+            expected.entry(self.resolve(t.buyer)).or_default().1 += cash;
         }
+        let agent = self.m.p.agent;
         for h in &self.holds {
+            let call = St::holdOfCall { holder: h.holder, notary: agent, id: h.id };
+            let recorded = self.m.chain.read(security, &call).await.expect("hold")._0;
+            assert_eq!(recorded, U256::from(h.amount), "step {step}: hold {} (after {})", h.id, self.last);
             expected.entry(self.resolve(h.holder)).or_default().0 += h.amount;
         }
         for (w, (units_held, cash_held)) in held {
             let (units, cash) = expected.get(&w).copied().unwrap_or_default();
-            if self.seized.contains(&w) {
-                assert!(units_held <= U256::from(units), "step {step}: {w} holds more units than its locks");
-            } else {
-                assert_eq!(
-                    units_held,
-                    U256::from(units),
-                    "step {step}: {w}'s held units equal its open locks (after {})",
-                    self.last
-                );
-            }
-            assert_eq!(cash_held, U256::from(cash), "step {step}: {w}'s held cash equals its paid trades");
+            assert_eq!(
+                units_held,
+                U256::from(units),
+                "step {step}: {w}'s held units equal the sum of its locks (after {})",
+                self.last
+            );
+            assert_eq!(cash_held, U256::from(cash), "step {step}: {w}'s held cash equals its paid trades' locks");
         }
+    }
+
+    /// The units and cash the tokens record under trade `id`'s locks (the DvP is their notary).
+    async fn locks(&mut self, id: B256, t: &Trade) -> (u64, u64) {
+        let (security, deposit, dvp) = (self.m.suite.security, self.m.suite.deposit, self.m.suite.dvp);
+        let units = St::holdOfCall { holder: t.seller, notary: dvp, id };
+        let cash = Dt::holdOfCall { holder: t.buyer, notary: dvp, id };
+        let units = self.m.chain.read(security, &units).await.expect("units lock")._0;
+        let cash = self.m.chain.read(deposit, &cash).await.expect("cash lock")._0;
+        (units.to::<u64>(), cash.to::<u64>())
     }
 
     /// A receiver: mostly an investor (so units keep circulating), sometimes any wallet.
@@ -252,8 +269,9 @@ impl Run {
                     self.holds.swap_remove(k);
                 }
             }
-            // A seizure, sometimes of the whole balance (held units included).
-            41..=44 => {
+            // A seizure, sometimes of the whole balance: refused (`TokenUnitsHeld`) where it would
+            // need held units.
+            41..=42 => {
                 let (from, to) = (self.pick(&wallets), self.receiver());
                 let p = self.m.position(from).await;
                 let amount =
@@ -267,8 +285,33 @@ impl Run {
                     courtOrderOverride: true,
                 };
                 let r = self.m.chain.send_call(authority, security, &call).await;
-                if self.outcome("seizure", r) && amount > p.units - p.units_held && from != self.resolve(to) {
-                    self.seized.insert(from);
+                let reachable = p.units - p.units_held;
+                let refused = !self.outcome("seizure", r);
+                if refused && amount > reachable && amount <= p.units && from != self.resolve(to) {
+                    assert!(self.last.contains("TokenUnitsHeld"), "step {step}: {}", self.last);
+                }
+            }
+            // The authority ends a lock by name: an open trade's units lock or a hold.
+            43..=44 => {
+                let open: Vec<usize> = (0..self.trades.len())
+                    .filter(|&k| self.trades[k].2 & FINAL == 0 && !self.broken.contains(&self.trades[k].0))
+                    .collect();
+                if self.rng.chance(50) && !open.is_empty() {
+                    let k = self.pick(&open);
+                    let (id, seller) = (self.trades[k].0, self.trades[k].1.seller);
+                    let call = St::forceReleaseHoldCall { holder: seller, notary: dvp, id, documentRef: B256::ZERO };
+                    let r = self.m.chain.send_call(authority, security, &call).await;
+                    if self.outcome("force-release", r) {
+                        self.broken.insert(id);
+                    }
+                } else if !self.holds.is_empty() {
+                    let k = self.rng.below(self.holds.len() as u64) as usize;
+                    let (id, holder) = (self.holds[k].id, self.holds[k].holder);
+                    let call = St::forceReleaseHoldCall { holder, notary: agent, id, documentRef: B256::ZERO };
+                    let r = self.m.chain.send_call(authority, security, &call).await;
+                    if self.outcome("force-release", r) {
+                        self.holds.swap_remove(k);
+                    }
                 }
             }
             // A wallet recovery, on both tokens: chains form as recovered wallets are lost again.
@@ -296,9 +339,6 @@ impl Run {
                 if self.outcome("recovery", units) {
                     self.m.chain.send_call(bank, deposit, &call).await.expect("recover the cash too");
                     self.recovered.insert(lost, fresh);
-                    if self.seized.remove(&lost) {
-                        self.seized.insert(fresh);
-                    }
                     self.wallets.push(fresh);
                     self.recoveries += 1;
                 }
@@ -415,6 +455,9 @@ impl Run {
             let call = St::releaseHoldCall { holder: h.holder, notary: agent, id: h.id };
             self.m.chain.send_call(agent, security, &call).await.expect("every open hold is released");
         }
+        for (id, t, _) in self.trades.clone() {
+            assert_eq!(self.locks(id, &t).await, (0, 0), "trade {id} left a lock behind");
+        }
         for w in self.wallets.clone() {
             let p = self.m.position(w).await;
             assert_eq!((p.units_held, p.cash_held), (U256::ZERO, U256::ZERO), "{w} still holds something");
@@ -439,7 +482,7 @@ async fn run(seed: u64, steps: usize) {
         wallets: investors.clone(),
         investors: investors.clone(),
         recovered: BTreeMap::new(),
-        seized: BTreeSet::new(),
+        broken: BTreeSet::new(),
         trades: Vec::new(),
         holds: Vec::new(),
         recoveries: 0,

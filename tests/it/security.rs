@@ -269,9 +269,13 @@ async fn every_transfer_rule_refuses_with_its_code<C: Chain>(chain: C) {
     f.operator(St::setRulesCall { allowedClasses: 0, maxHolders: 0, lockupUntil: 0, approvalRequired: false })
         .await
         .expect("rules");
-    f.operator(St::setCountryAllowedCall { country: 840, allowed: true, countryRuleOn: true }).await.expect("country");
+    f.operator(St::setCountryAllowedCall { country: 840, allowed: true }).await.expect("country");
+    f.operator(St::setCountryRuleCall { on: true }).await.expect("country rule");
     f.assert_refused(alice, carol, 1, Restriction::CountryNotAllowed).await;
-    f.operator(St::setCountryAllowedCall { country: 392, allowed: true, countryRuleOn: true }).await.expect("country");
+    f.operator(St::setCountryAllowedCall { country: 392, allowed: true }).await.expect("country");
+    // Setting, not toggling: allowing a country twice leaves it allowed.
+    f.operator(St::setCountryAllowedCall { country: 392, allowed: true }).await.expect("country again");
+    assert!(f.read(St::isCountryAllowedCall { country: 392 }).await);
     assert_eq!(f.restriction(alice, carol, 1).await, Restriction::None);
     let until = f.now + 30 * 86_400;
     f.operator(St::setRulesCall { allowedClasses: 0, maxHolders: 0, lockupUntil: until, approvalRequired: false })

@@ -53,9 +53,10 @@ async fn every_can_transfer_code_round_trips_with_the_rust_enum() {
     seen.insert(refused(&mut f, alice, bob, 1, Restriction::InvestorClassNotAllowed).await);
     f.operator(rules(0, 0, 0, false)).await.expect("rules off");
 
-    f.operator(St::setCountryAllowedCall { country: 840, allowed: true, countryRuleOn: true }).await.expect("US only");
+    f.operator(St::setCountryAllowedCall { country: 840, allowed: true }).await.expect("US only");
+    f.operator(St::setCountryRuleCall { on: true }).await.expect("rule on");
     seen.insert(refused(&mut f, alice, bob, 1, Restriction::CountryNotAllowed).await);
-    f.operator(St::setCountryAllowedCall { country: 840, allowed: false, countryRuleOn: false }).await.expect("off");
+    f.operator(St::setCountryRuleCall { on: false }).await.expect("off");
 
     f.operator(rules(0, 0, f.now + 86_400, false)).await.expect("lock-up");
     seen.insert(refused(&mut f, alice, bob, 1, Restriction::LockedUp).await);
@@ -73,6 +74,13 @@ async fn every_can_transfer_code_round_trips_with_the_rust_enum() {
     seen.insert(refused(&mut f, bob, alice, 1, Restriction::SenderBlocked).await);
     seen.insert(refused(&mut f, alice, bob, 1, Restriction::ReceiverBlocked).await);
     f.authority(St::setBlockedCall { account: bob, blocked: false }).await.expect("unblock");
+
+    // The end of transfers (a bond's redemption record date) once it has passed; then removed.
+    let now = f.chain.timestamp().await.expect("time");
+    f.issuer(St::setTransfersEndCall { date: now + 60 }).await.expect("end of transfers");
+    f.chain.advance_time(61).await.expect("past the end");
+    seen.insert(refused(&mut f, alice, bob, 1, Restriction::TransfersEnded).await);
+    f.issuer(St::setTransfersEndCall { date: 0 }).await.expect("no end");
 
     // A holder limit needs an empty supply: redeem everything, set it, and fill the one place.
     f.issuer(St::redeemCall { from: alice, amount: u(1_000) }).await.expect("redeem");

@@ -91,10 +91,11 @@ async fn registering_an_existing_investor_updates_its_record_and_the_tokens_see_
     let rules = St::setRulesCall { allowedClasses: 0, maxHolders: 0, lockupUntil: 0, approvalRequired: false };
     f.operator(rules).await.expect("every class");
     // Japanese residents only: carol moved to the US.
-    f.operator(St::setCountryAllowedCall { country: 392, allowed: true, countryRuleOn: true }).await.expect("JP only");
+    f.operator(St::setCountryAllowedCall { country: 392, allowed: true }).await.expect("JP only");
+    f.operator(St::setCountryRuleCall { on: true }).await.expect("rule on");
     f.assert_refused(alice, carol, 1, Restriction::CountryNotAllowed).await;
     assert_eq!(f.restriction(alice, bob, 1).await, Restriction::None);
-    f.operator(St::setCountryAllowedCall { country: 392, allowed: true, countryRuleOn: false }).await.expect("off");
+    f.operator(St::setCountryRuleCall { on: false }).await.expect("off");
 
     // Registering a revoked investor again re-activates it.
     f.registry(registrar, Reg::revokeCall { account: bob }).await.expect("revoke");

@@ -13,13 +13,16 @@ import {PaymentRounds} from "./PaymentRounds.sol";
 /// unit); payment `couponCount + 1` is the redemption (redemption value per unit, units cancelled) —
 /// at maturity, or on an earlier coupon date at the call price when the issuer called the bond.
 /// Each coupon has a record date `recordOffset` before its payment date; the redemption shares the
-/// last coupon's. Roles as in {PaymentRounds}; the issuer also publishes reports and declares a
-/// default.
+/// last coupon's (or the called coupon's), and transfers between investors end on that date, so the
+/// register the redemption pays is final. The bond stores the unit token's record number of its first
+/// coupon, so the unit token may have record dates of its own scheduled before. Roles as in
+/// {PaymentRounds}; the issuer also publishes reports and declares a default.
 contract StraightBond is PaymentRounds, IStraightBond {
     Terms private _terms;
     uint64[] private _couponDates;
     Status private _status;
     uint16 private _calledAt; // coupon number on whose date the bond is called; 0 = not called
+    uint16 private _firstRecord; // the unit token's record number of coupon 1; 0 = not scheduled
     uint128 private _callPrice;
     uint256 private _reports;
 
@@ -54,17 +57,31 @@ contract StraightBond is PaymentRounds, IStraightBond {
         _couponDates = couponDates_;
     }
 
-    /// @notice Schedules every coupon's record date on the unit token. Call once, after this contract
-    /// received ISSUER_ROLE on the unit token. Anyone may call.
-    /// @dev Requirements: the record dates are in the future and after any already scheduled; they
-    /// are the unit token's record dates 1..n (coupon i pays on record i), so no other record date may
-    /// have been scheduled on the unit token before.
+    /// @notice Schedules every coupon's record date on the unit token, keeps the record number of the
+    /// first (the others follow it: they are scheduled together), and ends transfers between investors
+    /// at the redemption's record date. Call once, after this contract received ISSUER_ROLE on the unit
+    /// token. Anyone may call.
+    /// @dev Requirements: not scheduled before; the record dates are in the future and after any
+    /// already scheduled on the unit token.
     function scheduleRecordDates() external {
+        if (_firstRecord != 0) revert BondRecordDatesScheduled();
         uint32 offset = _terms.recordOffset;
-        for (uint256 i; i < _couponDates.length; ++i) {
-            uint16 record = _units.scheduleRecordDate(_couponDates[i] - offset);
-            if (record != i + 1) revert BondInvalidTerms();
+        uint256 n = _couponDates.length;
+        uint16 first = _units.scheduleRecordDate(_couponDates[0] - offset);
+        _firstRecord = first;
+        for (uint256 i = 1; i < n; ++i) {
+            // slither-disable-next-line unused-return — the numbers follow `first` (one transaction)
+            _units.scheduleRecordDate(_couponDates[i] - offset);
         }
+        _units.setTransfersEnd(_couponDates[n - 1] - offset);
+    }
+
+    /// @notice The unit token's record number of coupon `coupon` (1-based); 0 before the record dates
+    /// were scheduled.
+    function recordOf(uint16 coupon) external view returns (uint16) {
+        if (_firstRecord == 0) return 0;
+        if (coupon == 0 || coupon > _couponDates.length) revert BondInvalidTerms();
+        return _firstRecord + coupon - 1;
     }
 
     /// @notice The terms.
@@ -101,10 +118,13 @@ contract StraightBond is PaymentRounds, IStraightBond {
     function callBond(uint16 coupon, uint128 pricePerUnit) external onlyRole(ISSUER_ROLE) {
         if (_status != Status.Issued) revert BondInvalidStatus(_status);
         if (coupon == 0 || coupon >= _couponDates.length) revert BondInvalidTerms();
-        if (block.timestamp >= _couponDates[coupon - 1] - _terms.recordOffset) revert BondInvalidTerms();
+        uint64 record = _couponDates[coupon - 1] - _terms.recordOffset;
+        if (block.timestamp >= record) revert BondInvalidTerms();
         _calledAt = coupon;
         _callPrice = pricePerUnit;
         _setStatus(Status.Called);
+        // The redemption's record date moved to the called coupon's.
+        if (_firstRecord != 0) _units.setTransfersEnd(record);
     }
 
     /// @notice The coupon on whose date the bond was called (0 if not called) and the call price.
@@ -138,10 +158,13 @@ contract StraightBond is PaymentRounds, IStraightBond {
         bool redemption = payment > n;
         // A called bond pays no coupon after the call date.
         if (!redemption && calledAt != 0 && payment > calledAt) revert PaymentNotDue(payment, 0);
+        uint256 first = _firstRecord;
+        if (first == 0) revert BondRecordDatesNotScheduled();
         uint256 last = calledAt != 0 ? calledAt : n;
-        // last is far below 2^16 record dates.
-        p.record = uint16(redemption ? last : payment);
-        p.date = _couponDates[p.record - 1];
+        uint256 coupon = redemption ? last : payment;
+        // The record numbers were given by the unit token (below 2^16).
+        p.record = uint16(first + coupon - 1);
+        p.date = _couponDates[coupon - 1];
         p.perUnit = redemption ? (calledAt != 0 ? _callPrice : _terms.redemptionValue) : couponPerUnit();
         p.cancelsUnits = redemption;
     }

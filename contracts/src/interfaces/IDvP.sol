@@ -18,7 +18,8 @@ import {IPermissionedToken} from "./IPermissionedToken.sol";
 /// Other paths to the same end:
 /// - anyone holding both parties' EIP-712 signatures over the terms may create the trade with both
 ///   legs locked at once ({createSignedTrade}), or settle it in one transaction without prior locks
-///   ({settleSigned}; the agent submits it when the trade names one);
+///   ({settleSigned}; the agent submits it when the trade names one); each path has its own signed
+///   type ({Instruction});
 /// - the agent settles many paid trades at once, all or nothing ({settleBatch}), or with only the net
 ///   cash positions moving ({settleBatchNetted}, DvP model 3).
 ///
@@ -47,6 +48,20 @@ interface IDvP {
         uint256 units;
         uint256 amount;
         uint64 deadline;
+    }
+
+    /// @notice What a signature instructs; each is its own EIP-712 type wrapping the terms, so a
+    /// signature given for one path cannot drive another.
+    /// - `Lock`: `LockTrade(Trade terms)`, both parties agree to a trade with both legs locked
+    ///   ({createSignedTrade});
+    /// - `Settle`: `SettleTrade(Trade terms)`, both parties instruct a one-transaction settlement from
+    ///   their free balances ({settleSigned});
+    /// - `Pay`: `PayTrade(Trade terms)`, the buyer's payment instruction for a trade the seller created
+    ///   ({settleWithPayment}).
+    enum Instruction {
+        Lock,
+        Settle,
+        Pay
     }
 
     /// @notice What stands between a trade and its settlement now. For an open trade whose legs would
@@ -188,6 +203,6 @@ interface IDvP {
     /// keccak256(abi.encode(TRADE_TYPEHASH, id, trade)).
     function hashTerms(bytes32 id, Trade calldata trade) external pure returns (bytes32);
 
-    /// @notice The EIP-712 digest a party signs to agree to trade `id` on these terms.
-    function tradeDigest(bytes32 id, Trade calldata trade) external view returns (bytes32);
+    /// @notice The EIP-712 digest a party signs to give `instruction` for trade `id` on these terms.
+    function tradeDigest(bytes32 id, Trade calldata trade, Instruction instruction) external view returns (bytes32);
 }

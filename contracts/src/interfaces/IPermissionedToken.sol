@@ -11,17 +11,20 @@ import {IInvestorRegistry} from "./IInvestorRegistry.sol";
 /// transaction, and a refused transfer reverts with the same code.
 ///
 /// A hold locks units for a notary (a settlement contract) while they stay in the holder's balance. It
-/// is identified by (holder, notary, id), so nobody can squat another holder's id. Held units cannot
-/// be transferred, redeemed, frozen or held twice. The notary executes a hold (moves the units to a
-/// recipient, whose eligibility is checked) or releases it; after the expiry the holder may release it.
-/// A holder cannot be its own notary, and in approval mode only notaries holding NOTARY_ROLE move held
-/// units. A forced transfer reaches held units last; the locks it breaks can then only be released.
+/// is identified by (holder, notary, id), so nobody can squat another holder's id, and the token keeps
+/// its amount: the amounts of an account's holds always sum to its held total, and a notary can
+/// execute or release only its own holds. Held units cannot be transferred, redeemed, frozen, held
+/// twice or seized. The notary executes a hold (moves exactly its units to a recipient, whose
+/// eligibility is checked) or releases it; after the expiry the holder may release it. A holder cannot
+/// be its own notary, and in approval mode only notaries holding NOTARY_ROLE move held units.
 ///
-/// Settlement contracts granted NOTARY_ROLE by the token's admin may also lock units under a record they
-/// keep themselves (`notaryHold`): the token then keeps only the holder's held total, which saves a
-/// storage slot per leg, and the notary's own events report the locks (the token still emits
-/// `Transfer` for every move). Such notaries are trusted to execute and release only what they locked;
-/// grant the role to audited settlement contracts only.
+/// Two powers are kept apart: NOTARY_ROLE places holds for holders, locks (`notaryHold`: holds without
+/// expiry whose record the notary keeps and reports in its own events) and executes or releases its
+/// own; SETTLER_ROLE moves any holder's free units without a hold (`notaryTransfer`: one-step signed
+/// settlement, net cash positions). The transfer agent's desk needs only the first.
+///
+/// An authority reaches held units in two explicit steps: `forceReleaseHold` ends a named hold (the
+/// notary's execution then fails and its release does nothing), then `forcedTransfer` moves the units.
 ///
 /// Enforcement is split across roles: pausing, the blocklist, freezing (a whole account or part of a
 /// balance), forced transfers (including court-ordered seizure), and wallet recovery.
@@ -42,7 +45,8 @@ interface IPermissionedToken {
         ApprovalRequired,
         InvalidReceiver,
         SenderBlocked,
-        ReceiverBlocked
+        ReceiverBlocked,
+        TransfersEnded
     }
 
     /// @notice Thrown when a transfer is refused; `code` says why (see {canTransfer}).
@@ -122,6 +126,10 @@ interface IPermissionedToken {
     /// @notice Thrown when a notary executes a hold for an amount other than the held amount.
     error TokenHoldAmountMismatch(bytes32 id, uint256 held, uint256 requested);
 
+    /// @notice Thrown when a forced transfer needs more than the free and frozen units of `account`:
+    /// the rest is held, and each hold must first be ended with {forceReleaseHold}.
+    error TokenUnitsHeld(address account, uint256 reachable, uint256 requested);
+
     /// @notice Emitted when units of `holder` are held for `notary` until `expiry`.
     event HoldPlaced(
         address indexed holder, address indexed notary, bytes32 indexed id, uint256 amount, uint64 expiry
@@ -148,10 +156,11 @@ interface IPermissionedToken {
     /// @notice Emitted when `amount` units of `account` were frozen; `totalFrozen` is the new total.
     event UnitsFrozen(address indexed account, uint256 amount, uint256 totalFrozen);
 
-    /// @notice Emitted when a forced transfer took `amount` held units of `account` out of its holds;
-    /// `heldLeft` is its new held total. Locks that relied on them can no longer execute; they are
-    /// still released.
-    event HeldUnitsSeized(address indexed account, uint256 amount, uint256 heldLeft);
+    /// @notice Emitted when an authority ended the hold (holder, notary, id) of `amount` units on order
+    /// `documentRef`: the notary can no longer execute it; its release does nothing.
+    event HoldForceReleased(
+        address indexed holder, address indexed notary, bytes32 indexed id, uint256 amount, bytes32 documentRef
+    );
 
     /// @notice Emitted when `amount` units of `account` were unfrozen; `totalFrozen` is the new total.
     event UnitsUnfrozen(address indexed account, uint256 amount, uint256 totalFrozen);
@@ -213,17 +222,22 @@ interface IPermissionedToken {
     /// @notice Ends the hold (holder, notary, id) without moving units.
     function releaseHold(address holder, address notary, bytes32 id) external;
 
-    /// @notice A trusted notary locks `amount` of `holder`'s units under its own record `id`.
+    /// @notice Ends the hold (holder, notary, id) on an authority's order so that its units can be
+    /// reached by a forced transfer.
+    function forceReleaseHold(address holder, address notary, bytes32 id, bytes32 documentRef) external;
+
+    /// @notice A trusted notary locks `amount` of `holder`'s units as its hold `id`, without expiry.
     function notaryHold(address holder, bytes32 id, uint256 amount) external;
 
-    /// @notice A trusted notary moves `amount` units it locked for `holder` to `to`.
+    /// @notice A trusted notary moves all `amount` units of its hold `id` on `holder` to `to`.
     function notaryExecute(address holder, bytes32 id, address to, uint256 amount) external;
 
-    /// @notice A trusted notary frees `amount` units it locked for `holder`.
+    /// @notice A trusted notary ends its hold `id` of `amount` units on `holder` (nothing when the hold
+    /// was ended by an authority).
     function notaryRelease(address holder, bytes32 id, uint256 amount) external;
 
-    /// @notice A trusted notary moves `amount` free units from `from` to `to` under the transfer rules
-    /// (signed settlement, netted cash legs).
+    /// @notice A settler moves `amount` free units from `from` to `to` under the transfer rules
+    /// (signed settlement, netted cash positions).
     function notaryTransfer(address from, address to, uint256 amount) external;
 
     /// @notice The reason a notary's move of `amount` from `from` to `to` would be refused now (`None` if

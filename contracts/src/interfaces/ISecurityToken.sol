@@ -18,6 +18,9 @@ interface ISecurityToken is IPermissionedToken {
     /// @notice Thrown when a holder limit is introduced after units were issued.
     error SecurityHolderLimitNeedsEmptySupply();
 
+    /// @notice Thrown when an end of transfers is in the past or beyond 2106 (the field's range).
+    error SecurityTransfersEndInvalid(uint64 date);
+
     /// @notice Emitted when the issuer issued `amount` units to `to`.
     event Issued(address indexed to, uint256 amount);
 
@@ -28,7 +31,13 @@ interface ISecurityToken is IPermissionedToken {
     event RulesSet(uint8 allowedClasses, uint32 maxHolders, uint64 lockupUntil, bool approvalRequired);
 
     /// @notice Emitted when a country was allowed or disallowed (when the country rule is on).
-    event CountryAllowed(uint16 indexed country, bool allowed, bool countryRuleOn);
+    event CountryAllowed(uint16 indexed country, bool allowed);
+
+    /// @notice Emitted when the country rule was switched on or off.
+    event CountryRuleSet(bool on);
+
+    /// @notice Emitted when the end of transfers between investors was set (0: no end).
+    event TransfersEndSet(uint64 date);
 
     /// @notice Emitted when record date number `record` was scheduled.
     event RecordDateScheduled(uint16 indexed record, uint64 date);

@@ -35,6 +35,12 @@ interface IStraightBond {
     /// @notice Thrown when the terms are inconsistent (dates, rate, frequency, payment dates).
     error BondInvalidTerms();
 
+    /// @notice Thrown when the coupons' record dates are scheduled a second time.
+    error BondRecordDatesScheduled();
+
+    /// @notice Thrown when a payment is asked for before the coupons' record dates were scheduled.
+    error BondRecordDatesNotScheduled();
+
     /// @notice Thrown when the bond's status does not allow the action.
     error BondInvalidStatus(Status status);
 

@@ -5,8 +5,8 @@ pragma solidity ^0.8.24;
 /// transfer and kept on the stack (no copy to memory). Flags in bits 0-3 (paused, transfer approval
 /// required, country rule on, built-in settlement notary disabled), then the allowed investor classes
 /// (8-15), the holder limit (16-47), the holder count (48-79), the lock-up end (80-143), the record
-/// epoch (144-159) and the next record date (160-223). The rule fields are used by security tokens; a
-/// deposit token leaves them zero.
+/// epoch (144-159), the next record date (160-223) and the end of transfers (224-255, seconds; it fits
+/// until 2106). The rule fields are used by security tokens; a deposit token leaves them zero.
 type TokenConfig is uint256;
 
 using ConfigLib for TokenConfig global;
@@ -25,6 +25,7 @@ library ConfigLib {
     uint256 private constant LOCKUP_AT = 80;
     uint256 private constant EPOCH_AT = 144;
     uint256 private constant NEXT_RECORD_AT = 160;
+    uint256 private constant TRANSFERS_END_AT = 224;
 
     /// @notice Transfers, holds, approvals, issues and redemptions are paused.
     function paused(TokenConfig c) internal pure returns (bool) {
@@ -76,6 +77,11 @@ library ConfigLib {
         return uint64(TokenConfig.unwrap(c) >> NEXT_RECORD_AT);
     }
 
+    /// @notice Transfers between investors end at this time (a redemption's record date); 0: never.
+    function transfersEnd(TokenConfig c) internal pure returns (uint32) {
+        return uint32(TokenConfig.unwrap(c) >> TRANSFERS_END_AT);
+    }
+
     /// @notice `c` with the pause flag set to `on`.
     function withPaused(TokenConfig c, bool on) internal pure returns (TokenConfig) {
         return _flag(c, PAUSED, on);
@@ -124,6 +130,11 @@ library ConfigLib {
     /// @notice `c` with the next record date set to `v`.
     function withNextRecordDate(TokenConfig c, uint64 v) internal pure returns (TokenConfig) {
         return _field(c, NEXT_RECORD_AT, type(uint64).max, v);
+    }
+
+    /// @notice `c` with the end of transfers set to `v`.
+    function withTransfersEnd(TokenConfig c, uint32 v) internal pure returns (TokenConfig) {
+        return _field(c, TRANSFERS_END_AT, type(uint32).max, v);
     }
 
     function _flag(TokenConfig c, uint256 bit, bool on) private pure returns (TokenConfig) {

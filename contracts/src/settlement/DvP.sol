@@ -16,9 +16,21 @@ import {TradeStatus, TradeStatusLib, TradeRecord, TradeRecordLib} from "../libra
 /// (batches write every trade first), so a token that calls back finds the trades already in their
 /// new state and cannot settle, cancel or release them a second time.
 contract DvP is IDvP, EIP712 {
-    /// @notice The EIP-712 type both parties sign to agree to a trade.
+    /// @notice The EIP-712 type of a trade's terms: its struct hash is the hash the trade is stored under.
     bytes32 public constant TRADE_TYPEHASH = keccak256(
         "Trade(bytes32 id,address security,address seller,address buyer,address cash,address agent,uint256 units,uint256 amount,uint64 deadline)"
+    );
+    /// @notice The type both parties sign for {createSignedTrade}.
+    bytes32 public constant LOCK_TYPEHASH = keccak256(
+        "LockTrade(Trade terms)Trade(bytes32 id,address security,address seller,address buyer,address cash,address agent,uint256 units,uint256 amount,uint64 deadline)"
+    );
+    /// @notice The type both parties sign for {settleSigned}.
+    bytes32 public constant SETTLE_TYPEHASH = keccak256(
+        "SettleTrade(Trade terms)Trade(bytes32 id,address security,address seller,address buyer,address cash,address agent,uint256 units,uint256 amount,uint64 deadline)"
+    );
+    /// @notice The type the buyer signs for {settleWithPayment}.
+    bytes32 public constant PAY_TYPEHASH = keccak256(
+        "PayTrade(Trade terms)Trade(bytes32 id,address security,address seller,address buyer,address cash,address agent,uint256 units,uint256 amount,uint64 deadline)"
     );
 
     uint8 private constant ALL_STEPS =
@@ -48,16 +60,17 @@ contract DvP is IDvP, EIP712 {
         IPermissionedToken(trade.security).notaryHold(trade.seller, id, trade.units);
     }
 
-    /// @notice Creates trade `id` from both parties' EIP-712 signatures (see {tradeDigest}) and locks
-    /// both legs: the seller's units and the buyer's payment. A trade without an agent settles at once.
+    /// @notice Creates trade `id` from both parties' EIP-712 `LockTrade` signatures (see {tradeDigest})
+    /// and locks both legs: the seller's units and the buyer's payment. A trade without an agent
+    /// settles at once.
     /// @dev Anyone may submit the signatures (a broker, the settlement agent). Requirements:
-    /// - both signatures are valid for (id, trade) (ECDSA, or ERC-1271 for contract wallets);
+    /// - both `LockTrade` signatures are valid for (id, trade) (ECDSA, or ERC-1271 for contract wallets);
     /// - as for {createTrade} and {pay}.
     function createSignedTrade(bytes32 id, Trade calldata trade, bytes calldata sellerSig, bytes calldata buyerSig)
         external
     {
         bytes32 h = _hash(id, trade);
-        _requireSignatures(id, trade, h, sellerSig, buyerSig);
+        _requireSignatures(id, trade, _digest(LOCK_TYPEHASH, h), sellerSig, buyerSig);
         bool settles = trade.agent == address(0);
         uint8 status = TradeStatusLib.CREATED | TradeStatusLib.PAID;
         if (settles) status |= TradeStatusLib.SETTLED;
@@ -71,12 +84,12 @@ contract DvP is IDvP, EIP712 {
         }
     }
 
-    /// @notice Settles trade `id` in one transaction from both parties' EIP-712 signatures: no prior
-    /// locks, both legs move from the parties' free balances, or nothing moves.
+    /// @notice Settles trade `id` in one transaction from both parties' EIP-712 `SettleTrade`
+    /// signatures: no prior locks, both legs move from the parties' free balances, or nothing moves.
     /// @dev For pre-approved counterparties whose signed instructions reach the settlement agent.
     /// Requirements:
     /// - when the trade names an agent, the caller is the agent (its call is the approval); otherwise anyone;
-    /// - both signatures are valid for (id, trade); no trade `id` exists (a replay reverts);
+    /// - both `SettleTrade` signatures are valid for (id, trade); no trade `id` exists (a replay reverts);
     /// - the terms are well formed and the deadline has not passed;
     /// - both legs pass the tokens' transfer rules.
     function settleSigned(bytes32 id, Trade calldata trade, bytes calldata sellerSig, bytes calldata buyerSig)
@@ -84,15 +97,15 @@ contract DvP is IDvP, EIP712 {
     {
         if (trade.agent != address(0) && msg.sender != trade.agent) revert DvPUnauthorized(id, msg.sender);
         bytes32 h = _hash(id, trade);
-        _requireSignatures(id, trade, h, sellerSig, buyerSig);
+        _requireSignatures(id, trade, _digest(SETTLE_TYPEHASH, h), sellerSig, buyerSig);
         _store(id, trade, h, ALL_STEPS);
         emit TradeSettledBySignatures(id, trade.seller, trade.buyer);
         IPermissionedToken(trade.security).notaryTransfer(trade.seller, trade.buyer, trade.units);
         IPermissionedToken(trade.cash).notaryTransfer(trade.buyer, trade.seller, trade.amount);
     }
 
-    /// @notice Settles trade `id` from the buyer's EIP-712 signature over the terms (its payment
-    /// instruction, see {tradeDigest}): the seller's locked units go to the buyer and the buyer's
+    /// @notice Settles trade `id` from the buyer's EIP-712 `PayTrade` signature over the terms (its
+    /// payment instruction, see {tradeDigest}): the seller's locked units go to the buyer and the buyer's
     /// payment goes to the seller in this transaction, or nothing moves. The pilot's steps 4-6 in one
     /// transaction by the settlement agent, which verifies the instruction before submitting it.
     /// @dev Requirements:
@@ -102,7 +115,7 @@ contract DvP is IDvP, EIP712 {
     function settleWithPayment(bytes32 id, Trade calldata trade, bytes calldata buyerSig) external {
         if (trade.agent != address(0) && msg.sender != trade.agent) revert DvPUnauthorized(id, msg.sender);
         (TradeStatus status, bytes32 h, TradeCell storage cell) = _openTrade(id, trade, TradeStatusLib.PAID);
-        if (!SignatureLib.isValidCalldata(trade.buyer, _hashTypedDataV4(h), buyerSig)) {
+        if (!SignatureLib.isValidCalldata(trade.buyer, _digest(PAY_TYPEHASH, h), buyerSig)) {
             revert DvPInvalidSignature(id, trade.buyer);
         }
         cell.record = TradeRecordLib.pack(h, status.with(ALL_STEPS));
@@ -175,8 +188,10 @@ contract DvP is IDvP, EIP712 {
     /// @dev It refuses exactly what {settleBatch} of the same trades refuses: before anything moves,
     /// every party must be able to pay what it locked and to receive (deposit token not paused, party
     /// eligible, neither blocked nor frozen, its payments still held), whether or not its position
-    /// nets to zero. Net payments come out of the locks, so they follow wallet recovery like the gross
-    /// legs. Requirements: as for {settleBatch}; every trade pays in the same deposit token.
+    /// nets to zero. Net payments come out of the trades' own cash locks (in parts where a lock pays
+    /// several receivers) and the rest of each lock is released, so every lock ends and payments
+    /// follow wallet recovery like the gross legs. Requirements: as for {settleBatch}; every trade pays
+    /// in the same deposit token.
     function settleBatchNetted(bytes32[] calldata ids, Trade[] calldata trades) external {
         uint256 gross = _approveBatch(ids, trades);
         bytes32 batchId = keccak256(abi.encode(ids));
@@ -207,27 +222,7 @@ contract DvP is IDvP, EIP712 {
             IPermissionedToken(t.security).notaryExecute(t.seller, ids[i], t.buyer, t.units);
             emit TradeSettled(ids[i]);
         }
-        // Each party's lock beyond its net payment is released: all of it for a net receiver.
-        for (uint256 k; k < n; ++k) {
-            uint256 keep = paid[k] > received[k] ? paid[k] - received[k] : 0;
-            if (paid[k] != keep) cash.notaryRelease(parties[k], batchId, paid[k] - keep);
-        }
-        // Net payers pay net receivers out of their locks, greedily: at most (parties - 1) moves.
-        uint256 net = 0;
-        uint256 r = 0;
-        for (uint256 k; k < n; ++k) {
-            if (paid[k] <= received[k]) continue;
-            uint256 owed = paid[k] - received[k];
-            net += owed;
-            while (owed != 0) {
-                while (received[r] <= paid[r]) ++r;
-                uint256 due = received[r] - paid[r];
-                uint256 x = owed < due ? owed : due;
-                cash.notaryExecute(parties[k], batchId, parties[r], x);
-                owed -= x;
-                paid[r] += x;
-            }
-        }
+        uint256 net = _payNetPositions(ids, trades, cash, parties, n, paid, received);
         emit BatchSettled(batchId, msg.sender, ids.length, gross, net);
     }
 
@@ -296,8 +291,10 @@ contract DvP is IDvP, EIP712 {
     }
 
     /// @inheritdoc IDvP
-    function tradeDigest(bytes32 id, Trade calldata trade) external view returns (bytes32) {
-        return _hashTypedDataV4(_hash(id, trade));
+    function tradeDigest(bytes32 id, Trade calldata trade, Instruction instruction) external view returns (bytes32) {
+        bytes32 typehash =
+            instruction == Instruction.Lock ? LOCK_TYPEHASH : instruction == Instruction.Settle ? SETTLE_TYPEHASH : PAY_TYPEHASH;
+        return _digest(typehash, _hash(id, trade));
     }
 
     // ---------------------------------------------------------------- internal
@@ -334,14 +331,18 @@ contract DvP is IDvP, EIP712 {
         cell.record = TradeRecordLib.pack(h, TradeStatus.wrap(status));
     }
 
+    /// @dev The EIP-712 digest of the instruction `typehash` over the terms whose struct hash is `h`.
+    function _digest(bytes32 typehash, bytes32 h) private view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(typehash, h)));
+    }
+
     function _requireSignatures(
         bytes32 id,
         Trade calldata trade,
-        bytes32 h,
+        bytes32 digest,
         bytes calldata sellerSig,
         bytes calldata buyerSig
     ) private view {
-        bytes32 digest = _hashTypedDataV4(h);
         if (!SignatureLib.isValidCalldata(trade.seller, digest, sellerSig)) {
             revert DvPInvalidSignature(id, trade.seller);
         }
@@ -388,6 +389,62 @@ contract DvP is IDvP, EIP712 {
             emit TradeApproved(id, msg.sender);
             gross += t.amount;
         }
+    }
+
+    /// @dev Pays the net cash positions of a netted batch out of its trades' cash locks: each trade's
+    /// lock pays what its buyer still owes, greedily to the net receivers in order, and the rest of the
+    /// lock is released. `paid` and `received` are the parties' gross sums on entry; returns the cash
+    /// that moved.
+    function _payNetPositions(
+        bytes32[] calldata ids,
+        Trade[] calldata trades,
+        IPermissionedToken cash,
+        address[] memory parties,
+        uint256 n,
+        uint256[] memory paid,
+        uint256[] memory received
+    ) private returns (uint256 net) {
+        // From here on `paid` is what each party owes net and `received` what it is due net.
+        for (uint256 k; k < n; ++k) {
+            if (paid[k] > received[k]) {
+                (paid[k], received[k]) = (paid[k] - received[k], 0);
+                net += paid[k];
+            } else {
+                (paid[k], received[k]) = (0, received[k] - paid[k]);
+            }
+        }
+        uint256 r = 0;
+        for (uint256 i; i < ids.length; ++i) {
+            (uint256 b,) = _slot(parties, n, trades[i].buyer);
+            r = _payFromLock(cash, ids[i], trades[i], b, r, parties, paid, received);
+        }
+    }
+
+    /// @dev Pays what party `b` (trade `id`'s buyer) still owes out of the trade's cash lock, to the net
+    /// receivers from index `r` on, and releases the rest of the lock; returns the receiver index to
+    /// go on from.
+    function _payFromLock(
+        IPermissionedToken cash,
+        bytes32 id,
+        Trade calldata trade,
+        uint256 b,
+        uint256 r,
+        address[] memory parties,
+        uint256[] memory owes,
+        uint256[] memory due
+    ) private returns (uint256) {
+        uint256 lock = trade.amount;
+        while (owes[b] != 0 && lock != 0) {
+            while (due[r] == 0) ++r;
+            uint256 x = owes[b] < lock ? owes[b] : lock;
+            if (due[r] < x) x = due[r];
+            owes[b] -= x;
+            due[r] -= x;
+            lock -= x;
+            cash.notaryExecute(trade.buyer, id, parties[r], x);
+        }
+        if (lock != 0) cash.notaryRelease(trade.buyer, id, lock);
+        return r;
     }
 
     /// @dev The index of `party` in `parties[0..n)`, appending it when absent; returns the new length.

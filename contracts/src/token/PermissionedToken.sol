@@ -26,11 +26,14 @@ import {TokenConfig} from "../libraries/TokenConfig.sol";
 /// - ENFORCER_ROLE makes forced transfers (court orders, regulator instructions, seizure to a bank's
 ///   escrow account); these work while paused.
 /// - RECOVERY_ROLE moves a lost wallet's holdings to the investor's new wallet.
-/// - NOTARY_ROLE is for settlement contracts: they may place holds on a holder's units for themselves,
-///   lock units under records they keep (notary holds), and move units they settle. Grant it only to
-///   audited settlement contracts. Any account may be named notary of a hold its holder places directly.
-/// The suite's own DvP contract, fixed at deployment (`settlement`), has the notary powers without the
-/// role (saving a storage read on every settlement leg); DEFAULT_ADMIN_ROLE can switch them off.
+/// - NOTARY_ROLE is for settlement contracts that place holds: on a holder's units for themselves
+///   (with an expiry, `holdFor`, or as locks under records they keep, `notaryHold`), and execute or
+///   release their own holds, never another notary's. The transfer agent's desk needs only this.
+/// - SETTLER_ROLE is for settlement contracts that move any holder's free units without a hold
+///   (`notaryTransfer`: one-step signed settlement, net cash positions). Grant both only to audited
+///   settlement contracts. Any account may be named notary of a hold its holder places directly.
+/// The suite's own DvP contract, fixed at deployment (`settlement`), has both powers without the roles
+/// (saving a storage read on every settlement leg); DEFAULT_ADMIN_ROLE can switch them off.
 abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, AccessControl, IPermissionedToken {
     /// @notice Pauses and unpauses the token.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
@@ -42,15 +45,20 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     bytes32 public constant ENFORCER_ROLE = keccak256("ENFORCER_ROLE");
     /// @notice Recovers lost wallets.
     bytes32 public constant RECOVERY_ROLE = keccak256("RECOVERY_ROLE");
-    /// @notice Settlement contracts that may place holds on behalf of holders.
+    /// @notice Settlement contracts that may place holds on behalf of holders and settle their own holds.
     bytes32 public constant NOTARY_ROLE = keccak256("NOTARY_ROLE");
+    /// @notice Settlement contracts that may move holders' free units without a hold.
+    bytes32 public constant SETTLER_ROLE = keccak256("SETTLER_ROLE");
 
     uint256 internal constant MAX_AMOUNT = type(uint80).max;
 
+    /// @dev A hold's record, one slot. A notary's lock ({notaryHold}) never expires.
     struct Hold {
         uint192 amount;
         uint64 expiry;
     }
+
+    uint64 private constant NO_EXPIRY = type(uint64).max;
 
     /// @dev One account's storage: a struct around the packed word so that a function hashes the
     /// account's slot once (a storage pointer) and reads and writes through it.
@@ -187,6 +195,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         if (code == Restriction.ApprovalRequired) return "Transfer approval required";
         if (code == Restriction.SenderBlocked) return "Sender blocked";
         if (code == Restriction.ReceiverBlocked) return "Receiver blocked";
+        if (code == Restriction.TransfersEnded) return "Transfers ended for redemption";
         return "Invalid receiver";
     }
 
@@ -255,6 +264,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     ///   rules allow the receiver (see {canTransfer}; the held units count as free here).
     function executeHold(address holder, bytes32 id, address to, uint256 amount) external {
         _executeHold(holder, msg.sender, id, to, amount);
+        emit HoldExecuted(holder, msg.sender, id, to, amount);
     }
 
     /// @notice Ends the hold (holder, notary, id) without moving units.
@@ -272,43 +282,89 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
             }
             if (block.timestamp <= h.expiry) revert TokenHoldNotExpired(id, h.expiry);
         }
-        _endHold(key, holder, notary, id, h.amount);
+        delete _holds[key];
+        _unlock(holder, h.amount);
+        emit HoldReleased(holder, notary, id, h.amount);
     }
 
-    /// @notice A notary locks `amount` of `holder`'s free units for its record `id`. The notary keeps
-    /// the hold's record (a DvP trade) and emits the events that report it; the token keeps the
-    /// holder's held total, so the units stay in the holder's balance but cannot move until the notary
-    /// executes or releases them.
-    /// @dev Requirements: the caller has NOTARY_ROLE; the rules of {hold}.
-    function notaryHold(address holder, bytes32, /* id */ uint256 amount) external {
-        _lock(holder, amount, true);
+    /// @notice Ends the hold (holder, notary, id) on an authority's order, whoever placed it and
+    /// whatever its expiry, so that a forced transfer can reach its units. The notary can no longer
+    /// execute it; the notary's release does nothing, so its records still close (a DvP trade cancels).
+    /// @param documentRef Reference (hash) of the order.
+    /// @dev Requirements: the caller has ENFORCER_ROLE; works while paused; the hold exists.
+    function forceReleaseHold(address holder, address notary, bytes32 id, bytes32 documentRef)
+        external
+        onlyRole(ENFORCER_ROLE)
+    {
+        bytes32 key = _holdKey(holder, notary, id);
+        uint256 amount = _holds[key].amount;
+        if (amount == 0) revert TokenHoldNotFound(holder, notary, id);
+        delete _holds[key];
+        _unlock(holder, amount);
+        emit HoldForceReleased(holder, notary, id, amount, documentRef);
     }
 
-    /// @notice A notary moves `amount` of `holder`'s units it locked (record `id`) to `to`.
+    /// @notice A notary locks `amount` of `holder`'s free units as its hold (holder, caller, `id`),
+    /// without expiry. The notary keeps the lock's record (a DvP trade) and emits the events that report
+    /// it; the token keeps the hold's amount and the holder's held total, so the units stay in the
+    /// holder's balance but cannot move until this notary executes or releases the hold.
+    /// @dev Requirements: the caller has NOTARY_ROLE or is the enabled built-in settlement contract;
+    /// the rules of {hold}.
+    function notaryHold(address holder, bytes32 id, uint256 amount) external {
+        _requireNotary(_config.settlementDisabled(), NOTARY_ROLE);
+        _storeHold(holder, msg.sender, id, amount, NO_EXPIRY);
+    }
+
+    /// @notice A notary moves `amount` units of its hold (holder, caller, `id`) to `to`; the hold ends
+    /// when nothing is left in it (a netted batch pays net positions out of several holds in parts).
     /// @dev Requirements: the caller has NOTARY_ROLE (or is the enabled built-in settlement contract
-    /// while approval mode is off); at least `amount` units of `holder` are held; the transfer rules
-    /// allow the move (held units count as free here).
-    function notaryExecute(address holder, bytes32, /* id */ address to, uint256 amount) external {
+    /// while approval mode is off); the hold exists and has not expired; `amount` is positive and at
+    /// most what it holds; the transfer rules allow the move (held units count as free here).
+    function notaryExecute(address holder, bytes32 id, address to, uint256 amount) external {
+        if (!_takeFromHold(holder, id, amount)) revert TokenHoldNotFound(holder, msg.sender, id);
         _unlockAndMove(holder, to, amount, true);
     }
 
-    /// @notice A notary frees `amount` of `holder`'s units it locked (record `id`), or what is still held
-    /// when a seizure took some.
+    /// @notice A notary frees `amount` units of its hold (holder, caller, `id`); the hold ends when
+    /// nothing is left in it. Does nothing when no such hold exists (an authority ended it with
+    /// {forceReleaseHold}), so the notary's records can always be closed.
     /// @dev Requirements: the caller has NOTARY_ROLE or is the built-in settlement contract, even when
-    /// switched off: a release only frees the holder's own units, and a switched-off contract must
-    /// still be able to cancel and release the trades it locked.
-    function notaryRelease(address holder, bytes32, /* id */ uint256 amount) external {
-        _requireNotary(false);
-        _unlock(holder, amount);
+    /// switched off (a release only frees the holder's own units, and a switched-off contract must
+    /// still be able to cancel and release the trades it locked); `amount` is positive and at most
+    /// what an existing hold holds.
+    function notaryRelease(address holder, bytes32 id, uint256 amount) external {
+        _requireNotary(false, NOTARY_ROLE);
+        if (_takeFromHold(holder, id, amount)) _unlock(holder, amount);
     }
 
-    /// @notice A notary moves `amount` of `from`'s free units to `to` without a prior hold (one-step
+    /// @dev Takes `amount` out of the caller's hold (holder, caller, id), deleting it when emptied;
+    /// false when no such hold exists.
+    function _takeFromHold(address holder, bytes32 id, uint256 amount) private returns (bool) {
+        bytes32 key = _holdKey(holder, msg.sender, id);
+        Hold storage h = _holds[key];
+        uint256 held = h.amount;
+        if (held == 0) return false;
+        uint64 expiry = h.expiry;
+        if (block.timestamp > expiry) revert TokenHoldExpired(id, expiry);
+        if (amount == 0 || amount > held) revert TokenHoldAmountMismatch(id, held, amount);
+        if (amount == held) {
+            delete _holds[key];
+        } else {
+            // Cannot underflow: amount < held, which fits the field.
+            unchecked {
+                h.amount = uint192(held - amount);
+            }
+        }
+        return true;
+    }
+
+    /// @notice A settler moves `amount` of `from`'s free units to `to` without a prior hold (one-step
     /// signed settlement, the net cash positions of a netted batch).
-    /// @dev Requirements: the caller has NOTARY_ROLE (or is the enabled built-in settlement contract
-    /// while approval mode is off); the transfer rules allow the move.
+    /// @dev Requirements: the caller has SETTLER_ROLE (or is the enabled built-in settlement contract;
+    /// in approval mode it needs NOTARY_ROLE as well); the transfer rules allow the move.
     function notaryTransfer(address from, address to, uint256 amount) external {
         TokenConfig c = _config;
-        _requireNotary(c.settlementDisabled());
+        _requireNotary(c.settlementDisabled(), SETTLER_ROLE);
         if (c.approvalRequired()) _requireApprover(from, to, amount);
         AccountCell storage receiver;
         PackedAccount b;
@@ -356,10 +412,10 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         emit SettlementEnabledSet(msg.sender, _settlement, enabled);
     }
 
-    /// @dev Reverts unless the caller is the enabled built-in settlement contract or has NOTARY_ROLE.
-    function _requireNotary(bool settlementDisabled) private view {
+    /// @dev Reverts unless the caller is the enabled built-in settlement contract or has `role`.
+    function _requireNotary(bool settlementDisabled, bytes32 role) private view {
         if (msg.sender == _settlement && !settlementDisabled) return;
-        _checkRole(NOTARY_ROLE);
+        _checkRole(role);
     }
 
     /// @dev In approval mode units move only on the decision of a notary the admin trusts with
@@ -438,15 +494,16 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     }
 
     /// @notice Moves `amount` units from `from` to `to` on the order of an authority: free units first,
-    /// then frozen units (unfrozen as needed), then held units (taken out of the holds, which can then
-    /// no longer execute but are still released), so no hold keeps units from an order.
+    /// then frozen units (unfrozen as needed). Held units belong to holds that settlements rely on:
+    /// end each one by name first ({forceReleaseHold}), so no hold keeps units from an order and no
+    /// settlement finds its hold emptied silently.
     /// @param reason Why (quoted in the event).
     /// @param documentRef Reference (hash) of the order.
     /// @param courtOrderOverride When true, the receiver need not be eligible or unfrozen.
     /// @dev Requirements:
     /// - the caller has ENFORCER_ROLE; works while paused;
-    /// - `amount` is positive and at most `from`'s balance; `to` (or the wallet it was recovered to)
-    ///   is not `from`;
+    /// - `amount` is positive and at most `from`'s free and frozen units; `to` (or the wallet it was
+    ///   recovered to) is not `from`;
     /// - unless `courtOrderOverride`, `to` is eligible and not frozen.
     function forcedTransfer(
         address from,
@@ -481,28 +538,20 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     }
 
     /// @dev `from`'s record `a` with `amount` units made free for a forced move: free units first, then
-    /// frozen units (unfrozen), then held units (taken out of the held total).
+    /// frozen units (unfrozen). Held units are out of reach until their holds are ended by name.
     function _freeForForcedMove(address from, PackedAccount a, uint256 amount) private returns (PackedAccount) {
         uint256 balance = a.balance();
         if (amount > balance) revert ERC20InsufficientBalance(from, balance, amount);
         uint256 free = a.free();
         if (amount <= free) return a;
-        // Cannot underflow: free <= amount here; `unfreeze` <= frozen; and since amount <= balance ==
-        // free + frozen + held, `seize` = amount - free - unfreeze <= held.
+        uint256 frozen = a.frozen();
+        // Cannot overflow: free + frozen <= balance.
+        if (amount > free + frozen) revert TokenUnitsHeld(from, free + frozen, amount);
+        // Cannot underflow: free < amount <= free + frozen.
         unchecked {
-            uint256 missing = amount - free;
-            uint256 frozen = a.frozen();
-            uint256 unfreeze = missing < frozen ? missing : frozen;
-            if (unfreeze != 0) {
-                a = a.withFrozen(frozen - unfreeze);
-                emit UnitsUnfrozen(from, unfreeze, frozen - unfreeze);
-            }
-            uint256 seize = missing - unfreeze;
-            if (seize != 0) {
-                uint256 held = a.held() - seize;
-                a = a.withHeld(held);
-                emit HeldUnitsSeized(from, seize, held);
-            }
+            uint256 left = frozen - (amount - free);
+            a = a.withFrozen(left);
+            emit UnitsUnfrozen(from, amount - free, left);
         }
         return a;
     }
@@ -707,21 +756,28 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     }
 
     function _placeHold(address holder, address notary, bytes32 id, uint256 amount, uint64 expiry) internal {
-        // A holder that notarises its own hold could execute it past approval mode and keep it from
-        // the enforcement roles' view of its free units: a hold always names someone else.
-        if (notary == holder) revert TokenHoldSelfNotary(holder);
         if (notary == address(0)) revert TokenZeroAddress();
         if (expiry <= block.timestamp) revert TokenHoldExpiryInPast(expiry);
-        bytes32 key = _holdKey(holder, notary, id);
-        if (_holds[key].amount != 0) revert TokenHoldExists(holder, notary, id);
-        _lock(holder, amount, false);
-        // amount <= free balance <= MAX_AMOUNT fits the field.
-        _holds[key] = Hold({amount: uint192(amount), expiry: expiry});
+        _storeHold(holder, notary, id, amount, expiry);
         emit HoldPlaced(holder, notary, id, amount, expiry);
     }
 
-    /// @dev Executes a recorded hold: checks the record, then moves the units.
-    function _executeHold(address holder, address notary, bytes32 id, address to, uint256 amount) internal {
+    /// @dev Records the hold (holder, notary, id) of `amount` units until `expiry` and adds them to the
+    /// holder's held total: the one place a hold begins, so the holds' amounts always sum to the
+    /// held totals.
+    function _storeHold(address holder, address notary, bytes32 id, uint256 amount, uint64 expiry) private {
+        // A holder that notarises its own hold could execute it past approval mode: a hold always
+        // names someone else.
+        if (notary == holder) revert TokenHoldSelfNotary(holder);
+        bytes32 key = _holdKey(holder, notary, id);
+        if (_holds[key].amount != 0) revert TokenHoldExists(holder, notary, id);
+        _lock(holder, amount);
+        // amount <= free balance <= MAX_AMOUNT fits the field.
+        _holds[key] = Hold({amount: uint192(amount), expiry: expiry});
+    }
+
+    /// @dev Executes the whole hold (holder, notary, id): checks the record, ends it, then moves the units.
+    function _executeHold(address holder, address notary, bytes32 id, address to, uint256 amount) private {
         bytes32 key = _holdKey(holder, notary, id);
         Hold memory h = _holds[key];
         if (h.amount == 0) revert TokenHoldNotFound(holder, notary, id);
@@ -729,20 +785,12 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         if (h.amount != amount) revert TokenHoldAmountMismatch(id, h.amount, amount);
         delete _holds[key];
         _unlockAndMove(holder, to, amount, false);
-        emit HoldExecuted(holder, notary, id, to, amount);
-    }
-
-    function _endHold(bytes32 key, address holder, address notary, bytes32 id, uint256 amount) internal {
-        delete _holds[key];
-        _unlock(holder, amount);
-        emit HoldReleased(holder, notary, id, amount);
     }
 
     /// @dev Adds `amount` of `holder`'s free units to its held units: the token must be unpaused, the
-    /// holder eligible, neither blocked, frozen nor recovered. `asNotary`: the caller must be a notary.
-    function _lock(address holder, uint256 amount, bool asNotary) private {
+    /// holder eligible, neither blocked, frozen nor recovered.
+    function _lock(address holder, uint256 amount) private {
         TokenConfig c = _config;
-        if (asNotary) _requireNotary(c.settlementDisabled());
         if (c.paused()) revert TokenPaused();
         if (amount == 0) revert TokenZeroAmount();
         AccountCell storage cell = _accounts[holder];
@@ -756,16 +804,12 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
         cell.word = a.withHeld(a.held() + amount);
     }
 
-    /// @dev Frees `amount` held units of `holder` (or of the wallet it was recovered to), or all that
-    /// are held when fewer are: a seizure may have taken held units ({forcedTransfer}), and the locks
-    /// it broke must still end, so a release never reverts for want of held units.
+    /// @dev Frees `amount` held units of `holder` (or of the wallet it was recovered to) whose hold
+    /// just ended. The holds' amounts sum to the held total, so the subtraction cannot underflow; it is
+    /// checked all the same.
     function _unlock(address holder, uint256 amount) private {
         (, AccountCell storage cell, PackedAccount a) = _holderOf(holder);
-        uint256 held = a.held();
-        // Cannot underflow: the subtraction runs only when amount < held.
-        unchecked {
-            cell.word = a.withHeld(amount < held ? held - amount : 0);
-        }
+        cell.word = a.withHeld(a.held() - amount);
     }
 
     /// @dev Frees `amount` held units of `holder` and moves them to `to` under the transfer rules. In
@@ -774,7 +818,7 @@ abstract contract PermissionedToken is IERC20, IERC20Metadata, IERC20Errors, Acc
     /// wallet it was last recovered to.
     function _unlockAndMove(address holder, address to, uint256 amount, bool asNotary) private {
         TokenConfig c = _config;
-        if (asNotary) _requireNotary(c.settlementDisabled());
+        if (asNotary) _requireNotary(c.settlementDisabled(), NOTARY_ROLE);
         if (c.approvalRequired()) _requireApprover(holder, to, amount);
         (address owner, AccountCell storage sender, PackedAccount a) = _holderOf(holder);
         AccountCell storage receiver;

@@ -15,7 +15,8 @@ import {TokenConfig} from "../libraries/TokenConfig.sol";
 /// balance it had on that date.
 ///
 /// Roles (besides those of {PermissionedToken}):
-/// - ISSUER_ROLE issues and redeems units, singly or in batches, and schedules record dates.
+/// - ISSUER_ROLE issues and redeems units, singly or in batches, schedules record dates and sets the
+///   end of transfers (a bond's redemption record date).
 /// - RULES_ROLE sets the transfer rules (investor classes, countries, holder limit, lock-up,
 ///   approval mode).
 /// In approval mode direct transfers are refused; investors request transfers through a
@@ -123,12 +124,42 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
         emit RulesSet(allowedClasses, maxHolders, lockupUntil, approvalRequired);
     }
 
-    /// @notice Allows or disallows receivers from `country`, and turns the country rule on or off.
+    /// @notice Sets whether receivers from `country` are allowed while the country rule is on. It sets
+    /// the country's entry to `allowed` (calling it twice changes nothing) and leaves the rule's switch
+    /// alone ({setCountryRule}).
     /// @dev Requirements: the caller has RULES_ROLE.
-    function setCountryAllowed(uint16 country, bool allowed, bool countryRuleOn) external onlyRole(RULES_ROLE) {
+    function setCountryAllowed(uint16 country, bool allowed) external onlyRole(RULES_ROLE) {
         _allowedCountries[country] = allowed;
-        _config = _config.withCountryRule(countryRuleOn);
-        emit CountryAllowed(country, allowed, countryRuleOn);
+        emit CountryAllowed(country, allowed);
+    }
+
+    /// @notice Switches the country rule on (only receivers from allowed countries) or off.
+    /// @dev Requirements: the caller has RULES_ROLE.
+    function setCountryRule(bool on) external onlyRole(RULES_ROLE) {
+        _config = _config.withCountryRule(on);
+        emit CountryRuleSet(on);
+    }
+
+    /// @notice True when receivers from `country` are allowed while the country rule is on.
+    function isCountryAllowed(uint16 country) external view returns (bool) {
+        return _allowedCountries[country];
+    }
+
+    /// @notice Ends transfers between investors at `date`: from then on units move only by redemption,
+    /// forced transfer or wallet recovery, so the register of a redemption's record date is the one it
+    /// pays, and no trade settles units that are being redeemed. 0 removes the end.
+    /// @dev Requirements: the caller has ISSUER_ROLE (a bond sets its redemption record date); `date` is
+    /// 0, or in the future and before 2106.
+    function setTransfersEnd(uint64 date) external onlyRole(ISSUER_ROLE) {
+        if (date != 0 && (date <= block.timestamp || date > type(uint32).max)) revert SecurityTransfersEndInvalid(date);
+        // Fits: checked just above.
+        _config = _config.withTransfersEnd(uint32(date));
+        emit TransfersEndSet(date);
+    }
+
+    /// @notice When transfers between investors end (0: never).
+    function transfersEnd() external view returns (uint64) {
+        return _config.transfersEnd();
     }
 
     /// @notice The current rules and counters.
@@ -251,7 +282,11 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
         override
         returns (Restriction)
     {
-        if (from != address(0) && block.timestamp < c.lockupUntil()) return Restriction.LockedUp;
+        if (from != address(0)) {
+            if (block.timestamp < c.lockupUntil()) return Restriction.LockedUp;
+            uint256 end = c.transfersEnd();
+            if (end != 0 && block.timestamp >= end) return Restriction.TransfersEnded;
+        }
         uint8 classes = c.allowedClasses();
         if (classes != 0 && (classes >> ((receiverProfile >> 8) & 0xff)) & 1 == 0) {
             return Restriction.InvestorClassNotAllowed;

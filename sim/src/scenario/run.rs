@@ -32,7 +32,7 @@ use kessai_deployer::{
     chain::{Chain, Receipt},
     ops::{BenefitProgramme, Position, Registration, Suite, Trade, TradeSignatures},
     plan::{self, BondSpec, Instrument, SuiteAccounts, SuiteSpec, labels},
-    signing,
+    signing::{self, Instruction},
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -526,14 +526,14 @@ impl<'s> Runner<'s> {
         Ok(outcome)
     }
 
-    /// Signatures of trade `of`'s parties over its (id, terms).
-    fn signatures(&self, of: TradeId) -> Result<TradeSignatures, DeployerError> {
+    /// Signatures of trade `of`'s parties giving `instruction` for its (id, terms).
+    fn signatures(&self, of: TradeId, instruction: Instruction) -> Result<TradeSignatures, DeployerError> {
         let terms = &self.scenario.trades[of].terms;
         let (id, trade) = (self.trade_ids[of], &self.trades[of]);
-        Ok(TradeSignatures {
-            seller: signing::sign_trade(&self.keys[terms.seller], self.chain_id, self.suite.dvp, id, trade)?,
-            buyer: self.buyer_signature(of)?,
-        })
+        let sign = |party: PartyId| {
+            signing::sign_trade(&self.keys[party], self.chain_id, self.suite.dvp, id, trade, instruction)
+        };
+        Ok(TradeSignatures { seller: sign(terms.seller)?, buyer: sign(terms.buyer)? })
     }
 
     /// Signs now every buyer's payment instruction that a `settle_with_payment` step of the scenario
@@ -551,7 +551,7 @@ impl<'s> Runner<'s> {
         Ok(())
     }
 
-    /// The buyer's signature over trade `of` (its payment instruction), signed ahead or now.
+    /// The buyer's payment instruction (`PayTrade`) for trade `of`, signed ahead or now.
     pub fn buyer_signature(&self, of: TradeId) -> Result<Bytes, DeployerError> {
         if let Some(Some(signature)) = self.presigned.get(of) {
             return Ok(signature.clone());
@@ -563,6 +563,7 @@ impl<'s> Runner<'s> {
             self.suite.dvp,
             self.trade_ids[of],
             &self.trades[of],
+            Instruction::Pay,
         )
     }
 
@@ -661,7 +662,7 @@ impl<'s> Runner<'s> {
             }
             Action::CreateSignedTrade { trade: t, by, signatures_of } => {
                 let (id, terms) = trade(*t);
-                let signatures = self.signatures(*signatures_of)?;
+                let signatures = self.signatures(*signatures_of, Instruction::Lock)?;
                 s.create_signed_trade(chain, a(*by), id, terms, &signatures).await?
             }
             Action::Pay { trade: t } => {
@@ -679,7 +680,7 @@ impl<'s> Runner<'s> {
             }
             Action::SettleSigned { trade: t, by, signatures_of } => {
                 let (id, terms) = trade(*t);
-                let signatures = self.signatures(*signatures_of)?;
+                let signatures = self.signatures(*signatures_of, Instruction::Settle)?;
                 s.settle_signed(chain, a(*by), id, terms, &signatures).await?
             }
             Action::Cancel { trade: t, by } => {
