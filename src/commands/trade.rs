@@ -296,14 +296,25 @@ impl TradeCommand {
 impl TradeRef {
     /// The trade id and its terms, with the manifest's tokens where the file names none.
     fn load(self, suite: &Suite) -> eyre::Result<(B256, Trade)> {
-        let trade = read_terms(&self.terms)?.trade(suite);
+        let trade = read_terms(&self.terms)?.trade(suite)?;
         Ok((trade_id(trade.seller, &self.id), trade))
     }
 }
 
 impl Terms {
-    fn trade(self, suite: &Suite) -> Trade {
-        Trade {
+    /// The terms as the DvP sees them. Tokens other than the manifest's are refused: the DvP settles
+    /// whatever tokens its parties agree on, so terms from a counterparty could name a look-alike;
+    /// kessai sends trades only in the suite's own tokens.
+    fn trade(self, suite: &Suite) -> eyre::Result<Trade> {
+        for (leg, named, ours) in [("security", self.security, suite.security), ("cash", self.cash, suite.deposit)] {
+            if let Some(token) = named.filter(|t| *t != ours) {
+                eyre::bail!(
+                    "the terms name {leg} token {token}, not this suite's ({ours}): kessai sends trades only in the \
+                     manifest's tokens; remove \"{leg}\" from the terms or use the manifest of the suite that token belongs to"
+                );
+            }
+        }
+        Ok(Trade {
             security: self.security.unwrap_or(suite.security),
             seller: self.seller,
             buyer: self.buyer,
@@ -312,7 +323,7 @@ impl Terms {
             units: self.units,
             amount: self.amount,
             deadline: self.deadline,
-        }
+        })
     }
 }
 

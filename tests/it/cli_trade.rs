@@ -149,6 +149,21 @@ async fn trade_commands_sign_settle_signed_and_net_a_batch() {
         lock_signatures.push(lock_sig["signature"].as_str().expect("signature").to_string());
     }
     assert_eq!(m.positions().await, (start, start), "signing moves nothing");
+    // Terms naming a token other than the manifest's are refused before anything is signed or sent.
+    let foreign = m.dir.join("foreign.json");
+    let mut text: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&terms).expect("terms")).expect("json");
+    text["security"] = serde_json::json!(m.suite.deposit);
+    std::fs::write(&foreign, text.to_string()).expect("write");
+    let seller_text = seller.to_string();
+    let sign_args = ["--from", seller_text.as_str(), "--for", "settle"];
+    for (action, extra) in [("sign", &sign_args[..]), ("create", &[][..])] {
+        let out = m.step(action, &foreign, &id, extra);
+        assert!(!out.status.success(), "{action} with a foreign token");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("not this suite's"), "{action}: {stderr}");
+    }
+    assert_eq!(m.positions().await, (start, start), "nothing moved");
     // Signatures given for a locked creation do not settle: each path has its own signed type.
     let lock_sigs = ["--seller-sig", &lock_signatures[0], "--buyer-sig", &lock_signatures[1]];
     refused(&m.step("settle-signed", &terms, &id, &lock_sigs), "DvPInvalidSignature");
