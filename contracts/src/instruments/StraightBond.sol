@@ -67,11 +67,12 @@ contract StraightBond is PaymentRounds, IStraightBond {
         if (_firstRecord != 0) revert BondRecordDatesScheduled();
         uint32 offset = _terms.recordOffset;
         uint256 n = _couponDates.length;
-        uint16 first = _units.scheduleRecordDate(_couponDates[0] - offset);
-        _firstRecord = first;
-        for (uint256 i = 1; i < n; ++i) {
-            // slither-disable-next-line unused-return — the numbers follow `first` (one transaction)
-            _units.scheduleRecordDate(_couponDates[i] - offset);
+        // The next numbers the unit token gives, fixed before any call to it.
+        uint256 first = uint256(_units.recordCount()) + 1;
+        if (first + n - 1 > type(uint16).max) revert BondInvalidTerms();
+        _firstRecord = uint16(first);
+        for (uint256 i; i < n; ++i) {
+            if (_units.scheduleRecordDate(_couponDates[i] - offset) != first + i) revert BondInvalidTerms();
         }
         _units.setTransfersEnd(_couponDates[n - 1] - offset);
     }

@@ -189,6 +189,12 @@ contract SecurityToken is PermissionedToken, ISecurityToken {
         while (passed < _recordDates.length && _recordDates[passed] <= block.timestamp) ++passed;
     }
 
+    /// @notice How many record dates are scheduled (passed or not).
+    function recordCount() external view returns (uint16) {
+        // At most 65,535 record dates can be scheduled.
+        return uint16(_recordDates.length);
+    }
+
     /// @inheritdoc ISecurityToken
     function recordDate(uint16 record) external view returns (uint64) {
         if (record == 0 || record > _recordDates.length) revert SecurityRecordNotReached(record);
