@@ -59,6 +59,17 @@ pub enum Instruction {
     Pay = 2,
 }
 
+/// What the owner of a kessai `OwnedWallet` at `wallet` signs for `hash`: the EIP-191 version-0 digest
+/// with the wallet as intended validator (`OwnedWallet.digestFor`), so the signature is valid for that
+/// wallet alone.
+pub fn wallet_digest(wallet: Address, hash: B256) -> B256 {
+    let mut data = Vec::with_capacity(54);
+    data.extend_from_slice(&[0x19, 0x00]);
+    data.extend_from_slice(wallet.as_slice());
+    data.extend_from_slice(hash.as_slice());
+    alloy::primitives::keccak256(data)
+}
+
 /// The EIP-712 domain of the DvP contract at `dvp` on chain `chain_id`.
 pub fn dvp_domain(chain_id: u64, dvp: Address) -> Eip712Domain {
     eip712_domain! {

@@ -183,6 +183,12 @@ impl F {
         let hash = data.eip712_signing_hash(&self.domain());
         Bytes::from(key.sign_hash_sync(&hash).expect("sign").as_bytes().to_vec())
     }
+
+    /// `key`'s signature of `data` for its contract wallet `wallet` (bound to that wallet).
+    pub(crate) fn sign_for_wallet<S: SolStruct>(&self, key: &PrivateKeySigner, wallet: Address, data: &S) -> Bytes {
+        let hash = kessai_deployer::signing::wallet_digest(wallet, data.eip712_signing_hash(&self.domain()));
+        Bytes::from(key.sign_hash_sync(&hash).expect("sign").as_bytes().to_vec())
+    }
 }
 
 /// Asserts that `$op` reverts with `$name` and that nothing moved since `$before`; yields the error.
@@ -523,6 +529,30 @@ async fn authorizations_cannot_be_replayed_used_late_or_by_blocked_payers() {
     assert!(!f.read(Dt::authorizationStateCall { authorizer: alice, nonce: a4.nonce }).await);
 }
 
+/// Review recommendation: `OwnedWallet`'s ERC-1271 check accepted any signature of its owner's key
+/// over the hash, so what the key signed for one wallet (or for itself) held for every wallet of the
+/// same key. A signature is now bound to its wallet (EIP-191 version 0, the wallet as validator).
+#[tokio::test]
+async fn a_signature_for_one_wallet_is_not_valid_for_another_wallet_of_the_same_key() {
+    use kessai_bindings::owned_wallet::OwnedWallet;
+    let mut f = F::new().await;
+    let owner = f.bob.clone();
+    let (w1, w2) = (f.wallet(owner.address()).await, f.wallet(owner.address()).await);
+    let hash = keccak256("one instruction");
+    let sign = |digest: B256| Bytes::from(owner.sign_hash_sync(&digest).expect("sign").as_bytes().to_vec());
+    let for_w1 = sign(kessai_deployer::signing::wallet_digest(w1, hash));
+    let plain = sign(hash);
+    let mut answers = Vec::new();
+    for (wallet, signature) in [(w1, &for_w1), (w2, &for_w1), (w1, &plain), (w2, &plain)] {
+        let call = OwnedWallet::isValidSignatureCall { hash, signature: signature.clone() };
+        answers.push(f.chain.read(wallet, &call).await.expect("isValidSignature").0);
+    }
+    let (valid, invalid) = ([0x16, 0x26, 0xba, 0x7e], [0xff; 4]);
+    assert_eq!(answers, [valid, invalid, invalid, invalid], "only wallet 1 accepts what was signed for it");
+    let digest = f.chain.read(w1, &OwnedWallet::digestForCall { hash }).await.expect("digest");
+    assert_eq!(digest, kessai_deployer::signing::wallet_digest(w1, hash), "the off-chain digest is the wallet's");
+}
+
 #[tokio::test]
 async fn contract_wallets_sign_through_erc1271() {
     let mut f = F::new().await;
@@ -552,7 +582,11 @@ async fn contract_wallets_sign_through_erc1271() {
     let wrong = f.sign(&f.alice.clone(), &a);
     let before = f.state().await;
     refused!(f, f.send(carol, call(wrong)).await, "DepositInvalidSignature", before);
-    let sig = f.sign(&owner, &a);
+    // The owner's plain signature is not the wallet's: the wallet accepts signatures bound to it.
+    let plain = f.sign(&owner, &a);
+    let before = f.state().await;
+    refused!(f, f.send(carol, call(plain)).await, "DepositInvalidSignature", before);
+    let sig = f.sign_for_wallet(&owner, wallet, &a);
     f.send(carol, call(sig)).await.expect("the wallet's owner signed");
     assert_eq!(f.balance(carol).await, u(20_000));
     assert_eq!(f.balance(wallet).await, u(30_000));
@@ -780,7 +814,10 @@ async fn permits_sign_through_erc1271_contract_wallets() {
     let e = refused!(f, f.send(alice, permit_call(&p, wrong)).await, "DepositInvalidSignature", before);
     assert_eq!(e.args[0], wallet.to_string());
 
-    let sig = f.sign(&owner, &p);
+    let plain = f.sign(&owner, &p);
+    let before = f.state().await;
+    refused!(f, f.send(alice, permit_call(&p, plain)).await, "DepositInvalidSignature", before);
+    let sig = f.sign_for_wallet(&owner, wallet, &p);
     f.send(alice, permit_call(&p, sig)).await.expect("the wallet's owner signed");
     assert_eq!(f.read(Dt::allowanceCall { owner: wallet, spender: alice }).await, u(20_000));
     assert_eq!(f.read(Dt::noncesCall { owner: wallet }).await, u(1));

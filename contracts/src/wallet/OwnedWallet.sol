@@ -7,7 +7,10 @@ import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 /// @title OwnedWallet
 /// @notice A minimal contract wallet for institutional custody: it holds tokens, executes calls its
 /// owner sends, and answers ERC-1271 for signatures made by its owner's key — so it can sign deposit
-/// token permits and authorizations like an externally owned account.
+/// token permits, authorizations and DvP instructions like an externally owned account.
+/// @dev The owner signs `hash` bound to this wallet: the EIP-191 version-0 digest ("data with intended
+/// validator") keccak256(0x19 ‖ 0x00 ‖ wallet ‖ hash). So a signature the owner gives for one wallet is
+/// never valid for another wallet of the same key, nor is a plain signature of the key over `hash`.
 contract OwnedWallet is IERC1271 {
     /// @notice Thrown when someone other than the owner calls {execute}.
     error WalletNotOwner(address caller);
@@ -40,10 +43,23 @@ contract OwnedWallet is IERC1271 {
         emit Executed(target, data);
     }
 
+    /// @notice The digest the owner signs for `hash` on this wallet (EIP-191 version 0, this wallet as
+    /// the intended validator).
+    function digestFor(bytes32 hash) public view returns (bytes32 digest) {
+        address wallet = address(this);
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, shl(240, 0x1900))
+            mstore(add(m, 2), shl(96, wallet))
+            mstore(add(m, 22), hash)
+            digest := keccak256(m, 54)
+        }
+    }
+
     /// @inheritdoc IERC1271
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
         // slither-disable-next-line unused-return — the error argument only details a failure already in `err`
-        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(hash, signature);
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digestFor(hash), signature);
         return err == ECDSA.RecoverError.NoError && signer == _owner ? IERC1271.isValidSignature.selector : bytes4(0xffffffff);
     }
 }
