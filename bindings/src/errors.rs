@@ -258,20 +258,11 @@ fn bond_status(code: &str) -> &'static str {
     }
 }
 
-/// The status flag bits of a DvP trade (`TradeStatusLib`) and their words.
-pub const TRADE_STATUS_FLAGS: [(u8, &str); 6] =
-    [(1, "created"), (2, "paid"), (4, "approved"), (8, "settled"), (16, "cancelled"), (32, "expired")];
-
-/// The words of a trade's status flags, in flag order.
-pub fn trade_status_flags(bits: u8) -> Vec<&'static str> {
-    TRADE_STATUS_FLAGS.iter().filter(|(b, _)| bits & b != 0).map(|(_, n)| *n).collect()
-}
-
 /// The words for a DvP trade's status flags as rendered text, e.g. "created, paid" ("does not
 /// exist" for 0, "unknown" when `flags` is not a number).
 pub fn status_words(flags: &str) -> String {
     let Ok(bits) = flags.parse::<u8>() else { return "unknown".into() };
-    let words = trade_status_flags(bits);
+    let words = crate::TradeFlags::of(bits).words();
     if words.is_empty() { "does not exist".into() } else { words.join(", ") }
 }
 

@@ -19,8 +19,10 @@ pub use alloy;
 
 mod errors;
 mod restriction;
-pub use errors::{RevertError, TRADE_STATUS_FLAGS, status_words, trade_status_flags};
+mod trade_flags;
+pub use errors::{RevertError, status_words};
 pub use restriction::Restriction;
+pub use trade_flags::TradeFlags;
 
 use alloy::primitives::{Address, B256, keccak256};
 

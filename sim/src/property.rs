@@ -70,6 +70,7 @@ use alloy::{
     primitives::{B256, U256},
     signers::local::PrivateKeySigner,
 };
+use kessai_bindings::TradeFlags;
 use kessai_deployer::{anvil, chain::Chain};
 use serde::{Deserialize, Serialize};
 use std::{
@@ -78,20 +79,22 @@ use std::{
     time::{Duration, Instant},
 };
 
+// The DvP's status flags as raw bits, for the model's arithmetic (defined once, in
+// `kessai_bindings::TradeFlags`).
 /// Status flag: the trade exists.
-pub const CREATED: u8 = 1;
+pub const CREATED: u8 = TradeFlags::CREATED.bits();
 /// Status flag: the buyer paid (its cash is held, or moved).
-pub const PAID: u8 = 2;
+pub const PAID: u8 = TradeFlags::PAID.bits();
 /// Status flag: the settlement agent approved.
-pub const APPROVED: u8 = 4;
+pub const APPROVED: u8 = TradeFlags::APPROVED.bits();
 /// Status flag: both legs moved.
-pub const SETTLED: u8 = 8;
+pub const SETTLED: u8 = TradeFlags::SETTLED.bits();
 /// Status flag: a party cancelled.
-pub const CANCELLED: u8 = 16;
+pub const CANCELLED: u8 = TradeFlags::CANCELLED.bits();
 /// Status flag: released after the deadline.
-pub const EXPIRED: u8 = 32;
+pub const EXPIRED: u8 = TradeFlags::EXPIRED.bits();
 /// The final flags.
-pub const FINAL: u8 = SETTLED | CANCELLED | EXPIRED;
+pub const FINAL: u8 = TradeFlags::FINAL.bits();
 
 /// Whether a trade with these status flags is open: created and not final (its locks stand).
 pub fn is_open(flags: u8) -> bool {

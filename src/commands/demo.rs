@@ -84,7 +84,7 @@ fn print_step(step: &DemoStep) {
 }
 
 fn print_summary(report: &DemoReport) {
-    let settled = report.trade_status & 8 != 0;
+    let settled = kessai_bindings::TradeFlags::of(report.trade_status).contains(kessai_bindings::TradeFlags::SETTLED);
     println!(
         "trade {} {} | supply: {} bond units, ¥{} DCJPY",
         report.trade_id,

@@ -345,7 +345,7 @@ fn trade_id(seller: Address, reference: &str) -> B256 {
 }
 
 fn flag_words(status: u8) -> Vec<&'static str> {
-    kessai_bindings::trade_status_flags(status)
+    kessai_bindings::TradeFlags::of(status).words()
 }
 
 fn status_line(status: u8) -> String {

@@ -4,9 +4,10 @@
 //! accepted with a warning on stderr (stdout stays one JSON document with --json); roles sharing an
 //! account deploy with a warning unless the config says it is meant.
 
+use crate::support::command as kessai;
 use crate::support::{
     self,
-    cli::{CASH, UNITS, cli_market, kessai, u},
+    cli::{CASH, UNITS, cli_market, u},
 };
 use kessai_bindings::alloy::primitives::Address;
 use kessai_deployer::{ops::Position, plan::labels};

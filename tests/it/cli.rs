@@ -1,5 +1,6 @@
 //! The `kessai` binary as an operator uses it.
 
+use crate::support::command as kessai;
 use kessai_bindings::{
     alloy::{
         primitives::{Address, U256, keccak256},
@@ -9,11 +10,7 @@ use kessai_bindings::{
 };
 use kessai_deployer::{chain::Chain, manifest::Manifest, ops::Suite, rpc::RpcChain};
 use kessai_sim::demo;
-use std::process::{Command, Output};
-
-fn kessai() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kessai"))
-}
+use std::process::Output;
 
 #[test]
 fn demo_prints_the_settled_trade_in_process() {

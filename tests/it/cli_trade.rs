@@ -1,9 +1,10 @@
 //! `kessai trade` as an operator uses it: a deployed suite on Anvil, every step through the binary,
 //! and the chain read back through the library after each one.
 
+use crate::support::command as kessai;
 use crate::support::{
     self,
-    cli::{CASH, UNITS, cli_market, kessai, u},
+    cli::{CASH, UNITS, cli_market, u},
 };
 use kessai_bindings::{
     alloy::primitives::{Bytes, hex},

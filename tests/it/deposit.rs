@@ -5,6 +5,7 @@
 //! `deposit_holds`.
 
 use crate::support;
+pub(crate) use crate::support::u;
 use kessai_bindings::{
     RevertError,
     alloy::{
@@ -62,10 +63,6 @@ pub(crate) struct State {
     accounts: Vec<Account>,
     allowances: Vec<(Address, Address, U256)>,
     supply: U256,
-}
-
-pub(crate) fn u(n: u64) -> U256 {
-    U256::from(n)
 }
 
 /// An account that is not a customer of the bank.

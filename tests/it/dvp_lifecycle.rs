@@ -3,6 +3,7 @@
 //! cancellation and expiry, and each refusal with its named error and nothing moved.
 
 use crate::support;
+pub(crate) use crate::support::u;
 use kessai_bindings::{
     Restriction,
     alloy::{
@@ -43,10 +44,6 @@ pub(crate) struct Snapshot {
 
 pub(crate) const UNITS: u64 = 1_000;
 pub(crate) const CASH: u64 = 50_000_000;
-
-pub(crate) fn u(v: u64) -> U256 {
-    U256::from(v)
-}
 
 pub(crate) async fn market<C: Chain>(mut chain: C) -> Market<C> {
     let p = support::parties();

@@ -13,12 +13,7 @@ use kessai_bindings::alloy::primitives::{Address, B256, U256};
 use kessai_deployer::{DeployerError, chain::Chain, ops::Trade, signing::Instruction};
 use kessai_sim::rng::Rng;
 
-const CREATED: u8 = 1;
-const PAID: u8 = 2;
-const APPROVED: u8 = 4;
-const SETTLED: u8 = 8;
-const CANCELLED: u8 = 16;
-const EXPIRED: u8 = 32;
+use kessai_sim::property::{APPROVED, CANCELLED, CREATED, EXPIRED, PAID, SETTLED};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Account {

@@ -4,6 +4,8 @@
 //! block, exported ABIs read by the pinned `cast`, and the bindings-only back-office example.
 
 use crate::support;
+use crate::support::command as kessai;
+pub(crate) use crate::support::u;
 use kessai_bindings::{
     alloy::primitives::{Address, U256, keccak256},
     security_token::SecurityToken as St,
@@ -27,16 +29,6 @@ use std::{
 };
 
 const DAY: u64 = 86_400;
-
-fn u(v: u64) -> U256 {
-    U256::from(v)
-}
-
-fn kessai() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kessai"));
-    cmd.env_remove("KESSAI_KEYS").env_remove("KESSAI_RPC_URL").env_remove("KESSAI_KEYSTORE");
-    cmd
-}
 
 /// A suite on a fresh Anvil with its manifest on disk.
 struct Deployed {

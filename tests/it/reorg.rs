@@ -4,9 +4,10 @@
 //! events and undoing retractions, ends with exactly the balances and trade states the chain holds.
 //! Also: one deposit issue is one event, and `ledger` at a block before the suite is refused.
 
+use crate::support::command as kessai;
 use crate::support::{
     self,
-    cli::{CliMarket, cli_market, kessai, u},
+    cli::{CliMarket, cli_market, u},
 };
 use kessai_bindings::{
     alloy::{

@@ -37,12 +37,13 @@ use kessai_bindings::{
     trade_id,
 };
 use kessai_deployer::{DeployerError, chain::Chain, ops::Trade};
-use kessai_sim::{RevmChain, rng::Rng};
+use kessai_sim::{
+    RevmChain,
+    property::{CREATED as OPEN, FINAL, PAID, SETTLED},
+    rng::Rng,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
-const OPEN: u8 = 1;
-const FINAL: u8 = 8 | 16 | 32;
-const PAID: u8 = 2;
 const MAX_RECOVERIES: usize = 12;
 
 struct Lock {
@@ -512,7 +513,7 @@ async fn run(seed: u64, steps: usize) {
         r.counts
     );
     println!("refusals by kind and error: {:?}", r.refusals);
-    let settled = r.trades.iter().filter(|(_, _, s)| s & 8 != 0).count();
+    let settled = r.trades.iter().filter(|(_, _, s)| s & SETTLED != 0).count();
     assert!(settled > 0 && r.recoveries > 0, "the run must exercise settlements and recoveries");
 }
 

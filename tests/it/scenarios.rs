@@ -4,6 +4,7 @@
 //! outcomes and fails when an expectation does not hold.
 
 use crate::support;
+use crate::support::command as kessai;
 use kessai_deployer::anvil::{self, AnvilOptions};
 use kessai_sim::{
     RevmChain, RevmOptions,
@@ -12,7 +13,7 @@ use kessai_sim::{
         run::{self, StepResult},
     },
 };
-use std::{path::PathBuf, process::Command};
+use std::path::PathBuf;
 
 fn example(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name)
@@ -155,10 +156,6 @@ fn malformed_scenario_files_are_refused_with_line_and_column() {
     let (table_line, _) = position("[[step]]\ndo = \"create_trade\"");
     assert_eq!((err.line, err.column), (table_line, 1), "{err}");
     assert!(err.message.contains("missing field `units`"), "{err}");
-}
-
-fn kessai() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kessai"))
 }
 
 #[test]

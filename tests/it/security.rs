@@ -2,6 +2,7 @@
 //! and supply did not change.
 
 use crate::support;
+pub(crate) use crate::support::u;
 use kessai_bindings::{
     Restriction, RevertError,
     alloy::{
@@ -218,10 +219,6 @@ pub fn revert(result: Result<(), DeployerError>) -> RevertError {
         Err(DeployerError::Revert(e)) => e,
         other => panic!("expected a revert, got {other:?}"),
     }
-}
-
-pub fn u(n: u64) -> U256 {
-    U256::from(n)
 }
 
 async fn every_transfer_rule_refuses_with_its_code<C: Chain>(chain: C) {

@@ -4,6 +4,7 @@
 //! benchmark's machinery (four engines, identical gas) on a tiny workload.
 
 use crate::support;
+use crate::support::command as kessai;
 use kessai_bindings::alloy::primitives::U256;
 use kessai_deployer::{anvil, profile::Hardfork};
 use kessai_sim::{
@@ -13,7 +14,6 @@ use kessai_sim::{
     scenario::{RunReport, Scenario, parse, run, write},
     workload::{FailureRates, GenParams, Settlement, SettlementStats, TradeKind, Workload},
 };
-use std::process::Command;
 
 /// Every failure kind at 15%: with seed 1, 24 trades include each kind at least once.
 fn failing(seed: u64) -> GenParams {
@@ -230,10 +230,6 @@ fn sim_bench_measures_every_flow_and_prints_them_as_json() {
             );
         }
     }
-}
-
-fn kessai() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kessai"))
 }
 
 #[test]

@@ -61,12 +61,23 @@ pub fn anvil() -> (AnvilInstance, RpcChain) {
     (instance, chain)
 }
 
-/// The `kessai` binary as a command to configure, without the caller's keys or node in its
-/// environment.
-pub fn cli() -> Command {
+/// What the caller's environment must not pass to the `kessai` binary under test: keys, node, CA
+/// files and the log filter.
+const CALLER_ENV: [&str; 7] =
+    ["KESSAI_KEYS", "KESSAI_KEYSTORE", "KESSAI_RPC_URL", "KESSAI_CA_CERT", "SSL_CERT_FILE", "SSL_CERT_DIR", "RUST_LOG"];
+
+/// The `kessai` binary as a command to configure, without the caller's environment ([`CALLER_ENV`]).
+pub fn command() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kessai"));
-    cmd.env_remove("KESSAI_KEYS").env_remove("KESSAI_KEYSTORE").env_remove("KESSAI_RPC_URL");
+    for var in CALLER_ENV {
+        cmd.env_remove(var);
+    }
     cmd
+}
+
+/// `v` as a token amount.
+pub fn u(v: u64) -> kessai_bindings::alloy::primitives::U256 {
+    kessai_bindings::alloy::primitives::U256::from(v)
 }
 
 /// The node's block number and every development account's nonce: a refusal must leave both as
@@ -345,15 +356,7 @@ pub struct Run {
 pub async fn kessai(args: &[&str], env: &[(&str, &Path)]) -> Run {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_kessai"));
     command.args(args);
-    for var in [
-        "KESSAI_KEYS",
-        "KESSAI_KEYSTORE",
-        "KESSAI_RPC_URL",
-        "KESSAI_CA_CERT",
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
-        "RUST_LOG",
-    ] {
+    for var in CALLER_ENV {
         command.env_remove(var);
     }
     for (var, value) in env {

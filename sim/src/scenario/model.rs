@@ -511,17 +511,25 @@ impl TradeState {
         Self::ALL.iter().find(|(s, _)| *s == self).map_or("?", |(_, n)| n)
     }
 
-    /// The state the DvP status flags (1 created, 2 paid, 4 approved, 8 settled, 16 cancelled,
-    /// 32 expired) describe.
+    /// The state the DvP status flags ([`kessai_bindings::TradeFlags`]) describe.
     pub fn from_flags(flags: u8) -> Self {
-        match flags {
-            0 => Self::Missing,
-            f if f & 8 != 0 => Self::Settled,
-            f if f & 16 != 0 => Self::Cancelled,
-            f if f & 32 != 0 => Self::Expired,
-            f if f & 6 == 2 => Self::Paid,
-            f if f & 6 == 4 => Self::Approved,
-            _ => Self::Open,
+        use kessai_bindings::TradeFlags as F;
+        let f = F::of(flags);
+        let step = f & (F::PAID | F::APPROVED);
+        if f.is_empty() {
+            Self::Missing
+        } else if f.contains(F::SETTLED) {
+            Self::Settled
+        } else if f.contains(F::CANCELLED) {
+            Self::Cancelled
+        } else if f.contains(F::EXPIRED) {
+            Self::Expired
+        } else if step == F::PAID {
+            Self::Paid
+        } else if step == F::APPROVED {
+            Self::Approved
+        } else {
+            Self::Open
         }
     }
 }

@@ -1,8 +1,9 @@
 //! `kessai` run as an operator runs it: the binary, and a suite it deployed on a spawned Anvil with
 //! the seller and the buyer registered and funded.
 
-use crate::support;
-use kessai_bindings::alloy::primitives::{Address, U256, keccak256};
+pub use crate::support::u;
+use crate::support::{self, command as kessai};
+use kessai_bindings::alloy::primitives::{Address, keccak256};
 use kessai_deployer::{
     anvil::AnvilInstance,
     chain::Chain,
@@ -13,18 +14,13 @@ use kessai_deployer::{
 use kessai_sim::demo::{self, DemoParties};
 use std::{
     path::{Path, PathBuf},
-    process::{Command, Output},
+    process::Output,
 };
 
 /// Units of the security token each of the seller and the buyer holds.
 pub const UNITS: u64 = 1_000;
 /// Yen of deposit tokens each of the seller and the buyer holds.
 pub const CASH: u64 = 50_000_000;
-
-/// `v` as a 256-bit word.
-pub fn u(v: u64) -> U256 {
-    U256::from(v)
-}
 
 /// A suite deployed by `kessai deploy`, with the seller and the buyer registered on both registries
 /// and holding both tokens.
@@ -66,13 +62,6 @@ pub async fn cli_market(name: &str) -> CliMarket {
         suite.issue_deposit(&mut chain, p.suite.bank, who, u(CASH), reference).await.expect("cash");
     }
     CliMarket { _node: node, chain, url, dir, manifest, suite, p, deadline: demo::deadline_after(now) }
-}
-
-/// The `kessai` binary, without the environment's keys or node.
-pub fn kessai() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kessai"));
-    cmd.env_remove("KESSAI_KEYS").env_remove("KESSAI_RPC_URL");
-    cmd
 }
 
 impl CliMarket {
