@@ -6,8 +6,9 @@
 //! ([`DETERMINISTIC_DEPLOYER`]), with a salt derived from the plan's salt and the contract's label
 //! ([`deploy_salt`]): a plan's addresses are known before anything is sent
 //! ([`Plan::predicted_addresses`]) and are the same on every chain. [`execute_with`] lets a
-//! [`StepRunner`] decide how each prepared step is sent — directly ([`Direct`]) or through the
-//! write-ahead journal that makes deployments resumable (`crate::journal`).
+//! [`StepRunner`] decide how the prepared steps are sent — one at a time in the plan's order
+//! ([`Direct`]), or in waves of independent steps ([`Plan::waves`]) through the write-ahead journal
+//! that makes deployments resumable (`crate::journal`).
 
 use crate::{
     chain::{Chain, Receipt, Tx},
