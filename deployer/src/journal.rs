@@ -8,11 +8,21 @@
 //! flushed to disk (fsync) before the deployer moves on. Journals written before hashes were recorded
 //! (no `tx_hash` in `sending`) are read as they are.
 //!
-//! Running the same deployment again reads the journal and resumes ([`deploy`]):
+//! Steps go out in waves ([`Plan::waves`]): the independent steps of a wave are signed, journaled
+//! and sent one after the other without waiting for each to be mined (a sender's in nonce order), so
+//! the node can include them in one block; the next wave starts once every step of this one is
+//! confirmed.
+//!
+//! Running the same deployment again reads the journal and, before sending anything, reconciles it
+//! with the chain ([`deploy`]):
 //!
 //! - a confirmed step is recognised on-chain and not sent again: a deployment by code at its
 //!   predicted address (checked against the artifact by [`crate::plan::execute_with`]), a role grant
 //!   by `hasRole`, a facility by the registry's record, another call by its transaction's receipt;
+//! - a confirmed step the chain no longer has (a node restarted from a state saved before it, or
+//!   one that lost blocks: no effect, no receipt, and its block gone or holding other transactions)
+//!   is journaled as `lost`, named in the outcome ([`Outcome::redone`]) and sent again — its effect
+//!   was read first, so only what is absent is sent;
 //! - a step sent but not confirmed is found by the receipts of the hashes recorded for it (the
 //!   original and each replacement), then by its sender and nonce — a transaction identity that
 //!   survives the engine's fee-bumping replacements, whose hashes differ: if the nonce was used, the
@@ -28,7 +38,9 @@
 //! never sent while the chain or the journal shows it was.
 //!
 //! The deterministic deployment proxy every deployment goes through is found on the chain or installed
-//! with its presigned transaction ([`ensure_deterministic_deployer`]).
+//! with its presigned transaction ([`ensure_deterministic_deployer`]); the transfer that funds its
+//! signer is journaled (`funding`, with its hash) before it is sent, and a rerun waits for a recorded
+//! funding the node holds instead of funding again.
 
 use crate::{
     chain::{Chain, Receipt},
@@ -82,6 +94,15 @@ pub enum Entry {
         /// How it got there.
         status: DeployerStatus,
     },
+    /// The transfer that funds the deterministic deployment proxy's signer is about to be sent.
+    Funding {
+        /// The funding account.
+        from: Address,
+        /// Its nonce for the transfer.
+        nonce: u64,
+        /// The signed transfer's hash.
+        tx_hash: B256,
+    },
     /// A step's transaction is about to be sent.
     Sending {
         /// Position in the plan.
@@ -112,6 +133,16 @@ pub enum Entry {
         block: u64,
         /// Gas used.
         gas_used: u64,
+    },
+    /// A step the journal records as confirmed is not on the chain any more (the node restarted
+    /// from a state saved before it, or lost blocks): it is done again.
+    Lost {
+        /// Position in the plan.
+        step: usize,
+        /// The confirmed transaction the chain no longer has.
+        tx_hash: B256,
+        /// What the chain shows.
+        reason: String,
     },
     /// A step's transaction was refused before it was sent (it would revert, or no key): nothing of
     /// it is on the chain, so the step may change before the next run.
@@ -258,6 +289,10 @@ impl Journal {
                     record.sending = None;
                     record.hashes.clear();
                 }
+                // Done again from the start: nothing of the lost transaction is on the chain.
+                Entry::Lost { step, .. } => {
+                    records.insert(*step, StepRecord::default());
+                }
                 _ => {}
             }
         }
@@ -336,6 +371,9 @@ pub struct Outcome {
     pub resumed: usize,
     /// How the deterministic deployment proxy got there.
     pub deployer: DeployerStatus,
+    /// Steps recorded as confirmed that the chain no longer had, each said in a sentence: done again
+    /// (and counted in `sent`) unless their effect was on the chain.
+    pub redone: Vec<String>,
 }
 
 /// Settings of a journaled deployment.
@@ -372,85 +410,160 @@ pub async fn deploy(chain: &mut RpcChain, plan: &Plan, options: &JournalOptions)
         steps: plan.steps.len(),
     })?;
     let funder = plan.steps.first().map(Step::sender).unwrap_or_default();
-    let deployer = ensure_deterministic_deployer(chain, funder).await?;
+    let funded: Vec<B256> = journal
+        .entries()
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Funding { tx_hash, .. } => Some(*tx_hash),
+            _ => None,
+        })
+        .collect();
+    let deployer = install_deterministic_deployer(chain, funder, &funded, |signed| {
+        journal.append(Entry::Funding { from: signed.from, nonce: signed.nonce, tx_hash: signed.hash })
+    })
+    .await?;
     journal.append(Entry::Deployer { status: deployer.clone() })?;
     let records = journal.records();
-    let mut runner = Journaled { journal, records, sent: 0, resumed: 0 };
+    let mut runner = Journaled { journal, records, done: BTreeMap::new(), sent: 0, resumed: 0, redone: Vec::new() };
+    runner.reconcile(chain, &prepared).await?;
     let deployment = plan::execute_with(chain, plan, &mut runner).await?;
     let (sent, resumed) = (runner.sent, runner.resumed);
     runner.journal.append(Entry::Complete { time: now(), sent, resumed })?;
-    Ok(Outcome { deployment, sent, resumed, deployer })
+    Ok(Outcome { deployment, sent, resumed, deployer, redone: runner.redone })
 }
 
-/// The step runner that writes ahead and resumes.
+/// The step runner that writes ahead, resumes, and sends each wave of independent steps together.
 struct Journaled {
     journal: Journal,
     records: BTreeMap<usize, StepRecord>,
+    /// Steps found done on the chain before this run sent anything, with their receipts.
+    done: BTreeMap<usize, Receipt>,
     sent: usize,
     resumed: usize,
+    redone: Vec<String>,
 }
 
 impl StepRunner<RpcChain> for Journaled {
-    async fn run(&mut self, chain: &mut RpcChain, step: &PreparedStep<'_>) -> Result<Receipt, DeployerError> {
-        let record = self.records.get(&step.index).cloned().unwrap_or_default();
-        if let Some(Entry::Confirmed { tx_hash, block, gas_used, .. }) = record.confirmed {
-            self.recognise(chain, step, tx_hash).await?;
-            self.resumed += 1;
-            return Ok(Receipt {
-                tx_hash,
-                block_number: block,
-                gas_used,
-                contract_address: step.predicted(),
-                logs: Vec::new(),
-            });
-        }
-        if let Some(Entry::Sending { from, nonce, block, .. }) = record.sending {
-            if let Some(receipt) = self.track(chain, step, from, nonce, block, &record.hashes).await? {
-                self.confirm(step.index, &receipt)?;
-                self.resumed += 1;
-                return Ok(receipt);
+    fn waves(&self, plan: &Plan) -> Vec<Vec<usize>> {
+        plan.waves()
+    }
+
+    async fn run(&mut self, chain: &mut RpcChain, steps: &[&PreparedStep<'_>]) -> Result<Vec<Receipt>, DeployerError> {
+        let mut receipts: Vec<Option<Receipt>> = steps.iter().map(|s| self.done.remove(&s.index)).collect();
+        let unsent: Vec<&PreparedStep<'_>> =
+            steps.iter().zip(&receipts).filter(|(_, r)| r.is_none()).map(|(s, _)| *s).collect();
+        if !unsent.is_empty() {
+            let block = chain.block_number().await?;
+            let txs: Vec<_> = unsent.iter().map(|s| s.tx.clone()).collect();
+            let journal = &mut self.journal;
+            // Written once each transaction is signed (its nonce and hash known) and before it leaves.
+            let write_ahead = |i: usize, signed: &Signed| {
+                let step = unsent[i];
+                tracing::info!(target: "kessai::deploy", step = step.index, from = %signed.from, nonce = signed.nonce, hash = %signed.hash, replaces = ?signed.replaces, what = %step.step.describe(), "sending");
+                journal.append(Entry::Sending {
+                    step: step.index,
+                    description: step.step.describe(),
+                    spec: step.step.clone(),
+                    from: signed.from,
+                    nonce: signed.nonce,
+                    predicted: step.predicted(),
+                    block,
+                    tx_hash: Some(signed.hash),
+                })
+            };
+            let results = chain.send_batch(&txs, write_ahead).await;
+            let mut failure = None;
+            let mut landed = BTreeMap::new();
+            for (step, result) in unsent.iter().zip(results) {
+                match result {
+                    Some(Ok(receipt)) => {
+                        self.confirm(step.index, &receipt)?;
+                        self.sent += 1;
+                        landed.insert(step.index, receipt);
+                    }
+                    // Refused before signing: the engine estimates first and never sends what would
+                    // revert.
+                    Some(Err(e @ (DeployerError::Revert(_) | DeployerError::NoKey(_)))) => {
+                        self.journal.append(Entry::Refused { step: step.index, error: e.to_string() })?;
+                        failure.get_or_insert(e);
+                    }
+                    Some(Err(e)) => {
+                        failure.get_or_insert(e);
+                    }
+                    None => {}
+                }
             }
-        } else if let (Effect::Code { address, .. }, Step::Deploy { label, .. }) = (&step.effect, step.step)
-            && !chain.code(*address).await?.is_empty()
-        {
-            // Code the journal never sent: another deployment with the same salt.
-            return Err(DeployerError::AlreadyDeployed { label: label.clone(), address: *address });
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            for (step, receipt) in steps.iter().zip(receipts.iter_mut()) {
+                if receipt.is_none() {
+                    *receipt = landed.remove(&step.index);
+                }
+            }
         }
-        self.send(chain, step).await
+        receipts
+            .into_iter()
+            .zip(steps)
+            .map(|(r, s)| r.ok_or_else(|| self.journal.error(format!("step {} got no receipt", s.index))))
+            .collect()
     }
 }
 
 impl Journaled {
-    /// Writes ahead, sends, and records the confirmation.
-    async fn send(&mut self, chain: &mut RpcChain, step: &PreparedStep<'_>) -> Result<Receipt, DeployerError> {
-        let block = chain.block_number().await?;
-        let journal = &mut self.journal;
-        // Written once the transaction is signed (its nonce and hash known) and before it leaves.
-        let write_ahead = |signed: &Signed| {
-            tracing::info!(target: "kessai::deploy", step = step.index, from = %signed.from, nonce = signed.nonce, hash = %signed.hash, replaces = ?signed.replaces, what = %step.step.describe(), "sending");
-            journal.append(Entry::Sending {
-                step: step.index,
-                description: step.step.describe(),
-                spec: step.step.clone(),
-                from: signed.from,
-                nonce: signed.nonce,
-                predicted: step.predicted(),
-                block,
-                tx_hash: Some(signed.hash),
-            })
-        };
-        let receipt = match chain.send_tracked(step.tx.clone(), write_ahead).await {
-            Ok(receipt) => receipt,
-            // Refused before signing: the engine estimates first and never sends what would revert.
-            Err(e @ (DeployerError::Revert(_) | DeployerError::NoKey(_))) => {
-                self.journal.append(Entry::Refused { step: step.index, error: e.to_string() })?;
-                return Err(e);
+    /// Finds, before anything is sent, which steps of the journal are done on this chain: a step
+    /// recorded as confirmed is recognised by its effect or its receipt — or, when the chain no longer
+    /// has it, journaled as lost and left to be sent again; a step sent but not confirmed is tracked
+    /// to its receipt (or left to be sent again when the node never got it). A deployment the journal
+    /// never sent whose address holds code is refused.
+    async fn reconcile(&mut self, chain: &mut RpcChain, prepared: &[PreparedStep<'_>]) -> Result<(), DeployerError> {
+        for step in prepared {
+            let record = self.records.get(&step.index).cloned().unwrap_or_default();
+            if let Some(Entry::Confirmed { tx_hash, block, gas_used, .. }) = record.confirmed {
+                match self.recognise(chain, step, tx_hash, block).await? {
+                    None => {
+                        self.resumed += 1;
+                        self.done.insert(
+                            step.index,
+                            Receipt {
+                                tx_hash,
+                                block_number: block,
+                                gas_used,
+                                contract_address: step.predicted(),
+                                logs: Vec::new(),
+                            },
+                        );
+                    }
+                    Some(reason) => {
+                        let what = step.step.describe();
+                        let message = format!(
+                            "step {} ({what}) was confirmed in transaction {tx_hash} (block {block}), but {reason}: \
+                             the node lost it (restarted from an older state?); doing the step again",
+                            step.index
+                        );
+                        tracing::warn!(target: "kessai::deploy", step = step.index, %tx_hash, %reason, "{message}");
+                        self.journal.append(Entry::Lost { step: step.index, tx_hash, reason })?;
+                        self.redone.push(message);
+                    }
+                }
+                continue;
             }
-            Err(e) => return Err(e),
-        };
-        self.confirm(step.index, &receipt)?;
-        self.sent += 1;
-        Ok(receipt)
+            if let Some(Entry::Sending { from, nonce, block, .. }) = record.sending {
+                if let Some(receipt) = self.track(chain, step, from, nonce, block, &record.hashes).await? {
+                    self.confirm(step.index, &receipt)?;
+                    self.resumed += 1;
+                    self.done.insert(step.index, receipt);
+                }
+                continue;
+            }
+            if let (Effect::Code { address, .. }, Step::Deploy { label, .. }) = (&step.effect, step.step)
+                && !chain.code(*address).await?.is_empty()
+            {
+                // Code the journal never sent: another deployment with the same salt.
+                return Err(DeployerError::AlreadyDeployed { label: label.clone(), address: *address });
+            }
+        }
+        Ok(())
     }
 
     fn confirm(&mut self, step: usize, receipt: &Receipt) -> Result<(), DeployerError> {
@@ -462,36 +575,51 @@ impl Journaled {
         })
     }
 
-    /// Checks that a step the journal records as confirmed took effect on this chain.
+    /// Checks that a step the journal records as confirmed in `tx_hash` (mined in `block`) took
+    /// effect on this chain: `None` when it did, or why the chain no longer shows it. Its effect is
+    /// read first (code at the address, the role held, the registry's record); a step whose effect
+    /// cannot be read, or is absent, is looked up by its transaction — lost when the chain's head is
+    /// below `block` or `block` no longer holds it.
     async fn recognise(
         &self,
         chain: &mut RpcChain,
         step: &PreparedStep<'_>,
         tx_hash: B256,
-    ) -> Result<(), DeployerError> {
-        let what = step.step.describe();
-        let gone = |detail: String| {
-            self.journal.error(format!(
-                "step {} ({what}) is recorded as confirmed in transaction {tx_hash}, but {detail}: the chain was \
-                 reset or rolled back; move the journal and manifest away to deploy afresh",
-                step.index
-            ))
-        };
-        match step.effect.holds(chain).await? {
-            Some(true) => Ok(()),
+        block: u64,
+    ) -> Result<Option<String>, DeployerError> {
+        let holds = step.effect.holds(chain).await?;
+        match holds {
+            Some(true) => return Ok(None),
             Some(false) if matches!(step.effect, Effect::Code { .. }) => {
-                Err(gone(format!("there is no code at {}", step.predicted().unwrap_or_default())))
+                return Ok(Some(format!("there is no code at {}", step.predicted().unwrap_or_default())));
             }
-            holds => match receipt(chain, tx_hash).await? {
-                Some(r) if r.status() => {
-                    if holds == Some(false) {
-                        tracing::warn!(target: "kessai::deploy", step = step.index, %what, "done earlier but undone since (revoked?); not sent again");
-                    }
-                    Ok(())
-                }
-                _ => Err(gone("the node has no successful receipt for it".into())),
-            },
+            _ => {}
         }
+        match receipt(chain, tx_hash).await? {
+            Some(r) if r.status() => {
+                if holds == Some(false) {
+                    tracing::warn!(target: "kessai::deploy", step = step.index, what = %step.step.describe(), "done earlier but undone since (revoked?); not sent again");
+                }
+                return Ok(None);
+            }
+            Some(_) => return Ok(Some("its transaction failed on this chain".into())),
+            None => {}
+        }
+        let head = chain.block_number().await?;
+        if head < block {
+            return Ok(Some(format!("the chain's head is block {head}, and the node has no receipt for it")));
+        }
+        let provider = chain.provider().clone();
+        let held = chain
+            .retry("eth_getBlockByNumber", || provider.get_block_by_number(BlockNumberOrTag::Number(block)))
+            .await?
+            .is_some_and(|b| b.transactions.hashes().any(|h| h == tx_hash));
+        if held {
+            // The block holds it and only its receipt is not served (a node that prunes receipts).
+            tracing::warn!(target: "kessai::deploy", step = step.index, %tx_hash, block, "the node serves no receipt for a confirmed step whose block holds it; taken as done");
+            return Ok(None);
+        }
+        Ok(Some(format!("block {block} no longer holds it and the node has no receipt for it")))
     }
 
     /// Follows a step that was sent but not confirmed: `Some(receipt)` when its transaction was
@@ -605,6 +733,23 @@ async fn receipt(chain: &RpcChain, hash: B256) -> Result<Option<TransactionRecei
     chain.retry("eth_getTransactionReceipt", || chain.provider().get_transaction_receipt(hash)).await
 }
 
+/// Waits for the receipt of `hash` (`what`, for the error) for at most the engine's timeout.
+async fn wait_for_receipt(chain: &RpcChain, hash: B256, what: &str) -> Result<TransactionReceipt, DeployerError> {
+    let deadline = tokio::time::Instant::now() + chain.options().timeout;
+    loop {
+        if let Some(r) = receipt(chain, hash).await? {
+            return Ok(r);
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(DeployerError::NoDeployer(format!(
+                "{what} {hash} is not mined after {} s",
+                chain.options().timeout.as_secs()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 async fn genesis_hash(chain: &RpcChain) -> Result<B256, DeployerError> {
     let block = chain
         .retry("eth_getBlockByNumber", || chain.provider().get_block_by_number(BlockNumberOrTag::Number(0)))
@@ -620,6 +765,19 @@ async fn genesis_hash(chain: &RpcChain) -> Result<B256, DeployerError> {
 pub async fn ensure_deterministic_deployer(
     chain: &mut RpcChain,
     funder: Address,
+) -> Result<DeployerStatus, DeployerError> {
+    install_deterministic_deployer(chain, funder, &[], |_| Ok(())).await
+}
+
+/// [`ensure_deterministic_deployer`], reporting the funding transfer to `observe` once it is signed
+/// and before it is sent (the journal records it), and first waiting for any of the `funded`
+/// transfers an earlier run recorded that the node holds: a funding in flight when that run stopped
+/// is not sent again.
+async fn install_deterministic_deployer(
+    chain: &mut RpcChain,
+    funder: Address,
+    funded: &[B256],
+    mut observe: impl FnMut(&Signed) -> Result<(), DeployerError>,
 ) -> Result<DeployerStatus, DeployerError> {
     let code = chain.code(DETERMINISTIC_DEPLOYER).await?;
     if !code.is_empty() {
@@ -641,6 +799,14 @@ pub async fn ensure_deterministic_deployer(
     }
     let mut funding = None;
     if !known {
+        for hash in funded {
+            let held = chain.retry("eth_getTransactionByHash", || provider.get_transaction_by_hash(*hash)).await?;
+            if held.is_some() {
+                tracing::info!(target: "kessai::deploy", %hash, "an earlier run's funding of the proxy's signer is on the node; waiting for it");
+                wait_for_receipt(chain, *hash, "the funding of the deterministic deployment proxy's signer").await?;
+                funding = Some(*hash);
+            }
+        }
         let cost = U256::from(DETERMINISTIC_DEPLOYER_COST);
         let balance =
             chain.retry("eth_getBalance", || provider.get_balance(DETERMINISTIC_DEPLOYER_SIGNER).pending()).await?;
@@ -648,7 +814,8 @@ pub async fn ensure_deterministic_deployer(
             tracing::info!(target: "kessai::deploy", %funder, "funding the deterministic deployment proxy's signer");
             // Sent, priced and followed as the engine sends everything (a pre-London node has no fee
             // history to ask).
-            let hash = chain.transfer(funder, DETERMINISTIC_DEPLOYER_SIGNER, cost - balance).await.map_err(|e| {
+            let transfer = chain.transfer_tracked(funder, DETERMINISTIC_DEPLOYER_SIGNER, cost - balance, &mut observe);
+            let hash = transfer.await.map_err(|e| {
                 DeployerError::NoDeployer(format!(
                     "could not fund the deterministic deployment proxy's signer {DETERMINISTIC_DEPLOYER_SIGNER} \
                      from {funder}: {e}"
@@ -665,19 +832,7 @@ pub async fn ensure_deterministic_deployer(
             ))
         })?;
     }
-    let deadline = tokio::time::Instant::now() + chain.options().timeout;
-    let mined = loop {
-        if let Some(r) = receipt(chain, tx_hash).await? {
-            break r;
-        }
-        if tokio::time::Instant::now() > deadline {
-            return Err(DeployerError::NoDeployer(format!(
-                "the deterministic deployment proxy's transaction {tx_hash} is not mined after {} s",
-                chain.options().timeout.as_secs()
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let mined = wait_for_receipt(chain, tx_hash, "the deterministic deployment proxy's transaction").await?;
     if !mined.status() {
         return Err(DeployerError::NoDeployer(format!(
             "the deterministic deployment proxy's transaction {tx_hash} failed on-chain"

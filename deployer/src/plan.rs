@@ -6,8 +6,9 @@
 //! ([`DETERMINISTIC_DEPLOYER`]), with a salt derived from the plan's salt and the contract's label
 //! ([`deploy_salt`]): a plan's addresses are known before anything is sent
 //! ([`Plan::predicted_addresses`]) and are the same on every chain. [`execute_with`] lets a
-//! [`StepRunner`] decide how each prepared step is sent — directly ([`Direct`]) or through the
-//! write-ahead journal that makes deployments resumable (`crate::journal`).
+//! [`StepRunner`] decide how the prepared steps are sent — one at a time in the plan's order
+//! ([`Direct`]), or in waves of independent steps ([`Plan::waves`]) through the write-ahead journal
+//! that makes deployments resumable (`crate::journal`).
 
 use crate::{
     chain::{Chain, Receipt, Tx},
@@ -22,7 +23,10 @@ use alloy::{
 };
 use kessai_bindings::{investor_registry::InvestorRegistry, security_token::SecurityToken};
 use serde::{Deserialize, Serialize};
-use std::{collections::BTreeMap, fmt};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fmt,
+};
 
 /// The deterministic deployment proxy (Arachnid's, "Nick's method"): called with a 32-byte salt
 /// followed by init code, it creates the contract with CREATE2 and returns its 20-byte address.
@@ -300,6 +304,39 @@ impl Plan {
         Ok(prepared)
     }
 
+    /// The plan's steps in waves that may be sent together: every step of a wave is independent of
+    /// the others in it, and comes after every earlier step it depends on (in an earlier wave). A
+    /// sender's steps in one wave keep the plan's order. Step `b` depends on an earlier step `a` when
+    ///
+    /// - `b` acts on a contract `a` deploys (a deployment acts on the contracts given to its
+    ///   constructor; a grant or registry record on its contract; a call on its contract, the contracts
+    ///   that contract was given at construction, and those its arguments name);
+    /// - one may change what the other reads or changes — except that role grants and registry
+    ///   records on one contract commute with each other (each sets its own entry) and with
+    ///   deployments that are given that contract (a constructor reads its setup, not its grants);
+    /// - `b` is a call on a contract that `a` gives a role or record to (the call may use it).
+    ///
+    /// The suite's plan (32 steps with a second bank and a bond) goes out in 6 waves.
+    pub fn waves(&self) -> Vec<Vec<usize>> {
+        let mut given: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for step in &self.steps {
+            if let Step::Deploy { label, args, .. } = step {
+                contracts_in(args, given.entry(label.as_str()).or_default());
+            }
+        }
+        let footprints: Vec<Footprint> = self.steps.iter().map(|s| Footprint::of(s, &given)).collect();
+        let mut level = vec![0usize; footprints.len()];
+        for b in 0..footprints.len() {
+            level[b] =
+                (0..b).filter(|a| footprints[*a].orders(&footprints[b])).map(|a| level[a] + 1).max().unwrap_or(0);
+        }
+        let mut waves = vec![Vec::new(); level.iter().max().map_or(0, |m| m + 1)];
+        for (i, l) in level.into_iter().enumerate() {
+            waves[l].push(i);
+        }
+        waves
+    }
+
     /// The address each contract of the plan will have, by label.
     pub fn predicted_addresses(&self) -> Result<BTreeMap<String, Address>, DeployerError> {
         Ok(self
@@ -310,6 +347,84 @@ impl Plan {
                 _ => None,
             })
             .collect())
+    }
+}
+
+/// What a step acts on, for ordering the steps that may go out together ([`Plan::waves`]).
+#[derive(Debug, Default)]
+struct Footprint {
+    /// Contracts whose state the step may change.
+    writes: BTreeSet<String>,
+    /// Contracts whose state the step may read.
+    reads: BTreeSet<String>,
+    /// A role grant or a registry record: it sets one entry of its contract's table.
+    record: bool,
+    /// A deployment (it only reads the contracts given to its constructor).
+    deploy: bool,
+    /// The contract a grant or record gives rights to.
+    grantee: Option<String>,
+    /// The contract a call is made on.
+    call_on: Option<String>,
+}
+
+/// Labels of the plan's contracts named in `args`, at any depth.
+fn contracts_in(args: &[Arg], out: &mut BTreeSet<String>) {
+    for arg in args {
+        match arg {
+            Arg::Contract(label) => {
+                out.insert(label.clone());
+            }
+            Arg::Tuple(items) | Arg::Array(items) => contracts_in(items, out),
+            Arg::Address(_) | Arg::String(_) | Arg::Uint(_) => {}
+        }
+    }
+}
+
+impl Footprint {
+    fn of(step: &Step, given: &BTreeMap<&str, BTreeSet<String>>) -> Self {
+        let mut f = Self::default();
+        match step {
+            Step::Deploy { label, args, .. } => {
+                f.deploy = true;
+                f.writes.insert(label.clone());
+                contracts_in(args, &mut f.reads);
+            }
+            Step::GrantRole { contract: target, account, .. } | Step::SetFacility { registry: target, account, .. } => {
+                f.record = true;
+                f.writes.insert(target.clone());
+                if let Arg::Contract(label) = account {
+                    f.grantee = Some(label.clone());
+                }
+            }
+            Step::Call { contract, args, .. } => {
+                // A call may read and change its contract and every contract that contract was given
+                // at construction (it may call them), and those its arguments name.
+                let mut touched = BTreeSet::from([contract.clone()]);
+                touched.extend(given.get(contract.as_str()).into_iter().flatten().cloned());
+                contracts_in(args, &mut touched);
+                f.reads = touched.clone();
+                f.writes = touched;
+                f.call_on = Some(contract.clone());
+            }
+        }
+        f
+    }
+
+    /// Whether `later` must wait for `self` (an earlier step) to be mined.
+    fn orders(&self, later: &Self) -> bool {
+        let meets = |a: &BTreeSet<String>, b: &BTreeSet<String>| a.intersection(b).next().is_some();
+        // A call may use the rights an earlier grant or record gives its contract.
+        if self.grantee.is_some() && self.grantee == later.call_on {
+            return true;
+        }
+        // Records set separate entries; a constructor reads a contract's setup, not its grants.
+        if self.record && (later.record || later.deploy) {
+            return false;
+        }
+        if self.deploy && later.record {
+            return meets(&self.writes, &later.writes);
+        }
+        meets(&self.writes, &later.writes) || meets(&self.writes, &later.reads) || meets(&self.reads, &later.writes)
     }
 }
 
@@ -716,8 +831,14 @@ pub enum Effect {
 const STATUS_FACILITY: u8 = 3;
 
 impl Effect {
-    /// Whether the chain shows the effect now; `None` when it cannot be read (plain calls).
+    /// Whether the chain shows the effect now; `None` when it cannot be read (plain calls). A grant
+    /// or record on a contract that has no code (not deployed, or lost) does not hold.
     pub async fn holds<C: Chain>(&self, chain: &mut C) -> Result<Option<bool>, DeployerError> {
+        if let Self::Role { contract: target, .. } | Self::Facility { registry: target, .. } = self
+            && chain.code(*target).await?.is_empty()
+        {
+            return Ok(Some(false));
+        }
         Ok(Some(match self {
             Self::Code { address, .. } => !chain.code(*address).await?.is_empty(),
             Self::Role { contract, role, account } => {
@@ -808,27 +929,39 @@ fn prepare<'a>(
     Ok(PreparedStep { index, step, tx, effect })
 }
 
-/// Decides how each prepared step reaches the chain. [`execute_with`] calls it once per step, in
-/// order, and checks deployments afterwards; the runner returns the step's receipt — from a
-/// transaction it sent, or from a record of one sent earlier.
+/// Decides how prepared steps reach the chain. [`execute_with`] asks it how to group the plan's steps
+/// ([`Self::waves`]: one step at a time unless the runner says otherwise), calls [`Self::run`] once
+/// per group, in order, and checks the group's deployments before the next; the runner returns each
+/// step's receipt — from a transaction it sent, or from a record of one sent earlier.
 #[allow(async_fn_in_trait)]
 pub trait StepRunner<C: Chain> {
-    /// Sends (or recognises as already done) `step`, returning its receipt.
-    async fn run(&mut self, chain: &mut C, step: &PreparedStep<'_>) -> Result<Receipt, DeployerError>;
+    /// The groups of step indices run together, in order, every step in exactly one: one step per
+    /// group by default (the plan's order).
+    fn waves(&self, plan: &Plan) -> Vec<Vec<usize>> {
+        (0..plan.steps.len()).map(|i| vec![i]).collect()
+    }
+
+    /// Sends (or recognises as already done) `steps`, returning their receipts in the same order.
+    async fn run(&mut self, chain: &mut C, steps: &[&PreparedStep<'_>]) -> Result<Vec<Receipt>, DeployerError>;
 }
 
-/// Sends every step once, refusing to deploy over a contract already at its predicted address.
+/// Sends every step once, one after the other, refusing to deploy over a contract already at its
+/// predicted address.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Direct;
 
 impl<C: Chain> StepRunner<C> for Direct {
-    async fn run(&mut self, chain: &mut C, step: &PreparedStep<'_>) -> Result<Receipt, DeployerError> {
-        if let (Step::Deploy { label, .. }, Effect::Code { address, .. }) = (step.step, &step.effect)
-            && !chain.code(*address).await?.is_empty()
-        {
-            return Err(DeployerError::AlreadyDeployed { label: label.clone(), address: *address });
+    async fn run(&mut self, chain: &mut C, steps: &[&PreparedStep<'_>]) -> Result<Vec<Receipt>, DeployerError> {
+        let mut receipts = Vec::with_capacity(steps.len());
+        for step in steps {
+            if let (Step::Deploy { label, .. }, Effect::Code { address, .. }) = (step.step, &step.effect)
+                && !chain.code(*address).await?.is_empty()
+            {
+                return Err(DeployerError::AlreadyDeployed { label: label.clone(), address: *address });
+            }
+            receipts.push(chain.send(step.tx.clone()).await?);
         }
-        chain.send(step.tx.clone()).await
+        Ok(receipts)
     }
 }
 
@@ -853,8 +986,9 @@ pub async fn execute<C: Chain>(chain: &mut C, plan: &Plan) -> Result<Deployment,
     execute_with(chain, plan, &mut Direct).await
 }
 
-/// Executes `plan` on `chain`, letting `runner` send each step; every deployment is checked
-/// afterwards (code at the predicted address, equal to the artifact's runtime code).
+/// Executes `plan` on `chain`, letting `runner` send the steps in the groups it chooses; every
+/// deployment is checked after its group (code at the predicted address, equal to the artifact's
+/// runtime code). The deployment lists steps in the plan's order whatever the groups.
 pub async fn execute_with<C: Chain, R: StepRunner<C>>(
     chain: &mut C,
     plan: &Plan,
@@ -864,13 +998,34 @@ pub async fn execute_with<C: Chain, R: StepRunner<C>>(
     if plan.steps.iter().any(|s| matches!(s, Step::Deploy { .. })) {
         require_deployer(chain).await?;
     }
-    let mut addresses = BTreeMap::new();
-    for (index, step) in plan.steps.iter().enumerate() {
-        tracing::debug!(target: "kessai::deploy", index, step = %step.describe(), "executing");
-        let prepared = prepare(index, step, &addresses, &plan.salt)?;
-        let receipt = runner.run(chain, &prepared).await?;
-        match (step, &prepared.effect) {
-            (Step::Deploy { label, .. }, Effect::Code { address, artifact }) => {
+    let prepared = plan.prepare_all()?;
+    let waves = runner.waves(plan);
+    let mut seen = vec![false; prepared.len()];
+    for i in waves.iter().flatten() {
+        match seen.get_mut(*i) {
+            Some(s) if !*s => *s = true,
+            _ => return Err(DeployerError::Plan(format!("the runner grouped step {i} twice or out of the plan"))),
+        }
+    }
+    if let Some(missing) = seen.iter().position(|s| !s) {
+        return Err(DeployerError::Plan(format!("the runner left step {missing} out of its groups")));
+    }
+    let mut receipts: Vec<Option<Receipt>> = vec![None; prepared.len()];
+    for wave in &waves {
+        let steps: Vec<&PreparedStep<'_>> = wave.iter().map(|i| &prepared[*i]).collect();
+        for s in &steps {
+            tracing::debug!(target: "kessai::deploy", index = s.index, step = %s.step.describe(), "executing");
+        }
+        let got = runner.run(chain, &steps).await?;
+        if got.len() != steps.len() {
+            return Err(DeployerError::Plan(format!(
+                "the runner returned {} receipts for {} steps",
+                got.len(),
+                steps.len()
+            )));
+        }
+        for (step, receipt) in steps.iter().zip(got) {
+            if let (Step::Deploy { label, .. }, Effect::Code { address, artifact }) = (step.step, &step.effect) {
                 let code = chain.code(*address).await?;
                 if code.is_empty() || !verify::matches_artifact(artifact, &code)? {
                     return Err(DeployerError::CodeMismatch {
@@ -884,7 +1039,6 @@ pub async fn execute_with<C: Chain, R: StepRunner<C>>(
                         },
                     });
                 }
-                addresses.insert(label.clone(), *address);
                 deployment.contracts.insert(
                     label.clone(),
                     DeployedContract {
@@ -897,7 +1051,12 @@ pub async fn execute_with<C: Chain, R: StepRunner<C>>(
                     },
                 );
             }
-            _ => deployment.record(step, &receipt),
+            receipts[step.index] = Some(receipt);
+        }
+    }
+    for (step, receipt) in plan.steps.iter().zip(receipts) {
+        if let (false, Some(receipt)) = (matches!(step, Step::Deploy { .. }), receipt) {
+            deployment.record(step, &receipt);
         }
     }
     Ok(deployment)
@@ -916,6 +1075,94 @@ mod tests {
         assert_eq!(create2_address(salt, &[0]), address!("0xCCf6a40b4f0808BF25042540F8F4f67ee76A34fb"));
         assert_ne!(deploy_salt("kessai", "dvp"), deploy_salt("other", "dvp"));
         assert_eq!(keccak256(DETERMINISTIC_DEPLOYER_TX), DETERMINISTIC_DEPLOYER_TX_HASH);
+    }
+
+    /// The suite with a bond and a second bank, on distinct accounts.
+    fn full_suite() -> Plan {
+        let a = |b: u8| Address::repeat_byte(b);
+        let accounts = SuiteAccounts { operator: a(1), registrar: a(2), issuer: a(3), bank: a(4), authority: a(5) };
+        let bond = BondSpec {
+            face_value: 1_000_000,
+            coupon_rate_bps: 150,
+            coupons_per_year: 2,
+            redemption_value: 1_000_000,
+            issue_date: 2_000_000_000,
+            coupon_dates: vec![2_100_000_000, 2_200_000_000],
+            record_offset: 604_800,
+            paying_agent: a(6),
+            municipal: false,
+        };
+        suite_plan(&SuiteSpec {
+            accounts,
+            security: ("Bond".into(), "B".into()),
+            deposit: ("DCJPY".into(), "DCJPY".into()),
+            minting: MintingSpec::default(),
+            extra_banks: vec![BankSpec {
+                label: "second".into(),
+                token: ("DCJPY2".into(), "DCJPY2".into()),
+                bank: a(7),
+                minting: MintingSpec::default(),
+            }],
+            instrument: Some(Instrument::Bond(bond)),
+        })
+    }
+
+    #[test]
+    fn the_suite_goes_out_in_six_waves_each_step_after_what_it_needs() {
+        let plan = full_suite();
+        let waves = plan.waves();
+        assert_eq!(plan.steps.len(), 32);
+        assert_eq!(waves.len(), 6, "{waves:?}");
+        let mut order: Vec<usize> = waves.iter().flatten().copied().collect();
+        order.sort_unstable();
+        assert_eq!(order, (0..32).collect::<Vec<_>>(), "every step in one wave");
+        let wave_of = |i: usize| waves.iter().position(|w| w.contains(&i)).expect("placed");
+        let index =
+            |what: &str| plan.steps.iter().position(|s| s.describe() == what).unwrap_or_else(|| panic!("{what}"));
+        let deploy_of = |label: &str| {
+            plan.steps
+                .iter()
+                .position(|s| matches!(s, Step::Deploy { label: l, .. } if l == label))
+                .unwrap_or_else(|| panic!("{label}"))
+        };
+        for (i, step) in plan.steps.iter().enumerate() {
+            // Every step comes after the deployment of each contract it acts on or is given.
+            let mut needs = BTreeSet::new();
+            match step {
+                Step::Deploy { args, .. } | Step::Call { args, .. } => contracts_in(args, &mut needs),
+                Step::GrantRole { .. } | Step::SetFacility { .. } => {}
+            }
+            match step {
+                Step::GrantRole { contract, .. } | Step::Call { contract, .. } => {
+                    needs.insert(contract.clone());
+                }
+                Step::SetFacility { registry, .. } => {
+                    needs.insert(registry.clone());
+                }
+                Step::Deploy { .. } => {}
+            }
+            for label in needs {
+                assert!(wave_of(deploy_of(&label)) < wave_of(i), "{} before {}", label, step.describe());
+            }
+            // A sender's steps in one wave keep the plan's order.
+            assert!(waves[wave_of(i)].windows(2).all(|w| w[0] < w[1]));
+        }
+        // A call after the setup it may use: the deposit's own deployment, the rights granted to the bond.
+        let schedule = index("call instrument.scheduleRecordDates()");
+        let issuer_role = plan
+            .steps
+            .iter()
+            .position(|s| matches!(s, Step::GrantRole { role, .. } if role == "ISSUER_ROLE"))
+            .expect("issuer grant");
+        assert!(wave_of(issuer_role) < wave_of(schedule));
+        let facility = plan.steps.iter().position(|s| matches!(s, Step::SetFacility { .. })).expect("facility");
+        assert!(wave_of(facility) < wave_of(schedule));
+        // The grants on a token after the call that configures its minter; grants on one contract together.
+        let minter = index("call deposit.configureMinter(address,uint128,uint128,uint64)");
+        let pauser = index(&format!("grant PAUSER_ROLE on deposit to {}", Address::repeat_byte(4)));
+        let freezer = index(&format!("grant FREEZER_ROLE on deposit to {}", Address::repeat_byte(4)));
+        assert!(wave_of(minter) < wave_of(pauser));
+        assert_eq!(wave_of(pauser), wave_of(freezer));
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! request that failed in transport with backoff ([`RpcChain::retry`], the one retry path every
 //! request of the deployer takes); it waits for receipts with a deadline, re-sends a transaction that
 //! is not mined in time with the same nonce and a higher fee (a replacement, never a duplicate), and
-//! waits for the configured confirmations. It reaches the node over HTTP or HTTPS through the client
+//! waits for the configured confirmations. Independent transactions can go out together
+//! ([`RpcChain::send_batch`]): each is sent without waiting for the ones before it, a sender's in
+//! nonce order, and all are then followed to their receipts. It reaches the node over HTTP or HTTPS through the client
 //! [`crate::transport`] builds, and names why a request failed in transport.
 //!
 //! Transactions are signed here, with the local keys, before they are sent, so each one's hash is
@@ -65,6 +67,23 @@ enum Whereabouts {
     NonceTaken,
     /// The chain has not seen any of them and the nonce is free.
     Unseen,
+}
+
+/// A transaction sent and not yet known to be mined: every hash signed for its nonce.
+struct InFlight {
+    /// The request, with gas limit, nonce and chain id set (priced at signing).
+    req: TransactionRequest,
+    from: Address,
+    nonce: u64,
+    pricing: Pricing,
+    /// Every hash signed for the nonce, the original first.
+    hashes: Vec<B256>,
+    /// When the first was sent (the overall timeout counts from it).
+    started: tokio::time::Instant,
+    /// When the last was sent (a replacement is due [`RpcOptions::resend_after`] later).
+    sent_at: tokio::time::Instant,
+    /// The receipt, when a lost answer was followed and found the transaction mined.
+    receipt: Option<Box<TransactionReceipt>>,
 }
 
 /// How transactions are priced.
@@ -400,55 +419,67 @@ impl RpcChain {
         }
     }
 
-    /// Signs `req` (sender, nonce and gas set) at `pricing`, reports it to `observe` before sending it,
-    /// sends it and waits for it, replacing it with a higher fee when it is not mined in time. Every
-    /// hash signed for the nonce is followed until one of them is mined.
-    async fn send_and_wait(
-        &mut self,
-        req: TransactionRequest,
-        from: Address,
-        nonce: u64,
-        mut pricing: Pricing,
+    /// Signs `flight`'s transaction at its current pricing, reports it to `observe` before sending it
+    /// and sends it. A replacement the node refuses (underpriced, or its nonce already used by the
+    /// original) is dropped and the transactions signed before it are followed.
+    async fn sign_and_broadcast(
+        &self,
+        flight: &mut InFlight,
+        observe: &mut dyn FnMut(&Signed) -> Result<(), DeployerError>,
+    ) -> Result<(), DeployerError> {
+        let (from, nonce) = (flight.from, flight.nonce);
+        let priced = match flight.pricing {
+            Pricing::Legacy { gas_price } => flight.req.clone().with_gas_price(gas_price),
+            Pricing::Eip1559 { max_fee, priority } => {
+                flight.req.clone().with_max_fee_per_gas(max_fee).with_max_priority_fee_per_gas(priority)
+            }
+        };
+        let envelope = priced
+            .build(&self.wallet)
+            .await
+            .map_err(|source| DeployerError::SignTx { from, source: Box::new(source) })?;
+        let hash = *envelope.tx_hash();
+        observe(&Signed { from, nonce, hash, replaces: flight.hashes.last().copied() })?;
+        flight.hashes.push(hash);
+        flight.sent_at = tokio::time::Instant::now();
+        match self.broadcast(&envelope.encoded_2718(), from, nonce, &flight.hashes).await {
+            Ok(receipt) => {
+                flight.receipt = receipt.map(Box::new);
+                Ok(())
+            }
+            Err(_) if flight.hashes.len() > 1 => {
+                let refused = flight.hashes.pop();
+                tracing::warn!(target: "kessai::rpc", ?refused, "the replacement was refused; following the earlier transaction(s)");
+                if let Whereabouts::NonceTaken = self.whereabouts(from, nonce, &flight.hashes).await? {
+                    return Err(DeployerError::NonceTaken { from, nonce, hashes: flight.hashes.clone() });
+                }
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Follows `flight` until one of the transactions signed for its nonce is mined, replacing it
+    /// with a higher fee (reported to `observe` first) whenever none is mined within
+    /// [`RpcOptions::resend_after`] of the last send.
+    async fn follow(
+        &self,
+        flight: &mut InFlight,
         observe: &mut dyn FnMut(&Signed) -> Result<(), DeployerError>,
     ) -> Result<TransactionReceipt, DeployerError> {
-        let started = tokio::time::Instant::now();
-        let mut hashes: Vec<B256> = Vec::new();
+        let (from, nonce) = (flight.from, flight.nonce);
         loop {
-            let priced = match pricing {
-                Pricing::Legacy { gas_price } => req.clone().with_gas_price(gas_price),
-                Pricing::Eip1559 { max_fee, priority } => {
-                    req.clone().with_max_fee_per_gas(max_fee).with_max_priority_fee_per_gas(priority)
-                }
-            };
-            let envelope = priced
-                .build(&self.wallet)
-                .await
-                .map_err(|source| DeployerError::SignTx { from, source: Box::new(source) })?;
-            let hash = *envelope.tx_hash();
-            observe(&Signed { from, nonce, hash, replaces: hashes.last().copied() })?;
-            hashes.push(hash);
-            match self.broadcast(&envelope.encoded_2718(), from, nonce, &hashes).await {
-                Ok(Some(receipt)) => return Ok(receipt),
-                Ok(None) => {}
-                // A refused replacement (underpriced, or its nonce already used by the original): the
-                // transactions sent before it are still followed.
-                Err(_) if hashes.len() > 1 => {
-                    let refused = hashes.pop();
-                    tracing::warn!(target: "kessai::rpc", ?refused, "the replacement was refused; following the earlier transaction(s)");
-                    if let Whereabouts::NonceTaken = self.whereabouts(from, nonce, &hashes).await? {
-                        return Err(DeployerError::NonceTaken { from, nonce, hashes });
-                    }
-                }
-                Err(e) => return Err(e),
+            if let Some(receipt) = flight.receipt.take() {
+                return Ok(*receipt);
             }
-            let bump_at = tokio::time::Instant::now() + self.options.resend_after;
+            let bump_at = flight.sent_at + self.options.resend_after;
             loop {
-                if let Some(receipt) = self.mined(&hashes).await? {
+                if let Some(receipt) = self.mined(&flight.hashes).await? {
                     return Ok(receipt);
                 }
-                if started.elapsed() > self.options.timeout {
+                if flight.started.elapsed() > self.options.timeout {
                     return Err(DeployerError::Timeout {
-                        hashes: hashes.iter().map(ToString::to_string).collect(),
+                        hashes: flight.hashes.iter().map(ToString::to_string).collect(),
                         waited: self.options.timeout.as_secs(),
                     });
                 }
@@ -457,20 +488,23 @@ impl RpcChain {
                 }
                 tokio::time::sleep(self.options.poll).await;
             }
-            match self.whereabouts(from, nonce, &hashes).await? {
+            match self.whereabouts(from, nonce, &flight.hashes).await? {
                 Whereabouts::Mined(receipt) => return Ok(*receipt),
-                Whereabouts::NonceTaken => return Err(DeployerError::NonceTaken { from, nonce, hashes }),
+                Whereabouts::NonceTaken => {
+                    return Err(DeployerError::NonceTaken { from, nonce, hashes: flight.hashes.clone() });
+                }
                 Whereabouts::Pending | Whereabouts::Unseen => {}
             }
             // Not mined in time: replace it (same nonce) with fees raised by an eighth (the minimum
             // most nodes accept for a replacement). A zero-gas chain gets the same price again.
-            pricing = match pricing {
+            flight.pricing = match flight.pricing {
                 Pricing::Legacy { gas_price } => Pricing::Legacy { gas_price: bump(gas_price) },
                 Pricing::Eip1559 { max_fee, priority } => {
                     Pricing::Eip1559 { max_fee: bump(max_fee), priority: bump(priority) }
                 }
             };
-            tracing::warn!(target: "kessai::rpc", ?pricing, sent = hashes.len(), "not mined in time; replacing with a higher fee");
+            tracing::warn!(target: "kessai::rpc", pricing = ?flight.pricing, sent = flight.hashes.len(), "not mined in time; replacing with a higher fee");
+            self.sign_and_broadcast(flight, observe).await?;
         }
     }
 
@@ -484,15 +518,15 @@ impl RpcChain {
         Ok(id)
     }
 
-    /// Estimates, prices, signs (reporting each signed transaction to `observe` before it is sent),
-    /// sends and waits for `req` from `from`, then for its confirmations. The receipt may be of a
-    /// failed transaction.
-    async fn submit(
+    /// Estimates, prices, signs (reporting the signed transaction to `observe` before it is sent) and
+    /// sends `req` from `from` with the sender's next nonce, without waiting for it to be mined. The
+    /// engine counts the nonce as used once the node has the transaction.
+    async fn launch(
         &mut self,
         from: Address,
         req: TransactionRequest,
         observe: &mut dyn FnMut(&Signed) -> Result<(), DeployerError>,
-    ) -> Result<TransactionReceipt, DeployerError> {
+    ) -> Result<InFlight, DeployerError> {
         if !self.accounts.contains(&from) {
             return Err(DeployerError::NoKey(from));
         }
@@ -502,32 +536,86 @@ impl RpcChain {
         let nonce = self.next_nonce(from).await?;
         let pricing = self.pricing().await?;
         let req = req.with_gas_limit(gas + gas / 5).with_nonce(nonce).with_chain_id(chain_id);
-        let result = self.send_and_wait(req, from, nonce, pricing, observe).await;
-        match &result {
-            // The nonce is used once a transaction with it is mined (successful or not).
-            Ok(_) => {
+        let now = tokio::time::Instant::now();
+        let mut flight =
+            InFlight { req, from, nonce, pricing, hashes: Vec::new(), started: now, sent_at: now, receipt: None };
+        match self.sign_and_broadcast(&mut flight, observe).await {
+            Ok(()) => {
                 self.nonces.insert(from, nonce + 1);
+                Ok(flight)
             }
-            // Anything else: look the nonce up again next time rather than guess.
-            Err(_) => {
+            // Look the nonce up again next time rather than guess.
+            Err(e) => {
                 self.nonces.remove(&from);
+                Err(e)
             }
         }
-        let receipt = result?;
+    }
+
+    /// Follows a launched transaction to its receipt, then waits for its confirmations. The receipt
+    /// may be of a failed transaction.
+    async fn land(
+        &mut self,
+        flight: &mut InFlight,
+        observe: &mut dyn FnMut(&Signed) -> Result<(), DeployerError>,
+    ) -> Result<TransactionReceipt, DeployerError> {
+        let receipt = match self.follow(flight, observe).await {
+            Ok(receipt) => receipt,
+            Err(e) => {
+                self.nonces.remove(&flight.from);
+                return Err(e);
+            }
+        };
         self.confirm(&receipt).await?;
         Ok(receipt)
     }
 
-    /// [`Chain::send`], reporting each transaction the engine signs for `tx` (the first, and any
-    /// replacement with a higher fee) to `observe` before it is sent: a caller that records the hash
-    /// (the deployer's journal) can find the transaction after a crash or a lost answer. An error
-    /// from `observe` stops the send before that transaction leaves.
-    pub async fn send_tracked(
+    /// Estimates, prices, signs (reporting each signed transaction to `observe` before it is sent),
+    /// sends and waits for `req` from `from`, then for its confirmations. The receipt may be of a
+    /// failed transaction.
+    async fn submit(
         &mut self,
-        tx: Tx,
-        mut observe: impl FnMut(&Signed) -> Result<(), DeployerError>,
-    ) -> Result<Receipt, DeployerError> {
-        let receipt = self.submit(tx.from, Self::request(&tx), &mut observe).await?;
+        from: Address,
+        req: TransactionRequest,
+        observe: &mut dyn FnMut(&Signed) -> Result<(), DeployerError>,
+    ) -> Result<TransactionReceipt, DeployerError> {
+        let mut flight = self.launch(from, req, observe).await?;
+        self.land(&mut flight, observe).await
+    }
+
+    /// Sends `txs` together: each is estimated, signed, reported to `observe` (with its position in
+    /// `txs`) and sent without waiting for the ones before it, so the node can include several in one
+    /// block; a sender's transactions get consecutive nonces in the order given. Sending stops at the
+    /// first transaction that cannot be sent (it would revert, no key, the node refused it, or
+    /// `observe` failed): its error is its result and the transactions after it are not sent
+    /// (`None`). Then every sent transaction is followed to its receipt (replaced with a higher fee
+    /// when not mined in time, like [`Chain::send`]) and confirmed. The results are in `txs`' order;
+    /// only transactions that are independent of each other belong in one batch.
+    pub async fn send_batch(
+        &mut self,
+        txs: &[Tx],
+        mut observe: impl FnMut(usize, &Signed) -> Result<(), DeployerError>,
+    ) -> Vec<Option<Result<Receipt, DeployerError>>> {
+        let mut results: Vec<Option<Result<Receipt, DeployerError>>> = (0..txs.len()).map(|_| None).collect();
+        let mut flights = Vec::new();
+        for (i, tx) in txs.iter().enumerate() {
+            match self.launch(tx.from, Self::request(tx), &mut |s| observe(i, s)).await {
+                Ok(flight) => flights.push((i, flight)),
+                Err(e) => {
+                    results[i] = Some(Err(e));
+                    break;
+                }
+            }
+        }
+        for (i, mut flight) in flights {
+            let landed = self.land(&mut flight, &mut |s| observe(i, s)).await;
+            results[i] = Some(landed.and_then(Self::succeeded));
+        }
+        results
+    }
+
+    /// The engine's receipt of a mined transaction, or [`DeployerError::TxFailed`] when it failed.
+    fn succeeded(receipt: TransactionReceipt) -> Result<Receipt, DeployerError> {
         let tx_hash = receipt.transaction_hash;
         let gas_used = receipt.gas_used;
         if !receipt.status() {
@@ -542,11 +630,36 @@ impl RpcChain {
         })
     }
 
+    /// [`Chain::send`], reporting each transaction the engine signs for `tx` (the first, and any
+    /// replacement with a higher fee) to `observe` before it is sent: a caller that records the hash
+    /// (the deployer's journal) can find the transaction after a crash or a lost answer. An error
+    /// from `observe` stops the send before that transaction leaves.
+    pub async fn send_tracked(
+        &mut self,
+        tx: Tx,
+        mut observe: impl FnMut(&Signed) -> Result<(), DeployerError>,
+    ) -> Result<Receipt, DeployerError> {
+        let receipt = self.submit(tx.from, Self::request(&tx), &mut observe).await?;
+        Self::succeeded(receipt)
+    }
+
     /// Sends `value` wei from `from` to `to`, the way every transaction is sent (nonce, fees,
     /// retries and replacements owned by the engine); returns the transaction's hash.
     pub async fn transfer(&mut self, from: Address, to: Address, value: U256) -> Result<B256, DeployerError> {
+        self.transfer_tracked(from, to, value, &mut |_| Ok(())).await
+    }
+
+    /// [`Self::transfer`], reporting each transaction signed for it to `observe` before it is sent
+    /// (as [`Self::send_tracked`] does).
+    pub async fn transfer_tracked(
+        &mut self,
+        from: Address,
+        to: Address,
+        value: U256,
+        observe: &mut dyn FnMut(&Signed) -> Result<(), DeployerError>,
+    ) -> Result<B256, DeployerError> {
         let req = TransactionRequest::default().with_from(from).with_to(to).with_value(value);
-        let receipt = self.submit(from, req, &mut |_| Ok(())).await?;
+        let receipt = self.submit(from, req, observe).await?;
         if !receipt.status() {
             return Err(DeployerError::TxFailed {
                 tx: receipt.transaction_hash.to_string(),

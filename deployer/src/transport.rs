@@ -193,6 +193,15 @@ pub enum TransportCause {
         /// The innermost error's message.
         detail: String,
     },
+    /// The node answered in JSON-RPC that it is rate-limiting the client or cannot answer for now
+    /// (HTTP 200 with an error such as code 429 or -32005, or "rate limit exceeded"; alloy's list
+    /// of such errors, `ErrorPayload::is_retry_err`).
+    RateLimited {
+        /// The JSON-RPC error code.
+        code: i64,
+        /// The node's message.
+        message: String,
+    },
     /// Any other transport failure.
     Other {
         /// The innermost error's message.
@@ -209,6 +218,10 @@ impl TransportCause {
             // alloy parses a body only after a success status.
             RpcError::DeserError { text, .. } if serde_json::from_str::<serde_json::Value>(text).is_err() => {
                 Some(Self::NotJsonRpc { excerpt: excerpt(text) })
+            }
+            // A JSON-RPC answer, but one that says to come back later: handled like HTTP 429.
+            RpcError::ErrorResp(payload) if payload.is_retry_err() => {
+                Some(Self::RateLimited { code: payload.code, message: excerpt(&payload.message) })
             }
             _ => None,
         }
@@ -287,7 +300,11 @@ impl TransportCause {
     /// JSON-RPC will fail the same way again.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Refused { .. } | Self::TimedOut { .. } | Self::Connect { .. } | Self::Other { .. } => true,
+            Self::Refused { .. }
+            | Self::TimedOut { .. }
+            | Self::Connect { .. }
+            | Self::Other { .. }
+            | Self::RateLimited { .. } => true,
             Self::HttpStatus { status, .. } => *status == 429 || *status >= 500,
             Self::UntrustedCertificate { .. }
             | Self::HostnameMismatch { .. }
@@ -304,6 +321,7 @@ impl TransportCause {
             Self::Refused { address } => format!("connection to {address} refused"),
             Self::TimedOut { address } => format!("no answer from {address} in time"),
             Self::HttpStatus { status, .. } => format!("HTTP {}", status_line(*status)),
+            Self::RateLimited { code, message } => format!("rate limited (JSON-RPC error {code}: {message})"),
             Self::Connect { detail } | Self::Other { detail } => detail.clone(),
             other => other.to_string(),
         }
@@ -358,6 +376,11 @@ impl fmt::Display for TransportCause {
                 f,
                 "the server answered with a success status (HTTP 2xx) but its body is not JSON-RPC (body: \"{excerpt}\"); \
                  this URL is not a node's JSON-RPC endpoint: check the host, port and path"
+            ),
+            Self::RateLimited { code, message } => write!(
+                f,
+                "the node is rate-limiting or cannot answer for now (JSON-RPC error {code}: {message}); slow down, \
+                 try again later or use another endpoint"
             ),
             Self::Connect { detail } => write!(f, "cannot connect ({detail})"),
             Self::Other { detail } => write!(f, "the request failed in transport ({detail})"),
@@ -522,6 +545,24 @@ mod tests {
         assert!(classify(&TransportErrorKind::http_error(429, String::new())).expect("cause").is_transient());
         let denied = classify(&TransportErrorKind::http_error(401, "no key".into())).expect("cause");
         assert!(denied.to_string().contains("401 Unauthorized") && denied.to_string().contains("API key"));
+    }
+
+    #[test]
+    fn a_json_rpc_rate_limit_is_transient_and_any_other_json_rpc_error_is_the_nodes_answer() {
+        // An error answer as a node sends it (HTTP 200, JSON-RPC `error`).
+        let error = |code: i64, message: &str| {
+            let body = serde_json::json!({ "code": code, "message": message });
+            RpcError::ErrorResp(serde_json::from_value(body).expect("a JSON-RPC error"))
+        };
+        for (code, message) in [(-32005, "limit exceeded"), (429, "Too Many Requests"), (-32000, "rate limit exceeded")]
+        {
+            let cause = classify(&error(code, message)).expect("a rate limit");
+            assert_eq!(cause, TransportCause::RateLimited { code, message: message.into() });
+            assert!(cause.is_transient(), "{cause}");
+            assert!(cause.to_string().contains("rate-limiting"), "{cause}");
+        }
+        assert_eq!(classify(&error(-32000, "nonce too low")), None, "the node's own answer");
+        assert_eq!(classify(&error(3, "execution reverted")), None);
     }
 
     #[test]

@@ -134,6 +134,9 @@ impl DeployCommand {
             outcome.sent,
             outcome.resumed,
         );
+        for message in &outcome.redone {
+            println!("{message}");
+        }
         if outcome.resumed > 0 {
             println!("resumed an earlier run: nothing was sent twice");
         }

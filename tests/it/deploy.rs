@@ -1,8 +1,16 @@
 //! Deterministic, resumable deployment from a suite config with the `kessai` binary: a deployer
-//! killed with SIGKILL mid-way is rerun and completes the suite with every contract deployed once; the
-//! same config gives the same addresses on another chain; a changed config is refused with a diff and
-//! nothing sent; a new bank only appends; the CREATE2 proxy is installed where a chain lacks it.
+//! killed with SIGKILL mid-way — while a deployment, a role grant, a registry record, a call or the
+//! proxy's funding transfer is in flight — is rerun and completes the suite with every step sent
+//! once; a node restarted from a state saved before the last confirmed steps gets them again at the
+//! same addresses; independent steps share blocks (the example deployment on 2-second blocks in a
+//! third of the blocks of one step per block); the same config gives the same addresses on another
+//! chain; a changed config is refused with a diff and nothing sent; a new bank only appends; the
+//! CREATE2 proxy is installed where a chain lacks it.
 
+use crate::support::{
+    self,
+    faults::{Faults, fault_proxy},
+};
 use kessai_bindings::alloy::{
     primitives::{Address, B256, keccak256},
     providers::Provider,
@@ -11,7 +19,7 @@ use kessai_deployer::{
     anvil::{self, AnvilInstance, AnvilOptions},
     chain::Chain,
     config::Config,
-    journal::Entry,
+    journal::{self, Entry, JournalOptions},
     manifest::Manifest,
     plan::{DETERMINISTIC_DEPLOYER, DETERMINISTIC_DEPLOYER_CODE, DETERMINISTIC_DEPLOYER_SIGNER, Plan, Step},
     rpc::RpcChain,
@@ -208,10 +216,11 @@ async fn a_deployer_killed_mid_way_resumes_and_deploys_every_contract_once() {
 
     let started = Instant::now();
     let mut child = w.deploy(&url).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start kessai deploy");
-    // Kill it right after it journaled the sending of step 5: that transaction is in flight.
+    // Kill it right after it journaled a sending once five steps are confirmed: a wave is in flight.
     loop {
         assert!(started.elapsed() < Duration::from_secs(120), "the deployment made no progress");
-        if matches!(w.entries().last(), Some(Entry::Sending { step, .. }) if *step >= 5) {
+        let entries = w.entries();
+        if confirmed(&entries).len() >= 5 && matches!(entries.last(), Some(Entry::Sending { .. })) {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -239,8 +248,9 @@ async fn a_deployer_killed_mid_way_resumes_and_deploys_every_contract_once() {
     // Every step was sent exactly once: each sender's nonce is its number of steps.
     assert_eq!(nonces(&chain, &senders).await, steps_by_sender(&plan), "no transaction beyond the plan's");
     let entries = w.entries();
-    let steps: Vec<usize> = confirmed(&entries).iter().map(|(s, _)| *s).collect();
-    assert_eq!(steps, (0..total).collect::<Vec<_>>(), "each step confirmed once, in order");
+    let mut steps: Vec<usize> = confirmed(&entries).iter().map(|(s, _)| *s).collect();
+    steps.sort_unstable();
+    assert_eq!(steps, (0..total).collect::<Vec<_>>(), "each step confirmed once");
     let sent = entries.iter().filter(|e| matches!(e, Entry::Sending { .. })).count();
     assert_eq!(sent, total, "the step in flight at the kill was tracked to its receipt, not sent again");
     let hashes: BTreeSet<B256> = confirmed(&entries).iter().map(|(_, h)| *h).collect();
@@ -271,6 +281,223 @@ async fn a_deployer_killed_mid_way_resumes_and_deploys_every_contract_once() {
     assert!(!stderr.contains("step 0 "), "unchanged steps are not listed: {stderr}");
     assert_eq!(nonces(&chain, &senders).await, steps_by_sender(&plan), "nothing was sent");
     assert_eq!(std::fs::read(w.journal()).expect("journal"), journal, "nothing was journaled");
+}
+
+/// The kinds of step a deployer can be killed in the middle of.
+#[derive(Clone, Copy, Debug)]
+enum InFlight {
+    /// A role grant (its re-send would grant twice: a duplicate transaction).
+    Grant,
+    /// A registry record (`setFacility`).
+    Record,
+    /// A plain call (`configureMinter`: a re-send would reset the minter's allowance).
+    Call,
+    /// The transfer that funds the deterministic deployment proxy's signer, on a chain without it.
+    Funding,
+}
+
+/// `kessai deploy` through a proxy that forwards its `nth` `eth_sendRawTransaction` to the node
+/// (which mines it at once) and holds the connection without an answer: the deployer, waiting for the
+/// answer, is SIGKILLed once the journal records that transaction and the node has mined it. The
+/// journal's entries at the kill are returned.
+async fn kill_at_send(w: &Workspace, node: &AnvilInstance, chain: &RpcChain, nth: usize) -> Vec<Entry> {
+    let faults = Faults { stall_send_every: Some(nth), ..Faults::default() };
+    let proxy = fault_proxy(support::socket_of(&node.endpoint()), faults).await;
+    let mut child =
+        w.deploy(&proxy.url).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start kessai deploy");
+    let started = Instant::now();
+    loop {
+        assert!(started.elapsed() < Duration::from_secs(50), "send {nth} was never made");
+        assert!(child.try_wait().expect("poll").is_none(), "the deployer ended before send {nth}");
+        if proxy.counts.stalled.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The stalled send reached the node, and its hash was journaled before it was sent.
+    let entries = loop {
+        let entries = w.entries();
+        let last = entries.iter().rev().find_map(|e| match e {
+            Entry::Sending { tx_hash, .. } => *tx_hash,
+            Entry::Funding { tx_hash, .. } => Some(*tx_hash),
+            _ => None,
+        });
+        if let Some(hash) = last
+            && chain.provider().get_transaction_receipt(hash).await.expect("receipt").is_some()
+        {
+            break entries;
+        }
+        assert!(started.elapsed() < Duration::from_secs(50), "the stalled send is not mined");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    entries
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployer_killed_while_a_grant_a_record_a_call_or_a_funding_is_in_flight_sends_nothing_twice() {
+    let config = config_text("Kessai Green Bond 2045", false);
+    let plan = Config::parse(&config, "suite.toml").expect("config").plan();
+    // The order a fresh run sends the steps in (wave by wave).
+    let order: Vec<usize> = plan.waves().into_iter().flatten().collect();
+    let nth_send = |kind: fn(&Step) -> bool| order.iter().position(|i| kind(&plan.steps[*i])).expect("such a step") + 1;
+    for kind in [InFlight::Grant, InFlight::Record, InFlight::Call, InFlight::Funding] {
+        let started = Instant::now();
+        let (options, nth) = match kind {
+            InFlight::Grant => (AnvilOptions::default(), nth_send(|s| matches!(s, Step::GrantRole { .. }))),
+            InFlight::Record => (AnvilOptions::default(), nth_send(|s| matches!(s, Step::SetFacility { .. }))),
+            InFlight::Call => (AnvilOptions::default(), nth_send(|s| matches!(s, Step::Call { .. }))),
+            // The funding transfer is the run's first send, before the proxy's presigned transaction.
+            InFlight::Funding => (AnvilOptions { create2_deployer: false, ..Default::default() }, 1),
+        };
+        let (node, mut chain) = spawn(options);
+        let w = Workspace::new(&format!("inflight-{kind:?}"), &config);
+        let at_kill = kill_at_send(&w, &node, &chain, nth).await;
+        let sent_at_kill: Vec<usize> = at_kill
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Sending { step, .. } => Some(*step),
+                _ => None,
+            })
+            .collect();
+        match kind {
+            InFlight::Funding => {
+                assert!(sent_at_kill.is_empty(), "{kind:?}: killed before any step");
+                assert!(at_kill.iter().any(|e| matches!(e, Entry::Funding { .. })), "the funding is journaled");
+            }
+            _ => {
+                let step = order[nth - 1];
+                assert_eq!(
+                    sent_at_kill.last(),
+                    Some(&step),
+                    "{kind:?}: killed with {} in flight",
+                    plan.steps[step].describe()
+                );
+                let done = confirmed(&at_kill).iter().any(|(s, _)| *s == step);
+                assert!(!done, "{kind:?}: the step in flight is not confirmed in the journal");
+            }
+        }
+        assert!(!w.manifest().exists(), "the killed run wrote no manifest");
+
+        let stdout = succeeded(&w.run(&node.endpoint()));
+        assert_manifest_matches(&w, &mut chain).await;
+        // Every step (and the funding) was sent once: each sender's nonce is its number of steps.
+        let mut expected = steps_by_sender(&plan);
+        if let InFlight::Funding = kind {
+            assert!(stdout.contains("deterministic deployment proxy installed in"), "{stdout}");
+            *expected.entry(plan.steps[0].sender()).or_default() += 1;
+            let signer = chain.provider().get_transaction_count(DETERMINISTIC_DEPLOYER_SIGNER).await.expect("nonce");
+            assert_eq!(signer, 1, "the proxy installed once");
+            let fundings = w.entries().iter().filter(|e| matches!(e, Entry::Funding { .. })).count();
+            assert_eq!(fundings, 1, "the funding in flight at the kill was waited for, not signed again");
+        } else {
+            assert!(stdout.contains("done by an earlier run") && stdout.contains("nothing was sent twice"), "{stdout}");
+        }
+        let senders = expected.keys().copied().collect();
+        assert_eq!(nonces(&chain, &senders).await, expected, "{kind:?}: no transaction beyond the plan's");
+        let entries = w.entries();
+        let mut steps: Vec<usize> = confirmed(&entries).iter().map(|(s, _)| *s).collect();
+        steps.sort_unstable();
+        assert_eq!(steps, (0..plan.steps.len()).collect::<Vec<_>>(), "{kind:?}: each step confirmed once");
+        for step in sent_at_kill {
+            let sends = entries.iter().filter(|e| matches!(e, Entry::Sending { step: s, .. } if *s == step)).count();
+            assert_eq!(sends, 1, "{kind:?}: step {step}, in flight at the kill, was tracked, not signed again");
+        }
+        eprintln!("{kind:?}: killed at send {nth}, resumed, in {:?}", started.elapsed());
+    }
+}
+
+/// `anvil_dumpState` as `--state`/`--state-interval` save it, loaded into a new node: the node as
+/// restarted from a state saved at that point.
+async fn restart_from(saved: &serde_json::Value) -> (AnvilInstance, RpcChain) {
+    let (node, chain) = spawn(AnvilOptions::default());
+    let loaded: bool =
+        chain.provider().raw_request("anvil_loadState".into(), (saved.clone(),)).await.expect("anvil_loadState");
+    assert!(loaded, "the saved state loads");
+    (node, chain)
+}
+
+#[tokio::test]
+async fn a_node_restarted_behind_the_last_confirmed_steps_gets_them_again_at_the_same_addresses() {
+    let (node, chain) = spawn(AnvilOptions::default());
+    let w = Workspace::new("restarted", &config_text("Kessai Green Bond 2045", true));
+    let plan = w.plan();
+    let total = plan.steps.len();
+    // The first ten steps, then the node saves its state, then the rest: every step confirmed.
+    let kept = 10;
+    let first = Plan { steps: plan.steps[..kept].to_vec(), salt: plan.salt.clone() };
+    let options = JournalOptions { path: w.journal(), config_hash: None, fresh: false };
+    let mut first_chain = chain.clone();
+    journal::deploy(&mut first_chain, &first, &options).await.expect("the first ten steps");
+    let saved: serde_json::Value =
+        chain.provider().raw_request("anvil_dumpState".into(), ()).await.expect("anvil_dumpState");
+    let saved_head = chain.provider().get_block_number().await.expect("head");
+    succeeded(&w.run(&node.endpoint()));
+    assert_eq!(confirmed(&w.entries()).len(), total, "the journal records every step as confirmed");
+    drop(node);
+
+    let (node, mut chain) = restart_from(&saved).await;
+    assert_eq!(chain.provider().get_block_number().await.expect("head"), saved_head, "restarted behind");
+    let out = w.deploy(&node.endpoint()).arg("-v").output().expect("rerun kessai deploy");
+    let stdout = succeeded(&out);
+    let redone: Vec<&str> = stdout.lines().filter(|l| l.ends_with("doing the step again")).collect();
+    assert_eq!(redone.len(), total - kept, "each lost step named once:\n{stdout}");
+    assert!(
+        redone[0].starts_with("step 10 (deploy InvestorRegistry as bank_registry) was confirmed in transaction ")
+            && redone[0].contains("there is no code at"),
+        "{stdout}"
+    );
+    let grant = redone.iter().find(|l| l.contains("grant PAUSER_ROLE on deposit")).expect("a lost grant");
+    assert!(grant.contains("the chain's head is block"), "{grant}");
+    assert!(stdout.contains(&format!("{} sent now, {kept} done by an earlier run", total - kept)), "{stdout}");
+
+    // The suite is complete at the addresses the config gives, every step sent once on this chain.
+    assert_manifest_matches(&w, &mut chain).await;
+    let senders = plan.steps.iter().map(Step::sender).collect();
+    assert_eq!(nonces(&chain, &senders).await, steps_by_sender(&plan), "no transaction beyond the plan's");
+    let entries = w.entries();
+    let lost: Vec<usize> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Lost { step, .. } => Some(*step),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lost, (kept..total).collect::<Vec<_>>(), "the journal records what the chain lost");
+
+    // Once more: everything is there, nothing is sent.
+    let stdout = succeeded(&w.run(&node.endpoint()));
+    assert!(stdout.contains(&format!("0 sent now, {total} done by an earlier run")), "{stdout}");
+    assert_eq!(nonces(&chain, &senders).await, steps_by_sender(&plan));
+}
+
+#[tokio::test]
+async fn the_example_deployment_on_two_second_blocks_takes_a_third_of_the_blocks_of_one_step_per_block() {
+    let (node, mut chain) = spawn(AnvilOptions { block_time: Some(2), ..Default::default() });
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deployments/example.toml")).expect("example");
+    let w = Workspace::new("example", &example);
+    let plan = w.plan();
+    let started = Instant::now();
+    succeeded(&w.run(&node.endpoint()));
+    let elapsed = started.elapsed();
+    assert_manifest_matches(&w, &mut chain).await;
+    let senders = plan.steps.iter().map(Step::sender).collect();
+    assert_eq!(nonces(&chain, &senders).await, steps_by_sender(&plan), "each step sent once");
+    let blocks: BTreeSet<u64> = w
+        .entries()
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Confirmed { block, .. } => Some(*block),
+            _ => None,
+        })
+        .collect();
+    let (first, last) = (blocks.first().copied().expect("blocks"), blocks.last().copied().expect("blocks"));
+    let span = last - first + 1;
+    eprintln!("{} steps in {} blocks ({span} from first to last) in {elapsed:?}", plan.steps.len(), blocks.len());
+    assert_eq!(plan.steps.len(), 32);
+    assert!(span * 3 <= 32, "{} steps took blocks {first}..={last}", plan.steps.len());
 }
 
 #[tokio::test]

@@ -1,8 +1,9 @@
 //! Flaky transports: `kessai deploy`, the demo and a trade through a proxy that answers HTTP 503 to
-//! every third request, drops every seventh connection and withholds the node's answer to every
-//! second `eth_sendRawTransaction` (which the node did get). Each run completes, reports every step
-//! as it happened, and sends no transaction twice: the blocks and every account's nonce end exactly
-//! as after the same run on a node reached directly.
+//! every third request, a JSON-RPC rate-limit error to every eleventh read, drops every seventh
+//! connection and withholds the node's answer to every second `eth_sendRawTransaction` (which the
+//! node did get). Each run completes, reports every step as it happened, and sends no transaction
+//! twice: the blocks and every account's nonce end exactly as after the same run on a node reached
+//! directly. A rate-limited send is sent again, the same signed transaction.
 
 use crate::support::{
     self,
@@ -27,6 +28,8 @@ use std::{path::PathBuf, time::Duration};
 /// The faults of the issue's report, and lost answers to sends.
 const FLAKY: Faults = Faults {
     unavailable_every: Some(3),
+    rate_limited_every: Some(11),
+    rate_limited_send_every: None,
     drop_every: Some(7),
     swallow_send_every: Some(2),
     stall_send_every: None,
@@ -43,10 +46,11 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Asserts that the proxy injected every kind of fault at least once.
 fn faults_happened(proxy: &FaultProxy) {
-    let (unavailable, dropped, swallowed) = proxy.counts.faults();
+    let (unavailable, rate_limited, dropped, swallowed) = proxy.counts.faults();
     assert!(
-        unavailable > 0 && dropped > 0 && swallowed > 0,
-        "faults injected: {unavailable} 503s, {dropped} drops, {swallowed} lost send answers"
+        unavailable > 0 && rate_limited > 0 && dropped > 0 && swallowed > 0,
+        "faults injected: {unavailable} 503s, {rate_limited} rate-limit errors, {dropped} drops, {swallowed} lost \
+         send answers"
     );
 }
 
@@ -192,7 +196,35 @@ async fn the_engine_follows_each_send_by_the_hash_it_signed_when_every_answer_is
         assert_eq!(signed[0].hash, receipt.tx_hash, "the hash reported before sending is the one mined");
         succeeded(&direct, receipt.tx_hash).await;
     }
-    assert_eq!(proxy.counts.faults().2, 3, "every answer was withheld");
+    assert_eq!(proxy.counts.faults().3, 3, "every answer was withheld");
+    assert_eq!(nonce(&direct, from).await, 3, "three transactions, none twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_request_or_send_is_retried_with_backoff_and_sent_once() {
+    let (node, direct) = support::anvil();
+    // Every second read and every second send is answered "rate limit exceeded" (HTTP 200).
+    let limited = Faults { rate_limited_every: Some(2), rate_limited_send_every: Some(2), ..Faults::default() };
+    let proxy = fault_proxy(support::socket_of(&node.endpoint()), limited).await;
+    let mut chain = RpcChain::connect(&proxy.url, anvil::dev_signers()).expect("connect");
+    let (from, to) = (anvil::dev_accounts()[0], anvil::dev_accounts()[9]);
+    for i in 0..3 {
+        let mut signed = Vec::new();
+        let tx = Tx { from, to: Some(to), data: Bytes::new() };
+        let receipt = chain
+            .send_tracked(tx, |s| {
+                signed.push(*s);
+                Ok(())
+            })
+            .await
+            .expect("a rate limit is waited out");
+        assert_eq!(signed.len(), 1, "the same signed transaction was sent again: {signed:?}");
+        assert_eq!((signed[0].nonce, signed[0].hash), (i, receipt.tx_hash));
+        succeeded(&direct, receipt.tx_hash).await;
+    }
+    let sends = proxy.counts.sends.load(std::sync::atomic::Ordering::SeqCst);
+    let (_, rate_limited, _, _) = proxy.counts.faults();
+    assert!(sends > 3 && rate_limited > sends / 2, "{rate_limited} rate-limit answers, {sends} sends");
     assert_eq!(nonce(&direct, from).await, 3, "three transactions, none twice");
 }
 
@@ -227,7 +259,7 @@ async fn preflight_names_a_transport_failure_not_the_contracts_and_retries_past_
     let error = preflight::check(&chain, &plan, None).await.expect_err("a dropped connection without retries");
     assert!(matches!(error, DeployerError::Transport { .. }), "a transport failure, named as one: {error:?}");
     assert!(!error.to_string().contains("would fail"), "the contracts are not blamed: {error}");
-    assert_eq!(proxy.counts.faults().1, 1);
+    assert_eq!(proxy.counts.faults().2, 1);
     let asked = proxy.counts.connections.load(std::sync::atomic::Ordering::SeqCst);
     assert_eq!(asked, 22, "preflight stopped at the dropped simulation, without another request");
 
@@ -236,7 +268,7 @@ async fn preflight_names_a_transport_failure_not_the_contracts_and_retries_past_
     let chain = RpcChain::connect(&proxy.url, anvil::dev_signers()).expect("connect");
     let report = preflight::check(&chain, &plan, Some((31337, "the test"))).await.expect("preflight retries");
     assert_eq!(report.creations.len(), plan.steps.iter().filter(|s| matches!(s, plan::Step::Deploy { .. })).count());
-    assert!(proxy.counts.faults().1 >= 4, "connections were dropped");
+    assert!(proxy.counts.faults().2 >= 4, "connections were dropped");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -266,6 +298,6 @@ async fn a_replacement_whose_answer_is_lost_is_followed_like_the_original_and_on
         assert_eq!(pair[1].nonce, pair[0].nonce, "same nonce");
     }
     assert!(signed.iter().any(|s| s.hash == receipt.tx_hash), "the mined one is one the engine reported");
-    assert_eq!(proxy.counts.faults().2, signed.len(), "every answer was withheld");
+    assert_eq!(proxy.counts.faults().3, signed.len(), "every answer was withheld");
     assert_eq!(nonce(&direct, from).await, 1, "one transaction mined");
 }

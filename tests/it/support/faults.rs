@@ -1,5 +1,7 @@
 //! A fault-injecting JSON-RPC proxy on the loopback interface, in front of a spawned Anvil: it
-//! answers HTTP 503 to every Nth request, drops every Mth connection before forwarding its request,
+//! answers HTTP 503 to every Nth request, answers a JSON-RPC rate-limit error (HTTP 200, code -32005)
+//! to every Rth request that is not a send (and to every Rth send, counted apart), drops every Mth
+//! connection before forwarding its request,
 //! forwards every Kth `eth_sendRawTransaction` to the node but closes the connection without its
 //! answer (or holds it open without one), and delays requests — the faults of a flaky load balancer, counted so a test can show
 //! they happened.
@@ -35,6 +37,12 @@ const MAX_MESSAGE: usize = 16 << 20;
 pub struct Faults {
     /// Answer HTTP 503 (without forwarding) to every Nth connection.
     pub unavailable_every: Option<usize>,
+    /// Answer every Rth connection that is not an `eth_sendRawTransaction` (without forwarding it)
+    /// with HTTP 200 and the JSON-RPC error of a rate-limited endpoint (code -32005, "rate limit
+    /// exceeded"), as hosted nodes do.
+    pub rate_limited_every: Option<usize>,
+    /// Answer every Rth `eth_sendRawTransaction` the same way, without forwarding it.
+    pub rate_limited_send_every: Option<usize>,
     /// Close every Mth connection after reading its request, without forwarding it or answering.
     pub drop_every: Option<usize>,
     /// Forward every Kth `eth_sendRawTransaction` to the node, then close the connection without
@@ -54,6 +62,8 @@ pub struct Counts {
     pub connections: AtomicUsize,
     /// Requests answered with HTTP 503.
     pub unavailable: AtomicUsize,
+    /// Requests answered with a JSON-RPC rate-limit error.
+    pub rate_limited: AtomicUsize,
     /// Connections dropped before forwarding.
     pub dropped: AtomicUsize,
     /// `eth_sendRawTransaction` requests seen.
@@ -65,10 +75,11 @@ pub struct Counts {
 }
 
 impl Counts {
-    /// (503s, drops, swallowed sends).
-    pub fn faults(&self) -> (usize, usize, usize) {
+    /// (503s, rate-limit errors, drops, swallowed sends).
+    pub fn faults(&self) -> (usize, usize, usize, usize) {
         (
             self.unavailable.load(Ordering::SeqCst),
+            self.rate_limited.load(Ordering::SeqCst),
             self.dropped.load(Ordering::SeqCst),
             self.swallowed.load(Ordering::SeqCst),
         )
@@ -119,6 +130,26 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, faults: Faults, n: u
     }
     let send = String::from_utf8_lossy(&request).contains("\"eth_sendRawTransaction\"");
     let nth_send = if send { counts.sends.fetch_add(1, Ordering::SeqCst) + 1 } else { 0 };
+    let limited =
+        if send { every(faults.rate_limited_send_every, nth_send) } else { every(faults.rate_limited_every, n) };
+    if limited {
+        counts.rate_limited.fetch_add(1, Ordering::SeqCst);
+        let body = request.windows(4).position(|w| w == b"\r\n\r\n").map_or(&[][..], |end| &request[end + 4..]);
+        let id = serde_json::from_slice::<serde_json::Value>(body).ok().map(|v| v["id"].clone());
+        let error = serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": id.unwrap_or_default(),
+            "error": { "code": -32005, "message": "rate limit exceeded" },
+        })
+        .to_string();
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{error}",
+            error.len()
+        );
+        let _ = client.write_all(answer.as_bytes()).await;
+        let _ = client.shutdown().await;
+        return;
+    }
     let swallow = send && every(faults.swallow_send_every, nth_send);
     let stall = send && every(faults.stall_send_every, nth_send);
     tokio::time::sleep(faults.delay).await;
