@@ -9,8 +9,6 @@ pub mod property;
 pub mod report;
 pub mod rng;
 pub mod scenario;
-/// Generated workloads (the file is `gen.rs`; `gen` is a reserved word in Rust 2024).
-#[path = "gen.rs"]
 pub mod workload;
 
 pub use evm::{RevmChain, RevmOptions};

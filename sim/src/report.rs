@@ -743,11 +743,6 @@ impl Progress {
         Self { label: label.into(), total, started: Instant::now(), last_draw: None, drawn: false, enabled }
     }
 
-    /// Whether it draws at all.
-    pub fn enabled(&self) -> bool {
-        self.enabled
-    }
-
     /// Records that `done` of the total are done, redrawing if it is time.
     pub fn set(&mut self, done: u64) {
         if !self.enabled {

@@ -15,11 +15,9 @@ use serde::Serialize;
 use std::{path::PathBuf, time::Instant};
 
 /// Generated workloads, parallel runs and the benchmark (`kessai sim gen`, `kessai sim bench`).
-#[path = "sim_workloads.rs"]
 mod workloads;
 
 /// Property runs (`kessai sim prop`).
-#[path = "sim_prop.rs"]
 mod prop;
 
 /// Settlement scenarios: replay a scenario file on the in-process engine or a real node.

@@ -21,6 +21,19 @@ pub type ProgrammeId = usize;
 /// Seconds in a day.
 pub const DAY: u64 = 86_400;
 
+/// A span of seconds as scenario files write it: days, hours, minutes and seconds, zeros left out
+/// (`"1d 9h 30m"`, `"2d 1s"`, `"0s"`).
+pub fn span(seconds: u64) -> String {
+    let (d, rest) = (seconds / DAY, seconds % DAY);
+    let (h, m, s) = (rest / 3_600, rest % 3_600 / 60, rest % 60);
+    let parts: Vec<String> = [(d, 'd'), (h, 'h'), (m, 'm'), (s, 's')]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, u)| format!("{n}{u}"))
+        .collect();
+    if parts.is_empty() { "0s".into() } else { parts.join(" ") }
+}
+
 /// A whole scenario.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scenario {

@@ -925,22 +925,7 @@ pub async fn run<C: Chain>(
 
 /// A relative time: `start+2d 1s`.
 pub fn offset(seconds: u64) -> String {
-    let (d, rest) = (seconds / DAY, seconds % DAY);
-    let (h, m, s) = (rest / 3_600, rest % 3_600 / 60, rest % 60);
-    let mut parts = Vec::new();
-    if d > 0 {
-        parts.push(format!("{d}d"));
-    }
-    if h > 0 {
-        parts.push(format!("{h}h"));
-    }
-    if m > 0 {
-        parts.push(format!("{m}m"));
-    }
-    if s > 0 || parts.is_empty() {
-        parts.push(format!("{s}s"));
-    }
-    format!("start+{}", parts.join(" "))
+    format!("start+{}", super::model::span(seconds))
 }
 
 /// What `action` does, in words.

@@ -553,20 +553,9 @@ fn amount(v: U256) -> String {
     }
 }
 
-/// A duration or offset: `"1d 9h 30m"`, `"0s"`.
+/// A duration or offset as a TOML string: `"1d 9h 30m"`, `"0s"`.
 fn duration(seconds: u64) -> String {
-    let (d, rest) = (seconds / DAY, seconds % DAY);
-    let (h, m, s) = (rest / 3_600, rest % 3_600 / 60, rest % 60);
-    let mut parts = Vec::new();
-    for (n, unit) in [(d, 'd'), (h, 'h'), (m, 'm'), (s, 's')] {
-        if n > 0 {
-            parts.push(format!("{n}{unit}"));
-        }
-    }
-    if parts.is_empty() {
-        parts.push("0s".into());
-    }
-    format!("\"{}\"", parts.join(" "))
+    format!("\"{}\"", super::model::span(seconds))
 }
 
 /// A TOML offset date-time in UTC: `2031-04-01T00:00:00Z`.
