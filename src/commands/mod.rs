@@ -109,3 +109,18 @@ impl Command {
         }
     }
 }
+
+/// A failure a command has already reported in the result it printed (a verification report, a
+/// scenario report with expectations that did not hold, a property run's broken invariant): it exits
+/// non-zero with this message on stderr, and with `--json` prints nothing more on stdout than its
+/// result.
+#[derive(Debug)]
+pub struct Reported(pub String);
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Reported {}

@@ -1,6 +1,6 @@
 //! `kessai sim`: replay settlement scenarios in-process (revm) or on a node.
 
-use super::{GlobalArgs, engine};
+use super::{GlobalArgs, Reported, engine};
 use clap::{Args, Subcommand};
 use eyre::WrapErr;
 use kessai_sim::{
@@ -173,12 +173,13 @@ impl RunArgs {
         if report.passed() {
             Ok(())
         } else {
-            Err(eyre::eyre!(
+            Err(Reported(format!(
                 "{} of {} expectations of {} did not hold",
                 totals.failed_checks,
                 totals.checks,
                 self.file.display()
             ))
+            .into())
         }
     }
 }

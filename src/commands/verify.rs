@@ -80,7 +80,8 @@ impl VerifyCommand {
             }
         }
         if failed > 0 {
-            eyre::bail!("{failed} of {} contracts failed verification", results.len());
+            let message = format!("{failed} of {} contracts failed verification", results.len());
+            return Err(super::Reported(message).into());
         }
         Ok(())
     }

@@ -5,6 +5,7 @@
 //! account deploy with a warning unless the config says it is meant.
 
 use crate::support::command as kessai;
+use crate::support::refused;
 use crate::support::{
     self,
     cli::{CASH, UNITS, cli_market, u},
@@ -60,15 +61,6 @@ fn scratch(name: &str) -> PathBuf {
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Asserts a refusal: a failure, `needle` on stderr, nothing on stdout.
-fn refused(out: &Output, needle: &str) -> String {
-    let err = stderr(out);
-    assert!(!out.status.success(), "expected a refusal naming {needle:?}");
-    assert!(err.contains(needle), "expected {needle:?} on stderr: {err}");
-    assert!(out.stdout.is_empty(), "nothing on stdout when refused: {}", String::from_utf8_lossy(&out.stdout));
-    err
 }
 
 /// Asserts a success that printed one JSON document on stdout and returns it with stderr.

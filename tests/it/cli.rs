@@ -1,6 +1,7 @@
 //! The `kessai` binary as an operator uses it.
 
 use crate::support::command as kessai;
+use crate::support::refused as decoded_refusal;
 use kessai_bindings::{
     alloy::{
         primitives::{Address, U256, keccak256},
@@ -81,14 +82,6 @@ fn json_receipt(out: &Output) -> serde_json::Value {
     assert!(receipt["gas_used"].as_u64().expect("gas") > 21_000, "{receipt}");
     assert!(receipt["tx_hash"].as_str().is_some_and(|h| h.len() == 66), "{receipt}");
     receipt
-}
-
-/// Asserts that a command failed with the decoded revert `name` on stderr and nothing on stdout.
-fn decoded_refusal(out: &Output, name: &str) {
-    assert!(!out.status.success(), "expected {name}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(name), "expected {name}: {stderr}");
-    assert!(out.stdout.is_empty(), "nothing on stdout when it fails");
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! and the chain read back through the library after each one.
 
 use crate::support::command as kessai;
+use crate::support::refused;
 use crate::support::{
     self,
     cli::{CASH, UNITS, cli_market, u},
@@ -30,16 +31,6 @@ fn receipt(out: &Output, status: u8) -> serde_json::Value {
     assert!(r["tx_hash"].as_str().is_some_and(|h| h.len() == 66), "{r}");
     assert_eq!(r["status"], status, "{r}");
     r
-}
-
-/// Asserts that a step failed, naming `name` (a decoded revert, or a missing key) on stderr and printing
-/// nothing on stdout.
-fn refused(out: &Output, name: &str) -> String {
-    assert!(!out.status.success(), "expected {name}");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(stderr.contains(name), "expected {name}: {stderr}");
-    assert!(out.stdout.is_empty(), "nothing on stdout when it fails");
-    stderr
 }
 
 fn position(units: u64, units_held: u64, cash: u64, cash_held: u64) -> Position {
@@ -92,7 +83,13 @@ async fn trade_commands_create_pay_approve_and_print_decoded_refusals() {
 
     // Only a party may cancel: another account is refused and nothing moves.
     let stranger = m.p.suite.issuer.to_string();
-    refused(&m.step("cancel", &terms, id, &["--from", &stranger]), "DvPUnauthorized");
+    let out = m.step("cancel", &terms, id, &["--from", &stranger]);
+    refused(&out, "DvPUnauthorized");
+    // With --json the refusal is JSON on stdout too: the decoded error, its arguments and sentence.
+    let error: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON error");
+    assert_eq!(error["error"]["revert"]["name"], "DvPUnauthorized");
+    assert_eq!(error["error"]["revert"]["args"][1], stranger.as_str());
+    assert!(error["error"]["revert"]["message"].as_str().expect("sentence").contains("may not perform this step"));
     assert_eq!(m.positions().await, paid);
 
     // The agent approves: both legs move in that transaction.

@@ -5,6 +5,7 @@
 
 use crate::support;
 use crate::support::command as kessai;
+use crate::support::refused;
 pub(crate) use crate::support::u;
 use kessai_bindings::{
     alloy::primitives::{Address, U256, keccak256},
@@ -132,15 +133,6 @@ fn mined(out: &Output) -> Value {
     assert!(v["tx_hash"].as_str().is_some_and(|h| h.len() == 66), "{v}");
     assert!(v["gas_used"].as_u64().is_some_and(|g| g > 21_000), "{v}");
     v
-}
-
-/// Asserts that a command failed naming `name` (a decoded revert) on stderr, with nothing on stdout.
-fn refused(out: &Output, name: &str) -> String {
-    assert!(!out.status.success(), "expected {name}");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(stderr.contains(name), "expected {name}: {stderr}");
-    assert!(out.stdout.is_empty(), "nothing on stdout when it fails: {}", String::from_utf8_lossy(&out.stdout));
-    stderr
 }
 
 /// JSON lines on stdout, parsed as suite events.

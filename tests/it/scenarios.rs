@@ -196,5 +196,14 @@ fn sim_run_json_is_machine_readable_and_a_failed_expectation_exits_non_zero() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("malformed.toml:40:10: unknown party `selr`"), "{stderr}");
+    // With --json the parse error is JSON on stdout, and a failed expectation prints only the report.
+    let out = kessai().args(["--json", "sim", "run"]).arg(&malformed).output().expect("run");
+    crate::support::refused(&out, "unknown party `selr`");
+    let error: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON error");
+    assert!(error["error"]["message"].as_str().expect("message").contains("malformed.toml:40:10"), "{error}");
+    let out = kessai().args(["--json", "sim", "run"]).arg(&wrong).output().expect("run");
+    assert!(!out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is the one report");
+    assert_eq!(report["passed"], false);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -75,6 +75,25 @@ pub fn command() -> Command {
     cmd
 }
 
+/// Asserts that a run of the binary was refused naming `needle` (a decoded revert's name, or words of
+/// the message) on stderr, and that it printed no result: nothing on stdout, or — with `--json` — only
+/// the error as one JSON object (`{"error": {"message", "causes", "revert"}}`) naming it too. Returns
+/// stderr.
+pub fn refused(out: &std::process::Output, needle: &str) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "expected a refusal naming {needle:?}; stderr: {stderr}");
+    assert!(stderr.contains(needle), "expected {needle:?} on stderr: {stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !stdout.trim().is_empty() {
+        let error: serde_json::Value = serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("a refusal prints no result, only its JSON error ({e}): {stdout}"));
+        let error = &error["error"];
+        assert!(error.is_object(), "the JSON on stdout is the error: {stdout}");
+        assert!(error.to_string().contains(needle), "the JSON error names {needle:?}: {stdout}");
+    }
+    stderr
+}
+
 /// `v` as a token amount.
 pub fn u(v: u64) -> kessai_bindings::alloy::primitives::U256 {
     kessai_bindings::alloy::primitives::U256::from(v)

@@ -225,7 +225,7 @@ impl PropArgs {
             Ok(())
         } else {
             let seeds: Vec<String> = failing.iter().map(ToString::to_string).collect();
-            Err(eyre::eyre!("an invariant broke (seed {})", seeds.join(", ")))
+            Err(crate::commands::Reported(format!("an invariant broke (seed {})", seeds.join(", "))).into())
         }
     }
 }

@@ -3,6 +3,7 @@
 //! independent runs in parallel across cores, and the engines' benchmark.
 
 use super::{GlobalArgs, JsonOutput, thousands};
+use crate::commands::Reported;
 use clap::Args;
 use eyre::WrapErr;
 use kessai_bindings::alloy::primitives::U256;
@@ -213,7 +214,7 @@ impl GenArgs {
         if all_predicted {
             Ok(())
         } else {
-            Err(eyre::eyre!("a generated workload did not settle as its generator predicted"))
+            Err(Reported("a generated workload did not settle as its generator predicted".into()).into())
         }
     }
 }
@@ -301,7 +302,7 @@ fn compare(workloads: &[Workload], jobs: usize, json: bool) -> eyre::Result<()> 
     if comparisons.iter().all(|c| c.gross.as_predicted && c.netted.as_predicted) {
         Ok(())
     } else {
-        Err(eyre::eyre!("a settlement model did not settle as the generator predicted"))
+        Err(Reported("a settlement model did not settle as the generator predicted".into()).into())
     }
 }
 
@@ -409,7 +410,11 @@ pub(super) fn run_files(
     } else {
         println!("{} scenarios on {} threads: {:.2} s", files.len(), jobs.min(files.len()), elapsed.as_secs_f64());
     }
-    if failed.is_empty() { Ok(()) } else { Err(eyre::eyre!("expectations did not hold in {}", failed.join(", "))) }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Reported(format!("expectations did not hold in {}", failed.join(", "))).into())
+    }
 }
 
 impl BenchArgs {
