@@ -174,12 +174,11 @@ async fn a_trade_through_a_flaky_proxy_is_created_paid_and_approved_each_once() 
     assert_eq!(m.status(seller, id).await, 15, "settled");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_engine_follows_each_send_by_the_hash_it_signed_when_every_answer_is_lost() {
-    let (node, direct) = support::anvil();
-    let lost = Faults { swallow_send_every: Some(1), ..Faults::default() };
-    let proxy = fault_proxy(support::socket_of(&node.endpoint()), lost).await;
-    let mut chain = RpcChain::connect(&proxy.url, anvil::dev_signers()).expect("connect");
+/// Sends three transfers from the first development account through `chain`, asserting each was
+/// signed once (no replacement; a resent answer resends the same transaction), with consecutive
+/// nonces, and mined as signed (read on `direct`); `why` names what the faults must not turn into a
+/// failure. Returns the sender.
+async fn three_sends_each_signed_once(chain: &mut RpcChain, direct: &RpcChain, why: &str) -> Address {
     let (from, to) = (anvil::dev_accounts()[0], anvil::dev_accounts()[9]);
     for i in 0..3 {
         let mut signed = Vec::new();
@@ -190,12 +189,22 @@ async fn the_engine_follows_each_send_by_the_hash_it_signed_when_every_answer_is
                 Ok(())
             })
             .await
-            .expect("a lost answer is not a failure");
-        assert_eq!(signed.len(), 1, "no replacement was needed: {signed:?}");
+            .unwrap_or_else(|e| panic!("{why}: {e}"));
+        assert_eq!(signed.len(), 1, "one signed transaction, no replacement: {signed:?}");
         assert_eq!((signed[0].from, signed[0].nonce, signed[0].replaces), (from, i, None));
         assert_eq!(signed[0].hash, receipt.tx_hash, "the hash reported before sending is the one mined");
-        succeeded(&direct, receipt.tx_hash).await;
+        succeeded(direct, receipt.tx_hash).await;
     }
+    from
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_follows_each_send_by_the_hash_it_signed_when_every_answer_is_lost() {
+    let (node, direct) = support::anvil();
+    let lost = Faults { swallow_send_every: Some(1), ..Faults::default() };
+    let proxy = fault_proxy(support::socket_of(&node.endpoint()), lost).await;
+    let mut chain = RpcChain::connect(&proxy.url, anvil::dev_signers()).expect("connect");
+    let from = three_sends_each_signed_once(&mut chain, &direct, "a lost answer is not a failure").await;
     assert_eq!(proxy.counts.faults().3, 3, "every answer was withheld");
     assert_eq!(nonce(&direct, from).await, 3, "three transactions, none twice");
 }
@@ -207,21 +216,7 @@ async fn a_rate_limited_request_or_send_is_retried_with_backoff_and_sent_once() 
     let limited = Faults { rate_limited_every: Some(2), rate_limited_send_every: Some(2), ..Faults::default() };
     let proxy = fault_proxy(support::socket_of(&node.endpoint()), limited).await;
     let mut chain = RpcChain::connect(&proxy.url, anvil::dev_signers()).expect("connect");
-    let (from, to) = (anvil::dev_accounts()[0], anvil::dev_accounts()[9]);
-    for i in 0..3 {
-        let mut signed = Vec::new();
-        let tx = Tx { from, to: Some(to), data: Bytes::new() };
-        let receipt = chain
-            .send_tracked(tx, |s| {
-                signed.push(*s);
-                Ok(())
-            })
-            .await
-            .expect("a rate limit is waited out");
-        assert_eq!(signed.len(), 1, "the same signed transaction was sent again: {signed:?}");
-        assert_eq!((signed[0].nonce, signed[0].hash), (i, receipt.tx_hash));
-        succeeded(&direct, receipt.tx_hash).await;
-    }
+    let from = three_sends_each_signed_once(&mut chain, &direct, "a rate limit is waited out").await;
     let sends = proxy.counts.sends.load(std::sync::atomic::Ordering::SeqCst);
     let (_, rate_limited, _, _) = proxy.counts.faults();
     assert!(sends > 3 && rate_limited > sends / 2, "{rate_limited} rate-limit answers, {sends} sends");
