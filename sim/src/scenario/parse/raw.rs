@@ -1,0 +1,429 @@
+//! The file as TOML gives it: raw values with their spans, before names are resolved.
+
+use super::*;
+
+/// A whole number of units or yen: a TOML integer, or a string of digits with `_` or `,` separators
+/// for values beyond 2^63.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Amount(pub(super) U256);
+
+pub(super) const AMOUNT_EXPECTED: &str = "a whole number of units or yen, 0 or more (like 1_000_000 or \"1,000,000\")";
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Amount;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(AMOUNT_EXPECTED)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Amount, E> {
+                u64::try_from(v)
+                    .map(|v| Amount(U256::from(v)))
+                    .map_err(|_| E::custom(format!("bad amount {v}: expected {AMOUNT_EXPECTED}")))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Amount, E> {
+                Ok(Amount(U256::from(v)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Amount, E> {
+                Err(E::custom(format!("bad amount {v}: expected {AMOUNT_EXPECTED}")))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Amount, E> {
+                let digits: String = v.chars().filter(|c| *c != '_' && *c != ',').collect();
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(E::custom(format!("bad amount \"{v}\": expected {AMOUNT_EXPECTED}")));
+                }
+                U256::from_str_radix(&digits, 10)
+                    .map(Amount)
+                    .map_err(|_| E::custom(format!("bad amount \"{v}\": it does not fit in 256 bits")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A time in a scenario: an offset from the start (`"2d"`, `"1d 12h"`, or a number of seconds), or
+/// an absolute TOML date-time (which needs a fixed start).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum RawTime {
+    Seconds(u64),
+    At(Datetime),
+}
+
+pub(super) const TIME_EXPECTED: &str =
+    "a duration like \"2d\", \"12h\", \"30m\", \"90s\" or \"1d 12h\" (or seconds as a number), or a date-time";
+
+impl<'de> Deserialize<'de> for RawTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawTime;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(TIME_EXPECTED)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawTime, E> {
+                u64::try_from(v)
+                    .map(RawTime::Seconds)
+                    .map_err(|_| E::custom(format!("negative time {v}: expected {TIME_EXPECTED}")))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawTime, E> {
+                Ok(RawTime::Seconds(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawTime, E> {
+                parse_duration(v)
+                    .map(RawTime::Seconds)
+                    .ok_or_else(|| E::custom(format!("bad time \"{v}\": expected {TIME_EXPECTED}")))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawTime, A::Error> {
+                Datetime::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawTime::At)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `"2d 12h"`, `"90s"`, `"1w"`, `"0"`: a sum of numbers with units (w, d, h, m, s).
+pub(super) fn parse_duration(text: &str) -> Option<u64> {
+    let text = text.trim().trim_start_matches('+');
+    if text == "0" {
+        return Some(0);
+    }
+    let mut total: u64 = 0;
+    let mut number: Option<u64> = None;
+    let mut any = false;
+    for c in text.chars() {
+        if let Some(d) = c.to_digit(10) {
+            number = Some(number.unwrap_or(0).checked_mul(10)?.checked_add(d.into())?);
+        } else if c == '_' || (c.is_whitespace() && number.is_none()) {
+            continue;
+        } else {
+            let unit = match c {
+                'w' => 7 * DAY,
+                'd' => DAY,
+                'h' => 3_600,
+                'm' => 60,
+                's' => 1,
+                _ => return None,
+            };
+            total = total.checked_add(number.take()?.checked_mul(unit)?)?;
+            any = true;
+        }
+    }
+    (any && number.is_none()).then_some(total)
+}
+
+/// Unix time of a TOML date-time (a date alone is its UTC midnight; no offset means UTC).
+pub(super) fn unix_time(dt: &Datetime) -> Option<u64> {
+    let date = dt.date?;
+    let (y, m, d) = (i64::from(date.year), i64::from(date.month), i64::from(date.day));
+    // Days from 1970-01-01 to the civil date (H. Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let mut seconds = days * 86_400;
+    if let Some(t) = dt.time {
+        seconds += i64::from(t.hour) * 3_600 + i64::from(t.minute) * 60 + i64::from(t.second.unwrap_or(0));
+    }
+    if let Some(toml::value::Offset::Custom { minutes }) = dt.offset {
+        seconds -= i64::from(minutes) * 60;
+    }
+    u64::try_from(seconds).ok()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFile {
+    pub(super) scenario: S<RawMeta>,
+    pub(super) instrument: Option<S<RawInstrument>>,
+    pub(super) cash: Option<S<RawToken>>,
+    #[serde(default)]
+    pub(super) parties: BTreeMap<S<String>, S<RawParty>>,
+    #[serde(default)]
+    pub(super) funding: BTreeMap<S<String>, S<RawFunding>>,
+    #[serde(default)]
+    pub(super) step: Vec<S<RawStep>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMeta {
+    pub(super) name: String,
+    pub(super) description: Option<String>,
+    pub(super) start: Option<S<RawTime>>,
+    pub(super) watch: Option<Vec<S<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawToken {
+    pub(super) name: String,
+    pub(super) symbol: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawInstrument {
+    pub(super) name: String,
+    pub(super) symbol: String,
+    pub(super) bond: Option<S<RawBond>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBond {
+    pub(super) face_value: u64,
+    pub(super) coupon_rate_bps: u16,
+    pub(super) coupons_per_year: u8,
+    pub(super) redemption_value: Option<u64>,
+    pub(super) issue_date: Option<S<RawTime>>,
+    pub(super) coupon_dates: S<Vec<S<RawTime>>>,
+    pub(super) record_offset: Option<S<RawTime>>,
+    pub(super) paying_agent: S<String>,
+    #[serde(default)]
+    pub(super) municipal: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawParty {
+    pub(super) role: Option<S<String>>,
+    pub(super) class: Option<S<String>>,
+    pub(super) country: Option<S<RawCountry>>,
+    pub(super) registries: Option<Vec<S<String>>>,
+    pub(super) kyc_valid_for: Option<S<RawTime>>,
+    pub(super) address: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawCountry {
+    Number(u16),
+    Code(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFunding {
+    pub(super) units: Option<S<Amount>>,
+    pub(super) cash: Option<S<Amount>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAllotment {
+    pub(super) trade: S<String>,
+    pub(super) investor: S<String>,
+    pub(super) units: S<Amount>,
+    pub(super) amount: S<Amount>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBalance {
+    pub(super) units: Option<Amount>,
+    pub(super) units_held: Option<Amount>,
+    pub(super) cash: Option<Amount>,
+    pub(super) cash_held: Option<Amount>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSupply {
+    pub(super) units: Option<Amount>,
+    pub(super) cash: Option<Amount>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawExpect {
+    pub(super) error: Option<S<String>>,
+    pub(super) events: Option<Vec<S<String>>>,
+    pub(super) balances: Option<BTreeMap<S<String>, RawBalance>>,
+    pub(super) supply: Option<RawSupply>,
+    pub(super) trades: Option<BTreeMap<S<String>, S<String>>>,
+}
+
+/// One `[[step]]`: every field any kind takes; [`KINDS`] says which fields each kind uses.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStep {
+    #[serde(rename = "do")]
+    pub(super) kind: S<String>,
+    pub(super) note: Option<S<String>>,
+    pub(super) party: Option<S<String>>,
+    pub(super) registry: Option<S<String>>,
+    pub(super) to: Option<S<String>>,
+    pub(super) from: Option<S<String>>,
+    pub(super) by: Option<S<String>>,
+    pub(super) units: Option<S<Amount>>,
+    pub(super) amount: Option<S<Amount>>,
+    pub(super) reference: Option<S<String>>,
+    pub(super) account: Option<S<String>>,
+    pub(super) trade: Option<S<String>>,
+    pub(super) seller: Option<S<String>>,
+    pub(super) buyer: Option<S<String>>,
+    pub(super) agent: Option<S<String>>,
+    pub(super) deadline: Option<S<RawTime>>,
+    pub(super) trades: Option<S<Vec<S<String>>>>,
+    pub(super) netted: Option<S<bool>>,
+    pub(super) signatures_of: Option<S<String>>,
+    pub(super) underwriter: Option<S<String>>,
+    pub(super) allotments: Option<S<Vec<S<RawAllotment>>>>,
+    pub(super) coupon: Option<S<u64>>,
+    pub(super) holders: Option<S<Vec<S<String>>>>,
+    pub(super) programme: Option<S<String>>,
+    pub(super) title: Option<S<String>>,
+    pub(super) units_per_benefit: Option<S<u64>>,
+    pub(super) record: Option<S<u16>>,
+    pub(super) claim_until: Option<S<RawTime>>,
+    pub(super) duration: Option<S<RawTime>>,
+    pub(super) until: Option<S<RawTime>>,
+    pub(super) expect: Option<S<RawExpect>>,
+}
+
+pub(super) fn span_of<T>(v: &Option<S<T>>) -> Option<Range<usize>> {
+    v.as_ref().map(Spanned::span)
+}
+
+impl RawStep {
+    /// Every field but `do`, with its span when present.
+    pub(super) fn fields(&self) -> [(&'static str, Option<Range<usize>>); 30] {
+        [
+            ("note", span_of(&self.note)),
+            ("party", span_of(&self.party)),
+            ("registry", span_of(&self.registry)),
+            ("to", span_of(&self.to)),
+            ("from", span_of(&self.from)),
+            ("by", span_of(&self.by)),
+            ("units", span_of(&self.units)),
+            ("amount", span_of(&self.amount)),
+            ("reference", span_of(&self.reference)),
+            ("account", span_of(&self.account)),
+            ("trade", span_of(&self.trade)),
+            ("seller", span_of(&self.seller)),
+            ("buyer", span_of(&self.buyer)),
+            ("agent", span_of(&self.agent)),
+            ("deadline", span_of(&self.deadline)),
+            ("trades", span_of(&self.trades)),
+            ("netted", span_of(&self.netted)),
+            ("signatures_of", span_of(&self.signatures_of)),
+            ("underwriter", span_of(&self.underwriter)),
+            ("allotments", span_of(&self.allotments)),
+            ("coupon", span_of(&self.coupon)),
+            ("holders", span_of(&self.holders)),
+            ("programme", span_of(&self.programme)),
+            ("title", span_of(&self.title)),
+            ("units_per_benefit", span_of(&self.units_per_benefit)),
+            ("record", span_of(&self.record)),
+            ("claim_until", span_of(&self.claim_until)),
+            ("duration", span_of(&self.duration)),
+            ("until", span_of(&self.until)),
+            ("expect", span_of(&self.expect)),
+        ]
+    }
+}
+
+/// A step kind: its name, the fields it requires, and the fields it may take (besides `note` and
+/// `expect`).
+pub(super) struct Kind {
+    pub(super) name: &'static str,
+    pub(super) required: &'static [&'static str],
+    pub(super) optional: &'static [&'static str],
+}
+
+/// Terms a trade-defining step states when it names a new trade.
+pub(super) const TERMS: &[&str] = &["seller", "buyer", "units", "amount", "deadline"];
+
+pub(super) const KINDS: &[Kind] = &[
+    Kind { name: "register", required: &["party"], optional: &["registry"] },
+    Kind { name: "revoke", required: &["party"], optional: &["registry"] },
+    Kind { name: "issue", required: &["to", "units"], optional: &[] },
+    Kind { name: "redeem", required: &["from", "units"], optional: &[] },
+    Kind { name: "transfer", required: &["from", "to", "units"], optional: &[] },
+    Kind { name: "deposit", required: &["to", "amount"], optional: &["reference"] },
+    Kind { name: "withdraw", required: &["party", "amount"], optional: &["account"] },
+    Kind {
+        name: "create_trade",
+        required: &["trade"],
+        optional: &["seller", "buyer", "agent", "units", "amount", "deadline"],
+    },
+    Kind {
+        name: "create_signed_trade",
+        required: &["trade"],
+        optional: &["seller", "buyer", "agent", "units", "amount", "deadline", "by", "signatures_of"],
+    },
+    Kind {
+        name: "settle_signed",
+        required: &["trade"],
+        optional: &["seller", "buyer", "agent", "units", "amount", "deadline", "by", "signatures_of"],
+    },
+    Kind { name: "pay", required: &["trade"], optional: &[] },
+    Kind { name: "approve", required: &["trade"], optional: &[] },
+    Kind { name: "settle_with_payment", required: &["trade"], optional: &["by", "signatures_of"] },
+    Kind { name: "cancel", required: &["trade"], optional: &["by"] },
+    Kind { name: "release", required: &["trade"], optional: &["by"] },
+    Kind { name: "batch", required: &["trades"], optional: &["netted", "by"] },
+    Kind { name: "offer", required: &["agent", "deadline", "allotments"], optional: &["underwriter"] },
+    Kind { name: "coupon", required: &["coupon"], optional: &["holders"] },
+    Kind { name: "redemption", required: &[], optional: &["holders"] },
+    Kind {
+        name: "add_programme",
+        required: &["programme", "title", "units_per_benefit", "record", "claim_until"],
+        optional: &[],
+    },
+    Kind { name: "claim_benefit", required: &["party", "programme"], optional: &[] },
+    Kind { name: "advance", required: &[], optional: &["duration", "until"] },
+];
+
+/// Contract labels an event pattern may name.
+pub(super) const CONTRACTS: &[&str] =
+    &["registry", "bank_registry", "security", "deposit", "dvp", "approvals", "instrument"];
+
+/// Alpha-2 codes accepted for `country`, with their ISO 3166-1 numbers.
+pub(super) const COUNTRIES: &[(&str, u16)] = &[
+    ("JP", 392),
+    ("US", 840),
+    ("GB", 826),
+    ("SG", 702),
+    ("HK", 344),
+    ("CN", 156),
+    ("KR", 410),
+    ("TW", 158),
+    ("DE", 276),
+    ("FR", 250),
+    ("CH", 756),
+    ("AU", 36),
+];
+
+pub(super) const CLASSES: &[(&str, u8)] = &[("retail", 0), ("professional", 1), ("institutional", 2)];
+
+pub(super) const ROLES: &[Role] =
+    &[Role::Investor, Role::Agent, Role::Operator, Role::Registrar, Role::Issuer, Role::Bank, Role::Authority];
+
+/// A list for "expected one of" messages: `a`, `b` or `c`.
+pub(super) fn one_of<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let items: Vec<String> = items.into_iter().map(|s| format!("`{s}`")).collect();
+    match items.len() {
+        0 => "nothing".into(),
+        1 => items[0].clone(),
+        n => format!("{} or {}", items[..n - 1].join(", "), items[n - 1]),
+    }
+}
+
+/// The closest of `candidates` to `name`, if close enough to be a likely typo.
+pub(super) fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::levenshtein(&lower, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+pub(super) fn did_you_mean(suggestion: Option<&str>) -> String {
+    suggestion.map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default()
+}
