@@ -10,6 +10,7 @@ mod demo_parity;
 mod deploy;
 mod deposit;
 mod deposit_holds;
+mod deposit_signatures;
 mod dvp;
 mod dvp_lifecycle;
 mod dvp_property;
