@@ -26,6 +26,7 @@ mod scenarios;
 mod security;
 mod security_codes;
 mod security_events;
+mod security_recovery;
 mod security_registry;
 mod sim_gen;
 mod sim_property;
