@@ -79,7 +79,7 @@ pub trait Chain {
     /// Performs a typed `sol!` read-only call and decodes its return value.
     async fn read<C: SolCall>(&mut self, to: Address, call: &C) -> Result<C::Return, DeployerError> {
         let out = self.call(Address::ZERO, to, call.abi_encode().into()).await?;
-        C::abi_decode_returns(&out).map_err(|e| DeployerError::Rpc(format!("cannot decode {}: {e}", C::SIGNATURE)))
+        C::abi_decode_returns(&out).map_err(|source| DeployerError::Decode { what: C::SIGNATURE.into(), source })
     }
 }
 

@@ -22,6 +22,30 @@ pub enum DeployerError {
     /// The node answered with a JSON-RPC error, or an answer kessai cannot use.
     #[error("RPC error: {0}")]
     Rpc(String),
+    /// A contract's answer could not be decoded as its ABI says (`what` names the call).
+    #[error("cannot decode the answer of {what}")]
+    Decode {
+        /// The call or data.
+        what: String,
+        /// The decoder's error.
+        #[source]
+        source: alloy::sol_types::Error,
+    },
+    /// The RPC URL cannot be used (malformed, another scheme, no host); the message says which.
+    #[error("{0}")]
+    InvalidUrl(String),
+    /// The HTTP client (TLS configuration included) could not be built.
+    #[error("cannot set up the HTTP client: {what}")]
+    HttpClient {
+        /// The part that failed.
+        what: &'static str,
+        /// The library's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The in-process engine failed (not a revert: a state or execution error of revm itself).
+    #[error("the in-process engine failed: {0}")]
+    InProcess(String),
     /// A request did not reach the node, or the answer was not JSON-RPC: `cause` says why and what
     /// to do.
     #[error("cannot talk to the node at {url}: {cause}")]

@@ -186,7 +186,7 @@ pub trait History {
     /// A typed `sol!` read-only call against the state at the end of block `block`.
     async fn read_at<C: SolCall>(&mut self, block: u64, to: Address, call: &C) -> Result<C::Return, DeployerError> {
         let out = self.call_at(block, to, call.abi_encode().into()).await?;
-        C::abi_decode_returns(&out).map_err(|e| DeployerError::Rpc(format!("cannot decode {}: {e}", C::SIGNATURE)))
+        C::abi_decode_returns(&out).map_err(|source| DeployerError::Decode { what: C::SIGNATURE.into(), source })
     }
 }
 

@@ -44,19 +44,19 @@ impl Endpoint {
     /// Parses an `http://` or `https://` URL. The error never repeats credentials the text carried.
     pub fn parse(text: &str) -> Result<Self, DeployerError> {
         let url = Url::parse(text).map_err(|e| {
-            DeployerError::Rpc(format!(
+            DeployerError::InvalidUrl(format!(
                 "invalid RPC URL {}: {e} (expected http://host:port or https://…)",
                 redact_text(text)
             ))
         })?;
         let shown = redact(&url);
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(DeployerError::Rpc(format!(
+            return Err(DeployerError::InvalidUrl(format!(
                 "unsupported RPC URL {shown}: kessai speaks JSON-RPC over http:// or https://"
             )));
         }
         if url.host_str().is_none() {
-            return Err(DeployerError::Rpc(format!("invalid RPC URL {shown}: it names no host")));
+            return Err(DeployerError::InvalidUrl(format!("invalid RPC URL {shown}: it names no host")));
         }
         Ok(Self { url, shown })
     }
@@ -424,7 +424,7 @@ pub fn http_client(ca_cert: Option<&Path>, request_timeout: Duration) -> Result<
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| DeployerError::Rpc(format!("TLS setup: {e}")))?
+        .map_err(|e| DeployerError::HttpClient { what: "TLS protocol versions", source: Box::new(e) })?
         .with_root_certificates(root_store(ca_cert)?)
         .with_no_client_auth();
     // The client speaks HTTP/1.1 only; offering h2 would let a server pick a protocol it cannot use.
@@ -434,7 +434,7 @@ pub fn http_client(ca_cert: Option<&Path>, request_timeout: Duration) -> Result<
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(request_timeout)
         .build()
-        .map_err(|e| DeployerError::Rpc(format!("cannot build the HTTP client: {e}")))
+        .map_err(|e| DeployerError::HttpClient { what: "the client", source: Box::new(e) })
 }
 
 /// The platform's roots, Mozilla's when the platform has none, and `ca_cert`'s certificates.

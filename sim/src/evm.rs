@@ -139,7 +139,7 @@ impl RevmChain {
             .journaled_state
             .database
             .basic_ref(address)
-            .map_err(|e| DeployerError::Rpc(format!("in-process state: {e}")))
+            .map_err(|e| DeployerError::InProcess(format!("reading the state: {e}")))
     }
 
     fn tx_env(&self, from: Address, to: Option<Address>, data: Bytes, nonce: u64) -> TxEnv {
@@ -168,7 +168,8 @@ impl RevmChain {
         self.timestamp += 1;
         self.set_block();
         let env = self.tx_env(tx.from, tx.to, tx.data.clone(), nonce);
-        let outcome = self.evm.transact(env).map_err(|e| DeployerError::Rpc(format!("in-process EVM: {e:?}")))?;
+        let outcome =
+            self.evm.transact(env).map_err(|e| DeployerError::InProcess(format!("executing a transaction: {e:?}")))?;
         if outcome.result.is_success() {
             self.evm.commit(outcome.state);
         } else {
@@ -215,7 +216,8 @@ impl Chain for RevmChain {
     async fn call(&mut self, from: Address, to: Address, data: Bytes) -> Result<Bytes, DeployerError> {
         let nonce = self.account(from)?.map_or(0, |a| a.nonce);
         let env = self.tx_env(from, Some(to), data, nonce);
-        let outcome = self.evm.transact(env).map_err(|e| DeployerError::Rpc(format!("in-process EVM: {e:?}")))?;
+        let outcome =
+            self.evm.transact(env).map_err(|e| DeployerError::InProcess(format!("executing a transaction: {e:?}")))?;
         match outcome.result {
             ExecutionResult::Success { output, .. } => Ok(output.into_data()),
             ExecutionResult::Revert { output, .. } => Err(revert(&output)),
