@@ -20,10 +20,7 @@ use crate::{
 use alloy::signers::local::PrivateKeySigner;
 use std::{
     future::Future,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicUsize, Ordering},
-    },
+    sync::Arc,
     task::{Context, Poll, Wake, Waker},
     thread::{self, Thread},
 };
@@ -33,30 +30,19 @@ pub fn default_threads() -> usize {
     thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Applies `f` to every item on up to `threads` threads; the results are in the items' order.
+/// Applies `f` to every item on up to `threads` threads (a rayon pool of that size); the results are
+/// in the items' order.
 pub fn map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use rayon::prelude::*;
     let threads = threads.clamp(1, items.len().max(1));
     if threads == 1 {
         return items.iter().map(&f).collect();
     }
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
-    thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = items.get(i) else { break };
-                    let r = f(item);
-                    // A poisoned lock means another worker panicked; the scope re-raises that panic.
-                    if let Ok(mut results) = results.lock() {
-                        results[i] = Some(r);
-                    }
-                }
-            });
-        }
-    });
-    results.into_inner().unwrap_or_default().into_iter().flatten().collect()
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(|| items.par_iter().map(&f).collect()),
+        // No threads to be had: the same results, one after the other.
+        Err(_) => items.iter().map(&f).collect(),
+    }
 }
 
 struct ThreadWaker(Thread);
