@@ -4,6 +4,9 @@ use super::*;
 
 pub(super) struct Resolver<'a> {
     pub(super) src: &'a str,
+    /// The offset of every newline in `src`, so a span's line is a binary search, not a count from
+    /// the file's start (which made parsing quadratic in the number of steps).
+    pub(super) newlines: Vec<usize>,
     /// The file, for warnings.
     pub(super) path: Option<&'a Path>,
     pub(super) start: Option<u64>,
@@ -31,6 +34,7 @@ impl<'a> Resolver<'a> {
     pub(super) fn new(src: &'a str, path: Option<&'a Path>) -> Self {
         Self {
             src,
+            newlines: src.match_indices('\n').map(|(i, _)| i).collect(),
             path,
             start: None,
             parties: Vec::new(),
@@ -52,7 +56,7 @@ impl<'a> Resolver<'a> {
     }
 
     pub(super) fn line(&self, span: &Range<usize>) -> usize {
-        self.src[..span.start.min(self.src.len())].matches('\n').count() + 1
+        self.newlines.partition_point(|&n| n < span.start) + 1
     }
 
     pub(super) fn resolve(mut self, raw: RawFile) -> PResult<Scenario> {
