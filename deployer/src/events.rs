@@ -101,17 +101,22 @@ impl Cursor {
 
     /// Reads a cursor saved with [`Cursor::save`]; `None` when the file does not exist.
     pub fn load(path: &Path) -> Result<Option<Self>, DeployerError> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Ok(Some(serde_json::from_str(&text)?)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        load_json(path)
     }
 
     /// Saves the cursor as JSON, atomically: a reader (or a restart) sees the old cursor or the new
     /// one, never a torn file.
     pub fn save(&self, path: &Path) -> Result<(), DeployerError> {
         save_json(path, self)
+    }
+}
+
+/// Reads the JSON value [`save_json`] wrote to `path`; `None` when the file does not exist.
+fn load_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, DeployerError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(serde_json::from_str(&text)?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -124,11 +124,7 @@ impl Checkpoint {
     /// Reads a checkpoint saved with [`Checkpoint::save`] (or a cursor saved with [`Cursor::save`]);
     /// `None` when the file does not exist.
     pub fn load(path: &Path) -> Result<Option<Self>, DeployerError> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Ok(Some(serde_json::from_str(&text)?)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        load_json(path)
     }
 
     /// Saves the checkpoint as JSON, atomically (the old file or the new one, never a torn file).
