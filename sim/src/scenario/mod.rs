@@ -1,5 +1,5 @@
 //! Settlement scenarios written by people: the model ([`model`]), the TOML file format and its
-//! parser ([`parse`]), and the runner that replays a scenario on any engine ([`run`]).
+//! parser ([`parse`]) with its step table ([`steps`]), and the runner that replays a scenario on any engine ([`run`]).
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), kessai_sim::scenario::ScenarioError> {
@@ -19,6 +19,7 @@ pub mod events;
 pub mod model;
 pub mod parse;
 pub mod run;
+pub mod steps;
 pub mod write;
 
 pub use error::{ParseError, ScenarioError};

@@ -43,9 +43,10 @@ use super::{
     error::ParseError,
     events,
     model::{
-        Action, Advance, BalanceExpect, Bond, DAY, EventPattern, Expect, Holder, Instrument, Origin, Party, PartyId,
-        Registry, Role, Scenario, Step, SupplyExpect, TokenNames, TradeDef, TradeId, TradeState, TradeTerms,
+        Action, BalanceExpect, Bond, DAY, EventPattern, Expect, Holder, Instrument, Origin, Party, PartyId, Registry,
+        Role, Scenario, Step, SupplyExpect, TokenNames, TradeDef, TradeId, TradeState, TradeTerms,
     },
+    steps::{self, Input, KINDS},
 };
 use alloy::primitives::U256;
 use kessai_deployer::address;
@@ -86,9 +87,21 @@ fn explain_serde(message: &str) -> String {
 
 mod raw;
 mod resolve;
-mod steps;
+mod step;
+
+pub(crate) use raw::{RawStep, one_of};
+pub(crate) use resolve::{PResult, Resolver};
+
+/// A given amount, or zero (a required one was checked before it is read).
+pub(crate) fn amount(v: &Option<S<Amount>>) -> U256 {
+    v.as_ref().map_or(U256::ZERO, |a| a.get_ref().0)
+}
+
+/// A given text.
+pub(crate) fn text(v: &Option<S<String>>) -> Option<String> {
+    v.as_ref().map(|v| v.get_ref().clone())
+}
 #[cfg(test)]
 mod tests;
 
 use raw::*;
-use resolve::*;

@@ -20,9 +20,8 @@
 
 use super::{
     error::ScenarioError,
-    model::{
-        Action, Advance, BalanceExpect, DAY, Expect, Holder, Origin, PartyId, Registry, Role, Scenario, Step, TradeId,
-    },
+    model::{Action, BalanceExpect, DAY, Expect, Holder, Origin, PartyId, Registry, Role, Scenario, Step, TradeId},
+    steps,
 };
 use alloy::primitives::U256;
 use std::fmt::Write as _;
@@ -162,10 +161,6 @@ impl<'s> Writer<'s> {
         string(self.s.holder_name(holder))
     }
 
-    fn trade_str(&self, id: TradeId) -> String {
-        string(&self.s.trades[id].name)
-    }
-
     fn write(mut self) -> Result<String, ScenarioError> {
         let s = self.s;
         let mut o = String::new();
@@ -249,197 +244,15 @@ impl<'s> Writer<'s> {
     }
 
     fn step(&mut self, step: &Step, defined: &mut usize, programmes: &mut usize) -> Result<(), ScenarioError> {
-        let s = self.s;
-        let mut f: Vec<String> = Vec::new();
-        let known = |t: TradeId, defined: usize| -> Result<(), ScenarioError> {
-            if t < defined {
-                Ok(())
-            } else {
-                Err(refuse(format!("trade `{}` is used before a step defines it", s.trades[t].name)))
-            }
-        };
-        // A defining step names trade `t`: new (the next to define: write its terms) or a replay.
-        let define = |t: TradeId, defined: &mut usize, f: &mut Vec<String>| -> Result<(), ScenarioError> {
-            f.push(format!("trade = {}", string(&s.trades[t].name)));
-            if t < *defined {
-                return Ok(());
-            }
-            if t != *defined {
-                return Err(refuse(format!(
-                    "trade `{}` is defined out of order: trades must be listed in the order steps define them",
-                    s.trades[t].name
-                )));
-            }
-            *defined += 1;
-            let terms = &s.trades[t].terms;
-            f.push(format!("seller = {}", string(&s.parties[terms.seller].name)));
-            f.push(format!("buyer = {}", string(&s.parties[terms.buyer].name)));
-            if let Some(agent) = terms.agent {
-                f.push(format!("agent = {}", string(&s.parties[agent].name)));
-            }
-            f.push(format!("units = {}", amount(terms.units)));
-            f.push(format!("amount = {}", amount(terms.amount)));
-            f.push(format!("deadline = {}", duration(terms.deadline)));
-            Ok(())
-        };
-        let registry = |r: Registry| {
-            string(match r {
-                Registry::Securities => "securities",
-                Registry::Bank => "bank",
-                Registry::Both => "both",
-            })
-        };
-        let mut kind = step.action.kind();
-        match &step.action {
-            Action::Register { party, registry: r } | Action::Revoke { party, registry: r } => {
-                f.push(kv("party", self.party_str(*party)));
-                f.push(kv("registry", registry(*r)));
-            }
-            Action::Issue { to, units } => {
-                f.push(kv("to", self.party_str(*to)));
-                f.push(kv("units", amount(*units)));
-            }
-            Action::Redeem { from, units } => {
-                f.push(kv("from", self.party_str(*from)));
-                f.push(kv("units", amount(*units)));
-            }
-            Action::Transfer { from, to, units } => {
-                f.push(kv("from", self.party_str(*from)));
-                f.push(kv("to", self.party_str(*to)));
-                f.push(kv("units", amount(*units)));
-            }
-            Action::Deposit { to, amount: a, reference } => {
-                f.push(kv("to", self.holder_str(*to)));
-                f.push(kv("amount", amount(*a)));
-                f.push(kv("reference", string(reference)));
-            }
-            Action::Withdraw { party, amount: a, account } => {
-                f.push(kv("party", self.party_str(*party)));
-                f.push(kv("amount", amount(*a)));
-                f.push(kv("account", string(account)));
-            }
-            Action::CreateTrade { trade } => define(*trade, defined, &mut f)?,
-            Action::CreateSignedTrade { trade, by, signatures_of }
-            | Action::SettleSigned { trade, by, signatures_of } => {
-                define(*trade, defined, &mut f)?;
-                known(*signatures_of, *defined)?;
-                f.push(format!("by = {}", self.party_str(*by)));
-                f.push(format!("signatures_of = {}", self.trade_str(*signatures_of)));
-            }
-            Action::Pay { trade } => {
-                known(*trade, *defined)?;
-                f.push(kv("trade", self.trade_str(*trade)));
-            }
-            Action::Approve { trade } => {
-                known(*trade, *defined)?;
-                if s.trades[*trade].terms.agent.is_none() {
-                    return Err(refuse(format!("trade `{}` has no agent to approve it", s.trades[*trade].name)));
-                }
-                f.push(kv("trade", self.trade_str(*trade)));
-            }
-            Action::SettleWithPayment { trade, by, signatures_of } => {
-                known(*trade, *defined)?;
-                known(*signatures_of, *defined)?;
-                f.push(kv("trade", self.trade_str(*trade)));
-                f.push(kv("by", self.party_str(*by)));
-                f.push(kv("signatures_of", self.trade_str(*signatures_of)));
-            }
-            Action::Cancel { trade, by } | Action::Release { trade, by } => {
-                known(*trade, *defined)?;
-                f.push(kv("trade", self.trade_str(*trade)));
-                f.push(kv("by", self.party_str(*by)));
-            }
-            Action::Batch { trades, netted, by } => {
-                if trades.is_empty() {
-                    return Err(refuse("a batch step has no trades"));
-                }
-                for t in trades {
-                    known(*t, *defined)?;
-                }
-                let names: Vec<String> = trades.iter().map(|t| self.trade_str(*t)).collect();
-                f.push(kv("trades", format!("[{}]", names.join(", "))));
-                f.push(kv("netted", netted.to_string()));
-                f.push(kv("by", self.party_str(*by)));
-            }
-            Action::Offer { underwriter, agent, deadline, allotments } => {
-                if allotments.is_empty() {
-                    return Err(refuse("an offer step has no allotments"));
-                }
-                let mut items = Vec::new();
-                for t in allotments {
-                    let terms = &s.trades[*t].terms;
-                    if *t != *defined
-                        || terms.seller != *underwriter
-                        || terms.agent != Some(*agent)
-                        || terms.deadline != *deadline
-                    {
-                        return Err(refuse(format!(
-                            "allotment `{}` is not a new trade from the underwriter with the offer's agent and \
-                             deadline",
-                            s.trades[*t].name
-                        )));
-                    }
-                    *defined += 1;
-                    items.push(format!(
-                        "{{ trade = {}, investor = {}, units = {}, amount = {} }}",
-                        self.trade_str(*t),
-                        self.party_str(terms.buyer),
-                        amount(terms.units),
-                        amount(terms.amount)
-                    ));
-                }
-                f.push(format!("underwriter = {}", self.party_str(*underwriter)));
-                f.push(format!("agent = {}", self.party_str(*agent)));
-                f.push(format!("deadline = {}", duration(*deadline)));
-                f.push(format!("allotments = [{}]", items.join(", ")));
-            }
-            Action::PaymentRound { payment, holders } => {
-                let coupons = s
-                    .instrument
-                    .bond
-                    .as_ref()
-                    .map(|b| b.coupon_dates.len() as u64)
-                    .ok_or_else(|| refuse("a payment round needs a bond"))?;
-                if (1..=coupons).contains(payment) {
-                    kind = "coupon";
-                    f.push(format!("coupon = {payment}"));
-                } else if *payment == coupons + 1 {
-                    kind = "redemption";
-                } else {
-                    return Err(refuse(format!("the bond has no payment {payment}")));
-                }
-                let names: Vec<String> = holders.iter().map(|h| self.party_str(*h)).collect();
-                f.push(format!("holders = [{}]", names.join(", ")));
-            }
-            Action::AddProgramme { programme, title, units_per_benefit, record, claim_until } => {
-                if *programme != *programmes {
-                    return Err(refuse("benefit programmes must be listed in the order they are added"));
-                }
-                *programmes += 1;
-                let units = u64::try_from(*units_per_benefit)
-                    .map_err(|_| refuse("a programme's units per benefit exceed 2^64"))?;
-                f.push(kv("programme", string(&s.programmes[*programme])));
-                f.push(kv("title", string(title)));
-                f.push(kv("units_per_benefit", integer(u128::from(units))));
-                f.push(kv("record", record.to_string()));
-                f.push(kv("claim_until", duration(*claim_until)));
-            }
-            Action::ClaimBenefit { party, programme } => {
-                if *programme >= *programmes {
-                    return Err(refuse("a benefit is claimed from a programme not added yet"));
-                }
-                f.push(kv("party", self.party_str(*party)));
-                f.push(kv("programme", string(&s.programmes[*programme])));
-            }
-            Action::Advance(Advance::By(seconds)) => f.push(kv("duration", duration(*seconds))),
-            Action::Advance(Advance::Until(offset)) => f.push(kv("until", duration(*offset))),
-        }
+        let mut f = Fields { s: self.s, kind: "", lines: Vec::new(), defined, programmes };
+        steps::write(&mut f, &step.action)?;
+        let Fields { kind, mut lines, .. } = f;
         if let Some(note) = &step.note {
-            f.insert(0, format!("note = {}", string(note)));
+            lines.insert(0, format!("note = {}", string(note)));
         }
-        self.expect(&step.expect, *defined, &mut f)?;
+        self.expect(&step.expect, *defined, &mut lines)?;
         let _ = write!(self.out, "\n[[step]]\ndo = {}\n", string(kind));
-        for line in f {
+        for line in lines {
             self.out.push_str(&line);
             self.out.push('\n');
         }
@@ -484,6 +297,113 @@ impl<'s> Writer<'s> {
             }
             f.push(format!("expect.trades.{} = {}", key(&self.s.trades[*trade].name), string(state.name())));
         }
+        Ok(())
+    }
+}
+
+/// The fields of one step being written, in the order the file shows them; the step table's
+/// entries fill it.
+pub(crate) struct Fields<'w> {
+    pub(crate) s: &'w Scenario,
+    /// The `do` it is written as.
+    pub(crate) kind: &'static str,
+    lines: Vec<String>,
+    /// Trades defined by the steps written so far (a trade is defined before it is used).
+    pub(crate) defined: &'w mut usize,
+    /// Benefit programmes added so far.
+    pub(crate) programmes: &'w mut usize,
+}
+
+impl Fields<'_> {
+    pub(crate) fn refuse(&self, message: impl std::fmt::Display) -> ScenarioError {
+        refuse(message)
+    }
+
+    /// `field = value`, the value already written as TOML.
+    pub(crate) fn raw(&mut self, field: &str, value: String) {
+        self.lines.push(kv(field, value));
+    }
+
+    pub(crate) fn text(&mut self, field: &str, value: &str) {
+        self.raw(field, string(value));
+    }
+
+    pub(crate) fn amount(&mut self, field: &str, value: U256) {
+        self.raw(field, amount(value));
+    }
+
+    pub(crate) fn duration(&mut self, field: &str, seconds: u64) {
+        self.raw(field, duration(seconds));
+    }
+
+    pub(crate) fn quoted_party(&self, id: PartyId) -> String {
+        string(&self.s.parties[id].name)
+    }
+
+    pub(crate) fn quoted_trade(&self, id: TradeId) -> String {
+        string(&self.s.trades[id].name)
+    }
+
+    pub(crate) fn party(&mut self, field: &str, id: PartyId) {
+        self.raw(field, self.quoted_party(id));
+    }
+
+    pub(crate) fn holder(&mut self, field: &str, holder: Holder) {
+        self.raw(field, string(self.s.holder_name(holder)));
+    }
+
+    pub(crate) fn party_names(&mut self, field: &str, ids: &[PartyId]) {
+        let names: Vec<String> = ids.iter().map(|p| self.quoted_party(*p)).collect();
+        self.raw(field, format!("[{}]", names.join(", ")));
+    }
+
+    pub(crate) fn trade_name(&mut self, field: &str, id: TradeId) {
+        self.raw(field, self.quoted_trade(id));
+    }
+
+    pub(crate) fn trade_names(&mut self, field: &str, ids: &[TradeId]) {
+        let names: Vec<String> = ids.iter().map(|t| self.quoted_trade(*t)).collect();
+        self.raw(field, format!("[{}]", names.join(", ")));
+    }
+
+    /// Refuses a trade no earlier step defines.
+    pub(crate) fn known(&self, t: TradeId) -> Result<(), ScenarioError> {
+        if t < *self.defined {
+            Ok(())
+        } else {
+            Err(refuse(format!("trade `{}` is used before a step defines it", self.s.trades[t].name)))
+        }
+    }
+
+    /// A defined trade, by name.
+    pub(crate) fn trade(&mut self, field: &str, t: TradeId) -> Result<(), ScenarioError> {
+        self.known(t)?;
+        self.trade_name(field, t);
+        Ok(())
+    }
+
+    /// A defining step names trade `t`: new (the next to define: its terms follow) or a replay.
+    pub(crate) fn define(&mut self, t: TradeId) -> Result<(), ScenarioError> {
+        self.trade_name("trade", t);
+        if t < *self.defined {
+            return Ok(());
+        }
+        if t != *self.defined {
+            return Err(refuse(format!(
+                "trade `{}` is defined out of order: trades must be listed in the order steps define them",
+                self.s.trades[t].name
+            )));
+        }
+        *self.defined += 1;
+        let terms = &self.s.trades[t].terms;
+        self.party("seller", terms.seller);
+        self.party("buyer", terms.buyer);
+        if let Some(agent) = terms.agent {
+            self.party("agent", agent);
+        }
+        self.amount("units", terms.units);
+        self.amount("amount", terms.amount);
+        self.duration("deadline", terms.deadline);
         Ok(())
     }
 }
@@ -533,7 +453,7 @@ fn key(s: &str) -> String {
 }
 
 /// An integer with `_` between thousands.
-fn integer(v: u128) -> String {
+pub(crate) fn integer(v: u128) -> String {
     let digits = v.to_string();
     let mut out = String::with_capacity(digits.len() * 4 / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -546,7 +466,7 @@ fn integer(v: u128) -> String {
 }
 
 /// An amount: a TOML integer when it fits one, else a string of digits.
-fn amount(v: U256) -> String {
+pub(crate) fn amount(v: U256) -> String {
     match u64::try_from(v) {
         Ok(small) if small <= i64::MAX as u64 => integer(u128::from(small)),
         _ => format!("\"{v}\""),
@@ -578,7 +498,7 @@ fn datetime(unix: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::parse::parse;
+    use crate::scenario::{model::Advance, parse::parse};
 
     fn round_trip(name: &str, src: &str) {
         let scenario = parse(src).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -5,9 +5,9 @@ use super::*;
 /// A whole number of units or yen: a TOML integer, or a string of digits with `_` or `,` separators
 /// for values beyond 2^63.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Amount(pub(super) U256);
+pub(crate) struct Amount(pub(crate) U256);
 
-pub(super) const AMOUNT_EXPECTED: &str = "a whole number of units or yen, 0 or more (like 1_000_000 or \"1,000,000\")";
+pub(crate) const AMOUNT_EXPECTED: &str = "a whole number of units or yen, 0 or more (like 1_000_000 or \"1,000,000\")";
 
 impl<'de> Deserialize<'de> for Amount {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -45,12 +45,12 @@ impl<'de> Deserialize<'de> for Amount {
 /// A time in a scenario: an offset from the start (`"2d"`, `"1d 12h"`, or a number of seconds), or
 /// an absolute TOML date-time (which needs a fixed start).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum RawTime {
+pub(crate) enum RawTime {
     Seconds(u64),
     At(Datetime),
 }
 
-pub(super) const TIME_EXPECTED: &str =
+pub(crate) const TIME_EXPECTED: &str =
     "a duration like \"2d\", \"12h\", \"30m\", \"90s\" or \"1d 12h\" (or seconds as a number), or a date-time";
 
 impl<'de> Deserialize<'de> for RawTime {
@@ -83,7 +83,7 @@ impl<'de> Deserialize<'de> for RawTime {
 }
 
 /// `"2d 12h"`, `"90s"`, `"1w"`, `"0"`: a sum of numbers with units (w, d, h, m, s).
-pub(super) fn parse_duration(text: &str) -> Option<u64> {
+pub(crate) fn parse_duration(text: &str) -> Option<u64> {
     let text = text.trim().trim_start_matches('+');
     if text == "0" {
         return Some(0);
@@ -113,7 +113,7 @@ pub(super) fn parse_duration(text: &str) -> Option<u64> {
 }
 
 /// Unix time of a TOML date-time (a date alone is its UTC midnight; no offset means UTC).
-pub(super) fn unix_time(dt: &Datetime) -> Option<u64> {
+pub(crate) fn unix_time(dt: &Datetime) -> Option<u64> {
     let date = dt.date?;
     let (y, m, d) = (i64::from(date.year), i64::from(date.month), i64::from(date.day));
     // Days from 1970-01-01 to the civil date (H. Hinnant's algorithm).
@@ -135,162 +135,163 @@ pub(super) fn unix_time(dt: &Datetime) -> Option<u64> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawFile {
-    pub(super) scenario: S<RawMeta>,
-    pub(super) instrument: Option<S<RawInstrument>>,
-    pub(super) cash: Option<S<RawToken>>,
+pub(crate) struct RawFile {
+    pub(crate) scenario: S<RawMeta>,
+    pub(crate) instrument: Option<S<RawInstrument>>,
+    pub(crate) cash: Option<S<RawToken>>,
     #[serde(default)]
-    pub(super) parties: BTreeMap<S<String>, S<RawParty>>,
+    pub(crate) parties: BTreeMap<S<String>, S<RawParty>>,
     #[serde(default)]
-    pub(super) funding: BTreeMap<S<String>, S<RawFunding>>,
+    pub(crate) funding: BTreeMap<S<String>, S<RawFunding>>,
     #[serde(default)]
-    pub(super) step: Vec<S<RawStep>>,
+    pub(crate) step: Vec<S<RawStep>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawMeta {
-    pub(super) name: String,
-    pub(super) description: Option<String>,
-    pub(super) start: Option<S<RawTime>>,
-    pub(super) watch: Option<Vec<S<String>>>,
+pub(crate) struct RawMeta {
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) start: Option<S<RawTime>>,
+    pub(crate) watch: Option<Vec<S<String>>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawToken {
-    pub(super) name: String,
-    pub(super) symbol: String,
+pub(crate) struct RawToken {
+    pub(crate) name: String,
+    pub(crate) symbol: String,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawInstrument {
-    pub(super) name: String,
-    pub(super) symbol: String,
-    pub(super) bond: Option<S<RawBond>>,
+pub(crate) struct RawInstrument {
+    pub(crate) name: String,
+    pub(crate) symbol: String,
+    pub(crate) bond: Option<S<RawBond>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawBond {
-    pub(super) face_value: u64,
-    pub(super) coupon_rate_bps: u16,
-    pub(super) coupons_per_year: u8,
-    pub(super) redemption_value: Option<u64>,
-    pub(super) issue_date: Option<S<RawTime>>,
-    pub(super) coupon_dates: S<Vec<S<RawTime>>>,
-    pub(super) record_offset: Option<S<RawTime>>,
-    pub(super) paying_agent: S<String>,
+pub(crate) struct RawBond {
+    pub(crate) face_value: u64,
+    pub(crate) coupon_rate_bps: u16,
+    pub(crate) coupons_per_year: u8,
+    pub(crate) redemption_value: Option<u64>,
+    pub(crate) issue_date: Option<S<RawTime>>,
+    pub(crate) coupon_dates: S<Vec<S<RawTime>>>,
+    pub(crate) record_offset: Option<S<RawTime>>,
+    pub(crate) paying_agent: S<String>,
     #[serde(default)]
-    pub(super) municipal: bool,
+    pub(crate) municipal: bool,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawParty {
-    pub(super) role: Option<S<String>>,
-    pub(super) class: Option<S<String>>,
-    pub(super) country: Option<S<RawCountry>>,
-    pub(super) registries: Option<Vec<S<String>>>,
-    pub(super) kyc_valid_for: Option<S<RawTime>>,
-    pub(super) address: Option<S<String>>,
+pub(crate) struct RawParty {
+    pub(crate) role: Option<S<String>>,
+    pub(crate) class: Option<S<String>>,
+    pub(crate) country: Option<S<RawCountry>>,
+    pub(crate) registries: Option<Vec<S<String>>>,
+    pub(crate) kyc_valid_for: Option<S<RawTime>>,
+    pub(crate) address: Option<S<String>>,
 }
 
 #[derive(Deserialize)]
 #[serde(untagged)]
-pub(super) enum RawCountry {
+pub(crate) enum RawCountry {
     Number(u16),
     Code(String),
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawFunding {
-    pub(super) units: Option<S<Amount>>,
-    pub(super) cash: Option<S<Amount>>,
+pub(crate) struct RawFunding {
+    pub(crate) units: Option<S<Amount>>,
+    pub(crate) cash: Option<S<Amount>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawAllotment {
-    pub(super) trade: S<String>,
-    pub(super) investor: S<String>,
-    pub(super) units: S<Amount>,
-    pub(super) amount: S<Amount>,
+pub(crate) struct RawAllotment {
+    pub(crate) trade: S<String>,
+    pub(crate) investor: S<String>,
+    pub(crate) units: S<Amount>,
+    pub(crate) amount: S<Amount>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawBalance {
-    pub(super) units: Option<Amount>,
-    pub(super) units_held: Option<Amount>,
-    pub(super) cash: Option<Amount>,
-    pub(super) cash_held: Option<Amount>,
+pub(crate) struct RawBalance {
+    pub(crate) units: Option<Amount>,
+    pub(crate) units_held: Option<Amount>,
+    pub(crate) cash: Option<Amount>,
+    pub(crate) cash_held: Option<Amount>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawSupply {
-    pub(super) units: Option<Amount>,
-    pub(super) cash: Option<Amount>,
+pub(crate) struct RawSupply {
+    pub(crate) units: Option<Amount>,
+    pub(crate) cash: Option<Amount>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawExpect {
-    pub(super) error: Option<S<String>>,
-    pub(super) events: Option<Vec<S<String>>>,
-    pub(super) balances: Option<BTreeMap<S<String>, RawBalance>>,
-    pub(super) supply: Option<RawSupply>,
-    pub(super) trades: Option<BTreeMap<S<String>, S<String>>>,
+pub(crate) struct RawExpect {
+    pub(crate) error: Option<S<String>>,
+    pub(crate) events: Option<Vec<S<String>>>,
+    pub(crate) balances: Option<BTreeMap<S<String>, RawBalance>>,
+    pub(crate) supply: Option<RawSupply>,
+    pub(crate) trades: Option<BTreeMap<S<String>, S<String>>>,
 }
 
-/// One `[[step]]`: every field any kind takes; [`KINDS`] says which fields each kind uses.
+/// One `[[step]]`: every field any kind takes; the step table ([`crate::scenario::steps`]) says
+/// which fields each kind uses. A kind that needs a field no other kind has adds it here.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawStep {
+pub(crate) struct RawStep {
     #[serde(rename = "do")]
-    pub(super) kind: S<String>,
-    pub(super) note: Option<S<String>>,
-    pub(super) party: Option<S<String>>,
-    pub(super) registry: Option<S<String>>,
-    pub(super) to: Option<S<String>>,
-    pub(super) from: Option<S<String>>,
-    pub(super) by: Option<S<String>>,
-    pub(super) units: Option<S<Amount>>,
-    pub(super) amount: Option<S<Amount>>,
-    pub(super) reference: Option<S<String>>,
-    pub(super) account: Option<S<String>>,
-    pub(super) trade: Option<S<String>>,
-    pub(super) seller: Option<S<String>>,
-    pub(super) buyer: Option<S<String>>,
-    pub(super) agent: Option<S<String>>,
-    pub(super) deadline: Option<S<RawTime>>,
-    pub(super) trades: Option<S<Vec<S<String>>>>,
-    pub(super) netted: Option<S<bool>>,
-    pub(super) signatures_of: Option<S<String>>,
-    pub(super) underwriter: Option<S<String>>,
-    pub(super) allotments: Option<S<Vec<S<RawAllotment>>>>,
-    pub(super) coupon: Option<S<u64>>,
-    pub(super) holders: Option<S<Vec<S<String>>>>,
-    pub(super) programme: Option<S<String>>,
-    pub(super) title: Option<S<String>>,
-    pub(super) units_per_benefit: Option<S<u64>>,
-    pub(super) record: Option<S<u16>>,
-    pub(super) claim_until: Option<S<RawTime>>,
-    pub(super) duration: Option<S<RawTime>>,
-    pub(super) until: Option<S<RawTime>>,
-    pub(super) expect: Option<S<RawExpect>>,
+    pub(crate) kind: S<String>,
+    pub(crate) note: Option<S<String>>,
+    pub(crate) party: Option<S<String>>,
+    pub(crate) registry: Option<S<String>>,
+    pub(crate) to: Option<S<String>>,
+    pub(crate) from: Option<S<String>>,
+    pub(crate) by: Option<S<String>>,
+    pub(crate) units: Option<S<Amount>>,
+    pub(crate) amount: Option<S<Amount>>,
+    pub(crate) reference: Option<S<String>>,
+    pub(crate) account: Option<S<String>>,
+    pub(crate) trade: Option<S<String>>,
+    pub(crate) seller: Option<S<String>>,
+    pub(crate) buyer: Option<S<String>>,
+    pub(crate) agent: Option<S<String>>,
+    pub(crate) deadline: Option<S<RawTime>>,
+    pub(crate) trades: Option<S<Vec<S<String>>>>,
+    pub(crate) netted: Option<S<bool>>,
+    pub(crate) signatures_of: Option<S<String>>,
+    pub(crate) underwriter: Option<S<String>>,
+    pub(crate) allotments: Option<S<Vec<S<RawAllotment>>>>,
+    pub(crate) coupon: Option<S<u64>>,
+    pub(crate) holders: Option<S<Vec<S<String>>>>,
+    pub(crate) programme: Option<S<String>>,
+    pub(crate) title: Option<S<String>>,
+    pub(crate) units_per_benefit: Option<S<u64>>,
+    pub(crate) record: Option<S<u16>>,
+    pub(crate) claim_until: Option<S<RawTime>>,
+    pub(crate) duration: Option<S<RawTime>>,
+    pub(crate) until: Option<S<RawTime>>,
+    pub(crate) expect: Option<S<RawExpect>>,
 }
 
-pub(super) fn span_of<T>(v: &Option<S<T>>) -> Option<Range<usize>> {
+pub(crate) fn span_of<T>(v: &Option<S<T>>) -> Option<Range<usize>> {
     v.as_ref().map(Spanned::span)
 }
 
 impl RawStep {
     /// Every field but `do`, with its span when present.
-    pub(super) fn fields(&self) -> [(&'static str, Option<Range<usize>>); 30] {
+    pub(crate) fn fields(&self) -> [(&'static str, Option<Range<usize>>); 30] {
         [
             ("note", span_of(&self.note)),
             ("party", span_of(&self.party)),
@@ -326,64 +327,15 @@ impl RawStep {
     }
 }
 
-/// A step kind: its name, the fields it requires, and the fields it may take (besides `note` and
-/// `expect`).
-pub(super) struct Kind {
-    pub(super) name: &'static str,
-    pub(super) required: &'static [&'static str],
-    pub(super) optional: &'static [&'static str],
-}
-
 /// Terms a trade-defining step states when it names a new trade.
-pub(super) const TERMS: &[&str] = &["seller", "buyer", "units", "amount", "deadline"];
-
-pub(super) const KINDS: &[Kind] = &[
-    Kind { name: "register", required: &["party"], optional: &["registry"] },
-    Kind { name: "revoke", required: &["party"], optional: &["registry"] },
-    Kind { name: "issue", required: &["to", "units"], optional: &[] },
-    Kind { name: "redeem", required: &["from", "units"], optional: &[] },
-    Kind { name: "transfer", required: &["from", "to", "units"], optional: &[] },
-    Kind { name: "deposit", required: &["to", "amount"], optional: &["reference"] },
-    Kind { name: "withdraw", required: &["party", "amount"], optional: &["account"] },
-    Kind {
-        name: "create_trade",
-        required: &["trade"],
-        optional: &["seller", "buyer", "agent", "units", "amount", "deadline"],
-    },
-    Kind {
-        name: "create_signed_trade",
-        required: &["trade"],
-        optional: &["seller", "buyer", "agent", "units", "amount", "deadline", "by", "signatures_of"],
-    },
-    Kind {
-        name: "settle_signed",
-        required: &["trade"],
-        optional: &["seller", "buyer", "agent", "units", "amount", "deadline", "by", "signatures_of"],
-    },
-    Kind { name: "pay", required: &["trade"], optional: &[] },
-    Kind { name: "approve", required: &["trade"], optional: &[] },
-    Kind { name: "settle_with_payment", required: &["trade"], optional: &["by", "signatures_of"] },
-    Kind { name: "cancel", required: &["trade"], optional: &["by"] },
-    Kind { name: "release", required: &["trade"], optional: &["by"] },
-    Kind { name: "batch", required: &["trades"], optional: &["netted", "by"] },
-    Kind { name: "offer", required: &["agent", "deadline", "allotments"], optional: &["underwriter"] },
-    Kind { name: "coupon", required: &["coupon"], optional: &["holders"] },
-    Kind { name: "redemption", required: &[], optional: &["holders"] },
-    Kind {
-        name: "add_programme",
-        required: &["programme", "title", "units_per_benefit", "record", "claim_until"],
-        optional: &[],
-    },
-    Kind { name: "claim_benefit", required: &["party", "programme"], optional: &[] },
-    Kind { name: "advance", required: &[], optional: &["duration", "until"] },
-];
+pub(crate) const TERMS: &[&str] = &["seller", "buyer", "units", "amount", "deadline"];
 
 /// Contract labels an event pattern may name.
-pub(super) const CONTRACTS: &[&str] =
+pub(crate) const CONTRACTS: &[&str] =
     &["registry", "bank_registry", "security", "deposit", "dvp", "approvals", "instrument"];
 
 /// Alpha-2 codes accepted for `country`, with their ISO 3166-1 numbers.
-pub(super) const COUNTRIES: &[(&str, u16)] = &[
+pub(crate) const COUNTRIES: &[(&str, u16)] = &[
     ("JP", 392),
     ("US", 840),
     ("GB", 826),
@@ -398,13 +350,13 @@ pub(super) const COUNTRIES: &[(&str, u16)] = &[
     ("AU", 36),
 ];
 
-pub(super) const CLASSES: &[(&str, u8)] = &[("retail", 0), ("professional", 1), ("institutional", 2)];
+pub(crate) const CLASSES: &[(&str, u8)] = &[("retail", 0), ("professional", 1), ("institutional", 2)];
 
-pub(super) const ROLES: &[Role] =
+pub(crate) const ROLES: &[Role] =
     &[Role::Investor, Role::Agent, Role::Operator, Role::Registrar, Role::Issuer, Role::Bank, Role::Authority];
 
 /// A list for "expected one of" messages: `a`, `b` or `c`.
-pub(super) fn one_of<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+pub(crate) fn one_of<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     let items: Vec<String> = items.into_iter().map(|s| format!("`{s}`")).collect();
     match items.len() {
         0 => "nothing".into(),
@@ -414,7 +366,7 @@ pub(super) fn one_of<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
 }
 
 /// The closest of `candidates` to `name`, if close enough to be a likely typo.
-pub(super) fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = name.to_lowercase();
     candidates
         .into_iter()
@@ -424,6 +376,6 @@ pub(super) fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a s
         .map(|(_, c)| c)
 }
 
-pub(super) fn did_you_mean(suggestion: Option<&str>) -> String {
+pub(crate) fn did_you_mean(suggestion: Option<&str>) -> String {
     suggestion.map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default()
 }

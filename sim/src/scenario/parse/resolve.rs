@@ -2,36 +2,36 @@
 
 use super::*;
 
-pub(super) struct Resolver<'a> {
-    pub(super) src: &'a str,
+pub(crate) struct Resolver<'a> {
+    pub(crate) src: &'a str,
     /// The offset of every newline in `src`, so a span's line is a binary search, not a count from
     /// the file's start (which made parsing quadratic in the number of steps).
-    pub(super) newlines: Vec<usize>,
+    pub(crate) newlines: Vec<usize>,
     /// The file, for warnings.
-    pub(super) path: Option<&'a Path>,
-    pub(super) start: Option<u64>,
-    pub(super) parties: Vec<Party>,
+    pub(crate) path: Option<&'a Path>,
+    pub(crate) start: Option<u64>,
+    pub(crate) parties: Vec<Party>,
     /// Names (and suite role aliases) to parties.
-    pub(super) by_name: HashMap<String, PartyId>,
+    pub(crate) by_name: HashMap<String, PartyId>,
     /// Lines where each party was declared (for duplicate-role messages).
-    pub(super) declared_at: HashMap<PartyId, usize>,
-    pub(super) trades: Vec<TradeDef>,
-    pub(super) trade_by_name: HashMap<String, TradeId>,
-    pub(super) trade_lines: Vec<usize>,
-    pub(super) programmes: Vec<String>,
-    pub(super) has_bond: bool,
+    pub(crate) declared_at: HashMap<PartyId, usize>,
+    pub(crate) trades: Vec<TradeDef>,
+    pub(crate) trade_by_name: HashMap<String, TradeId>,
+    pub(crate) trade_lines: Vec<usize>,
+    pub(crate) programmes: Vec<String>,
+    pub(crate) has_bond: bool,
     /// The bond's number of coupons and whether it is municipal.
-    pub(super) bond_info: Option<(u64, bool)>,
+    pub(crate) bond_info: Option<(u64, bool)>,
     /// Setup registrations, in declaration order.
-    pub(super) registrations: Vec<(PartyId, Vec<Registry>)>,
+    pub(crate) registrations: Vec<(PartyId, Vec<Registry>)>,
     /// Parties registered anywhere during setup (the default watch list).
-    pub(super) registered: Vec<PartyId>,
+    pub(crate) registered: Vec<PartyId>,
 }
 
-pub(super) type PResult<T> = std::result::Result<T, ParseError>;
+pub(crate) type PResult<T> = std::result::Result<T, ParseError>;
 
 impl<'a> Resolver<'a> {
-    pub(super) fn new(src: &'a str, path: Option<&'a Path>) -> Self {
+    pub(crate) fn new(src: &'a str, path: Option<&'a Path>) -> Self {
         Self {
             src,
             newlines: src.match_indices('\n').map(|(i, _)| i).collect(),
@@ -51,15 +51,15 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    pub(super) fn err(&self, span: Range<usize>, message: impl Into<String>) -> ParseError {
+    pub(crate) fn err(&self, span: Range<usize>, message: impl Into<String>) -> ParseError {
         ParseError::at(self.src, span, message)
     }
 
-    pub(super) fn line(&self, span: &Range<usize>) -> usize {
+    pub(crate) fn line(&self, span: &Range<usize>) -> usize {
         self.newlines.partition_point(|&n| n < span.start) + 1
     }
 
-    pub(super) fn resolve(mut self, raw: RawFile) -> PResult<Scenario> {
+    pub(crate) fn resolve(mut self, raw: RawFile) -> PResult<Scenario> {
         let meta_span = raw.scenario.span();
         let meta = raw.scenario.into_inner();
         if let Some(start) = &meta.start {
@@ -152,15 +152,15 @@ impl<'a> Resolver<'a> {
     }
 }
 
-pub(super) fn setup(action: Action) -> Step {
+pub(crate) fn setup(action: Action) -> Step {
     Step { action, expect: Expect::default(), origin: Origin::Setup, note: None }
 }
 
 /// Default KYC validity: three years.
-pub(super) const KYC_DEFAULT: u64 = 3 * 365 * DAY;
+pub(crate) const KYC_DEFAULT: u64 = 3 * 365 * DAY;
 
 impl Resolver<'_> {
-    pub(super) fn declare_parties(&mut self, raw: BTreeMap<S<String>, S<RawParty>>) -> PResult<()> {
+    pub(crate) fn declare_parties(&mut self, raw: BTreeMap<S<String>, S<RawParty>>) -> PResult<()> {
         for role in Role::SUITE {
             self.by_name.insert(role.name().into(), self.parties.len());
             self.parties.push(Party {
@@ -290,7 +290,7 @@ impl Resolver<'_> {
     }
 
     /// A party's `address`, under [`address::parse`], played by no other party.
-    pub(super) fn party_address(&self, name: &str, text: &S<String>) -> PResult<alloy::primitives::Address> {
+    pub(crate) fn party_address(&self, name: &str, text: &S<String>) -> PResult<alloy::primitives::Address> {
         let at = self.err(text.span(), String::new());
         let place = match self.path {
             Some(path) => format!("{}:{}:{}: parties.{name}.address", path.display(), at.line, at.column),
@@ -307,7 +307,7 @@ impl Resolver<'_> {
         Ok(account)
     }
 
-    pub(super) fn party(&self, name: &S<String>) -> PResult<PartyId> {
+    pub(crate) fn party(&self, name: &S<String>) -> PResult<PartyId> {
         self.by_name.get(name.get_ref().as_str()).copied().ok_or_else(|| {
             let mut known: Vec<&str> = self.parties.iter().map(|p| p.name.as_str()).collect();
             for role in Role::SUITE {
@@ -327,7 +327,7 @@ impl Resolver<'_> {
         })
     }
 
-    pub(super) fn holder(&self, name: &S<String>) -> PResult<Holder> {
+    pub(crate) fn holder(&self, name: &S<String>) -> PResult<Holder> {
         if name.get_ref() == "instrument" {
             if !self.has_bond {
                 return Err(
@@ -339,12 +339,12 @@ impl Resolver<'_> {
         self.party(name).map(Holder::Party)
     }
 
-    pub(super) fn parties_list(&self, names: &S<Vec<S<String>>>) -> PResult<Vec<PartyId>> {
+    pub(crate) fn parties_list(&self, names: &S<Vec<S<String>>>) -> PResult<Vec<PartyId>> {
         names.get_ref().iter().map(|n| self.party(n)).collect()
     }
 
     /// A duration (time offsets are written the same way; date-times are not durations).
-    pub(super) fn duration(&self, t: &S<RawTime>) -> PResult<u64> {
+    pub(crate) fn duration(&self, t: &S<RawTime>) -> PResult<u64> {
         match t.get_ref() {
             RawTime::Seconds(s) => Ok(*s),
             RawTime::At(_) => Err(self.err(t.span(), format!("bad duration: expected {TIME_EXPECTED} but not a date"))),
@@ -352,7 +352,7 @@ impl Resolver<'_> {
     }
 
     /// A time, as seconds after the start.
-    pub(super) fn time(&self, t: &S<RawTime>) -> PResult<u64> {
+    pub(crate) fn time(&self, t: &S<RawTime>) -> PResult<u64> {
         match t.get_ref() {
             RawTime::Seconds(s) => Ok(*s),
             RawTime::At(dt) => {
@@ -368,7 +368,7 @@ impl Resolver<'_> {
         }
     }
 
-    pub(super) fn bond(&mut self, raw: S<RawBond>) -> PResult<Bond> {
+    pub(crate) fn bond(&mut self, raw: S<RawBond>) -> PResult<Bond> {
         let raw = raw.into_inner();
         if raw.coupon_dates.get_ref().is_empty() {
             return Err(
@@ -403,7 +403,7 @@ impl Resolver<'_> {
     }
 
     /// An existing trade.
-    pub(super) fn trade(&self, name: &S<String>) -> PResult<TradeId> {
+    pub(crate) fn trade(&self, name: &S<String>) -> PResult<TradeId> {
         self.trade_by_name.get(name.get_ref().as_str()).copied().ok_or_else(|| {
             let hint = did_you_mean(suggest(name.get_ref(), self.trades.iter().map(|t| t.name.as_str())));
             self.err(
@@ -418,7 +418,7 @@ impl Resolver<'_> {
         })
     }
 
-    pub(super) fn new_trade(&mut self, name: &S<String>, terms: TradeTerms) -> PResult<TradeId> {
+    pub(crate) fn new_trade(&mut self, name: &S<String>, terms: TradeTerms) -> PResult<TradeId> {
         if let Some(id) = self.trade_by_name.get(name.get_ref().as_str()) {
             return Err(self.err(
                 name.span(),
@@ -433,7 +433,7 @@ impl Resolver<'_> {
 
     /// The trade a trade-defining step names: new (its terms must be given) or defined earlier (its
     /// terms must not be restated: the step replays it).
-    pub(super) fn defined_trade(&mut self, raw: &RawStep, step_span: &Range<usize>) -> PResult<TradeId> {
+    pub(crate) fn defined_trade(&mut self, raw: &RawStep, step_span: &Range<usize>) -> PResult<TradeId> {
         let name = raw.trade.as_ref().ok_or_else(|| self.err(step_span.clone(), "missing field `trade`"))?;
         let given: Vec<(&str, Range<usize>)> = raw
             .fields()

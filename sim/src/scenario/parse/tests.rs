@@ -1,6 +1,7 @@
 //! The parser's tests: accepted files, and refusals with their spans.
 
 use super::*;
+use crate::scenario::model::Advance;
 
 const HEAD: &str = r#"[scenario]
 name = "t"
