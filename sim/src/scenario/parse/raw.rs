@@ -357,11 +357,20 @@ pub(crate) const ROLES: &[Role] =
 
 /// A list for "expected one of" messages: `a`, `b` or `c`.
 pub(crate) fn one_of<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    listed(items, "or")
+}
+
+/// A list of what is needed together: `a`, `b` and `c`.
+pub(crate) fn all_of<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    listed(items, "and")
+}
+
+fn listed<'a>(items: impl IntoIterator<Item = &'a str>, conjunction: &str) -> String {
     let items: Vec<String> = items.into_iter().map(|s| format!("`{s}`")).collect();
     match items.len() {
         0 => "nothing".into(),
         1 => items[0].clone(),
-        n => format!("{} or {}", items[..n - 1].join(", "), items[n - 1]),
+        n => format!("{} {conjunction} {}", items[..n - 1].join(", "), items[n - 1]),
     }
 }
 

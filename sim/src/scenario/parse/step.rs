@@ -25,7 +25,7 @@ impl Resolver<'_> {
             return Err(self.err(
                 span,
                 format!(
-                    "`{field}` does not apply to a `{}` step: expected {} (and `note`, `expect`)",
+                    "`{field}` does not apply to `{}` steps: expected {} (and `note`, `expect`)",
                     kind.name,
                     one_of(takes)
                 ),
@@ -38,9 +38,9 @@ impl Resolver<'_> {
                 return Err(self.err(
                     step_span.clone(),
                     format!(
-                        "missing field `{field}`: a `{}` step needs {}",
+                        "missing field `{field}`: `{}` steps need {}",
                         kind.name,
-                        one_of(kind.required.iter().copied())
+                        all_of(kind.required.iter().copied())
                     ),
                 ));
             }

@@ -93,7 +93,7 @@ fn a_missing_field_points_at_its_table() {
     assert_at(&e, 12, 1, "missing field `units`");
     assert!(e.message.contains("states its terms"), "{e}");
     let e = error(&with_step("do = \"issue\"\nto = \"seller\"\n"));
-    assert_at(&e, 12, 1, "missing field `units`: a `issue` step needs `to` or `units`");
+    assert_at(&e, 12, 1, "missing field `units`: `issue` steps need `to` and `units`");
     let e = error(&with_step("trade = \"t1\"\n"));
     assert_at(&e, 12, 1, "missing field `do`");
     let e = error("[scenario]\nstart = 2031-04-01\n");
@@ -104,7 +104,7 @@ fn a_missing_field_points_at_its_table() {
 fn a_field_another_kind_takes_is_refused_where_it_stands() {
     let src = with_step(&format!("{TRADE}units = 1\namount = 1\ndeadline = \"1d\"\nnetted = true\n"));
     let e = error(&src);
-    assert_at(&e, 20, 10, "`netted` does not apply to a `create_trade` step");
+    assert_at(&e, 20, 10, "`netted` does not apply to `create_trade` steps");
     let e = error(&with_step("do = \"pay\"\ntrade = \"t1\"\ncolour = \"red\"\n"));
     assert_at(&e, 15, 1, "unknown field `colour`");
 }
