@@ -508,6 +508,17 @@ impl Suite {
         chain.send_call(from, self.security, &SecurityToken::transferCall { to, amount: units }).await
     }
 
+    /// `from` pays `amount` deposit tokens to `to` (both must be the bank's customers).
+    pub async fn transfer_deposit<C: Chain>(
+        &self,
+        chain: &mut C,
+        from: Address,
+        to: Address,
+        amount: U256,
+    ) -> Result<Receipt, DeployerError> {
+        chain.send_call(from, self.deposit, &DepositToken::transferCall { to, amount }).await
+    }
+
     /// The paying agent runs payment `payment` of the instrument at `instrument` (a bond's coupons
     /// 1..=n, its redemption n+1; a fund's distributions) for `holders`, paid from the deposit tokens
     /// the instrument holds. Holders already paid are skipped, so a batch can be retried.

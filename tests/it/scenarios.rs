@@ -207,3 +207,61 @@ fn sim_run_json_is_machine_readable_and_a_failed_expectation_exits_non_zero() {
     assert_eq!(report["passed"], false);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `transfer_deposit`, the step kind added through the step table alone: it parses, pays a bank
+/// customer, is refused (moving nothing) to a party outside the bank's registry, writes back to the
+/// same model, and describes itself.
+#[tokio::test]
+async fn a_deposit_transfer_step_pays_a_customer_and_is_refused_for_a_stranger() {
+    let src = r#"[scenario]
+name = "cash transfers"
+[parties.alice]
+[parties.bob]
+[parties.carol]
+registries = ["securities"]
+[funding]
+alice = { cash = 1_000 }
+
+[[step]]
+do = "transfer_deposit"
+from = "alice"
+to = "bob"
+amount = 400
+expect.events = ["deposit.Transfer"]
+expect.balances.alice = { cash = 600 }
+expect.balances.bob = { cash = 400 }
+
+[[step]]
+do = "transfer_deposit"
+from = "alice"
+to = "carol"
+amount = 1
+expect.error = "TokenTransferRestricted"
+expect.balances.alice = { cash = 600 }
+expect.balances.carol = { cash = 0 }
+"#;
+    let scenario = scenario::parse::parse(src).expect("parses");
+    let written = scenario::write::write(&scenario).expect("writes");
+    assert!(written.contains("do = \"transfer_deposit\"\nfrom = \"alice\"\nto = \"bob\"\namount = 400"), "{written}");
+    assert_eq!(
+        scenario::write::without_lines(&scenario::parse::parse(&written).expect("re-parses")),
+        scenario::write::without_lines(&scenario)
+    );
+    let report = run::run(&mut revm(), &scenario, &anvil::dev_signers(), |_| {}).await.expect("replay on revm");
+    let timeline: Vec<_> = report.steps.iter().filter(|s| s.kind == "transfer_deposit").collect();
+    assert_eq!(timeline.len(), 2);
+    assert_eq!(timeline[0].description, "alice pays ¥400 in deposit tokens to bob");
+    assert_eq!(timeline[1].result.error(), Some("TokenTransferRestricted"));
+    assert!(
+        report.passed(),
+        "{:#?}",
+        report.steps.iter().flat_map(|s| &s.checks).filter(|c| !c.passed).collect::<Vec<_>>()
+    );
+
+    let missing = src.replacen("amount = 400\n", "", 1);
+    let Err(e) = scenario::parse::parse(&missing) else { panic!("a transfer_deposit without amount parses") };
+    assert!(
+        e.to_string().contains("missing field `amount`: `transfer_deposit` steps need `from`, `to` and `amount`"),
+        "{e}"
+    );
+}

@@ -416,6 +416,9 @@ impl<'s> Runner<'s> {
             Action::Withdraw { party, amount, account } => {
                 s.redeem_deposit(chain, a(*party), *amount, keccak256(account.as_bytes())).await?
             }
+            Action::TransferDeposit { from, to, amount } => {
+                s.transfer_deposit(chain, a(*from), a(*to), *amount).await?
+            }
             Action::CreateTrade { trade: t } => {
                 let (id, terms) = trade(*t);
                 s.create_trade(chain, id, terms).await?

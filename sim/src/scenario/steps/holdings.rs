@@ -160,3 +160,28 @@ pub(super) const WITHDRAW: StepKind = StepKind {
         Some(format!("{} redeems ¥{amount} into account {account}", w.party(*party)))
     },
 };
+
+pub(super) const TRANSFER_DEPOSIT: StepKind = StepKind {
+    name: "transfer_deposit",
+    about: "a holder pays deposit tokens to another party (both must be in the bank's registry)",
+    required: &["from", "to", "amount"],
+    optional: &[],
+    resolve: |r, i| {
+        Ok(Action::TransferDeposit {
+            from: r.required_party(&i.raw.from)?,
+            to: r.required_party(&i.raw.to)?,
+            amount: amount(&i.raw.amount),
+        })
+    },
+    write: |f, a| {
+        let Action::TransferDeposit { from, to, amount } = a else { return Ok(false) };
+        f.party("from", *from);
+        f.party("to", *to);
+        f.amount("amount", *amount);
+        Ok(true)
+    },
+    describe: |w, a| {
+        let Action::TransferDeposit { from, to, amount } = a else { return None };
+        Some(format!("{} pays ¥{amount} in deposit tokens to {}", w.party(*from), w.party(*to)))
+    },
+};

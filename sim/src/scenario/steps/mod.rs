@@ -58,6 +58,7 @@ pub const KINDS: &[&StepKind] = &[
     &holdings::TRANSFER,
     &holdings::DEPOSIT,
     &holdings::WITHDRAW,
+    &holdings::TRANSFER_DEPOSIT,
     &trades::CREATE_TRADE,
     &trades::CREATE_SIGNED_TRADE,
     &trades::SETTLE_SIGNED,
@@ -139,6 +140,15 @@ pub enum Action {
         amount: U256,
         /// The bank account credited (hashed into the on-chain reference).
         account: String,
+    },
+    /// A holder pays deposit tokens to another holder (both in the bank's registry).
+    TransferDeposit {
+        /// Payer.
+        from: PartyId,
+        /// Payee.
+        to: PartyId,
+        /// Yen.
+        amount: U256,
     },
     /// The seller creates a trade; its units are held.
     CreateTrade {
