@@ -40,6 +40,9 @@ enum SimSubcommand {
     /// Random step sequences checked after every step against the settlement invariants; a
     /// failing sequence is shrunk and written as a scenario file that `sim run` replays.
     Prop(prop::PropArgs),
+    /// List the step kinds a scenario file may use, with the fields each takes (from the parser's
+    /// step table).
+    Steps,
 }
 
 #[derive(Debug, Args)]
@@ -90,6 +93,14 @@ impl SimCommand {
             SimSubcommand::Gen(args) => args.execute(global).await,
             SimSubcommand::Bench(args) => args.execute(global).await,
             SimSubcommand::Prop(args) => args.execute(global),
+            SimSubcommand::Steps => {
+                if global.json {
+                    println!("{}", serde_json::to_string_pretty(&step_table_json())?);
+                } else {
+                    print!("{}", step_table_text());
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -258,5 +269,27 @@ fn thousands(n: u64) -> String {
         }
         out.push(c);
     }
+    out
+}
+
+/// The step table for `kessai sim steps --json`.
+fn step_table_json() -> serde_json::Value {
+    let kinds: Vec<serde_json::Value> = scenario::steps::KINDS
+        .iter()
+        .map(|k| serde_json::json!({ "do": k.name, "about": k.about, "required": k.required, "optional": k.optional }))
+        .collect();
+    serde_json::json!({ "steps": kinds, "every_step_takes": ["note", "expect"] })
+}
+
+/// The step table as `kessai sim steps` prints it (and the README shows it): each kind with its
+/// fields (optional ones marked `?`) and what it does.
+pub fn step_table_text() -> String {
+    let mut out = String::new();
+    for k in scenario::steps::KINDS {
+        let fields: Vec<String> =
+            k.required.iter().map(|f| f.to_string()).chain(k.optional.iter().map(|f| format!("{f}?"))).collect();
+        out.push_str(&format!("{:<20} {}\n    {}\n", k.name, fields.join(" "), k.about));
+    }
+    out.push_str("every step also takes `note` and `expect` (error, events, balances, supply, trades)\n");
     out
 }

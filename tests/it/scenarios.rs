@@ -265,3 +265,29 @@ expect.balances.carol = { cash = 0 }
         "{e}"
     );
 }
+
+/// The README's list of step kinds is `kessai sim steps` verbatim, so it cannot fall behind the
+/// parser's table; `--json` gives the same table to programs.
+#[test]
+fn the_readme_lists_the_step_kinds_the_parser_reads() {
+    let out = kessai().args(["sim", "steps"]).output().expect("run kessai sim steps");
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).expect("utf-8");
+    let readme = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("readme");
+    let block = readme
+        .split_once("<!-- kessai sim steps -->\n```text\n")
+        .and_then(|(_, rest)| rest.split_once("```\n<!-- /kessai sim steps -->"))
+        .map(|(block, _)| block)
+        .expect("the README has the step list block");
+    assert_eq!(block, printed, "update the README's step list from `kessai sim steps`");
+    for kind in scenario::steps::KINDS {
+        assert!(printed.contains(&format!("\n{:<20} ", kind.name)) || printed.starts_with(kind.name), "{}", kind.name);
+    }
+
+    let out = kessai().args(["--json", "sim", "steps"]).output().expect("run kessai --json sim steps");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let steps = json["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), scenario::steps::KINDS.len());
+    assert_eq!(steps[0]["do"], "register");
+    assert_eq!(steps[0]["required"], serde_json::json!(["party"]));
+}
