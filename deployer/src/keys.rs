@@ -41,6 +41,24 @@ pub fn decrypt_keystore(path: &Path, password: &str) -> Result<PrivateKeySigner,
     })
 }
 
+/// The account of the keystore file at `path`, read from its `address` field without decrypting it
+/// (geth writes one; `cast wallet import` does not: then `None`).
+pub fn keystore_address(path: &Path) -> Result<Option<alloy::primitives::Address>, DeployerError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| DeployerError::Keys(format!("cannot read keystore {}: {e}", path.display())))?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        DeployerError::Keys(format!(
+            "keystore {} is not JSON ({e}): expected a Web3 Secret Storage file",
+            path.display()
+        ))
+    })?;
+    let Some(address) = json.get("address").and_then(serde_json::Value::as_str) else { return Ok(None) };
+    let hex = address.strip_prefix("0x").unwrap_or(address);
+    hex.parse::<alloy::primitives::Address>()
+        .map(Some)
+        .map_err(|_| DeployerError::Keys(format!("keystore {} has a malformed `address` {address}", path.display())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

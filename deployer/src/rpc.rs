@@ -182,7 +182,8 @@ impl std::fmt::Display for Pricing {
 #[derive(Clone, Debug)]
 pub struct RpcChain {
     provider: DynProvider,
-    wallet: EthereumWallet,
+    /// The signing keys; `None` for a read-only connection.
+    wallet: Option<EthereumWallet>,
     endpoint: Endpoint,
     accounts: Vec<Address>,
     options: RpcOptions,
@@ -209,12 +210,18 @@ impl RpcChain {
         let client = RpcClient::new(http, guess_local_url(endpoint.url().as_str()));
         let accounts: Vec<Address> = signers.iter().map(PrivateKeySigner::address).collect();
         let mut iter = signers.into_iter();
-        let first = iter.next().ok_or_else(|| DeployerError::Rpc("no signing keys given".into()))?;
-        let mut wallet = EthereumWallet::from(first);
-        for signer in iter {
-            wallet.register_signer(signer);
-        }
-        let provider = ProviderBuilder::new().wallet(wallet.clone()).connect_client(client).erased();
+        // Without keys the connection only reads: sending names the missing key.
+        let wallet = iter.next().map(|first| {
+            let mut wallet = EthereumWallet::from(first);
+            for signer in iter {
+                wallet.register_signer(signer);
+            }
+            wallet
+        });
+        let provider = match &wallet {
+            Some(wallet) => ProviderBuilder::new().wallet(wallet.clone()).connect_client(client).erased(),
+            None => ProviderBuilder::new().connect_client(client).erased(),
+        };
         Ok(Self { provider, wallet, endpoint, accounts, options, nonces: HashMap::new(), chain_id: None })
     }
 

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 /// Who plays which part in the demo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DemoParties {
-    /// Suite role holders (operator, registrar, issuer, bank).
+    /// Suite role holders (operator, registrar, issuer, bank, authority).
     pub suite: SuiteAccounts,
     /// The settlement agent (DCP in the pilot).
     pub agent: Address,
@@ -28,30 +28,25 @@ pub struct DemoParties {
 }
 
 impl DemoParties {
-    /// Assigns the parts to eight accounts, in order: operator, registrar, issuer, bank, agent,
-    /// seller, buyer, authority.
+    /// Assigns the parts to eight accounts in the one role order
+    /// ([`SuiteAccounts::ROLES`]): operator, registrar, issuer, bank, authority, then agent, seller,
+    /// buyer.
     pub fn from_accounts(accounts: &[Address]) -> Result<Self, DeployerError> {
-        let [operator, registrar, issuer, bank, agent, seller, buyer, authority, ..] = accounts else {
-            return Err(DeployerError::Plan(format!("the demo needs 8 accounts, {} given", accounts.len())));
+        let (Some(suite), [_, _, _, _, _, agent, seller, buyer, ..]) =
+            (SuiteAccounts::in_role_order(accounts), accounts)
+        else {
+            return Err(DeployerError::Plan(format!(
+                "the demo needs 8 accounts (operator, registrar, issuer, bank, authority, agent, seller, buyer), {} \
+                 given",
+                accounts.len()
+            )));
         };
-        Ok(Self {
-            suite: SuiteAccounts {
-                operator: *operator,
-                registrar: *registrar,
-                issuer: *issuer,
-                bank: *bank,
-                authority: *authority,
-            },
-            agent: *agent,
-            seller: *seller,
-            buyer: *buyer,
-        })
+        Ok(Self { suite, agent: *agent, seller: *seller, buyer: *buyer })
     }
 
     /// The accounts that send transactions (and need keys or funds).
     pub fn senders(&self) -> Vec<Address> {
-        let s = self.suite;
-        vec![s.operator, s.registrar, s.issuer, s.bank, self.agent, self.seller, self.buyer, s.authority]
+        [&self.suite.to_array()[..], &[self.agent, self.seller, self.buyer]].concat()
     }
 }
 

@@ -17,8 +17,9 @@ pub struct DemoCommand {
     /// Run on a freshly spawned Anvil instead of in-process.
     #[arg(long, conflicts_with = "rpc_url")]
     anvil: bool,
-    /// Run on this node. Senders are Anvil's development accounts unless KESSAI_KEYS holds eight
-    /// comma-separated private keys (operator, registrar, issuer, bank, agent, seller, buyer, authority).
+    /// Run on this node. Senders are Anvil's development accounts unless KESSAI_KEYS (or
+    /// KESSAI_KEYSTORE) holds eight keys in the role order `kessai keys` prints: operator,
+    /// registrar, issuer, bank, authority, agent, seller, buyer.
     #[arg(long, env = "KESSAI_RPC_URL")]
     rpc_url: Option<String>,
     /// The rules of the in-process engine or the spawned Anvil.
@@ -63,7 +64,7 @@ fn buyer_key(signers: Vec<PrivateKeySigner>, buyer: Address) -> eyre::Result<Pri
     signers
         .into_iter()
         .find(|k| k.address() == buyer)
-        .ok_or_else(|| eyre::eyre!("no key for the buyer {buyer}: KESSAI_KEYS must hold its key (seventh)"))
+        .ok_or_else(|| eyre::eyre!("no key for the buyer {buyer}: the eighth key of KESSAI_KEYS or KESSAI_KEYSTORE (operator, registrar, issuer, bank, authority, agent, seller, buyer) must be its"))
 }
 
 fn print_step(step: &DemoStep) {

@@ -17,7 +17,7 @@ pub struct DepositCommand {
     /// Which bank's token: the main one, or `deposit_<label>` for a further bank.
     #[arg(long, default_value = labels::DEPOSIT)]
     token: String,
-    /// Sending account; defaults to the bank's key (the fourth of KESSAI_KEYS).
+    /// Sending account; defaults to the bank's key, the fourth in the role order `kessai keys` prints.
     #[arg(long, value_parser = AddressParser)]
     from: Option<Address>,
     /// The action.
@@ -98,7 +98,12 @@ impl DepositCommand {
             None => *chain
                 .accounts()
                 .get(3)
-                .ok_or_else(|| eyre::eyre!("KESSAI_KEYS needs the bank's key (fourth) or pass --from"))?,
+                .ok_or_else(|| {
+                    eyre::eyre!(
+                        "no key for the bank: it is the fourth in the role order (operator, registrar, issuer, bank, \
+                         authority; `kessai keys` lists the loaded ones): load it, or pass --from"
+                    )
+                })?,
         };
         let token = suite.deposit;
         let receipt: Receipt = match self.action {

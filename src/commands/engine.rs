@@ -12,8 +12,9 @@ use kessai_deployer::{
 use kessai_sim::RevmOptions;
 use std::path::PathBuf;
 
-/// The environment variable holding comma-separated private keys, in role order: operator,
-/// registrar, issuer, bank, agent, seller, buyer, authority. Never printed.
+/// The environment variable holding comma-separated private keys, in the one role order
+/// (`kessai keys` prints it): operator, registrar, issuer, bank, authority; then the demo's agent,
+/// seller and buyer, or a scenario's other parties. Never printed.
 pub const KEYS_ENV: &str = "KESSAI_KEYS";
 
 /// Comma-separated paths of encrypted JSON keystores, in the same role order as `KESSAI_KEYS`.
@@ -27,11 +28,7 @@ pub const KEYSTORE_PASSWORD_ENV: &str = "KESSAI_KEYSTORE_PASSWORD";
 /// development keys — which only a local development chain funds. Keys are never printed.
 pub fn signers() -> eyre::Result<Vec<PrivateKeySigner>> {
     if let Ok(paths) = std::env::var(KEYSTORE_ENV) {
-        let password = match std::env::var(KEYSTORE_PASSWORD_ENV) {
-            Ok(password) => password,
-            Err(_) => rpassword::prompt_password("keystore password: ")
-                .wrap_err_with(|| format!("cannot read the keystore password: set {KEYSTORE_PASSWORD_ENV}"))?,
-        };
+        let password = keystore_password()?;
         return paths
             .split(',')
             .map(|p| keys::decrypt_keystore(std::path::Path::new(p.trim()), &password))
@@ -45,6 +42,43 @@ pub fn signers() -> eyre::Result<Vec<PrivateKeySigner>> {
             Ok(anvil::dev_signers())
         }
     }
+}
+
+/// The keystores' password: `KESSAI_KEYSTORE_PASSWORD`, else asked on the terminal.
+fn keystore_password() -> eyre::Result<String> {
+    match std::env::var(KEYSTORE_PASSWORD_ENV) {
+        Ok(password) => Ok(password),
+        Err(_) => rpassword::prompt_password("keystore password: ").wrap_err_with(|| {
+            format!("cannot read the keystore password (no terminal?): set {KEYSTORE_PASSWORD_ENV}")
+        }),
+    }
+}
+
+/// Where the keys come from and their accounts (for `kessai keys`). A keystore that names its
+/// account (geth's do) is not decrypted; one that does not (`cast wallet import`'s) needs the password.
+pub fn key_addresses() -> eyre::Result<(String, Vec<kessai_bindings::alloy::primitives::Address>)> {
+    if let Ok(paths) = std::env::var(KEYSTORE_ENV) {
+        let mut password = None;
+        let mut addresses = Vec::new();
+        for path in paths.split(',').map(|p| std::path::Path::new(p.trim())) {
+            let address = match keys::keystore_address(path)? {
+                Some(address) => address,
+                None => {
+                    if password.is_none() {
+                        password = Some(keystore_password()?);
+                    }
+                    keys::decrypt_keystore(path, password.as_deref().unwrap_or_default())?.address()
+                }
+            };
+            addresses.push(address);
+        }
+        return Ok((KEYSTORE_ENV.to_string(), addresses));
+    }
+    if let Ok(value) = std::env::var(KEYS_ENV) {
+        let addresses = keys::parse_keys(KEYS_ENV, &value)?.iter().map(PrivateKeySigner::address).collect();
+        return Ok((KEYS_ENV.to_string(), addresses));
+    }
+    Ok(("Anvil's development keys (KESSAI_KEYSTORE and KESSAI_KEYS are unset)".to_string(), anvil::dev_accounts()))
 }
 
 /// How transactions are sent to a node: the chain's profile, pricing, confirmations, deadlines.
@@ -160,19 +194,28 @@ impl SuiteArgs {
     /// flags on top), and checks — before anything is sent or reported — that the node is on the
     /// manifest's chain and holds the suite's code.
     pub async fn connect(&self, chain: &ChainArgs) -> eyre::Result<(Manifest, RpcChain)> {
-        let (manifest, mut rpc, origin) = self.open(chain)?;
+        let (manifest, mut rpc, origin) = self.open(chain, signers()?)?;
         manifest.check_chain(&mut rpc, &origin).await?;
         Ok((manifest, rpc))
     }
 
-    /// [`Self::connect`] checking only the chain id, for `verify`, whose job is to report the code.
+    /// [`Self::connect`] without keys, for commands that only read: no keystore is decrypted and no
+    /// password asked.
+    pub async fn connect_read_only(&self) -> eyre::Result<(Manifest, RpcChain)> {
+        let (manifest, mut rpc, origin) = self.open(&ChainArgs::default(), Vec::new())?;
+        manifest.check_chain(&mut rpc, &origin).await?;
+        Ok((manifest, rpc))
+    }
+
+    /// [`Self::connect_read_only`] checking only the chain id, for `verify`, whose job is to report
+    /// the code.
     pub async fn connect_to_verify(&self) -> eyre::Result<(Manifest, RpcChain)> {
-        let (manifest, mut rpc, origin) = self.open(&ChainArgs::default())?;
+        let (manifest, mut rpc, origin) = self.open(&ChainArgs::default(), Vec::new())?;
         manifest.check_chain_id(&mut rpc, &origin).await?;
         Ok((manifest, rpc))
     }
 
-    fn open(&self, chain: &ChainArgs) -> eyre::Result<(Manifest, RpcChain, String)> {
+    fn open(&self, chain: &ChainArgs, keys: Vec<PrivateKeySigner>) -> eyre::Result<(Manifest, RpcChain, String)> {
         let manifest = read_manifest(&self.manifest)?;
         let origin = format!("the manifest {}", self.manifest.display());
         let profile = chain.profile_with(manifest.profile, &origin)?;
@@ -184,8 +227,7 @@ impl SuiteArgs {
                 manifest.deployment.chain_id
             );
         }
-        let (_none, rpc) =
-            connect_with(Some(self.rpc_url.clone()), true, chain.options(profile), &AnvilOptions::default())?;
+        let rpc = RpcChain::connect_with(&self.rpc_url, keys, chain.options(profile))?;
         Ok((manifest, rpc, origin))
     }
 }

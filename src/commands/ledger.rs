@@ -39,7 +39,7 @@ impl LedgerCommand {
         if self.json_file.is_some() && !global.json {
             eyre::bail!("give the JSON file as `--json FILE`");
         }
-        let (manifest, mut chain) = self.suite.connect(&engine::ChainArgs::default()).await?;
+        let (manifest, mut chain) = self.suite.connect_read_only().await?;
         let token = manifest.deployment.address(&self.token)?;
         let from_block = manifest.deployment.contracts.get(&self.token).map_or(0, |c| c.block);
         let block = match self.block {

@@ -8,6 +8,7 @@ mod demo;
 mod deploy;
 mod deposit;
 mod engine;
+mod keys;
 mod ledger;
 mod registry;
 mod security;
@@ -69,6 +70,8 @@ pub enum Command {
     Deposit(deposit::DepositCommand),
     /// Run the DCJPY pilot's seven-step DvP flow, in-process or on a node.
     Demo(demo::DemoCommand),
+    /// The accounts of the loaded keys and the role each position plays (never a key).
+    Keys(keys::KeysCommand),
     /// Drive DvP trades on a deployed suite: create, pay, approve, settle, cancel, release, status.
     Trade(trade::TradeCommand),
     /// Register or revoke investors in the securities registry or a bank's customer registry.
@@ -95,6 +98,7 @@ impl Command {
         match self {
             Self::Build(cmd) => cmd.execute(global).await,
             Self::Demo(cmd) => cmd.execute(global).await,
+            Self::Keys(cmd) => cmd.execute(global),
             Self::Deploy(cmd) => cmd.execute(global).await,
             Self::Deposit(cmd) => cmd.execute(global).await,
             Self::Trade(cmd) => cmd.execute(global).await,

@@ -93,7 +93,10 @@ pub enum RegistryAction {
 impl RegistryCommand {
     /// Runs the action.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let (manifest, mut chain) = self.suite.connect(&self.chain).await?;
+        let (manifest, mut chain) = match self.action {
+            RegistryAction::Show { .. } => self.suite.connect_read_only().await?,
+            _ => self.suite.connect(&self.chain).await?,
+        };
         let suite = Suite::from_deployment(&manifest.deployment)?;
         let label = match self.registry.as_str() {
             "securities" => labels::REGISTRY,

@@ -69,7 +69,7 @@ fn default_confirmations(manifest: &Manifest) -> u64 {
 impl WatchCommand {
     /// Prints events until caught up (or forever with --follow).
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let (manifest, mut chain) = self.suite.connect(&engine::ChainArgs::default()).await?;
+        let (manifest, mut chain) = self.suite.connect_read_only().await?;
         let saved = match &self.cursor {
             Some(path) => {
                 Checkpoint::load(path).wrap_err_with(|| format!("cannot read the cursor {}", path.display()))?

@@ -126,43 +126,12 @@ async fn preflight_refuses_an_unfunded_sender() {
     assert_eq!(support::untouched(&chain, &parties.senders()).await, before, "nothing was sent");
 }
 
-/// Encrypts each of the eight demo keys into a keystore with the pinned `cast`; returns their paths.
-fn keystores(dir: &std::path::Path, password: &str) -> Vec<std::path::PathBuf> {
-    let cast = kessai_deployer::tools::project_root().join("node_modules/.bin/cast");
-    assert!(cast.is_file(), "this test needs the pinned cast: run `npm ci`");
-    anvil::dev_signers()
-        .iter()
-        .take(8)
-        .enumerate()
-        .map(|(i, key)| {
-            let name = format!("role{i}");
-            let hex = kessai_bindings::alloy::primitives::hex::encode_prefixed(key.to_bytes());
-            let out = std::process::Command::new(&cast)
-                .args([
-                    "wallet",
-                    "import",
-                    &name,
-                    "--private-key",
-                    &hex,
-                    "--unsafe-password",
-                    password,
-                    "--keystore-dir",
-                ])
-                .arg(dir)
-                .output()
-                .expect("run cast");
-            assert!(out.status.success(), "cast wallet import: {}", String::from_utf8_lossy(&out.stderr));
-            dir.join(name)
-        })
-        .collect()
-}
-
 #[test]
 fn deploy_signs_with_encrypted_keystores_and_never_prints_a_key() {
     let dir = std::env::temp_dir().join(format!("kessai-keystores-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
-    let paths = keystores(&dir, "correct horse");
+    let paths = support::keystores(&dir, "correct horse");
     let list = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(",");
     let node = spawn_anvil(AnvilOptions::default());
     let run = |password: &str| {

@@ -17,6 +17,7 @@ mod dvp_property;
 mod faults;
 mod gas;
 mod ibet;
+mod keys;
 mod offering;
 mod operate;
 mod reorg;

@@ -31,9 +31,18 @@ use tokio::{
     net::{TcpListener, TcpStream},
 };
 
-/// The demo parties on Anvil's development accounts.
+/// The demo parties on Anvil's development accounts, in the role order every command reads keys in
+/// (operator, registrar, issuer, bank, authority, agent, seller, buyer).
 pub fn parties() -> DemoParties {
     DemoParties::from_accounts(&anvil::dev_accounts()).expect("ten dev accounts")
+}
+
+/// The parties `snapshots/gas.json` was recorded with: agent, seller and buyer on development
+/// accounts 4-6, the authority on 7. Signatures, and so their calldata gas, depend on which key
+/// signs, so the snapshot keeps the accounts it was measured on.
+pub fn recorded_parties() -> DemoParties {
+    let a = anvil::dev_accounts();
+    DemoParties::from_accounts(&[a[0], a[1], a[2], a[3], a[7], a[4], a[5], a[6]]).expect("eight accounts")
 }
 
 /// The development key of `account` (one of Anvil's dev accounts).
@@ -387,4 +396,35 @@ pub async fn kessai(args: &[&str], env: &[(&str, &Path)]) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Encrypts each of the first eight development keys into a keystore with the pinned `cast`; returns their paths.
+pub fn keystores(dir: &std::path::Path, password: &str) -> Vec<std::path::PathBuf> {
+    let cast = kessai_deployer::tools::project_root().join("node_modules/.bin/cast");
+    assert!(cast.is_file(), "this test needs the pinned cast: run `npm ci`");
+    anvil::dev_signers()
+        .iter()
+        .take(8)
+        .enumerate()
+        .map(|(i, key)| {
+            let name = format!("role{i}");
+            let hex = kessai_bindings::alloy::primitives::hex::encode_prefixed(key.to_bytes());
+            let out = std::process::Command::new(&cast)
+                .args([
+                    "wallet",
+                    "import",
+                    &name,
+                    "--private-key",
+                    &hex,
+                    "--unsafe-password",
+                    password,
+                    "--keystore-dir",
+                ])
+                .arg(dir)
+                .output()
+                .expect("run cast");
+            assert!(out.status.success(), "cast wallet import: {}", String::from_utf8_lossy(&out.stderr));
+            dir.join(name)
+        })
+        .collect()
 }

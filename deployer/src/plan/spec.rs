@@ -21,6 +21,24 @@ pub struct SuiteAccounts {
     pub authority: Address,
 }
 
+impl SuiteAccounts {
+    /// The role order every command and the simulator read keys in (`KESSAI_KEYS`,
+    /// `KESSAI_KEYSTORE`, Anvil's development keys): the suite's five roles first, in this order;
+    /// then the demo's agent, seller and buyer, or a scenario's other parties in file order.
+    pub const ROLES: [&'static str; 5] = ["operator", "registrar", "issuer", "bank", "authority"];
+
+    /// The first five accounts, in [`Self::ROLES`] order; `None` if fewer are given.
+    pub fn in_role_order(accounts: &[Address]) -> Option<Self> {
+        let [operator, registrar, issuer, bank, authority, ..] = *accounts else { return None };
+        Some(Self { operator, registrar, issuer, bank, authority })
+    }
+
+    /// The five accounts, in [`Self::ROLES`] order.
+    pub fn to_array(&self) -> [Address; 5] {
+        [self.operator, self.registrar, self.issuer, self.bank, self.authority]
+    }
+}
+
 /// A straight bond on the suite's security token, paid in its deposit token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BondSpec {

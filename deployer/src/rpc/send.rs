@@ -118,8 +118,11 @@ impl RpcChain {
                 flight.req.clone().with_max_fee_per_gas(max_fee).with_max_priority_fee_per_gas(priority)
             }
         };
+        let wallet = self.wallet.as_ref().ok_or_else(|| {
+            DeployerError::Keys(format!("no key for {from}: this connection was opened to read only, with no keys"))
+        })?;
         let envelope = priced
-            .build(&self.wallet)
+            .build(wallet)
             .await
             .map_err(|source| DeployerError::SignTx { from, source: Box::new(source) })?;
         let hash = *envelope.tx_hash();
