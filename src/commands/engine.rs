@@ -44,13 +44,17 @@ pub fn signers() -> eyre::Result<Vec<PrivateKeySigner>> {
     }
 }
 
+/// The variable the keys were loaded from, for messages that ask for another key.
+pub fn key_source() -> &'static str {
+    if std::env::var_os(KEYSTORE_ENV).is_some() { KEYSTORE_ENV } else { KEYS_ENV }
+}
+
 /// The keystores' password: `KESSAI_KEYSTORE_PASSWORD`, else asked on the terminal.
 fn keystore_password() -> eyre::Result<String> {
     match std::env::var(KEYSTORE_PASSWORD_ENV) {
         Ok(password) => Ok(password),
-        Err(_) => rpassword::prompt_password("keystore password: ").wrap_err_with(|| {
-            format!("cannot read the keystore password (no terminal?): set {KEYSTORE_PASSWORD_ENV}")
-        }),
+        Err(_) => rpassword::prompt_password("keystore password: ")
+            .wrap_err_with(|| format!("cannot read the keystore password (no terminal?): set {KEYSTORE_PASSWORD_ENV}")),
     }
 }
 

@@ -157,7 +157,10 @@ pub(super) async fn sender_with_role(
         if chain.accounts().contains(&from) {
             return Ok(from);
         }
-        eyre::bail!("no key for --from {from}: add its private key to {} (comma-separated)", engine::KEYS_ENV);
+        eyre::bail!(
+            "no key for --from {from}: add its key to {} (comma-separated; `kessai keys` lists the loaded ones)",
+            engine::key_source()
+        );
     }
     let role_id = keccak256(role);
     for account in chain.accounts().to_vec() {
@@ -167,7 +170,7 @@ pub(super) async fn sender_with_role(
     }
     eyre::bail!(
         "none of the loaded keys holds {role} on {contract}: add the key of the account that does to {}, or pass --from",
-        engine::KEYS_ENV
+        engine::key_source()
     )
 }
 

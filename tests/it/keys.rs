@@ -118,4 +118,18 @@ async fn read_only_commands_need_no_keystore_password() {
         .expect("run kessai registry revoke");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("set KESSAI_KEYSTORE_PASSWORD"));
+
+    // A sender whose key is not among the keystores: the message names the keystores, not KESSAI_KEYS.
+    let stranger = anvil::dev_accounts()[9].to_string();
+    let out = kessai()
+        .args(["registry", "--rpc-url", &market.url, "--manifest"])
+        .arg(&market.manifest)
+        .args(["--from", &stranger, "revoke", "--account", &seller])
+        .env("KESSAI_KEYSTORE", &list)
+        .env("KESSAI_KEYSTORE_PASSWORD", "unused here")
+        .output()
+        .expect("run kessai registry revoke --from");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&format!("no key for --from {stranger}: add its key to KESSAI_KEYSTORE")), "{stderr}");
 }

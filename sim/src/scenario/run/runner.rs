@@ -74,7 +74,7 @@ pub(super) fn assign_keys(
             Some(account) => keys.iter().find(|k| k.address() == account).ok_or_else(|| {
                 ScenarioError::Setup(format!(
                     "party `{}` is played by {account}, but the engine holds no key for it: add its key to the \
-                     engine's keys (KESSAI_KEYS), or remove the party's `address`",
+                     engine's keys (KESSAI_KEYS or KESSAI_KEYSTORE), or remove the party's `address`",
                     party.name
                 ))
             })?,
