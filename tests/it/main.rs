@@ -14,6 +14,7 @@ mod deposit_signatures;
 mod dvp;
 mod dvp_lifecycle;
 mod dvp_property;
+mod enforcement;
 mod faults;
 mod gas;
 mod ibet;
