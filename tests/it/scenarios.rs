@@ -74,6 +74,30 @@ async fn failures_replay_identically_on_revm_and_anvil() {
 }
 
 #[tokio::test]
+async fn enforcement_replays_identically_on_revm_and_anvil() {
+    let report = replays_identically("enforcement.toml").await;
+    let kinds: Vec<&str> = report.steps.iter().map(|s| s.kind.as_str()).collect();
+    for kind in ["freeze", "unfreeze", "forced_transfer", "recover_wallet", "pause", "resume"] {
+        assert!(kinds.contains(&kind), "the enforcement scenario exercises {kind}");
+    }
+    let errors: Vec<&str> = report.steps.iter().filter_map(|s| s.result.error()).collect();
+    assert_eq!(
+        errors,
+        [
+            "TokenTransferRestricted",
+            "TokenTransferRestricted",
+            "TokenInsufficientFrozen",
+            "TokenForcedTransferToSelf",
+            "TokenUnitsHeld",
+            "TokenRecoveryInvalid",
+            "TokenTransferRestricted",
+        ]
+    );
+    let supply = report.final_state.units_supply.to::<u64>();
+    assert_eq!(supply, 1_500, "enforcement moves units, it never creates or destroys them");
+}
+
+#[tokio::test]
 async fn a_failed_expectation_is_reported_not_raised() {
     let src = std::fs::read_to_string(example("dcjpy_pilot.toml")).expect("read");
     let wrong = src.replace(

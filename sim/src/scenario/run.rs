@@ -30,7 +30,7 @@ use alloy::{
 use kessai_deployer::{
     DeployerError,
     chain::{Chain, Receipt},
-    ops::{BenefitProgramme, Position, Registration, Suite, Trade, TradeSignatures},
+    ops::{BenefitProgramme, ForcedTransfer, Position, Registration, Suite, Trade, TradeSignatures},
     plan::{self, BondSpec, Instrument, SuiteAccounts, SuiteSpec, labels},
     signing::{self, Instruction},
 };

@@ -282,6 +282,9 @@ pub(crate) struct RawStep {
     pub(crate) claim_until: Option<S<RawTime>>,
     pub(crate) duration: Option<S<RawTime>>,
     pub(crate) until: Option<S<RawTime>>,
+    pub(crate) reason: Option<S<String>>,
+    pub(crate) document: Option<S<String>>,
+    pub(crate) court_order: Option<S<bool>>,
     pub(crate) expect: Option<S<RawExpect>>,
 }
 
@@ -291,7 +294,7 @@ pub(crate) fn span_of<T>(v: &Option<S<T>>) -> Option<Range<usize>> {
 
 impl RawStep {
     /// Every field but `do`, with its span when present.
-    pub(crate) fn fields(&self) -> [(&'static str, Option<Range<usize>>); 30] {
+    pub(crate) fn fields(&self) -> [(&'static str, Option<Range<usize>>); 33] {
         [
             ("note", span_of(&self.note)),
             ("party", span_of(&self.party)),
@@ -322,6 +325,9 @@ impl RawStep {
             ("claim_until", span_of(&self.claim_until)),
             ("duration", span_of(&self.duration)),
             ("until", span_of(&self.until)),
+            ("reason", span_of(&self.reason)),
+            ("document", span_of(&self.document)),
+            ("court_order", span_of(&self.court_order)),
             ("expect", span_of(&self.expect)),
         ]
     }

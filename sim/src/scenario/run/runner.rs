@@ -486,6 +486,35 @@ impl<'s> Runner<'s> {
             Action::ClaimBenefit { party, programme } => {
                 s.claim_benefit(chain, a(*party), instrument()?, *programme as u64).await?
             }
+            Action::Freeze { party, units: None } => {
+                s.set_frozen(chain, self.role(Role::Authority), s.security, a(*party), true).await?
+            }
+            Action::Freeze { party, units: Some(units) } => {
+                s.freeze_units(chain, self.role(Role::Authority), s.security, a(*party), *units).await?
+            }
+            Action::Unfreeze { party, units: None } => {
+                s.set_frozen(chain, self.role(Role::Authority), s.security, a(*party), false).await?
+            }
+            Action::Unfreeze { party, units: Some(units) } => {
+                s.unfreeze_units(chain, self.role(Role::Authority), s.security, a(*party), *units).await?
+            }
+            Action::ForcedTransfer { from, to, units, reason, document, court_order } => {
+                let order = ForcedTransfer {
+                    from: a(*from),
+                    to: a(*to),
+                    units: *units,
+                    reason: reason.clone(),
+                    document_ref: keccak256(document.as_bytes()),
+                    court_order: *court_order,
+                };
+                s.forced_transfer(chain, self.role(Role::Authority), &order).await?
+            }
+            Action::RecoverWallet { from, to, document } => {
+                s.recover_wallet(chain, self.role(Role::Authority), a(*from), a(*to), keccak256(document.as_bytes()))
+                    .await?
+            }
+            Action::Pause => s.set_paused(chain, self.role(Role::Operator), s.security, true).await?,
+            Action::Resume => s.set_paused(chain, self.role(Role::Operator), s.security, false).await?,
             Action::Advance(Advance::By(seconds)) => {
                 chain.advance_time(*seconds).await?;
                 return Ok(());

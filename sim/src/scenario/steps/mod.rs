@@ -19,6 +19,7 @@ use std::ops::Range;
 
 mod bond;
 mod clock;
+mod enforcement;
 mod holdings;
 mod trades;
 
@@ -73,6 +74,12 @@ pub const KINDS: &[&StepKind] = &[
     &bond::REDEMPTION,
     &bond::ADD_PROGRAMME,
     &bond::CLAIM_BENEFIT,
+    &enforcement::FREEZE,
+    &enforcement::UNFREEZE,
+    &enforcement::FORCED_TRANSFER,
+    &enforcement::RECOVER_WALLET,
+    &enforcement::PAUSE,
+    &enforcement::RESUME,
     &clock::ADVANCE,
 ];
 
@@ -255,6 +262,48 @@ pub enum Action {
         /// Programme.
         programme: ProgrammeId,
     },
+    /// The authority freezes a whole account (`units: None`) or that many of its free units.
+    Freeze {
+        /// The holder.
+        party: PartyId,
+        /// Units to freeze; `None` freezes the account.
+        units: Option<U256>,
+    },
+    /// The authority lifts an account's freeze (`units: None`) or releases that many frozen units.
+    Unfreeze {
+        /// The holder.
+        party: PartyId,
+        /// Units to release; `None` lifts the account's freeze.
+        units: Option<U256>,
+    },
+    /// The authority moves security units by order: free units first, then frozen ones.
+    ForcedTransfer {
+        /// The holder the units are taken from.
+        from: PartyId,
+        /// The receiver.
+        to: PartyId,
+        /// Units.
+        units: U256,
+        /// Why (recorded in the event).
+        reason: String,
+        /// The order's document reference (hashed into the event).
+        document: String,
+        /// A court order: the receiver's eligibility is not checked.
+        court_order: bool,
+    },
+    /// The authority moves everything a lost wallet holds to the party's new wallet.
+    RecoverWallet {
+        /// The party whose wallet was lost.
+        from: PartyId,
+        /// The party playing the new wallet (registered, holding nothing).
+        to: PartyId,
+        /// The recovery's document reference (hashed into the event).
+        document: String,
+    },
+    /// The operator pauses the security token.
+    Pause,
+    /// The operator resumes it.
+    Resume,
     /// Moves the chain's clock.
     Advance(Advance),
 }
