@@ -109,78 +109,13 @@ pub async fn check_on<C: Chain>(
     progress: Option<&AtomicU64>,
 ) -> Result<Checked, ScenarioError> {
     supported(scenario)?;
-    let mut runner = Runner::deploy(chain, scenario, keys).await?;
-    let suite = *runner.suite();
-    let ids: Vec<B256> = (0..scenario.trades.len()).map(|t| runner.trade_id(t)).collect();
-    let everyone: Vec<PartyId> = (0..scenario.parties.len()).collect();
-
-    // The model starts from the deployed chain (empty balances, unless the plan funds someone).
-    let mut model = Model::new(scenario);
-    for p in &everyone {
-        let b: Balances = suite.position(chain, runner.account(*p)).await?.into();
-        model.units[*p] = b.units;
-        model.cash[*p] = b.cash;
-    }
-    (model.units_supply, model.cash_supply) = suite.supplies(chain).await?;
-
-    let mut known = vec![false; scenario.trades.len()];
-    let mut known_list: Vec<TradeId> = Vec::new();
-    let mut stats = Stats::default();
-    let mut errors = Vec::with_capacity(scenario.steps.len());
+    let runner = Runner::deploy(chain, scenario, keys).await?;
+    let mut checker = Checker::start(chain, scenario, runner).await?;
     let mut found = None;
     let last = scenario.steps.len().saturating_sub(1);
     for (index, step) in scenario.steps.iter().enumerate() {
-        let outcome = runner.execute_step(chain, index, step).await?;
-        stats.record(&outcome);
-        errors.push(outcome.result.error().map(str::to_string));
-        for t in referenced_trades(&step.action) {
-            if !known[t] {
-                known[t] = true;
-                known_list.push(t);
-            }
-        }
-        if outcome.result == StepResult::Ok {
-            model.apply_step(&step.action);
-        }
         let sweep = index == last || (options.sweep_every > 0 && (index + 1) % options.sweep_every == 0);
-        stats.sweeps += usize::from(sweep);
-
-        let named = trades_of(&step.action);
-        let mut changes = Vec::with_capacity(named.len());
-        for t in if sweep { &known_list } else { &named } {
-            let after = suite.trade_status(chain, ids[*t]).await?;
-            let before = model.status(*t);
-            if before != after || named.contains(t) {
-                changes.push(StatusChange { trade: *t, before, after });
-            }
-        }
-        for c in &changes {
-            model.apply_change(scenario, c);
-            stats.transition(c);
-        }
-        let parties = if sweep { everyone.clone() } else { parties_of(scenario, &step.action) };
-        let mut positions = Vec::with_capacity(parties.len());
-        for p in parties {
-            positions.push((p, Balances::from(suite.position(chain, runner.account(p)).await?)));
-        }
-        let supplies = suite.supplies(chain).await?;
-        let observation = Observation {
-            scenario,
-            index,
-            step,
-            outcome: &outcome,
-            model: &model,
-            changes: &changes,
-            positions: &positions,
-            supplies,
-            sweep,
-        };
-        for inv in invariants {
-            if let Err(v) = inv.check(&observation) {
-                found = Some(Found { invariant: inv.name().to_string(), index, message: v.message, expect: *v.expect });
-                break;
-            }
-        }
+        found = checker.step(chain, index, step, sweep, invariants).await?;
         if let Some(p) = progress {
             p.fetch_add(1, Ordering::Relaxed);
         }
@@ -188,7 +123,147 @@ pub async fn check_on<C: Chain>(
             break;
         }
     }
-    Ok(Checked { stats, errors, found })
+    Ok(Checked { stats: checker.stats, errors: checker.errors, found })
+}
+
+/// A check under way: the deployed suite, the model of what it should hold, the trades the steps
+/// have referred to, and what has been counted.
+struct Checker<'s> {
+    scenario: &'s Scenario,
+    runner: Runner<'s>,
+    /// Each trade's id on chain.
+    ids: Vec<B256>,
+    model: Model,
+    /// Whether a step has referred to each trade.
+    known: Vec<bool>,
+    /// The trades steps have referred to, in order of first reference (what a full sweep reads).
+    known_list: Vec<TradeId>,
+    stats: Stats,
+    /// Each executed step's error name, if it was refused.
+    errors: Vec<Option<String>>,
+}
+
+impl<'s> Checker<'s> {
+    /// Starts the model from the deployed chain (empty balances, unless the plan funds someone).
+    async fn start<C: Chain>(chain: &mut C, scenario: &'s Scenario, runner: Runner<'s>) -> Result<Self, ScenarioError> {
+        let suite = *runner.suite();
+        let ids: Vec<B256> = (0..scenario.trades.len()).map(|t| runner.trade_id(t)).collect();
+        let mut model = Model::new(scenario);
+        for p in 0..scenario.parties.len() {
+            let b: Balances = suite.position(chain, runner.account(p)).await?.into();
+            model.units[p] = b.units;
+            model.cash[p] = b.cash;
+        }
+        (model.units_supply, model.cash_supply) = suite.supplies(chain).await?;
+        Ok(Self {
+            scenario,
+            runner,
+            ids,
+            model,
+            known: vec![false; scenario.trades.len()],
+            known_list: Vec::new(),
+            stats: Stats::default(),
+            errors: Vec::with_capacity(scenario.steps.len()),
+        })
+    }
+
+    /// Executes step `index`, brings the model up to date and checks the invariants against what
+    /// the chain holds after it (everything, on a `sweep`); returns the first violation.
+    async fn step<C: Chain>(
+        &mut self,
+        chain: &mut C,
+        index: usize,
+        step: &Step,
+        sweep: bool,
+        invariants: &[Box<dyn Invariant>],
+    ) -> Result<Option<Found>, ScenarioError> {
+        let outcome = self.runner.execute_step(chain, index, step).await?;
+        self.stats.record(&outcome);
+        self.errors.push(outcome.result.error().map(str::to_string));
+        self.remember(&step.action);
+        if outcome.result == StepResult::Ok {
+            self.model.apply_step(&step.action);
+        }
+        self.stats.sweeps += usize::from(sweep);
+        let changes = self.status_changes(chain, &step.action, sweep).await?;
+        for c in &changes {
+            self.model.apply_change(self.scenario, c);
+            self.stats.transition(c);
+        }
+        let positions = self.positions(chain, &step.action, sweep).await?;
+        let supplies = self.runner.suite().supplies(chain).await?;
+        let observation = Observation {
+            scenario: self.scenario,
+            index,
+            step,
+            outcome: &outcome,
+            model: &self.model,
+            changes: &changes,
+            positions: &positions,
+            supplies,
+            sweep,
+        };
+        Ok(first_violation(invariants, &observation))
+    }
+
+    /// Adds the trades `action` refers to to the known ones.
+    fn remember(&mut self, action: &Action) {
+        for t in referenced_trades(action) {
+            if !self.known[t] {
+                self.known[t] = true;
+                self.known_list.push(t);
+            }
+        }
+    }
+
+    /// The statuses read after a step of the trades `action` names (every known trade on a
+    /// `sweep`): each named trade's, and any other's that differs from the model.
+    async fn status_changes<C: Chain>(
+        &self,
+        chain: &mut C,
+        action: &Action,
+        sweep: bool,
+    ) -> Result<Vec<StatusChange>, ScenarioError> {
+        let named = trades_of(action);
+        let mut changes = Vec::with_capacity(named.len());
+        for t in if sweep { &self.known_list } else { &named } {
+            let after = self.runner.suite().trade_status(chain, self.ids[*t]).await?;
+            let before = self.model.status(*t);
+            if before != after || named.contains(t) {
+                changes.push(StatusChange { trade: *t, before, after });
+            }
+        }
+        Ok(changes)
+    }
+
+    /// The positions read after a step of the parties `action` concerns (every party on a
+    /// `sweep`).
+    async fn positions<C: Chain>(
+        &self,
+        chain: &mut C,
+        action: &Action,
+        sweep: bool,
+    ) -> Result<Vec<(PartyId, Balances)>, ScenarioError> {
+        let parties =
+            if sweep { (0..self.scenario.parties.len()).collect() } else { parties_of(self.scenario, action) };
+        let mut positions = Vec::with_capacity(parties.len());
+        for p in parties {
+            positions.push((p, Balances::from(self.runner.suite().position(chain, self.runner.account(p)).await?)));
+        }
+        Ok(positions)
+    }
+}
+
+/// The first of `invariants` that `observation` breaks, as found at its step.
+fn first_violation(invariants: &[Box<dyn Invariant>], observation: &Observation<'_>) -> Option<Found> {
+    invariants.iter().find_map(|inv| {
+        inv.check(observation).err().map(|v| Found {
+            invariant: inv.name().to_string(),
+            index: observation.index,
+            message: v.message,
+            expect: *v.expect,
+        })
+    })
 }
 
 /// Settings of the in-process chain property runs use: the default hard fork, a fixed genesis time

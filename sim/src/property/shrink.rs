@@ -90,11 +90,30 @@ pub(super) fn explain(
     invariants: &[Box<dyn Invariant>],
     options: &Options,
 ) -> Result<Failure, ScenarioError> {
-    // Short sequences sweep after every step, so a violation is seen where it happens; long ones (a
-    // late failure, or no shrinking) sweep as the run did, which sees it at the same steps.
-    let sweep = |len: usize| CheckOptions { sweep_every: if len <= 2_000 { 1 } else { options.check.sweep_every } };
-    // The steps up to the failure; collapsing a trade's steps appends new ones after them.
-    let mut work = Scenario {
+    let mut work = prefix(scenario, found);
+    let (kept, candidates) =
+        if options.shrink { shrink(&mut work, found, invariants, options)? } else { ((0..=found.index).collect(), 0) };
+    let mut shrunk = subset(&work, &kept);
+    let checked = check(&shrunk, invariants, &replay_options(options, shrunk.steps.len()), None)?;
+    let shrunk_found = checked.found.clone().unwrap_or_else(|| found.clone());
+    expect_outcomes(&mut shrunk, &checked.errors, &shrunk_found);
+    describe_shrunk(&mut shrunk, scenario, found, options.shrink);
+    let toml = write::write(&shrunk)?;
+    let reproduced = reproduces(&toml, invariants, options, &shrunk_found)?;
+    Ok(Failure { found: found.clone(), shrunk, shrunk_found, candidates, toml, reproduced })
+}
+
+/// How a sequence of `len` steps is checked while explaining a failure. Short sequences sweep
+/// after every step, so a violation is seen where it happens; long ones (a late failure, or no
+/// shrinking) sweep as the run did, which sees it at the same steps.
+fn replay_options(options: &Options, len: usize) -> CheckOptions {
+    CheckOptions { sweep_every: if len <= 2_000 { 1 } else { options.check.sweep_every } }
+}
+
+/// The steps of `scenario` up to the violation; collapsing a trade's steps appends new ones after
+/// them.
+fn prefix(scenario: &Scenario, found: &Found) -> Scenario {
+    Scenario {
         name: scenario.name.clone(),
         description: scenario.description.clone(),
         start: scenario.start,
@@ -105,50 +124,62 @@ pub(super) fn explain(
         programmes: scenario.programmes.clone(),
         watch: scenario.watch.clone(),
         steps: scenario.steps[..=found.index].to_vec(),
-    };
+    }
+}
+
+/// Shrinks the steps of `work` that break `found`'s invariant: delta debugging, then doing a
+/// trade's steps in one signed step, and again while that keeps the failure, within the budget.
+/// Returns the steps kept and the candidate sequences replayed.
+fn shrink(
+    work: &mut Scenario,
+    found: &Found,
+    invariants: &[Box<dyn Invariant>],
+    options: &Options,
+) -> Result<(Vec<usize>, usize), ScenarioError> {
     let fails = |work: &Scenario, candidate: &[usize]| -> Result<bool, ScenarioError> {
         if !writable(work, candidate) {
             return Ok(false);
         }
-        let checked = check(&subset(work, candidate), invariants, &sweep(candidate.len()), None)?;
+        let checked = check(&subset(work, candidate), invariants, &replay_options(options, candidate.len()), None)?;
         Ok(checked.found.is_some_and(|f| f.invariant == found.invariant))
     };
     let mut kept: Vec<usize> = (0..=found.index).collect();
     let mut candidates = 0;
-    if options.shrink {
-        loop {
-            let budget = options.shrink_budget.saturating_sub(candidates);
-            let (smaller, tried) = ddmin(kept, |c| fails(&work, c), budget)?;
-            candidates += tried;
-            kept = smaller;
-            // Then try doing each trade's steps in one signed step; if that keeps the failure, shrink again.
-            let budget = options.shrink_budget.saturating_sub(candidates);
-            let collapsed = collapse(
-                &mut work,
-                &kept,
-                |w, c| {
-                    candidates += 1;
-                    fails(w, c)
-                },
-                budget,
-            )?;
-            match collapsed {
-                Some(collapsed) => kept = collapsed,
-                None => break,
-            }
+    loop {
+        let budget = options.shrink_budget.saturating_sub(candidates);
+        let (smaller, tried) = ddmin(kept, |c| fails(work, c), budget)?;
+        candidates += tried;
+        kept = smaller;
+        // Then try doing each trade's steps in one signed step; if that keeps the failure, shrink again.
+        let budget = options.shrink_budget.saturating_sub(candidates);
+        let collapsed = collapse(
+            work,
+            &kept,
+            |w, c| {
+                candidates += 1;
+                fails(w, c)
+            },
+            budget,
+        )?;
+        match collapsed {
+            Some(collapsed) => kept = collapsed,
+            None => break,
         }
     }
-    let mut shrunk = subset(&work, &kept);
-    let checked = check(&shrunk, invariants, &sweep(shrunk.steps.len()), None)?;
-    let shrunk_found = checked.found.clone().unwrap_or_else(|| found.clone());
-    shrunk.steps.truncate(shrunk_found.index + 1);
-    for (step, error) in shrunk.steps.iter_mut().zip(&checked.errors) {
+    Ok((kept, candidates))
+}
+
+/// Ends `shrunk` at the violation's step and makes each step expect what happened to it: a
+/// refused step its error, and the last step what the invariant expected, with a note naming it.
+fn expect_outcomes(shrunk: &mut Scenario, errors: &[Option<String>], found: &Found) {
+    shrunk.steps.truncate(found.index + 1);
+    for (step, error) in shrunk.steps.iter_mut().zip(errors) {
         step.expect = Expect::default();
         // `TxFailed` (no revert data) is not an error a scenario file can name.
         step.expect.error = error.clone().filter(|e| crate::scenario::events::is_known_error(e));
     }
     if let Some(last) = shrunk.steps.last_mut() {
-        let e = &shrunk_found.expect;
+        let e = &found.expect;
         if e.error.is_some() {
             last.expect.error.clone_from(&e.error);
         }
@@ -156,10 +187,15 @@ pub(super) fn explain(
         last.expect.balances.clone_from(&e.balances);
         last.expect.supply.clone_from(&e.supply);
         last.expect.trades.clone_from(&e.trades);
-        last.note = Some(format!("breaks `{}`: {}", shrunk_found.invariant, shrunk_found.message));
+        last.note = Some(format!("breaks `{}`: {}", found.invariant, found.message));
     }
+}
+
+/// Names the `shrunk` sequence after `scenario` and the invariant `found` broke, says how it was
+/// made (`shrank`, or the whole prefix), and watches every investor.
+fn describe_shrunk(shrunk: &mut Scenario, scenario: &Scenario, found: &Found, shrank: bool) {
     shrunk.name = format!("{}: `{}` breaks", scenario.name, found.invariant);
-    shrunk.description = Some(if options.shrink {
+    shrunk.description = Some(if shrank {
         format!(
             "Shrunk from {} steps to {} (delta debugging, and trades collapsed into signed steps); the last step \
              fails the invariant's expectation.",
@@ -171,14 +207,20 @@ pub(super) fn explain(
     });
     shrunk.watch =
         (0..shrunk.parties.len()).filter(|p| shrunk.parties[*p].role == Role::Investor).map(Holder::Party).collect();
-    let toml = write::write(&shrunk)?;
-    let reproduced = match parse::parse(&toml) {
-        Ok(parsed) => check(&parsed, invariants, &sweep(parsed.steps.len()), None)?
-            .found
-            .is_some_and(|f| f.invariant == shrunk_found.invariant && f.index + 1 == parsed.steps.len()),
-        Err(_) => false,
-    };
-    Ok(Failure { found: found.clone(), shrunk, shrunk_found, candidates, toml, reproduced })
+}
+
+/// Whether the scenario file `toml`, parsed back and checked, breaks `found`'s invariant at its
+/// last step.
+fn reproduces(
+    toml: &str,
+    invariants: &[Box<dyn Invariant>],
+    options: &Options,
+    found: &Found,
+) -> Result<bool, ScenarioError> {
+    let Ok(parsed) = parse::parse(toml) else { return Ok(false) };
+    Ok(check(&parsed, invariants, &replay_options(options, parsed.steps.len()), None)?
+        .found
+        .is_some_and(|f| f.invariant == found.invariant && f.index + 1 == parsed.steps.len()))
 }
 
 /// A shrinking step deletion cannot take: a trade created and then paid, approved or settled in

@@ -161,9 +161,31 @@ impl<'s> Writer<'s> {
         string(self.s.holder_name(holder))
     }
 
+    /// The file: the tables that describe the scenario and its setup, then one `[[step]]` per
+    /// timeline step.
     fn write(mut self) -> Result<String, ScenarioError> {
         let s = self.s;
         let mut o = String::new();
+        self.scenario_table(&mut o);
+        self.instrument_tables(&mut o)?;
+        self.cash_table(&mut o);
+        for id in 0..s.parties.len() {
+            self.party_table(&mut o, id)?;
+        }
+        self.funding_table(&mut o);
+        self.out = o;
+
+        let mut defined = 0;
+        let mut programmes = 0;
+        for step in &s.steps[self.first_timeline..] {
+            self.step(step, &mut defined, &mut programmes)?;
+        }
+        Ok(self.out)
+    }
+
+    /// The `[scenario]` table: name, description, start and watch list.
+    fn scenario_table(&self, o: &mut String) {
+        let s = self.s;
         o.push_str("[scenario]\n");
         let _ = writeln!(o, "name = {}", string(&s.name));
         if let Some(d) = &s.description {
@@ -174,73 +196,80 @@ impl<'s> Writer<'s> {
         }
         let watch: Vec<String> = s.watch.iter().map(|h| self.holder_str(*h)).collect();
         let _ = writeln!(o, "watch = [{}]", watch.join(", "));
+    }
 
+    /// The `[instrument]` table, and `[instrument.bond]` when the units are a bond.
+    fn instrument_tables(&self, o: &mut String) -> Result<(), ScenarioError> {
+        let token = &self.s.instrument.token;
         o.push_str("\n[instrument]\n");
-        let _ =
-            writeln!(o, "name = {}\nsymbol = {}", string(&s.instrument.token.name), string(&s.instrument.token.symbol));
-        if let Some(b) = &s.instrument.bond {
-            let face = u64::try_from(b.face_value).map_err(|_| refuse("the bond's face value exceeds 2^64"))?;
-            let redemption =
-                u64::try_from(b.redemption_value).map_err(|_| refuse("the bond's redemption value exceeds 2^64"))?;
-            o.push_str("\n[instrument.bond]\n");
-            let _ = writeln!(o, "face_value = {}", integer(u128::from(face)));
-            let _ = writeln!(o, "coupon_rate_bps = {}", b.coupon_rate_bps);
-            let _ = writeln!(o, "coupons_per_year = {}", b.coupons_per_year);
-            let _ = writeln!(o, "redemption_value = {}", integer(u128::from(redemption)));
-            let _ = writeln!(o, "issue_date = {}", duration(b.issue_date));
-            let dates: Vec<String> = b.coupon_dates.iter().map(|d| duration(*d)).collect();
-            let _ = writeln!(o, "coupon_dates = [{}]", dates.join(", "));
-            let _ = writeln!(o, "record_offset = {}", duration(u64::from(b.record_offset)));
-            let _ = writeln!(o, "paying_agent = {}", self.party_str(b.paying_agent));
-            let _ = writeln!(o, "municipal = {}", b.municipal);
-        }
+        let _ = writeln!(o, "name = {}\nsymbol = {}", string(&token.name), string(&token.symbol));
+        let Some(b) = &self.s.instrument.bond else { return Ok(()) };
+        let face = u64::try_from(b.face_value).map_err(|_| refuse("the bond's face value exceeds 2^64"))?;
+        let redemption =
+            u64::try_from(b.redemption_value).map_err(|_| refuse("the bond's redemption value exceeds 2^64"))?;
+        o.push_str("\n[instrument.bond]\n");
+        let _ = writeln!(o, "face_value = {}", integer(u128::from(face)));
+        let _ = writeln!(o, "coupon_rate_bps = {}", b.coupon_rate_bps);
+        let _ = writeln!(o, "coupons_per_year = {}", b.coupons_per_year);
+        let _ = writeln!(o, "redemption_value = {}", integer(u128::from(redemption)));
+        let _ = writeln!(o, "issue_date = {}", duration(b.issue_date));
+        let dates: Vec<String> = b.coupon_dates.iter().map(|d| duration(*d)).collect();
+        let _ = writeln!(o, "coupon_dates = [{}]", dates.join(", "));
+        let _ = writeln!(o, "record_offset = {}", duration(u64::from(b.record_offset)));
+        let _ = writeln!(o, "paying_agent = {}", self.party_str(b.paying_agent));
+        let _ = writeln!(o, "municipal = {}", b.municipal);
+        Ok(())
+    }
+
+    /// The `[cash]` table: the deposit token's names.
+    fn cash_table(&self, o: &mut String) {
         o.push_str("\n[cash]\n");
-        let _ = writeln!(o, "name = {}\nsymbol = {}", string(&s.cash.name), string(&s.cash.symbol));
+        let _ = writeln!(o, "name = {}\nsymbol = {}", string(&self.s.cash.name), string(&self.s.cash.symbol));
+    }
 
-        for (id, p) in s.parties.iter().enumerate() {
-            let _ = writeln!(o, "\n[parties.{}]", self.party(id));
-            let _ = writeln!(o, "role = {}", string(p.role.name()));
-            let class = match p.class {
-                0 => "retail",
-                1 => "professional",
-                2 => "institutional",
-                other => return Err(refuse(format!("party `{}` has investor class {other}", p.name))),
-            };
-            let _ = writeln!(o, "class = {}", string(class));
-            let _ = writeln!(o, "country = {}", p.country);
-            let _ = writeln!(o, "kyc_valid_for = {}", duration(p.kyc_valid_for));
-            if let Some(address) = p.address {
-                let _ = writeln!(o, "address = \"{address}\"");
-            }
-            let registries: Vec<&str> = self.registries[id]
-                .iter()
-                .map(|r| if *r == Registry::Securities { "\"securities\"" } else { "\"bank\"" })
-                .collect();
-            let _ = writeln!(o, "registries = [{}]", registries.join(", "));
+    /// The `[parties.<name>]` table of party `id`, every field written out.
+    fn party_table(&self, o: &mut String, id: PartyId) -> Result<(), ScenarioError> {
+        let p = &self.s.parties[id];
+        let _ = writeln!(o, "\n[parties.{}]", self.party(id));
+        let _ = writeln!(o, "role = {}", string(p.role.name()));
+        let class = match p.class {
+            0 => "retail",
+            1 => "professional",
+            2 => "institutional",
+            other => return Err(refuse(format!("party `{}` has investor class {other}", p.name))),
+        };
+        let _ = writeln!(o, "class = {}", string(class));
+        let _ = writeln!(o, "country = {}", p.country);
+        let _ = writeln!(o, "kyc_valid_for = {}", duration(p.kyc_valid_for));
+        if let Some(address) = p.address {
+            let _ = writeln!(o, "address = \"{address}\"");
         }
-        if self.funding.iter().any(|f| f.0.is_some() || f.1.is_some()) {
-            o.push_str("\n[funding]\n");
-            for (id, (units, cash)) in self.funding.iter().enumerate() {
-                let mut fields = Vec::new();
-                if let Some(u) = units {
-                    fields.push(format!("units = {}", amount(*u)));
-                }
-                if let Some(c) = cash {
-                    fields.push(format!("cash = {}", amount(*c)));
-                }
-                if !fields.is_empty() {
-                    let _ = writeln!(o, "{} = {{ {} }}", self.party(id), fields.join(", "));
-                }
-            }
-        }
-        self.out = o;
+        let registries: Vec<&str> = self.registries[id]
+            .iter()
+            .map(|r| if *r == Registry::Securities { "\"securities\"" } else { "\"bank\"" })
+            .collect();
+        let _ = writeln!(o, "registries = [{}]", registries.join(", "));
+        Ok(())
+    }
 
-        let mut defined = 0;
-        let mut programmes = 0;
-        for step in &s.steps[self.first_timeline..] {
-            self.step(step, &mut defined, &mut programmes)?;
+    /// The `[funding]` table, when anyone is funded during setup: each funded party's units and cash.
+    fn funding_table(&self, o: &mut String) {
+        if !self.funding.iter().any(|f| f.0.is_some() || f.1.is_some()) {
+            return;
         }
-        Ok(self.out)
+        o.push_str("\n[funding]\n");
+        for (id, (units, cash)) in self.funding.iter().enumerate() {
+            let mut fields = Vec::new();
+            if let Some(u) = units {
+                fields.push(format!("units = {}", amount(*u)));
+            }
+            if let Some(c) = cash {
+                fields.push(format!("cash = {}", amount(*c)));
+            }
+            if !fields.is_empty() {
+                let _ = writeln!(o, "{} = {{ {} }}", self.party(id), fields.join(", "));
+            }
+        }
     }
 
     fn step(&mut self, step: &Step, defined: &mut usize, programmes: &mut usize) -> Result<(), ScenarioError> {
@@ -514,6 +543,7 @@ mod tests {
         round_trip("dcjpy_pilot", include_str!("../../../scenarios/dcjpy_pilot.toml"));
         round_trip("municipal_bond", include_str!("../../../scenarios/municipal_bond.toml"));
         round_trip("failures", include_str!("../../../scenarios/failures.toml"));
+        round_trip("enforcement", include_str!("../../../scenarios/enforcement.toml"));
         let pinned = include_str!("../../../scenarios/dcjpy_pilot.toml").replace(
             "[parties.buyer]\n",
             "[parties.buyer]\naddress = \"0x976EA74026E726554dB657fA54763abd0C3a0aa9\"\n",

@@ -59,81 +59,25 @@ impl<'a> Resolver<'a> {
         self.newlines.partition_point(|&n| n < span.start) + 1
     }
 
+    /// The model of `raw`: its parties, instrument and cash, the setup their tables describe, then
+    /// the timeline's steps.
     pub(crate) fn resolve(mut self, raw: RawFile) -> PResult<Scenario> {
         let meta_span = raw.scenario.span();
         let meta = raw.scenario.into_inner();
-        if let Some(start) = &meta.start {
-            self.start = Some(match start.get_ref() {
-                RawTime::At(dt) => unix_time(dt).ok_or_else(|| {
-                    self.err(start.span(), "bad start: expected a date (2031-04-01) or a date-time after 1970")
-                })?,
-                RawTime::Seconds(_) => {
-                    return Err(self.err(
-                        start.span(),
-                        "bad start: expected a date (2031-04-01) or a date-time (2031-04-01T09:00:00Z), not a duration",
-                    ));
-                }
-            });
-        }
+        self.start = self.start_time(meta.start.as_ref())?;
         self.declare_parties(raw.parties)?;
+        let cash = token_names(raw.cash, "DCJPY (Kessai Bank)", "DCJPY");
+        let instrument = self.instrument(raw.instrument)?;
 
-        let token = |t: Option<S<RawToken>>, name: &str, symbol: &str| {
-            t.map(|t| {
-                let t = t.into_inner();
-                TokenNames { name: t.name, symbol: t.symbol }
-            })
-            .unwrap_or_else(|| TokenNames { name: name.into(), symbol: symbol.into() })
-        };
-        let cash = token(raw.cash, "DCJPY (Kessai Bank)", "DCJPY");
-        let instrument = match raw.instrument {
-            None => Instrument { token: TokenNames { name: "Kessai Units".into(), symbol: "KSU".into() }, bond: None },
-            Some(i) => {
-                let i = i.into_inner();
-                let bond = i.bond.map(|b| self.bond(b)).transpose()?;
-                self.has_bond = bond.is_some();
-                self.bond_info = bond.as_ref().map(|b| (b.coupon_dates.len() as u64, b.municipal));
-                Instrument { token: TokenNames { name: i.name, symbol: i.symbol }, bond }
-            }
-        };
-
-        let mut steps = Vec::new();
         // Setup: registrations in party order, then funding in party order.
-        for (id, registries) in self.registrations.drain(..).collect::<Vec<_>>() {
-            for registry in registries {
-                steps.push(setup(Action::Register { party: id, registry }));
-            }
-        }
-        let mut funding = Vec::new();
-        for (name, f) in raw.funding {
-            let party = self.party(&name)?;
-            funding.push((party, f.into_inner()));
-        }
-        funding.sort_by_key(|(p, _)| *p);
-        for (party, f) in funding {
-            if let Some(units) = f.units {
-                steps.push(setup(Action::Issue { to: party, units: units.into_inner().0 }));
-            }
-            if let Some(cash) = f.cash {
-                let reference = format!("FUND-{}", self.parties[party].name);
-                steps.push(setup(Action::Deposit { to: Holder::Party(party), amount: cash.into_inner().0, reference }));
-            }
-        }
-
+        let mut steps = self.registration_steps();
+        steps.extend(self.funding_steps(raw.funding)?);
         for (i, raw_step) in raw.step.into_iter().enumerate() {
             let step = self.step(i + 1, raw_step)?;
             steps.push(step);
         }
 
-        let watch = match meta.watch {
-            Some(names) => names.iter().map(|n| self.holder(n)).collect::<PResult<Vec<_>>>()?,
-            None => {
-                let mut watch: Vec<Holder> = self.registered.iter().map(|p| Holder::Party(*p)).collect();
-                if self.has_bond {
-                    watch.push(Holder::Instrument);
-                }
-                watch
-            }
-        };
+        let watch = self.watch_list(meta.watch)?;
         if steps.is_empty() {
             return Err(self.err(meta_span, "the scenario has nothing to do: expected [funding] or [[step]] tables"));
         }
@@ -150,6 +94,92 @@ impl<'a> Resolver<'a> {
             steps,
         })
     }
+
+    /// The scenario's `start`, if given: a date or a date-time after 1970, not a duration.
+    fn start_time(&self, start: Option<&S<RawTime>>) -> PResult<Option<u64>> {
+        let Some(start) = start else { return Ok(None) };
+        match start.get_ref() {
+            RawTime::At(dt) => unix_time(dt).map(Some).ok_or_else(|| {
+                self.err(start.span(), "bad start: expected a date (2031-04-01) or a date-time after 1970")
+            }),
+            RawTime::Seconds(_) => Err(self.err(
+                start.span(),
+                "bad start: expected a date (2031-04-01) or a date-time (2031-04-01T09:00:00Z), not a duration",
+            )),
+        }
+    }
+
+    /// The `[instrument]` table (units named "Kessai Units" without one), with its bond if it
+    /// declares one.
+    fn instrument(&mut self, raw: Option<S<RawInstrument>>) -> PResult<Instrument> {
+        let Some(i) = raw else {
+            return Ok(Instrument {
+                token: TokenNames { name: "Kessai Units".into(), symbol: "KSU".into() },
+                bond: None,
+            });
+        };
+        let i = i.into_inner();
+        let bond = i.bond.map(|b| self.bond(b)).transpose()?;
+        self.has_bond = bond.is_some();
+        self.bond_info = bond.as_ref().map(|b| (b.coupon_dates.len() as u64, b.municipal));
+        Ok(Instrument { token: TokenNames { name: i.name, symbol: i.symbol }, bond })
+    }
+
+    /// The setup registrations, in the order the parties were declared.
+    fn registration_steps(&mut self) -> Vec<Step> {
+        let mut steps = Vec::new();
+        for (id, registries) in std::mem::take(&mut self.registrations) {
+            for registry in registries {
+                steps.push(setup(Action::Register { party: id, registry }));
+            }
+        }
+        steps
+    }
+
+    /// The setup funding of the `[funding]` table, in party order: units, then cash.
+    fn funding_steps(&self, raw: BTreeMap<S<String>, S<RawFunding>>) -> PResult<Vec<Step>> {
+        let mut funding = Vec::new();
+        for (name, f) in raw {
+            let party = self.party(&name)?;
+            funding.push((party, f.into_inner()));
+        }
+        funding.sort_by_key(|(p, _)| *p);
+        let mut steps = Vec::new();
+        for (party, f) in funding {
+            if let Some(units) = f.units {
+                steps.push(setup(Action::Issue { to: party, units: units.into_inner().0 }));
+            }
+            if let Some(cash) = f.cash {
+                let reference = format!("FUND-{}", self.parties[party].name);
+                steps.push(setup(Action::Deposit { to: Holder::Party(party), amount: cash.into_inner().0, reference }));
+            }
+        }
+        Ok(steps)
+    }
+
+    /// The holders to watch: those named, or else every party registered during setup (and the
+    /// bond contract, when there is one).
+    fn watch_list(&self, names: Option<Vec<S<String>>>) -> PResult<Vec<Holder>> {
+        match names {
+            Some(names) => names.iter().map(|n| self.holder(n)).collect(),
+            None => {
+                let mut watch: Vec<Holder> = self.registered.iter().map(|p| Holder::Party(*p)).collect();
+                if self.has_bond {
+                    watch.push(Holder::Instrument);
+                }
+                Ok(watch)
+            }
+        }
+    }
+}
+
+/// The names of a token table, or the defaults without one.
+fn token_names(t: Option<S<RawToken>>, name: &str, symbol: &str) -> TokenNames {
+    t.map(|t| {
+        let t = t.into_inner();
+        TokenNames { name: t.name, symbol: t.symbol }
+    })
+    .unwrap_or_else(|| TokenNames { name: name.into(), symbol: symbol.into() })
 }
 
 pub(crate) fn setup(action: Action) -> Step {
@@ -160,7 +190,19 @@ pub(crate) fn setup(action: Action) -> Step {
 pub(crate) const KYC_DEFAULT: u64 = 3 * 365 * DAY;
 
 impl Resolver<'_> {
+    /// The parties: the suite roles, then the `[parties]` tables in file order.
     pub(crate) fn declare_parties(&mut self, raw: BTreeMap<S<String>, S<RawParty>>) -> PResult<()> {
+        self.declare_suite();
+        let mut entries: Vec<_> = raw.into_iter().collect();
+        entries.sort_by_key(|(name, _)| name.span().start);
+        for (name, party) in entries {
+            self.declare_party(name, party)?;
+        }
+        Ok(())
+    }
+
+    /// The five suite roles, each a party under its own name until the file declares who plays it.
+    fn declare_suite(&mut self) {
         for role in Role::SUITE {
             self.by_name.insert(role.name().into(), self.parties.len());
             self.parties.push(Party {
@@ -172,121 +214,145 @@ impl Resolver<'_> {
                 address: None,
             });
         }
-        let mut entries: Vec<_> = raw.into_iter().collect();
-        entries.sort_by_key(|(name, _)| name.span().start);
-        for (name, party) in entries {
-            let (name_span, name) = (name.span(), name.into_inner());
-            let (party_span, party) = (party.span(), party.into_inner());
-            if name == "instrument" {
-                return Err(self.err(name_span, "`instrument` names the bond contract: choose another party name"));
-            }
-            let named_role = Role::SUITE.into_iter().find(|r| r.name() == name);
-            let role = match &party.role {
-                Some(r) => ROLES.iter().copied().find(|role| role.name() == r.get_ref()).ok_or_else(|| {
-                    self.err(
-                        r.span(),
-                        format!(
-                            "unknown role `{}`: expected {}",
-                            r.get_ref(),
-                            one_of(ROLES.iter().map(|role| role.name()))
-                        ),
-                    )
-                })?,
-                None => named_role.unwrap_or(Role::Investor),
-            };
-            if let Some(named) = named_role
-                && named != role
-            {
-                return Err(self.err(
-                    name_span,
-                    format!("`{name}` is the name of a suite role: a party called `{name}` must have role `{name}`"),
-                ));
-            }
-            let class = match &party.class {
-                None if role == Role::Investor => 0,
-                None => 2,
-                Some(c) => CLASSES.iter().find(|(n, _)| n == c.get_ref()).map(|(_, v)| *v).ok_or_else(|| {
+    }
+
+    /// One `[parties.<name>]` table: the party, where it sits, and its setup registrations.
+    fn declare_party(&mut self, name: S<String>, party: S<RawParty>) -> PResult<()> {
+        let (name_span, name) = (name.span(), name.into_inner());
+        let (party_span, party) = (party.span(), party.into_inner());
+        if name == "instrument" {
+            return Err(self.err(name_span, "`instrument` names the bond contract: choose another party name"));
+        }
+        let role = self.party_role(&name, &name_span, party.role.as_ref())?;
+        let class = self.party_class(party.class.as_ref(), role)?;
+        let country = self.party_country(party.country.as_ref())?;
+        let kyc_valid_for = match &party.kyc_valid_for {
+            None => KYC_DEFAULT,
+            Some(t) => self.duration(t)?,
+        };
+        let registries = self.party_registries(party.registries.as_deref(), role)?;
+        let address = party.address.as_ref().map(|a| self.party_address(&name, a)).transpose()?;
+        let record = Party { name: name.clone(), role, class, country, kyc_valid_for, address };
+        let id = self.seat(record, party.role.as_ref().map_or(name_span, Spanned::span))?;
+        self.declared_at.insert(id, self.line(&party_span));
+        self.by_name.insert(name, id);
+        if !registries.is_empty() {
+            self.registered.push(id);
+        }
+        self.registrations.push((id, registries));
+        Ok(())
+    }
+
+    /// A party's role: the one `given`, else the suite role it is named after, else investor; a
+    /// party named after a suite role must play that role.
+    fn party_role(&self, name: &str, name_span: &Range<usize>, given: Option<&S<String>>) -> PResult<Role> {
+        let named_role = Role::SUITE.into_iter().find(|r| r.name() == name);
+        let role = match given {
+            Some(r) => ROLES.iter().copied().find(|role| role.name() == r.get_ref()).ok_or_else(|| {
+                self.err(
+                    r.span(),
+                    format!(
+                        "unknown role `{}`: expected {}",
+                        r.get_ref(),
+                        one_of(ROLES.iter().map(|role| role.name()))
+                    ),
+                )
+            })?,
+            None => named_role.unwrap_or(Role::Investor),
+        };
+        if let Some(named) = named_role
+            && named != role
+        {
+            return Err(self.err(
+                name_span.clone(),
+                format!("`{name}` is the name of a suite role: a party called `{name}` must have role `{name}`"),
+            ));
+        }
+        Ok(role)
+    }
+
+    /// A party's investor class: the one `given`, else retail for an investor and institutional
+    /// for any other role.
+    fn party_class(&self, given: Option<&S<String>>, role: Role) -> PResult<u8> {
+        match given {
+            None if role == Role::Investor => Ok(0),
+            None => Ok(2),
+            Some(c) => CLASSES.iter().find(|(n, _)| n == c.get_ref()).map(|(_, v)| *v).ok_or_else(|| {
+                self.err(
+                    c.span(),
+                    format!(
+                        "unknown investor class `{}`: expected {}",
+                        c.get_ref(),
+                        one_of(CLASSES.iter().map(|(n, _)| *n))
+                    ),
+                )
+            }),
+        }
+    }
+
+    /// A party's country: an ISO 3166-1 number or a known two-letter code; Japan (392) if not
+    /// `given`.
+    fn party_country(&self, given: Option<&S<RawCountry>>) -> PResult<u16> {
+        let Some(c) = given else { return Ok(392) };
+        match c.get_ref() {
+            RawCountry::Number(n @ 1..=999) => Ok(*n),
+            RawCountry::Number(n) => Err(self.err(
+                c.span(),
+                format!("bad country {n}: expected an ISO 3166-1 numeric code from 1 to 999 (392 = Japan)"),
+            )),
+            RawCountry::Code(code) => {
+                COUNTRIES.iter().find(|(a, _)| a.eq_ignore_ascii_case(code)).map(|(_, n)| *n).ok_or_else(|| {
                     self.err(
                         c.span(),
                         format!(
-                            "unknown investor class `{}`: expected {}",
-                            c.get_ref(),
-                            one_of(CLASSES.iter().map(|(n, _)| *n))
+                            "unknown country `{code}`: expected an ISO 3166-1 number (392) or one of {}",
+                            one_of(COUNTRIES.iter().map(|(a, _)| *a))
                         ),
                     )
-                })?,
-            };
-            let country = match &party.country {
-                None => 392,
-                Some(c) => match c.get_ref() {
-                    RawCountry::Number(n @ 1..=999) => *n,
-                    RawCountry::Number(n) => {
-                        return Err(self.err(
-                            c.span(),
-                            format!("bad country {n}: expected an ISO 3166-1 numeric code from 1 to 999 (392 = Japan)"),
-                        ));
-                    }
-                    RawCountry::Code(code) => {
-                        COUNTRIES.iter().find(|(a, _)| a.eq_ignore_ascii_case(code)).map(|(_, n)| *n).ok_or_else(
-                            || {
-                                self.err(
-                                    c.span(),
-                                    format!(
-                                        "unknown country `{code}`: expected an ISO 3166-1 number (392) or one of {}",
-                                        one_of(COUNTRIES.iter().map(|(a, _)| *a))
-                                    ),
-                                )
-                            },
-                        )?
-                    }
-                },
-            };
-            let kyc_valid_for = match &party.kyc_valid_for {
-                None => KYC_DEFAULT,
-                Some(t) => self.duration(t)?,
-            };
-            let registries = match &party.registries {
-                None if role == Role::Investor => vec![Registry::Securities, Registry::Bank],
-                None => Vec::new(),
-                Some(list) => {
-                    list.iter()
-                        .map(|r| match r.get_ref().as_str() {
-                            "securities" => Ok(Registry::Securities),
-                            "bank" => Ok(Registry::Bank),
-                            other => Err(self
-                                .err(r.span(), format!("unknown registry `{other}`: expected `securities` or `bank`"))),
-                        })
-                        .collect::<PResult<Vec<_>>>()?
-                }
-            };
-            let address = party.address.as_ref().map(|a| self.party_address(&name, a)).transpose()?;
-            let record = Party { name: name.clone(), role, class, country, kyc_valid_for, address };
-            let id = if role.is_suite() {
-                let id = Role::SUITE.iter().position(|r| *r == role).unwrap_or_default();
-                if let Some(line) = self.declared_at.get(&id) {
-                    return Err(self.err(
-                        party.role.as_ref().map_or(name_span, Spanned::span),
-                        format!(
-                            "the {} is already `{}` (line {line}): each suite role is played by one party",
-                            role.name(),
-                            self.parties[id].name
-                        ),
-                    ));
-                }
-                self.parties[id] = record;
-                id
-            } else {
-                self.parties.push(record);
-                self.parties.len() - 1
-            };
-            self.declared_at.insert(id, self.line(&party_span));
-            self.by_name.insert(name, id);
-            if !registries.is_empty() {
-                self.registered.push(id);
+                })
             }
-            self.registrations.push((id, registries));
         }
-        Ok(())
+    }
+
+    /// The registries a party is registered in during setup: those `given`, else both for an
+    /// investor and none for any other role.
+    fn party_registries(&self, given: Option<&[S<String>]>, role: Role) -> PResult<Vec<Registry>> {
+        match given {
+            None if role == Role::Investor => Ok(vec![Registry::Securities, Registry::Bank]),
+            None => Ok(Vec::new()),
+            Some(list) => list
+                .iter()
+                .map(|r| match r.get_ref().as_str() {
+                    "securities" => Ok(Registry::Securities),
+                    "bank" => Ok(Registry::Bank),
+                    other => {
+                        Err(self.err(r.span(), format!("unknown registry `{other}`: expected `securities` or `bank`")))
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Seats a declared party: a suite role's party takes the role's place (refused, pointing at
+    /// `role_span`, when another party already plays it), any other is added; returns its id.
+    fn seat(&mut self, record: Party, role_span: Range<usize>) -> PResult<PartyId> {
+        if !record.role.is_suite() {
+            self.parties.push(record);
+            return Ok(self.parties.len() - 1);
+        }
+        let id = Role::SUITE.iter().position(|r| *r == record.role).unwrap_or_default();
+        if let Some(line) = self.declared_at.get(&id) {
+            return Err(self.err(
+                role_span,
+                format!(
+                    "the {} is already `{}` (line {line}): each suite role is played by one party",
+                    record.role.name(),
+                    self.parties[id].name
+                ),
+            ));
+        }
+        self.parties[id] = record;
+        Ok(id)
     }
 
     /// A party's `address`, under [`address::parse`], played by no other party.
