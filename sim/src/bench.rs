@@ -45,34 +45,21 @@ use crate::{
     workload::{GenParams, Settlement, Workload, party_keys},
 };
 use alloy::{
-    consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy},
-    eips::{BlockNumberOrTag, Encodable2718},
-    network::TxSignerSync,
     primitives::{Address, B256, Bytes, Log, TxKind, U256},
-    providers::Provider,
-    rpc::client::BatchRequest,
     signers::local::PrivateKeySigner,
 };
 use kessai_deployer::{
     DeployerError,
-    anvil::{AnvilInstance, AnvilOptions},
     chain::{Chain, Receipt, Tx},
     profile::Hardfork,
-    rpc::{RpcChain, RpcOptions},
 };
-
-/// How often the JSON-RPC engine polls Anvil for a receipt during the benchmark.
-const RECEIPT_POLL: Duration = Duration::from_millis(1);
 use revm::{
     Context, DatabaseRef, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
     context::{BlockEnv, TxEnv},
     primitives::hardfork::SpecId,
 };
 use serde::{Deserialize, Serialize};
-use std::{
-    collections::HashMap,
-    time::{Duration, Instant},
-};
+use std::{collections::HashMap, time::Instant};
 
 /// What to measure.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -277,86 +264,144 @@ pub fn workload(options: &BenchOptions, start: u64) -> Result<Workload, Scenario
 
 /// Runs the benchmark; `progress` hears what is being measured.
 pub async fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Result<BenchReport, ScenarioError> {
-    // Every engine starts at the same fixed genesis time and the workload at the first midnight after
-    // it: the same terms, signatures, calldata and gas everywhere, on any day the benchmark runs.
-    let now = kessai_deployer::chain::GENESIS_TIMESTAMP;
-    let start = (now / crate::scenario::model::DAY + 1) * crate::scenario::model::DAY;
-    let workload = workload(options, start)?;
-    let scenario = workload.scenario(options.flow);
-    let keys = party_keys(scenario.parties.len().max(10));
-    let accounts: Vec<Address> = keys.iter().map(PrivateKeySigner::address).collect();
-    let mut engines = Vec::new();
-    let revm_options =
-        RevmOptions { genesis_timestamp: now, spec: spec_id(options.hardfork), ..RevmOptions::default() };
-
-    // ------------------------------------------------------------ recording pass, untimed
-    // The timeline once through a recording chain gives the transactions every other engine
-    // executes (exactly what the runner sends) and the blocks they were mined in. It also warms the
-    // process up: the first replay in a process pays for fresh memory and cold caches.
+    let inputs = Inputs::new(options)?;
     progress("recording the transactions");
-    let txs = {
-        let mut chain = Recorder { chain: RevmChain::new(&revm_options, &accounts), txs: Vec::new() };
-        let mut runner = Runner::deploy(&mut chain, &scenario, &keys).await?;
-        setup(&mut runner, &mut chain, &scenario).await?;
-        chain.txs.clear();
-        runner.presign()?;
-        timeline(&mut runner, &mut chain, &scenario, u64::MAX).await?;
-        chain.txs
-    };
+    let txs = inputs.record().await?;
+    let in_process = inputs.in_process(options, &mut progress).await?;
+    let mut engines = vec![in_process.result];
 
-    // ------------------------------------------------------------ in-process, through the runner
-    progress(&format!(
-        "in-process: deploying and funding {} investors, signing {} payment instructions",
-        options.investors, options.trades
-    ));
-    let began = Instant::now();
-    let mut chain = RevmChain::new(&revm_options, &accounts);
-    let mut runner = Runner::deploy(&mut chain, &scenario, &keys).await?;
-    setup(&mut runner, &mut chain, &scenario).await?;
-    let setup_seconds = began.elapsed().as_secs_f64();
-    let snapshot = chain.db().clone();
-    let chain_id = chain.id();
-    let began = Instant::now();
-    runner.presign()?;
-    let signing_seconds = began.elapsed().as_secs_f64();
-
-    progress("in-process: settling");
-    let timed = Instant::now();
-    let (gas, count, failed) = timeline(&mut runner, &mut chain, &scenario, u64::MAX).await?;
-    let seconds = timed.elapsed().as_secs_f64();
-    if failed > 0 {
-        return Err(ScenarioError::Disagreement(format!(
-            "{failed} steps of the benchmark's workload did not run as generated on the in-process engine"
-        )));
-    }
-    let began = Instant::now();
-    runner.final_state(&mut chain).await?;
-    let final_state_seconds = began.elapsed().as_secs_f64();
-    drop(chain);
-    engines.push(EngineResult {
-        engine: "in-process".into(),
-        description: "scenario runner on the in-process revm engine".into(),
-        settlements: options.trades,
-        transactions: count,
-        seconds,
-        gas_used: gas,
-        refund_gap: 0,
-    });
-    let day = DayReplay { setup_seconds, signing_seconds, trades_seconds: seconds, final_state_seconds };
-
-    // ------------------------------------------------------------ raw revm from the same state
     progress("raw revm: executing the same transactions");
-    engines.push(raw_revm(snapshot, chain_id, spec_id(options.hardfork), &txs, options.trades)?);
+    engines.push(raw_revm(in_process.snapshot, in_process.chain_id, spec_id(options.hardfork), &txs, options.trades)?);
 
     if !options.skip_anvil {
+        let (scenario, keys) = (&inputs.scenario, &inputs.keys);
         progress("anvil (batched): deploying and funding");
-        engines.push(anvil_batched(options, &scenario, &keys, &runner, &txs, &mut progress).await?);
+        engines.push(anvil::batched(options, scenario, keys, &in_process.runner, &txs, &mut progress).await?);
         progress("anvil (one at a time): deploying and funding");
-        engines.push(anvil_single(options, &scenario, &keys, txs.len(), &mut progress).await?);
+        engines.push(anvil::single(options, scenario, keys, txs.len(), &mut progress).await?);
     }
 
-    // Every engine against the recording, over the transactions it executed (Anvil one at a time
-    // runs the first ones only). Before London, Anvil's known refund defect is measured, not hidden.
+    let anvil_refund_gap = check_gas(&mut engines, &txs, options.hardfork)?;
+    Ok(BenchReport {
+        options: options.clone(),
+        parties: inputs.scenario.parties.len(),
+        engines,
+        gas_identical: anvil_refund_gap == 0,
+        anvil_refund_gap,
+        day: in_process.day,
+        release_build: !cfg!(debug_assertions),
+    })
+}
+
+/// What every engine of a benchmark run starts from: the workload's scenario, its parties' keys and
+/// accounts, and the in-process engine's options.
+struct Inputs {
+    scenario: Scenario,
+    keys: Vec<PrivateKeySigner>,
+    accounts: Vec<Address>,
+    revm_options: RevmOptions,
+}
+
+/// What the timed in-process replay measured, and what the engines after it start from.
+struct InProcess<'s> {
+    /// Its measurement.
+    result: EngineResult,
+    /// The whole day, phase by phase.
+    day: DayReplay,
+    /// The state after setup, for raw revm.
+    snapshot: revm::database::CacheDB<revm::database::EmptyDB>,
+    /// The in-process chain's id.
+    chain_id: u64,
+    /// Its runner, whose suite Anvil's must match.
+    runner: Runner<'s>,
+}
+
+impl Inputs {
+    /// The workload of `options` and its parties' keys.
+    fn new(options: &BenchOptions) -> Result<Self, ScenarioError> {
+        // Every engine starts at the same fixed genesis time and the workload at the first midnight
+        // after it: the same terms, signatures, calldata and gas everywhere, on any day the benchmark
+        // runs.
+        let now = kessai_deployer::chain::GENESIS_TIMESTAMP;
+        let start = (now / crate::scenario::model::DAY + 1) * crate::scenario::model::DAY;
+        let scenario = workload(options, start)?.scenario(options.flow);
+        let keys = party_keys(scenario.parties.len().max(10));
+        let accounts = keys.iter().map(PrivateKeySigner::address).collect();
+        let revm_options =
+            RevmOptions { genesis_timestamp: now, spec: spec_id(options.hardfork), ..RevmOptions::default() };
+        Ok(Self { scenario, keys, accounts, revm_options })
+    }
+
+    /// The recording pass, untimed: the timeline once through a recording chain gives the
+    /// transactions every other engine executes (exactly what the runner sends) and the blocks they
+    /// were mined in. It also warms the process up: the first replay in a process pays for fresh
+    /// memory and cold caches.
+    async fn record(&self) -> Result<Vec<RawTx>, ScenarioError> {
+        let mut chain = Recorder { chain: RevmChain::new(&self.revm_options, &self.accounts), txs: Vec::new() };
+        let mut runner = Runner::deploy(&mut chain, &self.scenario, &self.keys).await?;
+        setup(&mut runner, &mut chain, &self.scenario).await?;
+        chain.txs.clear();
+        runner.presign()?;
+        timeline(&mut runner, &mut chain, &self.scenario, u64::MAX).await?;
+        Ok(chain.txs)
+    }
+
+    /// The in-process engine through the runner, timed phase by phase: deployment and setup,
+    /// signing, the trades, the final state.
+    async fn in_process(
+        &self,
+        options: &BenchOptions,
+        progress: &mut impl FnMut(&str),
+    ) -> Result<InProcess<'_>, ScenarioError> {
+        progress(&format!(
+            "in-process: deploying and funding {} investors, signing {} payment instructions",
+            options.investors, options.trades
+        ));
+        let began = Instant::now();
+        let mut chain = RevmChain::new(&self.revm_options, &self.accounts);
+        let mut runner = Runner::deploy(&mut chain, &self.scenario, &self.keys).await?;
+        setup(&mut runner, &mut chain, &self.scenario).await?;
+        let setup_seconds = began.elapsed().as_secs_f64();
+        let snapshot = chain.db().clone();
+        let chain_id = chain.id();
+        let began = Instant::now();
+        runner.presign()?;
+        let signing_seconds = began.elapsed().as_secs_f64();
+
+        progress("in-process: settling");
+        let timed = Instant::now();
+        let (gas, count, failed) = timeline(&mut runner, &mut chain, &self.scenario, u64::MAX).await?;
+        let seconds = timed.elapsed().as_secs_f64();
+        if failed > 0 {
+            return Err(ScenarioError::Disagreement(format!(
+                "{failed} steps of the benchmark's workload did not run as generated on the in-process engine"
+            )));
+        }
+        let began = Instant::now();
+        runner.final_state(&mut chain).await?;
+        let final_state_seconds = began.elapsed().as_secs_f64();
+        Ok(InProcess {
+            result: EngineResult {
+                engine: "in-process".into(),
+                description: "scenario runner on the in-process revm engine".into(),
+                settlements: options.trades,
+                transactions: count,
+                seconds,
+                gas_used: gas,
+                refund_gap: 0,
+            },
+            day: DayReplay { setup_seconds, signing_seconds, trades_seconds: seconds, final_state_seconds },
+            snapshot,
+            chain_id,
+            runner,
+        })
+    }
+}
+
+/// Checks every engine against the recording, over the transactions it executed (Anvil one at a
+/// time runs the first ones only), and returns the gas Anvil charged beyond the rules: before
+/// London, Anvil's known refund defect is measured (in each engine's `refund_gap`), not hidden.
+fn check_gas(engines: &mut [EngineResult], txs: &[RawTx], hardfork: Hardfork) -> Result<u64, ScenarioError> {
     let mut anvil_refund_gap = 0;
     let differ: Vec<String> = engines
         .iter_mut()
@@ -364,7 +409,7 @@ pub async fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Resu
             let recorded: u64 = txs.iter().take(e.transactions as usize).map(|t| t.gas).sum();
             let gap = e.gas_used.saturating_sub(recorded);
             if e.engine.starts_with("anvil")
-                && options.hardfork < Hardfork::London
+                && hardfork < Hardfork::London
                 && gap % ANVIL_PRE_LONDON_REFUND_GAP == 0
                 && e.gas_used >= recorded
             {
@@ -381,15 +426,7 @@ pub async fn run(options: &BenchOptions, mut progress: impl FnMut(&str)) -> Resu
             differ.join(", ")
         )));
     }
-    Ok(BenchReport {
-        options: options.clone(),
-        parties: scenario.parties.len(),
-        engines,
-        gas_identical: anvil_refund_gap == 0,
-        anvil_refund_gap,
-        day,
-        release_build: !cfg!(debug_assertions),
-    })
+    Ok(anvil_refund_gap)
 }
 
 /// Executes the scenario's setup steps (registrations and funding); each must succeed.
@@ -495,262 +532,6 @@ fn raw_revm(
     })
 }
 
-/// Anvil for the benchmark: Cancun (as the in-process engine), pruned history, and a zero base fee so
-/// that full blocks do not raise it: the batched run orders a block's transactions by their tips,
-/// which a rising base fee would cap to one value.
-fn spawn_anvil(hardfork: Hardfork) -> Result<AnvilInstance, ScenarioError> {
-    Ok(AnvilInstance::spawn(&AnvilOptions {
-        hardfork: Some(hardfork.name().into()),
-        prune_history: true,
-        base_fee: Some(0),
-        ..AnvilOptions::default()
-    })?)
-}
+mod anvil;
 
-/// Connects to `node` with `keys`, funding the accounts beyond Anvil's own ten. The engine polls for
-/// receipts every millisecond (its default, 50 ms, suits real chains, not a benchmark).
-async fn connect(node: &AnvilInstance, keys: &[PrivateKeySigner]) -> Result<RpcChain, ScenarioError> {
-    let options = RpcOptions { poll: RECEIPT_POLL, ..RpcOptions::default() };
-    let chain = RpcChain::connect_with(&node.endpoint(), keys.to_vec(), options)?;
-    fund(&chain, &keys.iter().map(PrivateKeySigner::address).collect::<Vec<_>>()).await?;
-    Ok(chain)
-}
-
-/// Gives each of `accounts` 10,000 ether on an Anvil node (`anvil_setBalance`).
-pub async fn fund(chain: &RpcChain, accounts: &[Address]) -> Result<(), ScenarioError> {
-    let ether = U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18u64));
-    for account in accounts.iter().skip(10) {
-        let _: serde_json::Value = chain
-            .provider()
-            .raw_request("anvil_setBalance".into(), (*account, ether))
-            .await
-            .map_err(|e| DeployerError::Rpc(format!("anvil_setBalance: {e}")))?;
-    }
-    Ok(())
-}
-
-/// Deploys and funds the workload on `chain` through a runner, untimed.
-async fn prepare<'s>(
-    chain: &mut RpcChain,
-    scenario: &'s Scenario,
-    keys: &[PrivateKeySigner],
-) -> Result<Runner<'s>, ScenarioError> {
-    let mut runner = Runner::deploy(chain, scenario, keys).await?;
-    setup(&mut runner, chain, scenario).await?;
-    runner.presign()?;
-    Ok(runner)
-}
-
-async fn anvil_batched(
-    options: &BenchOptions,
-    scenario: &Scenario,
-    keys: &[PrivateKeySigner],
-    in_process: &Runner<'_>,
-    txs: &[RawTx],
-    progress: &mut impl FnMut(&str),
-) -> Result<EngineResult, ScenarioError> {
-    let node = spawn_anvil(options.hardfork)?;
-    let mut chain = connect(&node, keys).await?;
-    let runner = prepare(&mut chain, scenario, keys).await?;
-    if runner.suite().dvp != in_process.suite().dvp {
-        return Err(ScenarioError::Disagreement("the suite deployed at other addresses on Anvil".into()));
-    }
-    let provider = chain.provider().clone();
-    let rpc = |e: alloy::transports::TransportError| ScenarioError::Chain(DeployerError::Rpc(e.to_string()));
-
-    // Sign every transaction before timing, in order, each sender's nonces counted from the node.
-    progress("anvil (batched): signing the transactions");
-    let chain_id = provider.get_chain_id().await.map_err(rpc)?;
-    let block = provider
-        .get_block_by_number(BlockNumberOrTag::Latest)
-        .await
-        .map_err(rpc)?
-        .ok_or_else(|| ScenarioError::Chain(DeployerError::Rpc("no latest block".into())))?;
-    let base = u128::from(block.header.base_fee_per_gas.unwrap_or(0));
-    let priority = provider.get_max_priority_fee_per_gas().await.map_err(rpc)?;
-    let signers: HashMap<Address, &PrivateKeySigner> = keys.iter().map(|k| (k.address(), k)).collect();
-    let mut nonces: HashMap<Address, u64> = HashMap::new();
-    let mut raw: Vec<Bytes> = Vec::with_capacity(txs.len());
-    let mut hashes: Vec<B256> = Vec::with_capacity(txs.len());
-    // A payment follows its trade's creation and an approval its payment, each sent by another
-    // account, and a buyer may pay with cash it received in an earlier settlement. Anvil handles the
-    // requests of a batch concurrently and orders the transactions of a block by fee (its priority is
-    // the maximum fee per gas). So fees fall by one wei per transaction (a block keeps the sending
-    // order), and each batch is mined as one block by an `evm_mine` once it has arrived. Gas used
-    // depends on neither. Each block takes the in-process timestamp of its first transaction and a
-    // batch ends where the runner moved the clock, so Anvil's clock follows the runner's (a
-    // time-dependent path, like the deposit token's daily issuance window, takes the same branch).
-    let count = txs.len() as u128;
-    for (i, tx) in txs.iter().enumerate() {
-        let nonce = match nonces.get(&tx.from) {
-            Some(n) => *n,
-            None => provider.get_transaction_count(tx.from).pending().await.map_err(rpc)?,
-        };
-        nonces.insert(tx.from, nonce + 1);
-        let key = signers.get(&tx.from).ok_or(DeployerError::NoKey(tx.from))?;
-        let sign_error = |e| DeployerError::Signing(format!("cannot sign a benchmark transaction: {e}"));
-        let (to, fee) = (tx.to.map_or(TxKind::Create, TxKind::Call), count - i as u128);
-        // Before London (no base fee) the node orders by gas price: legacy transactions.
-        let envelope = if block.header.base_fee_per_gas.is_none() {
-            let mut unsigned = TxLegacy {
-                chain_id: Some(chain_id),
-                nonce,
-                gas_price: priority + fee,
-                gas_limit: 1_000_000,
-                to,
-                value: U256::ZERO,
-                input: tx.data.clone(),
-            };
-            let signature = key.sign_transaction_sync(&mut unsigned).map_err(sign_error)?;
-            TxEnvelope::from(unsigned.into_signed(signature))
-        } else {
-            let mut unsigned = TxEip1559 {
-                chain_id,
-                nonce,
-                gas_limit: 1_000_000,
-                max_fee_per_gas: base + priority + fee,
-                max_priority_fee_per_gas: priority + fee,
-                to,
-                value: U256::ZERO,
-                access_list: Default::default(),
-                input: tx.data.clone(),
-            };
-            let signature = key.sign_transaction_sync(&mut unsigned).map_err(sign_error)?;
-            TxEnvelope::from(unsigned.into_signed(signature))
-        };
-        hashes.push(*envelope.tx_hash());
-        raw.push(envelope.encoded_2718().into());
-    }
-
-    progress("anvil (batched): sending");
-    let automine = |on: bool| {
-        let provider = provider.clone();
-        async move {
-            let _: serde_json::Value = provider.raw_request("evm_setAutomine".into(), (on,)).await.map_err(rpc)?;
-            Ok::<_, ScenarioError>(())
-        }
-    };
-    let mine = || async {
-        let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await.map_err(rpc)?;
-        Ok::<_, ScenarioError>(())
-    };
-    let mut chunks: Vec<std::ops::Range<usize>> = Vec::new();
-    for (i, tx) in txs.iter().enumerate() {
-        match chunks.last_mut() {
-            Some(c) if c.len() < options.batch_size.max(1) && tx.block.0 == txs[i - 1].block.0 + 1 => c.end = i + 1,
-            _ => chunks.push(i..i + 1),
-        }
-    }
-    automine(false).await?;
-    let timed = Instant::now();
-    for chunk in chunks {
-        let mut batch = BatchRequest::new(provider.client());
-        let mut waiters = Vec::with_capacity(chunk.len());
-        let timestamp = txs[chunk.start].block.1;
-        for tx in &raw[chunk] {
-            waiters.push(batch.add_call::<_, B256>("eth_sendRawTransaction", &(tx,)).map_err(rpc)?);
-        }
-        batch.send().await.map_err(rpc)?;
-        for waiter in waiters {
-            waiter.await.map_err(rpc)?;
-        }
-        let _: serde_json::Value = provider
-            .raw_request("evm_mine".into(), (serde_json::json!({ "timestamp": timestamp }),))
-            .await
-            .map_err(rpc)?;
-    }
-    // A batch over the block gas limit leaves its tail pending: mine until the last one is in.
-    let last = *hashes.last().ok_or_else(|| ScenarioError::Setup("the benchmark has no transactions".into()))?;
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while provider.get_transaction_receipt(last).await.map_err(rpc)?.is_none() {
-        if Instant::now() > deadline {
-            return Err(ScenarioError::Chain(DeployerError::Rpc("the last transaction was not mined in 600 s".into())));
-        }
-        mine().await?;
-    }
-    let seconds = timed.elapsed().as_secs_f64();
-    automine(true).await?;
-
-    // Untimed: every receipt, for success and gas.
-    progress("anvil (batched): reading receipts");
-    let mut gas = 0;
-    for chunk in hashes.chunks(options.batch_size.max(1)) {
-        let mut batch = BatchRequest::new(provider.client());
-        let mut waiters = Vec::with_capacity(chunk.len());
-        for hash in chunk {
-            waiters.push(
-                batch
-                    .add_call::<_, Option<alloy::rpc::types::TransactionReceipt>>("eth_getTransactionReceipt", &(hash,))
-                    .map_err(rpc)?,
-            );
-        }
-        batch.send().await.map_err(rpc)?;
-        for (hash, waiter) in chunk.iter().zip(waiters) {
-            let receipt = waiter
-                .await
-                .map_err(rpc)?
-                .ok_or_else(|| ScenarioError::Disagreement(format!("anvil (batched): {hash} was not mined")))?;
-            if !receipt.status() {
-                let index = hashes.iter().position(|h| h == hash).unwrap_or_default();
-                let selector = txs.get(index).map(|t| alloy::primitives::hex::encode(&t.data[..4])).unwrap_or_default();
-                return Err(ScenarioError::Disagreement(format!(
-                    "anvil (batched): transaction {index} ({hash}, selector 0x{selector}, block {:?}, index {:?}) reverted",
-                    receipt.block_number, receipt.transaction_index
-                )));
-            }
-            gas += receipt.gas_used;
-        }
-    }
-    drop(node);
-    Ok(EngineResult {
-        engine: "anvil-batched".into(),
-        description: format!(
-            "Anvil, pre-signed raw transactions in JSON-RPC batches of {}, in nonce order",
-            options.batch_size
-        ),
-        settlements: options.trades,
-        transactions: txs.len() as u64,
-        seconds,
-        gas_used: gas,
-        refund_gap: 0,
-    })
-}
-
-/// Anvil one at a time, over the transactions of the workload's first `options.single_trades`
-/// settlements (every settlement of a flow is the same number of transactions, out of `total`).
-async fn anvil_single(
-    options: &BenchOptions,
-    scenario: &Scenario,
-    keys: &[PrivateKeySigner],
-    total: usize,
-    progress: &mut impl FnMut(&str),
-) -> Result<EngineResult, ScenarioError> {
-    let settlements = options.single_trades.clamp(1, options.trades.max(1));
-    let wanted = (total * settlements / options.trades.max(1)) as u64;
-    let node = spawn_anvil(options.hardfork)?;
-    let mut chain = connect(&node, keys).await?;
-    let mut runner = prepare(&mut chain, scenario, keys).await?;
-    progress(&format!("anvil (one at a time): settling the first {settlements}"));
-    let timed = Instant::now();
-    let (gas, count, failed) = timeline(&mut runner, &mut chain, scenario, wanted).await?;
-    let seconds = timed.elapsed().as_secs_f64();
-    if failed > 0 {
-        return Err(ScenarioError::Disagreement(format!(
-            "{failed} steps of the benchmark's workload did not run as generated on Anvil"
-        )));
-    }
-    drop(node);
-    Ok(EngineResult {
-        engine: "anvil-single".into(),
-        description: format!(
-            "scenario runner on the JSON-RPC engine: estimate, send, poll for the receipt every {} ms, one by \
-             one, over the first {settlements} settlements",
-            RECEIPT_POLL.as_millis()
-        ),
-        settlements,
-        transactions: count,
-        seconds,
-        gas_used: gas,
-        refund_gap: 0,
-    })
-}
+pub use anvil::fund;

@@ -31,7 +31,7 @@
 
 use crate::scenario::{
     model::{Origin, TradeState},
-    run::{Balances, RunReport, StepResult, Totals},
+    run::{Balances, FinalState, RunReport, StepOutcome, StepResult, Totals},
 };
 use alloy::primitives::U256;
 use serde::{Deserialize, Serialize};
@@ -165,8 +165,21 @@ pub struct PageInfo {
 /// The run as one self-contained HTML page (inline CSS and SVG, no scripts).
 pub fn html(report: &RunReport, info: &PageInfo) -> String {
     let summary = summarize(report);
-    let t = &summary.totals;
     let mut page = String::with_capacity(64 * 1024);
+    write_head(&mut page, report);
+    write_meta(&mut page, report, info);
+    write_totals(&mut page, report, &summary);
+    write_plots(&mut page, &report.steps);
+    write_gas(&mut page, &summary.gas_by_kind);
+    write_outcomes(&mut page, &summary.outcomes);
+    write_steps(&mut page, &report.steps);
+    write_final_state(&mut page, &report.final_state);
+    page.push_str("</main>\n</body>\n</html>\n");
+    page
+}
+
+/// Writes the document's head (title, inline CSS) and the page's heading.
+fn write_head(page: &mut String, report: &RunReport) {
     let title = format!("kessai sim — {}", report.scenario);
     let _ = write!(
         page,
@@ -176,6 +189,10 @@ pub fn html(report: &RunReport, info: &PageInfo) -> String {
         esc(&title),
         esc(&report.scenario)
     );
+}
+
+/// Writes the line under the heading: engine, file, start, elapsed time and whether every expectation held.
+fn write_meta(page: &mut String, report: &RunReport, info: &PageInfo) {
     let passed = report.passed();
     let mut meta = vec![format!("engine: {}", esc(if info.engine.is_empty() { "?" } else { &info.engine }))];
     if let Some(file) = &info.file {
@@ -192,10 +209,12 @@ pub fn html(report: &RunReport, info: &PageInfo) -> String {
         if passed { "ok" } else { "bad" },
         if passed { "every expectation held" } else { "some expectations did not hold" }
     );
+}
 
-    // Totals.
+/// Writes the cards of the run's totals.
+fn write_totals(page: &mut String, report: &RunReport, summary: &Summary) {
+    let (t, o) = (&summary.totals, &summary.outcomes);
     page.push_str("<section class=\"cards\" id=\"totals\">\n");
-    let o = &summary.outcomes;
     for (label, value) in [
         ("steps", thousands(t.steps as u64)),
         ("succeeded", thousands(t.succeeded as u64)),
@@ -215,82 +234,91 @@ pub fn html(report: &RunReport, info: &PageInfo) -> String {
             writeln!(page, "<div class=\"card\"><div class=\"v\">{value}</div><div class=\"k\">{label}</div></div>");
     }
     page.push_str("</section>\n");
+}
 
-    // Plots.
-    let steps = &report.steps;
-    let stride = steps.len().div_ceil(MAX_POINTS).max(1);
-    let sampled: Vec<usize> = (0..steps.len()).filter(|i| i % stride == stride - 1 || *i + 1 == steps.len()).collect();
-    let xs: Vec<f64> = sampled.iter().map(|i| *i as f64 + 1.0).collect();
-    let holders: Vec<String> =
-        steps.first().map(|s| s.state.iter().map(|h| h.holder.clone()).collect()).unwrap_or_default();
-    let per_holder = |f: fn(&Balances) -> U256| -> Vec<Series> {
+/// The steps a plot shows: every `stride`th one, and the last.
+struct Sampled<'a> {
+    steps: &'a [StepOutcome],
+    stride: usize,
+    indices: Vec<usize>,
+}
+
+impl<'a> Sampled<'a> {
+    /// Samples `steps` down to at most [`MAX_POINTS`].
+    fn new(steps: &'a [StepOutcome]) -> Self {
+        let stride = steps.len().div_ceil(MAX_POINTS).max(1);
+        let indices = (0..steps.len()).filter(|i| i % stride == stride - 1 || *i + 1 == steps.len()).collect();
+        Self { steps, stride, indices }
+    }
+
+    /// A series named `name`: `value` of each sampled step, at its step number.
+    fn series(&self, name: String, value: impl Fn(&StepOutcome) -> f64) -> Series {
+        Series { name, points: self.indices.iter().map(|i| (*i as f64 + 1.0, value(&self.steps[*i]))).collect() }
+    }
+
+    /// One series per watched holder: `f` of its balances after each sampled step.
+    fn per_holder(&self, holders: &[String], f: fn(&Balances) -> U256) -> Vec<Series> {
         holders
             .iter()
             .enumerate()
-            .map(|(h, name)| Series {
-                name: name.clone(),
-                points: sampled
-                    .iter()
-                    .zip(&xs)
-                    .map(|(i, x)| (*x, steps[*i].state.get(h).map_or(0.0, |s| to_f64(f(&s.balances)))))
-                    .collect(),
-            })
+            .map(|(h, name)| self.series(name.clone(), |s| s.state.get(h).map_or(0.0, |s| to_f64(f(&s.balances)))))
             .collect()
-    };
+    }
+
+    /// One series named `name`: `pick` of the (cash, units) held for open trades by all watched holders.
+    fn locked(&self, name: &str, pick: fn((U256, U256)) -> U256) -> Vec<Series> {
+        vec![self.series(name.into(), |s| to_f64(pick(locked(s.state.iter().map(|h| &h.balances)))))]
+    }
+}
+
+/// Writes the plots of balances and liquidity locked over time (or why there are none).
+fn write_plots(page: &mut String, steps: &[StepOutcome]) {
+    let sampled = Sampled::new(steps);
+    let holders: Vec<String> =
+        steps.first().map(|s| s.state.iter().map(|h| h.holder.clone()).collect()).unwrap_or_default();
     page.push_str("<h2>Balances and liquidity over time</h2>\n");
     if holders.is_empty() {
         page.push_str("<p class=\"note\">The scenario watches no holder, so there are no balances to plot (add <code>watch = [...]</code> under [scenario]).</p>\n");
-    } else {
-        if stride > 1 {
-            let _ = writeln!(
-                page,
-                "<p class=\"note\">{} steps: every {stride}th step is plotted (and the last).</p>",
-                thousands(steps.len() as u64)
-            );
-        }
-        let charts = [
-            ("plot-units", "Security units per holder", "units", per_holder(|b| b.units)),
-            ("plot-cash", "Cash (deposit tokens) per holder", "¥", per_holder(|b| b.cash)),
-            (
-                "plot-locked-cash",
-                "Cash locked for open trades",
-                "¥",
-                vec![Series {
-                    name: "cash held, all watched holders".into(),
-                    points: sampled
-                        .iter()
-                        .zip(&xs)
-                        .map(|(i, x)| (*x, to_f64(locked(steps[*i].state.iter().map(|h| &h.balances)).0)))
-                        .collect(),
-                }],
-            ),
-            (
-                "plot-locked-units",
-                "Units locked for open trades",
-                "units",
-                vec![Series {
-                    name: "units held, all watched holders".into(),
-                    points: sampled
-                        .iter()
-                        .zip(&xs)
-                        .map(|(i, x)| (*x, to_f64(locked(steps[*i].state.iter().map(|h| &h.balances)).1)))
-                        .collect(),
-                }],
-            ),
-        ];
-        for (id, title, unit, series) in &charts {
-            let _ = writeln!(
-                page,
-                "<figure><figcaption>{}</figcaption>{}</figure>",
-                esc(title),
-                line_chart(id, title, unit, series)
-            );
-        }
+        return;
     }
+    if sampled.stride > 1 {
+        let _ = writeln!(
+            page,
+            "<p class=\"note\">{} steps: every {}th step is plotted (and the last).</p>",
+            thousands(steps.len() as u64),
+            sampled.stride
+        );
+    }
+    let charts = [
+        ("plot-units", "Security units per holder", "units", sampled.per_holder(&holders, |b| b.units)),
+        ("plot-cash", "Cash (deposit tokens) per holder", "¥", sampled.per_holder(&holders, |b| b.cash)),
+        (
+            "plot-locked-cash",
+            "Cash locked for open trades",
+            "¥",
+            sampled.locked("cash held, all watched holders", |(cash, _)| cash),
+        ),
+        (
+            "plot-locked-units",
+            "Units locked for open trades",
+            "units",
+            sampled.locked("units held, all watched holders", |(_, units)| units),
+        ),
+    ];
+    for (id, title, unit, series) in &charts {
+        let _ = writeln!(
+            page,
+            "<figure><figcaption>{}</figcaption>{}</figure>",
+            esc(title),
+            line_chart(id, title, unit, series)
+        );
+    }
+}
 
+/// Writes the bar chart of gas by operation.
+fn write_gas(page: &mut String, gas_by_kind: &[KindGas]) {
     page.push_str("<h2>Gas by operation</h2>\n");
-    let gas_bars: Vec<Bar> = summary
-        .gas_by_kind
+    let gas_bars: Vec<Bar> = gas_by_kind
         .iter()
         .filter(|k| k.transactions > 0)
         .map(|k| Bar {
@@ -310,42 +338,44 @@ pub fn html(report: &RunReport, info: &PageInfo) -> String {
         "<figure><figcaption>Total gas per step kind</figcaption>{}</figure>",
         bar_chart("plot-gas", "Gas by operation", &gas_bars)
     );
+}
 
+/// Writes the bar chart of trades by final state and steps refused by error.
+fn write_outcomes(page: &mut String, o: &Outcomes) {
     page.push_str("<h2>Settlement outcomes</h2>\n");
-    let mut outcome_bars = vec![
-        Bar { label: "settled".into(), value: o.settled as f64, text: thousands(o.settled as u64), class: "settled" },
-        Bar {
-            label: "cancelled".into(),
-            value: o.cancelled as f64,
-            text: thousands(o.cancelled as u64),
-            class: "cancelled",
-        },
-        Bar { label: "expired".into(), value: o.expired as f64, text: thousands(o.expired as u64), class: "expired" },
-        Bar { label: "open at the end".into(), value: o.open as f64, text: thousands(o.open as u64), class: "open" },
+    let _ = writeln!(
+        page,
+        "<figure><figcaption>Trades by final state, and steps refused by error</figcaption>{}</figure>",
+        bar_chart("plot-outcomes", "Settlement outcomes", &outcome_bars(o))
+    );
+}
+
+/// The bars of the outcomes chart: one per final state (never created only if any), one per refusal.
+fn outcome_bars(o: &Outcomes) -> Vec<Bar> {
+    let count =
+        |label: &str, n: usize, class| Bar { label: label.into(), value: n as f64, text: thousands(n as u64), class };
+    let mut bars = vec![
+        count("settled", o.settled, "settled"),
+        count("cancelled", o.cancelled, "cancelled"),
+        count("expired", o.expired, "expired"),
+        count("open at the end", o.open, "open"),
     ];
     if o.never_created > 0 {
-        outcome_bars.push(Bar {
-            label: "never created".into(),
-            value: o.never_created as f64,
-            text: thousands(o.never_created as u64),
-            class: "open",
-        });
+        bars.push(count("never created", o.never_created, "open"));
     }
     for (error, n) in &o.refused {
-        outcome_bars.push(Bar {
+        bars.push(Bar {
             label: format!("refused: {error}"),
             value: *n as f64,
             text: format!("{} step{}", thousands(*n as u64), if *n == 1 { "" } else { "s" }),
             class: "refused",
         });
     }
-    let _ = writeln!(
-        page,
-        "<figure><figcaption>Trades by final state, and steps refused by error</figcaption>{}</figure>",
-        bar_chart("plot-outcomes", "Settlement outcomes", &outcome_bars)
-    );
+    bars
+}
 
-    // Steps.
+/// Writes the step table: the first [`MAX_ROWS`] steps and every step whose expectations failed.
+fn write_steps(page: &mut String, steps: &[StepOutcome]) {
     page.push_str("<h2>Steps</h2>\n");
     let shown: Vec<usize> = (0..steps.len()).filter(|i| *i < MAX_ROWS || !steps[*i].passed()).collect();
     if shown.len() < steps.len() {
@@ -364,51 +394,63 @@ pub fn html(report: &RunReport, info: &PageInfo) -> String {
          <th class=\"n\">gas</th><th>events</th></tr></thead>\n<tbody>\n",
     );
     for i in shown {
-        let s = &steps[i];
-        let origin = match s.origin {
-            Origin::Setup => "setup".to_string(),
-            Origin::Timeline { number, line: 0 } => format!("#{number}"),
-            Origin::Timeline { number, line } => format!("#{number} <span class=\"dim\">line {line}</span>"),
-        };
-        let outcome = match &s.result {
-            StepResult::Ok => "<span class=\"ok\">ok</span>".to_string(),
-            StepResult::Failed { error, args, message } => format!(
-                "<span class=\"err\">{}</span>({})<div class=\"dim\">{}</div>",
-                esc(error),
-                esc(&args.join(", ")),
-                esc(message)
-            ),
-        };
-        let mut what = esc(&s.description);
-        if let Some(note) = &s.note {
-            let _ = write!(what, "<div class=\"dim\">{}</div>", esc(note));
-        }
-        for c in s.checks.iter().filter(|c| !c.passed) {
-            let _ = write!(
-                what,
-                "<div class=\"bad\">✗ expected {} — found {}</div>",
-                esc(&c.expected),
-                esc(c.found.as_deref().unwrap_or("something else"))
-            );
-        }
-        let events: Vec<String> = s.events.iter().map(|e| format!("<div>{}</div>", esc(&e.to_string()))).collect();
-        let _ = writeln!(
-            page,
-            "<tr class=\"{}\"><td class=\"n\">{}</td><td>{origin}</td><td>{}</td><td>{what}</td><td>{outcome}</td>\
-             <td class=\"n\">{}</td><td class=\"ev\">{}</td></tr>",
-            if s.passed() { "" } else { "failed" },
-            s.index,
-            esc(&s.kind),
-            if s.transactions == 0 { "—".to_string() } else { thousands(s.gas_used) },
-            events.join("")
-        );
+        write_step_row(page, &steps[i]);
     }
     page.push_str("</tbody>\n</table>\n");
+}
 
-    // Final state.
+/// Writes one row of the step table.
+fn write_step_row(page: &mut String, s: &StepOutcome) {
+    let origin = match s.origin {
+        Origin::Setup => "setup".to_string(),
+        Origin::Timeline { number, line: 0 } => format!("#{number}"),
+        Origin::Timeline { number, line } => format!("#{number} <span class=\"dim\">line {line}</span>"),
+    };
+    let outcome = match &s.result {
+        StepResult::Ok => "<span class=\"ok\">ok</span>".to_string(),
+        StepResult::Failed { error, args, message } => format!(
+            "<span class=\"err\">{}</span>({})<div class=\"dim\">{}</div>",
+            esc(error),
+            esc(&args.join(", ")),
+            esc(message)
+        ),
+    };
+    let events: Vec<String> = s.events.iter().map(|e| format!("<div>{}</div>", esc(&e.to_string()))).collect();
+    let _ = writeln!(
+        page,
+        "<tr class=\"{}\"><td class=\"n\">{}</td><td>{origin}</td><td>{}</td><td>{}</td><td>{outcome}</td>\
+         <td class=\"n\">{}</td><td class=\"ev\">{}</td></tr>",
+        if s.passed() { "" } else { "failed" },
+        s.index,
+        esc(&s.kind),
+        step_what(s),
+        if s.transactions == 0 { "—".to_string() } else { thousands(s.gas_used) },
+        events.join("")
+    );
+}
+
+/// The "what" cell of a step: its description, its note and every expectation that failed.
+fn step_what(s: &StepOutcome) -> String {
+    let mut what = esc(&s.description);
+    if let Some(note) = &s.note {
+        let _ = write!(what, "<div class=\"dim\">{}</div>", esc(note));
+    }
+    for c in s.checks.iter().filter(|c| !c.passed) {
+        let _ = write!(
+            what,
+            "<div class=\"bad\">✗ expected {} — found {}</div>",
+            esc(&c.expected),
+            esc(c.found.as_deref().unwrap_or("something else"))
+        );
+    }
+    what
+}
+
+/// Writes the final state: every holder with a balance, the supplies and each trade's state.
+fn write_final_state(page: &mut String, state: &FinalState) {
     page.push_str("<h2>Final state</h2>\n<table class=\"final\" id=\"final\">\n<thead><tr><th>holder</th><th class=\"n\">units</th>\
                    <th class=\"n\">units held</th><th class=\"n\">cash</th><th class=\"n\">cash held</th></tr></thead>\n<tbody>\n");
-    for h in report.final_state.holders.iter().filter(|h| h.balances != Balances::default()) {
+    for h in state.holders.iter().filter(|h| h.balances != Balances::default()) {
         let b = &h.balances;
         let _ = writeln!(
             page,
@@ -423,27 +465,29 @@ pub fn html(report: &RunReport, info: &PageInfo) -> String {
     let _ = writeln!(
         page,
         "</tbody>\n</table>\n<p>Supply: {} units, ¥{} deposit tokens.</p>",
-        thousands_u256(report.final_state.units_supply),
-        thousands_u256(report.final_state.cash_supply)
+        thousands_u256(state.units_supply),
+        thousands_u256(state.cash_supply)
     );
-    if !report.final_state.trades.is_empty() {
-        let shown = report.final_state.trades.len().min(MAX_ROWS);
-        let trades: Vec<String> = report.final_state.trades[..shown]
-            .iter()
-            .map(|(name, state)| {
-                format!("<span class=\"trade {}\">{} {}</span>", state.name(), esc(name), state.name())
-            })
-            .collect();
-        let more = report.final_state.trades.len() - shown;
-        let _ = writeln!(
-            page,
-            "<p class=\"trades\">{}{}</p>",
-            trades.join(" "),
-            if more > 0 { format!(" … and {} more", thousands(more as u64)) } else { String::new() }
-        );
+    write_trades(page, &state.trades);
+}
+
+/// Writes each trade's final state (the first [`MAX_ROWS`], then how many more), if there are trades.
+fn write_trades(page: &mut String, trades: &[(String, TradeState)]) {
+    if trades.is_empty() {
+        return;
     }
-    page.push_str("</main>\n</body>\n</html>\n");
-    page
+    let shown = trades.len().min(MAX_ROWS);
+    let spans: Vec<String> = trades[..shown]
+        .iter()
+        .map(|(name, state)| format!("<span class=\"trade {}\">{} {}</span>", state.name(), esc(name), state.name()))
+        .collect();
+    let more = trades.len() - shown;
+    let _ = writeln!(
+        page,
+        "<p class=\"trades\">{}{}</p>",
+        spans.join(" "),
+        if more > 0 { format!(" … and {} more", thousands(more as u64)) } else { String::new() }
+    );
 }
 
 mod charts;

@@ -6,13 +6,16 @@ use eyre::WrapErr;
 use kessai_sim::{
     report,
     scenario::{
-        self, RunReport, StepOutcome,
+        self, RunReport, Scenario, StepOutcome,
         model::Origin,
         run::{self, StepResult, Totals},
     },
 };
 use serde::Serialize;
-use std::{path::PathBuf, time::Instant};
+use std::{
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
 
 /// Generated workloads, parallel runs and the benchmark (`kessai sim gen`, `kessai sim bench`).
 mod workloads;
@@ -106,6 +109,8 @@ impl SimCommand {
 }
 
 impl RunArgs {
+    /// Replays the scenario file (or several in parallel), reports it and fails if an expectation did
+    /// not hold.
     async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
         if self.html.is_some() && !self.more.is_empty() {
             eyre::bail!("--html reports one scenario: give one file");
@@ -120,7 +125,30 @@ impl RunArgs {
             return workloads::run_files(&files, self.jobs, &self.local.revm(), global);
         }
         let scenario = scenario::load(&self.file)?;
-        let quiet = global.json;
+        let began = Instant::now();
+        let (engine, report) = self.replay(&scenario, global.json).await?;
+        let elapsed = began.elapsed();
+        if let Some(path) = &self.html {
+            self.write_html(path, engine, &report, elapsed)?;
+        }
+        self.print(engine, &report, elapsed, global.json)?;
+        if report.passed() {
+            Ok(())
+        } else {
+            let totals = report.totals();
+            Err(Reported(format!(
+                "{} of {} expectations of {} did not hold",
+                totals.failed_checks,
+                totals.checks,
+                self.file.display()
+            ))
+            .into())
+        }
+    }
+
+    /// Replays `scenario` on the engine asked for, printing each step (unless `quiet`) under a
+    /// progress line: (engine name, report).
+    async fn replay(&self, scenario: &Scenario, quiet: bool) -> eyre::Result<(&'static str, RunReport)> {
         // A progress line on stderr (only a terminal's, never with --json) for long runs.
         let mut progress = if quiet {
             report::Progress::hidden()
@@ -136,62 +164,57 @@ impl RunArgs {
             }
             progress.set(done);
         };
-        let began = Instant::now();
-        let (engine, report) = if self.anvil || self.rpc_url.is_some() {
+        let replayed = if self.anvil || self.rpc_url.is_some() {
             let (_anvil, mut chain) =
-                engine::connect_with(self.rpc_url, quiet, Default::default(), &self.local.anvil())?;
+                engine::connect_with(self.rpc_url.clone(), quiet, Default::default(), &self.local.anvil())?;
             let keys = engine::signers()?;
             if !quiet {
                 println!("scenario: {} ({})\nengine: JSON-RPC node", scenario.name, self.file.display());
             }
-            ("rpc", run::run(&mut chain, &scenario, &keys, print).await?)
+            ("rpc", run::run(&mut chain, scenario, &keys, print).await?)
         } else {
             // Anvil's development keys first, then derived ones: any number of parties runs in-process.
-            let (mut chain, keys) = kessai_sim::parallel::in_process_chain_with(&scenario, &self.local.revm());
+            let (mut chain, keys) = kessai_sim::parallel::in_process_chain_with(scenario, &self.local.revm());
             if !quiet {
                 println!("scenario: {} ({})\nengine: {}", scenario.name, self.file.display(), self.local.describe());
             }
-            ("revm", run::run(&mut chain, &scenario, &keys, print).await?)
+            ("revm", run::run(&mut chain, scenario, &keys, print).await?)
         };
         progress.finish();
-        let elapsed = began.elapsed();
+        Ok(replayed)
+    }
+
+    /// Writes the HTML report of the run to `path`.
+    fn write_html(&self, path: &Path, engine: &str, report: &RunReport, elapsed: Duration) -> eyre::Result<()> {
+        let info = report::PageInfo {
+            engine: engine.to_string(),
+            file: Some(self.file.display().to_string()),
+            elapsed: Some(elapsed),
+        };
+        std::fs::write(path, report::html(report, &info))
+            .wrap_err_with(|| format!("cannot write the HTML report to {}", path.display()))
+    }
+
+    /// Prints the run's result: the whole report as JSON, or its summary (and where the HTML report is).
+    fn print(&self, engine: &str, report: &RunReport, elapsed: Duration, json: bool) -> eyre::Result<()> {
         let totals = report.totals();
-        if let Some(path) = &self.html {
-            let info = report::PageInfo {
-                engine: engine.to_string(),
-                file: Some(self.file.display().to_string()),
-                elapsed: Some(elapsed),
-            };
-            std::fs::write(path, report::html(&report, &info))
-                .wrap_err_with(|| format!("cannot write the HTML report to {}", path.display()))?;
-        }
-        if global.json {
+        if json {
             let output = JsonOutput {
                 engine,
                 file: &self.file,
                 passed: report.passed(),
                 totals,
                 elapsed_ms: elapsed.as_millis(),
-                report: &report,
+                report,
             };
             println!("{}", serde_json::to_string_pretty(&output).wrap_err("cannot write the report as JSON")?);
         } else {
-            print_summary(&report, &totals, elapsed.as_secs_f64());
+            print_summary(report, &totals, elapsed.as_secs_f64());
             if let Some(path) = &self.html {
                 println!("HTML report: {}", path.display());
             }
         }
-        if report.passed() {
-            Ok(())
-        } else {
-            Err(Reported(format!(
-                "{} of {} expectations of {} did not hold",
-                totals.failed_checks,
-                totals.checks,
-                self.file.display()
-            ))
-            .into())
-        }
+        Ok(())
     }
 }
 

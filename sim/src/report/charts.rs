@@ -42,82 +42,118 @@ pub(super) struct Bar {
     pub(super) class: &'static str,
 }
 
+/// Width of a line chart.
+const LINE_W: f64 = 1000.0;
+/// Height of a line chart above its legend.
+const LINE_H: f64 = 300.0;
+/// Margin left of the plot area (the y axis' labels).
+const LEFT: f64 = 80.0;
+/// Margin right of the plot area.
+const RIGHT: f64 = 16.0;
+/// Margin above the plot area.
+const TOP: f64 = 14.0;
+/// Margin below the plot area (the x axis' labels and name).
+const BOTTOM: f64 = 40.0;
+/// Width of the plot area.
+const PLOT_W: f64 = LINE_W - LEFT - RIGHT;
+/// Height of the plot area.
+const PLOT_H: f64 = LINE_H - TOP - BOTTOM;
+
 /// A step chart (values hold until the next step) with axes, grid, ticks and a legend.
 pub(super) fn line_chart(id: &str, title: &str, unit: &str, series: &[Series]) -> String {
-    const W: f64 = 1000.0;
-    const H: f64 = 300.0;
-    const LEFT: f64 = 80.0;
-    const RIGHT: f64 = 16.0;
-    const TOP: f64 = 14.0;
-    const BOTTOM: f64 = 40.0;
     let legend_rows = series.len().div_ceil(4);
-    let height = H + 18.0 * legend_rows as f64;
-    let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
-    let x_max = series.iter().flat_map(|s| s.points.last()).map(|p| p.0).fold(1.0, f64::max);
-    let y_max = series.iter().flat_map(|s| &s.points).map(|p| p.1).fold(0.0, f64::max);
-    let (y_ticks, y_top) = ticks(y_max);
-    let (mut x_ticks, _) = ticks(x_max);
-    x_ticks.retain(|x| *x <= x_max);
-    let x_top = x_max;
-    let sx = |x: f64| LEFT + x / x_top * pw;
-    let sy = |y: f64| TOP + ph - y / y_top * ph;
+    let height = LINE_H + 18.0 * legend_rows as f64;
+    let frame = Frame::new(series);
     let mut svg = String::new();
     let _ = write!(
         svg,
-        "<svg id=\"{id}\" class=\"plot line\" viewBox=\"0 0 {W} {height}\" width=\"{W}\" height=\"{height}\" role=\"img\" \
+        "<svg id=\"{id}\" class=\"plot line\" viewBox=\"0 0 {LINE_W} {height}\" width=\"{LINE_W}\" height=\"{height}\" role=\"img\" \
          aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\"><title>{}</title>",
         esc(title),
         esc(title)
     );
-    for y in &y_ticks {
-        let py = sy(*y);
-        let _ = write!(
-            svg,
-            "<line class=\"grid\" x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{py:.1}\" y2=\"{py:.1}\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            W - RIGHT,
-            LEFT - 6.0,
-            py + 4.0,
-            compact(*y)
-        );
-    }
-    for x in &x_ticks {
-        let px = sx(*x);
-        let _ = write!(
-            svg,
-            "<line class=\"axis\" x1=\"{px:.1}\" x2=\"{px:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/>\
-             <text x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-            TOP + ph,
-            TOP + ph + 4.0,
-            TOP + ph + 16.0,
-            compact(*x)
-        );
-    }
-    let _ = write!(
-        svg,
-        "<line class=\"axis\" x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/>\
-         <line class=\"axis\" x1=\"{LEFT}\" x2=\"{LEFT}\" y1=\"{TOP}\" y2=\"{:.1}\"/>\
-         <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">step</text>\
-         <text x=\"14\" y=\"{:.1}\" text-anchor=\"middle\" transform=\"rotate(-90 14 {:.1})\">{}</text>",
-        W - RIGHT,
-        TOP + ph,
-        TOP + ph,
-        TOP + ph,
-        LEFT + pw / 2.0,
-        TOP + ph + 32.0,
-        TOP + ph / 2.0,
-        TOP + ph / 2.0,
-        esc(unit)
-    );
+    frame.write_grid(&mut svg);
+    frame.write_x_ticks(&mut svg);
+    write_axes(&mut svg, unit);
     for (i, s) in series.iter().enumerate() {
         let colour = PALETTE[i % PALETTE.len()];
+        frame.write_line(&mut svg, s, colour);
+        write_legend_entry(&mut svg, i, s, colour);
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The scales of a line chart: the ticks of both axes and the values at their tops.
+struct Frame {
+    x_ticks: Vec<f64>,
+    y_ticks: Vec<f64>,
+    x_top: f64,
+    y_top: f64,
+}
+
+impl Frame {
+    /// Scales that fit every point of `series` (the x axis ends at the last step).
+    fn new(series: &[Series]) -> Self {
+        let x_max = series.iter().flat_map(|s| s.points.last()).map(|p| p.0).fold(1.0, f64::max);
+        let y_max = series.iter().flat_map(|s| &s.points).map(|p| p.1).fold(0.0, f64::max);
+        let (y_ticks, y_top) = ticks(y_max);
+        let (mut x_ticks, _) = ticks(x_max);
+        x_ticks.retain(|x| *x <= x_max);
+        Self { x_ticks, y_ticks, x_top: x_max, y_top }
+    }
+
+    /// The horizontal position of `x`.
+    fn sx(&self, x: f64) -> f64 {
+        LEFT + x / self.x_top * PLOT_W
+    }
+
+    /// The vertical position of `y`.
+    fn sy(&self, y: f64) -> f64 {
+        TOP + PLOT_H - y / self.y_top * PLOT_H
+    }
+
+    /// Writes a horizontal grid line and a label at each y tick.
+    fn write_grid(&self, svg: &mut String) {
+        for y in &self.y_ticks {
+            let py = self.sy(*y);
+            let _ = write!(
+                svg,
+                "<line class=\"grid\" x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{py:.1}\" y2=\"{py:.1}\"/>\
+                 <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+                LINE_W - RIGHT,
+                LEFT - 6.0,
+                py + 4.0,
+                compact(*y)
+            );
+        }
+    }
+
+    /// Writes a tick mark and a label at each x tick.
+    fn write_x_ticks(&self, svg: &mut String) {
+        for x in &self.x_ticks {
+            let px = self.sx(*x);
+            let _ = write!(
+                svg,
+                "<line class=\"axis\" x1=\"{px:.1}\" x2=\"{px:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/>\
+                 <text x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                TOP + PLOT_H,
+                TOP + PLOT_H + 4.0,
+                TOP + PLOT_H + 16.0,
+                compact(*x)
+            );
+        }
+    }
+
+    /// Writes one series as a step line (each value holds until the next point), titled by its name.
+    fn write_line(&self, svg: &mut String, s: &Series, colour: &str) {
         let mut path = String::new();
         let mut last_y = None;
         for (x, y) in &s.points {
-            let (px, py) = (sx(*x), sy(*y));
+            let (px, py) = (self.sx(*x), self.sy(*y));
             match last_y {
                 None => {
-                    let _ = write!(path, "M{:.1},{py:.1} L{px:.1},{py:.1}", sx(0.0));
+                    let _ = write!(path, "M{:.1},{py:.1} L{px:.1},{py:.1}", self.sx(0.0));
                 }
                 Some(ly) => {
                     let _ = write!(path, " L{px:.1},{ly:.1} L{px:.1},{py:.1}");
@@ -130,22 +166,44 @@ pub(super) fn line_chart(id: &str, title: &str, unit: &str, series: &[Series]) -
             "<path d=\"{path}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.8\" stroke-linejoin=\"round\"><title>{}</title></path>",
             esc(&s.name)
         );
-        let (col, row) = (i % 4, i / 4);
-        let (lx, ly) = (LEFT + col as f64 * 220.0, H + 4.0 + row as f64 * 18.0);
-        let last = s.points.last().map_or(0.0, |p| p.1);
-        let _ = write!(
-            svg,
-            "<rect x=\"{lx:.1}\" y=\"{:.1}\" width=\"12\" height=\"4\" fill=\"{colour}\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\">{} ({})</text>",
-            ly - 4.0,
-            lx + 16.0,
-            ly + 1.0,
-            esc(&s.name),
-            compact(last)
-        );
     }
-    svg.push_str("</svg>");
-    svg
+}
+
+/// Writes both axes of a line chart with their names (`step`, and `unit`).
+fn write_axes(svg: &mut String, unit: &str) {
+    let _ = write!(
+        svg,
+        "<line class=\"axis\" x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/>\
+         <line class=\"axis\" x1=\"{LEFT}\" x2=\"{LEFT}\" y1=\"{TOP}\" y2=\"{:.1}\"/>\
+         <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">step</text>\
+         <text x=\"14\" y=\"{:.1}\" text-anchor=\"middle\" transform=\"rotate(-90 14 {:.1})\">{}</text>",
+        LINE_W - RIGHT,
+        TOP + PLOT_H,
+        TOP + PLOT_H,
+        TOP + PLOT_H,
+        LEFT + PLOT_W / 2.0,
+        TOP + PLOT_H + 32.0,
+        TOP + PLOT_H / 2.0,
+        TOP + PLOT_H / 2.0,
+        esc(unit)
+    );
+}
+
+/// Writes the legend entry of the `i`th series (four to a row): its colour, name and last value.
+fn write_legend_entry(svg: &mut String, i: usize, s: &Series, colour: &str) {
+    let (col, row) = (i % 4, i / 4);
+    let (lx, ly) = (LEFT + col as f64 * 220.0, LINE_H + 4.0 + row as f64 * 18.0);
+    let last = s.points.last().map_or(0.0, |p| p.1);
+    let _ = write!(
+        svg,
+        "<rect x=\"{lx:.1}\" y=\"{:.1}\" width=\"12\" height=\"4\" fill=\"{colour}\"/>\
+         <text x=\"{:.1}\" y=\"{:.1}\">{} ({})</text>",
+        ly - 4.0,
+        lx + 16.0,
+        ly + 1.0,
+        esc(&s.name),
+        compact(last)
+    );
 }
 
 /// Horizontal bars, one per row, with a label on the left and the value's text on the bar's right.

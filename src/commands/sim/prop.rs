@@ -8,7 +8,7 @@ use clap::Args;
 use eyre::WrapErr;
 use kessai_sim::{
     parallel,
-    property::{self, CheckOptions, Options, PropertyRun, Stats},
+    property::{self, CheckOptions, Invariant, Options, PropertyRun, Stats},
     report::{Progress, thousands},
     scenario::{ScenarioError, model::TradeState},
 };
@@ -101,12 +101,43 @@ fn out_path(out: &Path, seed: u64, several: bool) -> PathBuf {
     out.with_file_name(name)
 }
 
+/// What a property run of several seeds found: each seed's run (in seed order), where its failing
+/// sequence was written, and how long it all took.
+struct Outcome {
+    runs: Vec<PropertyRun>,
+    files: Vec<Option<PathBuf>>,
+    failing: Vec<u64>,
+    elapsed: Duration,
+}
+
 impl PropArgs {
+    /// Runs the seeds, prints what they found (text or `--json`) and fails if an invariant broke.
     pub(super) fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
         let seeds = match &self.seeds {
             Some(text) => parse_seeds(text)?,
             None => vec![self.seed],
         };
+        let invariants = self.invariants()?;
+        let jobs = self.jobs.unwrap_or_else(parallel::default_threads).max(1);
+        if !global.json {
+            self.print_plan(&seeds, &invariants, jobs);
+        }
+        let outcome = self.run(&seeds, &invariants, jobs, global.json)?;
+        if global.json {
+            self.print_json(&seeds, &invariants, &outcome)?;
+        } else {
+            self.print_text(&outcome);
+        }
+        if outcome.failing.is_empty() {
+            Ok(())
+        } else {
+            let seeds: Vec<String> = outcome.failing.iter().map(ToString::to_string).collect();
+            Err(crate::commands::Reported(format!("an invariant broke (seed {})", seeds.join(", "))).into())
+        }
+    }
+
+    /// The standard invariants, and one per `--never STATE`.
+    fn invariants(&self) -> eyre::Result<Vec<Box<dyn Invariant>>> {
         let mut invariants = property::standard();
         for name in &self.never {
             let state = TradeState::ALL.iter().find(|(_, n)| n == name).map(|(s, _)| *s);
@@ -117,33 +148,43 @@ impl PropArgs {
                 ),
             }
         }
-        let options = Options {
+        Ok(invariants)
+    }
+
+    /// The options of each seed's run.
+    fn options(&self) -> Options {
+        Options {
             steps: self.steps,
             check: CheckOptions { sweep_every: self.sweep_every },
             shrink: !self.no_shrink,
             shrink_budget: self.shrink_budget,
-        };
-        let jobs = self.jobs.unwrap_or_else(parallel::default_threads).max(1);
-        if !global.json {
-            println!(
-                "property run: {} seed{} × {} random steps on {} thread{}; invariants: {}; full sweep every {} steps",
-                seeds.len(),
-                if seeds.len() == 1 { "" } else { "s" },
-                thousands(self.steps as u64),
-                jobs.min(seeds.len()),
-                if jobs.min(seeds.len()) == 1 { "" } else { "s" },
-                invariants.iter().map(|i| i.name()).collect::<Vec<_>>().join(", "),
-                thousands(self.sweep_every as u64)
-            );
         }
+    }
 
-        // The seeds run on worker threads; this one draws the progress line.
+    /// Prints what is about to run: seeds, steps, threads, invariants and the sweep.
+    fn print_plan(&self, seeds: &[u64], invariants: &[Box<dyn Invariant>], jobs: usize) {
+        println!(
+            "property run: {} seed{} × {} random steps on {} thread{}; invariants: {}; full sweep every {} steps",
+            seeds.len(),
+            if seeds.len() == 1 { "" } else { "s" },
+            thousands(self.steps as u64),
+            jobs.min(seeds.len()),
+            if jobs.min(seeds.len()) == 1 { "" } else { "s" },
+            invariants.iter().map(|i| i.name()).collect::<Vec<_>>().join(", "),
+            thousands(self.sweep_every as u64)
+        );
+    }
+
+    /// Runs every seed on up to `jobs` worker threads while this one draws the progress line
+    /// (unless `quiet`), then writes each failing sequence if `--out` asks for it.
+    fn run(&self, seeds: &[u64], invariants: &[Box<dyn Invariant>], jobs: usize, quiet: bool) -> eyre::Result<Outcome> {
+        let options = self.options();
         let began = Instant::now();
         let done = AtomicU64::new(0);
         let total = (seeds.len() * (self.steps + 3 * property::INVESTORS.len())) as u64;
-        let mut progress = if global.json { Progress::hidden() } else { Progress::new("steps", total) };
+        let mut progress = if quiet { Progress::hidden() } else { Progress::new("steps", total) };
         let results = std::thread::scope(|scope| {
-            let worker = scope.spawn(|| property::run_seeds(&seeds, &options, &invariants, jobs, Some(&done)));
+            let worker = scope.spawn(|| property::run_seeds(seeds, &options, invariants, jobs, Some(&done)));
             while !worker.is_finished() {
                 progress.set(done.load(Ordering::Relaxed));
                 std::thread::sleep(Duration::from_millis(50));
@@ -160,11 +201,18 @@ impl PropArgs {
             runs.push(result.wrap_err_with(|| format!("the property run of seed {seed} could not run"))?);
         }
         let failing: Vec<u64> = runs.iter().filter(|r| r.failure.is_some()).map(|r| r.seed).collect();
+        let files = self.write_failures(&runs, failing.len() > 1)?;
+        Ok(Outcome { runs, files, failing, elapsed })
+    }
+
+    /// Writes each failing sequence under `--out` (the seed added to the name when `several` seeds
+    /// failed); where each run's went, if anywhere.
+    fn write_failures(&self, runs: &[PropertyRun], several: bool) -> eyre::Result<Vec<Option<PathBuf>>> {
         let mut files: Vec<Option<PathBuf>> = Vec::with_capacity(runs.len());
-        for run in &runs {
+        for run in runs {
             let file = match (&run.failure, &self.out) {
                 (Some(f), Some(out)) => {
-                    let path = out_path(out, run.seed, failing.len() > 1);
+                    let path = out_path(out, run.seed, several);
                     std::fs::write(&path, &f.toml)
                         .wrap_err_with(|| format!("cannot write the failing sequence to {}", path.display()))?;
                     Some(path)
@@ -173,60 +221,62 @@ impl PropArgs {
             };
             files.push(file);
         }
+        Ok(files)
+    }
 
-        if global.json {
-            let output = PropJson {
-                steps: self.steps,
-                seeds: &seeds,
-                invariants: invariants.iter().map(|i| i.name()).collect(),
-                passed: failing.is_empty(),
-                elapsed_ms: elapsed.as_millis(),
-                runs: runs
-                    .iter()
-                    .zip(&files)
-                    .map(|(r, file)| RunJson {
-                        seed: r.seed,
-                        generated: r.generated,
-                        elapsed_ms: r.elapsed.as_millis(),
-                        stats: &r.stats,
-                        failure: r.failure.as_ref().map(|f| FailureJson {
-                            invariant: &f.found.invariant,
-                            step: f.found.index,
-                            message: &f.found.message,
-                            shrunk_steps: f.shrunk.steps.len(),
-                            candidates: f.candidates,
-                            reproduced: f.reproduced,
-                            file: file.as_deref(),
-                            toml: &f.toml,
-                        }),
-                    })
-                    .collect(),
-            };
-            println!("{}", serde_json::to_string_pretty(&output).wrap_err("cannot write the result as JSON")?);
-        } else {
-            for (run, file) in runs.iter().zip(&files) {
-                print_run(run, file.as_deref(), !self.no_shrink);
-            }
-            let steps: usize = runs.iter().map(|r| r.stats.steps).sum();
-            let verdict = if failing.is_empty() {
-                format!("every invariant held ({:.0} steps/s)", steps as f64 / elapsed.as_secs_f64().max(1e-9))
-            } else {
-                format!("{} failed (shrinking included)", failing.len())
-            };
-            println!(
-                "\n{} seed{}, {} steps checked in {:.2} s: {verdict}",
-                runs.len(),
-                if runs.len() == 1 { "" } else { "s" },
-                thousands(steps as u64),
-                elapsed.as_secs_f64(),
-            );
+    /// Prints the `--json` output.
+    fn print_json(&self, seeds: &[u64], invariants: &[Box<dyn Invariant>], outcome: &Outcome) -> eyre::Result<()> {
+        let output = PropJson {
+            steps: self.steps,
+            seeds,
+            invariants: invariants.iter().map(|i| i.name()).collect(),
+            passed: outcome.failing.is_empty(),
+            elapsed_ms: outcome.elapsed.as_millis(),
+            runs: outcome.runs.iter().zip(&outcome.files).map(|(r, file)| run_json(r, file.as_deref())).collect(),
+        };
+        println!("{}", serde_json::to_string_pretty(&output).wrap_err("cannot write the result as JSON")?);
+        Ok(())
+    }
+
+    /// Prints each seed's run and a verdict over all of them.
+    fn print_text(&self, outcome: &Outcome) {
+        let Outcome { runs, files, failing, elapsed } = outcome;
+        for (run, file) in runs.iter().zip(files) {
+            print_run(run, file.as_deref(), !self.no_shrink);
         }
-        if failing.is_empty() {
-            Ok(())
+        let steps: usize = runs.iter().map(|r| r.stats.steps).sum();
+        let verdict = if failing.is_empty() {
+            format!("every invariant held ({:.0} steps/s)", steps as f64 / elapsed.as_secs_f64().max(1e-9))
         } else {
-            let seeds: Vec<String> = failing.iter().map(ToString::to_string).collect();
-            Err(crate::commands::Reported(format!("an invariant broke (seed {})", seeds.join(", "))).into())
-        }
+            format!("{} failed (shrinking included)", failing.len())
+        };
+        println!(
+            "\n{} seed{}, {} steps checked in {:.2} s: {verdict}",
+            runs.len(),
+            if runs.len() == 1 { "" } else { "s" },
+            thousands(steps as u64),
+            elapsed.as_secs_f64(),
+        );
+    }
+}
+
+/// One seed's run in `--json` output, with where its failing sequence was written.
+fn run_json<'a>(r: &'a PropertyRun, file: Option<&'a Path>) -> RunJson<'a> {
+    RunJson {
+        seed: r.seed,
+        generated: r.generated,
+        elapsed_ms: r.elapsed.as_millis(),
+        stats: &r.stats,
+        failure: r.failure.as_ref().map(|f| FailureJson {
+            invariant: &f.found.invariant,
+            step: f.found.index,
+            message: &f.found.message,
+            shrunk_steps: f.shrunk.steps.len(),
+            candidates: f.candidates,
+            reproduced: f.reproduced,
+            file,
+            toml: &f.toml,
+        }),
     }
 }
 

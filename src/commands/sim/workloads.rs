@@ -456,9 +456,25 @@ impl BenchArgs {
     }
 }
 
+/// Prints one flow's benchmark: what was settled, each engine's rates, the goals and the whole day.
 fn print_bench(r: &BenchReport) {
     let o = &r.options;
-    let flow = match o.flow {
+    println!(
+        "\n{} complete DvP settlements ({}) among {} investors, seed {}{}",
+        thousands(o.trades as u64),
+        flow_description(o.flow),
+        o.investors,
+        o.seed,
+        if r.release_build { "" } else { " — DEBUG BUILD: revm is ~50× slower; measure with --release" }
+    );
+    print_engines(r);
+    print_goals(r);
+    print_day(r);
+}
+
+/// What one settlement of `flow` does.
+fn flow_description(flow: Settlement) -> &'static str {
+    match flow {
         Settlement::Dcjpy => {
             "the pilot's whole cycle: issue to the buyer, createTrade, pay, approve, redeem by the seller"
         }
@@ -467,14 +483,11 @@ fn print_bench(r: &BenchReport) {
             "the pilot's flow: createTrade, settleWithPayment with the buyer's signature made beforehand"
         }
         Settlement::Netted => "netted",
-    };
-    println!(
-        "\n{} complete DvP settlements ({flow}) among {} investors, seed {}{}",
-        thousands(o.trades as u64),
-        o.investors,
-        o.seed,
-        if r.release_build { "" } else { " — DEBUG BUILD: revm is ~50× slower; measure with --release" }
-    );
+    }
+}
+
+/// Prints the table of engines and whether they used the same gas (and Anvil's refund gap, if any).
+fn print_engines(r: &BenchReport) {
     println!(
         "  {:<16} {:>12} {:>14} {:>14} {:>10} {:>16}",
         "engine", "settlements", "settlements/s", "tx/s", "seconds", "gas"
@@ -502,6 +515,10 @@ fn print_bench(r: &BenchReport) {
             thousands(r.anvil_refund_gap / kessai_sim::bench::ANVIL_PRE_LONDON_REFUND_GAP)
         );
     }
+}
+
+/// Prints the goals for the engines that ran, each met or not.
+fn print_goals(r: &BenchReport) {
     println!("\n  goals:");
     if let Some(x) = r.speedup("raw-revm", "in-process") {
         println!(
@@ -526,6 +543,11 @@ fn print_bench(r: &BenchReport) {
             verdict(rate >= 5_000.0)
         );
     }
+}
+
+/// Prints the whole day replayed in-process, phase by phase (judged against a minute from 100,000
+/// trades up).
+fn print_day(r: &BenchReport) {
     let d = &r.day;
     println!(
         "  the whole day in-process (deploy + fund {:.2} s, sign {:.2} s, trades {:.2} s, final state {:.2} s): \
@@ -535,7 +557,7 @@ fn print_bench(r: &BenchReport) {
         d.trades_seconds,
         d.final_state_seconds,
         d.total_seconds(),
-        if o.trades >= 100_000 {
+        if r.options.trades >= 100_000 {
             format!(" — under a minute: {}", verdict(d.total_seconds() < 60.0))
         } else {
             String::new()
