@@ -11,7 +11,7 @@ use crate::dvp_lifecycle::{CASH, Market, UNITS, market};
 use crate::support;
 use kessai_bindings::alloy::primitives::{Address, B256, U256};
 use kessai_deployer::{DeployerError, chain::Chain, ops::Trade, signing::Instruction};
-use kessai_sim::rng::Rng;
+use kessai_sim::{RevmChain, rng::Rng};
 
 use kessai_sim::property::{APPROVED, CANCELLED, CREATED, EXPIRED, PAID, SETTLED};
 
@@ -43,6 +43,15 @@ impl ModelTrade {
     }
     fn has_agent(&self) -> bool {
         self.terms.agent != Address::ZERO
+    }
+    /// Whether the agent may settle it in a batch at `now`: with an agent, open, paid, not yet
+    /// approved and before its deadline.
+    fn batchable(&self, now: u64) -> bool {
+        self.has_agent()
+            && self.open()
+            && self.status & PAID != 0
+            && self.status & APPROVED == 0
+            && now <= self.terms.deadline
     }
 }
 
@@ -147,231 +156,296 @@ async fn check_against_chain<C: Chain>(
     }
 }
 
-async fn run(seed: u64, steps: usize) {
-    let mut m = market(support::revm()).await;
-    let parties = [m.p.seller, m.p.buyer, m.carol];
-    let (agent, stranger) = (m.p.agent, m.p.suite.operator);
-    let mut model = Model {
-        parties,
-        accounts: [Account { units: UNITS, cash: CASH, ..Default::default() }; 3],
-        trades: Vec::new(),
-    };
-    let supplies = m.suite.supplies(&mut m.chain).await.expect("supplies");
-    let mut rng = Rng::from_state(seed);
-    let mut counts = [0usize; 9];
-    let mut successes = 0usize;
-    let mut wins = [0usize; 9];
+/// The kinds of step, in the order `Run::counts` and `Run::wins` count them.
+#[derive(Clone, Copy)]
+enum Kind {
+    Create,
+    Pay,
+    Approve,
+    Cancel,
+    Time,
+    Release,
+    Signed,
+    Batch,
+    /// A step on an existing trade rolled before there was any: nothing is sent.
+    Idle,
+}
 
-    for step in 0..steps {
-        let now = m.chain.timestamp().await.expect("time");
-        let pick = rng.below(100);
-        let ok = match pick {
-            // Create a trade (sometimes for more units than the seller has free).
-            0..=27 => {
-                counts[0] += 1;
-                let s = rng.below(3) as usize;
-                let b = (s + 1 + rng.below(2) as usize) % 3;
-                // Mostly affordable trades; one in ten asks for more units than are free.
-                let units =
-                    if rng.below(10) == 0 { model.free_units(s) + 1 + rng.below(10) } else { 1 + rng.below(40) };
-                let amount = 1 + rng.below(800_000);
-                let with_agent = rng.below(2) == 0;
-                let mut terms =
-                    m.trade(parties[s], parties[b], units, amount, if with_agent { agent } else { Address::ZERO });
-                terms.deadline = now + 600 + rng.below(6 * 3_600);
-                let id = kessai_bindings::trade_id(terms.seller, format!("prop-{seed}-{step}"));
-                let expect = units <= model.free_units(s);
-                let ok = outcome(m.suite.create_trade(&mut m.chain, id, &terms).await, step, "create");
-                assert_eq!(ok, expect, "step {step}: create of {units} units with {} free", model.free_units(s));
-                if ok {
-                    model.accounts[s].units_held += units;
-                    model.trades.push(ModelTrade { id, terms, seller: s, buyer: b, status: CREATED });
-                }
-                ok
-            }
-            // The buyer pays.
-            28..=52 if !model.trades.is_empty() => {
-                counts[1] += 1;
-                let k = model.pick(&mut rng, now);
-                let t = &model.trades[k];
-                let expect = t.open()
-                    && t.status & PAID == 0
-                    && now <= t.terms.deadline
-                    && t.amount() <= model.free_cash(t.buyer);
-                let (id, terms) = (t.id, t.terms.clone());
-                let ok = outcome(m.suite.pay(&mut m.chain, id, &terms).await, step, "pay");
-                assert_eq!(ok, expect, "step {step}: pay of trade {k} in status {}", model.trades[k].status);
-                if ok {
-                    let t = &mut model.trades[k];
-                    if !t.has_agent() || t.status & APPROVED != 0 {
-                        t.status |= PAID | SETTLED;
-                        model.settle(k, true, false);
-                    } else {
-                        t.status |= PAID;
-                        let (b, a) = (t.buyer, t.amount());
-                        model.accounts[b].cash_held += a;
-                    }
-                }
-                ok
-            }
-            // The agent approves (or a stranger tries to).
-            53..=67 if !model.trades.is_empty() => {
-                counts[2] += 1;
-                let k = model.pick(&mut rng, now);
-                let t = &model.trades[k];
-                let expect = t.has_agent() && t.open() && t.status & APPROVED == 0 && now <= t.terms.deadline;
-                let (id, terms) = (t.id, t.terms.clone());
-                let ok = outcome(m.suite.approve(&mut m.chain, id, &terms).await, step, "approve");
-                assert_eq!(ok, expect, "step {step}: approve of trade {k} in status {}", model.trades[k].status);
-                if ok {
-                    let t = &mut model.trades[k];
-                    t.status |= APPROVED;
-                    if t.status & PAID != 0 {
-                        t.status |= SETTLED;
-                        model.settle(k, true, true);
-                    }
-                }
-                ok
-            }
-            // A party, the agent or a stranger cancels.
-            68..=75 if !model.trades.is_empty() => {
-                counts[3] += 1;
-                let k = model.pick(&mut rng, now);
-                let t = &model.trades[k];
-                let by = [t.terms.seller, t.terms.buyer, agent, stranger][rng.below(4) as usize];
-                let allowed = by == t.terms.seller || by == t.terms.buyer || (t.has_agent() && by == agent);
-                let expect = allowed && t.open();
-                let (id, terms) = (t.id, t.terms.clone());
-                let ok = outcome(m.suite.cancel(&mut m.chain, by, id, &terms).await, step, "cancel");
-                assert_eq!(ok, expect, "step {step}: cancel of trade {k} by {by}");
-                if ok {
-                    model.release(k);
-                    model.trades[k].status |= CANCELLED;
-                }
-                ok
-            }
-            // Time passes.
-            76..=80 => {
-                counts[4] += 1;
-                m.chain.advance_time(300 + rng.below(4 * 3_600)).await.expect("advance time");
+impl Kind {
+    /// The kind a roll of `pick` out of 100 makes (the ranges are the kinds' shares).
+    fn rolled(pick: u64, any_trade: bool) -> Self {
+        match pick {
+            0..=27 => Self::Create,
+            28..=52 if any_trade => Self::Pay,
+            53..=67 if any_trade => Self::Approve,
+            68..=75 if any_trade => Self::Cancel,
+            76..=80 => Self::Time,
+            81..=88 if any_trade => Self::Release,
+            89..=93 => Self::Signed,
+            94..=99 => Self::Batch,
+            _ => Self::Idle,
+        }
+    }
+}
+
+/// One property run: the market, the model it is checked against, and what the steps did.
+struct Run {
+    m: Market<RevmChain>,
+    model: Model,
+    rng: Rng,
+    seed: u64,
+    /// Both tokens' supplies at the start, which no step may change.
+    supplies: (U256, U256),
+    /// Steps tried, by kind.
+    counts: [usize; 9],
+    /// Steps that succeeded, by kind.
+    wins: [usize; 9],
+    successes: usize,
+}
+
+impl Run {
+    /// A fresh market with three funded parties, the model that mirrors it, and the seeded steps.
+    async fn new(seed: u64) -> Self {
+        let mut m = market(support::revm()).await;
+        let model = Model {
+            parties: [m.p.seller, m.p.buyer, m.carol],
+            accounts: [Account { units: UNITS, cash: CASH, ..Default::default() }; 3],
+            trades: Vec::new(),
+        };
+        let supplies = m.suite.supplies(&mut m.chain).await.expect("supplies");
+        Self { m, model, rng: Rng::from_state(seed), seed, supplies, counts: [0; 9], wins: [0; 9], successes: 0 }
+    }
+
+    /// One random step, then the chain checked against the model (every trade's status every 200
+    /// steps); an idle step or an empty batch sends nothing and is not checked.
+    async fn step(&mut self, step: usize) {
+        let now = self.m.chain.timestamp().await.expect("time");
+        let kind = Kind::rolled(self.rng.below(100), !self.model.trades.is_empty());
+        self.counts[kind as usize] += 1;
+        let ok = match kind {
+            Kind::Create => self.create(step, now).await,
+            Kind::Pay => self.pay(step, now).await,
+            Kind::Approve => self.approve(step, now).await,
+            Kind::Cancel => self.cancel(step, now).await,
+            Kind::Time => {
+                self.m.chain.advance_time(300 + self.rng.below(4 * 3_600)).await.expect("advance time");
                 true
             }
-            // Anyone releases an expired trade.
-            81..=88 if !model.trades.is_empty() => {
-                counts[5] += 1;
-                let k = model.pick(&mut rng, now);
-                let t = &model.trades[k];
-                let expect = t.open() && now > t.terms.deadline;
-                let (id, terms) = (t.id, t.terms.clone());
-                let ok = outcome(m.suite.release(&mut m.chain, stranger, id, &terms).await, step, "release");
-                assert_eq!(ok, expect, "step {step}: release of trade {k}");
-                if ok {
-                    model.release(k);
-                    model.trades[k].status |= EXPIRED;
-                }
-                ok
-            }
-            // One-transaction signed settlement.
-            89..=93 => {
-                counts[6] += 1;
-                let s = rng.below(3) as usize;
-                let b = (s + 1 + rng.below(2) as usize) % 3;
-                let units = if rng.below(10) == 0 { model.free_units(s) + 1 } else { 1 + rng.below(40) };
-                let amount = 1 + rng.below(800_000);
-                let mut terms = m.trade(parties[s], parties[b], units, amount, agent);
-                terms.deadline = now + 3_600;
-                let id = kessai_bindings::trade_id(terms.seller, format!("prop-signed-{seed}-{step}"));
-                let sigs = m.signatures(id, &terms, Instruction::Settle).await;
-                let expect = units <= model.free_units(s) && amount <= model.free_cash(b);
-                let ok = outcome(m.suite.settle_signed(&mut m.chain, agent, id, &terms, &sigs).await, step, "signed");
-                assert_eq!(ok, expect, "step {step}: signed settlement");
-                if ok {
-                    model.trades.push(ModelTrade {
-                        id,
-                        terms,
-                        seller: s,
-                        buyer: b,
-                        status: CREATED | PAID | APPROVED | SETTLED,
-                    });
-                    let k = model.trades.len() - 1;
-                    model.settle(k, false, false);
-                }
-                ok
-            }
-            // The agent settles a batch of paid trades, gross or netted.
-            94..=99 => {
-                counts[7] += 1;
-                let netted = rng.below(2) == 0;
-                let ready: Vec<usize> = (0..model.trades.len())
-                    .filter(|&k| {
-                        let t = &model.trades[k];
-                        t.has_agent()
-                            && t.open()
-                            && t.status & PAID != 0
-                            && t.status & APPROVED == 0
-                            && now <= t.terms.deadline
-                    })
-                    .collect();
-                let mut chosen: Vec<usize> = Vec::new();
-                for _ in 0..1 + rng.below(4) {
-                    if !ready.is_empty() {
-                        let k = ready[rng.below(ready.len() as u64) as usize];
-                        if !chosen.contains(&k) {
-                            chosen.push(k);
-                        }
-                    }
-                }
-                // Now and then a trade that cannot be in a batch: the whole batch must refuse.
-                if rng.below(6) == 0 && !model.trades.is_empty() {
-                    let k = model.pick(&mut rng, now);
-                    if !chosen.contains(&k) {
-                        chosen.push(k);
-                    }
-                }
-                if chosen.is_empty() {
-                    continue;
-                }
-                let expect = chosen.iter().all(|&k| {
-                    let t = &model.trades[k];
-                    t.has_agent()
-                        && t.open()
-                        && t.status & PAID != 0
-                        && t.status & APPROVED == 0
-                        && now <= t.terms.deadline
-                });
-                let batch: Vec<(B256, Trade)> =
-                    chosen.iter().map(|&k| (model.trades[k].id, model.trades[k].terms.clone())).collect();
-                let ok = outcome(m.suite.settle_batch(&mut m.chain, agent, &batch, netted).await, step, "batch");
-                assert_eq!(ok, expect, "step {step}: batch of {chosen:?} (netted: {netted})");
-                if ok {
-                    for &k in &chosen {
-                        model.trades[k].status |= APPROVED | SETTLED;
-                        model.settle(k, true, true);
-                    }
-                }
-                ok
-            }
-            _ => {
-                counts[8] += 1;
-                continue;
-            }
+            Kind::Release => self.release(step, now).await,
+            Kind::Signed => self.settle_signed(step, now).await,
+            Kind::Batch => match self.batch(step, now).await {
+                Some(ok) => ok,
+                None => return,
+            },
+            Kind::Idle => return,
         };
-        successes += usize::from(ok);
+        self.successes += usize::from(ok);
         if ok {
-            wins[[0, 28, 53, 68, 76, 81, 89, 94, 100].iter().rposition(|&x| pick >= x).unwrap_or(8)] += 1;
+            self.wins[kind as usize] += 1;
         }
         let full = step % 200 == 199;
-        check_against_chain(&mut m, &model, supplies, step, full).await;
+        check_against_chain(&mut self.m, &self.model, self.supplies, step, full).await;
     }
-    check_against_chain(&mut m, &model, supplies, steps, true).await;
-    let settled = model.trades.iter().filter(|t| t.status & SETTLED != 0).count();
-    let open = model.trades.iter().filter(|t| t.open()).count();
-    eprintln!(
-        "dvp property run: seed {seed}, {steps} steps ({successes} succeeded), {} trades ({settled} settled, {open} open); \
-         steps by kind {counts:?}, succeeded {wins:?}",
-        model.trades.len()
-    );
-    assert!(settled > steps / 10 && successes > steps / 3, "the run must exercise settlements, not only refusals");
+
+    /// A seller and a different buyer, by index into the parties.
+    fn two_parties(&mut self) -> (usize, usize) {
+        let s = self.rng.below(3) as usize;
+        (s, (s + 1 + self.rng.below(2) as usize) % 3)
+    }
+
+    /// Creates a trade (one in ten for more units than the seller has free); it succeeds exactly
+    /// when the units are free, and locks them.
+    async fn create(&mut self, step: usize, now: u64) -> bool {
+        let (s, b) = self.two_parties();
+        let rng = &mut self.rng;
+        let units = if rng.below(10) == 0 { self.model.free_units(s) + 1 + rng.below(10) } else { 1 + rng.below(40) };
+        let amount = 1 + rng.below(800_000);
+        let agent = if rng.below(2) == 0 { self.m.p.agent } else { Address::ZERO };
+        let mut terms = self.m.trade(self.model.parties[s], self.model.parties[b], units, amount, agent);
+        terms.deadline = now + 600 + self.rng.below(6 * 3_600);
+        let id = kessai_bindings::trade_id(terms.seller, format!("prop-{}-{step}", self.seed));
+        let expect = units <= self.model.free_units(s);
+        let ok = outcome(self.m.suite.create_trade(&mut self.m.chain, id, &terms).await, step, "create");
+        assert_eq!(ok, expect, "step {step}: create of {units} units with {} free", self.model.free_units(s));
+        if ok {
+            self.model.accounts[s].units_held += units;
+            self.model.trades.push(ModelTrade { id, terms, seller: s, buyer: b, status: CREATED });
+        }
+        ok
+    }
+
+    /// The buyer pays: it succeeds exactly when the trade is open, unpaid, before its deadline and
+    /// the buyer has the cash; it settles at once without an agent or after the approval, else
+    /// locks the cash.
+    async fn pay(&mut self, step: usize, now: u64) -> bool {
+        let k = self.model.pick(&mut self.rng, now);
+        let t = &self.model.trades[k];
+        let expect =
+            t.open() && t.status & PAID == 0 && now <= t.terms.deadline && t.amount() <= self.model.free_cash(t.buyer);
+        let (id, terms) = (t.id, t.terms.clone());
+        let ok = outcome(self.m.suite.pay(&mut self.m.chain, id, &terms).await, step, "pay");
+        assert_eq!(ok, expect, "step {step}: pay of trade {k} in status {}", self.model.trades[k].status);
+        if ok {
+            let t = &mut self.model.trades[k];
+            if !t.has_agent() || t.status & APPROVED != 0 {
+                t.status |= PAID | SETTLED;
+                self.model.settle(k, true, false);
+            } else {
+                t.status |= PAID;
+                let (b, a) = (t.buyer, t.amount());
+                self.model.accounts[b].cash_held += a;
+            }
+        }
+        ok
+    }
+
+    /// The agent approves (or a stranger tries to): it succeeds exactly on an open, unapproved trade
+    /// with an agent before its deadline, and settles a paid one.
+    async fn approve(&mut self, step: usize, now: u64) -> bool {
+        let k = self.model.pick(&mut self.rng, now);
+        let t = &self.model.trades[k];
+        let expect = t.has_agent() && t.open() && t.status & APPROVED == 0 && now <= t.terms.deadline;
+        let (id, terms) = (t.id, t.terms.clone());
+        let ok = outcome(self.m.suite.approve(&mut self.m.chain, id, &terms).await, step, "approve");
+        assert_eq!(ok, expect, "step {step}: approve of trade {k} in status {}", self.model.trades[k].status);
+        if ok {
+            let t = &mut self.model.trades[k];
+            t.status |= APPROVED;
+            if t.status & PAID != 0 {
+                t.status |= SETTLED;
+                self.model.settle(k, true, true);
+            }
+        }
+        ok
+    }
+
+    /// A party, the agent or a stranger cancels: it succeeds exactly when an open trade's party or
+    /// agent does, and frees the locks.
+    async fn cancel(&mut self, step: usize, now: u64) -> bool {
+        let (agent, stranger) = (self.m.p.agent, self.m.p.suite.operator);
+        let k = self.model.pick(&mut self.rng, now);
+        let t = &self.model.trades[k];
+        let by = [t.terms.seller, t.terms.buyer, agent, stranger][self.rng.below(4) as usize];
+        let allowed = by == t.terms.seller || by == t.terms.buyer || (t.has_agent() && by == agent);
+        let expect = allowed && t.open();
+        let (id, terms) = (t.id, t.terms.clone());
+        let ok = outcome(self.m.suite.cancel(&mut self.m.chain, by, id, &terms).await, step, "cancel");
+        assert_eq!(ok, expect, "step {step}: cancel of trade {k} by {by}");
+        if ok {
+            self.model.release(k);
+            self.model.trades[k].status |= CANCELLED;
+        }
+        ok
+    }
+
+    /// A stranger releases a trade: it succeeds exactly when the trade is open and past its
+    /// deadline, and frees the locks.
+    async fn release(&mut self, step: usize, now: u64) -> bool {
+        let k = self.model.pick(&mut self.rng, now);
+        let t = &self.model.trades[k];
+        let expect = t.open() && now > t.terms.deadline;
+        let (id, terms) = (t.id, t.terms.clone());
+        let stranger = self.m.p.suite.operator;
+        let ok = outcome(self.m.suite.release(&mut self.m.chain, stranger, id, &terms).await, step, "release");
+        assert_eq!(ok, expect, "step {step}: release of trade {k}");
+        if ok {
+            self.model.release(k);
+            self.model.trades[k].status |= EXPIRED;
+        }
+        ok
+    }
+
+    /// One-transaction signed settlement (one in ten for more units than the seller has free): it
+    /// succeeds exactly when both legs are free, and moves them.
+    async fn settle_signed(&mut self, step: usize, now: u64) -> bool {
+        let agent = self.m.p.agent;
+        let (s, b) = self.two_parties();
+        let rng = &mut self.rng;
+        let units = if rng.below(10) == 0 { self.model.free_units(s) + 1 } else { 1 + rng.below(40) };
+        let amount = 1 + rng.below(800_000);
+        let mut terms = self.m.trade(self.model.parties[s], self.model.parties[b], units, amount, agent);
+        terms.deadline = now + 3_600;
+        let id = kessai_bindings::trade_id(terms.seller, format!("prop-signed-{}-{step}", self.seed));
+        let sigs = self.m.signatures(id, &terms, Instruction::Settle).await;
+        let expect = units <= self.model.free_units(s) && amount <= self.model.free_cash(b);
+        let ok = outcome(self.m.suite.settle_signed(&mut self.m.chain, agent, id, &terms, &sigs).await, step, "signed");
+        assert_eq!(ok, expect, "step {step}: signed settlement");
+        if ok {
+            let status = CREATED | PAID | APPROVED | SETTLED;
+            self.model.trades.push(ModelTrade { id, terms, seller: s, buyer: b, status });
+            let k = self.model.trades.len() - 1;
+            self.model.settle(k, false, false);
+        }
+        ok
+    }
+
+    /// Up to four distinct batchable trades, and now and then a trade that cannot be in a batch
+    /// (the whole batch must then refuse).
+    fn choose_batch(&mut self, now: u64) -> Vec<usize> {
+        let ready: Vec<usize> = (0..self.model.trades.len()).filter(|&k| self.model.trades[k].batchable(now)).collect();
+        let mut chosen: Vec<usize> = Vec::new();
+        for _ in 0..1 + self.rng.below(4) {
+            if !ready.is_empty() {
+                let k = ready[self.rng.below(ready.len() as u64) as usize];
+                if !chosen.contains(&k) {
+                    chosen.push(k);
+                }
+            }
+        }
+        if self.rng.below(6) == 0 && !self.model.trades.is_empty() {
+            let k = self.model.pick(&mut self.rng, now);
+            if !chosen.contains(&k) {
+                chosen.push(k);
+            }
+        }
+        chosen
+    }
+
+    /// The agent settles a batch of paid trades, gross or netted: it succeeds exactly when every
+    /// trade in it is batchable, and settles them all. `None` when no trade was chosen.
+    async fn batch(&mut self, step: usize, now: u64) -> Option<bool> {
+        let netted = self.rng.below(2) == 0;
+        let chosen = self.choose_batch(now);
+        if chosen.is_empty() {
+            return None;
+        }
+        let expect = chosen.iter().all(|&k| self.model.trades[k].batchable(now));
+        let batch: Vec<(B256, Trade)> =
+            chosen.iter().map(|&k| (self.model.trades[k].id, self.model.trades[k].terms.clone())).collect();
+        let agent = self.m.p.agent;
+        let ok = outcome(self.m.suite.settle_batch(&mut self.m.chain, agent, &batch, netted).await, step, "batch");
+        assert_eq!(ok, expect, "step {step}: batch of {chosen:?} (netted: {netted})");
+        if ok {
+            for &k in &chosen {
+                self.model.trades[k].status |= APPROVED | SETTLED;
+                self.model.settle(k, true, true);
+            }
+        }
+        Some(ok)
+    }
+
+    /// Prints what the run did and asserts it exercised settlements, not only refusals.
+    fn report(&self, steps: usize) {
+        let (seed, counts, wins, successes) = (self.seed, self.counts, self.wins, self.successes);
+        let settled = self.model.trades.iter().filter(|t| t.status & SETTLED != 0).count();
+        let open = self.model.trades.iter().filter(|t| t.open()).count();
+        eprintln!(
+            "dvp property run: seed {seed}, {steps} steps ({successes} succeeded), {} trades ({settled} settled, {open} open); \
+             steps by kind {counts:?}, succeeded {wins:?}",
+            self.model.trades.len()
+        );
+        assert!(settled > steps / 10 && successes > steps / 3, "the run must exercise settlements, not only refusals");
+    }
+}
+
+/// Runs `steps` random steps from `seed`, each checked against the model, then checks every trade.
+async fn run(seed: u64, steps: usize) {
+    let mut r = Run::new(seed).await;
+    for step in 0..steps {
+        r.step(step).await;
+    }
+    check_against_chain(&mut r.m, &r.model, r.supplies, steps, true).await;
+    r.report(steps);
 }
 
 #[tokio::test]

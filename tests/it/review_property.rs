@@ -184,260 +184,280 @@ impl Run {
         if self.rng.chance(80) { self.pick(&investors) } else { self.pick(&wallets) }
     }
 
+    /// One random step: a roll out of 100 picks its kind (the ranges are the kinds' shares); time
+    /// passes instead when there is no hold to end or the recoveries are ahead of their spread.
     async fn step(&mut self, step: usize, steps: usize, seed: u64) {
-        let investors = self.investors.clone();
-        let wallets = self.wallets.clone();
-        let (security, deposit, dvp) = (self.m.suite.security, self.m.suite.deposit, self.m.suite.dvp);
-        let (agent, authority, operator, bank) =
-            (self.m.p.agent, self.m.p.suite.authority, self.m.p.suite.operator, self.m.p.suite.bank);
         let now = self.m.chain.timestamp().await.expect("time");
         match self.rng.below(100) {
-            // Zero units out of any account (often an empty or lost one), sent by anyone.
-            0..=11 => {
-                let (sender, from, to) = (self.pick(&investors), self.pick(&wallets), self.receiver());
-                let call = St::transferFromCall { from, to, amount: U256::ZERO };
-                let r = self.m.chain.send_call(sender, security, &call).await;
-                self.outcome("zero-transfer-from", r);
+            0..=11 => self.zero_transfer_from().await,
+            12..=25 => self.transfer().await,
+            26..=29 => self.self_notarised_hold(step).await,
+            30..=35 => self.hold(step, seed, now).await,
+            36..=40 if !self.holds.is_empty() => self.end_hold().await,
+            41..=42 => self.seize(step).await,
+            43..=44 => self.force_release().await,
+            45..=46 if self.recoveries * steps < MAX_RECOVERIES * step => self.recover(step, steps).await,
+            47..=58 => self.create_trade(step, seed, now).await,
+            59..=74 => self.act_on_trade().await,
+            75..=80 => self.batch(step, now).await,
+            81..=84 => self.control().await,
+            _ => self.m.chain.advance_time(1 + self.rng.below(1_500)).await.expect("time"),
+        }
+    }
+
+    /// Zero units out of any account (often an empty or lost one), sent by anyone.
+    async fn zero_transfer_from(&mut self) {
+        let (investors, wallets) = (self.investors.clone(), self.wallets.clone());
+        let (sender, from, to) = (self.pick(&investors), self.pick(&wallets), self.receiver());
+        let call = St::transferFromCall { from, to, amount: U256::ZERO };
+        let r = self.m.chain.send_call(sender, self.m.suite.security, &call).await;
+        self.outcome("zero-transfer-from", r);
+    }
+
+    /// An investor transfers nothing, a part, or its whole free position.
+    async fn transfer(&mut self) {
+        let investors = self.investors.clone();
+        let (from, to) = (self.pick(&investors), self.receiver());
+        let p = self.m.position(from).await;
+        let free = (p.units - p.units_held).to::<u64>();
+        let amount = match self.rng.below(3) {
+            0 => 0,
+            1 => free,
+            _ => self.rng.below(free + 2),
+        };
+        let call = St::transferCall { to, amount: U256::from(amount) };
+        let r = self.m.chain.send_call(from, self.m.suite.security, &call).await;
+        self.outcome("transfer", r);
+    }
+
+    /// A holder names itself notary: always refused.
+    async fn self_notarised_hold(&mut self, step: usize) {
+        let investors = self.investors.clone();
+        let who = self.pick(&investors);
+        let call =
+            St::holdCall { notary: who, id: keccak256(step.to_be_bytes()), amount: U256::from(1), expiry: u64::MAX };
+        match self.m.chain.send_call(who, self.m.suite.security, &call).await {
+            Err(DeployerError::Revert(e)) => assert_eq!(e.name, "TokenHoldSelfNotary", "step {step}: {e}"),
+            other => panic!("step {step}: a self-notarised hold was not refused: {other:?}"),
+        }
+        self.last = format!("self-hold refused at step {step}");
+        self.counts.entry("self-hold (refused)").or_default().0 += 1;
+    }
+
+    /// A hold for the agent's wallet (a notary of the holder's choosing), some never expiring.
+    async fn hold(&mut self, step: usize, seed: u64, now: u64) {
+        let investors = self.investors.clone();
+        let who = self.pick(&investors);
+        let amount = 1 + self.rng.below(60);
+        let expiry = if self.rng.chance(30) { u64::MAX } else { now + 1 + self.rng.below(4_000) };
+        let id = keccak256(format!("hold-{seed}-{step}"));
+        let call = St::holdCall { notary: self.m.p.agent, id, amount: U256::from(amount), expiry };
+        let r = self.m.chain.send_call(who, self.m.suite.security, &call).await;
+        if self.outcome("hold", r) {
+            self.holds.push(Lock { id, holder: who, amount });
+        }
+    }
+
+    /// The notary executes or releases a hold, or its holder releases an expired one; a hold that
+    /// holds nothing any more leaves the model.
+    async fn end_hold(&mut self) {
+        let (security, agent) = (self.m.suite.security, self.m.p.agent);
+        let k = self.rng.below(self.holds.len() as u64) as usize;
+        let (id, holder, amount) = (self.holds[k].id, self.holds[k].holder, self.holds[k].amount);
+        let r = match self.rng.below(3) {
+            0 => {
+                let wallets = self.wallets.clone();
+                let to = self.pick(&wallets);
+                let call = St::executeHoldCall { holder, id, to, amount: U256::from(amount) };
+                self.m.chain.send_call(agent, security, &call).await
             }
-            // Transfers: nothing, a part, or the whole position.
-            12..=25 => {
-                let (from, to) = (self.pick(&investors), self.receiver());
-                let p = self.m.position(from).await;
-                let free = (p.units - p.units_held).to::<u64>();
-                let amount = match self.rng.below(3) {
-                    0 => 0,
-                    1 => free,
-                    _ => self.rng.below(free + 2),
-                };
-                let r =
-                    self.m.chain.send_call(from, security, &St::transferCall { to, amount: U256::from(amount) }).await;
-                self.outcome("transfer", r);
+            1 => self.m.chain.send_call(agent, security, &St::releaseHoldCall { holder, notary: agent, id }).await,
+            _ => self.m.chain.send_call(holder, security, &St::releaseHoldCall { holder, notary: agent, id }).await,
+        };
+        self.outcome("hold-end", r);
+        let left = self.m.chain.read(security, &St::holdOfCall { holder, notary: agent, id }).await.expect("hold");
+        if left._0 == U256::ZERO {
+            self.holds.swap_remove(k);
+        }
+    }
+
+    /// A seizure, sometimes of the whole balance: refused (`TokenUnitsHeld`) where it would need
+    /// held units.
+    async fn seize(&mut self, step: usize) {
+        let wallets = self.wallets.clone();
+        let (from, to) = (self.pick(&wallets), self.receiver());
+        let p = self.m.position(from).await;
+        let amount = if self.rng.chance(50) { p.units } else { U256::from(self.rng.below(p.units.to::<u64>() + 2)) };
+        let call = St::forcedTransferCall {
+            from,
+            to,
+            amount,
+            reason: "property".into(),
+            documentRef: B256::ZERO,
+            courtOrderOverride: true,
+        };
+        let r = self.m.chain.send_call(self.m.p.suite.authority, self.m.suite.security, &call).await;
+        let reachable = p.units - p.units_held;
+        let refused = !self.outcome("seizure", r);
+        if refused && amount > reachable && amount <= p.units && from != self.resolve(to) {
+            assert!(self.last.contains("TokenUnitsHeld"), "step {step}: {}", self.last);
+        }
+    }
+
+    /// The authority ends a lock by name: an open trade's units lock or a hold.
+    async fn force_release(&mut self) {
+        let open: Vec<usize> = (0..self.trades.len())
+            .filter(|&k| self.trades[k].2 & FINAL == 0 && !self.broken.contains(&self.trades[k].0))
+            .collect();
+        if self.rng.chance(50) && !open.is_empty() {
+            let k = self.pick(&open);
+            let (id, seller) = (self.trades[k].0, self.trades[k].1.seller);
+            let call =
+                St::forceReleaseHoldCall { holder: seller, notary: self.m.suite.dvp, id, documentRef: B256::ZERO };
+            let r = self.m.chain.send_call(self.m.p.suite.authority, self.m.suite.security, &call).await;
+            if self.outcome("force-release", r) {
+                self.broken.insert(id);
             }
-            // A holder names itself notary: always refused.
-            26..=29 => {
-                let who = self.pick(&investors);
-                let call = St::holdCall {
-                    notary: who,
-                    id: keccak256(step.to_be_bytes()),
-                    amount: U256::from(1),
-                    expiry: u64::MAX,
-                };
-                match self.m.chain.send_call(who, security, &call).await {
-                    Err(DeployerError::Revert(e)) => assert_eq!(e.name, "TokenHoldSelfNotary", "step {step}: {e}"),
-                    other => panic!("step {step}: a self-notarised hold was not refused: {other:?}"),
-                }
-                self.last = format!("self-hold refused at step {step}");
-                self.counts.entry("self-hold (refused)").or_default().0 += 1;
-            }
-            // A hold for the agent's wallet (a notary of the holder's choosing), some never expiring.
-            30..=35 => {
-                let who = self.pick(&investors);
-                let amount = 1 + self.rng.below(60);
-                let expiry = if self.rng.chance(30) { u64::MAX } else { now + 1 + self.rng.below(4_000) };
-                let id = keccak256(format!("hold-{seed}-{step}"));
-                let call = St::holdCall { notary: agent, id, amount: U256::from(amount), expiry };
-                let r = self.m.chain.send_call(who, security, &call).await;
-                if self.outcome("hold", r) {
-                    self.holds.push(Lock { id, holder: who, amount });
-                }
-            }
-            // The notary executes or releases a hold; or its holder releases an expired one.
-            36..=40 if !self.holds.is_empty() => {
-                let k = self.rng.below(self.holds.len() as u64) as usize;
-                let (id, holder, amount) = (self.holds[k].id, self.holds[k].holder, self.holds[k].amount);
-                let r = match self.rng.below(3) {
-                    0 => {
-                        let to = self.pick(&wallets);
-                        let call = St::executeHoldCall { holder, id, to, amount: U256::from(amount) };
-                        self.m.chain.send_call(agent, security, &call).await
-                    }
-                    1 => {
-                        self.m
-                            .chain
-                            .send_call(agent, security, &St::releaseHoldCall { holder, notary: agent, id })
-                            .await
-                    }
-                    _ => {
-                        self.m
-                            .chain
-                            .send_call(holder, security, &St::releaseHoldCall { holder, notary: agent, id })
-                            .await
-                    }
-                };
-                self.outcome("hold-end", r);
-                let left =
-                    self.m.chain.read(security, &St::holdOfCall { holder, notary: agent, id }).await.expect("hold");
-                if left._0 == U256::ZERO {
-                    self.holds.swap_remove(k);
-                }
-            }
-            // A seizure, sometimes of the whole balance: refused (`TokenUnitsHeld`) where it would
-            // need held units.
-            41..=42 => {
-                let (from, to) = (self.pick(&wallets), self.receiver());
-                let p = self.m.position(from).await;
-                let amount =
-                    if self.rng.chance(50) { p.units } else { U256::from(self.rng.below(p.units.to::<u64>() + 2)) };
-                let call = St::forcedTransferCall {
-                    from,
-                    to,
-                    amount,
-                    reason: "property".into(),
-                    documentRef: B256::ZERO,
-                    courtOrderOverride: true,
-                };
-                let r = self.m.chain.send_call(authority, security, &call).await;
-                let reachable = p.units - p.units_held;
-                let refused = !self.outcome("seizure", r);
-                if refused && amount > reachable && amount <= p.units && from != self.resolve(to) {
-                    assert!(self.last.contains("TokenUnitsHeld"), "step {step}: {}", self.last);
-                }
-            }
-            // The authority ends a lock by name: an open trade's units lock or a hold.
-            43..=44 => {
-                let open: Vec<usize> = (0..self.trades.len())
-                    .filter(|&k| self.trades[k].2 & FINAL == 0 && !self.broken.contains(&self.trades[k].0))
-                    .collect();
-                if self.rng.chance(50) && !open.is_empty() {
-                    let k = self.pick(&open);
-                    let (id, seller) = (self.trades[k].0, self.trades[k].1.seller);
-                    let call = St::forceReleaseHoldCall { holder: seller, notary: dvp, id, documentRef: B256::ZERO };
-                    let r = self.m.chain.send_call(authority, security, &call).await;
-                    if self.outcome("force-release", r) {
-                        self.broken.insert(id);
-                    }
-                } else if !self.holds.is_empty() {
-                    let k = self.rng.below(self.holds.len() as u64) as usize;
-                    let (id, holder) = (self.holds[k].id, self.holds[k].holder);
-                    let call = St::forceReleaseHoldCall { holder, notary: agent, id, documentRef: B256::ZERO };
-                    let r = self.m.chain.send_call(authority, security, &call).await;
-                    if self.outcome("force-release", r) {
-                        self.holds.swap_remove(k);
-                    }
-                }
-            }
-            // A wallet recovery, on both tokens: chains form as recovered wallets are lost again.
-            45..=46 if self.recoveries * steps < MAX_RECOVERIES * step => {
-                // Spread over the run; two investors are lost (after a third of it, so their trades
-                // and holds are open), every other recovery loses a wallet that was itself a target.
-                let investors_lost = investors.iter().filter(|&i| self.recovered.contains_key(i)).count();
-                let candidates: Vec<Address> = if investors_lost < 2 && step * 3 > steps {
-                    investors.iter().copied().filter(|i| !self.recovered.contains_key(i)).collect()
-                } else {
-                    wallets
-                        .iter()
-                        .copied()
-                        .filter(|w| !investors.contains(w) && !self.recovered.contains_key(w))
-                        .collect()
-                };
-                if candidates.is_empty() {
-                    return;
-                }
-                let lost = self.pick(&candidates);
-                let fresh = Address::left_padding_from(&(0xfee0_0000u64 + self.recoveries as u64).to_be_bytes());
-                self.register(fresh).await;
-                let call = St::recoverWalletCall { lostWallet: lost, newWallet: fresh, documentRef: B256::ZERO };
-                let units = self.m.chain.send_call(authority, security, &call).await;
-                if self.outcome("recovery", units) {
-                    self.m.chain.send_call(bank, deposit, &call).await.expect("recover the cash too");
-                    self.recovered.insert(lost, fresh);
-                    self.wallets.push(fresh);
-                    self.recoveries += 1;
-                }
-            }
-            // DvP: create a trade.
-            47..=58 => {
-                let s = self.pick(&investors);
-                let others: Vec<Address> = investors.iter().copied().filter(|&i| i != s).collect();
-                let b = self.pick(&others);
-                let with_agent = self.rng.chance(70);
-                let units = 1 + self.rng.below(40);
-                let amount = 1 + self.rng.below(500_000);
-                let mut t = self.m.trade(s, b, units, amount, if with_agent { agent } else { Address::ZERO });
-                t.deadline = now + 3_600 + self.rng.below(30_000);
-                let id = trade_id(s, format!("rp-{seed}-{step}"));
-                let r = self.m.suite.create_trade(&mut self.m.chain, id, &t).await;
-                if self.outcome("create", r) {
-                    self.trades.push((id, t, OPEN));
-                }
-            }
-            // DvP: pay, approve, cancel or release an open trade.
-            59..=74 => {
-                let open: Vec<usize> = (0..self.trades.len()).filter(|&k| self.trades[k].2 & FINAL == 0).collect();
-                if open.is_empty() {
-                    return;
-                }
-                let k = self.pick(&open);
-                let (id, t) = (self.trades[k].0, self.trades[k].1.clone());
-                let chain = &mut self.m.chain;
-                let (kind, r) = match self.rng.below(4) {
-                    0 => ("pay", self.m.suite.pay(chain, id, &t).await),
-                    1 => ("approve", self.m.suite.approve(chain, id, &t).await),
-                    2 => ("cancel", self.m.suite.cancel(chain, t.seller, id, &t).await),
-                    _ => ("release", self.m.suite.release(chain, agent, id, &t).await),
-                };
-                self.outcome(kind, r);
-                let status = self.status(id).await;
-                self.trades[k].2 = status;
-            }
-            // A batch of open paid trades: netted refused exactly when gross is; then one is sent.
-            75..=80 => {
-                let ready: Vec<usize> = (0..self.trades.len())
-                    .filter(|&k| {
-                        let (_, t, s) = &self.trades[k];
-                        s & PAID != 0 && s & FINAL == 0 && t.agent == agent && t.deadline >= now
-                    })
-                    .take(4)
-                    .collect();
-                if ready.is_empty() {
-                    return;
-                }
-                let ids: Vec<B256> = ready.iter().map(|&k| self.trades[k].0).collect();
-                let terms: Vec<Trade> = ready.iter().map(|&k| self.trades[k].1.clone()).collect();
-                let gross = DvP::settleBatchCall { ids: ids.clone(), trades: terms.clone() }.abi_encode();
-                let netted = DvP::settleBatchNettedCall { ids, trades: terms }.abi_encode();
-                let g = self.m.chain.call(agent, dvp, Bytes::from(gross.clone())).await;
-                let n = self.m.chain.call(agent, dvp, Bytes::from(netted.clone())).await;
-                assert_eq!(g.is_ok(), n.is_ok(), "step {step}: gross {g:?} and netted {n:?} disagree");
-                let data = if self.rng.chance(50) { netted } else { gross };
-                let tx = kessai_deployer::chain::Tx { from: agent, to: Some(dvp), data: data.into() };
-                let r = self.m.chain.send(tx).await;
-                self.outcome("batch", r);
-                for k in ready {
-                    let id = self.trades[k].0;
-                    self.trades[k].2 = self.status(id).await;
-                }
-            }
-            // Controls: settlement off/on, approval mode, the deposit token paused, a blocked party.
-            81..=84 => {
-                let on = self.rng.chance(75);
-                let r = match self.rng.below(4) {
-                    0 => {
-                        let token = if self.rng.chance(50) { security } else { deposit };
-                        let admin = if token == security { operator } else { bank };
-                        self.m.chain.send_call(admin, token, &St::setSettlementEnabledCall { enabled: on }).await
-                    }
-                    1 => {
-                        let rules = St::setRulesCall {
-                            allowedClasses: 0,
-                            maxHolders: 1_000,
-                            lockupUntil: 0,
-                            approvalRequired: !on,
-                        };
-                        self.m.chain.send_call(operator, security, &rules).await
-                    }
-                    2 => self.m.chain.send_call(bank, deposit, &Dt::setPausedCall { paused_: !on }).await,
-                    _ => {
-                        let account = self.pick(&investors);
-                        self.m.chain.send_call(bank, deposit, &Dt::setBlockedCall { account, blocked: !on }).await
-                    }
-                };
-                self.outcome("control", r);
-            }
-            _ => {
-                self.m.chain.advance_time(1 + self.rng.below(1_500)).await.expect("time");
+        } else if !self.holds.is_empty() {
+            let k = self.rng.below(self.holds.len() as u64) as usize;
+            let (id, holder) = (self.holds[k].id, self.holds[k].holder);
+            let call = St::forceReleaseHoldCall { holder, notary: self.m.p.agent, id, documentRef: B256::ZERO };
+            let r = self.m.chain.send_call(self.m.p.suite.authority, self.m.suite.security, &call).await;
+            if self.outcome("force-release", r) {
+                self.holds.swap_remove(k);
             }
         }
+    }
+
+    /// The wallets a recovery may lose: spread over the run, two investors are lost (after a third
+    /// of it, so their trades and holds are open), every other recovery loses a wallet that was
+    /// itself a target.
+    fn recovery_candidates(&self, step: usize, steps: usize) -> Vec<Address> {
+        let investors_lost = self.investors.iter().filter(|&i| self.recovered.contains_key(i)).count();
+        if investors_lost < 2 && step * 3 > steps {
+            self.investors.iter().copied().filter(|i| !self.recovered.contains_key(i)).collect()
+        } else {
+            self.wallets
+                .iter()
+                .copied()
+                .filter(|w| !self.investors.contains(w) && !self.recovered.contains_key(w))
+                .collect()
+        }
+    }
+
+    /// A wallet recovery, on both tokens: chains form as recovered wallets are lost again.
+    async fn recover(&mut self, step: usize, steps: usize) {
+        let candidates = self.recovery_candidates(step, steps);
+        if candidates.is_empty() {
+            return;
+        }
+        let lost = self.pick(&candidates);
+        let fresh = Address::left_padding_from(&(0xfee0_0000u64 + self.recoveries as u64).to_be_bytes());
+        self.register(fresh).await;
+        let call = St::recoverWalletCall { lostWallet: lost, newWallet: fresh, documentRef: B256::ZERO };
+        let units = self.m.chain.send_call(self.m.p.suite.authority, self.m.suite.security, &call).await;
+        if self.outcome("recovery", units) {
+            let (bank, deposit) = (self.m.p.suite.bank, self.m.suite.deposit);
+            self.m.chain.send_call(bank, deposit, &call).await.expect("recover the cash too");
+            self.recovered.insert(lost, fresh);
+            self.wallets.push(fresh);
+            self.recoveries += 1;
+        }
+    }
+
+    /// DvP: an investor creates a trade with another, most with the agent.
+    async fn create_trade(&mut self, step: usize, seed: u64, now: u64) {
+        let investors = self.investors.clone();
+        let s = self.pick(&investors);
+        let others: Vec<Address> = investors.iter().copied().filter(|&i| i != s).collect();
+        let b = self.pick(&others);
+        let with_agent = self.rng.chance(70);
+        let units = 1 + self.rng.below(40);
+        let amount = 1 + self.rng.below(500_000);
+        let mut t = self.m.trade(s, b, units, amount, if with_agent { self.m.p.agent } else { Address::ZERO });
+        t.deadline = now + 3_600 + self.rng.below(30_000);
+        let id = trade_id(s, format!("rp-{seed}-{step}"));
+        let r = self.m.suite.create_trade(&mut self.m.chain, id, &t).await;
+        if self.outcome("create", r) {
+            self.trades.push((id, t, OPEN));
+        }
+    }
+
+    /// DvP: pay, approve, cancel or release an open trade, then read its status.
+    async fn act_on_trade(&mut self) {
+        let open: Vec<usize> = (0..self.trades.len()).filter(|&k| self.trades[k].2 & FINAL == 0).collect();
+        if open.is_empty() {
+            return;
+        }
+        let k = self.pick(&open);
+        let (id, t) = (self.trades[k].0, self.trades[k].1.clone());
+        let (agent, chain) = (self.m.p.agent, &mut self.m.chain);
+        let (kind, r) = match self.rng.below(4) {
+            0 => ("pay", self.m.suite.pay(chain, id, &t).await),
+            1 => ("approve", self.m.suite.approve(chain, id, &t).await),
+            2 => ("cancel", self.m.suite.cancel(chain, t.seller, id, &t).await),
+            _ => ("release", self.m.suite.release(chain, agent, id, &t).await),
+        };
+        self.outcome(kind, r);
+        let status = self.status(id).await;
+        self.trades[k].2 = status;
+    }
+
+    /// A batch of up to four open paid trades the agent may settle: netted refused exactly when
+    /// gross is (both simulated); then one of them is sent and the trades' statuses read.
+    async fn batch(&mut self, step: usize, now: u64) {
+        let (agent, dvp) = (self.m.p.agent, self.m.suite.dvp);
+        let ready: Vec<usize> = (0..self.trades.len())
+            .filter(|&k| {
+                let (_, t, s) = &self.trades[k];
+                s & PAID != 0 && s & FINAL == 0 && t.agent == agent && t.deadline >= now
+            })
+            .take(4)
+            .collect();
+        if ready.is_empty() {
+            return;
+        }
+        let ids: Vec<B256> = ready.iter().map(|&k| self.trades[k].0).collect();
+        let terms: Vec<Trade> = ready.iter().map(|&k| self.trades[k].1.clone()).collect();
+        let gross = DvP::settleBatchCall { ids: ids.clone(), trades: terms.clone() }.abi_encode();
+        let netted = DvP::settleBatchNettedCall { ids, trades: terms }.abi_encode();
+        let g = self.m.chain.call(agent, dvp, Bytes::from(gross.clone())).await;
+        let n = self.m.chain.call(agent, dvp, Bytes::from(netted.clone())).await;
+        assert_eq!(g.is_ok(), n.is_ok(), "step {step}: gross {g:?} and netted {n:?} disagree");
+        let data = if self.rng.chance(50) { netted } else { gross };
+        let tx = kessai_deployer::chain::Tx { from: agent, to: Some(dvp), data: data.into() };
+        let r = self.m.chain.send(tx).await;
+        self.outcome("batch", r);
+        for k in ready {
+            let id = self.trades[k].0;
+            self.trades[k].2 = self.status(id).await;
+        }
+    }
+
+    /// Controls: settlement off/on, approval mode, the deposit token paused, a blocked party.
+    async fn control(&mut self) {
+        let (security, deposit) = (self.m.suite.security, self.m.suite.deposit);
+        let (operator, bank) = (self.m.p.suite.operator, self.m.p.suite.bank);
+        let on = self.rng.chance(75);
+        let r = match self.rng.below(4) {
+            0 => {
+                let token = if self.rng.chance(50) { security } else { deposit };
+                let admin = if token == security { operator } else { bank };
+                self.m.chain.send_call(admin, token, &St::setSettlementEnabledCall { enabled: on }).await
+            }
+            1 => {
+                let rules =
+                    St::setRulesCall { allowedClasses: 0, maxHolders: 1_000, lockupUntil: 0, approvalRequired: !on };
+                self.m.chain.send_call(operator, security, &rules).await
+            }
+            2 => self.m.chain.send_call(bank, deposit, &Dt::setPausedCall { paused_: !on }).await,
+            _ => {
+                let investors = self.investors.clone();
+                let account = self.pick(&investors);
+                self.m.chain.send_call(bank, deposit, &Dt::setBlockedCall { account, blocked: !on }).await
+            }
+        };
+        self.outcome("control", r);
     }
 
     /// Every open lock ends, whoever was recovered to where; nothing stays held.
