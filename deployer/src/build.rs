@@ -7,8 +7,8 @@
 
 use crate::{error::DeployerError, tools};
 use foundry_compilers::{
-    ProjectBuilder, ProjectPathsConfig,
-    artifacts::{BytecodeHash, EvmVersion, Remapping, SettingsMetadata, output_selection::OutputSelection},
+    Project, ProjectBuilder, ProjectPathsConfig,
+    artifacts::{BytecodeHash, Contract, EvmVersion, Remapping, SettingsMetadata, output_selection::OutputSelection},
     solc::{Solc, SolcCompiler, SolcSettings},
 };
 use serde::{Deserialize, Serialize};
@@ -86,10 +86,27 @@ pub struct CompilerInfo {
 
 /// Compiles the contracts under `root/contracts/src` and returns the artifacts, by contract name.
 pub fn compile(root: &Path) -> Result<BTreeMap<String, Artifact>, DeployerError> {
-    let solc_path = tools::find_solc(root)?;
-    let version = semver::Version::parse(SOLC_VERSION).map_err(|e| DeployerError::Build(e.to_string()))?;
-    let solc = Solc::new_with_version(&solc_path, version);
+    let output = project(root)?.compile().map_err(|e| DeployerError::Build(e.to_string()))?;
+    if output.has_compiler_errors() {
+        return Err(DeployerError::Build(output.to_string()));
+    }
+    let mut artifacts = BTreeMap::new();
+    for (path, name, contract) in output.into_output().contracts_with_files_into_iter() {
+        if CONTRACTS.contains(&name.as_str()) {
+            let artifact = trim(root, &path, name.clone(), contract)?;
+            artifacts.insert(name, artifact);
+        }
+    }
+    if let Some(missing) = CONTRACTS.iter().find(|c| !artifacts.contains_key(**c)) {
+        return Err(DeployerError::Build(format!("contract {missing} was not produced by the build")));
+    }
+    Ok(artifacts)
+}
 
+/// The project: `contracts/src` with OpenZeppelin from `node_modules`, the pinned solc and settings,
+/// compiled in memory (no cache, no artifacts on disk, nothing downloaded).
+fn project(root: &Path) -> Result<Project<SolcCompiler>, DeployerError> {
+    let solc = solc(root)?;
     let remapping =
         Remapping::from_str(&format!("@openzeppelin/={}/", root.join("node_modules/@openzeppelin").display()))
             .map_err(|e| DeployerError::Build(format!("bad remapping: {e}")))?;
@@ -105,76 +122,71 @@ pub fn compile(root: &Path) -> Result<BTreeMap<String, Artifact>, DeployerError>
         .lib(root.join("node_modules"))
         .remapping(remapping)
         .build_with_root(root);
+    ProjectBuilder::<SolcCompiler>::new(Default::default())
+        .paths(paths)
+        .settings(settings())
+        .ephemeral()
+        .no_artifacts()
+        .offline()
+        .build(SolcCompiler::Specific(solc))
+        .map_err(|e| DeployerError::Build(e.to_string()))
+}
 
+/// The pinned solc ([`SOLC_VERSION`]) installed under `root`.
+fn solc(root: &Path) -> Result<Solc, DeployerError> {
+    let solc_path = tools::find_solc(root)?;
+    let version = semver::Version::parse(SOLC_VERSION).map_err(|e| DeployerError::Build(e.to_string()))?;
+    Ok(Solc::new_with_version(&solc_path, version))
+}
+
+/// The pinned compiler settings: optimizer on, EVM [`EVM_VERSION`], no metadata hash.
+fn settings() -> SolcSettings {
     let mut settings = SolcSettings::default();
     settings.settings.optimizer.enabled = Some(true);
     settings.settings.optimizer.runs = Some(OPTIMIZER_RUNS);
     settings.settings.evm_version = Some(EvmVersion::Paris);
     settings.settings.metadata = Some(SettingsMetadata::new(BytecodeHash::None, false));
     settings.settings.output_selection = OutputSelection::default_output_selection();
+    settings
+}
 
-    let project = ProjectBuilder::<SolcCompiler>::new(Default::default())
-        .paths(paths)
-        .settings(settings)
-        .ephemeral()
-        .no_artifacts()
-        .offline()
-        .build(SolcCompiler::Specific(solc))
-        .map_err(|e| DeployerError::Build(e.to_string()))?;
-    let output = project.compile().map_err(|e| DeployerError::Build(e.to_string()))?;
-    if output.has_compiler_errors() {
-        return Err(DeployerError::Build(output.to_string()));
-    }
-
-    let mut artifacts = BTreeMap::new();
-    for (path, name, contract) in output.into_output().contracts_with_files_into_iter() {
-        if !CONTRACTS.contains(&name.as_str()) {
-            continue;
-        }
-        let evm = contract.evm.ok_or_else(|| DeployerError::Build(format!("{name}: no EVM output")))?;
-        let bytecode = evm
-            .bytecode
-            .and_then(|b| b.object.as_bytes().cloned())
-            .ok_or_else(|| DeployerError::Build(format!("{name}: no linked creation bytecode")))?;
-        let deployed =
-            evm.deployed_bytecode.ok_or_else(|| DeployerError::Build(format!("{name}: no runtime bytecode")))?;
-        let immutable_references = deployed
-            .immutable_references
-            .iter()
-            .map(|(id, ranges)| {
-                let ranges = ranges.iter().map(|o| ByteRange { start: o.start, length: o.length }).collect();
-                (id.clone(), ranges)
-            })
-            .collect();
-        let runtime = deployed
-            .bytecode
-            .and_then(|b| b.object.as_bytes().cloned())
-            .ok_or_else(|| DeployerError::Build(format!("{name}: no linked runtime bytecode")))?;
-        let abi = serde_json::to_value(contract.abi.unwrap_or_default())?;
-        let source_name = path.strip_prefix(root).unwrap_or(&path).display().to_string();
-        artifacts.insert(
-            name.clone(),
-            Artifact {
-                contract_name: name,
-                source_name,
-                abi,
-                bytecode: bytecode.to_string(),
-                deployed_bytecode: runtime.to_string(),
-                immutable_references,
-                compiler: CompilerInfo {
-                    version: SOLC_VERSION.to_string(),
-                    evm_version: EVM_VERSION.to_string(),
-                    optimizer: true,
-                    runs: OPTIMIZER_RUNS,
-                    bytecode_hash: "none".to_string(),
-                },
-            },
-        );
-    }
-    if let Some(missing) = CONTRACTS.iter().find(|c| !artifacts.contains_key(**c)) {
-        return Err(DeployerError::Build(format!("contract {missing} was not produced by the build")));
-    }
-    Ok(artifacts)
+/// The trimmed artifact of contract `name`, compiled from `path`, from the compiler's output.
+fn trim(root: &Path, path: &Path, name: String, contract: Contract) -> Result<Artifact, DeployerError> {
+    let evm = contract.evm.ok_or_else(|| DeployerError::Build(format!("{name}: no EVM output")))?;
+    let bytecode = evm
+        .bytecode
+        .and_then(|b| b.object.as_bytes().cloned())
+        .ok_or_else(|| DeployerError::Build(format!("{name}: no linked creation bytecode")))?;
+    let deployed = evm.deployed_bytecode.ok_or_else(|| DeployerError::Build(format!("{name}: no runtime bytecode")))?;
+    let immutable_references = deployed
+        .immutable_references
+        .iter()
+        .map(|(id, ranges)| {
+            let ranges = ranges.iter().map(|o| ByteRange { start: o.start, length: o.length }).collect();
+            (id.clone(), ranges)
+        })
+        .collect();
+    let runtime = deployed
+        .bytecode
+        .and_then(|b| b.object.as_bytes().cloned())
+        .ok_or_else(|| DeployerError::Build(format!("{name}: no linked runtime bytecode")))?;
+    let abi = serde_json::to_value(contract.abi.unwrap_or_default())?;
+    let source_name = path.strip_prefix(root).unwrap_or(path).display().to_string();
+    Ok(Artifact {
+        contract_name: name,
+        source_name,
+        abi,
+        bytecode: bytecode.to_string(),
+        deployed_bytecode: runtime.to_string(),
+        immutable_references,
+        compiler: CompilerInfo {
+            version: SOLC_VERSION.to_string(),
+            evm_version: EVM_VERSION.to_string(),
+            optimizer: true,
+            runs: OPTIMIZER_RUNS,
+            bytecode_hash: "none".to_string(),
+        },
+    })
 }
 
 /// The directory the committed artifacts live in.

@@ -314,62 +314,99 @@ impl Checker<'_> {
         Some(seconds as u64)
     }
 
+    /// Checks every part of `raw`, recording each problem; `None` when a part cannot be built.
     fn check(&mut self, raw: RawConfig, hash: B256) -> Option<Config> {
         let salt = match &raw.salt {
             Some(s) => self.text(s, "salt"),
             None => DEFAULT_SALT.to_string(),
         };
-        let a = &raw.accounts;
-        let accounts = SuiteAccounts {
+        let accounts = self.accounts(&raw.accounts);
+        let security =
+            (self.text(&raw.security.name, "security.name"), self.text(&raw.security.symbol, "security.symbol"));
+        let deposit = (self.text(&raw.deposit.name, "deposit.name"), self.text(&raw.deposit.symbol, "deposit.symbol"));
+        let minting = self.minting(raw.deposit.minting, "deposit");
+        let extra_banks = self.banks(raw.banks);
+        let instrument = match raw.instrument {
+            None => None,
+            Some(i) => self.instrument(i),
+        };
+        let profile = self.profile(raw.chain);
+        let chain_id = self.chain_id(raw.chain_id.as_ref(), profile);
+        Some(Config {
+            salt,
+            chain_id,
+            profile,
+            spec: SuiteSpec { accounts, security, deposit, minting, extra_banks, instrument },
+            hash,
+            shared_roles: self.shared_roles(),
+            allow_shared_roles: raw.allow_shared_roles.unwrap_or(false),
+        })
+    }
+
+    /// The accounts holding the suite's roles (`[accounts]`).
+    fn accounts(&mut self, a: &RawAccounts) -> SuiteAccounts {
+        SuiteAccounts {
             operator: self.address(&a.operator, "accounts.operator"),
             registrar: self.address(&a.registrar, "accounts.registrar"),
             issuer: self.address(&a.issuer, "accounts.issuer"),
             bank: self.address(&a.bank, "accounts.bank"),
             authority: self.address(&a.authority, "accounts.authority"),
-        };
-        let security =
-            (self.text(&raw.security.name, "security.name"), self.text(&raw.security.symbol, "security.symbol"));
-        let deposit = (self.text(&raw.deposit.name, "deposit.name"), self.text(&raw.deposit.symbol, "deposit.symbol"));
-        let minting = self.minting(raw.deposit.minting, "deposit");
+        }
+    }
+
+    /// The further banks (`[[banks]]`), each with a well-formed label no other bank uses.
+    fn banks(&mut self, raw: Vec<RawBank>) -> Vec<BankSpec> {
         let mut extra_banks = Vec::new();
         let mut labels: BTreeMap<String, usize> = BTreeMap::new();
-        for (i, b) in raw.banks.into_iter().enumerate() {
-            let label = b.label.get_ref().clone();
+        for (i, b) in raw.into_iter().enumerate() {
+            let label = self.bank_label(&b.label, &mut labels);
             let what = format!("banks[{i}]");
-            if label.is_empty() || !label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
-                self.problem(
-                    &b.label,
-                    format!(
-                        "bank label {label:?} must be lowercase letters, digits and _ (it names the contracts \
-                         bank_registry_<label> and deposit_<label>)"
-                    ),
-                );
-            }
-            let (line, _) = self.place(b.label.span().start);
-            if let Some(first) = labels.insert(label.clone(), line) {
-                labels.insert(label.clone(), first);
-                self.problem(
-                    &b.label,
-                    format!("bank label {label:?} is used twice (first at line {first}): give each bank its own label"),
-                );
-            }
             let token = (self.text(&b.name, &format!("{what}.name")), self.text(&b.symbol, &format!("{what}.symbol")));
             let bank = self.address(&b.bank, &format!("{what}.bank"));
             let minting = self.minting(b.minting, &what);
             extra_banks.push(BankSpec { label, token, bank, minting });
         }
-        let instrument = match raw.instrument {
-            None => None,
-            Some(i) => self.instrument(i),
-        };
-        let profile = raw.chain.and_then(|c| c.profile).and_then(|p| match p.get_ref().parse::<ChainProfile>() {
+        extra_banks
+    }
+
+    /// A bank's label: lowercase letters, digits and _, and not in `labels` (the labels seen so far,
+    /// each with its line, which this one joins).
+    fn bank_label(&mut self, value: &Spanned<String>, labels: &mut BTreeMap<String, usize>) -> String {
+        let label = value.get_ref().clone();
+        if label.is_empty() || !label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            self.problem(
+                value,
+                format!(
+                    "bank label {label:?} must be lowercase letters, digits and _ (it names the contracts \
+                     bank_registry_<label> and deposit_<label>)"
+                ),
+            );
+        }
+        let (line, _) = self.place(value.span().start);
+        if let Some(first) = labels.insert(label.clone(), line) {
+            labels.insert(label.clone(), first);
+            self.problem(
+                value,
+                format!("bank label {label:?} is used twice (first at line {first}): give each bank its own label"),
+            );
+        }
+        label
+    }
+
+    /// The network profile `[chain] profile` names, if any.
+    fn profile(&mut self, chain: Option<RawChain>) -> Option<ChainProfile> {
+        chain.and_then(|c| c.profile).and_then(|p| match p.get_ref().parse::<ChainProfile>() {
             Ok(profile) => Some(profile),
             Err(e) => {
                 self.problem(&p, format!("chain.profile: {e}"));
                 None
             }
-        });
-        let chain_id = match (&raw.chain_id, profile) {
+        })
+    }
+
+    /// The chain id: `chain_id` when given (it must agree with the profile), else the profile's.
+    fn chain_id(&mut self, chain_id: Option<&Spanned<u64>>, profile: Option<ChainProfile>) -> Option<u64> {
+        match (chain_id, profile) {
             (Some(id), Some(profile)) if *id.get_ref() != profile.chain_id() => {
                 self.problem(
                     id,
@@ -384,37 +421,15 @@ impl Checker<'_> {
             }
             (Some(id), _) => Some(*id.get_ref()),
             (None, profile) => profile.map(ChainProfile::chain_id),
-        };
-        Some(Config {
-            salt,
-            chain_id,
-            profile,
-            spec: SuiteSpec { accounts, security, deposit, minting, extra_banks, instrument },
-            hash,
-            shared_roles: self.shared_roles(),
-            allow_shared_roles: raw.allow_shared_roles.unwrap_or(false),
-        })
+        }
     }
 
+    /// The instrument (`[instrument]`): a fund, or a bond with all its terms.
     fn instrument(&mut self, i: RawInstrument) -> Option<Instrument> {
         let paying_agent = self.address(&i.paying_agent, "instrument.paying_agent");
         let kind = i.kind.get_ref().as_str();
         let municipal = match kind {
-            "fund" => {
-                let bond_fields = [
-                    ("face_value", i.face_value.is_some()),
-                    ("redemption_value", i.redemption_value.is_some()),
-                    ("coupon_rate_bps", i.coupon_rate_bps.is_some()),
-                    ("coupons_per_year", i.coupons_per_year.is_some()),
-                    ("issue_date", i.issue_date.is_some()),
-                    ("coupon_dates", i.coupon_dates.is_some()),
-                    ("record_offset_days", i.record_offset_days.is_some()),
-                ];
-                for (field, _) in bond_fields.iter().filter(|(_, set)| *set) {
-                    self.problem(&i.kind, format!("instrument.{field} applies to bonds only: remove it from a fund"));
-                }
-                return Some(Instrument::Fund(FundSpec { paying_agent }));
-            }
+            "fund" => return Some(self.fund(&i, paying_agent)),
             "bond" => false,
             "municipal_bond" => true,
             other => {
@@ -425,7 +440,6 @@ impl Checker<'_> {
                 return None;
             }
         };
-        let mut missing = |field: &str| self.problem(&i.kind, format!("a {kind} needs instrument.{field}"));
         let (Some(face), Some(rate), Some(per_year), Some(issue), Some(coupons), Some(offset_days)) = (
             &i.face_value,
             i.coupon_rate_bps,
@@ -434,18 +448,7 @@ impl Checker<'_> {
             &i.coupon_dates,
             i.record_offset_days,
         ) else {
-            for (field, set) in [
-                ("face_value", i.face_value.is_some()),
-                ("coupon_rate_bps", i.coupon_rate_bps.is_some()),
-                ("coupons_per_year", i.coupons_per_year.is_some()),
-                ("issue_date", i.issue_date.is_some()),
-                ("coupon_dates", i.coupon_dates.is_some()),
-                ("record_offset_days", i.record_offset_days.is_some()),
-            ] {
-                if !set {
-                    missing(field);
-                }
-            }
+            self.missing_bond_terms(&i, kind);
             return None;
         };
         if *face.get_ref() == 0 {
@@ -455,6 +458,62 @@ impl Checker<'_> {
             self.problem(per_year, "instrument.coupons_per_year must be 1, 2, 4 or 12");
         }
         let issue_date = self.date(issue, "instrument.issue_date");
+        let record_offset = u64::from(offset_days) * 86_400;
+        let coupon_dates = self.coupon_dates(coupons, issue_date, offset_days);
+        Some(Instrument::Bond(BondSpec {
+            face_value: *face.get_ref(),
+            coupon_rate_bps: rate,
+            coupons_per_year: *per_year.get_ref(),
+            redemption_value: i.redemption_value.unwrap_or(*face.get_ref()),
+            issue_date: issue_date?,
+            coupon_dates,
+            record_offset: u32::try_from(record_offset).ok()?,
+            paying_agent,
+            municipal,
+        }))
+    }
+
+    /// A fund paid by `paying_agent`; the bond terms `i` sets do not apply to it.
+    fn fund(&mut self, i: &RawInstrument, paying_agent: Address) -> Instrument {
+        let bond_fields = [
+            ("face_value", i.face_value.is_some()),
+            ("redemption_value", i.redemption_value.is_some()),
+            ("coupon_rate_bps", i.coupon_rate_bps.is_some()),
+            ("coupons_per_year", i.coupons_per_year.is_some()),
+            ("issue_date", i.issue_date.is_some()),
+            ("coupon_dates", i.coupon_dates.is_some()),
+            ("record_offset_days", i.record_offset_days.is_some()),
+        ];
+        for (field, _) in bond_fields.iter().filter(|(_, set)| *set) {
+            self.problem(&i.kind, format!("instrument.{field} applies to bonds only: remove it from a fund"));
+        }
+        Instrument::Fund(FundSpec { paying_agent })
+    }
+
+    /// Reports each term a bond of `kind` needs that `i` does not set.
+    fn missing_bond_terms(&mut self, i: &RawInstrument, kind: &str) {
+        for (field, set) in [
+            ("face_value", i.face_value.is_some()),
+            ("coupon_rate_bps", i.coupon_rate_bps.is_some()),
+            ("coupons_per_year", i.coupons_per_year.is_some()),
+            ("issue_date", i.issue_date.is_some()),
+            ("coupon_dates", i.coupon_dates.is_some()),
+            ("record_offset_days", i.record_offset_days.is_some()),
+        ] {
+            if !set {
+                self.problem(&i.kind, format!("a {kind} needs instrument.{field}"));
+            }
+        }
+    }
+
+    /// The coupon dates as unix times: at least one, in order, the first after the issue date plus
+    /// the record offset (`offset_days`).
+    fn coupon_dates(
+        &mut self,
+        coupons: &Spanned<Vec<Spanned<Datetime>>>,
+        issue_date: Option<u64>,
+        offset_days: u32,
+    ) -> Vec<u64> {
         let record_offset = u64::from(offset_days) * 86_400;
         if coupons.get_ref().is_empty() {
             self.problem(coupons, "instrument.coupon_dates is empty: list the coupon dates, the last being maturity");
@@ -485,17 +544,7 @@ impl Checker<'_> {
             }
             dates.push(date);
         }
-        Some(Instrument::Bond(BondSpec {
-            face_value: *face.get_ref(),
-            coupon_rate_bps: rate,
-            coupons_per_year: *per_year.get_ref(),
-            redemption_value: i.redemption_value.unwrap_or(*face.get_ref()),
-            issue_date: issue_date?,
-            coupon_dates: dates,
-            record_offset: u32::try_from(record_offset).ok()?,
-            paying_agent,
-            municipal,
-        }))
+        dates
     }
 }
 

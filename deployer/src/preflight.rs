@@ -167,8 +167,20 @@ pub async fn check_with(
     expected: Option<(u64, &str)>,
     funding_check: bool,
 ) -> Result<PreflightReport, DeployerError> {
-    let provider = chain.provider();
-    let chain_id = chain.retry("eth_chainId", || provider.get_chain_id()).await?;
+    let chain_id = check_chain_id(chain, expected).await?;
+    let (eip1559, gas_price) = node_fees(chain).await?;
+    let PlanSurvey { mut senders, users, creations: to_simulate, probe_from } = survey(plan)?;
+    let (opcodes, push0) = probe_opcodes(chain, probe_from, &users).await?;
+    let creations = simulate_creations(chain, to_simulate, &mut senders).await?;
+    let pricing = chain.pricing().await?;
+    let price = pricing.price();
+    let funding = fund_senders(chain, senders, price, funding_check).await?;
+    Ok(PreflightReport { chain_id, eip1559, gas_price, pricing, price, push0, opcodes, creations, funding })
+}
+
+/// The node's chain id, refused when it is not the `expected` one.
+async fn check_chain_id(chain: &RpcChain, expected: Option<(u64, &str)>) -> Result<u64, DeployerError> {
+    let chain_id = chain.retry("eth_chainId", || chain.provider().get_chain_id()).await?;
     if let Some((want, source)) = expected
         && want != chain_id
     {
@@ -177,17 +189,46 @@ pub async fn check_with(
              or change the chain id there if this chain is the right one"
         )));
     }
+    Ok(chain_id)
+}
+
+/// Whether the node's latest block carries a base fee (EIP-1559), and the node's gas price.
+async fn node_fees(chain: &RpcChain) -> Result<(bool, u128), DeployerError> {
+    let provider = chain.provider();
     let latest = chain
         .retry("eth_getBlockByNumber", || provider.get_block_by_number(BlockNumberOrTag::Latest))
         .await?
         .ok_or_else(|| DeployerError::Preflight("the node returned no latest block".into()))?;
-    let eip1559 = latest.header.base_fee_per_gas.is_some();
     let gas_price = chain.retry("eth_gasPrice", || provider.get_gas_price()).await?;
+    Ok((latest.header.base_fee_per_gas.is_some(), gas_price))
+}
 
-    // Senders, and the code each contract of the plan runs (creation and runtime).
+/// What preflight needs to know of a plan before asking the chain anything.
+struct PlanSurvey {
+    /// Each sender's transaction count and gas so far (calls only; creations are added once simulated).
+    senders: BTreeMap<Address, (usize, u64)>,
+    /// The artifacts whose code (creation or runtime) contains each opcode.
+    users: BTreeMap<u8, BTreeSet<String>>,
+    /// The plan's creations, in plan order.
+    creations: Vec<Creation>,
+    /// The account the opcode probes are sent from (the plan's first sender).
+    probe_from: Address,
+}
+
+/// A contract creation of the plan, ready to simulate.
+struct Creation {
+    label: String,
+    artifact: String,
+    from: Address,
+    data: Bytes,
+    runtime_len: usize,
+}
+
+/// Senders, and the code each contract of the plan runs (creation and runtime).
+fn survey(plan: &Plan) -> Result<PlanSurvey, DeployerError> {
     let mut senders: BTreeMap<Address, (usize, u64)> = BTreeMap::new();
     let mut users: BTreeMap<u8, BTreeSet<String>> = BTreeMap::new();
-    let mut creations_to_simulate = Vec::new();
+    let mut creations = Vec::new();
     let probe_from = plan.steps.iter().map(step_sender).next().unwrap_or(Address::ZERO);
     for step in &plan.steps {
         let entry = senders.entry(step_sender(step)).or_insert((0, 0));
@@ -198,65 +239,106 @@ pub async fn check_with(
         };
         let values: Vec<DynSolValue> = args.iter().map(placeholder).collect();
         let data = creation_code(artifact, &values)?;
-        let runtime = kessai_bindings::artifact(artifact)
-            .and_then(|a| serde_json::from_str::<serde_json::Value>(a.json).ok())
-            .and_then(|v| v["deployedBytecode"].as_str().and_then(|s| alloy::primitives::hex::decode(s).ok()))
-            .unwrap_or_default();
+        let runtime = runtime_code(artifact);
         for op in opcodes(&data).into_iter().chain(opcodes(&runtime)) {
             users.entry(op).or_default().insert(artifact.clone());
         }
-        creations_to_simulate.push((label.clone(), artifact.clone(), *from, data, runtime.len()));
+        creations.push(Creation {
+            label: label.clone(),
+            artifact: artifact.clone(),
+            from: *from,
+            data,
+            runtime_len: runtime.len(),
+        });
     }
+    Ok(PlanSurvey { senders, users, creations, probe_from })
+}
 
-    // Opcodes first, so a chain too old for the code is named by the opcode it lacks (and the
-    // contracts that need it) rather than by a failed creation. A baseline probe first, so a node
-    // that cannot simulate creations is not misread.
+/// The committed runtime code of `artifact` (empty when it cannot be read).
+fn runtime_code(artifact: &str) -> Vec<u8> {
+    kessai_bindings::artifact(artifact)
+        .and_then(|a| serde_json::from_str::<serde_json::Value>(a.json).ok())
+        .and_then(|v| v["deployedBytecode"].as_str().and_then(|s| alloy::primitives::hex::decode(s).ok()))
+        .unwrap_or_default()
+}
+
+/// Probes every later opcode the suite's code uses, refusing a chain that lacks one; returns the
+/// names of those found executable and whether PUSH0 is.
+///
+/// Opcodes come before the simulated creations, so a chain too old for the code is named by the
+/// opcode it lacks (and the contracts that need it) rather than by a failed creation. A baseline
+/// probe first, so a node that cannot simulate creations is not misread.
+async fn probe_opcodes(
+    chain: &RpcChain,
+    from: Address,
+    users: &BTreeMap<u8, BTreeSet<String>>,
+) -> Result<(Vec<String>, bool), DeployerError> {
     let mut opcodes_ok = Vec::new();
     let mut push0 = false;
-    if executes(chain, probe_from, probe(0x60, 0, 0)).await? {
-        for &(op, name, fork, inputs, outputs) in LATER_OPCODES {
-            let ok = executes(chain, probe_from, probe(op, inputs, outputs)).await?;
-            if op == 0x5f {
-                push0 = ok;
-            }
-            if let Some(contracts) = users.get(&op) {
-                if !ok {
-                    let contracts = contracts.iter().cloned().collect::<Vec<_>>().join(", ");
-                    return Err(DeployerError::Preflight(format!(
-                        "the chain does not execute {name} (opcode 0x{op:02x}, introduced in {fork}), which {contracts} \
-                         use{}: kessai's contracts need EVM rules of {MINIMUM_HARDFORK} or newer (Berlin, as on ibet for \
-                         Fin, works; PUSH0 is not needed). Upgrade the chain's EVM, or deploy elsewhere",
-                        if contracts.contains(',') { "" } else { "s" }
-                    )));
-                }
-                opcodes_ok.push(name.to_string());
-            }
-        }
-    } else {
+    if !executes(chain, from, probe(0x60, 0, 0)).await? {
         tracing::warn!(target: "kessai::deploy", "the node cannot simulate creations; opcode probes skipped");
+        return Ok((opcodes_ok, push0));
     }
+    for &(op, name, fork, inputs, outputs) in LATER_OPCODES {
+        let ok = executes(chain, from, probe(op, inputs, outputs)).await?;
+        if op == 0x5f {
+            push0 = ok;
+        }
+        if let Some(contracts) = users.get(&op) {
+            if !ok {
+                return Err(missing_opcode(op, name, fork, contracts));
+            }
+            opcodes_ok.push(name.to_string());
+        }
+    }
+    Ok((opcodes_ok, push0))
+}
 
-    let mut creations = BTreeMap::new();
-    for (label, artifact, from, data, runtime_len) in creations_to_simulate {
+/// The refusal of a chain that does not execute `op`, which `contracts` use.
+fn missing_opcode(op: u8, name: &str, fork: &str, contracts: &BTreeSet<String>) -> DeployerError {
+    let contracts = contracts.iter().cloned().collect::<Vec<_>>().join(", ");
+    DeployerError::Preflight(format!(
+        "the chain does not execute {name} (opcode 0x{op:02x}, introduced in {fork}), which {contracts} \
+         use{}: kessai's contracts need EVM rules of {MINIMUM_HARDFORK} or newer (Berlin, as on ibet for \
+         Fin, works; PUSH0 is not needed). Upgrade the chain's EVM, or deploy elsewhere",
+        if contracts.contains(',') { "" } else { "s" }
+    ))
+}
+
+/// Simulates every creation, adding its gas to its sender's share; returns the gas by label.
+async fn simulate_creations(
+    chain: &RpcChain,
+    creations: Vec<Creation>,
+    senders: &mut BTreeMap<Address, (usize, u64)>,
+) -> Result<BTreeMap<String, u64>, DeployerError> {
+    let mut gas_by_label = BTreeMap::new();
+    for Creation { label, artifact, from, data, runtime_len } in creations {
         let gas = simulate(chain, from, data).await?.map_err(|e| {
             DeployerError::Preflight(format!(
                 "creating {artifact} ({label}, {runtime_len} bytes of runtime code) would fail on this chain: {e}. The \
                  chain may limit contract size below that, or refuse the sender"
             ))
         })?;
-        creations.insert(label, gas);
+        gas_by_label.insert(label, gas);
         senders.entry(from).or_insert((0, 0)).1 += gas;
     }
+    Ok(gas_by_label)
+}
 
-    // Funding: each sender's share at the price the engine will pay (a fixed legacy price when one
-    // is configured, e.g. 0 on a zero-gas chain; EIP-1559: twice the base fee plus the tip), with a
-    // fifth more for estimate drift.
-    let pricing = chain.pricing().await?;
-    let price = pricing.price();
+/// Each sender's balance against its share at `price`, the price the engine will pay (a fixed
+/// legacy price when one is configured, e.g. 0 on a zero-gas chain; EIP-1559: twice the base fee
+/// plus the tip), with a fifth more for estimate drift. With `funding_check`, a sender short of its
+/// share is refused.
+async fn fund_senders(
+    chain: &RpcChain,
+    senders: BTreeMap<Address, (usize, u64)>,
+    price: u128,
+    funding_check: bool,
+) -> Result<Vec<Funding>, DeployerError> {
     let mut funding = Vec::new();
     let mut short = Vec::new();
     for (account, (transactions, gas)) in senders {
-        let balance = chain.retry("eth_getBalance", || provider.get_balance(account)).await?;
+        let balance = chain.retry("eth_getBalance", || chain.provider().get_balance(account)).await?;
         let needed = U256::from(gas + gas / 5) * U256::from(price);
         if balance < needed {
             short.push(format!(
@@ -271,9 +353,10 @@ pub async fn check_with(
             short.join("; ")
         )));
     }
-    Ok(PreflightReport { chain_id, eip1559, gas_price, pricing, price, push0, opcodes: opcodes_ok, creations, funding })
+    Ok(funding)
 }
 
+/// The account that sends `step`.
 fn step_sender(step: &Step) -> Address {
     match step {
         Step::Deploy { from, .. }

@@ -9,7 +9,7 @@ use kessai_bindings::alloy::primitives::{Address, B256, Bytes, U256};
 use kessai_deployer::{
     address,
     chain::{Chain, Receipt},
-    ops::{SettleCheck, Suite, Trade, TradeSignatures},
+    ops::{BatchReceipt, SettleCheck, Suite, Trade, TradeSignatures},
     rpc::RpcChain,
     signing,
 };
@@ -184,112 +184,142 @@ impl TradeCommand {
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
         let (manifest, mut chain) = self.suite.connect(&self.chain).await?;
         let suite = Suite::from_deployment(&manifest.deployment)?;
-        let out = match self.action {
+        let out = self.action.run(&suite, &mut chain).await?;
+        out.print(global.json);
+        Ok(())
+    }
+}
+
+impl TradeAction {
+    /// Loads the trade's terms, checks that the engine holds the sender's key, and takes the step.
+    async fn run(self, suite: &Suite, chain: &mut RpcChain) -> eyre::Result<Output> {
+        Ok(match self {
             TradeAction::Create(r) => {
-                let (id, trade) = r.load(&suite)?;
-                sender(&chain, trade.seller, "seller", false)?;
-                let receipt = suite.create_trade(&mut chain, id, &trade).await?;
-                step(&suite, &mut chain, "created", id, &receipt).await?
+                let (id, trade) = r.load(suite)?;
+                sender(chain, trade.seller, "seller", false)?;
+                let receipt = suite.create_trade(chain, id, &trade).await?;
+                step(suite, chain, "created", id, &receipt).await?
             }
             TradeAction::Pay(r) => {
-                let (id, trade) = r.load(&suite)?;
-                sender(&chain, trade.buyer, "buyer", false)?;
-                let receipt = suite.pay(&mut chain, id, &trade).await?;
-                step(&suite, &mut chain, "paid", id, &receipt).await?
+                let (id, trade) = r.load(suite)?;
+                sender(chain, trade.buyer, "buyer", false)?;
+                let receipt = suite.pay(chain, id, &trade).await?;
+                step(suite, chain, "paid", id, &receipt).await?
             }
             TradeAction::Approve(r) => {
-                let (id, trade) = r.load(&suite)?;
+                let (id, trade) = r.load(suite)?;
                 if trade.agent == Address::ZERO {
                     eyre::bail!("trade {id} names no settlement agent: there is nothing to approve");
                 }
-                sender(&chain, trade.agent, "agent", false)?;
-                let receipt = suite.approve(&mut chain, id, &trade).await?;
-                step(&suite, &mut chain, "approved", id, &receipt).await?
+                sender(chain, trade.agent, "agent", false)?;
+                let receipt = suite.approve(chain, id, &trade).await?;
+                step(suite, chain, "approved", id, &receipt).await?
             }
             TradeAction::Cancel { trade: r, from } => {
-                let (id, trade) = r.load(&suite)?;
-                sender(&chain, from, "--from account", false)?;
-                let receipt = suite.cancel(&mut chain, from, id, &trade).await?;
-                step(&suite, &mut chain, "cancelled", id, &receipt).await?
+                let (id, trade) = r.load(suite)?;
+                sender(chain, from, "--from account", false)?;
+                let receipt = suite.cancel(chain, from, id, &trade).await?;
+                step(suite, chain, "cancelled", id, &receipt).await?
             }
             TradeAction::Release { trade: r, from } => {
-                let (id, trade) = r.load(&suite)?;
-                sender(&chain, from, "--from account", false)?;
-                let receipt = suite.release(&mut chain, from, id, &trade).await?;
-                step(&suite, &mut chain, "released", id, &receipt).await?
+                let (id, trade) = r.load(suite)?;
+                sender(chain, from, "--from account", false)?;
+                let receipt = suite.release(chain, from, id, &trade).await?;
+                step(suite, chain, "released", id, &receipt).await?
             }
             TradeAction::Status(r) => {
-                let (id, trade) = r.load(&suite)?;
-                status(&suite, &mut chain, id, &trade).await?
+                let (id, trade) = r.load(suite)?;
+                status(suite, chain, id, &trade).await?
             }
             TradeAction::Sign { trade: r, from, instruction } => {
-                let (id, trade) = r.load(&suite)?;
-                sign(&suite, &mut chain, from, id, &trade, instruction.into()).await?
+                let (id, trade) = r.load(suite)?;
+                sign(suite, chain, from, id, &trade, instruction.into()).await?
             }
             TradeAction::SettleSigned { trade: r, seller_sig, buyer_sig, from } => {
-                let (id, trade) = r.load(&suite)?;
-                let by = agent_or(&chain, &trade, from)?;
+                let (id, trade) = r.load(suite)?;
+                let by = agent_or(chain, &trade, from)?;
                 let signatures = TradeSignatures { seller: seller_sig, buyer: buyer_sig };
-                let receipt = suite.settle_signed(&mut chain, by, id, &trade, &signatures).await?;
-                step(&suite, &mut chain, "settled from both signatures", id, &receipt).await?
+                let receipt = suite.settle_signed(chain, by, id, &trade, &signatures).await?;
+                step(suite, chain, "settled from both signatures", id, &receipt).await?
             }
             TradeAction::SettleWithPayment { trade: r, buyer_sig, from } => {
-                let (id, trade) = r.load(&suite)?;
-                let by = agent_or(&chain, &trade, from)?;
-                let receipt = suite.settle_with_payment(&mut chain, by, id, &trade, &buyer_sig).await?;
-                step(&suite, &mut chain, "settled with the buyer's signed payment", id, &receipt).await?
+                let (id, trade) = r.load(suite)?;
+                let by = agent_or(chain, &trade, from)?;
+                let receipt = suite.settle_with_payment(chain, by, id, &trade, &buyer_sig).await?;
+                step(suite, chain, "settled with the buyer's signed payment", id, &receipt).await?
             }
             TradeAction::CreateSigned { trade: r, seller_sig, buyer_sig, from } => {
-                let (id, trade) = r.load(&suite)?;
-                sender(&chain, from, "--from account", false)?;
+                let (id, trade) = r.load(suite)?;
+                sender(chain, from, "--from account", false)?;
                 let signatures = TradeSignatures { seller: seller_sig, buyer: buyer_sig };
-                let receipt = suite.create_signed_trade(&mut chain, from, id, &trade, &signatures).await?;
-                step(&suite, &mut chain, "created from both signatures", id, &receipt).await?
+                let receipt = suite.create_signed_trade(chain, from, id, &trade, &signatures).await?;
+                step(suite, chain, "created from both signatures", id, &receipt).await?
             }
-            TradeAction::Batch { terms, id, netted, from } => {
-                if terms.len() != id.len() {
-                    eyre::bail!("batch needs one --id per --terms ({} terms, {} ids)", terms.len(), id.len());
-                }
-                let trades = terms
-                    .into_iter()
-                    .zip(id)
-                    .map(|(terms, id)| TradeRef { terms, id }.load(&suite))
-                    .collect::<eyre::Result<Vec<_>>>()?;
-                let by = agent_or(&chain, &trades[0].1, from)?;
-                let batch = suite.settle_batch(&mut chain, by, &trades, netted).await?;
-                let r = &batch.receipt;
-                let saved = batch.liquidity_saved();
-                Output {
-                    json: json!({
-                        "tx_hash": r.tx_hash,
-                        "block": r.block_number,
-                        "gas_used": r.gas_used,
-                        "netted": netted,
-                        "trades": batch.trades.to_string(),
-                        "gross_cash": batch.gross_cash.to_string(),
-                        "net_cash": batch.net_cash.to_string(),
-                        "liquidity_saved": saved.to_string(),
-                    }),
-                    text: format!(
-                        "settled {} trades{}: tx {} in block {} (gas {})\ncash: gross {}, net {}, liquidity saved {}",
-                        batch.trades,
-                        if netted { " netted" } else { "" },
-                        r.tx_hash,
-                        r.block_number,
-                        r.gas_used,
-                        batch.gross_cash,
-                        batch.net_cash,
-                        saved
-                    ),
-                }
-            }
-        };
-        if global.json {
-            println!("{}", out.json);
+            TradeAction::Batch { terms, id, netted, from } => batch(suite, chain, terms, id, netted, from).await?,
+        })
+    }
+}
+
+impl Output {
+    /// Prints the step's output: its JSON with `--json`, else its text.
+    fn print(&self, json: bool) {
+        if json {
+            println!("{}", self.json);
         } else {
-            println!("{}", out.text);
+            println!("{}", self.text);
         }
-        Ok(())
+    }
+}
+
+/// The agent (or `--from`) approves and settles the trades of `terms` and `ids`, paired in order,
+/// in one transaction; `netted` moves only each party's net cash.
+async fn batch(
+    suite: &Suite,
+    chain: &mut RpcChain,
+    terms: Vec<PathBuf>,
+    ids: Vec<String>,
+    netted: bool,
+    from: Option<Address>,
+) -> eyre::Result<Output> {
+    if terms.len() != ids.len() {
+        eyre::bail!("batch needs one --id per --terms ({} terms, {} ids)", terms.len(), ids.len());
+    }
+    let trades = terms
+        .into_iter()
+        .zip(ids)
+        .map(|(terms, id)| TradeRef { terms, id }.load(suite))
+        .collect::<eyre::Result<Vec<_>>>()?;
+    let by = agent_or(chain, &trades[0].1, from)?;
+    let batch = suite.settle_batch(chain, by, &trades, netted).await?;
+    Ok(batch_output(&batch, netted))
+}
+
+/// What a settled batch prints: its receipt and its cash, gross and net.
+fn batch_output(batch: &BatchReceipt, netted: bool) -> Output {
+    let r = &batch.receipt;
+    let saved = batch.liquidity_saved();
+    Output {
+        json: json!({
+            "tx_hash": r.tx_hash,
+            "block": r.block_number,
+            "gas_used": r.gas_used,
+            "netted": netted,
+            "trades": batch.trades.to_string(),
+            "gross_cash": batch.gross_cash.to_string(),
+            "net_cash": batch.net_cash.to_string(),
+            "liquidity_saved": saved.to_string(),
+        }),
+        text: format!(
+            "settled {} trades{}: tx {} in block {} (gas {})\ncash: gross {}, net {}, liquidity saved {}",
+            batch.trades,
+            if netted { " netted" } else { "" },
+            r.tx_hash,
+            r.block_number,
+            r.gas_used,
+            batch.gross_cash,
+            batch.net_cash,
+            saved
+        ),
     }
 }
 

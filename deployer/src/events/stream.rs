@@ -252,58 +252,12 @@ impl EventStream {
         // The hashes of the blocks to keep, read after the logs: when a log's block hash differs, or
         // the blocks do not link up with those kept, the chain changed during this read; return
         // nothing, and the next read finds out how (a reorganisation is retracted there).
-        // From the block below the first one read (kept too, with no events: a fork right below
-        // what this read returns is then found, even by a stream that has read only a few blocks).
-        let keep_from = self.cursor.block.max((to + 1).saturating_sub(self.keep_blocks.max(2)));
-        let keep_from = keep_from.saturating_sub(1);
-        let mut blocks = BTreeMap::new();
-        let mut parent = keep_from.checked_sub(1).and_then(|n| self.kept.get(&n)).map(|k| k.hash);
-        for number in keep_from..=to {
-            let Some(block) = chain.block_ref(number).await? else { return Ok(Batch::default()) };
-            let known = self.kept.get(&number).map(|k| k.hash);
-            if parent.is_some_and(|p| p != block.parent_hash) || known.is_some_and(|h| h != block.hash) {
-                return Ok(Batch::default());
-            }
-            parent = Some(block.hash);
-            blocks.insert(number, block.hash);
-        }
+        let Some(blocks) = self.linked_blocks(chain, to).await? else { return Ok(Batch::default()) };
         if logs.iter().any(|l| blocks.get(&l.block).is_some_and(|h| *h != l.block_hash)) {
             return Ok(Batch::default());
         }
-        let mut events = Vec::new();
-        let mut read_to = to;
-        let mut held_back = None;
-        for l in logs {
-            if !self.cursor.admits(l.block, l.log_index) {
-                continue;
-            }
-            let Some(watched) = self.contracts.get(&l.log.address) else { continue };
-            let Some(event) = EventKind::decode(&watched.artifact, &l.log) else { continue };
-            if limit.is_some_and(|n| events.len() >= n) {
-                // Held back: the next read starts with this event.
-                held_back = Some(Cursor { block: l.block, log_index: l.log_index });
-                read_to = l.block;
-                break;
-            }
-            events.push(SuiteEvent {
-                block: l.block,
-                log_index: l.log_index,
-                tx_hash: l.tx_hash,
-                contract: watched.label.clone(),
-                address: l.log.address,
-                event,
-            });
-        }
-        for (&number, &hash) in blocks.range(..=read_to) {
-            self.kept.entry(number).or_insert_with(|| KeptBlock { number, hash, events: Vec::new() });
-        }
-        for event in &events {
-            if let Some(kept) = self.kept.get_mut(&event.block) {
-                kept.events.push(event.clone());
-            }
-        }
-        let floor = (read_to + 1).saturating_sub(self.keep_blocks.max(2));
-        self.kept = self.kept.split_off(&floor);
+        let (events, held_back) = self.decode_logs(logs, limit);
+        self.keep(&blocks, held_back.map_or(to, |c| c.block), &events);
         match held_back {
             Some(cursor) => {
                 self.cursor = cursor;
@@ -314,6 +268,72 @@ impl EventStream {
                 Ok(Batch { events, caught_up: to == newest, ..Batch::default() })
             }
         }
+    }
+
+    /// The hashes of the blocks to keep after a read up to `to`, by number; `None` when they do not
+    /// link up with each other and with the blocks kept (the chain changed during the read).
+    ///
+    /// From the block below the first one read (kept too, with no events: a fork right below what
+    /// this read returns is then found, even by a stream that has read only a few blocks).
+    async fn linked_blocks<H: History>(
+        &self,
+        chain: &mut H,
+        to: u64,
+    ) -> Result<Option<BTreeMap<u64, B256>>, DeployerError> {
+        let keep_from = self.cursor.block.max((to + 1).saturating_sub(self.keep_blocks.max(2)));
+        let keep_from = keep_from.saturating_sub(1);
+        let mut blocks = BTreeMap::new();
+        let mut parent = keep_from.checked_sub(1).and_then(|n| self.kept.get(&n)).map(|k| k.hash);
+        for number in keep_from..=to {
+            let Some(block) = chain.block_ref(number).await? else { return Ok(None) };
+            let known = self.kept.get(&number).map(|k| k.hash);
+            if parent.is_some_and(|p| p != block.parent_hash) || known.is_some_and(|h| h != block.hash) {
+                return Ok(None);
+            }
+            parent = Some(block.hash);
+            blocks.insert(number, block.hash);
+        }
+        Ok(Some(blocks))
+    }
+
+    /// The suite's events among `logs` from the cursor on, at most `limit` of them; with the
+    /// position of the first event held back by the limit, where the next read starts.
+    fn decode_logs(&self, logs: Vec<LocatedLog>, limit: Option<usize>) -> (Vec<SuiteEvent>, Option<Cursor>) {
+        let mut events = Vec::new();
+        for l in logs {
+            if !self.cursor.admits(l.block, l.log_index) {
+                continue;
+            }
+            let Some(watched) = self.contracts.get(&l.log.address) else { continue };
+            let Some(event) = EventKind::decode(&watched.artifact, &l.log) else { continue };
+            if limit.is_some_and(|n| events.len() >= n) {
+                return (events, Some(Cursor { block: l.block, log_index: l.log_index }));
+            }
+            events.push(SuiteEvent {
+                block: l.block,
+                log_index: l.log_index,
+                tx_hash: l.tx_hash,
+                contract: watched.label.clone(),
+                address: l.log.address,
+                event,
+            });
+        }
+        (events, None)
+    }
+
+    /// Keeps the blocks read up to `read_to` with the `events` returned from them, and forgets the
+    /// blocks older than the last [`EventStream::keep_blocks`].
+    fn keep(&mut self, blocks: &BTreeMap<u64, B256>, read_to: u64, events: &[SuiteEvent]) {
+        for (&number, &hash) in blocks.range(..=read_to) {
+            self.kept.entry(number).or_insert_with(|| KeptBlock { number, hash, events: Vec::new() });
+        }
+        for event in events {
+            if let Some(kept) = self.kept.get_mut(&event.block) {
+                kept.events.push(event.clone());
+            }
+        }
+        let floor = (read_to + 1).saturating_sub(self.keep_blocks.max(2));
+        self.kept = self.kept.split_off(&floor);
     }
 
     /// When the newest kept block has left the chain: finds the newest kept block still on it (the

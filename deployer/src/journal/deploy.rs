@@ -1,6 +1,7 @@
 //! Deploying through the journal: every step recorded before it is sent, reconciled on a rerun.
 
 use super::*;
+use alloy::rpc::types::Block;
 
 /// Executes `plan` on `chain` with the write-ahead journal at `options.path`, resuming what an
 /// earlier run left unfinished. Refuses, before sending anything, a journal from another chain and a
@@ -252,58 +253,61 @@ impl Journaled {
         block: u64,
         hashes: &[B256],
     ) -> Result<Option<Receipt>, DeployerError> {
+        if let Some(verdict) = recorded_verdict(chain, step, block, hashes).await? {
+            return Ok(verdict);
+        }
+        if !self.wait_for_nonce(chain, step, from, nonce).await? {
+            return Ok(None);
+        }
+        self.find_by_nonce(chain, step, from, nonce, block).await
+    }
+
+    /// Waits until the node's latest nonce of `from` is past `nonce`: `false` when the node never got
+    /// the step's transaction (it must be sent again), an error when it stays pending past the
+    /// engine's timeout.
+    async fn wait_for_nonce(
+        &self,
+        chain: &RpcChain,
+        step: &PreparedStep<'_>,
+        from: Address,
+        nonce: u64,
+    ) -> Result<bool, DeployerError> {
+        let mut latest = nonce_count(chain, from, false).await?;
+        if latest > nonce {
+            return Ok(true);
+        }
+        if nonce_count(chain, from, true).await? <= nonce {
+            tracing::info!(target: "kessai::deploy", step = step.index, "the node never got the step's transaction; sending it again");
+            return Ok(false);
+        }
+        tracing::info!(target: "kessai::deploy", step = step.index, %from, nonce, "waiting for the step's pending transaction");
+        let deadline = tokio::time::Instant::now() + chain.options().timeout;
+        while latest <= nonce {
+            if tokio::time::Instant::now() > deadline {
+                return Err(self.journal.error(format!(
+                    "step {} was sent with nonce {nonce} from {from} and is still pending after {} s; rerun \
+                     later",
+                    step.index,
+                    chain.options().timeout.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            latest = nonce_count(chain, from, false).await?;
+        }
+        Ok(true)
+    }
+
+    /// The nonce was used: finds the transaction that used it, from `block` to the head. `None` when
+    /// it was another transaction or it failed (the step must be sent again).
+    async fn find_by_nonce(
+        &self,
+        chain: &RpcChain,
+        step: &PreparedStep<'_>,
+        from: Address,
+        nonce: u64,
+        block: u64,
+    ) -> Result<Option<Receipt>, DeployerError> {
         let provider = chain.provider().clone();
-        // The hashes recorded for the step first: one of them mined is the step's transaction.
-        for hash in hashes {
-            if let Some(r) = receipt(chain, *hash).await? {
-                if r.status() {
-                    tracing::info!(target: "kessai::deploy", step = step.index, %hash, "the step's recorded transaction is mined");
-                    return Ok(Some(Receipt {
-                        tx_hash: *hash,
-                        block_number: r.block_number.unwrap_or(block),
-                        gas_used: r.gas_used,
-                        contract_address: step.predicted(),
-                        logs: r.inner.logs().iter().map(|l| l.inner.clone()).collect(),
-                    }));
-                }
-                tracing::warn!(target: "kessai::deploy", step = step.index, %hash, "the step's transaction failed on-chain; sending it again");
-                return Ok(None);
-            }
-        }
-        let count = |pending: bool| {
-            let provider = provider.clone();
-            async move {
-                chain
-                    .retry("eth_getTransactionCount", || {
-                        let request = provider.get_transaction_count(from);
-                        if pending { request.pending() } else { request.latest() }
-                    })
-                    .await
-            }
-        };
-        let mut latest = count(false).await?;
-        if latest <= nonce {
-            let pending = count(true).await?;
-            if pending <= nonce {
-                tracing::info!(target: "kessai::deploy", step = step.index, "the node never got the step's transaction; sending it again");
-                return Ok(None);
-            }
-            tracing::info!(target: "kessai::deploy", step = step.index, %from, nonce, "waiting for the step's pending transaction");
-            let deadline = tokio::time::Instant::now() + chain.options().timeout;
-            while latest <= nonce {
-                if tokio::time::Instant::now() > deadline {
-                    return Err(self.journal.error(format!(
-                        "step {} was sent with nonce {nonce} from {from} and is still pending after {} s; rerun \
-                         later",
-                        step.index,
-                        chain.options().timeout.as_secs()
-                    )));
-                }
-                tokio::time::sleep(Duration::from_millis(250)).await;
-                latest = count(false).await?;
-            }
-        }
-        // The nonce was used: find the transaction that used it.
         let head = chain.block_number().await?;
         for number in block..=head {
             let Some(b) = chain
@@ -312,28 +316,13 @@ impl Journaled {
             else {
                 continue;
             };
-            let mut found = None;
-            for t in b.transactions.txns() {
-                let envelope = t.inner.inner();
-                if t.inner.signer() == from && envelope.nonce() == nonce {
-                    let ours = envelope.to() == step.tx.to && *envelope.input() == step.tx.data;
-                    found = Some((*envelope.tx_hash(), ours));
-                    break;
-                }
-            }
-            let Some((hash, ours)) = found else { continue };
+            let Some((hash, ours)) = nonce_user(&b, step, from, nonce) else { continue };
             if !ours {
                 tracing::warn!(target: "kessai::deploy", step = step.index, %hash, "the nonce went to another transaction; sending the step again");
                 return Ok(None);
             }
             return match receipt(chain, hash).await? {
-                Some(r) if r.status() => Ok(Some(Receipt {
-                    tx_hash: hash,
-                    block_number: r.block_number.unwrap_or(number),
-                    gas_used: r.gas_used,
-                    contract_address: step.predicted(),
-                    logs: r.inner.logs().iter().map(|l| l.inner.clone()).collect(),
-                })),
+                Some(r) if r.status() => Ok(Some(step_receipt(step, hash, &r, number))),
                 _ => {
                     tracing::warn!(target: "kessai::deploy", step = step.index, %hash, "the step's transaction failed on-chain; sending it again");
                     Ok(None)
@@ -346,6 +335,60 @@ impl Journaled {
             step.index
         )))
     }
+}
+
+/// The verdict of the hashes recorded for a step: `Some(Some(receipt))` when one of them is mined,
+/// `Some(None)` when it failed on-chain (the step must be sent again), `None` when none has a receipt.
+async fn recorded_verdict(
+    chain: &RpcChain,
+    step: &PreparedStep<'_>,
+    block: u64,
+    hashes: &[B256],
+) -> Result<Option<Option<Receipt>>, DeployerError> {
+    // One of the recorded hashes mined is the step's transaction.
+    for hash in hashes {
+        if let Some(r) = receipt(chain, *hash).await? {
+            if r.status() {
+                tracing::info!(target: "kessai::deploy", step = step.index, %hash, "the step's recorded transaction is mined");
+                return Ok(Some(Some(step_receipt(step, *hash, &r, block))));
+            }
+            tracing::warn!(target: "kessai::deploy", step = step.index, %hash, "the step's transaction failed on-chain; sending it again");
+            return Ok(Some(None));
+        }
+    }
+    Ok(None)
+}
+
+/// The transaction of `block` that used `from`'s `nonce`, and whether it is the step's own.
+fn nonce_user(block: &Block, step: &PreparedStep<'_>, from: Address, nonce: u64) -> Option<(B256, bool)> {
+    block.transactions.txns().find_map(|t| {
+        let envelope = t.inner.inner();
+        (t.inner.signer() == from && envelope.nonce() == nonce).then(|| {
+            let ours = envelope.to() == step.tx.to && *envelope.input() == step.tx.data;
+            (*envelope.tx_hash(), ours)
+        })
+    })
+}
+
+/// The step's receipt from its mined transaction `hash` (in `block` when the receipt names none).
+fn step_receipt(step: &PreparedStep<'_>, hash: B256, r: &TransactionReceipt, block: u64) -> Receipt {
+    Receipt {
+        tx_hash: hash,
+        block_number: r.block_number.unwrap_or(block),
+        gas_used: r.gas_used,
+        contract_address: step.predicted(),
+        logs: r.inner.logs().iter().map(|l| l.inner.clone()).collect(),
+    }
+}
+
+/// `from`'s transaction count at the latest block, or with `pending` counting pending transactions.
+async fn nonce_count(chain: &RpcChain, from: Address, pending: bool) -> Result<u64, DeployerError> {
+    chain
+        .retry("eth_getTransactionCount", || {
+            let request = chain.provider().get_transaction_count(from);
+            if pending { request.pending() } else { request.latest() }
+        })
+        .await
 }
 
 pub(super) async fn receipt(chain: &RpcChain, hash: B256) -> Result<Option<TransactionReceipt>, DeployerError> {
