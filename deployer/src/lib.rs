@@ -2,6 +2,7 @@
 //! executes it on any engine implementing [`chain::Chain`]; this crate provides the JSON-RPC engine.
 
 pub mod address;
+pub mod amount;
 pub mod anvil;
 pub mod build;
 pub mod chain;

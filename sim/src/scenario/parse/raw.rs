@@ -2,45 +2,9 @@
 
 use super::*;
 
-/// A whole number of units or yen: a TOML integer, or a string of digits with `_` or `,` separators
-/// for values beyond 2^63.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Amount(pub(crate) U256);
-
-pub(crate) const AMOUNT_EXPECTED: &str = "a whole number of units or yen, 0 or more (like 1_000_000 or \"1,000,000\")";
-
-impl<'de> Deserialize<'de> for Amount {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Amount;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(AMOUNT_EXPECTED)
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Amount, E> {
-                u64::try_from(v)
-                    .map(|v| Amount(U256::from(v)))
-                    .map_err(|_| E::custom(format!("bad amount {v}: expected {AMOUNT_EXPECTED}")))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Amount, E> {
-                Ok(Amount(U256::from(v)))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Amount, E> {
-                Err(E::custom(format!("bad amount {v}: expected {AMOUNT_EXPECTED}")))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Amount, E> {
-                let digits: String = v.chars().filter(|c| *c != '_' && *c != ',').collect();
-                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(E::custom(format!("bad amount \"{v}\": expected {AMOUNT_EXPECTED}")));
-                }
-                U256::from_str_radix(&digits, 10)
-                    .map(Amount)
-                    .map_err(|_| E::custom(format!("bad amount \"{v}\": it does not fit in 256 bits")))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
+/// A whole number of units or yen, read as every file kessai reads amounts from
+/// ([`kessai_deployer::amount`]).
+pub(crate) use kessai_deployer::amount::Amount;
 
 /// A time in a scenario: an offset from the start (`"2d"`, `"1d 12h"`, or a number of seconds), or
 /// an absolute TOML date-time (which needs a fixed start).
