@@ -118,7 +118,11 @@ fn ensure_keys(chain: &RpcChain, plan: &Plan) -> eyre::Result<()> {
     let keyless: BTreeSet<_> = plan.steps.iter().map(Step::sender).filter(|a| !chain.accounts().contains(a)).collect();
     if !keyless.is_empty() {
         let list = keyless.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-        bail!("no signing key for {list}, which the config makes send transactions: add their keys to KESSAI_KEYS");
+        bail!(
+            "no signing key for {list}, which the config makes send transactions: add their keys to {} (`kessai \
+             keys` lists the loaded ones)",
+            engine::key_source()
+        );
     }
     Ok(())
 }

@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 /// Drive a DvP trade: create, pay, approve, settle from signatures or in batches, cancel, release.
 ///
 /// Each step is sent by the party it belongs to (the seller creates, the buyer pays, the agent
-/// approves and settles), whose key must be in KESSAI_KEYS (Anvil's development keys when unset).
+/// approves and settles), whose key must be loaded (KESSAI_KEYSTORE or KESSAI_KEYS; Anvil's
+/// development keys when both are unset; `kessai keys` lists them). `status` loads no key.
 #[derive(Debug, Args)]
 pub struct TradeCommand {
     /// The node and the deployment manifest.
@@ -164,7 +165,9 @@ struct Terms {
     buyer: Address,
     #[serde(default, deserialize_with = "address::deserialize_option")]
     agent: Option<Address>,
+    #[serde(deserialize_with = "kessai_deployer::amount::deserialize")]
     units: U256,
+    #[serde(deserialize_with = "kessai_deployer::amount::deserialize")]
     amount: U256,
     deadline: u64,
     #[serde(default, deserialize_with = "address::deserialize_option")]
@@ -182,7 +185,10 @@ struct Output {
 impl TradeCommand {
     /// Runs the step.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let (manifest, mut chain) = self.suite.connect(&self.chain).await?;
+        let (manifest, mut chain) = match self.action {
+            TradeAction::Status(_) => self.suite.connect_read_only().await?,
+            _ => self.suite.connect(&self.chain).await?,
+        };
         let suite = Suite::from_deployment(&manifest.deployment)?;
         let out = self.action.run(&suite, &mut chain).await?;
         out.print(global.json);
@@ -197,6 +203,7 @@ impl TradeAction {
             TradeAction::Create(r) => {
                 let (id, trade) = r.load(suite)?;
                 sender(chain, trade.seller, "seller", false)?;
+                deadline_ahead(chain, &trade).await?;
                 let receipt = suite.create_trade(chain, id, &trade).await?;
                 step(suite, chain, "created", id, &receipt).await?
             }
@@ -382,13 +389,30 @@ fn status_line(status: u8) -> String {
     kessai_bindings::status_words(&status.to_string())
 }
 
+/// Refuses, before sending, terms whose deadline has already passed on the chain's clock: such a
+/// trade could only be released.
+async fn deadline_ahead(chain: &mut RpcChain, trade: &Trade) -> eyre::Result<()> {
+    let now = chain.timestamp().await?;
+    if trade.deadline <= now {
+        eyre::bail!(
+            "the terms' deadline {} is not after the chain's time {now}: nothing was sent; write a later deadline \
+             into the terms file",
+            trade.deadline
+        );
+    }
+    Ok(())
+}
+
 /// Checks that the engine holds `who`'s key; `overridable` adds the --from hint.
 fn sender(chain: &RpcChain, who: Address, role: &str, overridable: bool) -> eyre::Result<Address> {
     if chain.accounts().contains(&who) {
         return Ok(who);
     }
     let hint = if overridable { ", or pass --from" } else { "" };
-    eyre::bail!("no key for the {role} {who}: add its private key to {} (comma-separated){hint}", engine::KEYS_ENV)
+    eyre::bail!(
+        "no key for the {role} {who}: add its key to {} (`kessai keys` lists the loaded ones){hint}",
+        engine::key_source()
+    )
 }
 
 /// `--from` when given, else the trade's agent.
@@ -478,10 +502,9 @@ async fn sign(
     trade: &Trade,
     instruction: signing::Instruction,
 ) -> eyre::Result<Output> {
-    let key = engine::signers()?
-        .into_iter()
-        .find(|k| k.address() == from)
-        .ok_or_else(|| eyre::eyre!("no key for {from}: add its private key to {}", engine::KEYS_ENV))?;
+    let key = engine::signers()?.into_iter().find(|k| k.address() == from).ok_or_else(|| {
+        eyre::eyre!("no key for {from}: add its key to {} (`kessai keys` lists the loaded ones)", engine::key_source())
+    })?;
     let chain_id = chain.chain_id().await?;
     // The contract's own digest must match the one signed here, or the manifest is for another chain.
     let digest = signing::trade_digest(chain_id, suite.dvp, id, trade, instruction);

@@ -89,7 +89,9 @@ async fn trade_commands_create_pay_approve_and_print_decoded_refusals() {
     let error: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON error");
     assert_eq!(error["error"]["revert"]["name"], "DvPUnauthorized");
     assert_eq!(error["error"]["revert"]["args"][1], stranger.as_str());
-    assert!(error["error"]["revert"]["message"].as_str().expect("sentence").contains("may not perform this step"));
+    let sentence = error["error"]["revert"]["message"].as_str().expect("sentence");
+    assert!(sentence.contains("may not perform this step"), "{sentence}");
+    assert!(sentence.contains("only the seller, the buyer or the agent may cancel"), "who may: {sentence}");
     assert_eq!(m.positions().await, paid);
 
     // The agent approves: both legs move in that transaction.

@@ -19,6 +19,7 @@ mod faults;
 mod gas;
 mod ibet;
 mod keys;
+mod messages;
 mod offering;
 mod operate;
 mod reorg;
