@@ -70,7 +70,7 @@
 use crate::{error::DeployerError, plan::Deployment, rpc::RpcChain};
 use alloy::{
     primitives::{Address, B256, Bytes, Log, U256},
-    sol_types::{SolCall, SolEvent},
+    sol_types::{SolCall, SolEvent, SolEventInterface},
 };
 use kessai_bindings::{
     RevertError, deposit_token::DepositToken as Dt, dvp::DvP, investor_registry::InvestorRegistry as Reg,

@@ -190,123 +190,122 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    /// Decodes a log of a contract built from `artifact`; `None` for events the stream does not
-    /// report (role grants, holds, configuration).
+    /// Decodes a log of a contract built from `artifact` through the bindings' generated event
+    /// enums; `None` for events the stream does not report (role grants, holds, configuration).
     pub fn decode(artifact: &str, log: &Log) -> Option<Self> {
-        let topic = *log.topics().first()?;
-        let data = &log.data;
-        Some(match artifact {
-            "DvP" => match topic {
-                DvP::TradeCreated::SIGNATURE_HASH => {
-                    let e = DvP::TradeCreated::decode_log_data(data).ok()?;
-                    Self::TradeCreated {
-                        id: e.id,
-                        seller: e.seller,
-                        buyer: e.buyer,
-                        security: e.security,
-                        units: e.units,
-                        cash: e.cash,
-                        amount: e.amount,
-                        agent: e.agent,
-                        deadline: e.deadline,
-                    }
-                }
-                DvP::TradePaid::SIGNATURE_HASH => {
-                    Self::TradePaid { id: DvP::TradePaid::decode_log_data(data).ok()?.id }
-                }
-                DvP::TradeApproved::SIGNATURE_HASH => {
-                    let e = DvP::TradeApproved::decode_log_data(data).ok()?;
-                    Self::TradeApproved { id: e.id, agent: e.agent }
-                }
-                DvP::TradeSettled::SIGNATURE_HASH => {
-                    Self::TradeSettled { id: DvP::TradeSettled::decode_log_data(data).ok()?.id }
-                }
-                DvP::TradeSettledBySignatures::SIGNATURE_HASH => {
-                    let e = DvP::TradeSettledBySignatures::decode_log_data(data).ok()?;
-                    Self::TradeSettledBySignatures { id: e.id, seller: e.seller, buyer: e.buyer }
-                }
-                DvP::TradeCancelled::SIGNATURE_HASH => {
-                    let e = DvP::TradeCancelled::decode_log_data(data).ok()?;
-                    Self::TradeCancelled { id: e.id, by: e.by }
-                }
-                DvP::TradeExpired::SIGNATURE_HASH => {
-                    Self::TradeExpired { id: DvP::TradeExpired::decode_log_data(data).ok()?.id }
-                }
-                DvP::BatchSettled::SIGNATURE_HASH => {
-                    let e = DvP::BatchSettled::decode_log_data(data).ok()?;
-                    Self::BatchSettled {
-                        batch_id: e.batchId,
-                        agent: e.agent,
-                        trades: e.trades,
-                        gross_cash: e.grossCash,
-                        net_cash: e.netCash,
-                    }
-                }
-                _ => return None,
+        match artifact {
+            "DvP" => Self::from_dvp(DvP::DvPEvents::decode_log(log).ok()?.data),
+            "SecurityToken" => Self::from_transfer(St::SecurityTokenEvents::decode_log(log).ok()?.data, false),
+            "DepositToken" => Self::from_deposit(Dt::DepositTokenEvents::decode_log(log).ok()?.data),
+            "StraightBond" | "MunicipalBond" | "BeneficiaryUnits" => {
+                Self::from_payments(Pay::StraightBondEvents::decode_log(log).ok()?.data)
+            }
+            "InvestorRegistry" => Self::from_registry(Reg::InvestorRegistryEvents::decode_log(log).ok()?.data),
+            _ => None,
+        }
+    }
+
+    /// A DvP event.
+    fn from_dvp(event: DvP::DvPEvents) -> Option<Self> {
+        use DvP::DvPEvents as E;
+        Some(match event {
+            E::TradeCreated(e) => Self::TradeCreated {
+                id: e.id,
+                seller: e.seller,
+                buyer: e.buyer,
+                security: e.security,
+                units: e.units,
+                cash: e.cash,
+                amount: e.amount,
+                agent: e.agent,
+                deadline: e.deadline,
             },
-            "SecurityToken" | "DepositToken" => match topic {
-                St::Transfer::SIGNATURE_HASH => {
-                    let e = St::Transfer::decode_log_data(data).ok()?;
-                    match (e.from, e.to) {
-                        // A deposit token mints only in `issue` and burns only in a redemption, each
-                        // of which logs its own richer event: one fact, one event.
-                        (Address::ZERO, _) | (_, Address::ZERO) if artifact == "DepositToken" => return None,
-                        (Address::ZERO, to) => Self::Issued { to, amount: e.value },
-                        (from, Address::ZERO) => Self::Redeemed { from, amount: e.value },
-                        (from, to) => Self::Transfer { from, to, amount: e.value },
-                    }
-                }
-                Dt::DepositIssued::SIGNATURE_HASH if artifact == "DepositToken" => {
-                    let e = Dt::DepositIssued::decode_log_data(data).ok()?;
-                    Self::DepositIssued { to: e.to, amount: e.amount, deposit_ref: e.depositRef, minter: e.minter }
-                }
-                Dt::DepositRedeemed::SIGNATURE_HASH if artifact == "DepositToken" => {
-                    let e = Dt::DepositRedeemed::decode_log_data(data).ok()?;
-                    Self::DepositRedeemed { from: e.from, amount: e.amount, account_ref: e.accountRef }
-                }
-                _ => return None,
+            E::TradePaid(e) => Self::TradePaid { id: e.id },
+            E::TradeApproved(e) => Self::TradeApproved { id: e.id, agent: e.agent },
+            E::TradeSettled(e) => Self::TradeSettled { id: e.id },
+            E::TradeSettledBySignatures(e) => {
+                Self::TradeSettledBySignatures { id: e.id, seller: e.seller, buyer: e.buyer }
+            }
+            E::TradeCancelled(e) => Self::TradeCancelled { id: e.id, by: e.by },
+            E::TradeExpired(e) => Self::TradeExpired { id: e.id },
+            E::BatchSettled(e) => Self::BatchSettled {
+                batch_id: e.batchId,
+                agent: e.agent,
+                trades: e.trades,
+                gross_cash: e.grossCash,
+                net_cash: e.netCash,
             },
-            "StraightBond" | "MunicipalBond" | "BeneficiaryUnits" => match topic {
-                Pay::HolderPaid::SIGNATURE_HASH => {
-                    let e = Pay::HolderPaid::decode_log_data(data).ok()?;
-                    Self::HolderPaid {
-                        payment: e.payment.saturating_to(),
-                        holder: e.holder,
-                        payee: e.payee,
-                        units: e.units,
-                        amount: e.amount,
-                    }
-                }
-                Pay::HolderPaymentFailed::SIGNATURE_HASH => {
-                    let e = Pay::HolderPaymentFailed::decode_log_data(data).ok()?;
-                    Self::HolderPaymentFailed {
-                        payment: e.payment.saturating_to(),
-                        holder: e.holder,
-                        reason: RevertError::decode(&e.reason).to_string(),
-                    }
-                }
-                Pay::PaymentCompleted::SIGNATURE_HASH => {
-                    let e = Pay::PaymentCompleted::decode_log_data(data).ok()?;
-                    Self::PaymentCompleted { payment: e.payment.saturating_to(), units: e.units, amount: e.amount }
-                }
-                _ => return None,
+            _ => return None,
+        })
+    }
+
+    /// A security token's `Transfer`: an issue (from zero), a redemption (to zero) or a transfer.
+    /// For a deposit token (`deposit`), mints and burns are left to its own richer events.
+    fn from_transfer(event: St::SecurityTokenEvents, deposit: bool) -> Option<Self> {
+        let St::SecurityTokenEvents::Transfer(e) = event else { return None };
+        Some(match (e.from, e.to) {
+            // A deposit token mints only in `issue` and burns only in a redemption, each of which
+            // logs its own richer event: one fact, one event.
+            (Address::ZERO, _) | (_, Address::ZERO) if deposit => return None,
+            (Address::ZERO, to) => Self::Issued { to, amount: e.value },
+            (from, Address::ZERO) => Self::Redeemed { from, amount: e.value },
+            (from, to) => Self::Transfer { from, to, amount: e.value },
+        })
+    }
+
+    /// A deposit token event: its issues and redemptions, and transfers between customers.
+    fn from_deposit(event: Dt::DepositTokenEvents) -> Option<Self> {
+        use Dt::DepositTokenEvents as E;
+        match event {
+            E::DepositIssued(e) => {
+                Some(Self::DepositIssued { to: e.to, amount: e.amount, deposit_ref: e.depositRef, minter: e.minter })
+            }
+            E::DepositRedeemed(e) => {
+                Some(Self::DepositRedeemed { from: e.from, amount: e.amount, account_ref: e.accountRef })
+            }
+            E::Transfer(e) => {
+                let transfer = St::Transfer { from: e.from, to: e.to, value: e.value };
+                Self::from_transfer(St::SecurityTokenEvents::Transfer(transfer), true)
+            }
+            _ => None,
+        }
+    }
+
+    /// An instrument's payment round event.
+    fn from_payments(event: Pay::StraightBondEvents) -> Option<Self> {
+        use Pay::StraightBondEvents as E;
+        Some(match event {
+            E::HolderPaid(e) => Self::HolderPaid {
+                payment: e.payment.saturating_to(),
+                holder: e.holder,
+                payee: e.payee,
+                units: e.units,
+                amount: e.amount,
             },
-            "InvestorRegistry" => match topic {
-                Reg::InvestorRegistered::SIGNATURE_HASH => {
-                    let e = Reg::InvestorRegistered::decode_log_data(data).ok()?;
-                    Self::InvestorRegistered {
-                        account: e.account,
-                        class: e.investorClass,
-                        country: e.country,
-                        kyc_expiry: e.kycExpiry,
-                        data_hash: e.dataHash,
-                    }
-                }
-                Reg::InvestorRevoked::SIGNATURE_HASH => {
-                    Self::InvestorRevoked { account: Reg::InvestorRevoked::decode_log_data(data).ok()?.account }
-                }
-                _ => return None,
+            E::HolderPaymentFailed(e) => Self::HolderPaymentFailed {
+                payment: e.payment.saturating_to(),
+                holder: e.holder,
+                reason: RevertError::decode(&e.reason).to_string(),
             },
+            E::PaymentCompleted(e) => {
+                Self::PaymentCompleted { payment: e.payment.saturating_to(), units: e.units, amount: e.amount }
+            }
+            _ => return None,
+        })
+    }
+
+    /// An investor registry event.
+    fn from_registry(event: Reg::InvestorRegistryEvents) -> Option<Self> {
+        use Reg::InvestorRegistryEvents as E;
+        Some(match event {
+            E::InvestorRegistered(e) => Self::InvestorRegistered {
+                account: e.account,
+                class: e.investorClass,
+                country: e.country,
+                kyc_expiry: e.kycExpiry,
+                data_hash: e.dataHash,
+            },
+            E::InvestorRevoked(e) => Self::InvestorRevoked { account: e.account },
             _ => return None,
         })
     }
