@@ -112,8 +112,15 @@ impl RevertError {
 
 /// The operator sentence for each named error. `a` holds the rendered arguments in order.
 fn explain(name: &str, a: &[String]) -> String {
+    token_sentence(name, a)
+        .or_else(|| settlement_sentence(name, a))
+        .unwrap_or_else(|| format!("the contract reverted with {name}"))
+}
+
+/// Sentences for the registry's and the tokens' errors (and the instruments built on them).
+fn token_sentence(name: &str, a: &[String]) -> Option<String> {
     let arg = |i: usize| a.get(i).map(String::as_str).unwrap_or("?");
-    match name {
+    Some(match name {
         // Registry.
         "RegistryZeroAddress" => "the zero address cannot be registered; pass the investor's wallet address".into(),
         "RegistryKycExpiryInPast" => format!("KYC expiry {} for {} is not in the future: renew the investor's KYC and register with a later expiry", arg(1), arg(0)),
@@ -177,6 +184,14 @@ fn explain(name: &str, a: &[String]) -> String {
         "TokenHoldUnauthorized" => format!("{} may not release hold {}: only its notary, or its holder after expiry", arg(1), arg(0)),
         "DepositReferenceUsed" => format!("deposit reference {} was already used for an issue: each ledger debit is issued once; check the bank ledger", arg(0)),
         "DepositZeroReference" => "the deposit account reference is zero: pass the ledger reference".into(),
+        _ => return None,
+    })
+}
+
+/// Sentences for the DvP's, the contract wallets' and OpenZeppelin's errors.
+fn settlement_sentence(name: &str, a: &[String]) -> Option<String> {
+    let arg = |i: usize| a.get(i).map(String::as_str).unwrap_or("?");
+    Some(match name {
         // DvP.
         "DvPTradeIdNotBound" => format!("trade id {} does not start with its seller {}: derive the id from the seller and a reference (kessai_bindings::trade_id)", arg(0), arg(1)),
         "DvPTradeExists" => format!("trade {} already exists: choose a new trade id", arg(0)),
@@ -212,8 +227,8 @@ fn explain(name: &str, a: &[String]) -> String {
         "ERC20InvalidSender" => format!("sender {} is invalid (the zero address)", arg(0)),
         "ERC20InvalidApprover" => format!("approver {} is invalid", arg(0)),
         "ERC20InvalidSpender" => format!("spender {} is invalid", arg(0)),
-        other => format!("the contract reverted with {other}"),
-    }
+        _ => return None,
+    })
 }
 
 fn role_name(role: &str) -> String {
