@@ -46,6 +46,19 @@ pub fn trade_id(seller: Address, reference: impl AsRef<[u8]>) -> B256 {
     B256::from(id)
 }
 
+/// The investor registry's classes (`IInvestorRegistry.InvestorClass`), by number.
+pub const INVESTOR_CLASSES: [&str; 3] = ["retail", "professional", "institutional"];
+
+/// An investor class's name, or its number when the registry has no such class.
+///
+/// ```
+/// assert_eq!(kessai_bindings::investor_class(1), "professional");
+/// assert_eq!(kessai_bindings::investor_class(9), "9");
+/// ```
+pub fn investor_class(class: u8) -> std::borrow::Cow<'static, str> {
+    INVESTOR_CLASSES.get(usize::from(class)).map_or_else(|| class.to_string().into(), |n| (*n).into())
+}
+
 /// The investor registry: who may hold an operator's (or a bank's) tokens.
 pub mod investor_registry {
     #![allow(missing_docs, clippy::too_many_arguments)]

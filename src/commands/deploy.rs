@@ -29,7 +29,9 @@ use std::{
 #[derive(Debug, Args)]
 pub struct DeployCommand {
     /// The suite config (TOML; see deployments/example.toml). Without it the demo suite is deployed
-    /// on the first eight accounts.
+    /// with the first five loaded keys in their roles (operator, registrar, issuer, bank, authority;
+    /// `kessai keys`); nobody is registered or funded yet: use `kessai registry … register`,
+    /// `kessai security issue` and `kessai deposit issue`.
     #[arg(long)]
     config: Option<PathBuf>,
     /// The node to deploy to; without it an embedded Anvil is started.

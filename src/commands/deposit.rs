@@ -95,17 +95,15 @@ impl DepositCommand {
         suite.deposit = manifest.deployment.address(&self.token)?;
         let from = match self.from {
             Some(from) => from,
-            None => *chain
-                .accounts()
-                .get(3)
-                .ok_or_else(|| {
-                    eyre::eyre!(
-                        "no key for the bank: it is the fourth in the role order (operator, registrar, issuer, bank, \
+            None => *chain.accounts().get(3).ok_or_else(|| {
+                eyre::eyre!(
+                    "no key for the bank: it is the fourth in the role order (operator, registrar, issuer, bank, \
                          authority; `kessai keys` lists the loaded ones): load it, or pass --from"
-                    )
-                })?,
+                )
+            })?,
         };
         let token = suite.deposit;
+        let what = self.action.describe(from);
         let receipt: Receipt = match self.action {
             DepositAction::Issue { to, amount, reference } => {
                 suite.issue_deposit(&mut chain, from, to, U256::from(amount), keccak256(reference)).await?
@@ -124,16 +122,52 @@ impl DepositCommand {
             DepositAction::Pause => suite.set_paused(&mut chain, from, token, true).await?,
             DepositAction::Unpause => suite.set_paused(&mut chain, from, token, false).await?,
         };
+        let (holder, sentence) = what;
+        let position = match holder {
+            Some(holder) => Some((holder, suite.position(&mut chain, holder).await?)),
+            None => None,
+        };
         if global.json {
-            let out = serde_json::json!({
+            let mut out = serde_json::json!({
+                "action": sentence,
                 "tx_hash": receipt.tx_hash,
                 "block": receipt.block_number,
                 "gas_used": receipt.gas_used,
             });
+            if let Some((holder, p)) = position {
+                out["account"] = serde_json::json!(holder);
+                out["cash"] = serde_json::json!(p.cash.to_string());
+                out["cash_held"] = serde_json::json!(p.cash_held.to_string());
+            }
             println!("{out}");
         } else {
-            println!("done: tx {} in block {} (gas {})", receipt.tx_hash, receipt.block_number, receipt.gas_used);
+            println!("{sentence}: tx {} in block {} (gas {})", receipt.tx_hash, receipt.block_number, receipt.gas_used);
+            if let Some((holder, p)) = position {
+                println!("{holder} now holds ¥{} ({} held)", p.cash, p.cash_held);
+            }
         }
         Ok(())
+    }
+}
+
+impl DepositAction {
+    /// The account whose balance the output shows, and what the action does in words.
+    fn describe(&self, from: Address) -> (Option<Address>, String) {
+        match self {
+            Self::Issue { to, amount, reference } => {
+                (Some(*to), format!("¥{amount} issued to {to} against deposit {reference}"))
+            }
+            Self::Redeem { amount, account, holder } => {
+                let holder = holder.unwrap_or(from);
+                (Some(holder), format!("¥{amount} of {holder} redeemed into account {account}"))
+            }
+            Self::ConfigureMinter { minter, allowance, .. } => {
+                (None, format!("minter {minter} configured with an allowance of ¥{allowance}"))
+            }
+            Self::Freeze { account } => (Some(*account), format!("account {account} frozen")),
+            Self::Unfreeze { account } => (Some(*account), format!("account {account} unfrozen")),
+            Self::Pause => (None, "the deposit token paused".into()),
+            Self::Unpause => (None, "the deposit token resumed".into()),
+        }
     }
 }

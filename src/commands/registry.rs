@@ -134,7 +134,7 @@ impl RegistryCommand {
             println!(
                 "{account} in {label} ({registry}): {}, class {}, country {}, KYC until {}, data hash {}; {}",
                 record.status_word(),
-                record.class,
+                kessai_bindings::investor_class(record.class),
                 record.country,
                 record.kyc_expiry,
                 record.data_hash,

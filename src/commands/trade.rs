@@ -100,10 +100,10 @@ pub enum TradeAction {
         #[command(flatten)]
         trade: TradeRef,
         /// The seller's signature (hex, from `kessai trade sign`).
-        #[arg(long)]
+        #[arg(long, value_parser = signature_arg)]
         seller_sig: Bytes,
         /// The buyer's signature (hex).
-        #[arg(long)]
+        #[arg(long, value_parser = signature_arg)]
         buyer_sig: Bytes,
         /// Sending account; defaults to the trade's agent (required when it names none).
         #[arg(long, value_parser = AddressParser)]
@@ -115,7 +115,7 @@ pub enum TradeAction {
         #[command(flatten)]
         trade: TradeRef,
         /// The buyer's signature (hex, from `kessai trade sign`).
-        #[arg(long)]
+        #[arg(long, value_parser = signature_arg)]
         buyer_sig: Bytes,
         /// Sending account; defaults to the trade's agent (required when it names none).
         #[arg(long, value_parser = AddressParser)]
@@ -128,10 +128,10 @@ pub enum TradeAction {
         #[command(flatten)]
         trade: TradeRef,
         /// The seller's signature (hex).
-        #[arg(long)]
+        #[arg(long, value_parser = signature_arg)]
         seller_sig: Bytes,
         /// The buyer's signature (hex).
-        #[arg(long)]
+        #[arg(long, value_parser = signature_arg)]
         buyer_sig: Bytes,
         /// Sending account.
         #[arg(long, value_parser = AddressParser)]
@@ -180,6 +180,9 @@ struct Terms {
 struct Output {
     json: Value,
     text: String,
+    /// A label for the text, on stderr, so that stdout holds only what a script captures (a
+    /// signature for `$(kessai trade … sign …)`).
+    label: Option<String>,
 }
 
 impl TradeCommand {
@@ -273,6 +276,9 @@ impl Output {
         if json {
             println!("{}", self.json);
         } else {
+            if let Some(label) = &self.label {
+                eprintln!("{label}");
+            }
             println!("{}", self.text);
         }
     }
@@ -327,6 +333,7 @@ fn batch_output(batch: &BatchReceipt, netted: bool) -> Output {
             batch.net_cash,
             saved
         ),
+        label: None,
     }
 }
 
@@ -389,6 +396,19 @@ fn status_line(status: u8) -> String {
     kessai_bindings::status_words(&status.to_string())
 }
 
+/// A signature argument: an ECDSA signature in hex (64 bytes compact, or 65), as `kessai trade
+/// sign` prints it.
+fn signature_arg(text: &str) -> Result<Bytes, String> {
+    let hex = text.trim();
+    let bytes: Bytes = hex
+        .parse()
+        .map_err(|_| format!("expected a 0x-prefixed hex signature (what `kessai trade sign` prints), not {hex:?}"))?;
+    if !matches!(bytes.len(), 64 | 65) {
+        return Err(format!("expected a 64- or 65-byte signature, but this one has {} bytes", bytes.len()));
+    }
+    Ok(bytes)
+}
+
 /// Refuses, before sending, terms whose deadline has already passed on the chain's clock: such a
 /// trade could only be released.
 async fn deadline_ahead(chain: &mut RpcChain, trade: &Trade) -> eyre::Result<()> {
@@ -445,6 +465,7 @@ async fn step(suite: &Suite, chain: &mut RpcChain, what: &str, id: B256, receipt
             receipt.gas_used,
             status_line(status)
         ),
+        label: None,
     })
 }
 
@@ -470,6 +491,7 @@ async fn status(suite: &Suite, chain: &mut RpcChain, id: B256, trade: &Trade) ->
             "message": check.message(),
         }),
         text: format!("trade {id}: {}\ncan settle: {}", status_line(status), check.message()),
+        label: None,
     })
 }
 
@@ -536,6 +558,7 @@ async fn sign(
             "digest": digest,
             "signature": signature,
         }),
-        text: format!("{instruction:?} signature of {from} ({who}) on trade {id}:\n{signature}"),
+        text: signature.to_string(),
+        label: Some(format!("{instruction:?} signature of {from} ({who}) on trade {id}:")),
     })
 }

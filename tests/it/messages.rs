@@ -86,3 +86,60 @@ async fn trade_status_loads_no_key_and_a_missing_key_names_the_keystores() {
     assert!(stderr.contains(&format!("no key for the seller {}", m.p.seller)), "{stderr}");
     let _ = std::fs::remove_dir_all(&m.dir);
 }
+
+/// Runs `kessai deposit --rpc-url … --manifest … <args>` (text output).
+fn deposit(m: &crate::support::cli::CliMarket, args: &[&str]) -> std::process::Output {
+    kessai()
+        .args(["deposit", "--rpc-url", &m.url, "--manifest"])
+        .arg(&m.manifest)
+        .args(args)
+        .output()
+        .expect("run kessai deposit")
+}
+
+#[tokio::test]
+async fn signatures_capture_cleanly_and_cash_commands_say_what_they_did() {
+    let mut m = cli_market("messages-cli").await;
+    let (seller, buyer) = (m.p.seller, m.p.buyer);
+    let (terms, _) = m.terms("t.json", seller, buyer, 10, 1_000);
+
+    // `SIG=$(kessai trade … sign …)` captures the signature alone; the label goes to stderr.
+    let buyer_s = buyer.to_string();
+    let out =
+        m.run(false, &["sign", "--terms", terms.to_str().unwrap(), "--id", "S-1", "--from", &buyer_s, "--for", "pay"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let signature = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(signature.trim().starts_with("0x") && signature.trim().len() >= 130, "only the signature: {signature:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("signature of"), "the label on stderr");
+
+    // A malformed signature argument says what a signature looks like.
+    let bad = m.step("settle-with-payment", &terms, "S-1", &["--buyer-sig", "0x1234"]);
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("expected a 64- or 65-byte signature, but this one has 2 bytes"), "{stderr}");
+
+    // Cash issued to a stranger: the sentence names the bank's registry and the command that fixes it.
+    let stranger = kessai_deployer::anvil::dev_accounts()[9].to_string();
+    let supply = m.suite.supplies(&mut m.chain).await.expect("supplies");
+    let stderr = refused(&deposit(&m, &["issue", "--to", &stranger, "--amount", "5", "--ref", "R-0"]), "NotEligible");
+    assert!(stderr.contains("the bank's customer registry for a deposit token"), "{stderr}");
+    assert!(stderr.contains("kessai registry --registry bank register"), "{stderr}");
+    assert_eq!(m.suite.supplies(&mut m.chain).await.expect("supplies"), supply, "nothing issued");
+
+    // A mined cash command says what it did and the balance after it.
+    let out = deposit(&m, &["issue", "--to", &seller.to_string(), "--amount", "5", "--ref", "R-1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("¥5 issued to {seller} against deposit R-1: tx ")), "{text}");
+    assert!(text.contains(&format!("{seller} now holds ¥{} (0 held)", crate::support::cli::CASH + 5)), "{text}");
+
+    // The registry shows class names, not numbers.
+    let out = kessai()
+        .args(["registry", "--rpc-url", &m.url, "--manifest"])
+        .arg(&m.manifest)
+        .args(["show", "--account", &seller.to_string()])
+        .output()
+        .expect("registry show");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("class retail"), "{text}");
+}

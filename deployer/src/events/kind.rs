@@ -367,7 +367,11 @@ impl fmt::Display for EventKind {
                 write!(f, "payment {payment} completed: {amount} for {units} units")
             }
             Self::InvestorRegistered { account, class, country, kyc_expiry, .. } => {
-                write!(f, "investor {account} registered: class {class}, country {country}, KYC until {kyc_expiry}")
+                write!(
+                    f,
+                    "investor {account} registered: class {}, country {country}, KYC until {kyc_expiry}",
+                    kessai_bindings::investor_class(*class)
+                )
             }
             Self::InvestorRevoked { account } => write!(f, "investor {account} revoked"),
         }

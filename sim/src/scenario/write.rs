@@ -232,11 +232,8 @@ impl<'s> Writer<'s> {
         let p = &self.s.parties[id];
         let _ = writeln!(o, "\n[parties.{}]", self.party(id));
         let _ = writeln!(o, "role = {}", string(p.role.name()));
-        let class = match p.class {
-            0 => "retail",
-            1 => "professional",
-            2 => "institutional",
-            other => return Err(refuse(format!("party `{}` has investor class {other}", p.name))),
+        let Some(class) = kessai_bindings::INVESTOR_CLASSES.get(usize::from(p.class)) else {
+            return Err(refuse(format!("party `{}` has investor class {}", p.name, p.class)));
         };
         let _ = writeln!(o, "class = {}", string(class));
         let _ = writeln!(o, "country = {}", p.country);
@@ -508,7 +505,7 @@ fn duration(seconds: u64) -> String {
 }
 
 /// A TOML offset date-time in UTC: `2031-04-01T00:00:00Z`.
-fn datetime(unix: u64) -> String {
+pub(crate) fn datetime(unix: u64) -> String {
     let days = (unix / DAY) as i64;
     let rest = unix % DAY;
     // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).

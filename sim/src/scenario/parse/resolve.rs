@@ -277,16 +277,20 @@ impl Resolver<'_> {
         match given {
             None if role == Role::Investor => Ok(0),
             None => Ok(2),
-            Some(c) => CLASSES.iter().find(|(n, _)| n == c.get_ref()).map(|(_, v)| *v).ok_or_else(|| {
-                self.err(
-                    c.span(),
-                    format!(
-                        "unknown investor class `{}`: expected {}",
-                        c.get_ref(),
-                        one_of(CLASSES.iter().map(|(n, _)| *n))
-                    ),
+            Some(c) => {
+                kessai_bindings::INVESTOR_CLASSES.iter().position(|n| n == c.get_ref()).map(|v| v as u8).ok_or_else(
+                    || {
+                        self.err(
+                            c.span(),
+                            format!(
+                                "unknown investor class `{}`: expected {}",
+                                c.get_ref(),
+                                one_of(kessai_bindings::INVESTOR_CLASSES)
+                            ),
+                        )
+                    },
                 )
-            }),
+            }
         }
     }
 
