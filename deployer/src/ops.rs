@@ -294,29 +294,21 @@ impl Suite {
         chain.send_call(freezer, token, &DepositToken::setAccountFrozenCall { account, frozen }).await
     }
 
-    /// The freezer (FREEZER_ROLE) freezes `units` of `account`'s free units on `token` (they stay
-    /// its own but cannot move until unfrozen or seized).
+    /// The freezer (FREEZER_ROLE) freezes (`freeze`) `units` of `account`'s free units on `token` —
+    /// they stay its own but cannot move until unfrozen or seized — or releases that many frozen units.
     pub async fn freeze_units<C: Chain>(
         &self,
         chain: &mut C,
         freezer: Address,
-        token: Address,
-        account: Address,
+        (token, account): (Address, Address),
         units: U256,
+        freeze: bool,
     ) -> Result<Receipt, DeployerError> {
-        chain.send_call(freezer, token, &SecurityToken::freezeUnitsCall { account, amount: units }).await
-    }
-
-    /// The freezer releases `units` of `account`'s frozen units on `token`.
-    pub async fn unfreeze_units<C: Chain>(
-        &self,
-        chain: &mut C,
-        freezer: Address,
-        token: Address,
-        account: Address,
-        units: U256,
-    ) -> Result<Receipt, DeployerError> {
-        chain.send_call(freezer, token, &SecurityToken::unfreezeUnitsCall { account, amount: units }).await
+        if freeze {
+            chain.send_call(freezer, token, &SecurityToken::freezeUnitsCall { account, amount: units }).await
+        } else {
+            chain.send_call(freezer, token, &SecurityToken::unfreezeUnitsCall { account, amount: units }).await
+        }
     }
 
     /// The enforcer (ENFORCER_ROLE) moves units of the security token by authority: free units

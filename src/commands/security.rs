@@ -178,7 +178,7 @@ impl SecurityAction {
                 done("frozen", format!("account {account} frozen"), vec![account], r)
             }
             Self::Freeze { account, units: Some(units) } => {
-                let r = suite.freeze_units(chain, from, token, account, U256::from(units)).await?;
+                let r = suite.freeze_units(chain, from, (token, account), U256::from(units), true).await?;
                 done("units_frozen", format!("{units} units of {account} frozen"), vec![account], r)
             }
             Self::Unfreeze { account, units: None } => {
@@ -186,7 +186,7 @@ impl SecurityAction {
                 done("unfrozen", format!("account {account} unfrozen"), vec![account], r)
             }
             Self::Unfreeze { account, units: Some(units) } => {
-                let r = suite.unfreeze_units(chain, from, token, account, U256::from(units)).await?;
+                let r = suite.freeze_units(chain, from, (token, account), U256::from(units), false).await?;
                 done("units_unfrozen", format!("{units} frozen units of {account} released"), vec![account], r)
             }
             Self::ForceTransfer { holder, to, units, reason, document, court_order } => {
