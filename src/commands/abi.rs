@@ -1,13 +1,31 @@
-//! `kessai abi`: exports the committed artifacts' ABIs as plain JSON arrays (what cast, viem and ethers
-//! take) and, from a manifest, a `deployment.json` naming each contract's address and ABI file.
+//! `kessai abi`: exports the suite's ABIs for other tools: plain JSON arrays (what cast, viem and
+//! ethers take) and TypeScript modules typed `as const` (viem infers calls, events and errors from
+//! them), the enums' member names, and from a manifest a `deployment.json` naming each contract's
+//! address and ABI file. Test fixtures (`contracts/src/testing/`) are not exported.
+//!
+//! A call reverts with the error of whichever contract failed: a DvP call failing inside a token
+//! reverts with the token's error. So every exported ABI carries the custom errors of all the suite's
+//! contracts (deduplicated by selector), and one decoder finds any of them.
+
+mod enums;
+mod typescript;
 
 use super::GlobalArgs;
 use eyre::WrapErr;
+use kessai_bindings::alloy::{json_abi, primitives::Selector};
 use serde_json::{Map, Value, json};
-use std::path::PathBuf;
+use std::{collections::HashSet, path::PathBuf};
 
-/// Export `<Contract>.abi.json` for every contract, and `deployment.json` from a manifest.
+/// Where the fixtures' sources are: their artifacts are committed for the tests, never exported.
+const FIXTURES: &str = "contracts/src/testing/";
+
+/// Export `<Contract>.abi.json` and `<Contract>.ts` for every contract of the suite, `errors.abi.json`
+/// (every custom error), `enums.json` and `index.ts`, and `deployment.json` from a manifest.
 ///
+/// Each ABI holds the contract's own items and then every other custom error of the suite.
+/// `<Contract>.ts` exports `<contract>Abi` (`dvpAbi`, `securityTokenAbi`, …) `as const`; `enums.ts`
+/// exports `enums`, the content of `enums.json`: `{"IDvP.SettleCheck": ["TradeNotFound", …], …}`,
+/// keyed like the ABIs' `internalType` (`enum IDvP.SettleCheck`), member `i` having value `i`.
 /// `deployment.json` is `{"chainId": N, "contracts": {"<label>": {"address": "0x…", "abi":
 /// "<Contract>.abi.json"}}}`, with the ABI path relative to the file.
 #[derive(Debug, clap::Args)]
@@ -20,23 +38,17 @@ pub struct AbiCommand {
     manifest: Option<PathBuf>,
 }
 
+/// A contract's ABI as exported.
+struct Exported {
+    name: &'static str,
+    abi: Vec<Value>,
+}
+
 impl AbiCommand {
     /// Writes the files.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
         std::fs::create_dir_all(&self.out).wrap_err_with(|| format!("cannot create {}", self.out.display()))?;
-        let mut written = Vec::new();
-        for artifact in kessai_bindings::ARTIFACTS {
-            let value: Value = serde_json::from_str(artifact.json)
-                .wrap_err_with(|| format!("the committed artifact {} is not JSON", artifact.name))?;
-            let abi = value
-                .get("abi")
-                .filter(|a| a.is_array())
-                .ok_or_else(|| eyre::eyre!("the committed artifact {} has no ABI array", artifact.name))?;
-            let path = self.out.join(abi_file(artifact.name));
-            std::fs::write(&path, serde_json::to_string_pretty(abi)? + "\n")
-                .wrap_err_with(|| format!("cannot write {}", path.display()))?;
-            written.push(path);
-        }
+        let mut files = export_files()?;
         if let Some(manifest_path) = &self.manifest {
             let manifest = super::engine::read_manifest(manifest_path)?;
             let mut contracts = Map::new();
@@ -44,9 +56,12 @@ impl AbiCommand {
                 contracts.insert(label.clone(), json!({ "address": c.address, "abi": abi_file(&c.artifact) }));
             }
             let deployment = json!({ "chainId": manifest.deployment.chain_id, "contracts": contracts });
-            let path = self.out.join("deployment.json");
-            std::fs::write(&path, serde_json::to_string_pretty(&deployment)? + "\n")
-                .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+            files.push(("deployment.json".into(), json_text(&deployment)?));
+        }
+        let mut written = Vec::new();
+        for (name, text) in files {
+            let path = self.out.join(name);
+            std::fs::write(&path, text).wrap_err_with(|| format!("cannot write {}", path.display()))?;
             written.push(path);
         }
         if global.json {
@@ -60,7 +75,122 @@ impl AbiCommand {
     }
 }
 
+/// Every exported file but `deployment.json`: name and content.
+fn export_files() -> eyre::Result<Vec<(String, String)>> {
+    let contracts = suite_abis()?;
+    let errors = suite_errors(&contracts)?;
+    let mut files = Vec::new();
+    for c in &contracts {
+        let abi = with_errors(&c.abi, &errors)?;
+        files.push((abi_file(c.name), json_text(&abi)?));
+        files.push((format!("{}.ts", c.name), typescript::constant(&typescript::abi_binding(c.name), &abi)?));
+    }
+    files.push(("errors.abi.json".into(), json_text(&errors)?));
+    files.push(("errors.ts".into(), typescript::constant(typescript::ERRORS_BINDING, &errors)?));
+    let enums = enums::suite_enums()?;
+    files.push(("enums.json".into(), json_text(&enums)?));
+    files.push(("enums.ts".into(), typescript::constant(typescript::ENUMS_BINDING, &enums)?));
+    let names: Vec<&str> = contracts.iter().map(|c| c.name).collect();
+    files.push(("index.ts".into(), typescript::index(&names)));
+    Ok(files)
+}
+
+/// The ABIs of the suite's contracts (every committed artifact but the fixtures), as committed.
+fn suite_abis() -> eyre::Result<Vec<Exported>> {
+    let mut contracts = Vec::new();
+    for artifact in kessai_bindings::ARTIFACTS {
+        let value: Value = serde_json::from_str(artifact.json)
+            .wrap_err_with(|| format!("the committed artifact {} is not JSON", artifact.name))?;
+        let source = value["sourceName"]
+            .as_str()
+            .ok_or_else(|| eyre::eyre!("the committed artifact {} names no source", artifact.name))?;
+        if source.starts_with(FIXTURES) {
+            continue;
+        }
+        let abi = value
+            .get("abi")
+            .and_then(Value::as_array)
+            .ok_or_else(|| eyre::eyre!("the committed artifact {} has no ABI array", artifact.name))?;
+        contracts.push(Exported { name: artifact.name, abi: abi.clone() });
+    }
+    Ok(contracts)
+}
+
+/// The selector of an ABI item of type `error`, or `None` for other items.
+fn error_selector(item: &Value) -> eyre::Result<Option<Selector>> {
+    if item["type"] != "error" {
+        return Ok(None);
+    }
+    let error: json_abi::Error =
+        serde_json::from_value(item.clone()).wrap_err_with(|| format!("an ABI error that does not parse: {item}"))?;
+    Ok(Some(error.selector()))
+}
+
+/// Every custom error of the suite once (the first declaration of each selector), by name.
+fn suite_errors(contracts: &[Exported]) -> eyre::Result<Vec<Value>> {
+    let mut seen = HashSet::new();
+    let mut errors = Vec::new();
+    for item in contracts.iter().flat_map(|c| &c.abi) {
+        if let Some(selector) = error_selector(item)?
+            && seen.insert(selector)
+        {
+            errors.push(item.clone());
+        }
+    }
+    errors.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    Ok(errors)
+}
+
+/// `abi` followed by the errors of `errors` whose selectors it does not declare.
+fn with_errors(abi: &[Value], errors: &[Value]) -> eyre::Result<Vec<Value>> {
+    let mut own = HashSet::new();
+    for item in abi {
+        own.extend(error_selector(item)?);
+    }
+    let mut merged = abi.to_vec();
+    for error in errors {
+        if error_selector(error)?.is_some_and(|s| !own.contains(&s)) {
+            merged.push(error.clone());
+        }
+    }
+    Ok(merged)
+}
+
+/// `value` as pretty JSON with a final newline.
+fn json_text(value: &impl serde::Serialize) -> eyre::Result<String> {
+    Ok(serde_json::to_string_pretty(value)? + "\n")
+}
+
 /// The ABI file name of contract `name`.
 fn abi_file(name: &str) -> String {
     format!("{name}.abi.json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn selectors(abi: &[Value]) -> Vec<Selector> {
+        abi.iter().filter_map(|item| error_selector(item).expect("parses")).collect()
+    }
+
+    #[test]
+    fn every_exported_abi_carries_every_error_of_the_suite_once_and_no_fixture_is_exported() {
+        let files = export_files().expect("export");
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        assert!(names.contains(&"DvP.abi.json") && names.contains(&"DvP.ts"), "{names:?}");
+        assert!(!names.iter().any(|n| n.starts_with("ReentrantToken")), "{names:?}");
+
+        let contracts = suite_abis().expect("abis");
+        let errors = suite_errors(&contracts).expect("errors");
+        let all: HashSet<Selector> = selectors(&errors).into_iter().collect();
+        assert_eq!(all.len(), errors.len(), "each error once");
+        for c in &contracts {
+            let merged = selectors(&with_errors(&c.abi, &errors).expect("merge"));
+            assert_eq!(merged.iter().collect::<HashSet<_>>().len(), merged.len(), "{}: each error once", c.name);
+            assert_eq!(merged.into_iter().collect::<HashSet<_>>(), all, "{} carries every error", c.name);
+        }
+        let dvp = &files.iter().find(|(n, _)| n == "DvP.abi.json").expect("DvP").1;
+        assert!(dvp.contains("\"TokenInsufficientFreeBalance\""), "a token error in the DvP's ABI");
+    }
 }

@@ -15,6 +15,7 @@ mod dvp;
 mod dvp_lifecycle;
 mod dvp_property;
 mod enforcement;
+mod exports;
 mod faults;
 mod gas;
 mod ibet;

@@ -571,7 +571,8 @@ async fn exported_abis_and_deployment_json_work_with_the_pinned_cast() {
     let abi_dir = d.dir.join("abi");
     let out = kessai().args(["abi", "--out"]).arg(&abi_dir).arg("--manifest").arg(&d.manifest).output().expect("abi");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    for artifact in kessai_bindings::ARTIFACTS {
+    // Test fixtures are not exported (tests/it/exports.rs).
+    for artifact in kessai_bindings::ARTIFACTS.iter().filter(|a| a.name != "ReentrantToken") {
         let path = abi_dir.join(format!("{}.abi.json", artifact.name));
         let abi: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("abi file")).expect("JSON");
         assert!(abi.as_array().is_some_and(|a| !a.is_empty()), "{} is a plain ABI array", path.display());
