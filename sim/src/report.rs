@@ -1,19 +1,28 @@
-//! Reports of a scenario run for people: a summary (gas by operation, settlement outcomes, liquidity
-//! locked), a self-contained HTML page with plots, and a progress line for long runs.
+//! Reports of a scenario run for people: the text report of `kessai sim run` ([`text`]), a summary
+//! (gas by operation, settlement outcomes, liquidity locked), a self-contained HTML page with plots,
+//! and a progress line for long runs.
+//!
+//! Both reports show dates in ISO 8601 — the start and each step's time on the scenario's clock
+//! ([`RunReport::step_times`]) — in UTC or the [`Zone`] asked for; amounts with thousands
+//! separators; a refusal the scenario expected as "refused as expected", apart from real failures;
+//! and a transfer restriction by its name ([`error_call`]). The JSON report keeps exact numbers.
 //!
 //! The HTML report is one file with inline CSS and inline SVG drawn here — no JavaScript, no fonts
 //! or libraries fetched from anywhere — so it can be mailed, archived with a run, or opened offline:
 //!
-//! - balances over time: units and cash of every watched holder after each step;
-//! - liquidity locked over time: cash and units held for open trades, summed over watched holders;
+//! - balances over time: units and cash of every watched holder, on a time axis (setup folded into
+//!   one point where it ends; each point's date, step and value in its tooltip);
+//! - liquidity locked over time: cash and units held for open trades, summed over watched holders —
+//!   or, when the scenario watches nobody (a generated market), over every trade from the
+//!   settlement contract's events, with the trades settled per hour;
 //! - gas by operation: total gas per step kind (with its count and average);
 //! - settlement outcomes: trades settled, cancelled, expired (released) or left open, and the steps
-//!   refused, by error name;
+//!   refused by error name, as expected or not;
 //!
-//! then the totals, every step (outcome, gas, decoded events, failed checks) and the final state.
-//! Long runs are thinned for the page — plots keep at most [`MAX_POINTS`] points per series and the
-//! step table at most [`MAX_ROWS`] rows (plus every step whose expectations failed) — and say so;
-//! the JSON report (`kessai sim run --json`) always has every step.
+//! then the totals, every step (time, outcome, gas, decoded events, failed checks) and the final
+//! state. Long runs are thinned for the page — plots keep about [`MAX_POINTS`] points per series and
+//! the step table at most [`MAX_ROWS`] rows (plus every step whose expectations failed) — and say
+//! so; the JSON report (`kessai sim run --json`) always has every step.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,7 +40,7 @@
 
 use crate::scenario::{
     model::{Origin, TradeState},
-    run::{Balances, FinalState, RunReport, StepOutcome, StepResult, Totals},
+    run::{Balances, FinalState, HolderState, RunReport, StepOutcome, StepResult, Totals, Verdict},
 };
 use alloy::primitives::U256;
 use serde::{Deserialize, Serialize};
@@ -41,7 +50,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// Most points a plotted series keeps (longer runs are sampled evenly, the last step always kept).
+/// About the most points a plotted series keeps (longer runs keep the last step of each slice of time).
 pub const MAX_POINTS: usize = 800;
 /// Most rows of the HTML step table (steps whose expectations failed are always listed).
 pub const MAX_ROWS: usize = 1_000;
@@ -79,8 +88,10 @@ pub struct Outcomes {
     pub open: usize,
     /// Trades named by the scenario but never created on chain (their creation was refused).
     pub never_created: usize,
-    /// Refused steps by error name, most frequent first: (error, steps).
-    pub refused: Vec<(String, usize)>,
+    /// Steps refused as the scenario expected, by error name, most frequent first: (error, steps).
+    pub refused_as_expected: Vec<(String, usize)>,
+    /// Steps refused when the scenario did not expect it, by error name, most frequent first.
+    pub refused_unexpectedly: Vec<(String, usize)>,
 }
 
 /// A run's numbers at a glance: totals, gas by operation, settlement outcomes, peak liquidity locked.
@@ -92,20 +103,31 @@ pub struct Summary {
     pub gas_by_kind: Vec<KindGas>,
     /// Trade outcomes and refusals.
     pub outcomes: Outcomes,
-    /// Most cash held for open trades at once, over the watched holders.
+    /// Most cash held for open trades at once, over the watched holders (over every trade, from the
+    /// settlement contract's events, when the scenario watches nobody).
     #[serde(with = "crate::decimal")]
     pub peak_cash_locked: U256,
-    /// Most units held for open trades at once, over the watched holders.
+    /// Most units held for open trades at once, as for the cash.
     #[serde(with = "crate::decimal")]
     pub peak_units_locked: U256,
 }
 
 /// Summarizes a run.
 pub fn summarize(report: &RunReport) -> Summary {
+    let (peak_cash_locked, peak_units_locked) = peaks(report);
+    Summary {
+        totals: report.totals(),
+        gas_by_kind: gas_by_kind(&report.steps),
+        outcomes: outcomes(report),
+        peak_cash_locked,
+        peak_units_locked,
+    }
+}
+
+/// Gas by step kind, most gas first (ties in order of first appearance).
+fn gas_by_kind(steps: &[StepOutcome]) -> Vec<KindGas> {
     let mut gas_by_kind: Vec<KindGas> = Vec::new();
-    let mut refused: Vec<(String, usize)> = Vec::new();
-    let (mut peak_cash_locked, mut peak_units_locked) = (U256::ZERO, U256::ZERO);
-    for step in &report.steps {
+    for step in steps {
         match gas_by_kind.iter_mut().find(|k| k.kind == step.kind) {
             Some(k) => {
                 k.steps += 1;
@@ -119,30 +141,52 @@ pub fn summarize(report: &RunReport) -> Summary {
                 gas_used: step.gas_used,
             }),
         }
+    }
+    gas_by_kind.sort_by_key(|k| std::cmp::Reverse(k.gas_used));
+    gas_by_kind
+}
+
+/// How the trades ended, and the refusals by error, as expected or not.
+fn outcomes(report: &RunReport) -> Outcomes {
+    let mut o = Outcomes::default();
+    for step in &report.steps {
         if let StepResult::Failed { error, .. } = &step.result {
+            let refused = if step.passed() { &mut o.refused_as_expected } else { &mut o.refused_unexpectedly };
             match refused.iter_mut().find(|(e, _)| e == error) {
                 Some((_, n)) => *n += 1,
                 None => refused.push((error.clone(), 1)),
             }
         }
-        let (cash, units) = locked(step.state.iter().map(|h| &h.balances));
-        peak_cash_locked = peak_cash_locked.max(cash);
-        peak_units_locked = peak_units_locked.max(units);
     }
     // Stable sorts: ties keep the order of first appearance.
-    gas_by_kind.sort_by_key(|k| std::cmp::Reverse(k.gas_used));
-    refused.sort_by_key(|r| std::cmp::Reverse(r.1));
-    let mut outcomes = Outcomes { refused, ..Default::default() };
+    o.refused_as_expected.sort_by_key(|r| std::cmp::Reverse(r.1));
+    o.refused_unexpectedly.sort_by_key(|r| std::cmp::Reverse(r.1));
     for (_, state) in &report.final_state.trades {
         match state {
-            TradeState::Settled => outcomes.settled += 1,
-            TradeState::Cancelled => outcomes.cancelled += 1,
-            TradeState::Expired => outcomes.expired += 1,
-            TradeState::Open | TradeState::Paid | TradeState::Approved => outcomes.open += 1,
-            TradeState::Missing => outcomes.never_created += 1,
+            TradeState::Settled => o.settled += 1,
+            TradeState::Cancelled => o.cancelled += 1,
+            TradeState::Expired => o.expired += 1,
+            TradeState::Open | TradeState::Paid | TradeState::Approved => o.open += 1,
+            TradeState::Missing => o.never_created += 1,
         }
     }
-    Summary { totals: report.totals(), gas_by_kind, outcomes, peak_cash_locked, peak_units_locked }
+    o
+}
+
+/// The most (cash, units) held for open trades at once: over the watched holders, or over every
+/// trade when the scenario watches nobody.
+fn peaks(report: &RunReport) -> (U256, U256) {
+    let max = |(c, u): (U256, U256), (cash, units): (U256, U256)| (c.max(cash), u.max(units));
+    if watches_holders(report) {
+        report.steps.iter().map(|s| locked(s.state.iter().map(|h| &h.balances))).fold((U256::ZERO, U256::ZERO), max)
+    } else {
+        market_locks(&report.steps).into_iter().fold((U256::ZERO, U256::ZERO), max)
+    }
+}
+
+/// Whether the run watched holders (the scenario's `watch`): its steps carry their positions.
+fn watches_holders(report: &RunReport) -> bool {
+    report.steps.first().is_some_and(|s| !s.state.is_empty())
 }
 
 /// (cash held, units held) summed over positions.
@@ -160,6 +204,8 @@ pub struct PageInfo {
     pub file: Option<String>,
     /// Wall-clock time of the run.
     pub elapsed: Option<Duration>,
+    /// The time zone of the page's dates (UTC by default).
+    pub zone: Zone,
 }
 
 /// The run as one self-contained HTML page (inline CSS and SVG, no scripts).
@@ -169,10 +215,10 @@ pub fn html(report: &RunReport, info: &PageInfo) -> String {
     write_head(&mut page, report);
     write_meta(&mut page, report, info);
     write_totals(&mut page, report, &summary);
-    write_plots(&mut page, &report.steps);
+    write_plots(&mut page, report, &info.zone);
     write_gas(&mut page, &summary.gas_by_kind);
     write_outcomes(&mut page, &summary.outcomes);
-    write_steps(&mut page, &report.steps);
+    write_steps(&mut page, report, &info.zone);
     write_final_state(&mut page, &report.final_state);
     page.push_str("</main>\n</body>\n</html>\n");
     page
@@ -198,7 +244,7 @@ fn write_meta(page: &mut String, report: &RunReport, info: &PageInfo) {
     if let Some(file) = &info.file {
         meta.push(format!("file: <code>{}</code>", esc(file)));
     }
-    meta.push(format!("start: {} (unix time)", report.start));
+    meta.push(format!("start: {} ({})", info.zone.iso(report.start), esc(info.zone.name())));
     if let Some(elapsed) = info.elapsed {
         meta.push(format!("{:.2} s", elapsed.as_secs_f64()));
     }
@@ -211,108 +257,36 @@ fn write_meta(page: &mut String, report: &RunReport, info: &PageInfo) {
     );
 }
 
-/// Writes the cards of the run's totals.
+/// Writes the cards of the run's totals: steps that succeeded, were refused as expected, or failed
+/// (an expectation did not hold: red only then).
 fn write_totals(page: &mut String, report: &RunReport, summary: &Summary) {
     let (t, o) = (&summary.totals, &summary.outcomes);
+    let over = if watches_holders(report) { "" } else { ", all trades" };
+    let (peak_cash, peak_units) = (format!("peak cash locked{over}"), format!("peak units locked{over}"));
     page.push_str("<section class=\"cards\" id=\"totals\">\n");
-    for (label, value) in [
-        ("steps", thousands(t.steps as u64)),
-        ("succeeded", thousands(t.succeeded as u64)),
-        ("failed", thousands(t.failed as u64)),
+    for (label, value, class) in [
+        ("steps", thousands(t.steps as u64), ""),
+        ("succeeded", thousands(t.succeeded_as_expected() as u64), ""),
+        ("refused as expected", thousands(t.refused_as_expected as u64), " c-expected"),
+        ("failed", thousands(t.not_as_expected as u64), if t.not_as_expected > 0 { " c-bad" } else { "" }),
         (
             "expectations held",
             format!("{} / {}", thousands((t.checks - t.failed_checks) as u64), thousands(t.checks as u64)),
+            "",
         ),
-        ("transactions", thousands(t.transactions)),
-        ("gas after deployment", thousands(t.gas_used)),
-        ("deployment gas", thousands(report.deployment_gas)),
-        ("trades settled", thousands(o.settled as u64)),
-        ("peak cash locked", format!("¥{}", thousands_u256(summary.peak_cash_locked))),
-        ("peak units locked", thousands_u256(summary.peak_units_locked)),
+        ("transactions", thousands(t.transactions), ""),
+        ("gas after deployment", thousands(t.gas_used), ""),
+        ("deployment gas", thousands(report.deployment_gas), ""),
+        ("trades settled", thousands(o.settled as u64), ""),
+        (&peak_cash, format!("¥{}", thousands_u256(summary.peak_cash_locked)), ""),
+        (&peak_units, thousands_u256(summary.peak_units_locked), ""),
     ] {
-        let _ =
-            writeln!(page, "<div class=\"card\"><div class=\"v\">{value}</div><div class=\"k\">{label}</div></div>");
+        let _ = writeln!(
+            page,
+            "<div class=\"card{class}\" data-card=\"{label}\"><div class=\"v\">{value}</div><div class=\"k\">{label}</div></div>"
+        );
     }
     page.push_str("</section>\n");
-}
-
-/// The steps a plot shows: every `stride`th one, and the last.
-struct Sampled<'a> {
-    steps: &'a [StepOutcome],
-    stride: usize,
-    indices: Vec<usize>,
-}
-
-impl<'a> Sampled<'a> {
-    /// Samples `steps` down to at most [`MAX_POINTS`].
-    fn new(steps: &'a [StepOutcome]) -> Self {
-        let stride = steps.len().div_ceil(MAX_POINTS).max(1);
-        let indices = (0..steps.len()).filter(|i| i % stride == stride - 1 || *i + 1 == steps.len()).collect();
-        Self { steps, stride, indices }
-    }
-
-    /// A series named `name`: `value` of each sampled step, at its step number.
-    fn series(&self, name: String, value: impl Fn(&StepOutcome) -> f64) -> Series {
-        Series { name, points: self.indices.iter().map(|i| (*i as f64 + 1.0, value(&self.steps[*i]))).collect() }
-    }
-
-    /// One series per watched holder: `f` of its balances after each sampled step.
-    fn per_holder(&self, holders: &[String], f: fn(&Balances) -> U256) -> Vec<Series> {
-        holders
-            .iter()
-            .enumerate()
-            .map(|(h, name)| self.series(name.clone(), |s| s.state.get(h).map_or(0.0, |s| to_f64(f(&s.balances)))))
-            .collect()
-    }
-
-    /// One series named `name`: `pick` of the (cash, units) held for open trades by all watched holders.
-    fn locked(&self, name: &str, pick: fn((U256, U256)) -> U256) -> Vec<Series> {
-        vec![self.series(name.into(), |s| to_f64(pick(locked(s.state.iter().map(|h| &h.balances)))))]
-    }
-}
-
-/// Writes the plots of balances and liquidity locked over time (or why there are none).
-fn write_plots(page: &mut String, steps: &[StepOutcome]) {
-    let sampled = Sampled::new(steps);
-    let holders: Vec<String> =
-        steps.first().map(|s| s.state.iter().map(|h| h.holder.clone()).collect()).unwrap_or_default();
-    page.push_str("<h2>Balances and liquidity over time</h2>\n");
-    if holders.is_empty() {
-        page.push_str("<p class=\"note\">The scenario watches no holder, so there are no balances to plot (add <code>watch = [...]</code> under [scenario]).</p>\n");
-        return;
-    }
-    if sampled.stride > 1 {
-        let _ = writeln!(
-            page,
-            "<p class=\"note\">{} steps: every {}th step is plotted (and the last).</p>",
-            thousands(steps.len() as u64),
-            sampled.stride
-        );
-    }
-    let charts = [
-        ("plot-units", "Security units per holder", "units", sampled.per_holder(&holders, |b| b.units)),
-        ("plot-cash", "Cash (deposit tokens) per holder", "¥", sampled.per_holder(&holders, |b| b.cash)),
-        (
-            "plot-locked-cash",
-            "Cash locked for open trades",
-            "¥",
-            sampled.locked("cash held, all watched holders", |(cash, _)| cash),
-        ),
-        (
-            "plot-locked-units",
-            "Units locked for open trades",
-            "units",
-            sampled.locked("units held, all watched holders", |(_, units)| units),
-        ),
-    ];
-    for (id, title, unit, series) in &charts {
-        let _ = writeln!(
-            page,
-            "<figure><figcaption>{}</figcaption>{}</figure>",
-            esc(title),
-            line_chart(id, title, unit, series)
-        );
-    }
 }
 
 /// Writes the bar chart of gas by operation.
@@ -345,7 +319,7 @@ fn write_outcomes(page: &mut String, o: &Outcomes) {
     page.push_str("<h2>Settlement outcomes</h2>\n");
     let _ = writeln!(
         page,
-        "<figure><figcaption>Trades by final state, and steps refused by error</figcaption>{}</figure>",
+        "<figure><figcaption>Trades by final state, and steps refused by error (as expected, or not)</figcaption>{}</figure>",
         bar_chart("plot-outcomes", "Settlement outcomes", &outcome_bars(o))
     );
 }
@@ -363,19 +337,25 @@ fn outcome_bars(o: &Outcomes) -> Vec<Bar> {
     if o.never_created > 0 {
         bars.push(count("never created", o.never_created, "open"));
     }
-    for (error, n) in &o.refused {
-        bars.push(Bar {
-            label: format!("refused: {error}"),
-            value: *n as f64,
-            text: format!("{} step{}", thousands(*n as u64), if *n == 1 { "" } else { "s" }),
-            class: "refused",
-        });
+    for (refused, label, class) in [
+        (&o.refused_as_expected, "refused as expected", "refused-expected"),
+        (&o.refused_unexpectedly, "refused, not expected", "refused"),
+    ] {
+        for (error, n) in refused {
+            bars.push(Bar {
+                label: format!("{label}: {error}"),
+                value: *n as f64,
+                text: format!("{} step{}", thousands(*n as u64), if *n == 1 { "" } else { "s" }),
+                class,
+            });
+        }
     }
     bars
 }
 
 /// Writes the step table: the first [`MAX_ROWS`] steps and every step whose expectations failed.
-fn write_steps(page: &mut String, steps: &[StepOutcome]) {
+fn write_steps(page: &mut String, report: &RunReport, zone: &Zone) {
+    let steps = &report.steps;
     page.push_str("<h2>Steps</h2>\n");
     let shown: Vec<usize> = (0..steps.len()).filter(|i| *i < MAX_ROWS || !steps[*i].passed()).collect();
     if shown.len() < steps.len() {
@@ -387,41 +367,64 @@ fn write_steps(page: &mut String, steps: &[StepOutcome]) {
             thousands(steps.len() as u64)
         );
     }
-    page.push_str(
-        "<table class=\"steps\" id=\"steps\">\n<colgroup><col style=\"width:4%\"><col style=\"width:7%\">\
-         <col style=\"width:10%\"><col style=\"width:29%\"><col style=\"width:15%\"><col style=\"width:8%\">\
-         <col style=\"width:27%\"></colgroup>\n<thead><tr><th>#</th><th>step</th><th>kind</th><th>what</th><th>outcome</th>\
-         <th class=\"n\">gas</th><th>events</th></tr></thead>\n<tbody>\n",
+    let _ = write!(
+        page,
+        "<table class=\"steps\" id=\"steps\">\n<colgroup><col style=\"width:7%\"><col style=\"width:12%\">\
+         <col style=\"width:9%\"><col style=\"width:27%\"><col style=\"width:18%\"><col style=\"width:7%\">\
+         <col style=\"width:20%\"></colgroup>\n<thead><tr><th>step</th><th>time ({})</th><th>kind</th><th>what</th>\
+         <th>outcome</th><th class=\"n\">gas</th><th>events</th></tr></thead>\n<tbody>\n",
+        esc(zone.name())
     );
     for i in shown {
-        write_step_row(page, &steps[i]);
+        write_step_row(page, &steps[i], &step_time(&zone.iso(report.time(i))));
     }
     page.push_str("</tbody>\n</table>\n");
 }
 
-/// Writes one row of the step table.
-fn write_step_row(page: &mut String, s: &StepOutcome) {
+/// A step's time in a table cell: the ISO 8601 date and time as the element's value, shown as the
+/// date over the time of day.
+fn step_time(iso: &str) -> String {
+    let shown = match iso.split_once('T') {
+        Some((date, time)) => format!("{date}<br>{time}"),
+        None => iso.to_string(),
+    };
+    format!("<time datetime=\"{iso}\" title=\"{iso}\">{shown}</time>")
+}
+
+/// Writes one row of the step table (`time`: when it ended, from [`step_time`]).
+fn write_step_row(page: &mut String, s: &StepOutcome, time: &str) {
     let origin = match s.origin {
         Origin::Setup => "setup".to_string(),
         Origin::Timeline { number, line: 0 } => format!("#{number}"),
         Origin::Timeline { number, line } => format!("#{number} <span class=\"dim\">line {line}</span>"),
     };
-    let outcome = match &s.result {
-        StepResult::Ok => "<span class=\"ok\">ok</span>".to_string(),
-        StepResult::Failed { error, args, message } => format!(
-            "<span class=\"err\">{}</span>({})<div class=\"dim\">{}</div>",
-            esc(error),
-            esc(&args.join(", ")),
-            esc(message)
-        ),
+    let (class, outcome) = match (&s.result, s.verdict()) {
+        (StepResult::Ok, Verdict::Succeeded) => ("", "<span class=\"ok\">ok</span>".to_string()),
+        (StepResult::Ok, _) => ("failed", "<span class=\"bad\">ok, not as expected</span>".to_string()),
+        (StepResult::Failed { error, args, message }, verdict) => {
+            let (class, word, name) = if verdict == Verdict::RefusedAsExpected {
+                ("refused", "<span class=\"expected\">refused as expected</span>", "expected")
+            } else {
+                ("failed", "<span class=\"bad\">refused, not expected</span>", "err")
+            };
+            let call = error_call(error, args);
+            let arguments = call.strip_prefix(error.as_str()).unwrap_or(&call);
+            (
+                class,
+                format!(
+                    "{word}<div><span class=\"{name}\">{}</span>{}</div><div class=\"dim\">{}</div>",
+                    esc(error),
+                    esc(arguments),
+                    esc(&amounts(message))
+                ),
+            )
+        }
     };
     let events: Vec<String> = s.events.iter().map(|e| format!("<div>{}</div>", esc(&e.to_string()))).collect();
     let _ = writeln!(
         page,
-        "<tr class=\"{}\"><td class=\"n\">{}</td><td>{origin}</td><td>{}</td><td>{}</td><td>{outcome}</td>\
-         <td class=\"n\">{}</td><td class=\"ev\">{}</td></tr>",
-        if s.passed() { "" } else { "failed" },
-        s.index,
+        "<tr class=\"{class}\"><td>{origin}</td><td>{time}</td><td>{}</td><td>{}</td>\
+         <td>{outcome}</td><td class=\"n\">{}</td><td class=\"ev\">{}</td></tr>",
         esc(&s.kind),
         step_what(s),
         if s.transactions == 0 { "—".to_string() } else { thousands(s.gas_used) },
@@ -431,7 +434,7 @@ fn write_step_row(page: &mut String, s: &StepOutcome) {
 
 /// The "what" cell of a step: its description, its note and every expectation that failed.
 fn step_what(s: &StepOutcome) -> String {
-    let mut what = esc(&s.description);
+    let mut what = esc(&amounts(&s.description));
     if let Some(note) = &s.note {
         let _ = write!(what, "<div class=\"dim\">{}</div>", esc(note));
     }
@@ -439,8 +442,8 @@ fn step_what(s: &StepOutcome) -> String {
         let _ = write!(
             what,
             "<div class=\"bad\">✗ expected {} — found {}</div>",
-            esc(&c.expected),
-            esc(c.found.as_deref().unwrap_or("something else"))
+            esc(&amounts(&c.expected)),
+            esc(&amounts(c.found.as_deref().unwrap_or("something else")))
         );
     }
     what
@@ -491,9 +494,16 @@ fn write_trades(page: &mut String, trades: &[(String, TradeState)]) {
 }
 
 mod charts;
+mod plots;
 mod progress;
+mod render;
 #[cfg(test)]
 mod tests;
+pub mod text;
+mod time;
 
 pub use charts::*;
+use plots::*;
 pub use progress::*;
+pub use render::*;
+pub use time::*;

@@ -4,11 +4,10 @@ use super::{GlobalArgs, Reported, engine};
 use clap::{Args, Subcommand};
 use eyre::WrapErr;
 use kessai_sim::{
-    report,
+    report::{self, Zone, thousands},
     scenario::{
         self, RunReport, Scenario, StepOutcome,
-        model::Origin,
-        run::{self, StepResult, Totals},
+        run::{self, Totals},
     },
 };
 use serde::Serialize;
@@ -75,6 +74,10 @@ struct RunArgs {
     /// liquidity over time, gas by operation and settlement outcomes, and every step.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    /// The time zone of the reports' dates: UTC, an IANA name (Asia/Tokyo, from the time zone
+    /// database built into kessai) or an offset from UTC (+09:00). `--json` keeps unix times.
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    tz: Zone,
 }
 
 /// The machine-readable output of `kessai sim run --json`.
@@ -156,11 +159,11 @@ impl RunArgs {
             report::Progress::new("steps", scenario.steps.len() as u64)
         };
         let mut done = 0;
-        let print = |outcome: &StepOutcome| {
+        let print = |outcome: &StepOutcome, time: u64| {
             done += 1;
             if !quiet {
                 progress.clear();
-                print_step(outcome);
+                print!("{}", report::text::step(outcome, time, &self.tz));
             }
             progress.set(done);
         };
@@ -171,14 +174,14 @@ impl RunArgs {
             if !quiet {
                 println!("scenario: {} ({})\nengine: JSON-RPC node", scenario.name, self.file.display());
             }
-            ("rpc", run::run(&mut chain, scenario, &keys, print).await?)
+            ("rpc", run::run_timed(&mut chain, scenario, &keys, print).await?)
         } else {
             // Anvil's development keys first, then derived ones: any number of parties runs in-process.
             let (mut chain, keys) = kessai_sim::parallel::in_process_chain_with(scenario, &self.local.revm());
             if !quiet {
                 println!("scenario: {} ({})\nengine: {}", scenario.name, self.file.display(), self.local.describe());
             }
-            ("revm", run::run(&mut chain, scenario, &keys, print).await?)
+            ("revm", run::run_timed(&mut chain, scenario, &keys, print).await?)
         };
         progress.finish();
         Ok(replayed)
@@ -190,6 +193,7 @@ impl RunArgs {
             engine: engine.to_string(),
             file: Some(self.file.display().to_string()),
             elapsed: Some(elapsed),
+            zone: self.tz.clone(),
         };
         std::fs::write(path, report::html(report, &info))
             .wrap_err_with(|| format!("cannot write the HTML report to {}", path.display()))
@@ -197,102 +201,24 @@ impl RunArgs {
 
     /// Prints the run's result: the whole report as JSON, or its summary (and where the HTML report is).
     fn print(&self, engine: &str, report: &RunReport, elapsed: Duration, json: bool) -> eyre::Result<()> {
-        let totals = report.totals();
         if json {
             let output = JsonOutput {
                 engine,
                 file: &self.file,
                 passed: report.passed(),
-                totals,
+                totals: report.totals(),
                 elapsed_ms: elapsed.as_millis(),
                 report,
             };
             println!("{}", serde_json::to_string_pretty(&output).wrap_err("cannot write the report as JSON")?);
         } else {
-            print_summary(report, &totals, elapsed.as_secs_f64());
+            print!("{}", report::text::summary(report, elapsed.as_secs_f64(), &self.tz));
             if let Some(path) = &self.html {
                 println!("HTML report: {}", path.display());
             }
         }
         Ok(())
     }
-}
-
-fn print_step(outcome: &StepOutcome) {
-    let label = match outcome.origin {
-        Origin::Setup => "setup".to_string(),
-        Origin::Timeline { number, .. } => format!("#{number}"),
-    };
-    let result = match &outcome.result {
-        StepResult::Ok if outcome.transactions == 0 => "ok".to_string(),
-        StepResult::Ok => format!("ok, {} gas", thousands(outcome.gas_used)),
-        StepResult::Failed { error, args, .. } => format!("FAILED {error}({})", args.join(", ")),
-    };
-    println!("{label:>6} {} — {result}", outcome.description);
-    if let Some(note) = &outcome.note {
-        println!("       note: {note}");
-    }
-    if let StepResult::Failed { message, .. } = &outcome.result {
-        println!("       {message}");
-    }
-    for event in &outcome.events {
-        println!("       event {event}");
-    }
-    if !outcome.state.is_empty() && outcome.transactions > 0 {
-        let state: Vec<String> = outcome.state.iter().map(|s| format!("{}: {}", s.holder, s.balances)).collect();
-        println!("       {}", state.join(" | "));
-    }
-    for check in &outcome.checks {
-        match &check.found {
-            None if check.passed => println!("       ✓ {}", check.expected),
-            _ => println!(
-                "       ✗ expected {} — found {}",
-                check.expected,
-                check.found.as_deref().unwrap_or("something else")
-            ),
-        }
-    }
-}
-
-fn print_summary(report: &RunReport, totals: &Totals, seconds: f64) {
-    println!(
-        "\n{}: {} steps ({} succeeded, {} failed); {} of {} expectations held; {} transactions, {} gas after \
-         the deployment ({} gas); {:.2} s",
-        report.scenario,
-        totals.steps,
-        totals.succeeded,
-        totals.failed,
-        totals.checks - totals.failed_checks,
-        totals.checks,
-        totals.transactions,
-        thousands(totals.gas_used),
-        thousands(report.deployment_gas),
-        seconds
-    );
-    for holder in &report.final_state.holders {
-        if holder.balances != Default::default() {
-            println!("  {:<12} {}", holder.holder, holder.balances);
-        }
-    }
-    println!(
-        "  supply: {} units, ¥{} | trades: {}",
-        report.final_state.units_supply,
-        report.final_state.cash_supply,
-        report.final_state.trades.iter().map(|(n, s)| format!("{n} {}", s.name())).collect::<Vec<_>>().join(", ")
-    );
-}
-
-/// 1234567 → "1,234,567".
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The step table for `kessai sim steps --json`.

@@ -188,9 +188,17 @@ fn sim_run_prints_each_step_and_a_summary() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("engine: in-process revm"), "{stdout}");
-    assert!(stdout.contains("#3 dcp settles trade t1 with the buyer's signed payment — ok,"), "{stdout}");
+    // Each step with its date on the scenario's clock (one second per mined transaction).
+    assert!(
+        stdout.contains("#3 2031-04-01T00:00:08Z dcp settles trade t1 with the buyer's signed payment — ok,"),
+        "{stdout}"
+    );
     assert!(stdout.contains("event dvp.TradeSettled(id: t1)"), "{stdout}");
-    assert!(stdout.contains("21 of 21 expectations held"), "{stdout}");
+    assert!(
+        stdout.contains("9 steps (9 succeeded, 0 refused as expected, 0 failed); 21 of 21 expectations held"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  from 2031-04-01T00:00:00Z to 2031-04-01T00:00:09Z (UTC)"), "{stdout}");
 }
 
 #[test]

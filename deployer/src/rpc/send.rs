@@ -121,10 +121,8 @@ impl RpcChain {
         let wallet = self.wallet.as_ref().ok_or_else(|| {
             DeployerError::Keys(format!("no key for {from}: this connection was opened to read only, with no keys"))
         })?;
-        let envelope = priced
-            .build(wallet)
-            .await
-            .map_err(|source| DeployerError::SignTx { from, source: Box::new(source) })?;
+        let envelope =
+            priced.build(wallet).await.map_err(|source| DeployerError::SignTx { from, source: Box::new(source) })?;
         let hash = *envelope.tx_hash();
         observe(&Signed { from, nonce, hash, replaces: flight.hashes.last().copied() })?;
         flight.hashes.push(hash);

@@ -19,8 +19,8 @@ use super::{
     error::ScenarioError,
     events::{self, EventRecord, Names},
     model::{
-        Action, Advance, BalanceExpect, DAY, Expect, Holder, Origin, PartyId, Registry, Role, Scenario, Step, TradeId,
-        TradeState,
+        Action, Advance, BalanceExpect, DAY, Expect, Holder, Origin, PartyId, Registry, Role, Scenario, Step,
+        SupplyExpect, TradeId, TradeState,
     },
 };
 use alloy::{
@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 mod describe;
+mod execute;
 mod outcome;
 mod runner;
 #[cfg(test)]

@@ -320,7 +320,6 @@ pub(crate) const COUNTRIES: &[(&str, u16)] = &[
     ("AU", 36),
 ];
 
-
 pub(crate) const ROLES: &[Role] =
     &[Role::Investor, Role::Agent, Role::Operator, Role::Registrar, Role::Issuer, Role::Bank, Role::Authority];
 

@@ -121,6 +121,27 @@ impl StepOutcome {
     pub fn passed(&self) -> bool {
         self.checks.iter().all(|c| c.passed)
     }
+
+    /// How the step went against its expectations.
+    pub fn verdict(&self) -> Verdict {
+        match (&self.result, self.passed()) {
+            (_, false) => Verdict::NotAsExpected,
+            (StepResult::Ok, true) => Verdict::Succeeded,
+            (StepResult::Failed { .. }, true) => Verdict::RefusedAsExpected,
+        }
+    }
+}
+
+/// How a step went against its expectations: a refusal the scenario expected is not a failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// It succeeded, and every expectation held.
+    Succeeded,
+    /// It was refused with the error the scenario expected, and every other expectation held.
+    RefusedAsExpected,
+    /// An expectation did not hold (a refusal nobody expected, a success where a refusal was
+    /// expected, a wrong balance…).
+    NotAsExpected,
 }
 
 /// The chain's state when the scenario ended.
@@ -164,6 +185,11 @@ pub struct RunReport {
     pub deployment_gas: u64,
     /// Every step, setup first.
     pub steps: Vec<StepOutcome>,
+    /// When each step of `steps` ended, in the same order, on the scenario's clock (unix time): the
+    /// start, one second per mined transaction (each is a block, as on the in-process engine), and
+    /// the clock's advances. The same on every engine (a node's own block times follow the wall
+    /// clock), so reports stay equal across engines and days.
+    pub step_times: Vec<u64>,
     /// The state at the end.
     pub final_state: FinalState,
 }
@@ -175,8 +201,12 @@ pub struct Totals {
     pub steps: usize,
     /// Steps that succeeded.
     pub succeeded: usize,
-    /// Steps that failed (as expected or not).
+    /// Steps refused (as expected or not).
     pub failed: usize,
+    /// Refused steps whose expectations all held: the scenario expected the refusal.
+    pub refused_as_expected: usize,
+    /// Steps with an expectation that did not hold.
+    pub not_as_expected: usize,
     /// Expectations checked.
     pub checks: usize,
     /// Expectations that did not hold.
@@ -196,6 +226,11 @@ impl RunReport {
                 StepResult::Ok => t.succeeded += 1,
                 StepResult::Failed { .. } => t.failed += 1,
             }
+            match s.verdict() {
+                Verdict::Succeeded => {}
+                Verdict::RefusedAsExpected => t.refused_as_expected += 1,
+                Verdict::NotAsExpected => t.not_as_expected += 1,
+            }
             t.checks += s.checks.len();
             t.failed_checks += s.checks.iter().filter(|c| !c.passed).count();
             t.transactions += u64::from(s.transactions);
@@ -207,5 +242,17 @@ impl RunReport {
     /// Whether every expectation held.
     pub fn passed(&self) -> bool {
         self.steps.iter().all(StepOutcome::passed)
+    }
+
+    /// When step `step` ended on the scenario's clock (unix time; the start if it was not recorded).
+    pub fn time(&self, step: usize) -> u64 {
+        self.step_times.get(step).copied().unwrap_or(self.start)
+    }
+}
+
+impl Totals {
+    /// Steps that succeeded with every expectation holding.
+    pub fn succeeded_as_expected(&self) -> usize {
+        self.steps - self.refused_as_expected - self.not_as_expected
     }
 }

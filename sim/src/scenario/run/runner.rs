@@ -45,6 +45,101 @@ pub struct Runner<'s> {
     pub(super) next: usize,
     /// Buyers' payment instructions signed ahead by [`Runner::presign`], by trade.
     pub(super) presigned: Vec<Option<Bytes>>,
+    /// The scenario's clock (see [`RunReport::step_times`]).
+    pub(super) clock: u64,
+    /// When each executed step ended on the scenario's clock.
+    pub(super) times: Vec<u64>,
+}
+
+impl NameTable {
+    /// Names for the addresses a report shows: the zero address, the suite's contracts (by label)
+    /// and the parties' accounts.
+    fn of(scenario: &Scenario, contracts: &[(String, Address)], accounts: &[Address]) -> Self {
+        let mut names = Self::default();
+        names.addresses.insert(Address::ZERO, "address(0)".into());
+        for (label, address) in contracts {
+            names.addresses.insert(*address, label.clone());
+        }
+        for (party, address) in scenario.parties.iter().zip(accounts) {
+            names.addresses.insert(*address, party.name.clone());
+        }
+        names
+    }
+}
+
+/// Moves the chain's clock to the scenario's start (by default the next UTC midnight); a start
+/// already past on the chain is refused.
+async fn fix_start<C: Chain>(chain: &mut C, scenario: &Scenario) -> Result<u64, ScenarioError> {
+    let now = chain.timestamp().await?;
+    let start = scenario.start.unwrap_or((now / DAY + 1) * DAY);
+    if start < now {
+        return Err(ScenarioError::Setup(format!(
+            "the scenario starts at {} but the chain's clock is already at {}: choose a later start, or run on a \
+             fresh chain",
+            crate::scenario::write::datetime(start),
+            crate::scenario::write::datetime(now)
+        )));
+    }
+    if start > now {
+        chain.advance_time(start - now).await?;
+    }
+    Ok(start)
+}
+
+/// The deployment spec: the suite roles' accounts, the tokens' names, and the bond (its dates fixed
+/// from the start).
+fn suite_spec(scenario: &Scenario, accounts: &[Address], start: u64) -> SuiteSpec {
+    let role = |r: Role| accounts[scenario.suite_party(r)];
+    let bond = scenario.instrument.bond.as_ref().map(|b| {
+        Instrument::Bond(BondSpec {
+            face_value: b.face_value,
+            coupon_rate_bps: b.coupon_rate_bps,
+            coupons_per_year: b.coupons_per_year,
+            redemption_value: b.redemption_value,
+            issue_date: start + b.issue_date,
+            coupon_dates: b.coupon_dates.iter().map(|d| start + d).collect(),
+            record_offset: b.record_offset,
+            paying_agent: accounts[b.paying_agent],
+            municipal: b.municipal,
+        })
+    });
+    SuiteSpec {
+        accounts: SuiteAccounts {
+            operator: role(Role::Operator),
+            registrar: role(Role::Registrar),
+            issuer: role(Role::Issuer),
+            bank: role(Role::Bank),
+            authority: role(Role::Authority),
+        },
+        security: (scenario.instrument.token.name.clone(), scenario.instrument.token.symbol.clone()),
+        deposit: (scenario.cash.name.clone(), scenario.cash.symbol.clone()),
+        minting: Default::default(),
+        extra_banks: Vec::new(),
+        instrument: bond,
+    }
+}
+
+/// Each scenario trade's id (its seller's, from its name) and on-chain terms.
+fn onchain_trades(scenario: &Scenario, suite: &Suite, accounts: &[Address], start: u64) -> (Vec<B256>, Vec<Trade>) {
+    scenario
+        .trades
+        .iter()
+        .map(|def| {
+            let t = &def.terms;
+            let id = kessai_bindings::trade_id(accounts[t.seller], def.name.as_bytes());
+            let trade = Trade {
+                security: suite.security,
+                seller: accounts[t.seller],
+                buyer: accounts[t.buyer],
+                cash: suite.deposit,
+                agent: t.agent.map_or(Address::ZERO, |a| accounts[a]),
+                units: t.units,
+                amount: t.amount,
+                deadline: start + t.deadline,
+            };
+            (id, trade)
+        })
+        .unzip()
 }
 
 /// Each party's key: the key of the account the scenario names for it, else the next key that no
@@ -97,80 +192,18 @@ impl<'s> Runner<'s> {
     ) -> Result<Self, ScenarioError> {
         let keys = assign_keys(scenario, keys)?;
         let accounts: Vec<Address> = keys.iter().map(PrivateKeySigner::address).collect();
-
-        let now = chain.timestamp().await?;
-        let start = scenario.start.unwrap_or((now / DAY + 1) * DAY);
-        if start < now {
-            return Err(ScenarioError::Setup(format!(
-                "the scenario starts at {start} (unix time) but the chain's clock is already at {now}: \
-                 choose a later start, or run on a fresh chain"
-            )));
-        }
-        if start > now {
-            chain.advance_time(start - now).await?;
-        }
-
-        let role = |r: Role| accounts[scenario.suite_party(r)];
-        let bond = scenario.instrument.bond.as_ref().map(|b| {
-            Instrument::Bond(BondSpec {
-                face_value: b.face_value,
-                coupon_rate_bps: b.coupon_rate_bps,
-                coupons_per_year: b.coupons_per_year,
-                redemption_value: b.redemption_value,
-                issue_date: start + b.issue_date,
-                coupon_dates: b.coupon_dates.iter().map(|d| start + d).collect(),
-                record_offset: b.record_offset,
-                paying_agent: accounts[b.paying_agent],
-                municipal: b.municipal,
-            })
-        });
-        let spec = SuiteSpec {
-            accounts: SuiteAccounts {
-                operator: role(Role::Operator),
-                registrar: role(Role::Registrar),
-                issuer: role(Role::Issuer),
-                bank: role(Role::Bank),
-                authority: role(Role::Authority),
-            },
-            security: (scenario.instrument.token.name.clone(), scenario.instrument.token.symbol.clone()),
-            deposit: (scenario.cash.name.clone(), scenario.cash.symbol.clone()),
-            minting: Default::default(),
-            extra_banks: Vec::new(),
-            instrument: bond,
-        };
-        let deployment = plan::execute(chain, &plan::suite_plan(&spec)).await?;
+        let start = fix_start(chain, scenario).await?;
+        let deployment = plan::execute(chain, &plan::suite_plan(&suite_spec(scenario, &accounts, start))).await?;
         let suite = Suite::from_deployment(&deployment)?;
         let instrument = deployment.contracts.get(labels::INSTRUMENT).map(|c| c.address);
         let deployment_gas = deployment.contracts.values().map(|c| c.gas_used).sum::<u64>()
             + deployment.steps.iter().map(|s| s.gas_used).sum::<u64>();
         let contracts: Vec<(String, Address)> =
             deployment.contracts.iter().map(|(label, c)| (label.clone(), c.address)).collect();
-
-        let mut names = NameTable::default();
-        names.addresses.insert(Address::ZERO, "address(0)".into());
-        for (label, address) in &contracts {
-            names.addresses.insert(*address, label.clone());
-        }
-        for (party, address) in scenario.parties.iter().zip(&accounts) {
-            names.addresses.insert(*address, party.name.clone());
-        }
-        let mut trade_ids = Vec::with_capacity(scenario.trades.len());
-        let mut trades = Vec::with_capacity(scenario.trades.len());
-        for def in &scenario.trades {
-            let t = &def.terms;
-            let id = kessai_bindings::trade_id(accounts[t.seller], def.name.as_bytes());
-            names.words.insert(id, def.name.clone());
-            trade_ids.push(id);
-            trades.push(Trade {
-                security: suite.security,
-                seller: accounts[t.seller],
-                buyer: accounts[t.buyer],
-                cash: suite.deposit,
-                agent: t.agent.map_or(Address::ZERO, |a| accounts[a]),
-                units: t.units,
-                amount: t.amount,
-                deadline: start + t.deadline,
-            });
+        let mut names = NameTable::of(scenario, &contracts, &accounts);
+        let (trade_ids, trades) = onchain_trades(scenario, &suite, &accounts, start);
+        for (id, def) in trade_ids.iter().zip(&scenario.trades) {
+            names.words.insert(*id, def.name.clone());
         }
         let chain_id = chain.chain_id().await?;
         let mut runner = Self {
@@ -189,6 +222,8 @@ impl<'s> Runner<'s> {
             last_state: Vec::new(),
             next: 0,
             presigned: Vec::new(),
+            clock: start,
+            times: Vec::new(),
         };
         runner.last_state = runner.read_watched(chain).await?;
         Ok(runner)
@@ -213,6 +248,21 @@ impl<'s> Runner<'s> {
     /// The scenario's start on the chain (unix time).
     pub fn start(&self) -> u64 {
         self.start
+    }
+
+    /// The scenario's clock after the last step (unix time; see [`RunReport::step_times`]).
+    pub fn clock(&self) -> u64 {
+        self.clock
+    }
+
+    /// The scenario's clock after `action` mined `blocks` blocks: a second per block, then the advance.
+    pub(super) fn clock_after(&self, action: &Action, blocks: u64) -> u64 {
+        let clock = self.clock + blocks;
+        match action {
+            Action::Advance(Advance::By(seconds)) => clock + seconds,
+            Action::Advance(Advance::Until(offset)) => clock.max(self.start + offset),
+            _ => clock,
+        }
     }
 
     pub(super) fn holder_address(&self, holder: Holder) -> Address {
@@ -252,6 +302,8 @@ impl<'s> Runner<'s> {
         step: &Step,
     ) -> Result<StepOutcome, ScenarioError> {
         let (receipts, failure) = self.execute(chain, &step.action).await?;
+        self.clock = self.clock_after(&step.action, receipts.len() as u64);
+        self.times.push(self.clock);
         let result = failure.unwrap_or(StepResult::Ok);
         let gas_used = receipts.iter().map(|r| r.gas_used).sum();
         let events: Vec<EventRecord> =
@@ -381,157 +433,6 @@ impl<'s> Runner<'s> {
         Ok((receipts, failure))
     }
 
-    pub(super) async fn transact<C: Chain>(
-        &self,
-        chain: &mut C,
-        action: &Action,
-        receipts: &mut Vec<Receipt>,
-    ) -> Result<(), DeployerError> {
-        let s = &self.suite;
-        let a = |p: PartyId| self.accounts[p];
-        let trade = |t: TradeId| (self.trade_ids[t], &self.trades[t]);
-        let instrument = || self.instrument.ok_or_else(|| DeployerError::Plan("this scenario deployed no bond".into()));
-        let receipt = match action {
-            Action::Register { party, registry } => {
-                for (registry, registrar) in self.registries(*registry) {
-                    receipts.push(s.register(chain, registry, registrar, a(*party), self.registration(*party)).await?);
-                }
-                return Ok(());
-            }
-            Action::Revoke { party, registry } => {
-                for (registry, registrar) in self.registries(*registry) {
-                    receipts.push(s.revoke(chain, registry, registrar, a(*party)).await?);
-                }
-                return Ok(());
-            }
-            Action::Issue { to, units } => s.issue_security(chain, self.role(Role::Issuer), a(*to), *units).await?,
-            Action::Redeem { from, units } => {
-                s.redeem_security(chain, self.role(Role::Issuer), a(*from), *units).await?
-            }
-            Action::Transfer { from, to, units } => s.transfer_security(chain, a(*from), a(*to), *units).await?,
-            Action::Deposit { to, amount, reference } => {
-                let reference = keccak256(reference.as_bytes());
-                s.issue_deposit(chain, self.role(Role::Bank), self.holder_address(*to), *amount, reference).await?
-            }
-            Action::Withdraw { party, amount, account } => {
-                s.redeem_deposit(chain, a(*party), *amount, keccak256(account.as_bytes())).await?
-            }
-            Action::TransferDeposit { from, to, amount } => {
-                s.transfer_deposit(chain, a(*from), a(*to), *amount).await?
-            }
-            Action::CreateTrade { trade: t } => {
-                let (id, terms) = trade(*t);
-                s.create_trade(chain, id, terms).await?
-            }
-            Action::CreateSignedTrade { trade: t, by, signatures_of } => {
-                let (id, terms) = trade(*t);
-                let signatures = self.signatures(*signatures_of, Instruction::Lock)?;
-                s.create_signed_trade(chain, a(*by), id, terms, &signatures).await?
-            }
-            Action::Pay { trade: t } => {
-                let (id, terms) = trade(*t);
-                s.pay(chain, id, terms).await?
-            }
-            Action::Approve { trade: t } => {
-                let (id, terms) = trade(*t);
-                s.approve(chain, id, terms).await?
-            }
-            Action::SettleWithPayment { trade: t, by, signatures_of } => {
-                let (id, terms) = trade(*t);
-                let signature = self.buyer_signature(*signatures_of)?;
-                s.settle_with_payment(chain, a(*by), id, terms, &signature).await?
-            }
-            Action::SettleSigned { trade: t, by, signatures_of } => {
-                let (id, terms) = trade(*t);
-                let signatures = self.signatures(*signatures_of, Instruction::Settle)?;
-                s.settle_signed(chain, a(*by), id, terms, &signatures).await?
-            }
-            Action::Cancel { trade: t, by } => {
-                let (id, terms) = trade(*t);
-                s.cancel(chain, a(*by), id, terms).await?
-            }
-            Action::Release { trade: t, by } => {
-                let (id, terms) = trade(*t);
-                s.release(chain, a(*by), id, terms).await?
-            }
-            Action::Batch { trades, netted, by } => {
-                let batch: Vec<(B256, Trade)> =
-                    trades.iter().map(|t| (self.trade_ids[*t], self.trades[*t].clone())).collect();
-                s.settle_batch(chain, a(*by), &batch, *netted).await?.receipt
-            }
-            Action::Offer { allotments, .. } => {
-                // What `Suite::offer` does — one DvP trade per allotment, the underwriter selling — with
-                // trade ids from the scenario's names so later steps can name them.
-                for t in allotments {
-                    let (id, terms) = trade(*t);
-                    receipts.push(s.create_trade(chain, id, terms).await?);
-                }
-                return Ok(());
-            }
-            Action::PaymentRound { payment, holders } => {
-                let bond = self.scenario.instrument.bond.as_ref();
-                let agent = bond.map_or(Address::ZERO, |b| a(b.paying_agent));
-                let holders: Vec<Address> = holders.iter().map(|p| a(*p)).collect();
-                s.pay_instrument(chain, agent, instrument()?, *payment, &holders).await?
-            }
-            Action::AddProgramme { title, units_per_benefit, record, claim_until, .. } => {
-                let programme = BenefitProgramme {
-                    name: title.clone(),
-                    units_per_benefit: *units_per_benefit,
-                    record: *record,
-                    claim_until: self.start + claim_until,
-                };
-                s.add_benefit_programme(chain, self.role(Role::Issuer), instrument()?, &programme).await?
-            }
-            Action::ClaimBenefit { party, programme } => {
-                s.claim_benefit(chain, a(*party), instrument()?, *programme as u64).await?
-            }
-            Action::Freeze { party, units: None } => {
-                s.set_frozen(chain, self.role(Role::Authority), s.security, a(*party), true).await?
-            }
-            Action::Freeze { party, units: Some(units) } => {
-                s.freeze_units(chain, self.role(Role::Authority), s.security, a(*party), *units).await?
-            }
-            Action::Unfreeze { party, units: None } => {
-                s.set_frozen(chain, self.role(Role::Authority), s.security, a(*party), false).await?
-            }
-            Action::Unfreeze { party, units: Some(units) } => {
-                s.unfreeze_units(chain, self.role(Role::Authority), s.security, a(*party), *units).await?
-            }
-            Action::ForcedTransfer { from, to, units, reason, document, court_order } => {
-                let order = ForcedTransfer {
-                    from: a(*from),
-                    to: a(*to),
-                    units: *units,
-                    reason: reason.clone(),
-                    document_ref: keccak256(document.as_bytes()),
-                    court_order: *court_order,
-                };
-                s.forced_transfer(chain, self.role(Role::Authority), &order).await?
-            }
-            Action::RecoverWallet { from, to, document } => {
-                s.recover_wallet(chain, self.role(Role::Authority), a(*from), a(*to), keccak256(document.as_bytes()))
-                    .await?
-            }
-            Action::Pause => s.set_paused(chain, self.role(Role::Operator), s.security, true).await?,
-            Action::Resume => s.set_paused(chain, self.role(Role::Operator), s.security, false).await?,
-            Action::Advance(Advance::By(seconds)) => {
-                chain.advance_time(*seconds).await?;
-                return Ok(());
-            }
-            Action::Advance(Advance::Until(offset)) => {
-                let now = chain.timestamp().await?;
-                let target = self.start + offset;
-                if now < target {
-                    chain.advance_time(target - now).await?;
-                }
-                return Ok(());
-            }
-        };
-        receipts.push(receipt);
-        Ok(())
-    }
-
     pub(super) async fn check<C: Chain>(
         &self,
         chain: &mut C,
@@ -539,61 +440,12 @@ impl<'s> Runner<'s> {
         outcome: &StepOutcome,
         state: &[Balances],
     ) -> Result<Vec<Check>, ScenarioError> {
-        let mut checks = Vec::new();
-        let found_result = || match &outcome.result {
-            StepResult::Ok => "the step succeeded".to_string(),
-            StepResult::Failed { error, args, message } => {
-                format!("it failed with {error}({}): {message}", args.join(", "))
-            }
-        };
-        match &expect.error {
-            Some(name) => {
-                let passed = outcome.result.error() == Some(name.as_str());
-                checks.push(Check {
-                    expected: format!("fails with {name}"),
-                    passed,
-                    found: (!passed).then(found_result),
-                });
-            }
-            None => {
-                let passed = outcome.result == StepResult::Ok;
-                checks.push(Check { expected: "succeeds".into(), passed, found: (!passed).then(found_result) });
-            }
-        }
+        let mut checks = vec![result_check(expect, outcome)];
         if outcome.result != StepResult::Ok && !self.scenario.watch.is_empty() {
-            let moved: Vec<String> = self
-                .scenario
-                .watch
-                .iter()
-                .zip(state.iter().zip(&self.last_state))
-                .filter(|(_, (now, before))| now != before)
-                .map(|(h, (now, before))| format!("{}: {before} -> {now}", self.scenario.holder_name(*h)))
-                .collect();
-            checks.push(Check {
-                expected: "a failed step moves nothing".into(),
-                passed: moved.is_empty(),
-                found: (!moved.is_empty()).then(|| moved.join("; ")),
-            });
+            checks.push(self.nothing_moved(state));
         }
         if !expect.events.is_empty() {
-            let mut emitted = outcome.events.iter();
-            let missing: Vec<String> = expect
-                .events
-                .iter()
-                .filter(|p| {
-                    !emitted.by_ref().any(|e| e.name == p.name && p.contract.as_ref().is_none_or(|c| *c == e.contract))
-                })
-                .map(ToString::to_string)
-                .collect();
-            let wanted: Vec<String> = expect.events.iter().map(ToString::to_string).collect();
-            let names: Vec<String> = outcome.events.iter().map(|e| format!("{}.{}", e.contract, e.name)).collect();
-            checks.push(Check {
-                expected: format!("emits {}", wanted.join(", ")),
-                passed: missing.is_empty(),
-                found: (!missing.is_empty()).then(|| {
-                    format!("missing or out of order: {}; emitted: [{}]", missing.join(", "), names.join(", "))
-                }),
-            });
+            checks.push(events_check(expect, outcome));
         }
         for (holder, want) in &expect.balances {
             let got = match self.scenario.watch.iter().position(|h| h == holder) {
@@ -603,22 +455,7 @@ impl<'s> Runner<'s> {
             checks.push(balance_check(self.scenario.holder_name(*holder), want, &got));
         }
         if let Some(supply) = &expect.supply {
-            let (units, cash) = self.suite.supplies(chain).await?;
-            let mut wanted = Vec::new();
-            let mut wrong = Vec::new();
-            for (name, want, got) in [("units", supply.units, units), ("cash", supply.cash, cash)] {
-                if let Some(want) = want {
-                    wanted.push(format!("{name} {want}"));
-                    if want != got {
-                        wrong.push(format!("{name} {got}"));
-                    }
-                }
-            }
-            checks.push(Check {
-                expected: format!("supply: {}", wanted.join(", ")),
-                passed: wrong.is_empty(),
-                found: (!wrong.is_empty()).then(|| wrong.join(", ")),
-            });
+            checks.push(supply_check(supply, self.suite.supplies(chain).await?));
         }
         for (trade, want) in &expect.trades {
             let flags = self.suite.trade_status(chain, self.trade_ids[*trade]).await?;
@@ -630,6 +467,23 @@ impl<'s> Runner<'s> {
             });
         }
         Ok(checks)
+    }
+
+    /// A failed step must leave every watched position as it was.
+    fn nothing_moved(&self, state: &[Balances]) -> Check {
+        let moved: Vec<String> = self
+            .scenario
+            .watch
+            .iter()
+            .zip(state.iter().zip(&self.last_state))
+            .filter(|(_, (now, before))| now != before)
+            .map(|(h, (now, before))| format!("{}: {before} -> {now}", self.scenario.holder_name(*h)))
+            .collect();
+        Check {
+            expected: "a failed step moves nothing".into(),
+            passed: moved.is_empty(),
+            found: (!moved.is_empty()).then(|| moved.join("; ")),
+        }
     }
 
     /// Reads the final state: every party, the instrument, both supplies, every trade.
@@ -669,8 +523,62 @@ impl<'s> Runner<'s> {
             contracts: self.contracts.clone(),
             deployment_gas: self.deployment_gas,
             steps,
+            step_times: self.times.clone(),
             final_state,
         }
+    }
+}
+
+/// The step succeeded, or failed with the expected error.
+fn result_check(expect: &Expect, outcome: &StepOutcome) -> Check {
+    let found = || match &outcome.result {
+        StepResult::Ok => "the step succeeded".to_string(),
+        StepResult::Failed { error, args, message } => {
+            format!("it failed with {error}({}): {message}", args.join(", "))
+        }
+    };
+    let (expected, passed) = match &expect.error {
+        Some(name) => (format!("fails with {name}"), outcome.result.error() == Some(name.as_str())),
+        None => ("succeeds".to_string(), outcome.result == StepResult::Ok),
+    };
+    Check { expected, passed, found: (!passed).then(found) }
+}
+
+/// The expected events were emitted, in order (others may come between).
+fn events_check(expect: &Expect, outcome: &StepOutcome) -> Check {
+    let mut emitted = outcome.events.iter();
+    let missing: Vec<String> = expect
+        .events
+        .iter()
+        .filter(|p| !emitted.by_ref().any(|e| e.name == p.name && p.contract.as_ref().is_none_or(|c| *c == e.contract)))
+        .map(ToString::to_string)
+        .collect();
+    let wanted: Vec<String> = expect.events.iter().map(ToString::to_string).collect();
+    let names: Vec<String> = outcome.events.iter().map(|e| format!("{}.{}", e.contract, e.name)).collect();
+    Check {
+        expected: format!("emits {}", wanted.join(", ")),
+        passed: missing.is_empty(),
+        found: (!missing.is_empty())
+            .then(|| format!("missing or out of order: {}; emitted: [{}]", missing.join(", "), names.join(", "))),
+    }
+}
+
+/// The total supplies are as expected (unset ones are not checked).
+fn supply_check(supply: &SupplyExpect, (units, cash): (U256, U256)) -> Check {
+    let mut wanted = Vec::new();
+    let mut wrong = Vec::new();
+    for (name, want, got) in [("units", supply.units, units), ("cash", supply.cash, cash)] {
+        if let Some(want) = want {
+            wanted.push(format!("{name} {want}"));
+            if want != got {
+                wrong.push(format!("{name} {got}"));
+            }
+        }
+    }
+    Check {
+        expected: format!("supply: {}", wanted.join(", ")),
+        passed: wrong.is_empty(),
+        found: (!wrong.is_empty()).then(|| wrong.join(", ")),
     }
 }
 
@@ -705,10 +613,20 @@ pub async fn run<C: Chain>(
     keys: &[PrivateKeySigner],
     mut on_step: impl FnMut(&StepOutcome),
 ) -> Result<RunReport, ScenarioError> {
+    run_timed(chain, scenario, keys, |outcome, _| on_step(outcome)).await
+}
+
+/// [`run`], giving `on_step` each outcome with the time it ended on the scenario's clock (unix time).
+pub async fn run_timed<C: Chain>(
+    chain: &mut C,
+    scenario: &Scenario,
+    keys: &[PrivateKeySigner],
+    mut on_step: impl FnMut(&StepOutcome, u64),
+) -> Result<RunReport, ScenarioError> {
     let mut runner = Runner::deploy(chain, scenario, keys).await?;
     let mut steps = Vec::with_capacity(scenario.steps.len());
     while let Some(outcome) = runner.step(chain).await? {
-        on_step(&outcome);
+        on_step(&outcome, runner.clock());
         steps.push(outcome);
     }
     let final_state = runner.final_state(chain).await?;
