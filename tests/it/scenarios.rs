@@ -97,6 +97,32 @@ async fn enforcement_replays_identically_on_revm_and_anvil() {
     assert_eq!(supply, 1_500, "enforcement moves units, it never creates or destroys them");
 }
 
+/// Approval mode on both engines: every expectation holds on each (the request's expiry comes from
+/// the block time, which a node takes from its wall clock, so the two reports are not compared event
+/// by event).
+#[tokio::test]
+async fn approval_mode_requests_are_decided_by_the_transfer_agent_on_both_engines() {
+    let scenario = scenario::load(example("approvals.toml")).expect("parses");
+    let on_revm = run::run(&mut revm(), &scenario, &anvil::dev_signers(), |_| {}).await.expect("replay on revm");
+    let node = kessai_deployer::anvil::AnvilInstance::spawn(&AnvilOptions::default()).expect("anvil");
+    let mut rpc = kessai_deployer::rpc::RpcChain::connect(&node.endpoint(), anvil::dev_signers()).expect("connect");
+    kessai_deployer::journal::ensure_deterministic_deployer(&mut rpc, anvil::dev_accounts()[0]).await.expect("proxy");
+    let on_anvil = run::run(&mut rpc, &scenario, &anvil::dev_signers(), |_| {}).await.expect("replay on anvil");
+    for report in [&on_revm, &on_anvil] {
+        assert!(
+            report.passed(),
+            "{:?}",
+            report.steps.iter().flat_map(|s| &s.checks).filter(|c| !c.passed).collect::<Vec<_>>()
+        );
+        let kinds: Vec<&str> = report.steps.iter().map(|s| s.kind.as_str()).collect();
+        for kind in ["request_transfer", "approve_transfer", "reject_transfer"] {
+            assert!(kinds.contains(&kind), "the approvals scenario exercises {kind}");
+        }
+        let errors: Vec<&str> = report.steps.iter().filter_map(|s| s.result.error()).collect();
+        assert_eq!(errors, ["ApprovalRequestNotPending"]);
+    }
+}
+
 #[tokio::test]
 async fn a_failed_expectation_is_reported_not_raised() {
     let src = std::fs::read_to_string(example("dcjpy_pilot.toml")).expect("read");

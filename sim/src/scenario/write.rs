@@ -541,6 +541,7 @@ mod tests {
         round_trip("municipal_bond", include_str!("../../../scenarios/municipal_bond.toml"));
         round_trip("failures", include_str!("../../../scenarios/failures.toml"));
         round_trip("enforcement", include_str!("../../../scenarios/enforcement.toml"));
+        round_trip("approvals", include_str!("../../../scenarios/approvals.toml"));
         let pinned = include_str!("../../../scenarios/dcjpy_pilot.toml").replace(
             "[parties.buyer]\n",
             "[parties.buyer]\naddress = \"0x976EA74026E726554dB657fA54763abd0C3a0aa9\"\n",

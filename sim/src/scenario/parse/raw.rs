@@ -249,6 +249,7 @@ pub(crate) struct RawStep {
     pub(crate) reason: Option<S<String>>,
     pub(crate) document: Option<S<String>>,
     pub(crate) court_order: Option<S<bool>>,
+    pub(crate) request: Option<S<String>>,
     pub(crate) expect: Option<S<RawExpect>>,
 }
 
@@ -258,7 +259,7 @@ pub(crate) fn span_of<T>(v: &Option<S<T>>) -> Option<Range<usize>> {
 
 impl RawStep {
     /// Every field but `do`, with its span when present.
-    pub(crate) fn fields(&self) -> [(&'static str, Option<Range<usize>>); 33] {
+    pub(crate) fn fields(&self) -> [(&'static str, Option<Range<usize>>); 34] {
         [
             ("note", span_of(&self.note)),
             ("party", span_of(&self.party)),
@@ -292,6 +293,7 @@ impl RawStep {
             ("reason", span_of(&self.reason)),
             ("document", span_of(&self.document)),
             ("court_order", span_of(&self.court_order)),
+            ("request", span_of(&self.request)),
             ("expect", span_of(&self.expect)),
         ]
     }

@@ -19,6 +19,8 @@ pub(crate) struct Resolver<'a> {
     pub(crate) trade_by_name: HashMap<String, TradeId>,
     pub(crate) trade_lines: Vec<usize>,
     pub(crate) programmes: Vec<String>,
+    /// Names of the transfer requests made so far (approval mode).
+    pub(crate) requests: std::collections::HashSet<String>,
     pub(crate) has_bond: bool,
     /// The bond's number of coupons and whether it is municipal.
     pub(crate) bond_info: Option<(u64, bool)>,
@@ -44,6 +46,7 @@ impl<'a> Resolver<'a> {
             trade_by_name: HashMap::new(),
             trade_lines: Vec::new(),
             programmes: Vec::new(),
+            requests: std::collections::HashSet::new(),
             has_bond: false,
             bond_info: None,
             registrations: Vec::new(),

@@ -93,6 +93,17 @@ impl Runner<'_> {
             Action::RecoverWallet { from, to, document } => {
                 s.recover_wallet(chain, authority, a(*from), a(*to), keccak256(document.as_bytes())).await?
             }
+            Action::RequestTransfer { from, to, units, request } => {
+                let receipt = s.request_transfer(chain, a(*from), a(*to), *units).await?;
+                self.remember_request(request, &receipt);
+                receipt
+            }
+            Action::ApproveTransfer { request } => {
+                s.approve_transfer(chain, self.role(Role::Registrar), self.request_id(request)).await?
+            }
+            Action::RejectTransfer { request, reason } => {
+                s.reject_transfer(chain, self.role(Role::Registrar), self.request_id(request), reason).await?
+            }
             Action::Pause => s.set_paused(chain, operator, s.security, true).await?,
             Action::Resume => s.set_paused(chain, operator, s.security, false).await?,
             Action::Advance(advance) => return self.advance(chain, *advance).await,
@@ -180,6 +191,25 @@ impl Runner<'_> {
             claim_until: self.start + claim_until,
         };
         self.suite.add_benefit_programme(chain, self.role(Role::Issuer), self.bond_address()?, &programme).await
+    }
+
+    /// Keeps the id the approvals desk gave request `name` (from its `TransferRequested` event).
+    fn remember_request(&self, name: &str, receipt: &Receipt) {
+        use alloy::sol_types::SolEvent;
+        use kessai_bindings::transfer_approvals::TransferApprovals::TransferRequested;
+        let id = receipt.logs.iter().find_map(|log| {
+            let topics = log.topics();
+            (topics.first() == Some(&TransferRequested::SIGNATURE_HASH)).then(|| topics.get(1).copied()).flatten()
+        });
+        if let (Some(id), Ok(mut requests)) = (id, self.requests.lock()) {
+            requests.insert(name.to_string(), id);
+        }
+    }
+
+    /// The on-chain id of request `name`; zero when its request step was refused, so deciding it is
+    /// refused too (`ApprovalRequestNotPending`).
+    fn request_id(&self, name: &str) -> B256 {
+        self.requests.lock().ok().and_then(|r| r.get(name).copied()).unwrap_or_default()
     }
 
     /// Moves the chain's clock by a span, or up to a time after the start (never back).

@@ -45,6 +45,8 @@ pub struct Runner<'s> {
     pub(super) next: usize,
     /// Buyers' payment instructions signed ahead by [`Runner::presign`], by trade.
     pub(super) presigned: Vec<Option<Bytes>>,
+    /// On-chain ids of the transfer requests made so far, by their scenario names.
+    pub(super) requests: std::sync::Mutex<HashMap<String, B256>>,
     /// The scenario's clock (see [`RunReport::step_times`]).
     pub(super) clock: u64,
     /// When each executed step ended on the scenario's clock.
@@ -222,6 +224,7 @@ impl<'s> Runner<'s> {
             last_state: Vec::new(),
             next: 0,
             presigned: Vec::new(),
+            requests: Default::default(),
             clock: start,
             times: Vec::new(),
         };

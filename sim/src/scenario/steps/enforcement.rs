@@ -1,10 +1,10 @@
 //! The enforcement authority's and the operator's powers over the security token: freezes, forced
-//! transfers, wallet recovery, and pause.
+//! transfers, wallet recovery, pause, and the transfer agent's decisions in approval mode.
 
-use super::{Action, StepKind};
+use super::{Action, Input, StepKind};
 use crate::scenario::{
     model::Role,
-    parse::{amount, text},
+    parse::{PResult, Resolver, amount, text},
     run::Words,
 };
 
@@ -150,5 +150,88 @@ pub(super) const RESUME: StepKind = StepKind {
     write: |_, a| Ok(matches!(a, Action::Resume)),
     describe: |w, a| {
         matches!(a, Action::Resume).then(|| format!("{} resumes the security token", w.role(Role::Operator)))
+    },
+};
+
+/// A request named by an earlier `request_transfer` step.
+fn named_request(r: &Resolver<'_>, i: &Input<'_>) -> PResult<String> {
+    let name = text(&i.raw.request).unwrap_or_default();
+    if r.requests.contains(&name) {
+        return Ok(name);
+    }
+    Err(r.err(
+        i.raw.request.as_ref().map_or(i.span.clone(), toml::Spanned::span),
+        format!("unknown request `{name}`: expected one named by an earlier request_transfer step"),
+    ))
+}
+
+pub(super) const REQUEST_TRANSFER: StepKind = StepKind {
+    name: "request_transfer",
+    about: "a holder asks the approvals desk to transfer `units` to `to`; they are held until the agent decides",
+    required: &["from", "to", "units", "request"],
+    optional: &[],
+    resolve: |r, i| {
+        let request = text(&i.raw.request).unwrap_or_default();
+        if !r.requests.insert(request.clone()) {
+            return Err(r.err(
+                i.raw.request.as_ref().map_or(i.span.clone(), toml::Spanned::span),
+                format!("request `{request}` is already named by an earlier step: name each request once"),
+            ));
+        }
+        Ok(Action::RequestTransfer {
+            from: r.required_party(&i.raw.from)?,
+            to: r.required_party(&i.raw.to)?,
+            units: amount(&i.raw.units),
+            request,
+        })
+    },
+    write: |f, a| {
+        let Action::RequestTransfer { from, to, units, request } = a else { return Ok(false) };
+        f.party("from", *from);
+        f.party("to", *to);
+        f.amount("units", *units);
+        f.text("request", request);
+        Ok(true)
+    },
+    describe: |w, a| {
+        let Action::RequestTransfer { from, to, units, request } = a else { return None };
+        Some(format!("{} requests a transfer of {units} units to {} ({request})", w.party(*from), w.party(*to)))
+    },
+};
+
+pub(super) const APPROVE_TRANSFER: StepKind = StepKind {
+    name: "approve_transfer",
+    about: "the transfer agent approves a pending request: the held units move",
+    required: &["request"],
+    optional: &[],
+    resolve: |r, i| Ok(Action::ApproveTransfer { request: named_request(r, i)? }),
+    write: |f, a| {
+        let Action::ApproveTransfer { request } = a else { return Ok(false) };
+        f.text("request", request);
+        Ok(true)
+    },
+    describe: |w, a| {
+        let Action::ApproveTransfer { request } = a else { return None };
+        Some(format!("{} approves transfer request {request}", w.role(Role::Registrar)))
+    },
+};
+
+pub(super) const REJECT_TRANSFER: StepKind = StepKind {
+    name: "reject_transfer",
+    about: "the transfer agent rejects a pending request with a `reason`: the held units are released",
+    required: &["request", "reason"],
+    optional: &[],
+    resolve: |r, i| {
+        Ok(Action::RejectTransfer { request: named_request(r, i)?, reason: text(&i.raw.reason).unwrap_or_default() })
+    },
+    write: |f, a| {
+        let Action::RejectTransfer { request, reason } = a else { return Ok(false) };
+        f.text("request", request);
+        f.text("reason", reason);
+        Ok(true)
+    },
+    describe: |w, a| {
+        let Action::RejectTransfer { request, reason } = a else { return None };
+        Some(format!("{} rejects transfer request {request} ({reason})", w.role(Role::Registrar)))
     },
 };

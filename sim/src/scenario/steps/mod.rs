@@ -78,6 +78,9 @@ pub const KINDS: &[&StepKind] = &[
     &enforcement::UNFREEZE,
     &enforcement::FORCED_TRANSFER,
     &enforcement::RECOVER_WALLET,
+    &enforcement::REQUEST_TRANSFER,
+    &enforcement::APPROVE_TRANSFER,
+    &enforcement::REJECT_TRANSFER,
     &enforcement::PAUSE,
     &enforcement::RESUME,
     &clock::ADVANCE,
@@ -299,6 +302,29 @@ pub enum Action {
         to: PartyId,
         /// The recovery's document reference (hashed into the event).
         document: String,
+    },
+    /// A holder asks the approvals desk to transfer units (approval mode); the units are held.
+    RequestTransfer {
+        /// The holder.
+        from: PartyId,
+        /// The receiver.
+        to: PartyId,
+        /// Units.
+        units: U256,
+        /// The request's name in the scenario (its on-chain id comes from the request's event).
+        request: String,
+    },
+    /// The transfer agent (the registrar) approves a request: the held units move.
+    ApproveTransfer {
+        /// The request's name.
+        request: String,
+    },
+    /// The transfer agent rejects a request: the held units are released.
+    RejectTransfer {
+        /// The request's name.
+        request: String,
+        /// Why (recorded on chain).
+        reason: String,
     },
     /// The operator pauses the security token.
     Pause,
