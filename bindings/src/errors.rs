@@ -295,7 +295,12 @@ mod tests {
         let err = RevertError::decode(&data);
         assert_eq!(err.name, "TokenInsufficientFreeBalance");
         assert_eq!(err.args, vec![account.to_string(), "5".into(), "7".into()]);
-        assert!(err.message.contains("has 5 free units") && err.message.contains("7 are needed"), "{}", err.message);
+        assert!(
+            err.message.contains("has 5 free (its balance minus held and frozen amounts)")
+                && err.message.contains("7 are needed"),
+            "{}",
+            err.message
+        );
         assert!(matches!(
             err.as_typed::<SecurityToken::SecurityTokenErrors>(),
             Some(SecurityToken::SecurityTokenErrors::TokenInsufficientFreeBalance(_))
