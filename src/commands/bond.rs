@@ -3,9 +3,7 @@
 //! [`kessai_deployer::ops::Suite::payment_plan`] and [`kessai_deployer::ops::Suite::pay_in_batches`].
 
 use super::{
-    GlobalArgs,
-    address_arg::AddressParser,
-    engine,
+    GlobalArgs, engine,
     registry::{receipt_json, sender_with_role},
 };
 use clap::{Args, Subcommand};
@@ -28,15 +26,9 @@ use serde_json::{Value, json};
 /// when unset) that holds PAYING_AGENT_ROLE on the instrument.
 #[derive(Debug, Args)]
 pub struct BondCommand {
-    /// The node and the deployment manifest.
+    /// The suite, how to send, and the sender.
     #[command(flatten)]
-    suite: engine::SuiteArgs,
-    /// How transactions are sent (the manifest's chain profile, unless overridden).
-    #[command(flatten)]
-    chain: engine::ChainArgs,
-    /// Sending account (its key must be loaded).
-    #[arg(long, value_parser = AddressParser)]
-    from: Option<Address>,
+    send: engine::SenderArgs,
     /// The action.
     #[command(subcommand)]
     action: BondAction,
@@ -65,7 +57,7 @@ pub enum BondAction {
 impl BondCommand {
     /// Runs the action.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let (manifest, mut chain) = self.suite.connect(&self.chain).await?;
+        let (manifest, mut chain) = self.send.suite.connect(&self.send.chain).await?;
         let suite = Suite::from_deployment(&manifest.deployment)?;
         let instrument = manifest
             .deployment
@@ -82,7 +74,7 @@ impl BondCommand {
             return Ok(());
         }
         ensure_funded(&plan)?;
-        let agent = sender_with_role(&mut chain, instrument, "PAYING_AGENT_ROLE", self.from).await?;
+        let agent = sender_with_role(&mut chain, instrument, "PAYING_AGENT_ROLE", self.send.from).await?;
         let round = suite.pay_in_batches(&mut chain, agent, instrument, payment, &plan.holders(), batch).await?;
         print_round(&plan, &round, batch, global.json);
         if !round.failed.is_empty() {

@@ -182,6 +182,21 @@ impl LocalChainArgs {
     }
 }
 
+/// What a command that sends as a suite role needs: the suite, how to send, and who sends.
+#[derive(Clone, Debug, clap::Args)]
+pub struct SenderArgs {
+    /// The node and the deployment manifest.
+    #[command(flatten)]
+    pub suite: SuiteArgs,
+    /// How transactions are sent (the manifest's chain profile, unless overridden).
+    #[command(flatten)]
+    pub chain: ChainArgs,
+    /// Sending account (its key must be loaded); without it, the first loaded key that holds the
+    /// role the action needs.
+    #[arg(long, value_parser = super::address_arg::AddressParser)]
+    pub from: Option<kessai_bindings::alloy::primitives::Address>,
+}
+
 /// Which deployed suite a command works on: the node and the manifest `kessai deploy` wrote.
 #[derive(Clone, Debug, clap::Args)]
 pub struct SuiteArgs {

@@ -23,19 +23,13 @@ use serde_json::{Value, json};
 /// when unset) that holds REGISTRAR_ROLE on the registry.
 #[derive(Debug, Args)]
 pub struct RegistryCommand {
-    /// The node and the deployment manifest.
+    /// The suite, how to send, and the sender.
     #[command(flatten)]
-    suite: engine::SuiteArgs,
-    /// How transactions are sent (the manifest's chain profile, unless overridden).
-    #[command(flatten)]
-    chain: engine::ChainArgs,
+    send: engine::SenderArgs,
     /// Which registry: `securities` (the investor registry of the security token), `bank` (the main
     /// bank's customer registry), or a manifest label such as `bank_registry_second`.
     #[arg(long, default_value = "securities")]
     registry: String,
-    /// Sending account (its key must be loaded).
-    #[arg(long, value_parser = AddressParser)]
-    from: Option<Address>,
     /// The action.
     #[command(subcommand)]
     action: RegistryAction,
@@ -94,8 +88,8 @@ impl RegistryCommand {
     /// Runs the action.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
         let (manifest, mut chain) = match self.action {
-            RegistryAction::Show { .. } => self.suite.connect_read_only().await?,
-            _ => self.suite.connect(&self.chain).await?,
+            RegistryAction::Show { .. } => self.send.suite.connect_read_only().await?,
+            _ => self.send.suite.connect(&self.send.chain).await?,
         };
         let suite = Suite::from_deployment(&manifest.deployment)?;
         let label = match self.registry.as_str() {
@@ -111,11 +105,11 @@ impl RegistryCommand {
                     None => chain.timestamp().await? + kyc_days * 86_400,
                 };
                 let r = Registration { class: class as u8, country, kyc_expiry, data_hash: keccak256(data) };
-                let from = sender_with_role(&mut chain, registry, "REGISTRAR_ROLE", self.from).await?;
+                let from = sender_with_role(&mut chain, registry, "REGISTRAR_ROLE", self.send.from).await?;
                 ("registered", account, Some(suite.register(&mut chain, registry, from, account, r).await?))
             }
             RegistryAction::Revoke { account } => {
-                let from = sender_with_role(&mut chain, registry, "REGISTRAR_ROLE", self.from).await?;
+                let from = sender_with_role(&mut chain, registry, "REGISTRAR_ROLE", self.send.from).await?;
                 ("revoked", account, Some(suite.revoke(&mut chain, registry, from, account).await?))
             }
             RegistryAction::Show { account } => ("record", account, None),

@@ -26,15 +26,9 @@ use serde_json::json;
 /// TRANSFER_AGENT_ROLE on the approvals desk (approve-transfer, reject-transfer).
 #[derive(Debug, Args)]
 pub struct SecurityCommand {
-    /// The node and the deployment manifest.
+    /// The suite, how to send, and the sender.
     #[command(flatten)]
-    suite: engine::SuiteArgs,
-    /// How transactions are sent (the manifest's chain profile, unless overridden).
-    #[command(flatten)]
-    chain: engine::ChainArgs,
-    /// Sending account (its key must be loaded).
-    #[arg(long, value_parser = AddressParser)]
-    from: Option<Address>,
+    send: engine::SenderArgs,
     /// The action.
     #[command(subcommand)]
     action: SecurityAction,
@@ -237,11 +231,11 @@ impl SecurityAction {
 impl SecurityCommand {
     /// Runs the action: resolve the sender by role, send, then show the accounts it touched.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let (manifest, mut chain) = self.suite.connect(&self.chain).await?;
+        let (manifest, mut chain) = self.send.suite.connect(&self.send.chain).await?;
         let suite = Suite::from_deployment(&manifest.deployment)?;
         let (role, on_desk) = self.action.role();
         let contract = if on_desk { suite.approvals } else { suite.security };
-        let from = sender_with_role(&mut chain, contract, role, self.from).await?;
+        let from = sender_with_role(&mut chain, contract, role, self.send.from).await?;
         let done = self.action.send(&suite, &mut chain, from).await?;
         print(&suite, &mut chain, &done, global.json).await
     }
