@@ -127,7 +127,7 @@ fn token_sentence(name: &str, a: &[String]) -> Option<String> {
         "RegistryNotRegistered" => format!("{} is not an active investor, so it cannot be revoked", arg(0)),
         // Tokens.
         "TokenTransferRestricted" => {
-            let why = arg(0).parse().ok().and_then(crate::Restriction::from_code).map_or("unknown restriction", |r| r.message());
+            let why = crate::restriction_in(name, a).map_or("unknown restriction", crate::Restriction::message);
             format!("transfer of {} from {} to {} refused: {why}", arg(3), arg(1), arg(2))
         }
         "TokenAccountFrozen" => format!("account {} is frozen by the enforcement authority", arg(0)),
@@ -205,7 +205,7 @@ fn settlement_sentence(name: &str, a: &[String]) -> Option<String> {
         "DvPTradeNotPaid" => format!("trade {} is not paid yet: the buyer must pay before the batch can settle it; leave it out of the batch", arg(0)),
         "DvPInvalidBatch" => "the batch is empty or its ids and trades differ in length".into(),
         "DvPBatchCashRestricted" => {
-            let why = arg(1).parse().ok().and_then(crate::Restriction::from_code).map_or("unknown restriction", |r| r.message());
+            let why = crate::restriction_in(name, a).map_or("unknown restriction", crate::Restriction::message);
             format!("the netted batch's cash legs are refused for {}: {why}; the gross batch of these trades would be refused too", arg(0))
         }
         "DvPBatchMixedCash" => format!("trade {} pays in deposit token {}, but the netted batch settles in {}: net each deposit token in its own batch", arg(0), arg(2), arg(1)),

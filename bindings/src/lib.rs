@@ -21,7 +21,7 @@ mod errors;
 mod restriction;
 mod trade_flags;
 pub use errors::{RevertError, status_words};
-pub use restriction::Restriction;
+pub use restriction::{Restriction, restriction_arg, restriction_in};
 pub use trade_flags::TradeFlags;
 
 use alloy::primitives::{Address, B256, keccak256};

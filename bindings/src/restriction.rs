@@ -104,6 +104,27 @@ impl fmt::Display for Restriction {
     }
 }
 
+/// Which argument of a custom error is a [`Restriction`] code: `TokenTransferRestricted`'s first,
+/// `DvPBatchCashRestricted`'s second; `None` for errors that carry none.
+///
+/// ```
+/// assert_eq!(kessai_bindings::restriction_arg("DvPBatchCashRestricted"), Some(1));
+/// assert_eq!(kessai_bindings::restriction_arg("DvPTradeExists"), None);
+/// ```
+pub fn restriction_arg(error: &str) -> Option<usize> {
+    match error {
+        "TokenTransferRestricted" => Some(0),
+        "DvPBatchCashRestricted" => Some(1),
+        _ => None,
+    }
+}
+
+/// The restriction a rendered error's arguments carry, if the error carries one and it is known.
+pub fn restriction_in(error: &str, args: &[String]) -> Option<Restriction> {
+    let code = args.get(restriction_arg(error)?)?;
+    code.parse().ok().and_then(Restriction::from_code)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -195,7 +195,10 @@ impl EventKind {
     pub fn decode(artifact: &str, log: &Log) -> Option<Self> {
         match artifact {
             "DvP" => Self::from_dvp(DvP::DvPEvents::decode_log(log).ok()?.data),
-            "SecurityToken" => Self::from_transfer(St::SecurityTokenEvents::decode_log(log).ok()?.data, false),
+            "SecurityToken" => match St::SecurityTokenEvents::decode_log(log).ok()?.data {
+                St::SecurityTokenEvents::Transfer(e) => Some(Self::security_transfer(e.from, e.to, e.value)),
+                _ => None,
+            },
             "DepositToken" => Self::from_deposit(Dt::DepositTokenEvents::decode_log(log).ok()?.data),
             "StraightBond" | "MunicipalBond" | "BeneficiaryUnits" => {
                 Self::from_payments(Pay::StraightBondEvents::decode_log(log).ok()?.data)
@@ -240,17 +243,12 @@ impl EventKind {
     }
 
     /// A security token's `Transfer`: an issue (from zero), a redemption (to zero) or a transfer.
-    /// For a deposit token (`deposit`), mints and burns are left to its own richer events.
-    fn from_transfer(event: St::SecurityTokenEvents, deposit: bool) -> Option<Self> {
-        let St::SecurityTokenEvents::Transfer(e) = event else { return None };
-        Some(match (e.from, e.to) {
-            // A deposit token mints only in `issue` and burns only in a redemption, each of which
-            // logs its own richer event: one fact, one event.
-            (Address::ZERO, _) | (_, Address::ZERO) if deposit => return None,
-            (Address::ZERO, to) => Self::Issued { to, amount: e.value },
-            (from, Address::ZERO) => Self::Redeemed { from, amount: e.value },
-            (from, to) => Self::Transfer { from, to, amount: e.value },
-        })
+    fn security_transfer(from: Address, to: Address, amount: U256) -> Self {
+        match (from, to) {
+            (Address::ZERO, to) => Self::Issued { to, amount },
+            (from, Address::ZERO) => Self::Redeemed { from, amount },
+            (from, to) => Self::Transfer { from, to, amount },
+        }
     }
 
     /// A deposit token event: its issues and redemptions, and transfers between customers.
@@ -263,10 +261,10 @@ impl EventKind {
             E::DepositRedeemed(e) => {
                 Some(Self::DepositRedeemed { from: e.from, amount: e.amount, account_ref: e.accountRef })
             }
-            E::Transfer(e) => {
-                let transfer = St::Transfer { from: e.from, to: e.to, value: e.value };
-                Self::from_transfer(St::SecurityTokenEvents::Transfer(transfer), true)
-            }
+            // A deposit token mints only in `issue` and burns only in a redemption, each of which
+            // logs its own richer event: one fact, one event.
+            E::Transfer(e) if e.from == Address::ZERO || e.to == Address::ZERO => None,
+            E::Transfer(e) => Some(Self::Transfer { from: e.from, to: e.to, amount: e.value }),
             _ => None,
         }
     }

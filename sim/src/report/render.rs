@@ -2,28 +2,18 @@
 //! thousands separators, positions, and long lists folded.
 
 use super::*;
-use kessai_bindings::Restriction;
 
 /// A refused step's error as a call, `Name(arg, …)`, with a transfer restriction's code by its name
 /// (`TokenTransferRestricted(InsufficientFreeBalance, alice, bob, 800)`); the step's `error` (the
 /// name that `expect.error` matches) is unchanged.
 pub fn error_call(error: &str, args: &[String]) -> String {
-    // Which argument is a `Restriction` code: the errors that carry one (IPermissionedToken's and
-    // IDvP's).
-    let code_at = match error {
-        "TokenTransferRestricted" => Some(0),
-        "DvPBatchCashRestricted" => Some(1),
-        _ => None,
-    };
-    let args: Vec<String> = args
-        .iter()
-        .enumerate()
-        .map(|(i, arg)| match (Some(i) == code_at).then(|| arg.parse().ok().and_then(Restriction::from_code)) {
-            // The enum's variant names are the contract's (`IPermissionedToken.Restriction`).
-            Some(Some(restriction)) => format!("{restriction:?}"),
-            _ => arg.clone(),
-        })
-        .collect();
+    let mut args = args.to_vec();
+    if let (Some(i), Some(restriction)) =
+        (kessai_bindings::restriction_arg(error), kessai_bindings::restriction_in(error, &args))
+    {
+        // The enum's variant names are the contract's (`IPermissionedToken.Restriction`).
+        args[i] = format!("{restriction:?}");
+    }
     format!("{error}({})", args.join(", "))
 }
 
