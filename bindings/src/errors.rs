@@ -7,7 +7,7 @@
 
 use alloy::{
     dyn_abi::{DynSolValue, JsonAbiExt},
-    json_abi::{Error as AbiError, JsonAbi},
+    json_abi::Error as AbiError,
     primitives::{Bytes, Selector},
     sol_types::{Panic, Revert, SolError, SolInterface},
 };
@@ -38,10 +38,8 @@ fn known_errors() -> &'static HashMap<Selector, AbiError> {
     static ERRORS: OnceLock<HashMap<Selector, AbiError>> = OnceLock::new();
     ERRORS.get_or_init(|| {
         let mut map = HashMap::new();
-        for artifact in crate::ARTIFACTS {
-            let Ok(value) = serde_json::from_str::<serde_json::Value>(artifact.json) else { continue };
-            let Ok(abi) = serde_json::from_value::<JsonAbi>(value["abi"].clone()) else { continue };
-            for error in abi.errors() {
+        for artifact in crate::artifacts() {
+            for error in artifact.abi.errors() {
                 map.insert(error.selector(), error.clone());
             }
         }
@@ -110,126 +108,360 @@ impl RevertError {
     }
 }
 
-/// The operator sentence for each named error. `a` holds the rendered arguments in order.
+/// An operator sentence: from an error's rendered arguments, in order, what happened and what to do.
+type Sentence = fn(&[String]) -> String;
+
+/// The operator sentence for error `name` (from [`TOKEN_SENTENCES`] or [`SETTLEMENT_SENTENCES`]), or
+/// a generic one for an error without a sentence. `a` holds the rendered arguments in order.
 fn explain(name: &str, a: &[String]) -> String {
-    token_sentence(name, a)
-        .or_else(|| settlement_sentence(name, a))
-        .unwrap_or_else(|| format!("the contract reverted with {name}"))
+    TOKEN_SENTENCES
+        .iter()
+        .chain(SETTLEMENT_SENTENCES)
+        .find(|(error, _)| *error == name)
+        .map_or_else(|| format!("the contract reverted with {name}"), |(_, sentence)| sentence(a))
+}
+
+/// Argument `i` of the rendered arguments, `?` when the error has fewer.
+fn arg(a: &[String], i: usize) -> &str {
+    a.get(i).map(String::as_str).unwrap_or("?")
+}
+
+/// The registry's and the tokens' shared refusal of a batch.
+fn length_mismatch(_: &[String]) -> String {
+    "the batch's arrays have different lengths".into()
 }
 
 /// Sentences for the registry's and the tokens' errors (and the instruments built on them).
-fn token_sentence(name: &str, a: &[String]) -> Option<String> {
-    let arg = |i: usize| a.get(i).map(String::as_str).unwrap_or("?");
-    Some(match name {
-        // Registry.
-        "RegistryZeroAddress" => "the zero address cannot be registered; pass the investor's wallet address".into(),
-        "RegistryKycExpiryInPast" => format!("KYC expiry {} for {} is not in the future: renew the investor's KYC and register with a later expiry", arg(1), arg(0)),
-        "RegistryNotRegistered" => format!("{} is not an active investor, so it cannot be revoked", arg(0)),
-        // Tokens.
-        "TokenTransferRestricted" => {
-            let why = crate::restriction_in(name, a).map_or("unknown restriction", crate::Restriction::message);
-            format!("transfer of {} from {} to {} refused: {why}", arg(3), arg(1), arg(2))
-        }
-        "TokenAccountFrozen" => format!("account {} is frozen by the enforcement authority", arg(0)),
-        "TokenAccountRecovered" => format!("wallet {} was recovered to {}: use the new wallet", arg(0), arg(1)),
-        "TokenInsufficientFrozen" => format!("account {} has {} frozen units, fewer than the {} to unfreeze", arg(0), arg(1), arg(2)),
-        "TokenZeroAddress" => "an address argument is the zero address".into(),
-        "TokenLengthMismatch" | "RegistryLengthMismatch" => "the batch's arrays have different lengths".into(),
-        "TokenSupplyCapExceeded" => format!("the issue would take the supply above the cap of {} units", arg(0)),
-        "TokenPaused" => "the token is paused: wait until the pauser resumes it".into(),
-        "TokenRecoveryInvalid" => format!("wallet {} cannot be recovered to {}: the new wallet must be a different, empty wallet that is not lost, frozen or blocked, and the old one not already recovered", arg(0), arg(1)),
-        "TokenRecoveryChainTooLong" => format!("wallet {} ends a chain of {} recoveries already, the most a chain may have: recover the investor's first wallet's holdings by a forced transfer instead", arg(0), arg(1)),
-        "TokenFrozenCapExceeded" => format!("freezing would take {}'s frozen units to {}, above the {} the token can record: freeze the whole account instead", arg(0), arg(1), arg(2)),
-        "TokenForcedTransferToSelf" => format!("a forced transfer from {} would end in the same wallet (directly or through a recovery): name another receiver", arg(0)),
-        "TokenHoldSelfNotary" => format!("{} cannot be the notary of its own hold: name the settlement contract or the transfer agent's desk", arg(0)),
-        "SecurityRecordDateInvalid" => format!("record date {} must be in the future and after every scheduled record date (at most 65,535 record dates)", arg(0)),
-        "SecurityRecordNotReached" => format!("record date number {} has not passed (or is not scheduled)", arg(0)),
-        "SecurityTransfersEndInvalid" => format!("the end of transfers {} must be in the future and before 2106 (or 0 to remove it)", arg(0)),
-        "BondRecordDatesScheduled" => "the bond's record dates are already scheduled".into(),
-        "BondRecordDatesNotScheduled" => "the bond's record dates are not scheduled yet: call scheduleRecordDates() once the bond holds ISSUER_ROLE on its unit token".into(),
-        "TokenUnitsHeld" => format!("only {} units of {} are free or frozen, but the order moves {}: the rest is held; end each hold on it first with forceReleaseHold (its HoldPlaced events or the settlement's trades name them)", arg(1), arg(0), arg(2)),
-        "SecurityHolderLimitNeedsEmptySupply" => "a holder limit can only be introduced before the first issue".into(),
-        "PaymentNotDue" => format!("payment {} is not due until {} (or does not exist)", arg(0), arg(1)),
-        "PaymentRoundsOpen" => "the instrument's payments are still running (a bond not yet redeemed, a fund not yet terminated): leftover cash can be returned only after them".into(),
-        "PaymentLeftoverExceeded" => format!("only ¥{} is left beyond what the payments still owe, not ¥{}: pay the remaining holders first or ask for less", arg(0), arg(1)),
-        "PaymentInsufficientFunds" => format!("the payer holds ¥{} but the next holder is owed ¥{}: fund it with deposit tokens and retry the batch", arg(0), arg(1)),
-        "BondInvalidTerms" => "the bond terms are inconsistent: check dates, rate and coupon frequency".into(),
-        "BondInvalidStatus" => format!("the bond's status ({}) does not allow this", bond_status(arg(0))),
-        "BenefitNotClaimable" => format!("benefit programme {} is not open for claims (record date not passed, window closed, or unknown)", arg(0)),
-        "BenefitInvalidProgramme" => "the programme needs a positive units-per-benefit, a scheduled record date and a claim window after it".into(),
-        "BenefitAlreadyClaimed" => format!("{} already claimed programme {}", arg(1), arg(0)),
-        "BenefitNotEntitled" => format!("{} is not eligible now or held too few units at the programme's record date", arg(1)),
-        "FundInvalidPayment" => "the payment's dates are inconsistent, or the fund's termination was already declared".into(),
-        "ApprovalRequestNotPending" => format!("transfer request {} is not pending (never made or already decided)", arg(0)),
-        "TokenAccountBlocked" => format!("account {} is on the blocklist", arg(0)),
-        "DepositNotMinter" => format!("{} is not a configured minter: the master minter must configure it", arg(0)),
-        "DepositMinterAllowanceExceeded" => format!("minter {} may issue ¥{} more in total, not ¥{}: the master minter must raise its allowance", arg(0), arg(1), arg(2)),
-        "DepositRateLimitExceeded" => format!("minter {} may issue ¥{} more in this period, not ¥{}; the period ends at {}", arg(0), arg(1), arg(2), arg(3)),
-        "DepositInvalidMinterConfig" => "a minter needs a positive rate-limit period".into(),
-        "DepositPermitExpired" => format!("the permit expired at {}: sign a new one", arg(0)),
-        "DepositInvalidSignature" => format!("the signature is not {}'s (wrong signer, data or nonce)", arg(0)),
-        "DepositAuthorizationNotYetValid" => format!("the authorization is valid only after {}", arg(0)),
-        "DepositAuthorizationExpired" => format!("the authorization expired at {}: sign a new one", arg(0)),
-        "DepositAuthorizationUsed" => format!("authorization nonce {} of {} was already used or cancelled", arg(1), arg(0)),
-        "DepositCallerNotPayee" => format!("only the payee {} may collect this authorization, not {}", arg(1), arg(0)),
-        "TokenAccountNotEligible" => format!("account {} is not eligible in the token's registry (the securities registry for the security token, the bank's customer registry for a deposit token): register it (`kessai registry register --account …`, or `kessai registry --registry bank register …` for a deposit token) or renew its KYC, then retry", arg(0)),
-        "TokenInsufficientFreeBalance" => format!("account {} has {} free (its balance minus held and frozen amounts) but {} are needed: fund the account or release holds", arg(0), arg(1), arg(2)),
-        "TokenZeroAmount" => "the amount is zero: pass a positive amount".into(),
-        "TokenHoldExists" => format!("holder {} already has hold {} for notary {}: use a new id", arg(0), arg(2), arg(1)),
-        "TokenHoldNotFound" => format!("there is no hold {} of holder {} for notary {} (never placed, or already executed or released, by its notary or on an authority's order)", arg(2), arg(0), arg(1)),
-        "TokenHoldExpiryInPast" => format!("hold expiry {} is not in the future: choose a later expiry", arg(0)),
-        "TokenHoldExpired" => format!("hold {} expired at {}: it can only be released now", arg(0), arg(1)),
-        "TokenHoldNotExpired" => format!("hold {} runs until {}: only its notary may release it before then", arg(0), arg(1)),
-        "TokenHoldAmountMismatch" => format!("hold {} holds {} units but {} were requested: a holder's hold executes whole; a notary moves or frees at most what its hold holds", arg(0), arg(1), arg(2)),
-        "TokenHoldUnauthorized" => format!("{} may not release hold {}: only its notary, or its holder after expiry", arg(1), arg(0)),
-        "DepositReferenceUsed" => format!("deposit reference {} was already used for an issue: each ledger debit is issued once; check the bank ledger", arg(0)),
-        "DepositZeroReference" => "the deposit account reference is zero: pass the ledger reference".into(),
-        _ => return None,
-    })
-}
+const TOKEN_SENTENCES: &[(&str, Sentence)] = &[
+    // Registry.
+    ("RegistryZeroAddress", |_| "the zero address cannot be registered; pass the investor's wallet address".into()),
+    ("RegistryKycExpiryInPast", |a| {
+        format!(
+            "KYC expiry {} for {} is not in the future: renew the investor's KYC and register with a later expiry",
+            arg(a, 1),
+            arg(a, 0)
+        )
+    }),
+    ("RegistryNotRegistered", |a| format!("{} is not an active investor, so it cannot be revoked", arg(a, 0))),
+    // Tokens.
+    ("TokenTransferRestricted", |a| {
+        let why = crate::restriction_in("TokenTransferRestricted", a)
+            .map_or("unknown restriction", crate::Restriction::message);
+        format!("transfer of {} from {} to {} refused: {why}", arg(a, 3), arg(a, 1), arg(a, 2))
+    }),
+    ("TokenAccountFrozen", |a| format!("account {} is frozen by the enforcement authority", arg(a, 0))),
+    ("TokenAccountRecovered", |a| format!("wallet {} was recovered to {}: use the new wallet", arg(a, 0), arg(a, 1))),
+    ("TokenInsufficientFrozen", |a| {
+        format!("account {} has {} frozen units, fewer than the {} to unfreeze", arg(a, 0), arg(a, 1), arg(a, 2))
+    }),
+    ("TokenZeroAddress", |_| "an address argument is the zero address".into()),
+    ("TokenLengthMismatch", length_mismatch),
+    ("RegistryLengthMismatch", length_mismatch),
+    ("TokenSupplyCapExceeded", |a| format!("the issue would take the supply above the cap of {} units", arg(a, 0))),
+    ("TokenPaused", |_| "the token is paused: wait until the pauser resumes it".into()),
+    ("TokenRecoveryInvalid", |a| {
+        format!(
+            "wallet {} cannot be recovered to {}: the new wallet must be a different, empty wallet that is not lost, frozen or blocked, and the old one not already recovered",
+            arg(a, 0),
+            arg(a, 1)
+        )
+    }),
+    ("TokenRecoveryChainTooLong", |a| {
+        format!(
+            "wallet {} ends a chain of {} recoveries already, the most a chain may have: recover the investor's first wallet's holdings by a forced transfer instead",
+            arg(a, 0),
+            arg(a, 1)
+        )
+    }),
+    ("TokenFrozenCapExceeded", |a| {
+        format!(
+            "freezing would take {}'s frozen units to {}, above the {} the token can record: freeze the whole account instead",
+            arg(a, 0),
+            arg(a, 1),
+            arg(a, 2)
+        )
+    }),
+    ("TokenForcedTransferToSelf", |a| {
+        format!(
+            "a forced transfer from {} would end in the same wallet (directly or through a recovery): name another receiver",
+            arg(a, 0)
+        )
+    }),
+    ("TokenHoldSelfNotary", |a| {
+        format!(
+            "{} cannot be the notary of its own hold: name the settlement contract or the transfer agent's desk",
+            arg(a, 0)
+        )
+    }),
+    ("SecurityRecordDateInvalid", |a| {
+        format!(
+            "record date {} must be in the future and after every scheduled record date (at most 65,535 record dates)",
+            arg(a, 0)
+        )
+    }),
+    ("SecurityRecordNotReached", |a| format!("record date number {} has not passed (or is not scheduled)", arg(a, 0))),
+    ("SecurityTransfersEndInvalid", |a| {
+        format!("the end of transfers {} must be in the future and before 2106 (or 0 to remove it)", arg(a, 0))
+    }),
+    ("BondRecordDatesScheduled", |_| "the bond's record dates are already scheduled".into()),
+    ("BondRecordDatesNotScheduled", |_| {
+        "the bond's record dates are not scheduled yet: call scheduleRecordDates() once the bond holds ISSUER_ROLE on its unit token".into()
+    }),
+    ("TokenUnitsHeld", |a| {
+        format!(
+            "only {} units of {} are free or frozen, but the order moves {}: the rest is held; end each hold on it first with forceReleaseHold (its HoldPlaced events or the settlement's trades name them)",
+            arg(a, 1),
+            arg(a, 0),
+            arg(a, 2)
+        )
+    }),
+    ("SecurityHolderLimitNeedsEmptySupply", |_| "a holder limit can only be introduced before the first issue".into()),
+    ("PaymentNotDue", |a| format!("payment {} is not due until {} (or does not exist)", arg(a, 0), arg(a, 1))),
+    ("PaymentRoundsOpen", |_| {
+        "the instrument's payments are still running (a bond not yet redeemed, a fund not yet terminated): leftover cash can be returned only after them".into()
+    }),
+    ("PaymentLeftoverExceeded", |a| {
+        format!(
+            "only ¥{} is left beyond what the payments still owe, not ¥{}: pay the remaining holders first or ask for less",
+            arg(a, 0),
+            arg(a, 1)
+        )
+    }),
+    ("PaymentInsufficientFunds", |a| {
+        format!(
+            "the payer holds ¥{} but the next holder is owed ¥{}: fund it with deposit tokens and retry the batch",
+            arg(a, 0),
+            arg(a, 1)
+        )
+    }),
+    ("BondInvalidTerms", |_| "the bond terms are inconsistent: check dates, rate and coupon frequency".into()),
+    ("BondInvalidStatus", |a| format!("the bond's status ({}) does not allow this", bond_status(arg(a, 0)))),
+    ("BenefitNotClaimable", |a| {
+        format!(
+            "benefit programme {} is not open for claims (record date not passed, window closed, or unknown)",
+            arg(a, 0)
+        )
+    }),
+    ("BenefitInvalidProgramme", |_| {
+        "the programme needs a positive units-per-benefit, a scheduled record date and a claim window after it".into()
+    }),
+    ("BenefitAlreadyClaimed", |a| format!("{} already claimed programme {}", arg(a, 1), arg(a, 0))),
+    ("BenefitNotEntitled", |a| {
+        format!("{} is not eligible now or held too few units at the programme's record date", arg(a, 1))
+    }),
+    ("FundInvalidPayment", |_| {
+        "the payment's dates are inconsistent, or the fund's termination was already declared".into()
+    }),
+    ("ApprovalRequestNotPending", |a| {
+        format!("transfer request {} is not pending (never made or already decided)", arg(a, 0))
+    }),
+    ("TokenAccountBlocked", |a| format!("account {} is on the blocklist", arg(a, 0))),
+    ("DepositNotMinter", |a| format!("{} is not a configured minter: the master minter must configure it", arg(a, 0))),
+    ("DepositMinterAllowanceExceeded", |a| {
+        format!(
+            "minter {} may issue ¥{} more in total, not ¥{}: the master minter must raise its allowance",
+            arg(a, 0),
+            arg(a, 1),
+            arg(a, 2)
+        )
+    }),
+    ("DepositRateLimitExceeded", |a| {
+        format!(
+            "minter {} may issue ¥{} more in this period, not ¥{}; the period ends at {}",
+            arg(a, 0),
+            arg(a, 1),
+            arg(a, 2),
+            arg(a, 3)
+        )
+    }),
+    ("DepositInvalidMinterConfig", |_| "a minter needs a positive rate-limit period".into()),
+    ("DepositPermitExpired", |a| format!("the permit expired at {}: sign a new one", arg(a, 0))),
+    ("DepositInvalidSignature", |a| format!("the signature is not {}'s (wrong signer, data or nonce)", arg(a, 0))),
+    ("DepositAuthorizationNotYetValid", |a| format!("the authorization is valid only after {}", arg(a, 0))),
+    ("DepositAuthorizationExpired", |a| format!("the authorization expired at {}: sign a new one", arg(a, 0))),
+    ("DepositAuthorizationUsed", |a| {
+        format!("authorization nonce {} of {} was already used or cancelled", arg(a, 1), arg(a, 0))
+    }),
+    ("DepositCallerNotPayee", |a| {
+        format!("only the payee {} may collect this authorization, not {}", arg(a, 1), arg(a, 0))
+    }),
+    ("TokenAccountNotEligible", |a| {
+        format!(
+            "account {} is not eligible in the token's registry (the securities registry for the security token, the bank's customer registry for a deposit token): register it (`kessai registry register --account …`, or `kessai registry --registry bank register …` for a deposit token) or renew its KYC, then retry",
+            arg(a, 0)
+        )
+    }),
+    ("TokenInsufficientFreeBalance", |a| {
+        format!(
+            "account {} has {} free (its balance minus held and frozen amounts) but {} are needed: fund the account or release holds",
+            arg(a, 0),
+            arg(a, 1),
+            arg(a, 2)
+        )
+    }),
+    ("TokenZeroAmount", |_| "the amount is zero: pass a positive amount".into()),
+    ("TokenHoldExists", |a| {
+        format!("holder {} already has hold {} for notary {}: use a new id", arg(a, 0), arg(a, 2), arg(a, 1))
+    }),
+    ("TokenHoldNotFound", |a| {
+        format!(
+            "there is no hold {} of holder {} for notary {} (never placed, or already executed or released, by its notary or on an authority's order)",
+            arg(a, 2),
+            arg(a, 0),
+            arg(a, 1)
+        )
+    }),
+    ("TokenHoldExpiryInPast", |a| format!("hold expiry {} is not in the future: choose a later expiry", arg(a, 0))),
+    ("TokenHoldExpired", |a| format!("hold {} expired at {}: it can only be released now", arg(a, 0), arg(a, 1))),
+    ("TokenHoldNotExpired", |a| {
+        format!("hold {} runs until {}: only its notary may release it before then", arg(a, 0), arg(a, 1))
+    }),
+    ("TokenHoldAmountMismatch", |a| {
+        format!(
+            "hold {} holds {} units but {} were requested: a holder's hold executes whole; a notary moves or frees at most what its hold holds",
+            arg(a, 0),
+            arg(a, 1),
+            arg(a, 2)
+        )
+    }),
+    ("TokenHoldUnauthorized", |a| {
+        format!("{} may not release hold {}: only its notary, or its holder after expiry", arg(a, 1), arg(a, 0))
+    }),
+    ("DepositReferenceUsed", |a| {
+        format!(
+            "deposit reference {} was already used for an issue: each ledger debit is issued once; check the bank ledger",
+            arg(a, 0)
+        )
+    }),
+    ("DepositZeroReference", |_| "the deposit account reference is zero: pass the ledger reference".into()),
+];
 
 /// Sentences for the DvP's, the contract wallets' and OpenZeppelin's errors.
-fn settlement_sentence(name: &str, a: &[String]) -> Option<String> {
-    let arg = |i: usize| a.get(i).map(String::as_str).unwrap_or("?");
-    Some(match name {
-        // DvP.
-        "DvPTradeIdNotBound" => format!("trade id {} does not start with its seller {}: derive the id from the seller and a reference (kessai_bindings::trade_id)", arg(0), arg(1)),
-        "DvPTradeExists" => format!("trade {} already exists: choose a new trade id", arg(0)),
-        "DvPTradeNotFound" => format!("trade {} does not exist or the terms passed differ from the ones it was created with", arg(0)),
-        "DvPUnauthorized" => format!("{} may not perform this step of trade {}: the seller creates, the buyer pays, the named agent approves and settles, and only the seller, the buyer or the agent may cancel (anyone may release after the deadline)", arg(1), arg(0)),
-        "DvPTradeExpired" => format!("trade {}'s deadline {} has passed: a new trade needs a later deadline; an existing one can only be released now (its locks return to the parties)", arg(0), arg(1)),
-        "DvPTradeNotExpired" => format!("trade {} runs until {}: it can be released only after its deadline, or cancelled by a party", arg(0), arg(1)),
-        "DvPInvalidStatus" => format!("trade {} is in status {} ({}), which does not allow this step", arg(0), arg(1), status_words(arg(1))),
-        "DvPInvalidTerms" => "the trade terms are malformed: units and amount must be positive, tokens and buyer set, and seller differ from buyer".into(),
-        "DvPInvalidSignature" => format!("the signature of {} over trade {} is missing or invalid: have the party sign this path's EIP-712 instruction (DvP.tradeDigest: LockTrade for a signed creation, SettleTrade for a signed settlement, PayTrade for a payment instruction) with these exact terms", arg(1), arg(0)),
-        "DvPTradeNotPaid" => format!("trade {} is not paid yet: the buyer must pay before the batch can settle it; leave it out of the batch", arg(0)),
-        "DvPInvalidBatch" => "the batch is empty or its ids and trades differ in length".into(),
-        "DvPBatchCashRestricted" => {
-            let why = crate::restriction_in(name, a).map_or("unknown restriction", crate::Restriction::message);
-            format!("the netted batch's cash legs are refused for {}: {why}; the gross batch of these trades would be refused too", arg(0))
-        }
-        "DvPBatchMixedCash" => format!("trade {} pays in deposit token {}, but the netted batch settles in {}: net each deposit token in its own batch", arg(0), arg(2), arg(1)),
-        "TokenInsufficientHeld" => format!("account {} has {} held units, fewer than the {} the notary tried to free or move", arg(0), arg(1), arg(2)),
-        "ReentrantTokenInsufficient" => format!("the test fixture's ledger refused: {} holds too little", arg(0)),
-        // Contract wallets.
-        "WalletNotOwner" => format!("{} is not this wallet's owner: only the owner may make it call other contracts", arg(0)),
-        "WalletCallFailed" => "the wallet's call reverted: check the target contract's own error in the trace".into(),
-        // OpenZeppelin.
-        "InvalidAccountNonce" => format!("nonce {} of {} was already used or is out of order: sign again with the current nonce", arg(1), arg(0)),
-        "InvalidShortString" => "a string argument is not a valid short string (over 31 bytes)".into(),
-        "StringTooLong" => format!("the string {} is too long for this field (31 bytes at most)", arg(0)),
-        "AccessControlUnauthorizedAccount" => format!("account {} lacks role {}: an admin must grant it first", arg(0), role_name(arg(1))),
-        "AccessControlBadConfirmation" => "role renouncement must be confirmed by the account itself".into(),
-        "SafeERC20FailedOperation" => format!("token {} refused the transfer (it reverted or answered false): check the receiver is a customer of the deposit token and not blocked or frozen", arg(0)),
-        "ERC20InsufficientBalance" => format!("account {} has {} units but {} are needed", arg(0), arg(1), arg(2)),
-        "ERC20InsufficientAllowance" => format!("spender {} may spend {} but {} are needed: approve a larger allowance", arg(0), arg(1), arg(2)),
-        "ERC20InvalidReceiver" => format!("receiver {} is invalid (the zero address)", arg(0)),
-        "ERC20InvalidSender" => format!("sender {} is invalid (the zero address)", arg(0)),
-        "ERC20InvalidApprover" => format!("approver {} is invalid", arg(0)),
-        "ERC20InvalidSpender" => format!("spender {} is invalid", arg(0)),
-        _ => return None,
-    })
-}
+const SETTLEMENT_SENTENCES: &[(&str, Sentence)] = &[
+    // DvP.
+    ("DvPTradeIdNotBound", |a| {
+        format!(
+            "trade id {} does not start with its seller {}: derive the id from the seller and a reference (kessai_bindings::trade_id)",
+            arg(a, 0),
+            arg(a, 1)
+        )
+    }),
+    ("DvPTradeExists", |a| format!("trade {} already exists: choose a new trade id", arg(a, 0))),
+    ("DvPTradeNotFound", |a| {
+        format!("trade {} does not exist or the terms passed differ from the ones it was created with", arg(a, 0))
+    }),
+    ("DvPUnauthorized", |a| {
+        format!(
+            "{} may not perform this step of trade {}: the seller creates, the buyer pays, the named agent approves and settles, and only the seller, the buyer or the agent may cancel (anyone may release after the deadline)",
+            arg(a, 1),
+            arg(a, 0)
+        )
+    }),
+    ("DvPTradeExpired", |a| {
+        format!(
+            "trade {}'s deadline {} has passed: a new trade needs a later deadline; an existing one can only be released now (its locks return to the parties)",
+            arg(a, 0),
+            arg(a, 1)
+        )
+    }),
+    ("DvPTradeNotExpired", |a| {
+        format!(
+            "trade {} runs until {}: it can be released only after its deadline, or cancelled by a party",
+            arg(a, 0),
+            arg(a, 1)
+        )
+    }),
+    ("DvPInvalidStatus", |a| {
+        format!(
+            "trade {} is in status {} ({}), which does not allow this step",
+            arg(a, 0),
+            arg(a, 1),
+            status_words(arg(a, 1))
+        )
+    }),
+    ("DvPInvalidTerms", |_| {
+        "the trade terms are malformed: units and amount must be positive, tokens and buyer set, and seller differ from buyer".into()
+    }),
+    ("DvPInvalidSignature", |a| {
+        format!(
+            "the signature of {} over trade {} is missing or invalid: have the party sign this path's EIP-712 instruction (DvP.tradeDigest: LockTrade for a signed creation, SettleTrade for a signed settlement, PayTrade for a payment instruction) with these exact terms",
+            arg(a, 1),
+            arg(a, 0)
+        )
+    }),
+    ("DvPTradeNotPaid", |a| {
+        format!(
+            "trade {} is not paid yet: the buyer must pay before the batch can settle it; leave it out of the batch",
+            arg(a, 0)
+        )
+    }),
+    ("DvPInvalidBatch", |_| "the batch is empty or its ids and trades differ in length".into()),
+    ("DvPBatchCashRestricted", |a| {
+        let why = crate::restriction_in("DvPBatchCashRestricted", a)
+            .map_or("unknown restriction", crate::Restriction::message);
+        format!(
+            "the netted batch's cash legs are refused for {}: {why}; the gross batch of these trades would be refused too",
+            arg(a, 0)
+        )
+    }),
+    ("DvPBatchMixedCash", |a| {
+        format!(
+            "trade {} pays in deposit token {}, but the netted batch settles in {}: net each deposit token in its own batch",
+            arg(a, 0),
+            arg(a, 2),
+            arg(a, 1)
+        )
+    }),
+    ("TokenInsufficientHeld", |a| {
+        format!(
+            "account {} has {} held units, fewer than the {} the notary tried to free or move",
+            arg(a, 0),
+            arg(a, 1),
+            arg(a, 2)
+        )
+    }),
+    ("ReentrantTokenInsufficient", |a| format!("the test fixture's ledger refused: {} holds too little", arg(a, 0))),
+    // Contract wallets.
+    ("WalletNotOwner", |a| {
+        format!("{} is not this wallet's owner: only the owner may make it call other contracts", arg(a, 0))
+    }),
+    ("WalletCallFailed", |_| "the wallet's call reverted: check the target contract's own error in the trace".into()),
+    // OpenZeppelin.
+    ("InvalidAccountNonce", |a| {
+        format!(
+            "nonce {} of {} was already used or is out of order: sign again with the current nonce",
+            arg(a, 1),
+            arg(a, 0)
+        )
+    }),
+    ("InvalidShortString", |_| "a string argument is not a valid short string (over 31 bytes)".into()),
+    ("StringTooLong", |a| format!("the string {} is too long for this field (31 bytes at most)", arg(a, 0))),
+    ("AccessControlUnauthorizedAccount", |a| {
+        format!("account {} lacks role {}: an admin must grant it first", arg(a, 0), role_name(arg(a, 1)))
+    }),
+    ("AccessControlBadConfirmation", |_| "role renouncement must be confirmed by the account itself".into()),
+    ("SafeERC20FailedOperation", |a| {
+        format!(
+            "token {} refused the transfer (it reverted or answered false): check the receiver is a customer of the deposit token and not blocked or frozen",
+            arg(a, 0)
+        )
+    }),
+    ("ERC20InsufficientBalance", |a| {
+        format!("account {} has {} units but {} are needed", arg(a, 0), arg(a, 1), arg(a, 2))
+    }),
+    ("ERC20InsufficientAllowance", |a| {
+        format!(
+            "spender {} may spend {} but {} are needed: approve a larger allowance",
+            arg(a, 0),
+            arg(a, 1),
+            arg(a, 2)
+        )
+    }),
+    ("ERC20InvalidReceiver", |a| format!("receiver {} is invalid (the zero address)", arg(a, 0))),
+    ("ERC20InvalidSender", |a| format!("sender {} is invalid (the zero address)", arg(a, 0))),
+    ("ERC20InvalidApprover", |a| format!("approver {} is invalid", arg(a, 0))),
+    ("ERC20InvalidSpender", |a| format!("spender {} is invalid", arg(a, 0))),
+];
 
 fn role_name(role: &str) -> String {
     for name in [
@@ -327,6 +559,16 @@ mod tests {
         missing.sort();
         missing.dedup();
         assert!(missing.is_empty(), "errors without an operator sentence in explain(): {missing:?}");
+    }
+
+    #[test]
+    fn every_sentence_is_for_an_error_some_contract_declares_and_is_the_only_one_for_it() {
+        let declared: std::collections::HashSet<&str> = known_errors().values().map(|e| e.name.as_str()).collect();
+        let mut seen = std::collections::HashSet::new();
+        for (name, _) in TOKEN_SENTENCES.iter().chain(SETTLEMENT_SENTENCES) {
+            assert!(declared.contains(name), "a sentence for {name}, which no committed ABI declares: remove it");
+            assert!(seen.insert(*name), "two sentences for {name}: the second is never used");
+        }
     }
 
     #[test]

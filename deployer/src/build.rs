@@ -1,22 +1,26 @@
 //! `kessai build`: compiles `contracts/src` with foundry-compilers and the pinned solc into trimmed,
-//! deterministic artifacts (`bindings/artifacts/<Contract>.json`).
+//! deterministic artifacts (`bindings/artifacts/<Contract>.json`, in the schema of
+//! [`kessai_bindings::Artifact`], for the contracts of [`kessai_bindings::ARTIFACTS`]).
 //!
 //! Settings are pinned here, once: solc 0.8.30, optimizer on (400 runs), EVM version `paris` (no
 //! PUSH0, so the code runs on pre-Shanghai permissioned chains), and no metadata hash or CBOR trailer,
 //! so the bytecode depends on the sources alone, not on file paths or comments.
+//!
+//! The compiler is behind the `solc` feature; without it this module holds the pinned settings only.
 
+#[cfg(feature = "solc")]
 use crate::{error::DeployerError, tools};
+#[cfg(feature = "solc")]
 use foundry_compilers::{
     Project, ProjectBuilder, ProjectPathsConfig,
     artifacts::{BytecodeHash, Contract, EvmVersion, Remapping, SettingsMetadata, output_selection::OutputSelection},
     solc::{Solc, SolcCompiler, SolcSettings},
 };
-use serde::{Deserialize, Serialize};
-use std::{
-    collections::BTreeMap,
-    path::{Path, PathBuf},
-    str::FromStr,
-};
+#[cfg(feature = "solc")]
+use kessai_bindings::{ARTIFACTS, Artifact, ByteRange, CompilerInfo};
+use std::path::{Path, PathBuf};
+#[cfg(feature = "solc")]
+use std::{collections::BTreeMap, str::FromStr};
 
 /// The exact compiler version every artifact is built with.
 pub const SOLC_VERSION: &str = "0.8.30";
@@ -25,66 +29,9 @@ pub const EVM_VERSION: &str = "paris";
 /// Optimizer runs.
 pub const OPTIMIZER_RUNS: usize = 400;
 
-/// The contracts that get artifacts (deployable contracts and their interfaces' errors live in them).
-pub const CONTRACTS: &[&str] = &[
-    "InvestorRegistry",
-    "SecurityToken",
-    "DepositToken",
-    "DvP",
-    "TransferApprovals",
-    "StraightBond",
-    "MunicipalBond",
-    "BeneficiaryUnits",
-    "OwnedWallet",
-    "ReentrantToken",
-];
-
-/// A trimmed compiler artifact, as committed under `bindings/artifacts/`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Artifact {
-    /// Contract name.
-    pub contract_name: String,
-    /// Source path relative to the project root.
-    pub source_name: String,
-    /// The contract ABI.
-    pub abi: serde_json::Value,
-    /// Creation bytecode, 0x-prefixed hex.
-    pub bytecode: String,
-    /// Runtime bytecode, 0x-prefixed hex (immutables zeroed).
-    pub deployed_bytecode: String,
-    /// Byte ranges of immutables in the runtime bytecode, by AST id.
-    pub immutable_references: BTreeMap<String, Vec<ByteRange>>,
-    /// The compiler and settings that produced this artifact.
-    pub compiler: CompilerInfo,
-}
-
-/// A byte range inside bytecode.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ByteRange {
-    /// First byte.
-    pub start: u32,
-    /// Length in bytes.
-    pub length: u32,
-}
-
-/// Compiler identity and settings recorded in each artifact.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CompilerInfo {
-    /// solc version.
-    pub version: String,
-    /// Target EVM version.
-    pub evm_version: String,
-    /// Whether the optimizer ran.
-    pub optimizer: bool,
-    /// Optimizer runs.
-    pub runs: usize,
-    /// Bytecode metadata hash setting.
-    pub bytecode_hash: String,
-}
-
-/// Compiles the contracts under `root/contracts/src` and returns the artifacts, by contract name.
+/// Compiles the contracts under `root/contracts/src` and returns the artifacts of
+/// [`kessai_bindings::ARTIFACTS`], by contract name.
+#[cfg(feature = "solc")]
 pub fn compile(root: &Path) -> Result<BTreeMap<String, Artifact>, DeployerError> {
     let output = project(root)?.compile().map_err(|e| DeployerError::Build(e.to_string()))?;
     if output.has_compiler_errors() {
@@ -92,12 +39,12 @@ pub fn compile(root: &Path) -> Result<BTreeMap<String, Artifact>, DeployerError>
     }
     let mut artifacts = BTreeMap::new();
     for (path, name, contract) in output.into_output().contracts_with_files_into_iter() {
-        if CONTRACTS.contains(&name.as_str()) {
+        if ARTIFACTS.iter().any(|a| a.name == name) {
             let artifact = trim(root, &path, name.clone(), contract)?;
             artifacts.insert(name, artifact);
         }
     }
-    if let Some(missing) = CONTRACTS.iter().find(|c| !artifacts.contains_key(**c)) {
+    if let Some(missing) = ARTIFACTS.iter().map(|a| a.name).find(|c| !artifacts.contains_key(*c)) {
         return Err(DeployerError::Build(format!("contract {missing} was not produced by the build")));
     }
     Ok(artifacts)
@@ -105,6 +52,7 @@ pub fn compile(root: &Path) -> Result<BTreeMap<String, Artifact>, DeployerError>
 
 /// The project: `contracts/src` with OpenZeppelin from `node_modules`, the pinned solc and settings,
 /// compiled in memory (no cache, no artifacts on disk, nothing downloaded).
+#[cfg(feature = "solc")]
 fn project(root: &Path) -> Result<Project<SolcCompiler>, DeployerError> {
     let solc = solc(root)?;
     let remapping =
@@ -133,6 +81,7 @@ fn project(root: &Path) -> Result<Project<SolcCompiler>, DeployerError> {
 }
 
 /// The pinned solc ([`SOLC_VERSION`]) installed under `root`.
+#[cfg(feature = "solc")]
 fn solc(root: &Path) -> Result<Solc, DeployerError> {
     let solc_path = tools::find_solc(root)?;
     let version = semver::Version::parse(SOLC_VERSION).map_err(|e| DeployerError::Build(e.to_string()))?;
@@ -140,6 +89,7 @@ fn solc(root: &Path) -> Result<Solc, DeployerError> {
 }
 
 /// The pinned compiler settings: optimizer on, EVM [`EVM_VERSION`], no metadata hash.
+#[cfg(feature = "solc")]
 fn settings() -> SolcSettings {
     let mut settings = SolcSettings::default();
     settings.settings.optimizer.enabled = Some(true);
@@ -151,6 +101,7 @@ fn settings() -> SolcSettings {
 }
 
 /// The trimmed artifact of contract `name`, compiled from `path`, from the compiler's output.
+#[cfg(feature = "solc")]
 fn trim(root: &Path, path: &Path, name: String, contract: Contract) -> Result<Artifact, DeployerError> {
     let evm = contract.evm.ok_or_else(|| DeployerError::Build(format!("{name}: no EVM output")))?;
     let bytecode = evm
@@ -170,14 +121,13 @@ fn trim(root: &Path, path: &Path, name: String, contract: Contract) -> Result<Ar
         .bytecode
         .and_then(|b| b.object.as_bytes().cloned())
         .ok_or_else(|| DeployerError::Build(format!("{name}: no linked runtime bytecode")))?;
-    let abi = serde_json::to_value(contract.abi.unwrap_or_default())?;
     let source_name = path.strip_prefix(root).unwrap_or(path).display().to_string();
     Ok(Artifact {
         contract_name: name,
         source_name,
-        abi,
-        bytecode: bytecode.to_string(),
-        deployed_bytecode: runtime.to_string(),
+        abi: contract.abi.unwrap_or_default(),
+        bytecode,
+        deployed_bytecode: runtime,
         immutable_references,
         compiler: CompilerInfo {
             version: SOLC_VERSION.to_string(),
@@ -194,31 +144,28 @@ pub fn artifacts_dir(root: &Path) -> PathBuf {
     root.join("bindings/artifacts")
 }
 
-/// Serializes an artifact exactly as it is committed (pretty JSON, trailing newline).
-pub fn render(artifact: &Artifact) -> Result<String, DeployerError> {
-    Ok(serde_json::to_string_pretty(artifact)? + "\n")
-}
-
 /// Compiles and writes every artifact to `bindings/artifacts/`. Returns the files written.
+#[cfg(feature = "solc")]
 pub fn write_artifacts(root: &Path) -> Result<Vec<PathBuf>, DeployerError> {
     let dir = artifacts_dir(root);
     std::fs::create_dir_all(&dir)?;
     let mut written = Vec::new();
     for (name, artifact) in compile(root)? {
         let file = dir.join(format!("{name}.json"));
-        std::fs::write(&file, render(&artifact)?)?;
+        std::fs::write(&file, artifact.render()?)?;
         written.push(file);
     }
     Ok(written)
 }
 
 /// Compiles afresh and lists the committed artifacts that differ from the fresh build.
+#[cfg(feature = "solc")]
 pub fn stale_artifacts(root: &Path) -> Result<Vec<String>, DeployerError> {
     let dir = artifacts_dir(root);
     let mut stale = Vec::new();
     for (name, artifact) in compile(root)? {
         let committed = std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap_or_default();
-        if committed != render(&artifact)? {
+        if committed != artifact.render()? {
             stale.push(name);
         }
     }

@@ -1,4 +1,5 @@
-//! The engine trait: the few operations the plan and scenarios need from a chain.
+//! The engine trait: the few operations the plan, scenarios and the back office's reads of the past
+//! (logs with their positions, blocks, state at a block) need from a chain.
 //!
 //! Two engines implement it: [`crate::rpc::RpcChain`] (any EVM node over JSON-RPC, Anvil included)
 //! and the in-process revm engine in `kessai-sim`. Both have the same semantics: a transaction whose
@@ -46,41 +47,127 @@ pub struct Receipt {
     pub logs: Vec<Log>,
 }
 
-/// A chain that kessai can deploy to and drive.
-#[allow(async_fn_in_trait)]
+/// A log with its position in the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocatedLog {
+    /// Block number.
+    pub block: u64,
+    /// Index of the log within its block.
+    pub log_index: u64,
+    /// The transaction that emitted it.
+    pub tx_hash: B256,
+    /// The hash of its block (which chain the log is on).
+    pub block_hash: B256,
+    /// The log.
+    pub log: Log,
+}
+
+/// A block's identity: its number, its hash and its parent's hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockRef {
+    /// Block number.
+    pub number: u64,
+    /// Its hash.
+    pub hash: B256,
+    /// Its parent's hash.
+    pub parent_hash: B256,
+}
+
+/// A chain that kessai can deploy to, drive and read the history of (the back office's event stream
+/// and holder register: [`crate::events`]).
+///
+/// Every future is `Send`: a generic caller's future (the plan, a scenario, an event stream) is
+/// `Send` whenever the engine is, as the JSON-RPC engine is, so it can run on a multi-threaded
+/// runtime. The in-process engine is bound to its thread (revm's EVM is) and answers at once with a
+/// ready future.
 pub trait Chain {
     /// The chain id.
-    async fn chain_id(&mut self) -> Result<u64, DeployerError>;
+    fn chain_id(&mut self) -> impl Future<Output = Result<u64, DeployerError>> + Send;
 
     /// Executes `tx` and waits until it is mined. A transaction that would revert is not sent:
     /// the result is [`DeployerError::Revert`] with the decoded error.
-    async fn send(&mut self, tx: Tx) -> Result<Receipt, DeployerError>;
+    fn send(&mut self, tx: Tx) -> impl Future<Output = Result<Receipt, DeployerError>> + Send;
 
     /// Executes a read-only call against the latest state.
-    async fn call(&mut self, from: Address, to: Address, data: Bytes) -> Result<Bytes, DeployerError>;
+    fn call(
+        &mut self,
+        from: Address,
+        to: Address,
+        data: Bytes,
+    ) -> impl Future<Output = Result<Bytes, DeployerError>> + Send;
+
+    /// Executes a read-only call against the state at the end of block `block`. An engine that keeps
+    /// only the latest state refuses an older block ([`DeployerError::PastStateUnavailable`]); a node
+    /// that pruned it answers with its error.
+    fn call_at(
+        &mut self,
+        block: u64,
+        to: Address,
+        data: Bytes,
+    ) -> impl Future<Output = Result<Bytes, DeployerError>> + Send;
+
+    /// The latest block number.
+    fn head(&mut self) -> impl Future<Output = Result<u64, DeployerError>> + Send;
 
     /// The latest block's timestamp.
-    async fn timestamp(&mut self) -> Result<u64, DeployerError>;
+    fn timestamp(&mut self) -> impl Future<Output = Result<u64, DeployerError>> + Send;
+
+    /// The timestamp of block `block`.
+    fn timestamp_at(&mut self, block: u64) -> impl Future<Output = Result<u64, DeployerError>> + Send;
+
+    /// The block at height `block` on the chain as it is now; `None` when the chain is shorter.
+    fn block_ref(&mut self, block: u64) -> impl Future<Output = Result<Option<BlockRef>, DeployerError>> + Send;
 
     /// Moves the chain's clock forward by `seconds` (dev chains only).
-    async fn advance_time(&mut self, seconds: u64) -> Result<(), DeployerError>;
+    fn advance_time(&mut self, seconds: u64) -> impl Future<Output = Result<(), DeployerError>> + Send;
 
-    /// Logs emitted by `address` in blocks `from_block..=latest`, in chain order.
-    async fn logs(&mut self, address: Address, from_block: u64) -> Result<Vec<Log>, DeployerError>;
+    /// Logs emitted by any of `addresses` in blocks `from_block..=to_block` (`None`: up to the latest
+    /// block), in chain order, each with its position.
+    fn logs(
+        &mut self,
+        addresses: &[Address],
+        from_block: u64,
+        to_block: Option<u64>,
+    ) -> impl Future<Output = Result<Vec<LocatedLog>, DeployerError>> + Send;
 
     /// Runtime code at `address`.
-    async fn code(&mut self, address: Address) -> Result<Bytes, DeployerError>;
+    fn code(&mut self, address: Address) -> impl Future<Output = Result<Bytes, DeployerError>> + Send;
 
     /// Sends a typed `sol!` call.
-    async fn send_call<C: SolCall>(&mut self, from: Address, to: Address, call: &C) -> Result<Receipt, DeployerError> {
-        self.send(Tx { from, to: Some(to), data: call.abi_encode().into() }).await
+    fn send_call<C: SolCall>(
+        &mut self,
+        from: Address,
+        to: Address,
+        call: &C,
+    ) -> impl Future<Output = Result<Receipt, DeployerError>> + Send {
+        self.send(Tx { from, to: Some(to), data: call.abi_encode().into() })
     }
 
     /// Performs a typed `sol!` read-only call and decodes its return value.
-    async fn read<C: SolCall>(&mut self, to: Address, call: &C) -> Result<C::Return, DeployerError> {
-        let out = self.call(Address::ZERO, to, call.abi_encode().into()).await?;
-        C::abi_decode_returns(&out).map_err(|source| DeployerError::Decode { what: C::SIGNATURE.into(), source })
+    fn read<C: SolCall>(
+        &mut self,
+        to: Address,
+        call: &C,
+    ) -> impl Future<Output = Result<C::Return, DeployerError>> + Send {
+        let out = self.call(Address::ZERO, to, call.abi_encode().into());
+        async move { decode::<C>(&out.await?) }
     }
+
+    /// A typed `sol!` read-only call against the state at the end of block `block`.
+    fn read_at<C: SolCall>(
+        &mut self,
+        block: u64,
+        to: Address,
+        call: &C,
+    ) -> impl Future<Output = Result<C::Return, DeployerError>> + Send {
+        let out = self.call_at(block, to, call.abi_encode().into());
+        async move { decode::<C>(&out.await?) }
+    }
+}
+
+/// Decodes the return value of the call `C`.
+fn decode<C: SolCall>(out: &[u8]) -> Result<C::Return, DeployerError> {
+    C::abi_decode_returns(out).map_err(|source| DeployerError::Decode { what: C::SIGNATURE.into(), source })
 }
 
 /// Converts revert data into the deployer error.

@@ -51,6 +51,34 @@ use toml::{
     value::{Datetime, Offset},
 };
 
+/// The smallest complete config, as the crate's tests and the end-to-end tests start from it: the five
+/// roles on Anvil's first development accounts (operator, registrar, issuer, bank, authority), the
+/// security token and the main bank's deposit token, without an instrument. It starts with an empty
+/// line, so `[accounts]` is its line 2.
+///
+/// ```
+/// use kessai_deployer::config::{Config, MINIMAL};
+///
+/// let config = Config::parse(MINIMAL, "minimal").unwrap();
+/// assert!(config.shared_roles.is_empty() && config.spec.instrument.is_none());
+/// ```
+pub const MINIMAL: &str = r#"
+[accounts]
+operator = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+registrar = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+issuer = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+bank = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+authority = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
+
+[security]
+name = "Kessai Green Bond 2031"
+symbol = "KGB31"
+
+[deposit]
+name = "DCJPY (Kessai Bank)"
+symbol = "DCJPY"
+"#;
+
 /// A parsed, checked suite config.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -563,22 +591,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 mod tests {
     use super::*;
 
-    const BASE: &str = r#"
-[accounts]
-operator = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
-registrar = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
-issuer = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
-bank = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
-authority = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
-
-[security]
-name = "Kessai Green Bond 2031"
-symbol = "KGB31"
-
-[deposit]
-name = "DCJPY (Kessai Bank)"
-symbol = "DCJPY"
-"#;
+    const BASE: &str = MINIMAL;
 
     fn error(text: &str) -> String {
         Config::parse(text, "t.toml").expect_err("a problem").to_string()

@@ -19,9 +19,34 @@ pub enum DeployerError {
     /// A transaction or call reverted; the revert is decoded.
     #[error(transparent)]
     Revert(#[from] RevertError),
-    /// The node answered with a JSON-RPC error, or an answer kessai cannot use.
-    #[error("RPC error: {0}")]
-    Rpc(String),
+    /// The node answered with a JSON-RPC error (not a revert: those are [`DeployerError::Revert`],
+    /// nor a failure to reach it: [`DeployerError::Transport`]); its message is the node's.
+    #[error(transparent)]
+    Rpc(alloy::transports::TransportError),
+    /// The node answered, but not with what the request asks for (a block it should have, a log
+    /// without its position, an event a call must emit).
+    #[error("unusable answer from the node: {0}")]
+    Answer(String),
+    /// A block that is not mined yet was asked for.
+    #[error("block {block} is not mined yet (the chain is at block {head})")]
+    NotMined {
+        /// The block asked for.
+        block: u64,
+        /// The latest block.
+        head: u64,
+    },
+    /// A transaction's block did not get its confirmations in time.
+    #[error("block {block} has {got} of {wanted} confirmations after {waited} s")]
+    Unconfirmed {
+        /// The block that includes the transaction.
+        block: u64,
+        /// Blocks on top of it when the wait ended.
+        got: u64,
+        /// Blocks on top of it asked for.
+        wanted: u64,
+        /// Seconds waited.
+        waited: u64,
+    },
     /// A contract's answer could not be decoded as its ABI says (`what` names the call).
     #[error("cannot decode the answer of {what}")]
     Decode {
@@ -43,9 +68,15 @@ pub enum DeployerError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// The in-process engine failed (not a revert: a state or execution error of revm itself).
-    #[error("the in-process engine failed: {0}")]
-    InProcess(String),
+    /// The in-process engine failed (not a revert: an execution error of revm itself).
+    #[error("the in-process engine failed {what}")]
+    InProcess {
+        /// What it was doing.
+        what: &'static str,
+        /// revm's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A request did not reach the node, or the answer was not JSON-RPC: `cause` says why and what
     /// to do.
     #[error("cannot talk to the node at {url}: {cause}")]
@@ -108,6 +139,27 @@ pub enum DeployerError {
         oldest_kept: u64,
         /// How many blocks the stream kept.
         kept: usize,
+    },
+    /// A call against the state at a past block, on an engine that keeps only the latest state (the
+    /// in-process engine).
+    #[error(
+        "the in-process engine keeps only the latest state: it cannot read block {block} (its latest block is \
+         {head}); read the past from a node that keeps it"
+    )]
+    PastStateUnavailable {
+        /// The block asked for.
+        block: u64,
+        /// The latest block, the only state the engine has.
+        head: u64,
+    },
+    /// A reorganisation during a read removed an event returned before it (see
+    /// [`crate::events::EventStream::read_to_head`]).
+    #[error("the chain reorganised from block {fork_block}: an event returned before this read is gone ({event})")]
+    EventRetracted {
+        /// The first block replaced.
+        fork_block: u64,
+        /// The event, as it was returned.
+        event: String,
     },
     /// A read at a block before the contract existed.
     #[error("block {block} is before the suite existed: its first block is {first_block}")]

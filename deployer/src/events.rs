@@ -63,14 +63,19 @@
 //! files written before checkpoints kept blocks (`{"block":…,"log_index":…}`) still load: the stream
 //! then starts with no kept blocks, as a fresh one does.
 //!
-//! Reading positions and past state needs more than the engine-neutral [`crate::chain::Chain`]
-//! trait gives (its logs carry no block numbers): the [`History`] trait adds those reads, and the
-//! JSON-RPC engine implements it.
+//! Both read a chain through the engine trait [`Chain`] (logs with their positions, block hashes,
+//! state at a block), so they work on any node and on the in-process engine alike; the in-process
+//! engine keeps only its latest state, so a holder register there can be taken at its latest block
+//! only.
 
-use crate::{error::DeployerError, plan::Deployment, rpc::RpcChain};
+use crate::{
+    chain::{Chain, LocatedLog},
+    error::DeployerError,
+    plan::Deployment,
+};
 use alloy::{
-    primitives::{Address, B256, Bytes, Log, U256},
-    sol_types::{SolCall, SolEvent, SolEventInterface},
+    primitives::{Address, B256, Log, U256},
+    sol_types::{SolEvent, SolEventInterface},
 };
 use kessai_bindings::{
     RevertError, deposit_token::DepositToken as Dt, dvp::DvP, investor_registry::InvestorRegistry as Reg,
@@ -138,113 +143,32 @@ impl fmt::Display for Cursor {
     }
 }
 
-/// A log with its position in the chain.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LocatedLog {
-    /// Block number.
-    pub block: u64,
-    /// Index of the log within its block.
-    pub log_index: u64,
-    /// The transaction that emitted it.
-    pub tx_hash: B256,
-    /// The hash of its block (which chain the log is on).
-    pub block_hash: B256,
-    /// The log.
-    pub log: Log,
-}
-
-/// A block's identity: its number, its hash and its parent's hash.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BlockRef {
-    /// Block number.
-    pub number: u64,
-    /// Its hash.
-    pub hash: B256,
-    /// Its parent's hash.
-    pub parent_hash: B256,
-}
-
-/// Reads of a chain's past that the back office needs: the head, logs with their positions, and
-/// calls against the state at a given block.
-#[allow(async_fn_in_trait)]
-pub trait History {
-    /// The latest block number.
-    async fn head(&mut self) -> Result<u64, DeployerError>;
-
-    /// Logs of any of `addresses` in blocks `from_block..=to_block`, in chain order.
-    async fn located_logs(
-        &mut self,
-        addresses: &[Address],
-        from_block: u64,
-        to_block: u64,
-    ) -> Result<Vec<LocatedLog>, DeployerError>;
-
-    /// A read-only call against the state at the end of block `block`.
-    async fn call_at(&mut self, block: u64, to: Address, data: Bytes) -> Result<Bytes, DeployerError>;
-
-    /// The timestamp of block `block`.
-    async fn timestamp_at(&mut self, block: u64) -> Result<u64, DeployerError>;
-
-    /// The block at height `block` on the node's current chain; `None` when the chain is shorter.
-    async fn block_ref(&mut self, block: u64) -> Result<Option<BlockRef>, DeployerError>;
-
-    /// A typed `sol!` read-only call against the state at the end of block `block`.
-    async fn read_at<C: SolCall>(&mut self, block: u64, to: Address, call: &C) -> Result<C::Return, DeployerError> {
-        let out = self.call_at(block, to, call.abi_encode().into()).await?;
-        C::abi_decode_returns(&out).map_err(|source| DeployerError::Decode { what: C::SIGNATURE.into(), source })
-    }
-}
-
-impl History for RpcChain {
-    async fn head(&mut self) -> Result<u64, DeployerError> {
-        self.block_number().await
-    }
-
-    async fn located_logs(
-        &mut self,
-        addresses: &[Address],
-        from_block: u64,
-        to_block: u64,
-    ) -> Result<Vec<LocatedLog>, DeployerError> {
-        self.logs_between(addresses, from_block, to_block)
-            .await?
-            .into_iter()
-            .map(|l| match (l.block_number, l.log_index, l.transaction_hash, l.block_hash) {
-                (Some(block), Some(log_index), Some(tx_hash), Some(block_hash)) => {
-                    Ok(LocatedLog { block, log_index, tx_hash, block_hash, log: l.inner })
-                }
-                _ => Err(DeployerError::Rpc(format!("the node returned a log without its position: {l:?}"))),
-            })
-            .collect()
-    }
-
-    async fn call_at(&mut self, block: u64, to: Address, data: Bytes) -> Result<Bytes, DeployerError> {
-        RpcChain::call_at(self, block, to, data).await
-    }
-
-    async fn timestamp_at(&mut self, block: u64) -> Result<u64, DeployerError> {
-        self.block_timestamp(block).await
-    }
-
-    async fn block_ref(&mut self, block: u64) -> Result<Option<BlockRef>, DeployerError> {
-        use alloy::{eips::BlockNumberOrTag, providers::Provider};
-        let found = self
-            .retry("eth_getBlockByNumber", || self.provider().get_block_by_number(BlockNumberOrTag::Number(block)))
-            .await?;
-        Ok(found.map(|b| BlockRef { number: b.header.number, hash: b.header.hash, parent_hash: b.header.parent_hash }))
-    }
-}
-
-/// Amounts as decimal strings in JSON (exact, and what back-office systems parse).
-mod decimal {
+/// Amounts as decimal strings in JSON (exact, and what back-office systems parse; no hex), for
+/// these events and the simulator's reports alike: `#[serde(with = "decimal")]`.
+///
+/// ```
+/// use alloy::primitives::U256;
+///
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Paid(#[serde(with = "kessai_deployer::events::decimal")] U256);
+///
+/// let big = U256::from(10).pow(U256::from(30));
+/// let json = serde_json::to_string(&Paid(big)).expect("serializes");
+/// assert_eq!(json, format!("\"1{}\"", "0".repeat(30)));
+/// assert_eq!(serde_json::from_str::<Paid>(&json).expect("reads its own output").0, big);
+/// assert!(serde_json::from_str::<Paid>("\"0x10\"").is_err(), "decimal only");
+/// ```
+pub mod decimal {
     use alloy::primitives::U256;
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
-    pub(super) fn serialize<S: Serializer>(value: &U256, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&value.to_string())
+    /// Writes `value` as a string of decimal digits.
+    pub fn serialize<S: Serializer>(value: &U256, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(value)
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
+    /// Reads a string of decimal digits.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
         let text = String::deserialize(d)?;
         U256::from_str_radix(&text, 10).map_err(D::Error::custom)
     }

@@ -1,5 +1,6 @@
-//! kessai-deployer: builds the contracts, describes the suite's deployment as data (the plan) and
-//! executes it on any engine implementing [`chain::Chain`]; this crate provides the JSON-RPC engine.
+//! kessai-deployer: builds the contracts (with the `solc` feature), describes the suite's deployment
+//! as data (the plan) and executes it on any engine implementing [`chain::Chain`]; this crate
+//! provides the JSON-RPC engine.
 
 pub mod address;
 pub mod amount;

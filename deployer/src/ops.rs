@@ -370,7 +370,7 @@ impl Suite {
             .iter()
             .filter(|log| log.address == self.dvp)
             .find_map(|log| DvP::BatchSettled::decode_log_data(&log.data).ok())
-            .ok_or_else(|| DeployerError::Rpc("the batch settled without a BatchSettled event".into()))?;
+            .ok_or_else(|| DeployerError::Answer("the batch settled without a BatchSettled event".into()))?;
         Ok(BatchReceipt { trades: settled.trades, gross_cash: settled.grossCash, net_cash: settled.netCash, receipt })
     }
 
@@ -384,7 +384,7 @@ impl Suite {
         let r = chain.read(self.dvp, &DvP::canSettleCall { id, trade: trade.clone() }).await?;
         let (check, restriction) = (r._0 as u8, r._1 as u8);
         SettleCheck::from_codes(check, restriction)
-            .ok_or_else(|| DeployerError::Rpc(format!("unknown settle check ({check}, {restriction})")))
+            .ok_or_else(|| DeployerError::Answer(format!("unknown settle check ({check}, {restriction})")))
     }
 
     /// The EIP-712 digest a party signs to give `instruction` for trade `id` on these terms.
@@ -570,7 +570,8 @@ impl Suite {
     pub async fn security_accounts<C: Chain>(&self, chain: &mut C) -> Result<Vec<Address>, DeployerError> {
         let mut seen = std::collections::HashSet::new();
         let mut accounts = Vec::new();
-        for log in chain.logs(self.security, 0).await? {
+        for located in chain.logs(&[self.security], 0, None).await? {
+            let log = located.log;
             if log.topics().first() == Some(&SecurityToken::Transfer::SIGNATURE_HASH)
                 && let Ok(t) = SecurityToken::Transfer::decode_log_data(&log.data)
                 && t.to != Address::ZERO

@@ -240,7 +240,7 @@ fn survey(plan: &Plan) -> Result<PlanSurvey, DeployerError> {
         let values: Vec<DynSolValue> = args.iter().map(placeholder).collect();
         let data = creation_code(artifact, &values)?;
         let runtime = runtime_code(artifact);
-        for op in opcodes(&data).into_iter().chain(opcodes(&runtime)) {
+        for op in opcodes(&data).into_iter().chain(opcodes(runtime)) {
             users.entry(op).or_default().insert(artifact.clone());
         }
         creations.push(Creation {
@@ -254,12 +254,9 @@ fn survey(plan: &Plan) -> Result<PlanSurvey, DeployerError> {
     Ok(PlanSurvey { senders, users, creations, probe_from })
 }
 
-/// The committed runtime code of `artifact` (empty when it cannot be read).
-fn runtime_code(artifact: &str) -> Vec<u8> {
-    kessai_bindings::artifact(artifact)
-        .and_then(|a| serde_json::from_str::<serde_json::Value>(a.json).ok())
-        .and_then(|v| v["deployedBytecode"].as_str().and_then(|s| alloy::primitives::hex::decode(s).ok()))
-        .unwrap_or_default()
+/// The committed runtime code of `artifact` (empty when there is no such artifact).
+fn runtime_code(artifact: &str) -> &'static [u8] {
+    kessai_bindings::artifact(artifact).map_or(&[], |a| &a.deployed_bytecode)
 }
 
 /// Probes every later opcode the suite's code uses, refusing a chain that lacks one; returns the

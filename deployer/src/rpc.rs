@@ -22,15 +22,14 @@
 //! alloy gives no kind for it, so the chain's state is asked instead.
 
 use crate::{
-    chain::{Chain, Receipt, Tx},
+    chain::{BlockRef, Chain, LocatedLog, Receipt, Tx},
     error::DeployerError,
     transport::{self, Endpoint},
 };
 use alloy::{
-    eips::BlockNumberOrTag,
-    eips::eip2718::Encodable2718,
+    eips::{BlockId, BlockNumberOrTag, eip2718::Encodable2718},
     network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder},
-    primitives::{Address, B256, Bytes, Log, U256},
+    primitives::{Address, B256, Bytes, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::{
         client::RpcClient,
@@ -308,7 +307,7 @@ impl RpcChain {
                 let block = self
                     .retry("eth_getBlockByNumber", || self.provider.get_block_by_number(BlockNumberOrTag::Latest))
                     .await?
-                    .ok_or_else(|| DeployerError::Rpc("node returned no latest block".into()))?;
+                    .ok_or_else(|| DeployerError::Answer("the node returned no latest block".into()))?;
                 match block.header.base_fee_per_gas {
                     None => true,
                     // No base fee to burn: a permissioned, gas-free chain (public chains never reach
@@ -325,7 +324,7 @@ impl RpcChain {
         let block = self
             .retry("eth_getBlockByNumber", || self.provider.get_block_by_number(BlockNumberOrTag::Latest))
             .await?
-            .ok_or_else(|| DeployerError::Rpc("node returned no latest block".into()))?;
+            .ok_or_else(|| DeployerError::Answer("the node returned no latest block".into()))?;
         let base = u128::from(block.header.base_fee_per_gas.unwrap_or_default());
         let priority =
             self.retry("eth_maxPriorityFeePerGas", || self.provider.get_max_priority_fee_per_gas()).await.unwrap_or(0);

@@ -9,43 +9,10 @@
 
 use crate::{error::DeployerError, ops::Trade};
 use alloy::{
-    primitives::{Address, B256, Bytes},
+    primitives::{Address, B256, Bytes, keccak256},
     signers::{SignerSync, local::PrivateKeySigner},
-    sol_types::{Eip712Domain, SolStruct, eip712_domain},
+    sol_types::{Eip712Domain, SolStruct, SolValue, eip712_domain},
 };
-
-mod typed {
-    #![allow(missing_docs)]
-    alloy::sol! {
-        /// The EIP-712 type of a trade's terms (`DvP.TRADE_TYPEHASH`).
-        struct Trade {
-            bytes32 id;
-            address security;
-            address seller;
-            address buyer;
-            address cash;
-            address agent;
-            uint256 units;
-            uint256 amount;
-            uint64 deadline;
-        }
-
-        /// Both parties agree to a trade with both legs locked (`DvP.LOCK_TYPEHASH`).
-        struct LockTrade {
-            Trade terms;
-        }
-
-        /// Both parties instruct a one-transaction settlement (`DvP.SETTLE_TYPEHASH`).
-        struct SettleTrade {
-            Trade terms;
-        }
-
-        /// The buyer's payment instruction (`DvP.PAY_TYPEHASH`).
-        struct PayTrade {
-            Trade terms;
-        }
-    }
-}
 
 /// What a trade signature instructs (`IDvP.Instruction`); each is its own EIP-712 type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -59,6 +26,28 @@ pub enum Instruction {
     Pay = 2,
 }
 
+impl Instruction {
+    /// The EIP-712 `encodeType` of the instruction: its type wrapping the terms, then [`trade_type`]
+    /// (what `DvP.LOCK_TYPEHASH`, `SETTLE_TYPEHASH` and `PAY_TYPEHASH` hash).
+    pub fn eip712_type(self) -> String {
+        let name = match self {
+            Self::Lock => "LockTrade",
+            Self::Settle => "SettleTrade",
+            Self::Pay => "PayTrade",
+        };
+        format!("{name}({} terms){}", Trade::NAME, trade_type())
+    }
+}
+
+/// The EIP-712 `encodeType` of a trade's terms (what `DvP.TRADE_TYPEHASH` hashes): the contract's
+/// `IDvP.Trade`, as the bindings declare it, with the trade id as its first field.
+pub fn trade_type() -> String {
+    let terms = Trade::eip712_root_type();
+    // The root type is `Trade(` followed by the fields and `)`.
+    let fields = &terms[Trade::NAME.len() + 1..];
+    format!("{}(bytes32 id,{fields}", Trade::NAME)
+}
+
 /// What the owner of a kessai `OwnedWallet` at `wallet` signs for `hash`: the EIP-191 version-0 digest
 /// with the wallet as intended validator (`OwnedWallet.digestFor`), so the signature is valid for that
 /// wallet alone.
@@ -67,7 +56,7 @@ pub fn wallet_digest(wallet: Address, hash: B256) -> B256 {
     data.extend_from_slice(&[0x19, 0x00]);
     data.extend_from_slice(wallet.as_slice());
     data.extend_from_slice(hash.as_slice());
-    alloy::primitives::keccak256(data)
+    keccak256(data)
 }
 
 /// The EIP-712 domain of the DvP contract at `dvp` on chain `chain_id`.
@@ -80,25 +69,14 @@ pub fn dvp_domain(chain_id: u64, dvp: Address) -> Eip712Domain {
     }
 }
 
-/// The digest a party signs to give `instruction` for trade `id` on `trade`'s terms.
+/// The digest a party signs to give `instruction` for trade `id` on `trade`'s terms: the EIP-712
+/// hash of the instruction wrapping the terms, whose struct hash is the id and the terms' eight static
+/// words under [`trade_type`] (`DvP.tradeDigest`).
 pub fn trade_digest(chain_id: u64, dvp: Address, id: B256, trade: &Trade, instruction: Instruction) -> B256 {
-    let terms = typed::Trade {
-        id,
-        security: trade.security,
-        seller: trade.seller,
-        buyer: trade.buyer,
-        cash: trade.cash,
-        agent: trade.agent,
-        units: trade.units,
-        amount: trade.amount,
-        deadline: trade.deadline,
-    };
-    let domain = dvp_domain(chain_id, dvp);
-    match instruction {
-        Instruction::Lock => typed::LockTrade { terms }.eip712_signing_hash(&domain),
-        Instruction::Settle => typed::SettleTrade { terms }.eip712_signing_hash(&domain),
-        Instruction::Pay => typed::PayTrade { terms }.eip712_signing_hash(&domain),
-    }
+    let terms = keccak256((keccak256(trade_type()), id, trade.clone()).abi_encode());
+    let wrapped = keccak256((keccak256(instruction.eip712_type()), terms).abi_encode());
+    let domain = dvp_domain(chain_id, dvp).separator();
+    keccak256([&[0x19, 0x01], domain.as_slice(), wrapped.as_slice()].concat())
 }
 
 /// Signs `instruction` for trade `id` with `key`: a 64-byte EIP-2098 compact signature (r, vs), which
@@ -115,4 +93,23 @@ pub fn sign_trade(
     let signature =
         key.sign_hash_sync(&digest).map_err(|e| DeployerError::Signing(format!("cannot sign trade {id}: {e}")))?;
     Ok(Bytes::from(signature.as_erc2098().to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_types_derived_from_the_bindings_are_the_ones_the_contract_hashes() {
+        let source = include_str!("../../contracts/src/settlement/DvP.sol");
+        let types = [trade_type(), Instruction::Lock.eip712_type(), Instruction::Settle.eip712_type()];
+        for t in types.into_iter().chain([Instruction::Pay.eip712_type()]) {
+            assert!(source.contains(&format!("\"{t}\"")), "DvP.sol hashes {t}");
+        }
+        assert_eq!(
+            trade_type(),
+            "Trade(bytes32 id,address security,address seller,address buyer,address cash,address agent,uint256 \
+             units,uint256 amount,uint64 deadline)"
+        );
+    }
 }

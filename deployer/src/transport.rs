@@ -89,7 +89,7 @@ impl Endpoint {
             return revert(&data);
         }
         let Some(cause) = TransportCause::classify(&e, self) else {
-            return DeployerError::Rpc(e.to_string());
+            return DeployerError::Rpc(e);
         };
         let source: Option<Box<dyn StdError + Send + Sync>> = match e {
             RpcError::Transport(TransportErrorKind::Custom(inner) | TransportErrorKind::NonRetryable(inner)) => {

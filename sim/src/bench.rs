@@ -45,12 +45,12 @@ use crate::{
     workload::{GenParams, Settlement, Workload, party_keys},
 };
 use alloy::{
-    primitives::{Address, B256, Bytes, Log, TxKind, U256},
+    primitives::{Address, B256, Bytes, TxKind, U256},
     signers::local::PrivateKeySigner,
 };
 use kessai_deployer::{
     DeployerError,
-    chain::{Chain, Receipt, Tx},
+    chain::{BlockRef, Chain, LocatedLog, Receipt, Tx},
     profile::Hardfork,
 };
 use revm::{
@@ -217,35 +217,68 @@ struct Recorder {
 }
 
 impl Chain for Recorder {
-    async fn chain_id(&mut self) -> Result<u64, DeployerError> {
-        self.chain.chain_id().await
+    fn chain_id(&mut self) -> impl Future<Output = Result<u64, DeployerError>> + Send {
+        self.chain.chain_id()
     }
 
-    async fn send(&mut self, tx: Tx) -> Result<Receipt, DeployerError> {
+    fn send(&mut self, tx: Tx) -> impl Future<Output = Result<Receipt, DeployerError>> + Send {
         let (from, to, data) = (tx.from, tx.to, tx.data.clone());
-        let receipt = self.chain.send(tx).await?;
-        self.txs.push(RawTx { from, to, data, block: self.chain.head(), gas: receipt.gas_used });
-        Ok(receipt)
+        let receipt = self.chain.send_now(tx);
+        if let Ok(r) = &receipt {
+            self.txs.push(RawTx { from, to, data, block: self.chain.latest(), gas: r.gas_used });
+        }
+        std::future::ready(receipt)
     }
 
-    async fn call(&mut self, from: Address, to: Address, data: Bytes) -> Result<Bytes, DeployerError> {
-        self.chain.call(from, to, data).await
+    fn call(
+        &mut self,
+        from: Address,
+        to: Address,
+        data: Bytes,
+    ) -> impl Future<Output = Result<Bytes, DeployerError>> + Send {
+        self.chain.call(from, to, data)
     }
 
-    async fn timestamp(&mut self) -> Result<u64, DeployerError> {
-        self.chain.timestamp().await
+    fn call_at(
+        &mut self,
+        block: u64,
+        to: Address,
+        data: Bytes,
+    ) -> impl Future<Output = Result<Bytes, DeployerError>> + Send {
+        self.chain.call_at(block, to, data)
     }
 
-    async fn advance_time(&mut self, seconds: u64) -> Result<(), DeployerError> {
-        self.chain.advance_time(seconds).await
+    fn head(&mut self) -> impl Future<Output = Result<u64, DeployerError>> + Send {
+        self.chain.head()
     }
 
-    async fn logs(&mut self, address: Address, from_block: u64) -> Result<Vec<Log>, DeployerError> {
-        self.chain.logs(address, from_block).await
+    fn timestamp(&mut self) -> impl Future<Output = Result<u64, DeployerError>> + Send {
+        self.chain.timestamp()
     }
 
-    async fn code(&mut self, address: Address) -> Result<Bytes, DeployerError> {
-        self.chain.code(address).await
+    fn timestamp_at(&mut self, block: u64) -> impl Future<Output = Result<u64, DeployerError>> + Send {
+        self.chain.timestamp_at(block)
+    }
+
+    fn block_ref(&mut self, block: u64) -> impl Future<Output = Result<Option<BlockRef>, DeployerError>> + Send {
+        self.chain.block_ref(block)
+    }
+
+    fn advance_time(&mut self, seconds: u64) -> impl Future<Output = Result<(), DeployerError>> + Send {
+        self.chain.advance_time(seconds)
+    }
+
+    fn logs(
+        &mut self,
+        addresses: &[Address],
+        from_block: u64,
+        to_block: Option<u64>,
+    ) -> impl Future<Output = Result<Vec<LocatedLog>, DeployerError>> + Send {
+        self.chain.logs(addresses, from_block, to_block)
+    }
+
+    fn code(&mut self, address: Address) -> impl Future<Output = Result<Bytes, DeployerError>> + Send {
+        self.chain.code(address)
     }
 }
 

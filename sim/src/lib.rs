@@ -1,7 +1,6 @@
 //! kessai-sim: the in-process revm engine and the settlement flows that run on any engine.
 
 pub mod bench;
-mod decimal;
 pub mod demo;
 pub mod evm;
 pub mod parallel;
@@ -12,5 +11,8 @@ pub mod scenario;
 pub mod workload;
 
 pub use evm::{RevmChain, RevmOptions};
+// Amounts in JSON reports as decimal strings, written the way the deployer's event log writes them:
+// `#[serde(with = "crate::decimal")]`.
+use kessai_deployer::events::decimal;
 /// Hard fork identifiers for [`RevmOptions::spec`].
 pub use revm::primitives::hardfork::SpecId;

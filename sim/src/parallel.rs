@@ -1,9 +1,10 @@
 //! Independent runs in parallel: each scenario (or each seed of a generated workload) replays on its
 //! own in-process chain in its own thread, and the results come back in input order.
 //!
-//! The in-process engine never waits on anything, so its futures complete the first time they are
-//! polled; [`block_on`] drives one on the current thread without an async runtime, which lets plain
-//! scoped threads run whole scenarios.
+//! The in-process engine never waits on anything, and revm's EVM stays on the thread that made it:
+//! [`drive`] makes an in-process run (its chain included) and runs it to completion on a tokio
+//! current-thread runtime that each thread builds once and keeps, which lets a rayon pool's threads
+//! (or any plain thread) run whole scenarios.
 //!
 //! ```
 //! use kessai_sim::parallel;
@@ -18,12 +19,7 @@ use crate::{
     workload::party_keys,
 };
 use alloy::signers::local::PrivateKeySigner;
-use std::{
-    future::Future,
-    sync::Arc,
-    task::{Context, Poll, Wake, Waker},
-    thread::{self, Thread},
-};
+use std::{future::Future, thread};
 
 /// Threads to use by default: the machine's available parallelism.
 pub fn default_threads() -> usize {
@@ -45,25 +41,31 @@ pub fn map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + 
     }
 }
 
-struct ThreadWaker(Thread);
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
+thread_local! {
+    /// This thread's runtime for in-process runs: current-thread, without I/O or timers (the engine
+    /// waits on nothing), built on the first run and reused by the next ones.
+    static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a current-thread runtime without I/O or timers needs no resources to build");
 }
 
-/// Runs `future` to completion on the current thread (parking while it waits).
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        match future.as_mut().poll(&mut cx) {
-            Poll::Ready(output) => return output,
-            Poll::Pending => thread::park(),
-        }
+/// Runs the future `run` makes (an in-process run, which makes its chain) to completion on this
+/// thread's runtime. Called from async code (a command's `execute` replaying one scenario at a time),
+/// where tokio does not start a runtime inside another, the run is made and runs on a thread of its
+/// own while this one waits.
+pub fn drive<F, R>(run: R) -> F::Output
+where
+    R: FnOnce() -> F + Send,
+    F: Future,
+    F::Output: Send,
+{
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return thread::scope(|scope| match scope.spawn(|| drive(run)).join() {
+            Ok(output) => output,
+            Err(panic) => std::panic::resume_unwind(panic),
+        });
     }
+    RUNTIME.with(|runtime| runtime.block_on(run()))
 }
 
 /// A fresh in-process chain for `scenario` and a key for each of its parties (Anvil's development
@@ -86,8 +88,10 @@ pub fn run_in_process(scenario: &Scenario) -> Result<RunReport, ScenarioError> {
 
 /// [`run_in_process`] under `options` (hard fork, chain id).
 pub fn run_in_process_with(scenario: &Scenario, options: &RevmOptions) -> Result<RunReport, ScenarioError> {
-    let (mut chain, keys) = in_process_chain_with(scenario, options);
-    block_on(run::run(&mut chain, scenario, &keys, |_| {}))
+    drive(|| async {
+        let (mut chain, keys) = in_process_chain_with(scenario, options);
+        run::run(&mut chain, scenario, &keys, |_| {}).await
+    })
 }
 
 /// Replays every scenario on its own in-process chain, up to `threads` at once; the reports are in

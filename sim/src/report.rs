@@ -44,11 +44,7 @@ use crate::scenario::{
 };
 use alloy::primitives::U256;
 use serde::{Deserialize, Serialize};
-use std::{
-    fmt::Write as _,
-    io::{IsTerminal, Write as _},
-    time::{Duration, Instant},
-};
+use std::{fmt::Write as _, time::Duration};
 
 /// About the most points a plotted series keeps (longer runs keep the last step of each slice of time).
 pub const MAX_POINTS: usize = 800;

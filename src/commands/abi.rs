@@ -12,7 +12,7 @@ mod typescript;
 
 use super::GlobalArgs;
 use eyre::WrapErr;
-use kessai_bindings::alloy::{json_abi, primitives::Selector};
+use kessai_bindings::alloy::json_abi::{Error as AbiError, JsonAbi};
 use serde_json::{Map, Value, json};
 use std::{collections::HashSet, path::PathBuf};
 
@@ -41,7 +41,7 @@ pub struct AbiCommand {
 /// A contract's ABI as exported.
 struct Exported {
     name: &'static str,
-    abi: Vec<Value>,
+    abi: &'static JsonAbi,
 }
 
 impl AbiCommand {
@@ -77,14 +77,15 @@ impl AbiCommand {
 
 /// Every exported file but `deployment.json`: name and content.
 fn export_files() -> eyre::Result<Vec<(String, String)>> {
-    let contracts = suite_abis()?;
-    let errors = suite_errors(&contracts)?;
+    let contracts = suite_abis();
+    let errors = suite_errors(&contracts);
     let mut files = Vec::new();
     for c in &contracts {
-        let abi = with_errors(&c.abi, &errors)?;
+        let abi = with_errors(c.abi, &errors)?;
         files.push((abi_file(c.name), json_text(&abi)?));
         files.push((format!("{}.ts", c.name), typescript::constant(&typescript::abi_binding(c.name), &abi)?));
     }
+    let errors = errors.into_iter().map(serde_json::to_value).collect::<Result<Vec<_>, _>>()?;
     files.push(("errors.abi.json".into(), json_text(&errors)?));
     files.push(("errors.ts".into(), typescript::constant(typescript::ERRORS_BINDING, &errors)?));
     let enums = enums::suite_enums()?;
@@ -95,63 +96,31 @@ fn export_files() -> eyre::Result<Vec<(String, String)>> {
     Ok(files)
 }
 
-/// The ABIs of the suite's contracts (every committed artifact but the fixtures), as committed.
-fn suite_abis() -> eyre::Result<Vec<Exported>> {
-    let mut contracts = Vec::new();
-    for artifact in kessai_bindings::ARTIFACTS {
-        let value: Value = serde_json::from_str(artifact.json)
-            .wrap_err_with(|| format!("the committed artifact {} is not JSON", artifact.name))?;
-        let source = value["sourceName"]
-            .as_str()
-            .ok_or_else(|| eyre::eyre!("the committed artifact {} names no source", artifact.name))?;
-        if source.starts_with(FIXTURES) {
-            continue;
-        }
-        let abi = value
-            .get("abi")
-            .and_then(Value::as_array)
-            .ok_or_else(|| eyre::eyre!("the committed artifact {} has no ABI array", artifact.name))?;
-        contracts.push(Exported { name: artifact.name, abi: abi.clone() });
-    }
-    Ok(contracts)
-}
-
-/// The selector of an ABI item of type `error`, or `None` for other items.
-fn error_selector(item: &Value) -> eyre::Result<Option<Selector>> {
-    if item["type"] != "error" {
-        return Ok(None);
-    }
-    let error: json_abi::Error =
-        serde_json::from_value(item.clone()).wrap_err_with(|| format!("an ABI error that does not parse: {item}"))?;
-    Ok(Some(error.selector()))
+/// The ABIs of the suite's contracts (every committed artifact but the fixtures).
+fn suite_abis() -> Vec<Exported> {
+    kessai_bindings::artifacts()
+        .iter()
+        .filter(|artifact| !artifact.source_name.starts_with(FIXTURES))
+        .map(|artifact| Exported { name: &artifact.contract_name, abi: &artifact.abi })
+        .collect()
 }
 
 /// Every custom error of the suite once (the first declaration of each selector), by name.
-fn suite_errors(contracts: &[Exported]) -> eyre::Result<Vec<Value>> {
+fn suite_errors(contracts: &[Exported]) -> Vec<&'static AbiError> {
     let mut seen = HashSet::new();
-    let mut errors = Vec::new();
-    for item in contracts.iter().flat_map(|c| &c.abi) {
-        if let Some(selector) = error_selector(item)?
-            && seen.insert(selector)
-        {
-            errors.push(item.clone());
-        }
-    }
-    errors.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-    Ok(errors)
+    let mut errors: Vec<&AbiError> =
+        contracts.iter().flat_map(|c| c.abi.errors()).filter(|error| seen.insert(error.selector())).collect();
+    errors.sort_by(|a, b| a.name.cmp(&b.name));
+    errors
 }
 
-/// `abi` followed by the errors of `errors` whose selectors it does not declare.
-fn with_errors(abi: &[Value], errors: &[Value]) -> eyre::Result<Vec<Value>> {
-    let mut own = HashSet::new();
-    for item in abi {
-        own.extend(error_selector(item)?);
-    }
-    let mut merged = abi.to_vec();
-    for error in errors {
-        if error_selector(error)?.is_some_and(|s| !own.contains(&s)) {
-            merged.push(error.clone());
-        }
+/// The items of `abi` as committed, followed by the errors of `errors` whose selectors it does not
+/// declare.
+fn with_errors(abi: &JsonAbi, errors: &[&AbiError]) -> eyre::Result<Vec<Value>> {
+    let own: HashSet<_> = abi.errors().map(AbiError::selector).collect();
+    let Value::Array(mut merged) = serde_json::to_value(abi)? else { eyre::bail!("an ABI that is not a JSON array") };
+    for error in errors.iter().filter(|error| !own.contains(&error.selector())) {
+        merged.push(serde_json::to_value(error)?);
     }
     Ok(merged)
 }
@@ -169,9 +138,14 @@ fn abi_file(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kessai_bindings::alloy::primitives::Selector;
 
+    /// The selectors of the `error` items of an exported ABI.
     fn selectors(abi: &[Value]) -> Vec<Selector> {
-        abi.iter().filter_map(|item| error_selector(item).expect("parses")).collect()
+        abi.iter()
+            .filter(|item| item["type"] == "error")
+            .map(|item| serde_json::from_value::<AbiError>(item.clone()).expect("parses").selector())
+            .collect()
     }
 
     #[test]
@@ -181,12 +155,12 @@ mod tests {
         assert!(names.contains(&"DvP.abi.json") && names.contains(&"DvP.ts"), "{names:?}");
         assert!(!names.iter().any(|n| n.starts_with("ReentrantToken")), "{names:?}");
 
-        let contracts = suite_abis().expect("abis");
-        let errors = suite_errors(&contracts).expect("errors");
-        let all: HashSet<Selector> = selectors(&errors).into_iter().collect();
+        let contracts = suite_abis();
+        let errors = suite_errors(&contracts);
+        let all: HashSet<Selector> = errors.iter().map(|e| e.selector()).collect();
         assert_eq!(all.len(), errors.len(), "each error once");
         for c in &contracts {
-            let merged = selectors(&with_errors(&c.abi, &errors).expect("merge"));
+            let merged = selectors(&with_errors(c.abi, &errors).expect("merge"));
             assert_eq!(merged.iter().collect::<HashSet<_>>().len(), merged.len(), "{}: each error once", c.name);
             assert_eq!(merged.into_iter().collect::<HashSet<_>>(), all, "{} carries every error", c.name);
         }

@@ -4,7 +4,7 @@
 
 use super::{
     GlobalArgs, engine,
-    registry::{receipt_json, sender_with_role},
+    output::{self, Tx},
 };
 use clap::{Args, Subcommand};
 use eyre::WrapErr;
@@ -14,11 +14,13 @@ use kessai_bindings::{
 };
 use kessai_deployer::{
     chain::Chain,
+    events::decimal,
     ops::{PaymentPlan, PaymentRound, Suite},
     plan::labels,
     rpc::RpcChain,
 };
-use serde_json::{Value, json};
+use serde::Serialize;
+use std::fmt;
 
 /// Run payment rounds of the suite's instrument.
 ///
@@ -70,13 +72,12 @@ impl BondCommand {
         let payment = payment_number(&mut chain, instrument, &payment).await?;
         let plan = suite.payment_plan(&mut chain, instrument, payment).await?;
         if dry_run {
-            print_plan(&plan, global.json);
-            return Ok(());
+            return output::print(global, &Owing::from(&plan));
         }
         ensure_funded(&plan)?;
-        let agent = sender_with_role(&mut chain, instrument, "PAYING_AGENT_ROLE", self.send.from).await?;
+        let agent = engine::sender_with_role(&mut chain, instrument, "PAYING_AGENT_ROLE", self.send.from).await?;
         let round = suite.pay_in_batches(&mut chain, agent, instrument, payment, &plan.holders(), batch).await?;
-        print_round(&plan, &round, batch, global.json);
+        output::print(global, &Round::new(&plan, &round, batch))?;
         if !round.failed.is_empty() {
             eyre::bail!(
                 "{} holders were not paid (the deposit token refused them): fix their accounts and run the round again",
@@ -112,121 +113,166 @@ fn ensure_funded(plan: &PaymentPlan) -> eyre::Result<()> {
     Ok(())
 }
 
-/// Prints who a payment still owes what (`--dry-run`), as JSON or as text.
-fn print_plan(plan: &PaymentPlan, json: bool) {
-    if json {
-        println!("{}", plan_json(plan));
-    } else {
-        print_plan_text(plan);
+/// Who a payment still owes what (`--dry-run`).
+#[derive(Serialize)]
+struct Owing {
+    instrument: Address,
+    payment: u64,
+    /// The deposit token the instrument pays in.
+    cash: Address,
+    /// The deposit tokens the instrument holds.
+    #[serde(with = "decimal")]
+    available: U256,
+    /// What the holders owed are owed in all.
+    #[serde(with = "decimal")]
+    needed: U256,
+    /// How many holders were already paid.
+    already_paid: usize,
+    owed: Vec<Share>,
+}
+
+/// A holder's share of a payment: its units at the record date and its cash.
+#[derive(Serialize)]
+struct Share {
+    holder: Address,
+    #[serde(with = "decimal")]
+    units: U256,
+    #[serde(with = "decimal")]
+    amount: U256,
+}
+
+impl From<&PaymentPlan> for Owing {
+    fn from(plan: &PaymentPlan) -> Self {
+        Self {
+            instrument: plan.instrument,
+            payment: plan.payment,
+            cash: plan.cash,
+            available: plan.available,
+            needed: plan.needed(),
+            already_paid: plan.already_paid.len(),
+            owed: plan.owed.iter().map(|o| Share { holder: o.holder, units: o.units, amount: o.amount }).collect(),
+        }
     }
 }
 
-/// The payment plan as one JSON object.
-fn plan_json(plan: &PaymentPlan) -> Value {
-    let owed: Vec<_> = plan
-        .owed
-        .iter()
-        .map(|o| json!({ "holder": o.holder, "units": o.units.to_string(), "amount": o.amount.to_string() }))
-        .collect();
-    json!({
-        "instrument": plan.instrument,
-        "payment": plan.payment,
-        "cash": plan.cash,
-        "available": plan.available.to_string(),
-        "needed": plan.needed().to_string(),
-        "already_paid": plan.already_paid.len(),
-        "owed": owed,
-    })
-}
-
-/// Prints the payment plan as text: a summary line, then a line per holder owed.
-fn print_plan_text(plan: &PaymentPlan) {
-    println!(
-        "payment {} of {}: {} holders owed {} in all, {} already paid; the instrument holds {}",
-        plan.payment,
-        plan.instrument,
-        plan.owed.len(),
-        plan.needed(),
-        plan.already_paid.len(),
-        plan.available
-    );
-    for o in &plan.owed {
-        println!("  {} owed {} for {} units", o.holder, o.amount, o.units);
+/// A summary line, then a line per holder owed.
+impl fmt::Display for Owing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "payment {} of {}: {} holders owed {} in all, {} already paid; the instrument holds {}",
+            self.payment,
+            self.instrument,
+            self.owed.len(),
+            self.needed,
+            self.already_paid,
+            self.available
+        )?;
+        for o in &self.owed {
+            write!(f, "\n  {} owed {} for {} units", o.holder, o.amount, o.units)?;
+        }
+        Ok(())
     }
 }
 
-/// Prints what a payment round sent and paid (`batch` holders per transaction), as JSON or as text.
-fn print_round(plan: &PaymentPlan, round: &PaymentRound, batch: usize, json: bool) {
-    if json {
-        println!("{}", round_json(plan, round, batch));
-    } else {
-        print_round_text(plan, round);
+/// What a payment round sent and paid.
+#[derive(Serialize)]
+struct Round {
+    instrument: Address,
+    payment: u64,
+    /// Holders per transaction.
+    batch_size: usize,
+    /// How many holders an earlier run had paid.
+    already_paid: usize,
+    batches: Vec<Batch>,
+    paid: Vec<Payment>,
+    failed: Vec<Unpaid>,
+    /// This run completed the payment.
+    completed: bool,
+    /// Record-date units paid so far, by every run.
+    #[serde(with = "decimal")]
+    paid_units: U256,
+    #[serde(with = "decimal")]
+    record_units: U256,
+}
+
+/// One transaction of a round: how many holders it named.
+#[derive(Serialize)]
+struct Batch {
+    holders: usize,
+    #[serde(flatten)]
+    tx: Tx,
+}
+
+/// A holder paid its share, and the account the cash went to (the holder's, or its recovered wallet).
+#[derive(Serialize)]
+struct Payment {
+    #[serde(flatten)]
+    share: Share,
+    payee: Address,
+}
+
+/// A holder the deposit token refused to pay: the error's name and the whole decoded revert.
+#[derive(Serialize)]
+struct Unpaid {
+    holder: Address,
+    error: String,
+    message: String,
+}
+
+impl Round {
+    fn new(plan: &PaymentPlan, round: &PaymentRound, batch_size: usize) -> Self {
+        Self {
+            instrument: plan.instrument,
+            payment: plan.payment,
+            batch_size,
+            already_paid: plan.already_paid.len(),
+            batches: round.batches.iter().map(|(holders, r)| Batch { holders: *holders, tx: Tx::from(r) }).collect(),
+            paid: round
+                .paid
+                .iter()
+                .map(|p| Payment {
+                    share: Share { holder: p.holder, units: p.units, amount: p.amount },
+                    payee: p.payee,
+                })
+                .collect(),
+            failed: round
+                .failed
+                .iter()
+                .map(|(holder, e)| Unpaid { holder: *holder, error: e.name.clone(), message: e.to_string() })
+                .collect(),
+            completed: round.completed,
+            paid_units: round.paid_units,
+            record_units: round.record_units,
+        }
     }
 }
 
-/// The payment round as one JSON object.
-fn round_json(plan: &PaymentPlan, round: &PaymentRound, batch: usize) -> Value {
-    let batches: Vec<_> = round
-        .batches
-        .iter()
-        .map(|(holders, r)| {
-            let mut b = receipt_json(r);
-            b["holders"] = json!(holders);
-            b
-        })
-        .collect();
-    let paid: Vec<_> = round
-        .paid
-        .iter()
-        .map(|p| {
-            json!({
-                "holder": p.holder,
-                "payee": p.payee,
-                "units": p.units.to_string(),
-                "amount": p.amount.to_string(),
-            })
-        })
-        .collect();
-    let failed: Vec<_> = round
-        .failed
-        .iter()
-        .map(|(holder, e)| json!({ "holder": holder, "error": e.name, "message": e.to_string() }))
-        .collect();
-    json!({
-        "instrument": plan.instrument,
-        "payment": plan.payment,
-        "batch_size": batch,
-        "already_paid": plan.already_paid.len(),
-        "batches": batches,
-        "paid": paid,
-        "failed": failed,
-        "completed": round.completed,
-        "paid_units": round.paid_units.to_string(),
-        "record_units": round.record_units.to_string(),
-    })
-}
-
-/// Prints the payment round as text: a summary, each batch, each holder not paid, and the progress.
-fn print_round_text(plan: &PaymentPlan, round: &PaymentRound) {
-    let amount: U256 = round.paid.iter().map(|p| p.amount).sum();
-    println!(
-        "payment {} of {}: paid {} holders {amount} in {} transactions; {} were already paid",
-        plan.payment,
-        plan.instrument,
-        round.paid.len(),
-        round.batches.len(),
-        plan.already_paid.len()
-    );
-    for (holders, r) in &round.batches {
-        println!("  batch of {holders}: tx {} in block {} (gas {})", r.tx_hash, r.block_number, r.gas_used);
+/// A summary, each batch, each holder not paid, and the progress.
+impl fmt::Display for Round {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let amount: U256 = self.paid.iter().map(|p| p.share.amount).sum();
+        write!(
+            f,
+            "payment {} of {}: paid {} holders {amount} in {} transactions; {} were already paid",
+            self.payment,
+            self.instrument,
+            self.paid.len(),
+            self.batches.len(),
+            self.already_paid
+        )?;
+        for b in &self.batches {
+            write!(f, "\n  batch of {}: {}", b.holders, b.tx)?;
+        }
+        for u in &self.failed {
+            write!(f, "\n  NOT PAID {}: {} (run the round again once fixed)", u.holder, u.message)?;
+        }
+        write!(
+            f,
+            "\n{} of {} record-date units paid{}",
+            self.paid_units,
+            self.record_units,
+            if self.paid_units == self.record_units { ": payment complete" } else { "" }
+        )
     }
-    for (holder, e) in &round.failed {
-        println!("  NOT PAID {holder}: {e} (run the round again once fixed)");
-    }
-    println!(
-        "{} of {} record-date units paid{}",
-        round.paid_units,
-        round.record_units,
-        if round.paid_units == round.record_units { ": payment complete" } else { "" }
-    );
 }

@@ -1,7 +1,6 @@
 //! `kessai demo`: the DCJPY pilot's seven steps, in-process by default or on a node.
 
-use super::GlobalArgs;
-use super::engine;
+use super::{GlobalArgs, engine, output};
 use clap::Args;
 use kessai_bindings::alloy::{primitives::Address, signers::local::PrivateKeySigner};
 use kessai_deployer::anvil;
@@ -9,6 +8,8 @@ use kessai_sim::{
     RevmChain,
     demo::{self, DemoParties, DemoReport, DemoStep},
 };
+use serde::Serialize;
+use std::fmt;
 
 /// Run the seven-step DvP flow: register, issue, create and lock, sign the payment instruction, the
 /// agent's verification and atomic settlement, redeem.
@@ -30,32 +31,21 @@ pub struct DemoCommand {
 impl DemoCommand {
     /// Runs the demo.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let print = |step: &DemoStep| {
-            if !global.json {
-                print_step(step);
-            }
-        };
+        let progress = |step: &DemoStep| output::progress(global, StepLine(step));
         let report = if self.anvil || self.rpc_url.is_some() {
             let (_anvil, mut chain) =
                 engine::connect_with(self.rpc_url, global.json, Default::default(), &self.local.anvil())?;
             let parties = DemoParties::from_accounts(chain.accounts())?;
             let buyer_key = buyer_key(engine::signers()?, parties.buyer)?;
-            demo::run(&mut chain, &parties, &buyer_key, print).await?
+            demo::run(&mut chain, &parties, &buyer_key, progress).await?
         } else {
             let parties = DemoParties::from_accounts(&anvil::dev_accounts())?;
-            if !global.json {
-                println!("engine: {}", self.local.describe());
-            }
+            output::progress(global, format_args!("engine: {}", self.local.describe()));
             let mut chain = RevmChain::new(&self.local.revm(), &parties.senders());
             let buyer_key = buyer_key(anvil::dev_signers(), parties.buyer)?;
-            demo::run(&mut chain, &parties, &buyer_key, print).await?
+            demo::run(&mut chain, &parties, &buyer_key, progress).await?
         };
-        if global.json {
-            println!("{}", serde_json::to_string_pretty(&report)?);
-        } else {
-            print_summary(&report);
-        }
-        Ok(())
+        output::print_document(global, &Demo(report))
     }
 }
 
@@ -67,30 +57,47 @@ fn buyer_key(signers: Vec<PrivateKeySigner>, buyer: Address) -> eyre::Result<Pri
         .ok_or_else(|| eyre::eyre!("no key for the buyer {buyer}: the eighth key of KESSAI_KEYS or KESSAI_KEYSTORE (operator, registrar, issuer, bank, authority, agent, seller, buyer) must be its"))
 }
 
-fn print_step(step: &DemoStep) {
-    println!(
-        "[{:>5}] {}\n        gas {:>7} | seller: {} units ({} held), ¥{} ({} held) | buyer: {} units ({} held), ¥{} ({} held)",
-        step.pilot_step,
-        step.description,
-        step.gas_used,
-        step.seller.units,
-        step.seller.units_held,
-        step.seller.cash,
-        step.seller.cash_held,
-        step.buyer.units,
-        step.buyer.units_held,
-        step.buyer.cash,
-        step.buyer.cash_held,
-    );
+/// A step as it happens: what it did, its gas, and both parties' balances after it.
+struct StepLine<'a>(&'a DemoStep);
+
+impl fmt::Display for StepLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let step = self.0;
+        write!(
+            f,
+            "[{:>5}] {}\n        gas {:>7} | seller: {} units ({} held), ¥{} ({} held) | buyer: {} units ({} held), ¥{} ({} held)",
+            step.pilot_step,
+            step.description,
+            step.gas_used,
+            step.seller.units,
+            step.seller.units_held,
+            step.seller.cash,
+            step.seller.cash_held,
+            step.buyer.units,
+            step.buyer.units_held,
+            step.buyer.cash,
+            step.buyer.cash_held,
+        )
+    }
 }
 
-fn print_summary(report: &DemoReport) {
-    let settled = kessai_bindings::TradeFlags::of(report.trade_status).contains(kessai_bindings::TradeFlags::SETTLED);
-    println!(
-        "trade {} {} | supply: {} bond units, ¥{} DCJPY",
-        report.trade_id,
-        if settled { "SETTLED (both legs in one transaction)" } else { "NOT settled" },
-        report.supplies.0,
-        report.supplies.1
-    );
+/// The demo's report: in JSON the whole report, in text whether the trade settled and the supplies.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Demo(DemoReport);
+
+impl fmt::Display for Demo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let report = &self.0;
+        let settled =
+            kessai_bindings::TradeFlags::of(report.trade_status).contains(kessai_bindings::TradeFlags::SETTLED);
+        write!(
+            f,
+            "trade {} {} | supply: {} bond units, ¥{} DCJPY",
+            report.trade_id,
+            if settled { "SETTLED (both legs in one transaction)" } else { "NOT settled" },
+            report.supplies.0,
+            report.supplies.1
+        )
+    }
 }

@@ -2,7 +2,7 @@
 //! through the write-ahead journal, and write the manifest. Rerunning the same command resumes an
 //! interrupted deployment.
 
-use super::{GlobalArgs, engine};
+use super::{GlobalArgs, engine, output};
 use clap::Args;
 use eyre::{WrapErr, bail};
 use kessai_deployer::{
@@ -17,10 +17,12 @@ use kessai_deployer::{
     rpc::RpcChain,
 };
 use kessai_sim::demo::{DemoParties, demo_spec};
+use serde::{Serialize, Serializer};
 use std::{
     collections::BTreeSet,
+    fmt,
     path::{Path, PathBuf},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 /// Deploy the suite (registries, security token, deposit tokens, DvP, instrument, role grants) and
@@ -60,44 +62,33 @@ impl DeployCommand {
         let plan = suite_plan(config.as_ref(), &chain, chain_id)?;
         ensure_keys(&chain, &plan)?;
         let out = self.out.unwrap_or_else(|| PathBuf::from(format!("deployments/{chain_id}.json")));
-        let journal_path = Journal::path_for(&out);
-        if !journal_path.exists() {
+        // An embedded chain is new: nothing of an earlier journal can be on it.
+        let options = JournalOptions {
+            path: Journal::path_for(&out),
+            config_hash: config.as_ref().map(|c| c.hash),
+            fresh: embedded,
+        };
+        if !options.path.exists() {
             check_first_record_date(config.as_ref(), &mut chain).await?;
         }
         // Preflight: nothing is sent to a chain that cannot run the suite, to the wrong chain, or from
         // an account that cannot pay (a resumed run has paid for what an earlier run finished).
         let expected = expected_chain(config.as_ref(), &config_name, profile);
-        let resuming = journal_path.exists() && !embedded;
+        let resuming = options.path.exists() && !embedded;
         let report =
             preflight::check_with(&chain, &plan, expected.as_ref().map(|(id, s)| (*id, s.as_str())), !resuming).await?;
-        if !global.json {
-            print_preflight(profile, &report);
-        }
-        // An embedded chain is new: nothing of an earlier journal can be on it.
-        let options = JournalOptions {
-            path: journal_path.clone(),
-            config_hash: config.as_ref().map(|c| c.hash),
-            fresh: embedded,
-        };
+        output::progress(global, Preflight { profile, report: &report });
         let started = Instant::now();
         let outcome = journal::deploy(&mut chain, &plan, &options)
             .await
-            .wrap_err_with(|| format!("deployment journaled in {}", journal_path.display()))?;
+            .wrap_err_with(|| format!("deployment journaled in {}", options.path.display()))?;
         let manifest = manifest(outcome.deployment, &plan, &options, profile);
         manifest.write(&out)?;
-        let deployed = Deployed {
-            chain_id,
-            plan: &plan,
-            started,
-            sent: outcome.sent,
-            resumed: outcome.resumed,
-            proxy: outcome.deployer,
-            redone: outcome.redone,
-            manifest,
-            out: &out,
-            journal: &journal_path,
-        };
-        deployed.print(global.json)
+        let (sent, resumed, proxy, redone) = (outcome.sent, outcome.resumed, outcome.deployer, outcome.redone);
+        let (elapsed, journal) = (started.elapsed(), &options.path);
+        let deployed =
+            Deployed { chain_id, plan: &plan, elapsed, sent, resumed, proxy, redone, manifest, out: &out, journal };
+        output::print_document(global, &deployed)
     }
 }
 
@@ -152,19 +143,28 @@ fn expected_chain(config: Option<&Config>, config_name: &str, profile: Option<Ch
     }
 }
 
-/// Prints the chain profile and what preflight found (text output only).
-fn print_preflight(profile: Option<ChainProfile>, report: &PreflightReport) {
-    if let Some(p) = profile {
-        println!("chain profile: {}", p.describe());
+/// The chain profile and what preflight found (text output only).
+struct Preflight<'a> {
+    profile: Option<ChainProfile>,
+    report: &'a PreflightReport,
+}
+
+impl fmt::Display for Preflight<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(p) = self.profile {
+            writeln!(f, "chain profile: {}", p.describe())?;
+        }
+        let report = self.report;
+        write!(
+            f,
+            "preflight: chain {} ({}), PUSH0 {}, {} later opcodes executable, {} contracts simulated",
+            report.chain_id,
+            report.pricing,
+            if report.push0 { "available" } else { "absent (not needed)" },
+            report.opcodes.len(),
+            report.creations.len(),
+        )
     }
-    println!(
-        "preflight: chain {} ({}), PUSH0 {}, {} later opcodes executable, {} contracts simulated",
-        report.chain_id,
-        report.pricing,
-        if report.push0 { "available" } else { "absent (not needed)" },
-        report.opcodes.len(),
-        report.creations.len(),
-    );
 }
 
 /// The manifest of `deployment`, with the plan's salt, the config's hash, the journal and the profile.
@@ -177,12 +177,12 @@ fn manifest(deployment: Deployment, plan: &Plan, options: &JournalOptions, profi
     manifest
 }
 
-/// A finished deployment, as the command reports it.
+/// A finished deployment, as the command reports it: in JSON its manifest, in text a summary.
 struct Deployed<'a> {
     chain_id: u64,
     plan: &'a Plan,
-    /// When the journaled deployment started.
-    started: Instant,
+    /// How long the journaled deployment took.
+    elapsed: Duration,
     sent: usize,
     resumed: usize,
     proxy: DeployerStatus,
@@ -192,43 +192,40 @@ struct Deployed<'a> {
     journal: &'a Path,
 }
 
-impl Deployed<'_> {
-    /// Prints the deployment: the manifest as JSON, or a summary as text.
-    fn print(&self, json: bool) -> eyre::Result<()> {
-        if json {
-            println!("{}", serde_json::to_string_pretty(&self.manifest)?);
-        } else {
-            self.print_text();
-        }
-        Ok(())
+impl Serialize for Deployed<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.manifest.serialize(serializer)
     }
+}
 
-    /// Prints the summary, what was redone or resumed, each contract, and where the files are.
-    fn print_text(&self) {
+/// The summary, what was redone or resumed, each contract, and where the files are.
+impl fmt::Display for Deployed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let proxy = match &self.proxy {
             DeployerStatus::Found => "found".to_string(),
             DeployerStatus::Installed { tx_hash, .. } => format!("installed in {tx_hash}"),
         };
-        println!(
+        write!(
+            f,
             "deployed on chain {} with salt {:?} in {:.1} s: {} steps, {} sent now, {} done by an earlier run \
              (deterministic deployment proxy {proxy})",
             self.chain_id,
             self.plan.salt,
-            self.started.elapsed().as_secs_f64(),
+            self.elapsed.as_secs_f64(),
             self.plan.steps.len(),
             self.sent,
             self.resumed,
-        );
+        )?;
         for message in &self.redone {
-            println!("{message}");
+            write!(f, "\n{message}")?;
         }
         if self.resumed > 0 {
-            println!("resumed an earlier run: nothing was sent twice");
+            write!(f, "\nresumed an earlier run: nothing was sent twice")?;
         }
         for (label, c) in &self.manifest.deployment.contracts {
-            println!("  {label:<20} {} ({}, gas {})", c.address, c.artifact, c.gas_used);
+            write!(f, "\n  {label:<20} {} ({}, gas {})", c.address, c.artifact, c.gas_used)?;
         }
-        println!("manifest written to {}", self.out.display());
-        println!("journal: {}", self.journal.display());
+        write!(f, "\nmanifest written to {}", self.out.display())?;
+        write!(f, "\njournal: {}", self.journal.display())
     }
 }

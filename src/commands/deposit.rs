@@ -1,9 +1,16 @@
 //! `kessai deposit`: a bank's operator actions on its deposit token over a deployed suite's manifest.
 
-use super::{GlobalArgs, address_arg::AddressParser, engine};
+use super::{
+    GlobalArgs,
+    address_arg::AddressParser,
+    engine,
+    output::{self, Tx},
+};
 use clap::{Args, Subcommand};
 use kessai_bindings::alloy::primitives::{Address, U256, keccak256};
-use kessai_deployer::{chain::Receipt, ops::Suite, plan::labels};
+use kessai_deployer::{events::decimal, ops::Suite, plan::labels, rpc::RpcChain};
+use serde::Serialize;
+use std::fmt;
 
 /// Operate a bank's deposit token: issue, redeem, configure minters, freeze, pause.
 #[derive(Debug, Args)]
@@ -102,55 +109,43 @@ impl DepositCommand {
                 )
             })?,
         };
-        let token = suite.deposit;
-        let what = self.action.describe(from);
-        let receipt: Receipt = match self.action {
-            DepositAction::Issue { to, amount, reference } => {
-                suite.issue_deposit(&mut chain, from, to, U256::from(amount), keccak256(reference)).await?
-            }
-            DepositAction::Redeem { amount, account, holder: None } => {
-                suite.redeem_deposit(&mut chain, from, U256::from(amount), keccak256(account)).await?
-            }
-            DepositAction::Redeem { amount, account, holder: Some(holder) } => {
-                suite.redeem_deposit_for(&mut chain, from, holder, U256::from(amount), keccak256(account)).await?
-            }
-            DepositAction::ConfigureMinter { minter, allowance, limit, period } => {
-                suite.configure_minter(&mut chain, from, minter, allowance, limit, period).await?
-            }
-            DepositAction::Freeze { account } => suite.set_frozen(&mut chain, from, token, account, true).await?,
-            DepositAction::Unfreeze { account } => suite.set_frozen(&mut chain, from, token, account, false).await?,
-            DepositAction::Pause => suite.set_paused(&mut chain, from, token, true).await?,
-            DepositAction::Unpause => suite.set_paused(&mut chain, from, token, false).await?,
-        };
-        let (holder, sentence) = what;
-        let position = match holder {
-            Some(holder) => Some((holder, suite.position(&mut chain, holder).await?)),
-            None => None,
-        };
-        if global.json {
-            let mut out = serde_json::json!({
-                "action": sentence,
-                "tx_hash": receipt.tx_hash,
-                "block": receipt.block_number,
-                "gas_used": receipt.gas_used,
-            });
-            if let Some((holder, p)) = position {
-                out["account"] = serde_json::json!(holder);
-                out["cash"] = serde_json::json!(p.cash.to_string());
-                out["cash_held"] = serde_json::json!(p.cash_held.to_string());
-            }
-            println!("{out}");
-        } else {
-            println!("{sentence}: tx {} in block {} (gas {})", receipt.tx_hash, receipt.block_number, receipt.gas_used);
-            if let Some((holder, p)) = position {
-                println!("{holder} now holds ¥{} ({} held)", p.cash, p.cash_held);
-            }
-        }
-        Ok(())
+        output::print(global, &self.action.send(&suite, &mut chain, from).await?)
     }
 }
 
 impl DepositAction {
+    /// Sends the action from `from`, then reads the balance of the account it is about.
+    async fn send(self, suite: &Suite, chain: &mut RpcChain, from: Address) -> eyre::Result<Sent> {
+        let token = suite.deposit;
+        let (holder, action) = self.describe(from);
+        let receipt = match self {
+            Self::Issue { to, amount, reference } => {
+                suite.issue_deposit(chain, from, to, U256::from(amount), keccak256(reference)).await?
+            }
+            Self::Redeem { amount, account, holder: None } => {
+                suite.redeem_deposit(chain, from, U256::from(amount), keccak256(account)).await?
+            }
+            Self::Redeem { amount, account, holder: Some(holder) } => {
+                suite.redeem_deposit_for(chain, from, holder, U256::from(amount), keccak256(account)).await?
+            }
+            Self::ConfigureMinter { minter, allowance, limit, period } => {
+                suite.configure_minter(chain, from, minter, allowance, limit, period).await?
+            }
+            Self::Freeze { account } => suite.set_frozen(chain, from, token, account, true).await?,
+            Self::Unfreeze { account } => suite.set_frozen(chain, from, token, account, false).await?,
+            Self::Pause => suite.set_paused(chain, from, token, true).await?,
+            Self::Unpause => suite.set_paused(chain, from, token, false).await?,
+        };
+        let balance = match holder {
+            Some(account) => {
+                let p = suite.position(chain, account).await?;
+                Some(Balance { account, cash: p.cash, cash_held: p.cash_held })
+            }
+            None => None,
+        };
+        Ok(Sent { action, tx: Tx::from(&receipt), balance })
+    }
+
     /// The account whose balance the output shows, and what the action does in words.
     fn describe(&self, from: Address) -> (Option<Address>, String) {
         match self {
@@ -169,5 +164,36 @@ impl DepositAction {
             Self::Pause => (None, "the deposit token paused".into()),
             Self::Unpause => (None, "the deposit token resumed".into()),
         }
+    }
+}
+
+/// What a deposit-token action did, and the balance of the account it was about.
+#[derive(Serialize)]
+struct Sent {
+    /// What the action did, in words.
+    action: String,
+    #[serde(flatten)]
+    tx: Tx,
+    #[serde(flatten)]
+    balance: Option<Balance>,
+}
+
+/// An account's deposit tokens after an action.
+#[derive(Serialize)]
+struct Balance {
+    account: Address,
+    #[serde(with = "decimal")]
+    cash: U256,
+    #[serde(with = "decimal")]
+    cash_held: U256,
+}
+
+impl fmt::Display for Sent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.action, self.tx)?;
+        if let Some(Balance { account, cash, cash_held }) = &self.balance {
+            write!(f, "\n{account} now holds ¥{cash} ({cash_held} held)")?;
+        }
+        Ok(())
     }
 }

@@ -1,9 +1,16 @@
 //! Choosing the engine a command runs on: the in-process chain, a spawned Anvil, or a node.
 
 use eyre::WrapErr;
-use kessai_bindings::alloy::signers::local::PrivateKeySigner;
+use kessai_bindings::{
+    alloy::{
+        primitives::{Address, keccak256},
+        signers::local::PrivateKeySigner,
+    },
+    security_token::SecurityToken,
+};
 use kessai_deployer::{
     anvil::{self, AnvilInstance, AnvilOptions},
+    chain::Chain,
     keys,
     manifest::Manifest,
     profile::{ChainProfile, Hardfork},
@@ -60,7 +67,7 @@ fn keystore_password() -> eyre::Result<String> {
 
 /// Where the keys come from and their accounts (for `kessai keys`). A keystore that names its
 /// account (geth's do) is not decrypted; one that does not (`cast wallet import`'s) needs the password.
-pub fn key_addresses() -> eyre::Result<(String, Vec<kessai_bindings::alloy::primitives::Address>)> {
+pub fn key_addresses() -> eyre::Result<(String, Vec<Address>)> {
     if let Ok(paths) = std::env::var(KEYSTORE_ENV) {
         let mut password = None;
         let mut addresses = Vec::new();
@@ -83,6 +90,35 @@ pub fn key_addresses() -> eyre::Result<(String, Vec<kessai_bindings::alloy::prim
         return Ok((KEYS_ENV.to_string(), addresses));
     }
     Ok(("Anvil's development keys (KESSAI_KEYSTORE and KESSAI_KEYS are unset)".to_string(), anvil::dev_accounts()))
+}
+
+/// The sending account: `--from` when given (its key must be loaded), else the first loaded key that
+/// holds `role` on `contract` (any OpenZeppelin AccessControl contract of the suite).
+pub async fn sender_with_role(
+    chain: &mut RpcChain,
+    contract: Address,
+    role: &str,
+    from: Option<Address>,
+) -> eyre::Result<Address> {
+    if let Some(from) = from {
+        if chain.accounts().contains(&from) {
+            return Ok(from);
+        }
+        eyre::bail!(
+            "no key for --from {from}: add its key to {} (comma-separated; `kessai keys` lists the loaded ones)",
+            key_source()
+        );
+    }
+    let role_id = keccak256(role);
+    for account in chain.accounts().to_vec() {
+        if chain.read(contract, &SecurityToken::hasRoleCall { role: role_id, account }).await? {
+            return Ok(account);
+        }
+    }
+    eyre::bail!(
+        "none of the loaded keys holds {role} on {contract}: add the key of the account that does to {}, or pass --from",
+        key_source()
+    )
 }
 
 /// How transactions are sent to a node: the chain's profile, pricing, confirmations, deadlines.
@@ -194,7 +230,7 @@ pub struct SenderArgs {
     /// Sending account (its key must be loaded); without it, the first loaded key that holds the
     /// role the action needs.
     #[arg(long, value_parser = super::address_arg::AddressParser)]
-    pub from: Option<kessai_bindings::alloy::primitives::Address>,
+    pub from: Option<Address>,
 }
 
 /// Which deployed suite a command works on: the node and the manifest `kessai deploy` wrote.

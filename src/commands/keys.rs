@@ -1,10 +1,11 @@
 //! `kessai keys`: which account each loaded key is, and the role its position gives it. Never a key.
 
-use super::{GlobalArgs, engine};
+use super::{GlobalArgs, engine, output};
 use clap::Args;
 use kessai_bindings::alloy::primitives::Address;
 use kessai_deployer::plan::SuiteAccounts;
 use serde::Serialize;
+use std::fmt;
 
 /// Show the accounts of the loaded keys (KESSAI_KEYSTORE, else KESSAI_KEYS, else Anvil's development
 /// keys) in the one role order every command reads them in: operator, registrar, issuer, bank,
@@ -53,28 +54,30 @@ impl KeysCommand {
                 Key { position: i + 1, role, in_commands, address: address.to_checksum(None) }
             })
             .collect();
-        let report = Keys { source, keys };
-        if global.json {
-            println!("{}", serde_json::to_string_pretty(&report)?);
-        } else {
-            print(&report);
-        }
-        Ok(())
+        output::print_document(global, &Keys { source, keys })
     }
 }
 
-fn print(report: &Keys) {
-    println!("{} keys from {}, in role order (keys are never printed):", report.keys.len(), report.source);
-    for key in &report.keys {
-        let role =
-            if key.in_commands == "all" { key.role.to_string() } else { format!("{} ({})", key.role, key.in_commands) };
-        println!("  {:>2}  {role:<26} {}", key.position, key.address);
-    }
-    if report.keys.len() < SuiteAccounts::ROLES.len() {
-        let missing = &SuiteAccounts::ROLES[report.keys.len()..];
-        println!(
-            "no key for {}: commands sent by those roles need `--from` with a loaded key, or more keys",
-            missing.join(", ")
-        );
+/// A line per key, then the roles no key plays.
+impl fmt::Display for Keys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} keys from {}, in role order (keys are never printed):", self.keys.len(), self.source)?;
+        for key in &self.keys {
+            let role = if key.in_commands == "all" {
+                key.role.to_string()
+            } else {
+                format!("{} ({})", key.role, key.in_commands)
+            };
+            write!(f, "\n  {:>2}  {role:<26} {}", key.position, key.address)?;
+        }
+        if self.keys.len() < SuiteAccounts::ROLES.len() {
+            let missing = &SuiteAccounts::ROLES[self.keys.len()..];
+            write!(
+                f,
+                "\nno key for {}: commands sent by those roles need `--from` with a loaded key, or more keys",
+                missing.join(", ")
+            )?;
+        }
+        Ok(())
     }
 }

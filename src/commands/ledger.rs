@@ -2,10 +2,18 @@
 //! with its units, held and frozen units and eligibility at that block — written as CSV and JSON, what
 //! a registrar files. Built by [`kessai_deployer::events::holder_register`].
 
-use super::{GlobalArgs, engine};
+use super::{GlobalArgs, engine, output};
 use eyre::WrapErr;
-use kessai_deployer::{events, plan::labels};
-use std::path::PathBuf;
+use kessai_bindings::alloy::primitives::{Address, U256};
+use kessai_deployer::{
+    events::{self, HolderRegister, decimal},
+    plan::labels,
+};
+use serde::Serialize;
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+};
 
 /// Write the security token's holder register at a block as CSV and JSON.
 ///
@@ -56,52 +64,92 @@ impl LedgerCommand {
         }
         let register = events::holder_register(&mut chain, token, from_block, block).await?;
         if let Some(path) = &self.csv {
-            std::fs::write(path, register.to_csv()).wrap_err_with(|| format!("cannot write {}", path.display()))?;
+            write(path, register.to_csv())?;
         }
-        let json = serde_json::to_string_pretty(&register)? + "\n";
-        match (&self.json_file, global.json) {
-            (Some(path), _) => {
-                std::fs::write(path, &json).wrap_err_with(|| format!("cannot write {}", path.display()))?;
-                // The register went to the file: stdout gets a one-line JSON summary.
-                let summary = serde_json::json!({
-                    "token": token,
-                    "block": register.block,
-                    "holders": register.holders.len(),
-                    "total_supply": register.total_supply.to_string(),
-                    "csv": self.csv,
-                    "json": path,
-                });
-                println!("{summary}");
+        match self.json_file {
+            Some(json) => {
+                write(&json, serde_json::to_string_pretty(&register)? + "\n")?;
+                let summary = Written::new(&register, self.csv, json);
+                output::print(global, &summary)
             }
-            (None, true) => print!("{json}"),
-            (None, false) => {}
+            None => output::print_document(global, &Ledger { label: &self.token, register, csv: self.csv }),
         }
-        if !global.json {
-            let current = register.current_holders().count();
-            println!(
-                "holder register of {} ({}) at block {} (time {}): {} accounts ever held units, {current} hold units now; supply {}",
-                self.token,
-                token,
-                register.block,
-                register.timestamp,
-                register.holders.len(),
-                register.total_supply
-            );
-            for h in &register.holders {
-                println!(
-                    "  {} units {} held {} frozen {}{}{}",
-                    h.holder,
-                    h.units,
-                    h.held,
-                    h.frozen,
-                    if h.account_frozen { " ACCOUNT FROZEN" } else { "" },
-                    if h.eligible { "" } else { " NOT ELIGIBLE" }
-                );
-            }
-            if let Some(path) = &self.csv {
-                println!("CSV written to {}", path.display());
-            }
+    }
+}
+
+/// Writes `contents` to the file at `path`, naming it when it cannot.
+fn write(path: &Path, contents: String) -> eyre::Result<()> {
+    std::fs::write(path, contents).wrap_err_with(|| format!("cannot write {}", path.display()))
+}
+
+/// The register on stdout: in JSON the whole register, in text a summary and a line per holder.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Ledger<'a> {
+    /// The token's manifest label, for the text.
+    #[serde(skip)]
+    label: &'a str,
+    register: HolderRegister,
+    /// Where the CSV was written, for the text.
+    #[serde(skip)]
+    csv: Option<PathBuf>,
+}
+
+impl fmt::Display for Ledger<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = &self.register;
+        write!(
+            f,
+            "holder register of {} ({}) at block {} (time {}): {} accounts ever held units, {} hold units now; supply {}",
+            self.label,
+            r.token,
+            r.block,
+            r.timestamp,
+            r.holders.len(),
+            r.current_holders().count(),
+            r.total_supply
+        )?;
+        for h in &r.holders {
+            write!(
+                f,
+                "\n  {} units {} held {} frozen {}{}{}",
+                h.holder,
+                h.units,
+                h.held,
+                h.frozen,
+                if h.account_frozen { " ACCOUNT FROZEN" } else { "" },
+                if h.eligible { "" } else { " NOT ELIGIBLE" }
+            )?;
+        }
+        if let Some(path) = &self.csv {
+            write!(f, "\nCSV written to {}", path.display())?;
         }
         Ok(())
+    }
+}
+
+/// The register written to files (`--json FILE`): what stdout gets instead of the register.
+#[derive(Serialize)]
+struct Written {
+    token: Address,
+    block: u64,
+    /// How many accounts ever held units.
+    holders: usize,
+    #[serde(with = "decimal")]
+    total_supply: U256,
+    csv: Option<PathBuf>,
+    json: PathBuf,
+}
+
+impl Written {
+    fn new(register: &HolderRegister, csv: Option<PathBuf>, json: PathBuf) -> Self {
+        let r = register;
+        Self { token: r.token, block: r.block, holders: r.holders.len(), total_supply: r.total_supply, csv, json }
+    }
+}
+
+impl fmt::Display for Written {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "holder register of {} at block {} written to {}", self.token, self.block, self.json.display())
     }
 }

@@ -10,6 +10,7 @@ mod deposit;
 mod engine;
 mod keys;
 mod ledger;
+pub mod output;
 mod registry;
 mod security;
 mod sim;

@@ -3,19 +3,22 @@
 //! `--registry bank` for the bank's customer registry. Every chain step goes through
 //! [`kessai_deployer::ops::Suite`].
 
-use super::{GlobalArgs, address_arg::AddressParser, engine};
-use clap::{Args, Subcommand, ValueEnum};
-use kessai_bindings::{
-    alloy::primitives::{Address, keccak256},
-    security_token::SecurityToken,
+use super::{
+    GlobalArgs,
+    address_arg::AddressParser,
+    engine,
+    output::{self, Tx},
 };
+use clap::{Args, Subcommand, ValueEnum};
+use kessai_bindings::alloy::primitives::{Address, B256, keccak256};
 use kessai_deployer::{
-    chain::{Chain, Receipt},
+    chain::Chain,
     ops::{InvestorRecord, Registration, Suite},
     plan::labels,
     rpc::RpcChain,
 };
-use serde_json::{Value, json};
+use serde::Serialize;
+use std::fmt;
 
 /// Register, update or revoke investors in an investor registry.
 ///
@@ -85,7 +88,7 @@ pub enum RegistryAction {
 }
 
 impl RegistryCommand {
-    /// Runs the action.
+    /// Runs the action, then shows the account's record.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
         let (manifest, mut chain) = match self.action {
             RegistryAction::Show { .. } => self.send.suite.connect_read_only().await?,
@@ -98,103 +101,105 @@ impl RegistryCommand {
             other => other,
         };
         let registry = manifest.deployment.address(label)?;
-        let (what, account, receipt) = match self.action {
-            RegistryAction::Register { account, class, country, kyc_expiry, kyc_days, data } => {
+        let (account, change) = self.action.send(&suite, &mut chain, registry, self.send.from).await?;
+        let record = Record::from(&suite.investor(&mut chain, registry, account).await?);
+        output::print(global, &Shown { registry: label, registry_address: registry, account, record, change })
+    }
+}
+
+impl RegistryAction {
+    /// Sends the action (none for `show`) from `from` or the registrar: the account it is about, and
+    /// what changed.
+    async fn send(
+        self,
+        suite: &Suite,
+        chain: &mut RpcChain,
+        registry: Address,
+        from: Option<Address>,
+    ) -> eyre::Result<(Address, Option<Change>)> {
+        let (what, account, receipt) = match self {
+            Self::Register { account, class, country, kyc_expiry, kyc_days, data } => {
                 let kyc_expiry = match kyc_expiry {
                     Some(expiry) => expiry,
                     None => chain.timestamp().await? + kyc_days * 86_400,
                 };
                 let r = Registration { class: class as u8, country, kyc_expiry, data_hash: keccak256(data) };
-                let from = sender_with_role(&mut chain, registry, "REGISTRAR_ROLE", self.send.from).await?;
-                ("registered", account, Some(suite.register(&mut chain, registry, from, account, r).await?))
+                let from = engine::sender_with_role(chain, registry, "REGISTRAR_ROLE", from).await?;
+                ("registered", account, suite.register(chain, registry, from, account, r).await?)
             }
-            RegistryAction::Revoke { account } => {
-                let from = sender_with_role(&mut chain, registry, "REGISTRAR_ROLE", self.send.from).await?;
-                ("revoked", account, Some(suite.revoke(&mut chain, registry, from, account).await?))
+            Self::Revoke { account } => {
+                let from = engine::sender_with_role(chain, registry, "REGISTRAR_ROLE", from).await?;
+                ("revoked", account, suite.revoke(chain, registry, from, account).await?)
             }
-            RegistryAction::Show { account } => ("record", account, None),
+            Self::Show { account } => return Ok((account, None)),
         };
-        let record = suite.investor(&mut chain, registry, account).await?;
-        let mut out = record_json(label, registry, account, &record);
-        if let Some(r) = &receipt {
-            merge(&mut out, receipt_json(r));
-        }
-        if global.json {
-            println!("{out}");
-        } else {
-            if let Some(r) = &receipt {
-                println!("{account} {what} in {label}: {}", receipt_text(r));
-            }
-            println!(
-                "{account} in {label} ({registry}): {}, class {}, country {}, KYC until {}, data hash {}; {}",
-                record.status_word(),
-                kessai_bindings::investor_class(record.class),
-                record.country,
-                record.kyc_expiry,
-                record.data_hash,
-                if record.eligible { "eligible" } else { "NOT eligible" }
-            );
-        }
-        Ok(())
+        Ok((account, Some(Change { what, tx: Tx::from(&receipt) })))
     }
 }
 
-/// The sending account: `--from` when given (its key must be loaded), else the first loaded key that
-/// holds `role` on `contract` (any OpenZeppelin AccessControl contract of the suite).
-pub(super) async fn sender_with_role(
-    chain: &mut RpcChain,
-    contract: Address,
-    role: &str,
-    from: Option<Address>,
-) -> eyre::Result<Address> {
-    if let Some(from) = from {
-        if chain.accounts().contains(&from) {
-            return Ok(from);
+/// What a registry command prints: the account's record, after the transaction that changed it.
+#[derive(Serialize)]
+struct Shown<'a> {
+    /// The registry's manifest label.
+    registry: &'a str,
+    registry_address: Address,
+    account: Address,
+    #[serde(flatten)]
+    record: Record,
+    #[serde(flatten)]
+    change: Option<Change>,
+}
+
+/// A registration or revocation: what happened, and its transaction.
+#[derive(Serialize)]
+struct Change {
+    /// `registered` or `revoked`, for the text.
+    #[serde(skip)]
+    what: &'static str,
+    #[serde(flatten)]
+    tx: Tx,
+}
+
+/// An account's record in an investor registry, as the output shows it.
+#[derive(Serialize)]
+struct Record {
+    /// `unknown`, `active`, `revoked` or `facility`.
+    status: &'static str,
+    class: u8,
+    country: u16,
+    kyc_expiry: u64,
+    data_hash: B256,
+    eligible: bool,
+}
+
+impl From<&InvestorRecord> for Record {
+    fn from(r: &InvestorRecord) -> Self {
+        Self {
+            status: r.status_word(),
+            class: r.class,
+            country: r.country,
+            kyc_expiry: r.kyc_expiry,
+            data_hash: r.data_hash,
+            eligible: r.eligible,
         }
-        eyre::bail!(
-            "no key for --from {from}: add its key to {} (comma-separated; `kessai keys` lists the loaded ones)",
-            engine::key_source()
-        );
     }
-    let role_id = keccak256(role);
-    for account in chain.accounts().to_vec() {
-        if chain.read(contract, &SecurityToken::hasRoleCall { role: role_id, account }).await? {
-            return Ok(account);
+}
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self { registry, registry_address, account, record: r, change } = self;
+        if let Some(Change { what, tx }) = change {
+            writeln!(f, "{account} {what} in {registry}: {tx}")?;
         }
+        write!(
+            f,
+            "{account} in {registry} ({registry_address}): {}, class {}, country {}, KYC until {}, data hash {}; {}",
+            r.status,
+            kessai_bindings::investor_class(r.class),
+            r.country,
+            r.kyc_expiry,
+            r.data_hash,
+            if r.eligible { "eligible" } else { "NOT eligible" }
+        )
     }
-    eyre::bail!(
-        "none of the loaded keys holds {role} on {contract}: add the key of the account that does to {}, or pass --from",
-        engine::key_source()
-    )
-}
-
-/// A mined transaction as JSON fields.
-pub(super) fn receipt_json(r: &Receipt) -> Value {
-    json!({ "tx_hash": r.tx_hash, "block": r.block_number, "gas_used": r.gas_used })
-}
-
-/// A mined transaction in words.
-pub(super) fn receipt_text(r: &Receipt) -> String {
-    format!("tx {} in block {} (gas {})", r.tx_hash, r.block_number, r.gas_used)
-}
-
-/// Adds `extra`'s fields to the object `out`.
-pub(super) fn merge(out: &mut Value, extra: Value) {
-    if let (Some(out), Value::Object(extra)) = (out.as_object_mut(), extra) {
-        out.extend(extra);
-    }
-}
-
-fn record_json(label: &str, registry: Address, account: Address, r: &InvestorRecord) -> Value {
-    json!({
-        "registry": label,
-        "registry_address": registry,
-        "account": account,
-        "status": r.status_word(),
-        "class": r.class,
-        "country": r.country,
-        "kyc_expiry": r.kyc_expiry,
-        "data_hash": r.data_hash,
-        "eligible": r.eligible,
-    })
 }

@@ -7,16 +7,18 @@ use super::{
     GlobalArgs,
     address_arg::AddressParser,
     engine,
-    registry::{merge, receipt_json, receipt_text, sender_with_role},
+    output::{self, Tx},
 };
 use clap::{Args, Subcommand};
 use kessai_bindings::alloy::primitives::{Address, B256, U256, keccak256};
 use kessai_deployer::{
     chain::Receipt,
-    ops::{ForcedTransfer, Suite},
+    events::decimal,
+    ops::{ForcedTransfer, Standing, Suite},
     rpc::RpcChain,
 };
-use serde_json::json;
+use serde::{Serialize, Serializer, ser::SerializeMap};
+use std::{collections::BTreeMap, fmt};
 
 /// Act on the security token: issue, redeem, freeze, seize, recover, pause, decide transfer requests.
 ///
@@ -130,7 +132,7 @@ pub enum SecurityAction {
     },
 }
 
-/// What an action did, for the output.
+/// What an action sent.
 struct Done {
     /// What happened, in one word (`issued`, `frozen`, ...), for `--json`.
     action: &'static str,
@@ -235,52 +237,79 @@ impl SecurityCommand {
         let suite = Suite::from_deployment(&manifest.deployment)?;
         let (role, on_desk) = self.action.role();
         let contract = if on_desk { suite.approvals } else { suite.security };
-        let from = sender_with_role(&mut chain, contract, role, self.send.from).await?;
+        let from = engine::sender_with_role(&mut chain, contract, role, self.send.from).await?;
         let done = self.action.send(&suite, &mut chain, from).await?;
-        print(&suite, &mut chain, &done, global.json).await
+        output::print(global, &Outcome::read(&suite, &mut chain, done).await?)
     }
 }
 
-/// Prints what `done` did and the standing of the accounts it touched, with the supply and whether
-/// the token is paused.
-async fn print(suite: &Suite, chain: &mut RpcChain, done: &Done, json: bool) -> eyre::Result<()> {
-    let (supply, _) = suite.supplies(chain).await?;
-    let paused = suite.security_paused(chain).await?;
-    let mut standings = Vec::new();
-    for account in &done.accounts {
-        standings.push((*account, suite.standing(chain, *account).await?));
-    }
-    if json {
-        let mut out = json!({ "action": done.action, "total_supply": supply.to_string(), "paused": paused });
-        if let Some((account, s)) = standings.first() {
-            merge(
-                &mut out,
-                json!({
-                    "account": account,
-                    "units": s.units.to_string(),
-                    "units_held": s.units_held.to_string(),
-                    "units_frozen": s.units_frozen.to_string(),
-                    "account_frozen": s.account_frozen,
-                }),
-            );
+/// What an action did, and the token afterwards: its supply, whether it is paused, and the standing
+/// of the accounts the action touched.
+#[derive(Serialize)]
+struct Outcome {
+    /// What happened, in one word (`issued`, `frozen`, ...).
+    action: &'static str,
+    /// What happened, in a phrase, for the text.
+    #[serde(skip)]
+    what: String,
+    #[serde(with = "decimal")]
+    total_supply: U256,
+    paused: bool,
+    #[serde(flatten)]
+    standings: Standings,
+    #[serde(flatten)]
+    tx: Tx,
+}
+
+impl Outcome {
+    /// Reads the token's state after `done`.
+    async fn read(suite: &Suite, chain: &mut RpcChain, done: Done) -> eyre::Result<Self> {
+        let (total_supply, _) = suite.supplies(chain).await?;
+        let paused = suite.security_paused(chain).await?;
+        let mut standings = Vec::new();
+        for account in done.accounts {
+            standings.push((account, suite.standing(chain, account).await?));
         }
-        let accounts: serde_json::Map<String, serde_json::Value> =
-            standings.iter().map(|(a, s)| (a.to_string(), json!(s))).collect();
-        merge(&mut out, json!({ "accounts": accounts }));
-        merge(&mut out, receipt_json(&done.receipt));
-        println!("{out}");
-    } else {
-        println!("{}: {}", done.what, receipt_text(&done.receipt));
-        for (account, s) in &standings {
+        let Done { action, what, receipt, .. } = done;
+        Ok(Self { action, what, total_supply, paused, standings: Standings(standings), tx: Tx::from(&receipt) })
+    }
+}
+
+/// The standing of each account an action touched, in order. In JSON: the first account's as the
+/// fields `account`, `units`, `units_held`, `units_frozen` and `account_frozen`, and every
+/// account's under `accounts`, keyed by address.
+struct Standings(Vec<(Address, Standing)>);
+
+impl Serialize for Standings {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if let Some((account, s)) = self.0.first() {
+            map.serialize_entry("account", account)?;
+            map.serialize_entry("units", &s.units.to_string())?;
+            map.serialize_entry("units_held", &s.units_held.to_string())?;
+            map.serialize_entry("units_frozen", &s.units_frozen.to_string())?;
+            map.serialize_entry("account_frozen", &s.account_frozen)?;
+        }
+        let accounts: BTreeMap<String, &Standing> = self.0.iter().map(|(a, s)| (a.to_string(), s)).collect();
+        map.serialize_entry("accounts", &accounts)?;
+        map.end()
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.what, self.tx)?;
+        for (account, s) in &self.standings.0 {
             let frozen = if s.account_frozen { ", account frozen" } else { "" };
-            println!(
-                "{account} now holds {} units ({} held, {} frozen{frozen}); supply {supply}",
-                s.units, s.units_held, s.units_frozen
-            );
+            write!(
+                f,
+                "\n{account} now holds {} units ({} held, {} frozen{frozen}); supply {}",
+                s.units, s.units_held, s.units_frozen, self.total_supply
+            )?;
         }
-        if paused {
-            println!("the security token is paused");
+        if self.paused {
+            write!(f, "\nthe security token is paused")?;
         }
+        Ok(())
     }
-    Ok(())
 }

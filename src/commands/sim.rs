@@ -153,19 +153,18 @@ impl RunArgs {
     /// progress line: (engine name, report).
     async fn replay(&self, scenario: &Scenario, quiet: bool) -> eyre::Result<(&'static str, RunReport)> {
         // A progress line on stderr (only a terminal's, never with --json) for long runs.
-        let mut progress = if quiet {
+        let progress = if quiet {
             report::Progress::hidden()
         } else {
-            report::Progress::new("steps", scenario.steps.len() as u64)
+            report::Progress::new([("steps", scenario.steps.len() as u64)])
         };
         let mut done = 0;
         let print = |outcome: &StepOutcome, time: u64| {
             done += 1;
             if !quiet {
-                progress.clear();
-                print!("{}", report::text::step(outcome, time, &self.tz));
+                progress.suspend(|| print!("{}", report::text::step(outcome, time, &self.tz)));
             }
-            progress.set(done);
+            progress.set(0, done);
         };
         let replayed = if self.anvil || self.rpc_url.is_some() {
             let (_anvil, mut chain) =

@@ -2,20 +2,28 @@
 //! release, sign, settle from signatures, settle batches (netted or gross) and read a trade's status.
 //! Every chain step goes through [`kessai_deployer::ops::Suite`] and [`kessai_deployer::signing`].
 
-use super::{GlobalArgs, address_arg::AddressParser, engine};
+use super::{
+    GlobalArgs,
+    address_arg::AddressParser,
+    engine,
+    output::{self, Tx},
+};
 use clap::{Args, Subcommand, ValueEnum};
 use eyre::WrapErr;
 use kessai_bindings::alloy::primitives::{Address, B256, Bytes, U256};
 use kessai_deployer::{
     address,
     chain::{Chain, Receipt},
-    ops::{BatchReceipt, SettleCheck, Suite, Trade, TradeSignatures},
+    events::decimal,
+    ops::{SettleCheck, Suite, Trade, TradeSignatures},
     rpc::RpcChain,
     signing,
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use serde::{Deserialize, Serialize, Serializer, ser::SerializeMap};
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+};
 
 /// Drive a DvP trade: create, pay, approve, settle from signatures or in batches, cancel, release.
 ///
@@ -96,15 +104,9 @@ pub enum TradeAction {
     },
     /// Settle in one transaction from both parties' signatures, without prior holds.
     SettleSigned {
-        /// The trade.
+        /// The trade and both signatures.
         #[command(flatten)]
-        trade: TradeRef,
-        /// The seller's signature (hex, from `kessai trade sign`).
-        #[arg(long, value_parser = signature_arg)]
-        seller_sig: Bytes,
-        /// The buyer's signature (hex).
-        #[arg(long, value_parser = signature_arg)]
-        buyer_sig: Bytes,
+        signed: SignedTrade,
         /// Sending account; defaults to the trade's agent (required when it names none).
         #[arg(long, value_parser = AddressParser)]
         from: Option<Address>,
@@ -124,15 +126,9 @@ pub enum TradeAction {
     /// Create the trade from both parties' signatures (e.g. by a broker): both legs are held at
     /// once, and a trade without an agent settles.
     CreateSigned {
-        /// The trade.
+        /// The trade and both signatures.
         #[command(flatten)]
-        trade: TradeRef,
-        /// The seller's signature (hex).
-        #[arg(long, value_parser = signature_arg)]
-        seller_sig: Bytes,
-        /// The buyer's signature (hex).
-        #[arg(long, value_parser = signature_arg)]
-        buyer_sig: Bytes,
+        signed: SignedTrade,
         /// Sending account.
         #[arg(long, value_parser = AddressParser)]
         from: Address,
@@ -152,6 +148,28 @@ pub enum TradeAction {
         #[arg(long, value_parser = AddressParser)]
         from: Option<Address>,
     },
+}
+
+/// A trade and both parties' signatures for it (`settle-signed`, `create-signed`).
+#[derive(Debug, Args)]
+pub struct SignedTrade {
+    /// The trade.
+    #[command(flatten)]
+    trade: TradeRef,
+    /// The seller's signature (hex, from `kessai trade sign`).
+    #[arg(long, value_parser = signature_arg)]
+    seller_sig: Bytes,
+    /// The buyer's signature (hex, from `kessai trade sign`).
+    #[arg(long, value_parser = signature_arg)]
+    buyer_sig: Bytes,
+}
+
+impl SignedTrade {
+    /// The trade id, its terms and the signatures.
+    fn load(self, suite: &Suite) -> eyre::Result<(B256, Trade, TradeSignatures)> {
+        let (id, trade) = self.trade.load(suite)?;
+        Ok((id, trade, TradeSignatures { seller: self.seller_sig, buyer: self.buyer_sig }))
+    }
 }
 
 /// The terms file. Its addresses follow [`kessai_deployer::address`]: a wrong EIP-55 checksum is
@@ -176,15 +194,6 @@ struct Terms {
     cash: Option<Address>,
 }
 
-/// What a step prints: JSON with `--json`, short lines otherwise.
-struct Output {
-    json: Value,
-    text: String,
-    /// A label for the text, on stderr, so that stdout holds only what a script captures (a
-    /// signature for `$(kessai trade … sign …)`).
-    label: Option<String>,
-}
-
 impl TradeCommand {
     /// Runs the step.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
@@ -193,15 +202,17 @@ impl TradeCommand {
             _ => self.suite.connect(&self.chain).await?,
         };
         let suite = Suite::from_deployment(&manifest.deployment)?;
-        let out = self.action.run(&suite, &mut chain).await?;
-        out.print(global.json);
-        Ok(())
+        let outcome = self.action.run(&suite, &mut chain).await?;
+        if let Outcome::Signed(signed) = &outcome {
+            output::caption(global, signed.caption());
+        }
+        output::print(global, &outcome)
     }
 }
 
 impl TradeAction {
     /// Loads the trade's terms, checks that the engine holds the sender's key, and takes the step.
-    async fn run(self, suite: &Suite, chain: &mut RpcChain) -> eyre::Result<Output> {
+    async fn run(self, suite: &Suite, chain: &mut RpcChain) -> eyre::Result<Outcome> {
         Ok(match self {
             TradeAction::Create(r) => {
                 let (id, trade) = r.load(suite)?;
@@ -245,10 +256,9 @@ impl TradeAction {
                 let (id, trade) = r.load(suite)?;
                 sign(suite, chain, from, id, &trade, instruction.into()).await?
             }
-            TradeAction::SettleSigned { trade: r, seller_sig, buyer_sig, from } => {
-                let (id, trade) = r.load(suite)?;
+            TradeAction::SettleSigned { signed, from } => {
+                let (id, trade, signatures) = signed.load(suite)?;
                 let by = agent_or(chain, &trade, from)?;
-                let signatures = TradeSignatures { seller: seller_sig, buyer: buyer_sig };
                 let receipt = suite.settle_signed(chain, by, id, &trade, &signatures).await?;
                 step(suite, chain, "settled from both signatures", id, &receipt).await?
             }
@@ -258,29 +268,14 @@ impl TradeAction {
                 let receipt = suite.settle_with_payment(chain, by, id, &trade, &buyer_sig).await?;
                 step(suite, chain, "settled with the buyer's signed payment", id, &receipt).await?
             }
-            TradeAction::CreateSigned { trade: r, seller_sig, buyer_sig, from } => {
-                let (id, trade) = r.load(suite)?;
+            TradeAction::CreateSigned { signed, from } => {
+                let (id, trade, signatures) = signed.load(suite)?;
                 sender(chain, from, "--from account", false)?;
-                let signatures = TradeSignatures { seller: seller_sig, buyer: buyer_sig };
                 let receipt = suite.create_signed_trade(chain, from, id, &trade, &signatures).await?;
                 step(suite, chain, "created from both signatures", id, &receipt).await?
             }
             TradeAction::Batch { terms, id, netted, from } => batch(suite, chain, terms, id, netted, from).await?,
         })
-    }
-}
-
-impl Output {
-    /// Prints the step's output: its JSON with `--json`, else its text.
-    fn print(&self, json: bool) {
-        if json {
-            println!("{}", self.json);
-        } else {
-            if let Some(label) = &self.label {
-                eprintln!("{label}");
-            }
-            println!("{}", self.text);
-        }
     }
 }
 
@@ -293,7 +288,7 @@ async fn batch(
     ids: Vec<String>,
     netted: bool,
     from: Option<Address>,
-) -> eyre::Result<Output> {
+) -> eyre::Result<Outcome> {
     if terms.len() != ids.len() {
         eyre::bail!("batch needs one --id per --terms ({} terms, {} ids)", terms.len(), ids.len());
     }
@@ -304,37 +299,14 @@ async fn batch(
         .collect::<eyre::Result<Vec<_>>>()?;
     let by = agent_or(chain, &trades[0].1, from)?;
     let batch = suite.settle_batch(chain, by, &trades, netted).await?;
-    Ok(batch_output(&batch, netted))
-}
-
-/// What a settled batch prints: its receipt and its cash, gross and net.
-fn batch_output(batch: &BatchReceipt, netted: bool) -> Output {
-    let r = &batch.receipt;
-    let saved = batch.liquidity_saved();
-    Output {
-        json: json!({
-            "tx_hash": r.tx_hash,
-            "block": r.block_number,
-            "gas_used": r.gas_used,
-            "netted": netted,
-            "trades": batch.trades.to_string(),
-            "gross_cash": batch.gross_cash.to_string(),
-            "net_cash": batch.net_cash.to_string(),
-            "liquidity_saved": saved.to_string(),
-        }),
-        text: format!(
-            "settled {} trades{}: tx {} in block {} (gas {})\ncash: gross {}, net {}, liquidity saved {}",
-            batch.trades,
-            if netted { " netted" } else { "" },
-            r.tx_hash,
-            r.block_number,
-            r.gas_used,
-            batch.gross_cash,
-            batch.net_cash,
-            saved
-        ),
-        label: None,
-    }
+    Ok(Outcome::Batch(Settled {
+        trades: batch.trades,
+        netted,
+        gross_cash: batch.gross_cash,
+        net_cash: batch.net_cash,
+        liquidity_saved: batch.liquidity_saved(),
+        tx: Tx::from(&batch.receipt),
+    }))
 }
 
 impl TradeRef {
@@ -388,14 +360,6 @@ fn trade_id(seller: Address, reference: &str) -> B256 {
     kessai_bindings::trade_id(seller, reference)
 }
 
-fn flag_words(status: u8) -> Vec<&'static str> {
-    kessai_bindings::TradeFlags::of(status).words()
-}
-
-fn status_line(status: u8) -> String {
-    kessai_bindings::status_words(&status.to_string())
-}
-
 /// A signature argument: an ECDSA signature in hex (64 bytes compact, or 65), as `kessai trade
 /// sign` prints it.
 fn signature_arg(text: &str) -> Result<Bytes, String> {
@@ -447,30 +411,19 @@ fn agent_or(chain: &RpcChain, trade: &Trade, from: Option<Address>) -> eyre::Res
 }
 
 /// A mined step: its receipt and the trade's status afterwards.
-async fn step(suite: &Suite, chain: &mut RpcChain, what: &str, id: B256, receipt: &Receipt) -> eyre::Result<Output> {
-    let status = suite.trade_status(chain, id).await?;
-    Ok(Output {
-        json: json!({
-            "id": id,
-            "tx_hash": receipt.tx_hash,
-            "block": receipt.block_number,
-            "gas_used": receipt.gas_used,
-            "status": status,
-            "flags": flag_words(status),
-        }),
-        text: format!(
-            "trade {id} {what}: tx {} in block {} (gas {}); now {}",
-            receipt.tx_hash,
-            receipt.block_number,
-            receipt.gas_used,
-            status_line(status)
-        ),
-        label: None,
-    })
+async fn step(
+    suite: &Suite,
+    chain: &mut RpcChain,
+    what: &'static str,
+    id: B256,
+    receipt: &Receipt,
+) -> eyre::Result<Outcome> {
+    let state = State(suite.trade_status(chain, id).await?);
+    Ok(Outcome::Step(Stepped { id, what, state, tx: Tx::from(receipt) }))
 }
 
-async fn status(suite: &Suite, chain: &mut RpcChain, id: B256, trade: &Trade) -> eyre::Result<Output> {
-    let status = suite.trade_status(chain, id).await?;
+async fn status(suite: &Suite, chain: &mut RpcChain, id: B256, trade: &Trade) -> eyre::Result<Outcome> {
+    let state = State(suite.trade_status(chain, id).await?);
     let check = suite.can_settle(chain, id, trade).await?;
     let (name, restriction) = match check {
         SettleCheck::TradeNotFound => ("trade_not_found", None),
@@ -481,18 +434,13 @@ async fn status(suite: &Suite, chain: &mut RpcChain, id: B256, trade: &Trade) ->
         SettleCheck::AwaitingPayment => ("awaiting_payment", None),
         SettleCheck::AwaitingApproval => ("awaiting_approval", None),
     };
-    Ok(Output {
-        json: json!({
-            "id": id,
-            "status": status,
-            "flags": flag_words(status),
-            "check": name,
-            "restriction": restriction.map(|r| format!("{r:?}")),
-            "message": check.message(),
-        }),
-        text: format!("trade {id}: {}\ncan settle: {}", status_line(status), check.message()),
-        label: None,
-    })
+    Ok(Outcome::Status(Status {
+        id,
+        state,
+        check: name,
+        restriction: restriction.map(|r| format!("{r:?}")),
+        message: check.message(),
+    }))
 }
 
 /// What a trade signature instructs, on the command line.
@@ -523,7 +471,7 @@ async fn sign(
     id: B256,
     trade: &Trade,
     instruction: signing::Instruction,
-) -> eyre::Result<Output> {
+) -> eyre::Result<Outcome> {
     let key = engine::signers()?.into_iter().find(|k| k.address() == from).ok_or_else(|| {
         eyre::eyre!("no key for {from}: add its key to {} (`kessai keys` lists the loaded ones)", engine::key_source())
     })?;
@@ -545,20 +493,154 @@ async fn sign(
     } else {
         None
     };
-    let who = match role {
-        Some(role) => format!("the {role}"),
-        None => "neither party: valid only where a party's wallet accepts this key".into(),
-    };
-    Ok(Output {
-        json: json!({
-            "id": id,
-            "signer": from,
-            "role": role,
-            "instruction": format!("{instruction:?}").to_lowercase(),
-            "digest": digest,
-            "signature": signature,
-        }),
-        text: signature.to_string(),
-        label: Some(format!("{instruction:?} signature of {from} ({who}) on trade {id}:")),
-    })
+    Ok(Outcome::Signed(Signed { id, signer: from, role, instruction, digest, signature }))
+}
+
+/// What a step prints.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Outcome {
+    /// A mined step.
+    Step(Stepped),
+    /// A trade's status (`status`).
+    Status(Status),
+    /// A signature (`sign`).
+    Signed(Signed),
+    /// A settled batch (`batch`).
+    Batch(Settled),
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Step(s) => s.fmt(f),
+            Self::Status(s) => s.fmt(f),
+            Self::Signed(s) => s.fmt(f),
+            Self::Batch(s) => s.fmt(f),
+        }
+    }
+}
+
+/// A trade's status flags: in JSON `status` (the bits) and `flags` (their words), in text the words.
+struct State(u8);
+
+impl Serialize for State {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("status", &self.0)?;
+        map.serialize_entry("flags", &kessai_bindings::TradeFlags::of(self.0).words())?;
+        map.end()
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&kessai_bindings::status_words(&self.0.to_string()))
+    }
+}
+
+/// A mined step: what it did to which trade, the trade's status afterwards, and the transaction.
+#[derive(Serialize)]
+struct Stepped {
+    id: B256,
+    /// What the step did, for the text (`created`, `paid`, ...).
+    #[serde(skip)]
+    what: &'static str,
+    #[serde(flatten)]
+    state: State,
+    #[serde(flatten)]
+    tx: Tx,
+}
+
+impl fmt::Display for Stepped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "trade {} {}: {}; now {}", self.id, self.what, self.tx, self.state)
+    }
+}
+
+/// A trade's status and what stands between it and its settlement.
+#[derive(Serialize)]
+struct Status {
+    id: B256,
+    #[serde(flatten)]
+    state: State,
+    /// The check's name (`awaiting_payment`, `security_leg_restricted`, ...).
+    check: &'static str,
+    /// The restriction a leg would hit, when one would.
+    restriction: Option<String>,
+    /// The check in words.
+    message: String,
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "trade {}: {}\ncan settle: {}", self.id, self.state, self.message)
+    }
+}
+
+/// A trade signature: the text is the signature alone, for `$(kessai trade … sign …)`.
+#[derive(Serialize)]
+struct Signed {
+    id: B256,
+    signer: Address,
+    /// `seller`, `buyer`, or none (a key a party's wallet may accept).
+    role: Option<&'static str>,
+    #[serde(serialize_with = "instruction_name")]
+    instruction: signing::Instruction,
+    digest: B256,
+    signature: Bytes,
+}
+
+impl Signed {
+    /// What the signature is, for a person (on stderr).
+    fn caption(&self) -> String {
+        let who = match self.role {
+            Some(role) => format!("the {role}"),
+            None => "neither party: valid only where a party's wallet accepts this key".into(),
+        };
+        format!("{:?} signature of {} ({who}) on trade {}:", self.instruction, self.signer, self.id)
+    }
+}
+
+impl fmt::Display for Signed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.signature.fmt(f)
+    }
+}
+
+/// An instruction as JSON: `settle`, `lock` or `pay`.
+fn instruction_name<S: Serializer>(instruction: &signing::Instruction, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&format!("{instruction:?}").to_lowercase())
+}
+
+/// A settled batch: its trades, its cash gross and net, and its transaction.
+#[derive(Serialize)]
+struct Settled {
+    #[serde(with = "decimal")]
+    trades: U256,
+    netted: bool,
+    #[serde(with = "decimal")]
+    gross_cash: U256,
+    #[serde(with = "decimal")]
+    net_cash: U256,
+    /// Gross minus net cash.
+    #[serde(with = "decimal")]
+    liquidity_saved: U256,
+    #[serde(flatten)]
+    tx: Tx,
+}
+
+impl fmt::Display for Settled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "settled {} trades{}: {}\ncash: gross {}, net {}, liquidity saved {}",
+            self.trades,
+            if self.netted { " netted" } else { "" },
+            self.tx,
+            self.gross_cash,
+            self.net_cash,
+            self.liquidity_saved
+        )
+    }
 }

@@ -3,13 +3,14 @@
 //! blocks; on a chain that reorganises, retractions of the events from orphaned blocks come before
 //! the events of their replacements.
 
-use super::{GlobalArgs, engine};
+use super::{GlobalArgs, engine, output};
 use eyre::WrapErr;
 use kessai_deployer::{
-    events::{Checkpoint, Cursor, EventStream},
+    events::{Checkpoint, Cursor, EventStream, StreamLine},
     manifest::Manifest,
 };
-use std::{io::Write, path::PathBuf, time::Duration};
+use serde::Serialize;
+use std::{fmt, io::Write, path::PathBuf, time::Duration};
 
 /// Chain ids of local development nodes (Anvil, Hardhat, Ganache), which reorganise only on request.
 const DEV_CHAIN_IDS: [u64; 2] = [31_337, 1_337];
@@ -70,33 +71,13 @@ impl WatchCommand {
     /// Prints events until caught up (or forever with --follow).
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
         let (manifest, mut chain) = self.suite.connect_read_only().await?;
-        let saved = match &self.cursor {
-            Some(path) => {
-                Checkpoint::load(path).wrap_err_with(|| format!("cannot read the cursor {}", path.display()))?
-            }
-            None => None,
-        };
-        let first_block = manifest.deployment.contracts.values().map(|c| c.block).min().unwrap_or(0);
-        let start = saved.unwrap_or(Checkpoint::at(Cursor::at_block(self.from_block.unwrap_or(first_block))));
-        let cursor = start.cursor;
-        let mut stream = EventStream::resume(&manifest.deployment, start);
-        stream.confirmations = self.confirmations.unwrap_or_else(|| default_confirmations(&manifest));
-        tracing::info!(target: "kessai::watch", %cursor, confirmations = stream.confirmations, "reading events");
+        let mut stream = self.open(&manifest)?;
         let mut left = self.limit;
         let mut stdout = std::io::stdout().lock();
         loop {
             let batch = stream.next_batch(&mut chain, left).await?;
-            if global.json {
-                for line in batch.lines() {
-                    writeln!(stdout, "{}", serde_json::to_string(&line)?)?;
-                }
-            } else {
-                for gone in &batch.retracted {
-                    writeln!(stdout, "{gone}")?;
-                }
-                for event in &batch.events {
-                    writeln!(stdout, "{event}")?;
-                }
+            for line in batch.lines() {
+                output::write_line(&mut stdout, global, &Line(line))?;
             }
             stdout.flush()?;
             if let Some(path) = &self.cursor {
@@ -117,6 +98,37 @@ impl WatchCommand {
                 }
                 tokio::time::sleep(Duration::from_millis(self.poll_ms)).await;
             }
+        }
+    }
+
+    /// The stream from the saved checkpoint, else from `--from-block` or the suite's first block.
+    fn open(&self, manifest: &Manifest) -> eyre::Result<EventStream> {
+        let saved = match &self.cursor {
+            Some(path) => {
+                Checkpoint::load(path).wrap_err_with(|| format!("cannot read the cursor {}", path.display()))?
+            }
+            None => None,
+        };
+        let first_block = manifest.deployment.contracts.values().map(|c| c.block).min().unwrap_or(0);
+        let start = saved.unwrap_or(Checkpoint::at(Cursor::at_block(self.from_block.unwrap_or(first_block))));
+        let cursor = start.cursor;
+        let mut stream = EventStream::resume(&manifest.deployment, start);
+        stream.confirmations = self.confirmations.unwrap_or_else(|| default_confirmations(manifest));
+        tracing::info!(target: "kessai::watch", %cursor, confirmations = stream.confirmations, "reading events");
+        Ok(stream)
+    }
+}
+
+/// One line of the stream: an event, or the retraction of one from an orphaned block.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Line(StreamLine);
+
+impl fmt::Display for Line {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            StreamLine::Event(event) => event.fmt(f),
+            StreamLine::Retracted(gone) => gone.fmt(f),
         }
     }
 }

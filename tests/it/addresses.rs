@@ -11,7 +11,7 @@ use crate::support::{
     cli::{CASH, UNITS, cli_market, u},
 };
 use kessai_bindings::alloy::primitives::Address;
-use kessai_deployer::{ops::Position, plan::labels};
+use kessai_deployer::{config, ops::Position, plan::labels};
 use std::{path::PathBuf, process::Output};
 
 const OPERATOR: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
@@ -28,27 +28,11 @@ fn wrong_checksum(typed: &str, meant: &str) -> String {
     )
 }
 
-/// A suite config on the development accounts; the registrar is on line 5, column 13.
+/// A suite config on the development accounts ([`config::MINIMAL`]) with `registrar` and `issuer` and
+/// the line `top` after the salt; the registrar is on line 5, column 13.
 fn config(registrar: &str, issuer: &str, top: &str) -> String {
-    format!(
-        r#"salt = "kessai-it-addresses"
-{top}
-[accounts]
-operator = "{OPERATOR}"
-registrar = "{registrar}"
-issuer = "{issuer}"
-bank = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
-authority = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
-
-[security]
-name = "Kessai Green Bond 2031"
-symbol = "KGB31"
-
-[deposit]
-name = "DCJPY (Kessai Bank)"
-symbol = "DCJPY"
-"#
-    )
+    let accounts = config::MINIMAL.replace(REGISTRAR, registrar).replace(ISSUER, issuer);
+    format!("salt = \"kessai-it-addresses\"\n{top}{accounts}")
 }
 
 /// A fresh scratch directory.

@@ -16,11 +16,10 @@ fn committed_artifacts_equal_a_fresh_build() {
 fn artifacts_target_pre_shanghai_chains() {
     // PUSH0 (0x5f) must never appear as an opcode: walk the code skipping PUSH data. solc may append
     // a data section (large constants) after the code's final INVALID (0xfe); bytes there are data.
-    for artifact in kessai_bindings::ARTIFACTS {
-        let value: serde_json::Value = serde_json::from_str(artifact.json).expect("artifact JSON");
-        assert_eq!(value["compiler"]["evmVersion"], "paris", "{}", artifact.name);
-        let code = kessai_bindings::alloy::primitives::hex::decode(value["deployedBytecode"].as_str().expect("code"))
-            .expect("hex");
+    for artifact in kessai_bindings::artifacts() {
+        let name = &artifact.contract_name;
+        assert_eq!(artifact.compiler.evm_version, "paris", "{name}");
+        let code = &artifact.deployed_bytecode;
         let (mut pc, mut last_invalid, mut push0) = (0, 0, Vec::new());
         while pc < code.len() {
             let op = code[pc];
@@ -32,7 +31,7 @@ fn artifacts_target_pre_shanghai_chains() {
             pc += 1 + if (0x60..=0x7f).contains(&op) { usize::from(op - 0x5f) } else { 0 };
         }
         let in_code: Vec<usize> = push0.into_iter().filter(|&at| at < last_invalid).collect();
-        assert!(in_code.is_empty(), "{} uses PUSH0 at {in_code:?}", artifact.name);
+        assert!(in_code.is_empty(), "{name} uses PUSH0 at {in_code:?}");
     }
 }
 

@@ -1,7 +1,12 @@
 //! Straight bond payments: a coupon round for 1,000 holders in batches, retried without paying
 //! anyone twice, correct when units move after the record date; redemption and default.
 
-use crate::support;
+use crate::support::{
+    self,
+    bond::{COUPON, DAY, FACE, Kind, UNITS_EACH, bond_fixture, fixture, fixture_on, fixture_with},
+    market::refused,
+    on_revm_and_anvil,
+};
 use kessai_bindings::{
     alloy::{
         primitives::{Address, U256, keccak256},
@@ -12,18 +17,8 @@ use kessai_bindings::{
     security_token::SecurityToken as St,
     straight_bond::StraightBond as Bond,
 };
-use kessai_deployer::{
-    DeployerError,
-    chain::Chain,
-    ops::Suite,
-    plan::{self, BondSpec, FundSpec, Instrument},
-};
-use kessai_sim::{RevmChain, demo};
-
-const DAY: u64 = 86_400;
-const FACE: u128 = 100_000;
-const RATE_BPS: u16 = 120; // 1.2% a year, paid twice a year: ¥600 per unit per coupon
-const UNITS_EACH: u64 = 10;
+use kessai_deployer::{DeployerError, chain::Chain};
+use kessai_sim::demo;
 
 /// Asserts that `$op` reverts with `$name` and that no units, cash or supply moved.
 macro_rules! refuse {
@@ -41,156 +36,6 @@ fn reverted<T: std::fmt::Debug>(result: Result<T, DeployerError>) -> String {
         other => panic!("expected a revert, got {other:?}"),
     }
 }
-
-/// A deployed suite whose security token is a two-year bond, with `n` registered holders of
-/// `UNITS_EACH` units each; [`BondFixture::fund`] gives the bond contract deposit tokens to pay with.
-pub struct BondFixture<C: Chain = RevmChain> {
-    pub chain: C,
-    pub suite: Suite,
-    pub bond: Address,
-    pub holders: Vec<Address>,
-    pub agent: Address,
-    pub coupon_dates: Vec<u64>,
-}
-
-pub async fn bond_fixture(n: usize) -> BondFixture {
-    fixture(n, Kind::Bond).await
-}
-
-/// Which instrument the fixture's security token is.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Bond,
-    Municipal,
-    Fund,
-}
-
-/// As [`bond_fixture`], for any instrument.
-pub async fn fixture(n: usize, kind: Kind) -> BondFixture {
-    fixture_on(support::revm(), n, kind).await
-}
-
-/// As [`fixture`], on any engine.
-pub async fn fixture_on<C: Chain>(chain: C, n: usize, kind: Kind) -> BondFixture<C> {
-    fixture_with(chain, n, kind, &[]).await
-}
-
-/// As [`fixture_on`], with the unit token's record dates `prior` (seconds from now) scheduled by the
-/// issuer before the bond schedules its own.
-pub async fn fixture_with<C: Chain>(mut chain: C, n: usize, kind: Kind, prior: &[u64]) -> BondFixture<C> {
-    let p = support::parties();
-    let now = chain.timestamp().await.expect("time");
-    let coupon_dates: Vec<u64> = (1..=4).map(|i| now + i * 182 * DAY).collect();
-    let mut spec = demo::demo_spec(&p);
-    spec.instrument = Some(if kind == Kind::Fund {
-        Instrument::Fund(FundSpec { paying_agent: p.agent })
-    } else {
-        Instrument::Bond(BondSpec {
-            face_value: FACE,
-            coupon_rate_bps: RATE_BPS,
-            coupons_per_year: 2,
-            redemption_value: FACE,
-            issue_date: now,
-            coupon_dates: coupon_dates.clone(),
-            record_offset: (7 * DAY) as u32,
-            paying_agent: p.agent,
-            municipal: kind == Kind::Municipal,
-        })
-    });
-    let mut suite_plan = plan::suite_plan(&spec);
-    let last = suite_plan.steps.len() - 1;
-    for (k, after) in prior.iter().enumerate() {
-        let step = plan::Step::Call {
-            contract: plan::labels::SECURITY.into(),
-            signature: "scheduleRecordDate(uint64)".into(),
-            args: vec![plan::Arg::Uint(U256::from(now + after))],
-            from: p.suite.issuer,
-        };
-        suite_plan.steps.insert(last + k, step);
-    }
-    let d = plan::execute(&mut chain, &suite_plan).await.expect("deploy");
-    let suite = Suite::from_deployment(&d).expect("suite");
-    let bond = d.address(plan::labels::INSTRUMENT).expect("bond");
-
-    let holders: Vec<Address> =
-        (0..n).map(|i| Address::left_padding_from(&(0x1000 + i as u64).to_be_bytes())).collect();
-    for chunk in holders.chunks(250) {
-        let k = chunk.len();
-        let call = InvestorRegistry::registerBatchCall {
-            accounts: chunk.to_vec(),
-            classes: vec![0; k],
-            countries: vec![392; k],
-            kycExpiries: vec![now + 3 * 365 * DAY; k],
-            dataHashes: chunk.iter().map(keccak256).collect(),
-        };
-        chain.send_call(p.suite.registrar, suite.registry, &call).await.expect("register holders");
-        chain.send_call(p.suite.bank, suite.bank_registry, &call).await.expect("bank customers");
-        let issue = St::batchIssueCall { to: chunk.to_vec(), amounts: vec![U256::from(UNITS_EACH); k] };
-        chain.send_call(p.suite.issuer, suite.security, &issue).await.expect("issue units");
-    }
-    BondFixture { chain, suite, bond, holders, agent: p.agent, coupon_dates }
-}
-
-impl<C: Chain> BondFixture<C> {
-    pub async fn fund(&mut self, amount: u64, reference: &str) {
-        let bank = support::parties().suite.bank;
-        let call =
-            DepositToken::issueCall { to: self.bond, amount: U256::from(amount), depositRef: keccak256(reference) };
-        self.chain.send_call(bank, self.suite.deposit, &call).await.expect("fund the bond");
-    }
-
-    pub async fn pay(&mut self, payment: u64, holders: &[Address]) -> Result<(u64, usize), DeployerError> {
-        let call = Bond::payCall { payment: U256::from(payment), holders: holders.to_vec() };
-        let receipt = self.chain.send_call(self.agent, self.bond, &call).await?;
-        let paid =
-            receipt.logs.iter().filter(|l| l.topics().first() == Some(&Bond::HolderPaid::SIGNATURE_HASH)).count();
-        Ok((receipt.gas_used, paid))
-    }
-
-    /// Units and cash of every holder, the instrument's cash, and the unit supply.
-    pub async fn state(&mut self) -> (Vec<(U256, U256)>, U256, U256) {
-        let mut holders = Vec::new();
-        for h in self.holders.clone() {
-            let units = self.chain.read(self.suite.security, &St::balanceOfCall { account: h }).await.expect("units");
-            holders.push((units, self.cash(h).await));
-        }
-        let supply = self.chain.read(self.suite.security, &St::totalSupplyCall {}).await.expect("supply");
-        (holders, self.cash(self.bond).await, supply)
-    }
-
-    /// Whether each of `holders` is marked paid for `payment`.
-    pub async fn paid(&mut self, payment: u64, holders: &[Address]) -> Vec<bool> {
-        let mut paid = Vec::new();
-        for h in holders {
-            let call = Bond::isPaidCall { payment: U256::from(payment), holder: *h };
-            paid.push(self.chain.read(self.bond, &call).await.expect("paid?"));
-        }
-        paid
-    }
-
-    /// The bond's status (0 issued, 1 matured, 2 redeemed, 3 called, 4 defaulted).
-    pub async fn status(&mut self) -> u8 {
-        self.chain.read(self.bond, &Bond::statusCall {}).await.expect("status")
-    }
-
-    pub async fn cash(&mut self, who: Address) -> U256 {
-        self.chain.read(self.suite.deposit, &DepositToken::balanceOfCall { account: who }).await.expect("cash")
-    }
-
-    /// Runs coupon 1 for every holder in batches of `batch`; returns the gas of each batch.
-    pub async fn coupon_round(&mut self, batch: usize) -> Vec<u64> {
-        let holders = self.holders.clone();
-        let mut gas = Vec::new();
-        for chunk in holders.chunks(batch) {
-            let (g, paid) = self.pay(1, chunk).await.expect("coupon batch");
-            assert_eq!(paid, chunk.len());
-            gas.push(g);
-        }
-        gas
-    }
-}
-
-pub const COUPON: u64 = (FACE as u64) * (RATE_BPS as u64) / 10_000 / 2;
 
 #[tokio::test]
 async fn coupon_round_for_1000_holders_pays_each_once_in_retryable_batches() {
@@ -259,16 +104,11 @@ async fn a_coupon_round_pays_each_holder_once_across_overlapping_batches<C: Chai
     assert_eq!(f.state().await, before, "a retried round moves nothing");
 }
 
-#[tokio::test]
-async fn a_coupon_round_pays_each_holder_once_across_overlapping_batches_on_revm() {
-    a_coupon_round_pays_each_holder_once_across_overlapping_batches(support::revm()).await;
-}
-
-#[tokio::test]
-async fn a_coupon_round_pays_each_holder_once_across_overlapping_batches_on_anvil() {
-    let (_node, chain) = support::anvil();
-    a_coupon_round_pays_each_holder_once_across_overlapping_batches(chain).await;
-}
+on_revm_and_anvil!(
+    a_coupon_round_pays_each_holder_once_across_overlapping_batches,
+    a_coupon_round_pays_each_holder_once_across_overlapping_batches_on_revm,
+    a_coupon_round_pays_each_holder_once_across_overlapping_batches_on_anvil
+);
 
 #[tokio::test]
 async fn a_holder_the_bank_refuses_stays_unpaid_and_is_paid_on_retry() {
@@ -331,7 +171,7 @@ async fn a_defaulted_bond_pays_nothing_and_green_reports_are_append_only_events(
     let published = receipt.logs.iter().find_map(|l| Bond::ReportPublished::decode_log(l).ok()).expect("report event");
     assert_eq!((published.index, published.contentHash), (U256::ZERO, keccak256("impact-2026")));
     assert_eq!(f.chain.read(f.bond, &Bond::reportCountCall {}).await.expect("count"), U256::from(1));
-    let logs_before = f.chain.logs(f.bond, 0).await.expect("logs").len();
+    let logs_before = f.chain.logs(&[f.bond], 0, None).await.expect("logs").len();
     for stranger in [f.agent, f.holders[0], support::parties().suite.operator] {
         refuse!(f, f.chain.send_call(stranger, f.bond, &report).await, "AccessControlUnauthorizedAccount");
     }
@@ -340,7 +180,7 @@ async fn a_defaulted_bond_pays_nothing_and_green_reports_are_append_only_events(
         U256::from(1),
         "a refused report is not appended"
     );
-    assert_eq!(f.chain.logs(f.bond, 0).await.expect("logs").len(), logs_before, "nor announced");
+    assert_eq!(f.chain.logs(&[f.bond], 0, None).await.expect("logs").len(), logs_before, "nor announced");
 
     refuse!(
         f,
@@ -364,13 +204,7 @@ async fn municipal_bond_holders_claim_benefits_once_per_programme() {
     use kessai_bindings::municipal_bond::MunicipalBond as Muni;
     let mut f = fixture(3, Kind::Municipal).await;
     let p = support::parties();
-    let record_date = f.coupon_dates[0] - 7 * DAY;
-    let add = Muni::addProgrammeCall {
-        name: "Lodging voucher, one per 5 units".into(),
-        unitsPerBenefit: 5,
-        record: 1,
-        claimUntil: record_date + 30 * DAY,
-    };
+    let (record_date, add) = f.benefit_programme("Lodging voucher, one per 5 units");
     refuse!(f, f.chain.send_call(f.agent, f.bond, &add).await, "AccessControlUnauthorizedAccount");
     f.chain.send_call(p.suite.issuer, f.bond, &add).await.expect("add programme");
     let (h0, h1, h2) = (f.holders[0], f.holders[1], f.holders[2]);
@@ -528,13 +362,7 @@ async fn municipal_benefits_follow_wallet_recovery() {
     use kessai_bindings::municipal_bond::MunicipalBond as Muni;
     let mut f = fixture(2, Kind::Municipal).await;
     let p = support::parties();
-    let record_date = f.coupon_dates[0] - 7 * DAY;
-    let add = Muni::addProgrammeCall {
-        name: "Local products, one per 5 units".into(),
-        unitsPerBenefit: 5,
-        record: 1,
-        claimUntil: record_date + 30 * DAY,
-    };
+    let (record_date, add) = f.benefit_programme("Local products, one per 5 units");
     f.chain.send_call(p.suite.issuer, f.bond, &add).await.expect("add programme");
     let now = f.chain.timestamp().await.expect("time");
     f.chain.advance_time(record_date - now + 1).await.expect("past the record date");
@@ -592,7 +420,7 @@ async fn a_bond_keeps_its_record_numbers_and_transfers_end_at_the_redemption_rec
     f.chain.advance_time(end - now).await.expect("the redemption's record date");
     let before = f.state().await;
     let moved = f.chain.send_call(b, f.suite.security, &St::transferCall { to: a, amount: U256::from(1) }).await;
-    let args = crate::dvp_lifecycle::refused(moved, "TokenTransferRestricted");
+    let args = refused(moved, "TokenTransferRestricted");
     assert_eq!(args[0], (kessai_bindings::Restriction::TransfersEnded as u8).to_string());
     assert_eq!(f.state().await, before, "nothing moved");
     let now = f.chain.timestamp().await.expect("time");

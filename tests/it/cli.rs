@@ -140,11 +140,11 @@ async fn deposit_commands_operate_a_deployed_token_and_print_decoded_refusals() 
     expected = DepositLedger { customer_balance: U256::from(500), supply: U256::from(500), ..expected };
     assert_eq!(deposit_ledger(&mut chain, token, buyer).await, expected);
     let redeemed: Vec<_> = chain
-        .logs(token, 0)
+        .logs(&[token], 0, None)
         .await
         .expect("logs")
         .iter()
-        .filter_map(|l| Dt::DepositRedeemed::decode_log(l).ok())
+        .filter_map(|l| Dt::DepositRedeemed::decode_log(&l.log).ok())
         .map(|e| (e.from, e.amount, e.accountRef))
         .collect();
     let account = keccak256("ACC-CLI");

@@ -41,8 +41,10 @@ async fn demo_flow_is_identical_on_revm_and_anvil() {
 
     // Same events, in the same order, from every contract of the suite.
     for (label, c) in &on_revm.deployment.contracts {
-        let revm_logs = revm.logs(c.address, 0).await.expect("revm logs");
-        let anvil_logs = rpc.logs(c.address, 0).await.expect("anvil logs");
+        let revm_logs: Vec<_> =
+            revm.logs(&[c.address], 0, None).await.expect("revm logs").into_iter().map(|l| l.log).collect();
+        let anvil_logs: Vec<_> =
+            rpc.logs(&[c.address], 0, None).await.expect("anvil logs").into_iter().map(|l| l.log).collect();
         assert!(!revm_logs.is_empty(), "{label} emitted events");
         assert_eq!(revm_logs, anvil_logs, "{label} events differ");
     }

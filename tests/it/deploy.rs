@@ -18,7 +18,7 @@ use kessai_bindings::alloy::{
 use kessai_deployer::{
     anvil::{self, AnvilInstance, AnvilOptions},
     chain::Chain,
-    config::Config,
+    config::{self, Config},
     journal::{self, Entry, JournalOptions},
     manifest::Manifest,
     plan::{DETERMINISTIC_DEPLOYER, DETERMINISTIC_DEPLOYER_CODE, DETERMINISTIC_DEPLOYER_SIGNER, Plan, Step},
@@ -32,26 +32,15 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// A bond suite on the development accounts, with dates far enough ahead for any chain clock.
+/// A bond suite on the development accounts ([`config::MINIMAL`] with the security `security_name`),
+/// with dates far enough ahead for any chain clock.
 fn config_text(security_name: &str, second_bank: bool) -> String {
+    let minimal_security = "name = \"Kessai Green Bond 2031\"\nsymbol = \"KGB31\"";
+    assert!(config::MINIMAL.contains(minimal_security), "the minimal config's security: {}", config::MINIMAL);
+    let suite = config::MINIMAL.replace(minimal_security, &format!("name = \"{security_name}\"\nsymbol = \"KGB45\""));
     let mut text = format!(
         r#"salt = "kessai-it"
-
-[accounts]
-operator = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
-registrar = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
-issuer = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
-bank = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
-authority = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
-
-[security]
-name = "{security_name}"
-symbol = "KGB45"
-
-[deposit]
-name = "DCJPY (Kessai Bank)"
-symbol = "DCJPY"
-
+{suite}
 [instrument]
 kind = "bond"
 paying_agent = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"

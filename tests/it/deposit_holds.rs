@@ -3,7 +3,10 @@
 //! expiry; forced transfers and receipts follow the bank's customer registry. Each refusal asserts the
 //! named error and unchanged balances, held units and supply.
 
-use crate::deposit::{F, OUTSIDER, authorization, authorized_transfer, refused, u};
+use crate::support::{
+    deposit::{F, OUTSIDER, authorization, authorized_transfer, refused},
+    u,
+};
 use kessai_bindings::{
     alloy::primitives::{Address, B256, U256, keccak256},
     deposit_token::DepositToken as Dt,
@@ -46,43 +49,30 @@ async fn held_units_cannot_move_until_the_notary_executes_the_hold() {
     assert_eq!(f.balance(alice).await, u(1_000_000), "held units stay in the balance");
     assert_eq!(f.read(Dt::freeBalanceOfCall { account: alice }).await, u(600_000));
 
-    let before = f.state().await;
-    let e = refused!(
-        f,
-        f.send(alice, Dt::transferCall { to: bob, amount: u(600_001) }).await,
-        "TokenTransferRestricted",
-        before
-    );
+    let e =
+        refused!(f, f.send(alice, Dt::transferCall { to: bob, amount: u(600_001) }).await, "TokenTransferRestricted");
     assert_eq!(e.args[0], "6", "free balance too small");
-    let before = f.state().await;
     let redeem = Dt::redeemCall { amount: u(600_001), accountRef: keccak256("ACC") };
-    let e = refused!(f, f.send(alice, redeem).await, "TokenInsufficientFreeBalance", before);
+    let e = refused!(f, f.send(alice, redeem).await, "TokenInsufficientFreeBalance");
     assert_eq!(e.args[1..], ["600000".to_string(), "600001".to_string()]);
-    let before = f.state().await;
     // A seizure reaches held units too (see review::forced_transfer_reaches_held_units_…), never
     // more than the balance.
-    refused!(f, f.bank_send(F::seizure(alice, bob, 1_000_001, true)).await, "ERC20InsufficientBalance", before);
-    let before = f.state().await;
+    refused!(f, f.bank_send(F::seizure(alice, bob, 1_000_001, true)).await, "ERC20InsufficientBalance");
     let again = Dt::holdCall { notary: NOTARY, id, amount: u(1), expiry };
-    refused!(f, f.send(alice, again).await, "TokenHoldExists", before);
+    refused!(f, f.send(alice, again).await, "TokenHoldExists");
 
     // Before expiry only the notary ends the hold.
-    let before = f.state().await;
     let release = Dt::releaseHoldCall { holder: alice, notary: NOTARY, id };
-    let e = refused!(f, f.send(alice, release.clone()).await, "TokenHoldNotExpired", before);
+    let e = refused!(f, f.send(alice, release.clone()).await, "TokenHoldNotExpired");
     assert_eq!(e.args[1], expiry.to_string());
-    let before = f.state().await;
-    refused!(f, f.send(bob, release).await, "TokenHoldUnauthorized", before);
+    refused!(f, f.send(bob, release).await, "TokenHoldUnauthorized");
 
     // The notary executes exactly the held amount, to a customer.
     let execute = |to: Address, amount: u64| Dt::executeHoldCall { holder: alice, id, to, amount: u(amount) };
-    let before = f.state().await;
-    refused!(f, f.send(NOTARY, execute(bob, 399_999)).await, "TokenHoldAmountMismatch", before);
-    let before = f.state().await;
-    let e = refused!(f, f.send(NOTARY, execute(OUTSIDER, 400_000)).await, "TokenTransferRestricted", before);
+    refused!(f, f.send(NOTARY, execute(bob, 399_999)).await, "TokenHoldAmountMismatch");
+    let e = refused!(f, f.send(NOTARY, execute(OUTSIDER, 400_000)).await, "TokenTransferRestricted");
     assert_eq!(e.args[0], "3", "receiver is not a customer");
-    let before = f.state().await;
-    refused!(f, f.send(bob, execute(bob, 400_000)).await, "TokenHoldNotFound", before); // bob is not its notary
+    refused!(f, f.send(bob, execute(bob, 400_000)).await, "TokenHoldNotFound"); // bob is not its notary
     assert_eq!(f.hold_of(alice, id).await, (u(400_000), expiry), "the refusals left the hold in place");
 
     f.send(NOTARY, execute(bob, 400_000)).await.expect("the notary executes");
@@ -102,13 +92,11 @@ async fn the_holder_releases_an_expired_hold_which_the_notary_can_no_longer_exec
     f.send(alice, Dt::holdCall { notary: NOTARY, id, amount: u(100_000), expiry }).await.expect("hold");
     let release = Dt::releaseHoldCall { holder: alice, notary: NOTARY, id };
     f.chain.advance_time(58).await.expect("time");
-    let before = f.state().await;
-    refused!(f, f.send(alice, release.clone()).await, "TokenHoldNotExpired", before); // at the expiry itself
+    refused!(f, f.send(alice, release.clone()).await, "TokenHoldNotExpired"); // at the expiry itself
 
     f.chain.advance_time(1).await.expect("time");
-    let before = f.state().await;
     let execute = Dt::executeHoldCall { holder: alice, id, to: bob, amount: u(100_000) };
-    let e = refused!(f, f.send(NOTARY, execute).await, "TokenHoldExpired", before);
+    let e = refused!(f, f.send(NOTARY, execute).await, "TokenHoldExpired");
     assert_eq!(e.args[1], expiry.to_string());
     f.send(alice, release).await.expect("the holder releases after expiry");
     assert_eq!(f.read(Dt::heldBalanceOfCall { account: alice }).await, U256::ZERO);
@@ -123,31 +111,25 @@ async fn holds_follow_the_freeze_pause_and_customer_rules() {
     let expiry = f.chain.timestamp().await.expect("time") + 3_600;
     let hold = |id: &str, amount: u64| Dt::holdCall { notary: NOTARY, id: keccak256(id), amount: u(amount), expiry };
 
-    let before = f.state().await;
-    let e = refused!(f, f.send(alice, hold("H-3", 1_000_001)).await, "TokenInsufficientFreeBalance", before);
+    let e = refused!(f, f.send(alice, hold("H-3", 1_000_001)).await, "TokenInsufficientFreeBalance");
     assert_eq!(e.args[1], "1000000");
     f.bank_send(Dt::setAccountFrozenCall { account: alice, frozen: true }).await.expect("freeze");
-    let before = f.state().await;
-    refused!(f, f.send(alice, hold("H-3", 1)).await, "TokenAccountFrozen", before);
+    refused!(f, f.send(alice, hold("H-3", 1)).await, "TokenAccountFrozen");
     f.bank_send(Dt::setAccountFrozenCall { account: alice, frozen: false }).await.expect("unfreeze");
     f.bank_send(Dt::setPausedCall { paused_: true }).await.expect("pause");
-    let before = f.state().await;
-    refused!(f, f.send(alice, hold("H-3", 1)).await, "TokenPaused", before);
+    refused!(f, f.send(alice, hold("H-3", 1)).await, "TokenPaused");
     f.bank_send(Dt::setPausedCall { paused_: false }).await.expect("unpause");
-    let before = f.state().await;
-    refused!(f, f.send(OUTSIDER, hold("H-3", 1)).await, "TokenAccountNotEligible", before);
+    refused!(f, f.send(OUTSIDER, hold("H-3", 1)).await, "TokenAccountNotEligible");
 
     // A placed hold executes only under the transfer rules in force at execution.
     f.send(alice, hold("H-3", 5_000)).await.expect("hold");
     let execute = Dt::executeHoldCall { holder: alice, id: keccak256("H-3"), to: bob, amount: u(5_000) };
     f.bank_send(Dt::setPausedCall { paused_: true }).await.expect("pause");
-    let before = f.state().await;
-    let e = refused!(f, f.send(NOTARY, execute.clone()).await, "TokenTransferRestricted", before);
+    let e = refused!(f, f.send(NOTARY, execute.clone()).await, "TokenTransferRestricted");
     assert_eq!(e.args[0], "1", "paused");
     f.bank_send(Dt::setPausedCall { paused_: false }).await.expect("unpause");
     f.bank_send(Dt::setAccountFrozenCall { account: bob, frozen: true }).await.expect("freeze payee");
-    let before = f.state().await;
-    let e = refused!(f, f.send(NOTARY, execute.clone()).await, "TokenTransferRestricted", before);
+    let e = refused!(f, f.send(NOTARY, execute.clone()).await, "TokenTransferRestricted");
     assert_eq!(e.args[0], "5", "receiver frozen");
     f.bank_send(Dt::setAccountFrozenCall { account: bob, frozen: false }).await.expect("unfreeze payee");
     f.send(NOTARY, execute).await.expect("executes once the rules allow");
@@ -159,15 +141,11 @@ async fn seizure_to_a_non_customer_needs_a_court_order_override() {
     let mut f = F::new().await;
     let (alice, bob) = (f.alice.address(), f.bob.address());
     f.watch(OUTSIDER);
-    let before = f.state().await;
-    let e =
-        refused!(f, f.bank_send(F::seizure(alice, OUTSIDER, 100_000, false)).await, "TokenAccountNotEligible", before);
+    let e = refused!(f, f.bank_send(F::seizure(alice, OUTSIDER, 100_000, false)).await, "TokenAccountNotEligible");
     assert_eq!(e.args[0], OUTSIDER.to_string());
     f.bank_send(Dt::setAccountFrozenCall { account: bob, frozen: true }).await.expect("freeze");
-    let before = f.state().await;
-    refused!(f, f.bank_send(F::seizure(alice, bob, 100_000, false)).await, "TokenAccountFrozen", before);
-    let before = f.state().await;
-    refused!(f, f.send(bob, F::seizure(alice, bob, 1, true)).await, "AccessControlUnauthorizedAccount", before);
+    refused!(f, f.bank_send(F::seizure(alice, bob, 100_000, false)).await, "TokenAccountFrozen");
+    refused!(f, f.send(bob, F::seizure(alice, bob, 1, true)).await, "AccessControlUnauthorizedAccount");
 
     f.bank_send(F::seizure(alice, OUTSIDER, 100_000, true)).await.expect("the court order overrides");
     assert_eq!((f.balance(alice).await, f.balance(OUTSIDER).await), (u(900_000), u(100_000)));
@@ -185,31 +163,16 @@ async fn a_customer_whose_kyc_expired_cannot_receive() {
     f.send(alice, Dt::transferCall { to: dave, amount: u(10) }).await.expect("a customer while KYC is valid");
     f.chain.advance_time(100).await.expect("KYC expires");
 
-    let before = f.state().await;
-    let e = refused!(
-        f,
-        f.send(alice, Dt::transferCall { to: dave, amount: u(1) }).await,
-        "TokenTransferRestricted",
-        before
-    );
+    let e = refused!(f, f.send(alice, Dt::transferCall { to: dave, amount: u(1) }).await, "TokenTransferRestricted");
     assert_eq!(e.args[0], "3", "receiver is not eligible");
-    let before = f.state().await;
     let issue = Dt::issueCall { to: dave, amount: u(1), depositRef: keccak256("KYC-1") };
-    refused!(f, f.bank_send(issue).await, "TokenAccountNotEligible", before);
-    let before = f.state().await;
-    refused!(f, f.bank_send(F::seizure(alice, dave, 1, false)).await, "TokenAccountNotEligible", before);
+    refused!(f, f.bank_send(issue).await, "TokenAccountNotEligible");
+    refused!(f, f.bank_send(F::seizure(alice, dave, 1, false)).await, "TokenAccountNotEligible");
     let a = authorization(alice, dave, 1, 0, kyc_expiry + 3_600, "kyc-n-1");
     let sig = f.sign(&f.alice.clone(), &a);
-    let before = f.state().await;
-    let e = refused!(f, f.send(carol, authorized_transfer(&a, sig)).await, "TokenTransferRestricted", before);
+    let e = refused!(f, f.send(carol, authorized_transfer(&a, sig)).await, "TokenTransferRestricted");
     assert_eq!(e.args[0], "3", "receiver is not eligible");
-    let before = f.state().await;
-    let e = refused!(
-        f,
-        f.send(dave, Dt::transferCall { to: alice, amount: u(1) }).await,
-        "TokenTransferRestricted",
-        before
-    );
+    let e = refused!(f, f.send(dave, Dt::transferCall { to: alice, amount: u(1) }).await, "TokenTransferRestricted");
     assert_eq!(e.args[0], "2", "sender is not eligible");
 
     // What it holds can still be redeemed into its deposit account.

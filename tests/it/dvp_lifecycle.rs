@@ -2,8 +2,11 @@
 //! signed payment, signed creation, one-transaction signed settlement, batches gross and netted),
 //! cancellation and expiry, and each refusal with its named error and nothing moved.
 
-use crate::support;
-pub(crate) use crate::support::u;
+use crate::support::{
+    self,
+    market::{CASH, Market, UNITS, market, refuse, refused},
+    on_revm_and_anvil, u,
+};
 use kessai_bindings::{
     Restriction,
     alloy::{
@@ -17,129 +20,10 @@ use kessai_bindings::{
     trade_id,
 };
 use kessai_deployer::{
-    DeployerError,
     chain::{Chain, Tx},
-    ops::{Position, SettleCheck, Suite, Trade, TradeSignatures},
-    plan,
+    ops::{SettleCheck, TradeSignatures},
     signing::{self, Instruction},
 };
-use kessai_sim::demo::{self, DemoParties};
-
-/// A deployed suite with three investors (seller, buyer, carol) holding both tokens.
-pub(crate) struct Market<C> {
-    pub chain: C,
-    pub suite: Suite,
-    pub p: DemoParties,
-    pub carol: Address,
-    pub deadline: u64,
-}
-
-/// Everything a refusal must leave untouched.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Snapshot {
-    positions: Vec<Position>,
-    supplies: (U256, U256),
-    statuses: Vec<u8>,
-}
-
-pub(crate) const UNITS: u64 = 1_000;
-pub(crate) const CASH: u64 = 50_000_000;
-
-pub(crate) async fn market<C: Chain>(mut chain: C) -> Market<C> {
-    let p = support::parties();
-    let carol = kessai_deployer::anvil::dev_accounts()[8];
-    let d = plan::execute(&mut chain, &plan::suite_plan(&demo::demo_spec(&p))).await.expect("deploy");
-    let suite = Suite::from_deployment(&d).expect("suite");
-    let now = chain.timestamp().await.expect("time");
-    for (i, who) in [p.seller, p.buyer, carol].into_iter().enumerate() {
-        let r = demo::registration(now, "investor");
-        suite.register(&mut chain, suite.registry, p.suite.registrar, who, r).await.expect("register");
-        suite.register(&mut chain, suite.bank_registry, p.suite.bank, who, r).await.expect("customer");
-        suite.issue_security(&mut chain, p.suite.issuer, who, u(UNITS)).await.expect("units");
-        let reference = keccak256(format!("MARKET-{i}"));
-        suite.issue_deposit(&mut chain, p.suite.bank, who, u(CASH), reference).await.expect("cash");
-    }
-    Market { chain, suite, p, carol, deadline: demo::deadline_after(now) }
-}
-
-impl<C: Chain> Market<C> {
-    pub fn trade(&self, seller: Address, buyer: Address, units: u64, amount: u64, agent: Address) -> Trade {
-        Trade {
-            security: self.suite.security,
-            seller,
-            buyer,
-            cash: self.suite.deposit,
-            agent,
-            units: u(units),
-            amount: u(amount),
-            deadline: self.deadline,
-        }
-    }
-
-    /// The standard trade: the seller sells 100 units to the buyer for ¥1,000,000, with the agent.
-    pub fn standard(&self) -> Trade {
-        self.trade(self.p.seller, self.p.buyer, 100, 1_000_000, self.p.agent)
-    }
-
-    pub async fn snapshot(&mut self, ids: &[B256]) -> Snapshot {
-        let mut positions = Vec::new();
-        for who in [self.p.seller, self.p.buyer, self.carol, self.p.agent] {
-            positions.push(self.suite.position(&mut self.chain, who).await.expect("position"));
-        }
-        let supplies = self.suite.supplies(&mut self.chain).await.expect("supplies");
-        let mut statuses = Vec::new();
-        for id in ids {
-            statuses.push(self.suite.trade_status(&mut self.chain, *id).await.expect("status"));
-        }
-        Snapshot { positions, supplies, statuses }
-    }
-
-    pub async fn position(&mut self, who: Address) -> Position {
-        self.suite.position(&mut self.chain, who).await.expect("position")
-    }
-
-    pub async fn status(&mut self, id: B256) -> u8 {
-        self.suite.trade_status(&mut self.chain, id).await.expect("status")
-    }
-
-    pub async fn check(&mut self, id: B256, trade: &Trade) -> SettleCheck {
-        self.suite.can_settle(&mut self.chain, id, trade).await.expect("canSettle")
-    }
-
-    pub async fn sign(&mut self, who: Address, id: B256, trade: &Trade, instruction: Instruction) -> Bytes {
-        let chain_id = self.chain.chain_id().await.expect("chain id");
-        signing::sign_trade(&support::key(who), chain_id, self.suite.dvp, id, trade, instruction).expect("sign")
-    }
-
-    pub async fn signatures(&mut self, id: B256, trade: &Trade, instruction: Instruction) -> TradeSignatures {
-        TradeSignatures {
-            seller: self.sign(trade.seller, id, trade, instruction).await,
-            buyer: self.sign(trade.buyer, id, trade, instruction).await,
-        }
-    }
-}
-
-/// Asserts that `result` is the revert `name` and returns its decoded arguments.
-pub(crate) fn refused<T: std::fmt::Debug>(result: Result<T, DeployerError>, name: &str) -> Vec<String> {
-    match result {
-        Err(DeployerError::Revert(e)) => {
-            assert_eq!(e.name, name, "unexpected revert: {e}");
-            assert!(!e.message.is_empty() && !e.message.starts_with("the contract reverted with"), "{e}");
-            e.args
-        }
-        other => panic!("expected revert {name}, got {other:?}"),
-    }
-}
-
-/// Runs `$call`, asserts it is refused with `$name` and that the snapshot over `$ids` is unchanged.
-macro_rules! refuse {
-    ($m:expr, $ids:expr, $name:expr, $call:expr) => {{
-        let before = $m.snapshot($ids).await;
-        let args = refused($call, $name);
-        assert_eq!($m.snapshot($ids).await, before, "{} moved something", $name);
-        args
-    }};
-}
 
 fn events<E: SolEvent>(logs: &[Log], from: Address) -> Vec<E> {
     logs.iter().filter(|l| l.address == from).filter_map(|l| E::decode_log_data(&l.data).ok()).collect()
@@ -185,23 +69,16 @@ async fn three_step_trade<C: Chain>(chain: C) {
     assert_eq!(m.check(id, &trade).await, SettleCheck::NotOpen);
 }
 
-#[tokio::test]
-async fn three_step_trade_locks_each_leg_then_settles_both_on_approval() {
-    three_step_trade(support::revm()).await;
-}
-
-#[tokio::test]
-async fn three_step_trade_settles_the_same_on_anvil() {
-    let (_node, chain) = support::anvil();
-    three_step_trade(chain).await;
-}
+on_revm_and_anvil!(
+    three_step_trade,
+    three_step_trade_locks_each_leg_then_settles_both_on_approval,
+    three_step_trade_settles_the_same_on_anvil
+);
 
 #[tokio::test]
 async fn payment_after_approval_settles_at_once_without_locking_cash() {
     let mut m = market(support::revm()).await;
-    let trade = m.standard();
-    let id = trade_id(m.p.seller, "approved-first");
-    m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create");
+    let (id, trade) = m.created("approved-first").await;
     m.suite.approve(&mut m.chain, id, &trade).await.expect("approve");
     assert_eq!(m.status(id).await, 1 | 4);
     assert_eq!(m.check(id, &trade).await, SettleCheck::AwaitingPayment);
@@ -227,9 +104,7 @@ async fn trade_without_agent_settles_on_payment_and_refuses_approval() {
 #[tokio::test]
 async fn agent_settles_from_the_buyers_signed_payment_instruction() {
     let mut m = market(support::revm()).await;
-    let trade = m.standard();
-    let id = trade_id(m.p.seller, "signed-payment");
-    m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create");
+    let (id, trade) = m.created("signed-payment").await;
     let buyer_sig = m.sign(m.p.buyer, id, &trade, Instruction::Pay).await;
     let seller_sig = m.sign(m.p.seller, id, &trade, Instruction::Pay).await;
 
@@ -327,16 +202,11 @@ async fn signed_settlement<C: Chain>(chain: C) {
     refuse!(m, &[id], "DvPTradeExists", m.suite.settle_signed(&mut m.chain, m.p.agent, id, &trade, &sigs).await);
 }
 
-#[tokio::test]
-async fn signed_settlement_moves_both_legs_in_one_transaction_once() {
-    signed_settlement(support::revm()).await;
-}
-
-#[tokio::test]
-async fn signed_settlement_runs_the_same_on_anvil() {
-    let (_node, chain) = support::anvil();
-    signed_settlement(chain).await;
-}
+on_revm_and_anvil!(
+    signed_settlement,
+    signed_settlement_moves_both_legs_in_one_transaction_once,
+    signed_settlement_runs_the_same_on_anvil
+);
 
 #[tokio::test]
 async fn signed_settlement_accepts_full_signatures_and_refuses_expired_terms() {
@@ -367,6 +237,23 @@ async fn signed_settlement_accepts_full_signatures_and_refuses_expired_terms() {
     refuse!(m, &[id], "DvPTradeExpired", m.suite.settle_signed(&mut m.chain, m.p.agent, id, &late, &sigs).await);
 }
 
+/// The EIP-712 types the tooling derives from the bindings' `IDvP.Trade` are the ones whose hashes
+/// the contract declares.
+#[tokio::test]
+async fn the_eip712_types_derived_from_the_bindings_hash_to_the_dvps_constants() {
+    let mut m = market(support::revm()).await;
+    let dvp = m.suite.dvp;
+    let trade = m.chain.read(dvp, &DvP::TRADE_TYPEHASHCall {}).await.expect("TRADE_TYPEHASH");
+    assert_eq!(trade, keccak256(signing::trade_type()));
+    for (instruction, constant) in [
+        (Instruction::Lock, m.chain.read(dvp, &DvP::LOCK_TYPEHASHCall {}).await.expect("LOCK_TYPEHASH")),
+        (Instruction::Settle, m.chain.read(dvp, &DvP::SETTLE_TYPEHASHCall {}).await.expect("SETTLE_TYPEHASH")),
+        (Instruction::Pay, m.chain.read(dvp, &DvP::PAY_TYPEHASHCall {}).await.expect("PAY_TYPEHASH")),
+    ] {
+        assert_eq!(constant, keccak256(instruction.eip712_type()), "{instruction:?}");
+    }
+}
+
 #[tokio::test]
 async fn cancellation_releases_exactly_the_locked_legs() {
     let mut m = market(support::revm()).await;
@@ -385,8 +272,7 @@ async fn cancellation_releases_exactly_the_locked_legs() {
 
     // The buyer cancels after paying: both legs are released.
     let b = trade_id(m.p.seller, "cancel-b");
-    m.suite.create_trade(&mut m.chain, b, &trade).await.expect("create");
-    m.suite.pay(&mut m.chain, b, &trade).await.expect("pay");
+    m.create_and_pay(b, &trade).await;
     m.suite.cancel(&mut m.chain, m.p.buyer, b, &trade).await.expect("buyer cancels");
     assert_eq!(m.status(b).await, 1 | 2 | 16);
 
@@ -407,12 +293,9 @@ async fn cancellation_releases_exactly_the_locked_legs() {
 #[tokio::test]
 async fn after_the_deadline_steps_are_refused_and_anyone_releases_the_locks() {
     let mut m = market(support::revm()).await;
-    let trade = m.standard();
-    let id = trade_id(m.p.seller, "expiring");
     let b0 = m.position(m.p.buyer).await;
     let s0 = m.position(m.p.seller).await;
-    m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create");
-    m.suite.pay(&mut m.chain, id, &trade).await.expect("pay");
+    let (id, trade) = m.paid("expiring").await;
     refuse!(m, &[id], "DvPTradeNotExpired", m.suite.release(&mut m.chain, m.carol, id, &trade).await);
 
     let now = m.chain.timestamp().await.expect("time");
@@ -438,10 +321,7 @@ async fn after_the_deadline_steps_are_refused_and_anyone_releases_the_locks() {
 #[tokio::test]
 async fn settlement_is_refused_and_nothing_moves_when_a_party_is_frozen_or_a_token_paused() {
     let mut m = market(support::revm()).await;
-    let trade = m.standard();
-    let id = trade_id(m.p.seller, "frozen");
-    m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create");
-    m.suite.pay(&mut m.chain, id, &trade).await.expect("pay");
+    let (id, trade) = m.paid("frozen").await;
     let authority = m.p.suite.authority;
     m.suite.set_frozen(&mut m.chain, authority, m.suite.security, m.p.seller, true).await.expect("freeze");
     assert_eq!(m.check(id, &trade).await, SettleCheck::SecurityLegRestricted(Restriction::SenderFrozen));
@@ -564,8 +444,7 @@ async fn netted_batch_moves_only_net_cash_and_ends_where_gross_settlement_would(
         let mut trades = Vec::new();
         for (i, t) in build(&m).into_iter().enumerate() {
             let id = trade_id(t.seller, format!("net-{i}"));
-            m.suite.create_trade(&mut m.chain, id, &t).await.expect("create");
-            m.suite.pay(&mut m.chain, id, &t).await.expect("pay");
+            m.create_and_pay(id, &t).await;
             trades.push((id, t));
         }
         let batch = m.suite.settle_batch(&mut m.chain, m.p.agent, &trades, netted).await.expect("batch");
@@ -589,17 +468,13 @@ async fn netted_batch_moves_only_net_cash_and_ends_where_gross_settlement_would(
 #[tokio::test]
 async fn netted_batch_refuses_mixed_deposit_tokens() {
     let mut m = market(support::revm()).await;
-    let t = m.standard();
-    let id = trade_id(m.p.seller, "mixed-a");
-    m.suite.create_trade(&mut m.chain, id, &t).await.expect("create");
-    m.suite.pay(&mut m.chain, id, &t).await.expect("pay");
+    let (id, t) = m.paid("mixed-a").await;
     let mut other = t.clone();
     other.cash = m.suite.security; // a second cash token (any token the DvP may lock in)
     other.units = u(1);
     other.amount = u(1);
     let id2 = trade_id(m.p.seller, "mixed-b");
-    m.suite.create_trade(&mut m.chain, id2, &other).await.expect("create");
-    m.suite.pay(&mut m.chain, id2, &other).await.expect("pay in units");
+    m.create_and_pay(id2, &other).await;
     let args = refuse!(
         m,
         &[id, id2],

@@ -7,8 +7,10 @@
 //! The seed is fixed for CI; `KESSAI_DVP_SEED=n KESSAI_DVP_STEPS=m cargo test dvp_property` explores
 //! others.
 
-use crate::dvp_lifecycle::{CASH, Market, UNITS, market};
-use crate::support;
+use crate::support::{
+    self,
+    market::{CASH, Market, UNITS, market},
+};
 use kessai_bindings::alloy::primitives::{Address, B256, U256};
 use kessai_deployer::{DeployerError, chain::Chain, ops::Trade, signing::Instruction};
 use kessai_sim::{RevmChain, rng::Rng};

@@ -8,7 +8,7 @@
 use crate::support::{
     self,
     cli::cli_market,
-    faults::{FaultProxy, Faults, fault_proxy},
+    faults::{FaultProxy, Faults, fault_proxy, send_recording_signed},
 };
 use kessai_bindings::alloy::{
     primitives::{Address, B256, Bytes},
@@ -181,15 +181,8 @@ async fn a_trade_through_a_flaky_proxy_is_created_paid_and_approved_each_once() 
 async fn three_sends_each_signed_once(chain: &mut RpcChain, direct: &RpcChain, why: &str) -> Address {
     let (from, to) = (anvil::dev_accounts()[0], anvil::dev_accounts()[9]);
     for i in 0..3 {
-        let mut signed = Vec::new();
-        let tx = Tx { from, to: Some(to), data: Bytes::new() };
-        let receipt = chain
-            .send_tracked(tx, |s| {
-                signed.push(*s);
-                Ok(())
-            })
-            .await
-            .unwrap_or_else(|e| panic!("{why}: {e}"));
+        let (result, signed) = send_recording_signed(chain, Tx { from, to: Some(to), data: Bytes::new() }).await;
+        let receipt = result.unwrap_or_else(|e| panic!("{why}: {e}"));
         assert_eq!(signed.len(), 1, "one signed transaction, no replacement: {signed:?}");
         assert_eq!((signed[0].from, signed[0].nonce, signed[0].replaces), (from, i, None));
         assert_eq!(signed[0].hash, receipt.tx_hash, "the hash reported before sending is the one mined");
@@ -278,15 +271,8 @@ async fn a_replacement_whose_answer_is_lost_is_followed_like_the_original_and_on
     let quick = RpcOptions { resend_after: Duration::from_millis(400), ..RpcOptions::default() };
     let mut chain = RpcChain::connect_with(&proxy.url, anvil::dev_signers(), quick).expect("connect");
     let (from, to) = (anvil::dev_accounts()[0], Address::repeat_byte(0x77));
-    let mut signed = Vec::new();
-    let tx = Tx { from, to: Some(to), data: Bytes::new() };
-    let receipt = chain
-        .send_tracked(tx, |s| {
-            signed.push(*s);
-            Ok(())
-        })
-        .await
-        .expect("mined in the end");
+    let (result, signed) = send_recording_signed(&mut chain, Tx { from, to: Some(to), data: Bytes::new() }).await;
+    let receipt = result.expect("mined in the end");
     assert!(signed.len() >= 2, "replaced at least once: {signed:?}");
     for pair in signed.windows(2) {
         assert_eq!(pair[1].replaces, Some(pair[0].hash), "each replacement names the one it replaces");

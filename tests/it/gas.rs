@@ -183,8 +183,8 @@ impl Meter {
 
     /// A coupon round for 1,000 holders in batches of 250, on a bond fixture of its own.
     async fn coupon_round(&mut self) {
-        let mut bond = crate::bond::bond_fixture(1_000).await;
-        bond.fund(1_000 * crate::bond::COUPON * 10, "GAS-COUPON").await;
+        let mut bond = crate::support::bond::bond_fixture(1_000).await;
+        bond.fund(1_000 * crate::support::bond::COUPON * 10, "GAS-COUPON").await;
         let now = bond.chain.timestamp().await.expect("time");
         bond.chain.advance_time(bond.coupon_dates[0] - now + 1).await.expect("payment date");
         let batches = bond.coupon_round(250).await;

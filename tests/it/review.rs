@@ -1,10 +1,11 @@
 //! The attacks of the external contract review (issue 14), each run as described: every one must now
 //! fail with a named error and move nothing (balances, held units, holder count, trade states).
 
-use crate::{
-    dvp_lifecycle::{Market, market, refused},
-    security::{Fixture, revert, u},
-    support,
+use crate::support::{
+    self,
+    market::{Market, market, refuse},
+    security::{Fixture, refused, revert},
+    u,
 };
 use kessai_bindings::{
     Restriction,
@@ -16,17 +17,6 @@ use kessai_deployer::{chain::Chain, signing::Instruction};
 
 fn approval_mode(on: bool) -> St::setRulesCall {
     St::setRulesCall { allowedClasses: 0, maxHolders: 0, lockupUntil: 0, approvalRequired: on }
-}
-
-/// Runs `$call`, asserts it is refused with `$name` and that the market's snapshot over `$ids`
-/// (positions in both tokens, supplies, trade states) is unchanged; returns the error's arguments.
-macro_rules! refuse {
-    ($m:expr, $ids:expr, $name:expr, $call:expr) => {{
-        let before = $m.snapshot($ids).await;
-        let args = refused($call, $name);
-        assert_eq!($m.snapshot($ids).await, before, "{} moved something", $name);
-        args
-    }};
 }
 
 /// The holder count and the number of watched accounts with a non-zero balance, which it must equal
@@ -70,9 +60,7 @@ async fn zero_unit_transfers_from_empty_accounts_cannot_empty_the_holder_count()
 
     // The limit still binds: a third holder is refused, by the code and by the transfer.
     f.assert_refused(alice, carol, 1, Restriction::HolderLimitReached).await;
-    let before = f.state().await;
-    let result = f.issuer(St::issueCall { to: carol, amount: u(1) }).await;
-    f.assert_unchanged(result, "TokenTransferRestricted", &before).await;
+    refused!(f, f.issuer(St::issueCall { to: carol, amount: u(1) }).await, "TokenTransferRestricted");
     assert_eq!(holders(&mut f, &everyone).await, (2, 2));
 
     // Whole-position exits still work and free a place, exactly once.
@@ -97,11 +85,12 @@ async fn a_holder_cannot_notarise_its_own_hold_nor_move_units_past_approval_mode
     let expiry = f.now + 86_400;
     f.watch_hold(alice, alice, id);
 
-    let before = f.state().await;
-    let result = f.send(alice, St::holdCall { notary: alice, id, amount: u(100), expiry }).await;
-    f.assert_unchanged(result, "TokenHoldSelfNotary", &before).await;
-    let result = f.send(alice, St::holdCall { notary: Address::ZERO, id, amount: u(100), expiry }).await;
-    f.assert_unchanged(result, "TokenZeroAddress", &before).await;
+    refused!(f, f.send(alice, St::holdCall { notary: alice, id, amount: u(100), expiry }).await, "TokenHoldSelfNotary");
+    refused!(
+        f,
+        f.send(alice, St::holdCall { notary: Address::ZERO, id, amount: u(100), expiry }).await,
+        "TokenZeroAddress"
+    );
 
     // A friend's wallet as notary: the hold is placed, but it cannot move units in approval mode.
     f.send(alice, St::holdCall { notary: friend, id, amount: u(100), expiry }).await.expect("hold for a friend");
@@ -169,30 +158,27 @@ async fn forced_transfer_reaches_held_units_once_the_authority_ends_their_hold()
         documentRef: keccak256("order-7"),
         courtOrderOverride: false,
     };
-    let before = f.state().await;
-    let result = f.authority(seize.clone()).await;
-    f.assert_unchanged(result, "TokenUnitsHeld", &before).await;
+    refused!(f, f.authority(seize.clone()).await, "TokenUnitsHeld");
 
     // Only an enforcer ends another's hold.
     let order = keccak256("order-7");
     let end = St::forceReleaseHoldCall { holder: alice, notary: friend, id, documentRef: order };
-    let result = f.send(carol, end.clone()).await;
-    f.assert_unchanged(result, "AccessControlUnauthorizedAccount", &before).await;
+    refused!(f, f.send(carol, end.clone()).await, "AccessControlUnauthorizedAccount");
     f.authority(end.clone()).await.expect("the authority ends the hold");
     assert_eq!(f.read(St::heldBalanceOfCall { account: alice }).await, u(0));
     assert_eq!(f.read(St::holdOfCall { holder: alice, notary: friend, id }).await._0, u(0));
-    let before = f.state().await;
-    let result = f.authority(end).await;
-    f.assert_unchanged(result, "TokenHoldNotFound", &before).await;
+    refused!(f, f.authority(end).await, "TokenHoldNotFound");
 
     f.authority(seize).await.expect("the seizure reaches the formerly held units");
     assert_eq!(f.read(St::balanceOfCall { account: alice }).await, u(0));
     assert_eq!(f.read(St::frozenBalanceOfCall { account: alice }).await, u(0));
     assert_eq!(f.read(St::balanceOfCall { account: carol }).await, u(1_000));
 
-    let before = f.state().await;
-    let result = f.send(friend, St::executeHoldCall { holder: alice, id, to: f.bob, amount: u(900) }).await;
-    f.assert_unchanged(result, "TokenHoldNotFound", &before).await;
+    refused!(
+        f,
+        f.send(friend, St::executeHoldCall { holder: alice, id, to: f.bob, amount: u(900) }).await,
+        "TokenHoldNotFound"
+    );
 }
 
 /// Finding 2c through the DvP: a trade whose deadline is 2^64 - 1 locks units that only the parties
@@ -204,8 +190,7 @@ async fn forced_transfer_reaches_units_locked_in_a_trade_and_the_trade_still_can
     let mut trade = m.standard();
     trade.deadline = u64::MAX;
     let id = trade_id(m.p.seller, "locked-forever");
-    m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create");
-    m.suite.pay(&mut m.chain, id, &trade).await.expect("pay");
+    m.create_and_pay(id, &trade).await;
     let all = m.position(m.p.seller).await.units;
     let seize = St::forcedTransferCall {
         from: m.p.seller,
@@ -256,8 +241,7 @@ async fn locks_survive_a_chain_of_recoveries() {
     let mut short = trade.clone();
     short.deadline = m.chain.timestamp().await.expect("time") + 600;
     for (id, t) in [(settled, &trade), (cancelled, &trade), (expired, &short)] {
-        m.suite.create_trade(&mut m.chain, id, t).await.expect("create");
-        m.suite.pay(&mut m.chain, id, t).await.expect("pay");
+        m.create_and_pay(id, t).await;
     }
     for (lost, new) in [(seller, w1), (w1, w2), (buyer, b1), (b1, b2)] {
         recover_everywhere(&mut m, lost, new).await;
@@ -311,9 +295,7 @@ async fn holds_of_a_twice_recovered_wallet_release_and_execute_from_the_last_wal
     f.send(notary, St::executeHoldCall { holder: alice, id: executed, to: bob, amount: u(50) }).await.expect("execute");
     f.chain.advance_time(601).await.expect("past the expiry");
     let release = St::releaseHoldCall { holder: alice, notary, id: expiring };
-    let before = f.state().await;
-    let result = f.send(bob, release.clone()).await;
-    f.assert_unchanged(result, "TokenHoldUnauthorized", &before).await;
+    refused!(f, f.send(bob, release.clone()).await, "TokenHoldUnauthorized");
     f.send(w2, release).await.expect("the last wallet releases");
     assert_eq!(f.read(St::heldBalanceOfCall { account: w2 }).await, u(0));
     assert_eq!(f.read(St::balanceOfCall { account: w2 }).await, u(950));
@@ -340,10 +322,11 @@ async fn a_chain_of_recoveries_is_bounded() {
     f.register(next, 0, 392).await;
     f.watch_account(last);
     f.watch_account(next);
-    let before = f.state().await;
-    let result =
-        f.authority(St::recoverWalletCall { lostWallet: last, newWallet: next, documentRef: B256::ZERO }).await;
-    f.assert_unchanged(result, "TokenRecoveryChainTooLong", &before).await;
+    refused!(
+        f,
+        f.authority(St::recoverWalletCall { lostWallet: last, newWallet: next, documentRef: B256::ZERO }).await,
+        "TokenRecoveryChainTooLong"
+    );
     // Units sent to the first wallet still arrive at the last one.
     f.send(f.bob, St::transferCall { to: f.alice, amount: u(1) }).await.expect("send to the first wallet");
     assert_eq!(f.read(St::balanceOfCall { account: last }).await, u(1_001));
@@ -356,8 +339,7 @@ async fn offsetting_trades<C: Chain>(m: &mut Market<C>, tag: &str) -> Vec<(B256,
     let mut batch = Vec::new();
     for (i, t) in [m.trade(s, b, 10, 1_000, a), m.trade(b, s, 5, 1_000, a)].into_iter().enumerate() {
         let id = trade_id(t.seller, format!("{tag}-{i}"));
-        m.suite.create_trade(&mut m.chain, id, &t).await.expect("create");
-        m.suite.pay(&mut m.chain, id, &t).await.expect("pay");
+        m.create_and_pay(id, &t).await;
         batch.push((id, t));
     }
     batch
@@ -417,10 +399,7 @@ async fn a_netted_batch_refuses_what_the_gross_batch_refuses() {
 #[tokio::test]
 async fn a_netted_batch_follows_a_recovered_buyer() {
     let mut m = market(support::revm()).await;
-    let t = m.standard();
-    let id = trade_id(m.p.seller, "net-recovered");
-    m.suite.create_trade(&mut m.chain, id, &t).await.expect("create");
-    m.suite.pay(&mut m.chain, id, &t).await.expect("pay");
+    let (id, t) = m.paid("net-recovered").await;
     let (fresh, buyer) = (Address::repeat_byte(0xb7), m.p.buyer);
     recover_everywhere(&mut m, buyer, fresh).await;
     let seller_cash = m.position(m.p.seller).await.cash;
@@ -436,9 +415,7 @@ async fn a_netted_batch_follows_a_recovered_buyer() {
 #[tokio::test]
 async fn a_switched_off_settlement_contract_still_releases_its_locks() {
     let mut m = market(support::revm()).await;
-    let (t, id) = (m.standard(), trade_id(m.p.seller, "switched-off-lock"));
-    m.suite.create_trade(&mut m.chain, id, &t).await.expect("create");
-    m.suite.pay(&mut m.chain, id, &t).await.expect("pay");
+    let (id, t) = m.paid("switched-off-lock").await;
     let off = St::setSettlementEnabledCall { enabled: false };
     m.chain.send_call(m.p.suite.operator, m.suite.security, &off).await.expect("units: off");
     m.chain.send_call(m.p.suite.bank, m.suite.deposit, &off).await.expect("cash: off");
@@ -456,9 +433,7 @@ async fn freezing_more_units_than_the_frozen_field_holds_is_refused() {
     let alice = f.alice;
     let big = U256::from(1u128 << 72) + u(1);
     f.issuer(St::issueCall { to: alice, amount: big }).await.expect("issue 2^72 + 1 more");
-    let before = f.state().await;
-    let result = f.authority(St::freezeUnitsCall { account: alice, amount: big }).await;
-    f.assert_unchanged(result, "TokenFrozenCapExceeded", &before).await;
+    refused!(f, f.authority(St::freezeUnitsCall { account: alice, amount: big }).await, "TokenFrozenCapExceeded");
     let max = U256::from((1u128 << 72) - 1);
     f.authority(St::freezeUnitsCall { account: alice, amount: max }).await.expect("the largest total freezes");
     assert_eq!(f.read(St::frozenBalanceOfCall { account: alice }).await, max);
@@ -519,9 +494,7 @@ async fn a_forced_transfer_to_the_same_wallet_is_refused() {
         courtOrderOverride: true,
     };
     for to in [fresh, alice] {
-        let before = f.state().await;
-        let result = f.authority(forced(to)).await;
-        f.assert_unchanged(result, "TokenForcedTransferToSelf", &before).await;
+        refused!(f, f.authority(forced(to)).await, "TokenForcedTransferToSelf");
     }
     assert_eq!(f.read(St::heldBalanceOfCall { account: fresh }).await, u(900));
 }
@@ -534,10 +507,7 @@ async fn a_forced_transfer_to_the_same_wallet_is_refused() {
 #[tokio::test]
 async fn a_notary_cannot_execute_or_release_another_notarys_lock() {
     let mut m = market(support::revm()).await;
-    let trade = m.standard();
-    let id = trade_id(m.p.seller, "someone-elses-lock");
-    m.suite.create_trade(&mut m.chain, id, &trade).await.expect("create");
-    m.suite.pay(&mut m.chain, id, &trade).await.expect("pay");
+    let (id, trade) = m.paid("someone-elses-lock").await;
     let rogue = m.carol;
     let role = m.chain.read(m.suite.security, &St::NOTARY_ROLECall {}).await.expect("role");
     let grant = St::grantRoleCall { role, account: rogue };

@@ -22,9 +22,9 @@
 //! threads. `KESSAI_REVIEW_SEED=n KESSAI_REVIEW_STEPS=m cargo test review_property` explores others
 //! (both runs then start from seeds n and n + 1).
 
-use crate::{
-    dvp_lifecycle::{CASH, Market, UNITS, market},
-    support,
+use crate::support::{
+    self,
+    market::{CASH, Market, UNITS, market},
 };
 use kessai_bindings::{
     alloy::{

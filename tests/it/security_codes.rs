@@ -1,10 +1,7 @@
 //! Restriction codes: the token's own message for every code, and every code `canTransfer` can
 //! return read back as the same variant of the Rust enum.
 
-use crate::{
-    security::{Fixture, u},
-    support,
-};
+use crate::support::{self, security::Fixture, u};
 use kessai_bindings::{Restriction, alloy::primitives::Address, security_token::SecurityToken as St};
 use kessai_deployer::chain::Chain;
 use std::collections::{BTreeSet, HashSet};

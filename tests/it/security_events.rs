@@ -2,10 +2,7 @@
 //! hold execution, forced transfer, wallet recovery), so that an indexer that knows only ERC-20
 //! rebuilds the token's balances and supply from the events alone.
 
-use crate::{
-    security::{Fixture, u},
-    support,
-};
+use crate::support::{self, security::Fixture, u};
 use kessai_bindings::{
     alloy::{
         primitives::{Address, Log, U256, keccak256},
@@ -83,7 +80,7 @@ async fn every_balance_change_emits_an_erc20_transfer_with_its_values() {
     assert_eq!(transfers(&r.logs, token), [(bob, fresh, u(2))], "transfer to a recovered wallet");
 
     // The events alone give every balance and the supply.
-    let logs = f.chain.logs(token, 0).await.expect("logs");
+    let logs: Vec<_> = f.chain.logs(&[token], 0, None).await.expect("logs").into_iter().map(|l| l.log).collect();
     let mut balances: BTreeMap<Address, U256> = BTreeMap::new();
     let mut supply = U256::ZERO;
     for (from, to, value) in transfers(&logs, token) {

@@ -2,8 +2,11 @@
 //! wallet; later transfers are forwarded) and approval mode (transfers become requests the transfer
 //! agent decides, and expire). Each refusal asserts the decoded error and that nothing moved.
 
-use crate::security::{Fixture, u};
-use crate::support;
+use crate::support::{
+    self, on_revm_and_anvil,
+    security::{Fixture, refused},
+    u,
+};
 use kessai_bindings::{
     Restriction,
     alloy::primitives::{Address, keccak256},
@@ -25,7 +28,6 @@ async fn wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_tran
     f.watch_hold(alice, notary, id);
     f.authority(St::freezeUnitsCall { account: alice, amount: u(100) }).await.expect("freeze");
 
-    let before = f.state().await;
     let recover = |lost: Address, new: Address| St::recoverWalletCall {
         lostWallet: lost,
         newWallet: new,
@@ -37,8 +39,7 @@ async fn wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_tran
         (Address::ZERO, "TokenRecoveryInvalid"),
         (unregistered, "TokenAccountNotEligible"),
     ] {
-        let result = f.authority(recover(alice, new)).await;
-        f.assert_unchanged(result, error, &before).await;
+        refused!(f, f.authority(recover(alice, new)).await, error);
     }
 
     f.authority(recover(alice, fresh)).await.expect("recover");
@@ -47,9 +48,7 @@ async fn wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_tran
     assert_eq!(f.read(St::heldBalanceOfCall { account: fresh }).await, u(300));
     assert_eq!(f.read(St::frozenBalanceOfCall { account: fresh }).await, u(100));
     assert_eq!(f.read(St::recoveredToCall { lostWallet: alice }).await, fresh);
-    let before = f.state().await;
-    let result = f.authority(recover(alice, unregistered)).await;
-    f.assert_unchanged(result, "TokenRecoveryInvalid", &before).await;
+    refused!(f, f.authority(recover(alice, unregistered)).await, "TokenRecoveryInvalid");
 
     // The pending hold settles from the new wallet; units sent to the lost wallet arrive at the new one.
     f.send(notary, St::executeHoldCall { holder: alice, id, to: bob, amount: u(300) }).await.expect("execute");
@@ -58,22 +57,18 @@ async fn wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_tran
     assert_eq!(f.read(St::balanceOfCall { account: alice }).await, u(0));
     // The lost wallet can do nothing.
     f.assert_refused(alice, bob, 1, Restriction::SenderFrozen).await;
-    let before = f.state().await;
-    let hold =
-        f.send(alice, St::holdCall { notary, id: keccak256("after"), amount: u(1), expiry: f.now + 86_400 }).await;
-    f.assert_unchanged(hold, "TokenAccountRecovered", &before).await;
+    refused!(
+        f,
+        f.send(alice, St::holdCall { notary, id: keccak256("after"), amount: u(1), expiry: f.now + 86_400 }).await,
+        "TokenAccountRecovered"
+    );
 }
 
-#[tokio::test]
-async fn wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_transfers_on_revm() {
-    wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_transfers(support::revm()).await;
-}
-
-#[tokio::test]
-async fn wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_transfers_on_anvil() {
-    let (_node, chain) = support::anvil();
-    wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_transfers(chain).await;
-}
+on_revm_and_anvil!(
+    wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_transfers,
+    wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_transfers_on_revm,
+    wallet_recovery_moves_balance_holds_and_freezes_and_forwards_later_transfers_on_anvil
+);
 
 #[tokio::test]
 async fn the_recovered_wallet_releases_an_expired_hold_of_the_lost_one() {
@@ -91,13 +86,9 @@ async fn the_recovered_wallet_releases_an_expired_hold_of_the_lost_one() {
 
     // Before the expiry only the notary may release; a stranger never may.
     let release = St::releaseHoldCall { holder: alice, notary, id };
-    let before = f.state().await;
-    let early = f.send(fresh, release.clone()).await;
-    f.assert_unchanged(early, "TokenHoldNotExpired", &before).await;
+    refused!(f, f.send(fresh, release.clone()).await, "TokenHoldNotExpired");
     f.chain.advance_time(3_601).await.expect("past the expiry");
-    let before = f.state().await;
-    let stranger = f.send(bob, release.clone()).await;
-    f.assert_unchanged(stranger, "TokenHoldUnauthorized", &before).await;
+    refused!(f, f.send(bob, release.clone()).await, "TokenHoldUnauthorized");
     // After it, the investor's new wallet frees the units the lost wallet locked.
     f.send(fresh, release).await.expect("the new wallet releases");
     assert_eq!(f.read(St::heldBalanceOfCall { account: fresh }).await, u(0));
@@ -144,31 +135,31 @@ async fn approval_mode_turns_transfers_into_requests_the_agent_decides() {
     assert_eq!(f.read(St::heldBalanceOfCall { account: alice }).await, u(70));
 
     // Only the transfer agent decides.
-    let before = f.state().await;
     for stranger in [alice, bob, f.p.suite.operator] {
-        let result = f.desk(stranger, TransferApprovals::approveCall { id }).await;
-        f.assert_unchanged(result, "AccessControlUnauthorizedAccount", &before).await;
-        let result = f.desk(stranger, TransferApprovals::rejectCall { id, reason: "no".into() }).await;
-        f.assert_unchanged(result, "AccessControlUnauthorizedAccount", &before).await;
+        refused!(f, f.desk(stranger, TransferApprovals::approveCall { id }).await, "AccessControlUnauthorizedAccount");
+        refused!(
+            f,
+            f.desk(stranger, TransferApprovals::rejectCall { id, reason: "no".into() }).await,
+            "AccessControlUnauthorizedAccount"
+        );
     }
 
     f.desk(agent, TransferApprovals::approveCall { id }).await.expect("approve");
     assert_eq!(f.read(St::balanceOfCall { account: bob }).await, u(170));
     assert_eq!(f.read(St::heldBalanceOfCall { account: alice }).await, u(0));
-    let before = f.state().await;
-    let result = f.desk(agent, TransferApprovals::approveCall { id }).await;
-    f.assert_unchanged(result, "ApprovalRequestNotPending", &before).await;
-    let result = f.desk(agent, TransferApprovals::rejectCall { id, reason: "late".into() }).await;
-    f.assert_unchanged(result, "ApprovalRequestNotPending", &before).await;
+    refused!(f, f.desk(agent, TransferApprovals::approveCall { id }).await, "ApprovalRequestNotPending");
+    refused!(
+        f,
+        f.desk(agent, TransferApprovals::rejectCall { id, reason: "late".into() }).await,
+        "ApprovalRequestNotPending"
+    );
 
     let id = f.request(alice, bob, 70).await;
     let reject = TransferApprovals::rejectCall { id, reason: "receiver over concentration limit".into() };
     f.desk(agent, reject).await.expect("reject");
     assert_eq!(f.read(St::heldBalanceOfCall { account: alice }).await, u(0));
     assert_eq!(f.read(St::balanceOfCall { account: bob }).await, u(170));
-    let before = f.state().await;
-    let result = f.desk(agent, TransferApprovals::approveCall { id }).await;
-    f.assert_unchanged(result, "ApprovalRequestNotPending", &before).await;
+    refused!(f, f.desk(agent, TransferApprovals::approveCall { id }).await, "ApprovalRequestNotPending");
 }
 
 #[tokio::test]
@@ -188,26 +179,22 @@ async fn transfer_requests_expire_after_the_request_ttl() {
     assert!((before_request..=after_request).contains(&requested_at), "the request holds its units for the TTL");
 
     // Before the TTL the sender cannot take the units back.
-    let before = f.state().await;
-    let early = f.send(alice, St::releaseHoldCall { holder: alice, notary: desk, id: withdrawn }).await;
-    f.assert_unchanged(early, "TokenHoldNotExpired", &before).await;
+    refused!(
+        f,
+        f.send(alice, St::releaseHoldCall { holder: alice, notary: desk, id: withdrawn }).await,
+        "TokenHoldNotExpired"
+    );
 
     // After it the agent can no longer approve; the sender may withdraw; the agent may still reject.
     f.chain.advance_time(ttl + 1).await.expect("past the TTL");
-    let before = f.state().await;
-    let late = f.desk(agent, TransferApprovals::approveCall { id: withdrawn }).await;
-    f.assert_unchanged(late, "TokenHoldExpired", &before).await;
+    refused!(f, f.desk(agent, TransferApprovals::approveCall { id: withdrawn }).await, "TokenHoldExpired");
     f.send(alice, St::releaseHoldCall { holder: alice, notary: desk, id: withdrawn }).await.expect("withdraw");
     assert_eq!(f.read(St::heldBalanceOfCall { account: alice }).await, u(30));
-    let before = f.state().await;
-    let gone = f.desk(agent, TransferApprovals::approveCall { id: withdrawn }).await;
-    f.assert_unchanged(gone, "TokenHoldNotFound", &before).await;
+    refused!(f, f.desk(agent, TransferApprovals::approveCall { id: withdrawn }).await, "TokenHoldNotFound");
     f.desk(agent, TransferApprovals::rejectCall { id: withdrawn, reason: "withdrawn".into() }).await.expect("close");
     f.desk(agent, TransferApprovals::rejectCall { id: lapsed, reason: "lapsed".into() }).await.expect("reject");
     assert_eq!(f.read(St::heldBalanceOfCall { account: alice }).await, u(0));
-    let before = f.state().await;
-    let decided = f.desk(agent, TransferApprovals::approveCall { id: lapsed }).await;
-    f.assert_unchanged(decided, "ApprovalRequestNotPending", &before).await;
+    refused!(f, f.desk(agent, TransferApprovals::approveCall { id: lapsed }).await, "ApprovalRequestNotPending");
     assert_eq!(f.read(St::balanceOfCall { account: alice }).await, u(1_000));
     assert_eq!(f.read(St::balanceOfCall { account: bob }).await, u(100));
 }

@@ -119,9 +119,11 @@ fn a_false_invariant_is_shrunk_to_a_few_steps_that_replay_to_the_same_failure() 
 
         // `kessai sim run` replays it to the same failure: every earlier expectation holds, and the
         // last step's expectation (the trade stays unsettled) is the only one that fails.
-        let mut chain = RevmChain::new(&RevmOptions::default(), &anvil::dev_accounts());
-        let report = kessai_sim::parallel::block_on(run::run(&mut chain, &parsed, &anvil::dev_signers(), |_| {}))
-            .expect("sim run replays the file");
+        let report = kessai_sim::parallel::drive(|| async {
+            let mut chain = RevmChain::new(&RevmOptions::default(), &anvil::dev_accounts());
+            run::run(&mut chain, &parsed, &anvil::dev_signers(), |_| {}).await
+        })
+        .expect("sim run replays the file");
         let failed: Vec<(usize, String, Option<String>)> = report
             .steps
             .iter()

@@ -1,9 +1,15 @@
 //! Shared helpers: engines and a deployed, registered suite; a test certificate authority, a
 //! TLS-terminating proxy and a plain HTTP server for the transport tests; a fault-injecting proxy
-//! ([`faults`]); running the CLI.
+//! ([`faults`]); running the CLI; the fixtures of a bond ([`bond`]), the deposit token
+//! ([`deposit`]), the security token ([`security`]) and the DvP ([`market`]); tests declared on both
+//! engines ([`on_revm_and_anvil!`]).
 
+pub mod bond;
 pub mod cli;
+pub mod deposit;
 pub mod faults;
+pub mod market;
+pub mod security;
 
 use kessai_bindings::alloy::{primitives::Address, providers::Provider, signers::local::PrivateKeySigner};
 use kessai_deployer::{
@@ -102,6 +108,24 @@ pub fn refused(out: &std::process::Output, needle: &str) -> String {
     }
     stderr
 }
+
+/// Declares two tests of the async fn `$body`, which takes the engine to run on: `$on_revm` runs it on
+/// the in-process engine, `$on_anvil` on a spawned Anvil.
+macro_rules! on_revm_and_anvil {
+    ($body:ident, $on_revm:ident, $on_anvil:ident) => {
+        #[tokio::test]
+        async fn $on_revm() {
+            $body($crate::support::revm()).await;
+        }
+
+        #[tokio::test]
+        async fn $on_anvil() {
+            let (_node, chain) = $crate::support::anvil();
+            $body(chain).await;
+        }
+    };
+}
+pub(crate) use on_revm_and_anvil;
 
 /// `v` as a token amount.
 pub fn u(v: u64) -> kessai_bindings::alloy::primitives::U256 {

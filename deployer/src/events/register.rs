@@ -66,24 +66,25 @@ impl HolderRegister {
 /// The holder register of the security token `token` at block `block`: every account that received
 /// units in blocks `from_block..=block` (from the token's `Transfer` logs; `from_block` is the
 /// token's deployment block), with its units, held and frozen units and eligibility read at that
-/// block. Needs a node that keeps the state of `block`. A block before `from_block` is refused
+/// block. Needs an engine that keeps the state of `block` (a node; the in-process engine keeps its
+/// latest block's only). A block before `from_block` is refused
 /// ([`DeployerError::BeforeDeployment`]): the token did not exist, and an empty register would say
 /// that nobody held it.
-pub async fn holder_register<H: History>(
-    chain: &mut H,
+pub async fn holder_register<C: Chain>(
+    chain: &mut C,
     token: Address,
     from_block: u64,
     block: u64,
 ) -> Result<HolderRegister, DeployerError> {
     let head = chain.head().await?;
     if block > head {
-        return Err(DeployerError::Rpc(format!("block {block} is not mined yet (the chain is at block {head})")));
+        return Err(DeployerError::NotMined { block, head });
     }
     if block < from_block {
         return Err(DeployerError::BeforeDeployment { block, first_block: from_block });
     }
     let mut accounts = std::collections::BTreeSet::new();
-    for l in chain.located_logs(&[token], from_block, block).await? {
+    for l in chain.logs(&[token], from_block, Some(block)).await? {
         if l.log.topics().first() == Some(&St::Transfer::SIGNATURE_HASH)
             && let Ok(t) = St::Transfer::decode_log_data(&l.log.data)
             && t.to != Address::ZERO

@@ -231,11 +231,7 @@ impl EventStream {
     /// cursor up to the newest readable block (the head less [`EventStream::confirmations`]), at most
     /// [`EventStream::max_blocks`] blocks and, with `limit`, at most that many events. Moves the
     /// cursor just past what it returned.
-    pub async fn next_batch<H: History>(
-        &mut self,
-        chain: &mut H,
-        limit: Option<usize>,
-    ) -> Result<Batch, DeployerError> {
+    pub async fn next_batch<C: Chain>(&mut self, chain: &mut C, limit: Option<usize>) -> Result<Batch, DeployerError> {
         let retracted = self.retract_orphans(chain).await?;
         if !retracted.is_empty() {
             return Ok(Batch { retracted, events: Vec::new(), caught_up: false });
@@ -248,7 +244,7 @@ impl EventStream {
             return Ok(Batch { caught_up: true, ..Batch::default() });
         }
         let to = newest.min(self.cursor.block.saturating_add(self.max_blocks.max(1) - 1));
-        let logs = chain.located_logs(&self.addresses(), self.cursor.block, to).await?;
+        let logs = chain.logs(&self.addresses(), self.cursor.block, Some(to)).await?;
         // The hashes of the blocks to keep, read after the logs: when a log's block hash differs, or
         // the blocks do not link up with those kept, the chain changed during this read; return
         // nothing, and the next read finds out how (a reorganisation is retracted there).
@@ -275,9 +271,9 @@ impl EventStream {
     ///
     /// From the block below the first one read (kept too, with no events: a fork right below what
     /// this read returns is then found, even by a stream that has read only a few blocks).
-    async fn linked_blocks<H: History>(
+    async fn linked_blocks<C: Chain>(
         &self,
-        chain: &mut H,
+        chain: &mut C,
         to: u64,
     ) -> Result<Option<BTreeMap<u64, B256>>, DeployerError> {
         let keep_from = self.cursor.block.max((to + 1).saturating_sub(self.keep_blocks.max(2)));
@@ -339,10 +335,7 @@ impl EventStream {
     /// When the newest kept block has left the chain: finds the newest kept block still on it (the
     /// fork point), forgets the blocks after it, moves the cursor to the block after it and returns
     /// the events returned from the forgotten blocks, newest first. Empty when nothing changed.
-    pub(super) async fn retract_orphans<H: History>(
-        &mut self,
-        chain: &mut H,
-    ) -> Result<Vec<Retraction>, DeployerError> {
+    pub(super) async fn retract_orphans<C: Chain>(&mut self, chain: &mut C) -> Result<Vec<Retraction>, DeployerError> {
         let Some((&newest, kept)) = self.kept.last_key_value() else { return Ok(Vec::new()) };
         if chain.block_ref(newest).await?.is_some_and(|b| b.hash == kept.hash) {
             return Ok(Vec::new());
@@ -390,7 +383,7 @@ impl EventStream {
     /// retractions applied: an event retracted during the read is left out. Fails when a
     /// reorganisation retracts an event returned before this call (follow such a chain with
     /// [`EventStream::next_batch`] and apply [`Batch::retracted`]).
-    pub async fn read_to_head<H: History>(&mut self, chain: &mut H) -> Result<Vec<SuiteEvent>, DeployerError> {
+    pub async fn read_to_head<C: Chain>(&mut self, chain: &mut C) -> Result<Vec<SuiteEvent>, DeployerError> {
         let mut all: Vec<SuiteEvent> = Vec::new();
         loop {
             let batch = self.next_batch(chain, None).await?;
@@ -400,10 +393,10 @@ impl EventStream {
                         all.remove(i);
                     }
                     None => {
-                        return Err(DeployerError::Rpc(format!(
-                            "the chain reorganised from block {}: an event returned before this read is gone ({})",
-                            gone.fork_block, gone.event
-                        )));
+                        return Err(DeployerError::EventRetracted {
+                            fork_block: gone.fork_block,
+                            event: gone.event.to_string(),
+                        });
                     }
                 }
             }

@@ -2,7 +2,8 @@
 
 use super::*;
 
-use alloy::primitives::{LogData, address};
+use crate::chain::{BlockRef, Receipt, Tx};
+use alloy::primitives::{Bytes, LogData, address};
 
 fn log(address: Address, topics: Vec<B256>, data: Vec<u8>) -> Log {
     Log { address, data: LogData::new_unchecked(topics, data.into()) }
@@ -122,12 +123,51 @@ impl Forkable {
     }
 }
 
-impl History for Forkable {
+/// What a test chain without state or transactions answers to a request for them.
+fn stateless() -> DeployerError {
+    DeployerError::Answer("this test chain has logs and blocks only".into())
+}
+
+impl Chain for Forkable {
+    async fn chain_id(&mut self) -> Result<u64, DeployerError> {
+        Ok(31337)
+    }
+
+    async fn send(&mut self, _: Tx) -> Result<Receipt, DeployerError> {
+        Err(stateless())
+    }
+
+    async fn call(&mut self, _: Address, _: Address, _: Bytes) -> Result<Bytes, DeployerError> {
+        Err(stateless())
+    }
+
+    async fn call_at(&mut self, _: u64, _: Address, _: Bytes) -> Result<Bytes, DeployerError> {
+        Err(stateless())
+    }
+
     async fn head(&mut self) -> Result<u64, DeployerError> {
         Ok(self.blocks.len() as u64 - 1)
     }
 
-    async fn located_logs(&mut self, _: &[Address], from: u64, to: u64) -> Result<Vec<LocatedLog>, DeployerError> {
+    async fn timestamp(&mut self) -> Result<u64, DeployerError> {
+        Err(stateless())
+    }
+
+    async fn timestamp_at(&mut self, _: u64) -> Result<u64, DeployerError> {
+        Err(stateless())
+    }
+
+    async fn block_ref(&mut self, block: u64) -> Result<Option<BlockRef>, DeployerError> {
+        let found = self.blocks.get(usize::try_from(block).expect("small"));
+        Ok(found.map(|(hash, parent_hash, _)| BlockRef { number: block, hash: *hash, parent_hash: *parent_hash }))
+    }
+
+    async fn advance_time(&mut self, _: u64) -> Result<(), DeployerError> {
+        Err(stateless())
+    }
+
+    async fn logs(&mut self, _: &[Address], from: u64, to: Option<u64>) -> Result<Vec<LocatedLog>, DeployerError> {
+        let to = to.unwrap_or(u64::MAX);
         let mut out = Vec::new();
         for (number, (hash, _, logs)) in self.blocks.iter().enumerate() {
             let number = number as u64;
@@ -141,17 +181,8 @@ impl History for Forkable {
         Ok(out)
     }
 
-    async fn call_at(&mut self, _: u64, _: Address, _: Bytes) -> Result<Bytes, DeployerError> {
-        Err(DeployerError::Rpc("no state here".into()))
-    }
-
-    async fn timestamp_at(&mut self, _: u64) -> Result<u64, DeployerError> {
-        Err(DeployerError::Rpc("no time here".into()))
-    }
-
-    async fn block_ref(&mut self, block: u64) -> Result<Option<BlockRef>, DeployerError> {
-        let found = self.blocks.get(usize::try_from(block).expect("small"));
-        Ok(found.map(|(hash, parent_hash, _)| BlockRef { number: block, hash: *hash, parent_hash: *parent_hash }))
+    async fn code(&mut self, _: Address) -> Result<Bytes, DeployerError> {
+        Err(stateless())
     }
 }
 

@@ -169,7 +169,8 @@ impl Journaled {
                 continue;
             }
             if let Some(Entry::Sending { from, nonce, block, .. }) = record.sending {
-                if let Some(receipt) = self.track(chain, step, from, nonce, block, &record.hashes).await? {
+                let sent = Sent { from, nonce, block };
+                if let Some(receipt) = self.track(chain, step, sent, &record.hashes).await? {
                     self.confirm(step.index, &receipt)?;
                     self.resumed += 1;
                     self.done.insert(step.index, receipt);
@@ -248,18 +249,16 @@ impl Journaled {
         &self,
         chain: &RpcChain,
         step: &PreparedStep<'_>,
-        from: Address,
-        nonce: u64,
-        block: u64,
+        sent: Sent,
         hashes: &[B256],
     ) -> Result<Option<Receipt>, DeployerError> {
-        if let Some(verdict) = recorded_verdict(chain, step, block, hashes).await? {
+        if let Some(verdict) = recorded_verdict(chain, step, sent.block, hashes).await? {
             return Ok(verdict);
         }
-        if !self.wait_for_nonce(chain, step, from, nonce).await? {
+        if !self.wait_for_nonce(chain, step, sent).await? {
             return Ok(None);
         }
-        self.find_by_nonce(chain, step, from, nonce, block).await
+        self.find_by_nonce(chain, step, sent).await
     }
 
     /// Waits until the node's latest nonce of `from` is past `nonce`: `false` when the node never got
@@ -269,9 +268,9 @@ impl Journaled {
         &self,
         chain: &RpcChain,
         step: &PreparedStep<'_>,
-        from: Address,
-        nonce: u64,
+        sent: Sent,
     ) -> Result<bool, DeployerError> {
+        let Sent { from, nonce, .. } = sent;
         let mut latest = nonce_count(chain, from, false).await?;
         if latest > nonce {
             return Ok(true);
@@ -303,10 +302,9 @@ impl Journaled {
         &self,
         chain: &RpcChain,
         step: &PreparedStep<'_>,
-        from: Address,
-        nonce: u64,
-        block: u64,
+        sent: Sent,
     ) -> Result<Option<Receipt>, DeployerError> {
+        let Sent { from, nonce, block } = sent;
         let provider = chain.provider().clone();
         let head = chain.block_number().await?;
         for number in block..=head {
@@ -335,6 +333,15 @@ impl Journaled {
             step.index
         )))
     }
+}
+
+/// What the journal recorded of a step sent but not confirmed: the sender, the nonce its transaction
+/// used, and the chain's head block when it was sent.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Sent {
+    from: Address,
+    nonce: u64,
+    block: u64,
 }
 
 /// The verdict of the hashes recorded for a step: `Some(Some(receipt))` when one of them is mined,
@@ -420,7 +427,7 @@ pub(super) async fn genesis_hash(chain: &RpcChain) -> Result<B256, DeployerError
     let block = chain
         .retry("eth_getBlockByNumber", || chain.provider().get_block_by_number(BlockNumberOrTag::Number(0)))
         .await?
-        .ok_or_else(|| DeployerError::Rpc("the node has no genesis block".into()))?;
+        .ok_or_else(|| DeployerError::Answer("the node has no genesis block".into()))?;
     Ok(block.header.hash)
 }
 

@@ -62,16 +62,11 @@ impl Deployment {
     }
 }
 
-pub(super) fn load_artifact(name: &str) -> Result<(JsonAbi, Bytes), DeployerError> {
-    let source =
+/// The ABI and creation bytecode of the committed artifact `name`.
+pub(super) fn load_artifact(name: &str) -> Result<(&'static JsonAbi, &'static Bytes), DeployerError> {
+    let artifact =
         kessai_bindings::artifact(name).ok_or_else(|| DeployerError::Plan(format!("no committed artifact {name}")))?;
-    let value: serde_json::Value = serde_json::from_str(source.json)?;
-    let abi: JsonAbi = serde_json::from_value(value["abi"].clone())?;
-    let code = value["bytecode"]
-        .as_str()
-        .and_then(|s| s.parse::<Bytes>().ok())
-        .ok_or_else(|| DeployerError::Plan(format!("artifact {name} has no bytecode")))?;
-    Ok((abi, code))
+    Ok((&artifact.abi, &artifact.bytecode))
 }
 
 pub(super) fn resolve(arg: &Arg, addresses: &BTreeMap<String, Address>) -> Result<DynSolValue, DeployerError> {

@@ -105,11 +105,13 @@ impl RpcChain {
 
     /// Signs `flight`'s transaction at its current pricing, reports it to `observe` before sending it
     /// and sends it. A replacement the node refuses (underpriced, or its nonce already used by the
-    /// original) is dropped and the transactions signed before it are followed.
-    pub(super) async fn sign_and_broadcast(
+    /// original) is dropped and the transactions signed before it are followed. `observe` is a type
+    /// parameter here and below, not a `dyn FnMut`, so that a `Send` observer keeps the future `Send`
+    /// (as [`Chain::send`] promises).
+    pub(super) async fn sign_and_broadcast<O: FnMut(&Signed) -> Result<(), DeployerError> + ?Sized>(
         &self,
         flight: &mut InFlight,
-        observe: &mut dyn FnMut(&Signed) -> Result<(), DeployerError>,
+        observe: &mut O,
     ) -> Result<(), DeployerError> {
         let (from, nonce) = (flight.from, flight.nonce);
         let priced = match flight.pricing {
@@ -147,10 +149,10 @@ impl RpcChain {
     /// Follows `flight` until one of the transactions signed for its nonce is mined, replacing it
     /// with a higher fee (reported to `observe` first) whenever none is mined within
     /// [`RpcOptions::resend_after`] of the last send.
-    pub(super) async fn follow(
+    pub(super) async fn follow<O: FnMut(&Signed) -> Result<(), DeployerError> + ?Sized>(
         &self,
         flight: &mut InFlight,
-        observe: &mut dyn FnMut(&Signed) -> Result<(), DeployerError>,
+        observe: &mut O,
     ) -> Result<TransactionReceipt, DeployerError> {
         let (from, nonce) = (flight.from, flight.nonce);
         loop {
@@ -206,11 +208,11 @@ impl RpcChain {
     /// Estimates, prices, signs (reporting the signed transaction to `observe` before it is sent) and
     /// sends `req` from `from` with the sender's next nonce, without waiting for it to be mined. The
     /// engine counts the nonce as used once the node has the transaction.
-    pub(super) async fn launch(
+    pub(super) async fn launch<O: FnMut(&Signed) -> Result<(), DeployerError> + ?Sized>(
         &mut self,
         from: Address,
         req: TransactionRequest,
-        observe: &mut dyn FnMut(&Signed) -> Result<(), DeployerError>,
+        observe: &mut O,
     ) -> Result<InFlight, DeployerError> {
         if !self.accounts.contains(&from) {
             return Err(DeployerError::NoKey(from));
@@ -239,10 +241,10 @@ impl RpcChain {
 
     /// Follows a launched transaction to its receipt, then waits for its confirmations. The receipt
     /// may be of a failed transaction.
-    pub(super) async fn land(
+    pub(super) async fn land<O: FnMut(&Signed) -> Result<(), DeployerError> + ?Sized>(
         &mut self,
         flight: &mut InFlight,
-        observe: &mut dyn FnMut(&Signed) -> Result<(), DeployerError>,
+        observe: &mut O,
     ) -> Result<TransactionReceipt, DeployerError> {
         let receipt = match self.follow(flight, observe).await {
             Ok(receipt) => receipt,
@@ -258,11 +260,11 @@ impl RpcChain {
     /// Estimates, prices, signs (reporting each signed transaction to `observe` before it is sent),
     /// sends and waits for `req` from `from`, then for its confirmations. The receipt may be of a
     /// failed transaction.
-    pub(super) async fn submit(
+    pub(super) async fn submit<O: FnMut(&Signed) -> Result<(), DeployerError> + ?Sized>(
         &mut self,
         from: Address,
         req: TransactionRequest,
-        observe: &mut dyn FnMut(&Signed) -> Result<(), DeployerError>,
+        observe: &mut O,
     ) -> Result<TransactionReceipt, DeployerError> {
         let mut flight = self.launch(from, req, observe).await?;
         self.land(&mut flight, observe).await
@@ -384,12 +386,12 @@ impl RpcChain {
                 return Ok(());
             }
             if started.elapsed() > self.options.timeout {
-                return Err(DeployerError::Rpc(format!(
-                    "block {block} has {} of {} confirmations after {} s",
-                    head.saturating_sub(block),
-                    self.options.confirmations,
-                    self.options.timeout.as_secs()
-                )));
+                return Err(DeployerError::Unconfirmed {
+                    block,
+                    got: head.saturating_sub(block),
+                    wanted: self.options.confirmations,
+                    waited: self.options.timeout.as_secs(),
+                });
             }
             tokio::time::sleep(self.options.poll.max(Duration::from_millis(200))).await;
         }
@@ -402,34 +404,16 @@ impl RpcChain {
         self.retry("eth_blockNumber", || self.provider.get_block_number()).await
     }
 
-    /// The timestamp of block `block`.
-    pub async fn block_timestamp(&self, block: u64) -> Result<u64, DeployerError> {
-        let header = self
+    /// The block at height `block` on the node's current chain, with its timestamp; `None` when the
+    /// chain is shorter.
+    async fn block_ref_and_time(&self, block: u64) -> Result<Option<(BlockRef, u64)>, DeployerError> {
+        let found = self
             .retry("eth_getBlockByNumber", || self.provider.get_block_by_number(BlockNumberOrTag::Number(block)))
-            .await?
-            .ok_or_else(|| DeployerError::Rpc(format!("the node has no block {block}")))?;
-        Ok(header.header.timestamp)
-    }
-
-    /// Logs emitted by any of `addresses` in blocks `from_block..=to_block`, in chain order, each with
-    /// its block number, index in the block and transaction hash.
-    pub async fn logs_between(
-        &self,
-        addresses: &[Address],
-        from_block: u64,
-        to_block: u64,
-    ) -> Result<Vec<alloy::rpc::types::Log>, DeployerError> {
-        let filter = Filter::new().address(addresses.to_vec()).from_block(from_block).to_block(to_block);
-        let mut logs = self.retry("eth_getLogs", || self.provider.get_logs(&filter)).await?;
-        logs.sort_by_key(|l| (l.block_number, l.log_index));
-        Ok(logs)
-    }
-
-    /// Executes a read-only call against the state at the end of block `block` (the node must keep
-    /// that state: an archive node, or a recent block).
-    pub async fn call_at(&self, block: u64, to: Address, data: Bytes) -> Result<Bytes, DeployerError> {
-        let req = TransactionRequest::default().with_to(to).with_input(data);
-        self.retry("eth_call", || self.provider.call(req.clone()).block(alloy::eips::BlockId::number(block))).await
+            .await?;
+        Ok(found.map(|b| {
+            let found = BlockRef { number: b.header.number, hash: b.header.hash, parent_hash: b.header.parent_hash };
+            (found, b.header.timestamp)
+        }))
     }
 }
 
@@ -452,18 +436,41 @@ impl Chain for RpcChain {
         self.retry("eth_call", || self.provider.call(req.clone())).await
     }
 
+    /// The node must keep the state of `block`: an archive node, or a recent block.
+    async fn call_at(&mut self, block: u64, to: Address, data: Bytes) -> Result<Bytes, DeployerError> {
+        let req = TransactionRequest::default().with_to(to).with_input(data);
+        self.retry("eth_call", || self.provider.call(req.clone()).block(BlockId::number(block))).await
+    }
+
+    async fn head(&mut self) -> Result<u64, DeployerError> {
+        self.block_number().await
+    }
+
     async fn timestamp(&mut self) -> Result<u64, DeployerError> {
         let block = self
             .retry("eth_getBlockByNumber", || self.provider.get_block_by_number(BlockNumberOrTag::Latest))
             .await?
-            .ok_or_else(|| DeployerError::Rpc("node returned no latest block".into()))?;
+            .ok_or_else(|| DeployerError::Answer("the node returned no latest block".into()))?;
         Ok(block.header.timestamp)
     }
 
+    async fn timestamp_at(&mut self, block: u64) -> Result<u64, DeployerError> {
+        let found = self.block_ref_and_time(block).await?;
+        found
+            .map(|(_, timestamp)| timestamp)
+            .ok_or_else(|| DeployerError::Answer(format!("the node has no block {block}")))
+    }
+
+    async fn block_ref(&mut self, block: u64) -> Result<Option<BlockRef>, DeployerError> {
+        Ok(self.block_ref_and_time(block).await?.map(|(found, _)| found))
+    }
+
     async fn advance_time(&mut self, seconds: u64) -> Result<(), DeployerError> {
-        // Dev chains only. Retried like any request: a retry after an answer that was lost (rather
-        // than a request that never arrived) may move the clock twice, which only makes a deadline
-        // pass further behind.
+        // Dev chains only, Anvil and Hardhat alike: raw requests, not alloy's `AnvilApi`, whose
+        // `anvil_increase_time` reads the answer as a number (Hardhat answers a decimal string) and
+        // whose `evm_mine(None)` sends `[null]` (Hardhat refuses it). Retried like any request: a retry
+        // after an answer that was lost (rather than a request that never arrived) may move the clock
+        // twice, which only makes a deadline pass further behind.
         let _: serde_json::Value = self
             .retry("evm_increaseTime", || {
                 self.provider.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (U256::from(seconds),))
@@ -477,10 +484,28 @@ impl Chain for RpcChain {
         Ok(())
     }
 
-    async fn logs(&mut self, address: Address, from_block: u64) -> Result<Vec<Log>, DeployerError> {
-        let filter = Filter::new().address(address).from_block(from_block);
+    async fn logs(
+        &mut self,
+        addresses: &[Address],
+        from_block: u64,
+        to_block: Option<u64>,
+    ) -> Result<Vec<LocatedLog>, DeployerError> {
+        let mut filter = Filter::new().address(addresses.to_vec()).from_block(from_block);
+        if let Some(to_block) = to_block {
+            filter = filter.to_block(to_block);
+        }
         let logs = self.retry("eth_getLogs", || self.provider.get_logs(&filter)).await?;
-        Ok(logs.into_iter().map(|l| l.inner).collect())
+        let mut located = logs
+            .into_iter()
+            .map(|l| match (l.block_number, l.log_index, l.transaction_hash, l.block_hash) {
+                (Some(block), Some(log_index), Some(tx_hash), Some(block_hash)) => {
+                    Ok(LocatedLog { block, log_index, tx_hash, block_hash, log: l.inner })
+                }
+                _ => Err(DeployerError::Answer(format!("a log without its position: {l:?}"))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        located.sort_by_key(|l| (l.block, l.log_index));
+        Ok(located)
     }
 
     async fn code(&mut self, address: Address) -> Result<Bytes, DeployerError> {

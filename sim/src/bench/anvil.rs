@@ -8,8 +8,11 @@ use alloy::{
     eips::{BlockNumberOrTag, Encodable2718},
     network::TxSignerSync,
     primitives::{Address, B256, Bytes, TxKind, U256},
-    providers::{DynProvider, Provider},
-    rpc::{client::BatchRequest, types::TransactionReceipt},
+    providers::{DynProvider, Provider, ext::AnvilApi},
+    rpc::{
+        client::BatchRequest,
+        types::{TransactionReceipt, anvil::MineOptions},
+    },
     signers::local::PrivateKeySigner,
     transports::TransportError,
 };
@@ -53,11 +56,7 @@ async fn connect(node: &AnvilInstance, keys: &[PrivateKeySigner]) -> Result<RpcC
 pub async fn fund(chain: &RpcChain, accounts: &[Address]) -> Result<(), ScenarioError> {
     let ether = U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18u64));
     for account in accounts.iter().skip(10) {
-        let _: serde_json::Value = chain
-            .provider()
-            .raw_request("anvil_setBalance".into(), (*account, ether))
-            .await
-            .map_err(|e| DeployerError::Rpc(format!("anvil_setBalance: {e}")))?;
+        chain.provider().anvil_set_balance(*account, ether).await.map_err(DeployerError::Rpc)?;
     }
     Ok(())
 }
@@ -76,7 +75,7 @@ async fn prepare<'s>(
 
 /// A JSON-RPC failure as the benchmark's error.
 fn rpc(e: TransportError) -> ScenarioError {
-    ScenarioError::Chain(DeployerError::Rpc(e.to_string()))
+    ScenarioError::Chain(DeployerError::Rpc(e))
 }
 
 /// Anvil batched: the recorded transactions pre-signed, sent in JSON-RPC batches each mined as one
@@ -134,11 +133,10 @@ impl Pricing {
     /// Reads the terms from the node.
     async fn read(provider: &DynProvider) -> Result<Self, ScenarioError> {
         let chain_id = provider.get_chain_id().await.map_err(rpc)?;
-        let block = provider
-            .get_block_by_number(BlockNumberOrTag::Latest)
-            .await
-            .map_err(rpc)?
-            .ok_or_else(|| ScenarioError::Chain(DeployerError::Rpc("no latest block".into())))?;
+        let block =
+            provider.get_block_by_number(BlockNumberOrTag::Latest).await.map_err(rpc)?.ok_or_else(|| {
+                ScenarioError::Chain(DeployerError::Answer("the node returned no latest block".into()))
+            })?;
         let priority = provider.get_max_priority_fee_per_gas().await.map_err(rpc)?;
         Ok(Self { chain_id, base_fee: block.header.base_fee_per_gas, priority })
     }
@@ -237,10 +235,9 @@ async fn send(provider: &DynProvider, txs: &[RawTx], signed: &Signed, batch_size
     Ok(seconds)
 }
 
-/// Turns Anvil's automine on or off (`evm_setAutomine`).
+/// Turns Anvil's automine on or off.
 async fn set_automine(provider: &DynProvider, on: bool) -> Result<(), ScenarioError> {
-    let _: serde_json::Value = provider.raw_request("evm_setAutomine".into(), (on,)).await.map_err(rpc)?;
-    Ok(())
+    provider.anvil_set_auto_mine(on).await.map_err(rpc)
 }
 
 /// Sends `raw` in one JSON-RPC batch of `eth_sendRawTransaction` and mines it as one block at
@@ -255,8 +252,7 @@ async fn send_batch(provider: &DynProvider, raw: &[Bytes], timestamp: u64) -> Re
     for waiter in waiters {
         waiter.await.map_err(rpc)?;
     }
-    let _: serde_json::Value =
-        provider.raw_request("evm_mine".into(), (serde_json::json!({ "timestamp": timestamp }),)).await.map_err(rpc)?;
+    provider.evm_mine(Some(MineOptions::Options { timestamp: Some(timestamp), blocks: None })).await.map_err(rpc)?;
     Ok(())
 }
 
@@ -265,9 +261,9 @@ async fn mine_until_mined(provider: &DynProvider, last: B256) -> Result<(), Scen
     let deadline = Instant::now() + Duration::from_secs(600);
     while provider.get_transaction_receipt(last).await.map_err(rpc)?.is_none() {
         if Instant::now() > deadline {
-            return Err(ScenarioError::Chain(DeployerError::Rpc("the last transaction was not mined in 600 s".into())));
+            return Err(ScenarioError::Disagreement(format!("anvil (batched): {last} was not mined in 600 s")));
         }
-        let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await.map_err(rpc)?;
+        provider.evm_mine(None).await.map_err(rpc)?;
     }
     Ok(())
 }

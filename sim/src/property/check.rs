@@ -279,6 +279,8 @@ pub fn check(
     options: &CheckOptions,
     progress: Option<&AtomicU64>,
 ) -> Result<Checked, ScenarioError> {
-    let mut chain = RevmChain::new(&revm_options(), &anvil::dev_accounts());
-    parallel::block_on(check_on(&mut chain, scenario, &anvil::dev_signers(), invariants, options, progress))
+    parallel::drive(|| async {
+        let mut chain = RevmChain::new(&revm_options(), &anvil::dev_accounts());
+        check_on(&mut chain, scenario, &anvil::dev_signers(), invariants, options, progress).await
+    })
 }

@@ -235,26 +235,49 @@ pub(super) fn changes_text(obs: &Observation<'_>) -> String {
     if changed.is_empty() { "no trade changed status".into() } else { format!("trades: {}", changed.join(", ")) }
 }
 
-pub(super) fn check_balances(obs: &Observation<'_>) -> Result<(), Violation> {
+/// A pair of amounts of a position an invariant compares with the model's: what a party `has` and
+/// what it `should` have, in words; the pair; and the expectation that pins it.
+struct Pair {
+    has: &'static str,
+    should: &'static str,
+    of: fn(&Balances) -> (U256, U256),
+    expect: fn((U256, U256)) -> BalanceExpect,
+}
+
+/// The parties read after the step whose `pair` differs from the model's: a sentence each, and the
+/// expectations of the model's values.
+fn differing(obs: &Observation<'_>, pair: &Pair) -> (Vec<String>, Expect) {
     let mut wrong = Vec::new();
     let mut expect = Expect::default();
     for (party, got) in obs.positions {
-        let want = obs.model.position(obs.scenario, *party);
-        if got.units != want.units || got.cash != want.cash {
+        let (got, want) = ((pair.of)(got), (pair.of)(&obs.model.position(obs.scenario, *party)));
+        if got != want {
             wrong.push(format!(
-                "{} has {} units and ¥{} but should have {} units and ¥{}",
+                "{} {} {} units and ¥{} but {} {} units and ¥{}",
                 obs.party_name(*party),
-                got.units,
-                got.cash,
-                want.units,
-                want.cash
+                pair.has,
+                got.0,
+                got.1,
+                pair.should,
+                want.0,
+                want.1
             ));
-            expect.balances.push((
-                Holder::Party(*party),
-                BalanceExpect { units: Some(want.units), cash: Some(want.cash), ..Default::default() },
-            ));
+            expect.balances.push((Holder::Party(*party), (pair.expect)(want)));
         }
     }
+    (wrong, expect)
+}
+
+pub(super) fn check_balances(obs: &Observation<'_>) -> Result<(), Violation> {
+    let (wrong, expect) = differing(
+        obs,
+        &Pair {
+            has: "has",
+            should: "should have",
+            of: |b| (b.units, b.cash),
+            expect: |(units, cash)| BalanceExpect { units: Some(units), cash: Some(cash), ..Default::default() },
+        },
+    );
     if wrong.is_empty() {
         return Ok(());
     }
@@ -270,29 +293,19 @@ pub(super) fn check_balances(obs: &Observation<'_>) -> Result<(), Violation> {
 }
 
 pub(super) fn check_holds(obs: &Observation<'_>) -> Result<(), Violation> {
-    let mut wrong = Vec::new();
-    let mut expect = Expect::default();
-    for (party, got) in obs.positions {
-        let want = obs.model.position(obs.scenario, *party);
-        if got.units_held != want.units_held || got.cash_held != want.cash_held {
-            wrong.push(format!(
-                "{} holds {} units and ¥{} but its open trades hold {} units and ¥{}",
-                obs.party_name(*party),
-                got.units_held,
-                got.cash_held,
-                want.units_held,
-                want.cash_held
-            ));
-            expect.balances.push((
-                Holder::Party(*party),
-                BalanceExpect {
-                    units_held: Some(want.units_held),
-                    cash_held: Some(want.cash_held),
-                    ..Default::default()
-                },
-            ));
-        }
-    }
+    let (wrong, expect) = differing(
+        obs,
+        &Pair {
+            has: "holds",
+            should: "its open trades hold",
+            of: |b| (b.units_held, b.cash_held),
+            expect: |(units_held, cash_held)| BalanceExpect {
+                units_held: Some(units_held),
+                cash_held: Some(cash_held),
+                ..Default::default()
+            },
+        },
+    );
     if wrong.is_empty() {
         return Ok(());
     }

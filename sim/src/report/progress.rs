@@ -1,98 +1,86 @@
-//! The progress line of long runs.
+//! The progress lines of long runs, drawn by `indicatif`.
 
-use super::*;
+use super::compact;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
-/// A progress line on stderr for long runs: `label [#####-----] 4,500/10,000 45% 1.2k/s ETA 5s`,
-/// redrawn in place at most ten times a second.
+/// How a line looks: `steps [#####-----] 4,500/10,000 45% 1.2k/s ETA 5s`.
+pub(super) const TEMPLATE: &str = "{prefix} [{bar:30}] {human_pos}/{human_len} {percent}% {rate} ETA {eta}";
+
+/// Progress lines on stderr for long runs, one per counter (one per seed when several seeds run at
+/// once): `steps [#####-----] 4,500/10,000 45% 1.2k/s ETA 5s`, redrawn in place.
 ///
-/// It draws only when stderr is a terminal (never into a log file or a pipe), and only after the
-/// first quarter second, so short runs print nothing. Call [`Progress::clear`] before printing
-/// other lines to the terminal and [`Progress::finish`] at the end.
+/// They draw only when stderr is a terminal (never into a log file or a pipe). Print other lines
+/// through [`Progress::suspend`]; [`Progress::finish`] (or dropping) erases them.
 #[derive(Debug)]
 pub struct Progress {
-    pub(super) label: String,
-    pub(super) total: u64,
-    pub(super) started: Instant,
-    pub(super) last_draw: Option<Instant>,
-    pub(super) drawn: bool,
-    pub(super) enabled: bool,
+    lines: MultiProgress,
+    bars: Vec<ProgressBar>,
 }
 
 impl Progress {
-    /// A progress line towards `total` (steps, runs…), drawn only if stderr is a terminal.
-    pub fn new(label: impl Into<String>, total: u64) -> Self {
-        Self::with_enabled(label, total, std::io::stderr().is_terminal())
+    /// One line per `(label, total)` (steps, runs…), drawn only if stderr is a terminal.
+    pub fn new<L: Into<String>>(lines: impl IntoIterator<Item = (L, u64)>) -> Self {
+        let multi = MultiProgress::new();
+        let style = style();
+        let bars = lines
+            .into_iter()
+            .map(|(label, total)| {
+                multi.add(ProgressBar::new(total).with_style(style.clone()).with_prefix(label.into()))
+            })
+            .collect();
+        Self { lines: multi, bars }
     }
 
-    /// A progress line that never draws.
+    /// Progress that never draws.
     pub fn hidden() -> Self {
-        Self::with_enabled("", 0, false)
+        Self { lines: MultiProgress::with_draw_target(ProgressDrawTarget::hidden()), bars: Vec::new() }
     }
 
-    pub(super) fn with_enabled(label: impl Into<String>, total: u64, enabled: bool) -> Self {
-        Self { label: label.into(), total, started: Instant::now(), last_draw: None, drawn: false, enabled }
-    }
-
-    /// Records that `done` of the total are done, redrawing if it is time.
-    pub fn set(&mut self, done: u64) {
-        if !self.enabled {
+    /// Records that `done` of line `line`'s total are done (redrawn at most 20 times a second). A
+    /// line's clock starts at its first step (a seed may wait for a thread), and stops, with its
+    /// average rate shown, when the total is reached.
+    pub fn set(&self, line: usize, done: u64) {
+        let Some(bar) = self.bars.get(line) else { return };
+        if bar.is_finished() {
             return;
         }
-        let now = Instant::now();
-        let due = match self.last_draw {
-            None => now.duration_since(self.started) >= Duration::from_millis(250),
-            Some(last) => now.duration_since(last) >= Duration::from_millis(100),
-        };
-        if due {
-            self.last_draw = Some(now);
-            let line = self.line(done, now.duration_since(self.started));
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r{line}\x1b[K");
-            let _ = err.flush();
-            self.drawn = true;
+        if bar.position() == 0 && done > 0 {
+            bar.reset_elapsed();
+            bar.reset_eta();
+        }
+        bar.set_position(done);
+        if bar.length().is_some_and(|total| done >= total) {
+            bar.finish();
         }
     }
 
-    /// The text of the line (without the carriage return).
-    pub(super) fn line(&self, done: u64, elapsed: Duration) -> String {
-        const WIDTH: u64 = 30;
-        let total = self.total.max(1);
-        let done = done.min(total);
-        let filled = (done * WIDTH / total) as usize;
-        let secs = elapsed.as_secs_f64();
-        let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
-        let eta = if rate > 0.0 { format!(" ETA {:.0}s", (total - done) as f64 / rate) } else { String::new() };
-        format!(
-            "{} [{}{}] {}/{} {}% {}/s{eta}",
-            self.label,
-            "#".repeat(filled),
-            "-".repeat(WIDTH as usize - filled),
-            thousands(done),
-            thousands(total),
-            done * 100 / total,
-            compact(rate.round())
-        )
+    /// Runs `print` with the lines erased, then draws them again below what it printed.
+    pub fn suspend<R>(&self, print: impl FnOnce() -> R) -> R {
+        self.lines.suspend(print)
     }
 
-    /// Erases the line (if drawn) so other output can be printed; it is redrawn at the next update due.
-    pub fn clear(&mut self) {
-        if self.drawn {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[K");
-            let _ = err.flush();
-            self.drawn = false;
+    /// Erases the lines for good.
+    pub fn finish(&self) {
+        for bar in &self.bars {
+            bar.finish_and_clear();
         }
-    }
-
-    /// Erases the line for good.
-    pub fn finish(&mut self) {
-        self.clear();
-        self.enabled = false;
     }
 }
 
 impl Drop for Progress {
+    /// Erases the lines, finished or not (a run that stopped on an error leaves none behind).
     fn drop(&mut self) {
-        self.clear();
+        self.finish();
     }
+}
+
+/// The style of every line: [`TEMPLATE`], the rate as compact as an axis label.
+pub(super) fn style() -> ProgressStyle {
+    let rate = |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+        let _ = write!(w, "{}/s", compact(state.per_sec().round()));
+    };
+    ProgressStyle::with_template(TEMPLATE)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key("rate", rate)
+        .progress_chars("##-")
 }

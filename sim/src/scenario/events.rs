@@ -1,13 +1,12 @@
 //! Naming what happened: every event and error of the suite's contracts, known by selector from
 //! the committed ABIs, decoded into names and rendered arguments for step outcomes.
 //!
-//! The tables are built once per process from [`kessai_bindings::ARTIFACTS`]; decoding a log is then
+//! The tables are built once per process from [`kessai_bindings::artifacts`]; decoding a log is then
 //! a hash lookup and an ABI decode. Addresses and trade ids are rendered through a caller-supplied
 //! [`Names`] so reports say `seller` and `t1` rather than hex.
 
 use alloy::{
     dyn_abi::{DynSolEvent, DynSolType, DynSolValue, Specifier},
-    json_abi::JsonAbi,
     primitives::{Address, B256, Log, U256, hex},
 };
 use serde::{Deserialize, Serialize};
@@ -95,15 +94,11 @@ fn tables() -> &'static Tables {
     static TABLES: OnceLock<Tables> = OnceLock::new();
     TABLES.get_or_init(|| {
         let mut tables = Tables { events: HashMap::new(), event_names: BTreeSet::new(), error_names: BTreeSet::new() };
-        for artifact in kessai_bindings::ARTIFACTS {
-            // The committed artifacts are checked by the bindings' own tests; one that does not parse
-            // simply contributes no names here.
-            let Ok(value) = serde_json::from_str::<serde_json::Value>(artifact.json) else { continue };
-            let Ok(abi) = serde_json::from_value::<JsonAbi>(value["abi"].clone()) else { continue };
-            for error in abi.errors() {
+        for artifact in kessai_bindings::artifacts() {
+            for error in artifact.abi.errors() {
                 tables.error_names.insert(error.name.clone());
             }
-            for event in abi.events() {
+            for event in artifact.abi.events() {
                 tables.event_names.insert(event.name.clone());
                 if event.anonymous || tables.events.contains_key(&event.selector()) {
                     continue;

@@ -25,6 +25,7 @@ use super::{
 };
 use alloy::primitives::U256;
 use std::fmt::Write as _;
+use toml_writer::{ToTomlKey as _, ToTomlValue as _, TomlKeyBuilder, TomlStringBuilder};
 
 /// The model with every timeline step's line set to 0: what a round trip through the file format
 /// preserves.
@@ -239,11 +240,11 @@ impl<'s> Writer<'s> {
         let _ = writeln!(o, "country = {}", p.country);
         let _ = writeln!(o, "kyc_valid_for = {}", duration(p.kyc_valid_for));
         if let Some(address) = p.address {
-            let _ = writeln!(o, "address = \"{address}\"");
+            let _ = writeln!(o, "address = {}", string(&address.to_string()));
         }
-        let registries: Vec<&str> = self.registries[id]
+        let registries: Vec<String> = self.registries[id]
             .iter()
-            .map(|r| if *r == Registry::Securities { "\"securities\"" } else { "\"bank\"" })
+            .map(|r| string(if *r == Registry::Securities { "securities" } else { "bank" }))
             .collect();
         let _ = writeln!(o, "registries = [{}]", registries.join(", "));
         Ok(())
@@ -448,34 +449,16 @@ fn balance(b: &BalanceExpect) -> String {
     format!("{{ {} }}", fields.join(", "))
 }
 
-/// A TOML basic string.
+/// A TOML basic string (`"…"`, escaped where TOML requires it), always in double quotes so every
+/// written file quotes alike.
 fn string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    TomlStringBuilder::new(s).as_basic().to_toml_value()
 }
 
-/// A TOML key: bare when it can be, quoted otherwise.
+/// A TOML key: bare when it can be, a basic string otherwise.
 fn key(s: &str) -> String {
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-        s.to_string()
-    } else {
-        string(s)
-    }
+    let key = TomlKeyBuilder::new(s);
+    key.as_unquoted().unwrap_or_else(|| key.as_basic()).to_toml_key()
 }
 
 /// An integer with `_` between thousands.
@@ -495,13 +478,13 @@ pub(crate) fn integer(v: u128) -> String {
 pub(crate) fn amount(v: U256) -> String {
     match u64::try_from(v) {
         Ok(small) if small <= i64::MAX as u64 => integer(u128::from(small)),
-        _ => format!("\"{v}\""),
+        _ => string(&v.to_string()),
     }
 }
 
 /// A duration or offset as a TOML string: `"1d 9h 30m"`, `"0s"`.
 fn duration(seconds: u64) -> String {
-    format!("\"{}\"", super::model::span(seconds))
+    string(&super::model::span(seconds))
 }
 
 /// A TOML offset date-time in UTC: `2031-04-01T00:00:00Z`.
@@ -561,6 +544,12 @@ mod tests {
         assert_eq!(key("t-1_a"), "t-1_a");
         assert_eq!(key("a b"), "\"a b\"");
         assert_eq!(string("say \"hi\"\\\n"), "\"say \\\"hi\\\"\\\\\\n\"");
+        assert_eq!(string("tab\tbell\u{7}del\u{7f}"), "\"tab\\tbell\\u0007del\\u007F\"");
+        assert_eq!(key("it's \"q\""), "\"it's \\\"q\\\"\"");
+        let odd = "a \"b\" \\ c\nd\u{1}e";
+        let toml = format!("{} = {}", key(odd), string(odd));
+        let table: toml::Table = toml.parse().unwrap_or_else(|e| panic!("{toml}: {e}"));
+        assert_eq!(table.get(odd).and_then(toml::Value::as_str), Some(odd), "{toml}");
     }
 
     #[test]

@@ -175,18 +175,28 @@ impl PropArgs {
         );
     }
 
-    /// Runs every seed on up to `jobs` worker threads while this one draws the progress line
-    /// (unless `quiet`), then writes each failing sequence if `--out` asks for it.
+    /// Runs every seed on up to `jobs` worker threads while this one draws the progress lines
+    /// (unless `quiet`; one per seed when several run), then writes each failing sequence if `--out`
+    /// asks for it.
     fn run(&self, seeds: &[u64], invariants: &[Box<dyn Invariant>], jobs: usize, quiet: bool) -> eyre::Result<Outcome> {
         let options = self.options();
         let began = Instant::now();
-        let done = AtomicU64::new(0);
-        let total = (seeds.len() * (self.steps + 3 * property::INVESTORS.len())) as u64;
-        let mut progress = if quiet { Progress::hidden() } else { Progress::new("steps", total) };
+        let done: Vec<AtomicU64> = seeds.iter().map(|_| AtomicU64::new(0)).collect();
+        let per_seed = (self.steps + 3 * property::INVESTORS.len()) as u64;
+        let progress = match seeds {
+            _ if quiet => Progress::hidden(),
+            [_] => Progress::new([("steps", per_seed)]),
+            _ => Progress::new(seeds.iter().map(|seed| (format!("seed {seed}"), per_seed))),
+        };
+        let runs: Vec<(u64, &AtomicU64)> = seeds.iter().copied().zip(&done).collect();
         let results = std::thread::scope(|scope| {
-            let worker = scope.spawn(|| property::run_seeds(seeds, &options, invariants, jobs, Some(&done)));
+            let worker = scope.spawn(|| {
+                parallel::map(&runs, jobs, |(seed, done)| property::run(*seed, &options, invariants, Some(*done)))
+            });
             while !worker.is_finished() {
-                progress.set(done.load(Ordering::Relaxed));
+                for (line, done) in done.iter().enumerate() {
+                    progress.set(line, done.load(Ordering::Relaxed));
+                }
                 std::thread::sleep(Duration::from_millis(50));
             }
             worker.join()

@@ -2,7 +2,7 @@
 //! the seller and the buyer registered and funded.
 
 pub use crate::support::u;
-use crate::support::{self, command as kessai};
+use crate::support::{self, command as kessai, market::open_account};
 use kessai_bindings::alloy::primitives::{Address, keccak256};
 use kessai_deployer::{
     anvil::AnvilInstance,
@@ -17,10 +17,8 @@ use std::{
     process::Output,
 };
 
-/// Units of the security token each of the seller and the buyer holds.
-pub const UNITS: u64 = 1_000;
-/// Yen of deposit tokens each of the seller and the buyer holds.
-pub const CASH: u64 = 50_000_000;
+/// What each of the seller and the buyer holds at the start: [`UNITS`] units and [`CASH`] yen.
+pub use crate::support::market::{CASH, UNITS};
 
 /// A suite deployed by `kessai deploy`, with the seller and the buyer registered on both registries
 /// and holding both tokens.
@@ -54,12 +52,7 @@ pub async fn cli_market(name: &str) -> CliMarket {
     let p = support::parties();
     let now = chain.timestamp().await.expect("time");
     for (i, who) in [p.seller, p.buyer].into_iter().enumerate() {
-        let r = demo::registration(now, "investor");
-        suite.register(&mut chain, suite.registry, p.suite.registrar, who, r).await.expect("register");
-        suite.register(&mut chain, suite.bank_registry, p.suite.bank, who, r).await.expect("customer");
-        suite.issue_security(&mut chain, p.suite.issuer, who, u(UNITS)).await.expect("units");
-        let reference = keccak256(format!("CLI-TRADE-{i}"));
-        suite.issue_deposit(&mut chain, p.suite.bank, who, u(CASH), reference).await.expect("cash");
+        open_account(&mut chain, (&suite, &p), who, now, keccak256(format!("CLI-TRADE-{i}"))).await;
     }
     CliMarket { _node: node, chain, url, dir, manifest, suite, p, deadline: demo::deadline_after(now) }
 }

@@ -8,8 +8,14 @@
 //!
 //! Each connection carries one request (`Connection: close` both ways), so requests and connections
 //! are counted alike. The proxy is bounded (connections, time per connection, lifetime) and stops by
-//! itself; it runs on the calling test's runtime and ends with it.
+//! itself; it runs on the calling test's runtime and ends with it. [`send_recording_signed`] sends
+//! through it and records each transaction the engine signed.
 
+use kessai_deployer::{
+    DeployerError,
+    chain::{Receipt, Tx},
+    rpc::{RpcChain, Signed},
+};
 use std::{
     net::SocketAddr,
     sync::{
@@ -214,4 +220,18 @@ async fn read_message(stream: &mut TcpStream, answer: bool) -> Option<Vec<u8>> {
             return None;
         }
     }
+}
+
+/// Sends `tx` through `chain`, recording each transaction the engine signs for it (the original and
+/// any replacement) as the engine reports it before sending; returns the send's result and the
+/// transactions signed, in order.
+pub async fn send_recording_signed(chain: &mut RpcChain, tx: Tx) -> (Result<Receipt, DeployerError>, Vec<Signed>) {
+    let mut signed = Vec::new();
+    let result = chain
+        .send_tracked(tx, |s| {
+            signed.push(*s);
+            Ok(())
+        })
+        .await;
+    (result, signed)
 }
