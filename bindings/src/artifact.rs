@@ -116,6 +116,9 @@ pub const ARTIFACTS: &[ArtifactSource] = &[
     ArtifactSource { name: "BeneficiaryUnits", json: include_str!("../artifacts/BeneficiaryUnits.json") },
     ArtifactSource { name: "OwnedWallet", json: include_str!("../artifacts/OwnedWallet.json") },
     ArtifactSource { name: "TransferApprovals", json: include_str!("../artifacts/TransferApprovals.json") },
+    ArtifactSource { name: "AttestationVerifier", json: include_str!("../artifacts/AttestationVerifier.json") },
+    ArtifactSource { name: "CrossChainDelivery", json: include_str!("../artifacts/CrossChainDelivery.json") },
+    ArtifactSource { name: "CrossChainPayment", json: include_str!("../artifacts/CrossChainPayment.json") },
     ArtifactSource { name: "ReentrantToken", json: include_str!("../artifacts/ReentrantToken.json") },
 ];
 

@@ -111,12 +111,14 @@ impl RevertError {
 /// An operator sentence: from an error's rendered arguments, in order, what happened and what to do.
 type Sentence = fn(&[String]) -> String;
 
-/// The operator sentence for error `name` (from [`TOKEN_SENTENCES`] or [`SETTLEMENT_SENTENCES`]), or
+/// The operator sentence for error `name` (from [`TOKEN_SENTENCES`], [`SETTLEMENT_SENTENCES`] or
+/// [`CROSS_CHAIN_SENTENCES`]), or
 /// a generic one for an error without a sentence. `a` holds the rendered arguments in order.
 fn explain(name: &str, a: &[String]) -> String {
     TOKEN_SENTENCES
         .iter()
         .chain(SETTLEMENT_SENTENCES)
+        .chain(CROSS_CHAIN_SENTENCES)
         .find(|(error, _)| *error == name)
         .map_or_else(|| format!("the contract reverted with {name}"), |(_, sentence)| sentence(a))
 }
@@ -337,6 +339,128 @@ const TOKEN_SENTENCES: &[(&str, Sentence)] = &[
 ];
 
 /// Sentences for the DvP's, the contract wallets' and OpenZeppelin's errors.
+/// Sentences for the cross-chain DvP's errors: the asset chain's delivery contract, the payment
+/// chain's payment contract and the attestation verifier both use.
+const CROSS_CHAIN_SENTENCES: &[(&str, Sentence)] = &[
+    ("XDeliveryInvalidTerms", |_| {
+        "the cross-chain terms are malformed or not for this contract: a non-zero id, positive units and amount, every token and party set, seller differing from buyer and payer from payee, two different chains, and this chain and contract as the asset side".into()
+    }),
+    ("XDeliveryNotSeller", |a| {
+        format!("{} is not the seller {} named in the terms: only the seller locks its units", arg(a, 0), arg(a, 1))
+    }),
+    ("XDeliveryTermsExpired", |a| {
+        format!(
+            "trade {}'s payment deadline {} has passed on this chain's clock: agree new terms with a later deadline",
+            arg(a, 0),
+            arg(a, 1)
+        )
+    }),
+    ("XDeliveryRestricted", |a| {
+        let why =
+            crate::restriction_in("XDeliveryRestricted", a).map_or("unknown restriction", crate::Restriction::message);
+        format!(
+            "the units of trade {} would not pass to the buyer now ({why}), so they are not locked and the payment chain cannot commit the trade: fix the cause, then lock again",
+            arg(a, 0)
+        )
+    }),
+    ("XDeliveryIdUsed", |a| {
+        format!(
+            "seller {} has already used trade id {}: every lock needs a new id (the next in the seller's sequence)",
+            arg(a, 0),
+            arg(a, 1)
+        )
+    }),
+    ("XDeliveryNotLocked", |a| {
+        format!(
+            "no units are locked for trade {}: it was never locked, or it was already delivered, returned or resolved (its events say which)",
+            arg(a, 0)
+        )
+    }),
+    ("XDeliveryResolutionNotReady", |a| {
+        format!(
+            "the emergency resolution of trade {} is not ready: {} of {} approvals for this destination, and it cannot be carried out before {}",
+            arg(a, 0),
+            arg(a, 2),
+            arg(a, 3),
+            arg(a, 1)
+        )
+    }),
+    ("XDeliveryAlreadyApproved", |a| {
+        format!(
+            "{} has already approved this resolution of trade {}: another authority must approve",
+            arg(a, 1),
+            arg(a, 0)
+        )
+    }),
+    ("XPaymentInvalidTerms", |_| {
+        "the cross-chain terms are malformed or not for this contract: a non-zero id, positive units and amount, every token and party set, seller differing from buyer and payer from payee, two different chains, and this chain and contract as the payment side".into()
+    }),
+    ("XPaymentUnauthorized", |a| {
+        format!(
+            "{} may not take this step of trade {}: only the payer pays, and only the payer or the payee may agree to abort before the deadline",
+            arg(a, 1),
+            arg(a, 0)
+        )
+    }),
+    ("XPaymentDeadlinePassed", |a| {
+        format!(
+            "trade {}'s deadline {} has passed on the payment chain: it can no longer be paid or committed; anyone may abort it so that the units return",
+            arg(a, 0),
+            arg(a, 1)
+        )
+    }),
+    ("XPaymentDeadlineNotPassed", |a| {
+        format!(
+            "trade {} runs until {} on the payment chain: before then only both parties together can abort it",
+            arg(a, 0),
+            arg(a, 1)
+        )
+    }),
+    ("XPaymentInvalidState", |a| {
+        format!(
+            "trade {} is {} on the payment chain, which does not allow this step",
+            arg(a, 0),
+            crate::cross_chain::state_name(arg(a, 1))
+        )
+    }),
+    ("XPaymentInvalidSignature", |a| {
+        format!(
+            "the payment instruction for trade {} is not the payer {}'s signature: have the payer sign CrossChainPayment.paymentDigest of this terms hash, pay first, or commit as the payer",
+            arg(a, 0),
+            arg(a, 1)
+        )
+    }),
+    ("VerifierMalformedProof", |a| format!("the proof is {} bytes, not whole 65-byte signatures", arg(a, 0))),
+    ("VerifierBelowThreshold", |a| {
+        format!(
+            "the proof has {} signatures, fewer than the {} the attestor set requires: wait for more attestors to sign",
+            arg(a, 0),
+            arg(a, 1)
+        )
+    }),
+    ("VerifierUnknownAttestor", |a| {
+        format!(
+            "signature {} recovers to {}, which is not an attestor of the current set for this statement: it signs another chain, contract, trade, state or terms, or its signer is not (or no longer) an attestor",
+            arg(a, 0),
+            arg(a, 1)
+        )
+    }),
+    ("VerifierSignersNotAscending", |a| {
+        format!(
+            "signature {} (by {}) is out of order or repeated: order the signatures by signer address, each signer once",
+            arg(a, 0),
+            arg(a, 1)
+        )
+    }),
+    ("VerifierInvalidSet", |a| {
+        format!(
+            "an attestor set of {} with threshold {} is invalid: 1 to 32 distinct non-zero attestors and a threshold from 1 to their number",
+            arg(a, 0),
+            arg(a, 1)
+        )
+    }),
+];
+
 const SETTLEMENT_SENTENCES: &[(&str, Sentence)] = &[
     // DvP.
     ("DvPTradeIdNotBound", |a| {
@@ -565,7 +689,7 @@ mod tests {
     fn every_sentence_is_for_an_error_some_contract_declares_and_is_the_only_one_for_it() {
         let declared: std::collections::HashSet<&str> = known_errors().values().map(|e| e.name.as_str()).collect();
         let mut seen = std::collections::HashSet::new();
-        for (name, _) in TOKEN_SENTENCES.iter().chain(SETTLEMENT_SENTENCES) {
+        for (name, _) in TOKEN_SENTENCES.iter().chain(SETTLEMENT_SENTENCES).chain(CROSS_CHAIN_SENTENCES) {
             assert!(declared.contains(name), "a sentence for {name}, which no committed ABI declares: remove it");
             assert!(seen.insert(*name), "two sentences for {name}: the second is never used");
         }

@@ -19,6 +19,8 @@
 pub use alloy;
 
 mod artifact;
+pub mod cross_chain;
+pub mod enums;
 mod errors;
 mod restriction;
 mod trade_flags;
@@ -169,5 +171,39 @@ pub mod reentrant_token {
         #[derive(Debug, PartialEq, Eq)]
         ReentrantToken,
         "artifacts/ReentrantToken.json"
+    );
+}
+
+/// The cross-chain DvP's verifier of another chain's records: k-of-n attestor signatures.
+pub mod attestation_verifier {
+    #![allow(missing_docs, clippy::too_many_arguments)]
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        AttestationVerifier,
+        "artifacts/AttestationVerifier.json"
+    );
+}
+
+/// The asset chain's side of a cross-chain DvP: locks the seller's units, delivers or returns them on
+/// proof of the payment chain's outcome.
+pub mod cross_chain_delivery {
+    #![allow(missing_docs, clippy::too_many_arguments)]
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        CrossChainDelivery,
+        "artifacts/CrossChainDelivery.json"
+    );
+}
+
+/// The payment chain's side of a cross-chain DvP: records the outcome on its own clock and moves the cash.
+pub mod cross_chain_payment {
+    #![allow(missing_docs, clippy::too_many_arguments)]
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        CrossChainPayment,
+        "artifacts/CrossChainPayment.json"
     );
 }

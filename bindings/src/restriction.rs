@@ -104,7 +104,8 @@ impl fmt::Display for Restriction {
     }
 }
 
-/// Which argument of a custom error is a [`Restriction`] code: `TokenTransferRestricted`'s first,
+/// Which argument of a custom error is a [`Restriction`] code, as the ABIs type it (`enum
+/// IPermissionedToken.Restriction`): `TokenTransferRestricted`'s first,
 /// `DvPBatchCashRestricted`'s second; `None` for errors that carry none.
 ///
 /// ```
@@ -112,11 +113,12 @@ impl fmt::Display for Restriction {
 /// assert_eq!(kessai_bindings::restriction_arg("DvPTradeExists"), None);
 /// ```
 pub fn restriction_arg(error: &str) -> Option<usize> {
-    match error {
-        "TokenTransferRestricted" => Some(0),
-        "DvPBatchCashRestricted" => Some(1),
-        _ => None,
-    }
+    // The ABIs say it: the input typed `enum IPermissionedToken.Restriction`.
+    crate::artifacts().iter().flat_map(|a| a.abi.errors()).filter(|e| e.name == error).find_map(|e| {
+        e.inputs
+            .iter()
+            .position(|p| p.internal_type().is_some_and(|t| t.to_string() == "enum IPermissionedToken.Restriction"))
+    })
 }
 
 /// The restriction a rendered error's arguments carry, if the error carries one and it is known.

@@ -132,17 +132,22 @@ impl AnvilInstance {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| DeployerError::Anvil(format!("{}: {e}", binary.display())))?;
+            .map_err(|e| DeployerError::Anvil { what: binary.display().to_string(), source: Some(e) })?;
         let port = tools::wait_for_ready(&mut child, "anvil", Duration::from_secs(20), |line| {
             line.strip_prefix("Listening on ").and_then(|addr| addr.rsplit(':').next()?.parse::<u16>().ok())
         })
-        .map_err(DeployerError::Anvil)?;
+        .map_err(|what| DeployerError::Anvil { what, source: None })?;
         Ok(Self { child, port })
     }
 
     /// The HTTP endpoint.
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The node's process id (to halt it with SIGSTOP and resume it with SIGCONT, as a halted chain).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 

@@ -33,7 +33,7 @@ pub const OPTIMIZER_RUNS: usize = 400;
 /// [`kessai_bindings::ARTIFACTS`], by contract name.
 #[cfg(feature = "solc")]
 pub fn compile(root: &Path) -> Result<BTreeMap<String, Artifact>, DeployerError> {
-    let output = project(root)?.compile().map_err(|e| DeployerError::Build(e.to_string()))?;
+    let output = project(root)?.compile().map_err(|e| compiler(None, e))?;
     if output.has_compiler_errors() {
         return Err(DeployerError::Build(output.to_string()));
     }
@@ -57,7 +57,7 @@ fn project(root: &Path) -> Result<Project<SolcCompiler>, DeployerError> {
     let solc = solc(root)?;
     let remapping =
         Remapping::from_str(&format!("@openzeppelin/={}/", root.join("node_modules/@openzeppelin").display()))
-            .map_err(|e| DeployerError::Build(format!("bad remapping: {e}")))?;
+            .map_err(|e| compiler(Some("bad remapping"), e))?;
     if !root.join("node_modules/@openzeppelin/contracts").is_dir() {
         return Err(DeployerError::ToolMissing {
             tool: "@openzeppelin/contracts",
@@ -77,15 +77,21 @@ fn project(root: &Path) -> Result<Project<SolcCompiler>, DeployerError> {
         .no_artifacts()
         .offline()
         .build(SolcCompiler::Specific(solc))
-        .map_err(|e| DeployerError::Build(e.to_string()))
+        .map_err(|e| compiler(None, e))
 }
 
 /// The pinned solc ([`SOLC_VERSION`]) installed under `root`.
 #[cfg(feature = "solc")]
 fn solc(root: &Path) -> Result<Solc, DeployerError> {
     let solc_path = tools::find_solc(root)?;
-    let version = semver::Version::parse(SOLC_VERSION).map_err(|e| DeployerError::Build(e.to_string()))?;
+    let version = semver::Version::parse(SOLC_VERSION).map_err(|e| compiler(None, e))?;
     Ok(Solc::new_with_version(&solc_path, version))
+}
+
+/// The error of compiler step `what` (named when `source` does not say it), from the library's error.
+#[cfg(feature = "solc")]
+fn compiler(what: Option<&'static str>, source: impl std::error::Error + Send + Sync + 'static) -> DeployerError {
+    DeployerError::Compiler { what, source: Box::new(source) }
 }
 
 /// The pinned compiler settings: optimizer on, EVM [`EVM_VERSION`], no metadata hash.

@@ -13,9 +13,19 @@ pub enum DeployerError {
         /// What to run.
         hint: String,
     },
-    /// Compilation failed.
+    /// Compilation failed: the compiler's diagnostics, or an output the artifacts need is missing.
     #[error("contract build failed: {0}")]
     Build(String),
+    /// The compiler could not be set up or run (foundry-compilers, the pinned solc version, a
+    /// remapping); `what` names the step when the library's error does not.
+    #[error("contract build failed: {}{source}", what.map(|w| format!("{w}: ")).unwrap_or_default())]
+    Compiler {
+        /// The step that failed, if the error needs it to be understood.
+        what: Option<&'static str>,
+        /// The library's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A transaction or call reverted; the revert is decoded.
     #[error(transparent)]
     Revert(#[from] RevertError),
@@ -100,15 +110,57 @@ pub enum DeployerError {
     /// Signing keys could not be loaded (the message names the source, never the key).
     #[error("keys: {0}")]
     Keys(String),
+    /// A keystore file could not be read.
+    #[error("keys: cannot read keystore {}: {source}", path.display())]
+    KeystoreRead {
+        /// The keystore file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A keystore file is not JSON.
+    #[error("keys: keystore {} is not JSON ({source}): expected a Web3 Secret Storage file", path.display())]
+    KeystoreJson {
+        /// The keystore file.
+        path: std::path::PathBuf,
+        /// The parser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A keystore file could not be decrypted with the password given.
+    #[error(
+        "keys: cannot decrypt keystore {}: {source} (wrong password, or not a Web3 Secret Storage file)",
+        path.display()
+    )]
+    KeystoreDecrypt {
+        /// The keystore file.
+        path: std::path::PathBuf,
+        /// The keystore library's error: it describes the file (MAC mismatch, bad JSON), never the key.
+        #[source]
+        source: alloy::signers::local::LocalSignerError,
+    },
     /// The chain cannot run the suite, or the deployment would fail; nothing was sent.
     #[error("preflight refused the chain, nothing was sent: {0}")]
     Preflight(String),
     /// A local node (Hardhat) could not be started.
-    #[error("could not start the node: {0}")]
-    Node(String),
+    #[error("could not start the node: {what}{}", cause(source))]
+    Node {
+        /// What failed.
+        what: String,
+        /// The I/O error (no free port, the binary would not run), when there is one.
+        #[source]
+        source: Option<std::io::Error>,
+    },
     /// Anvil could not be started.
-    #[error("could not start anvil: {0}")]
-    Anvil(String),
+    #[error("could not start anvil: {what}{}", cause(source))]
+    Anvil {
+        /// What failed.
+        what: String,
+        /// The I/O error (the binary would not run), when there is one.
+        #[source]
+        source: Option<std::io::Error>,
+    },
     /// A transaction was mined but failed without revert data (out of gas, invalid opcode).
     #[error("transaction {tx} failed on-chain without revert data (gas used {gas_used})")]
     TxFailed {
@@ -176,8 +228,14 @@ pub enum DeployerError {
     #[error("no signing key for account {0}")]
     NoKey(alloy::primitives::Address),
     /// A key could not sign.
-    #[error("signing failed: {0}")]
-    Signing(String),
+    #[error("signing failed: {what}: {source}")]
+    Signing {
+        /// What was being signed.
+        what: String,
+        /// The signer's error.
+        #[source]
+        source: alloy::signers::Error,
+    },
     /// A transaction could not be built and signed with the engine's local keys.
     #[error("cannot sign a transaction from {from}")]
     SignTx {
@@ -292,6 +350,12 @@ pub enum DeployerError {
     Json(#[from] serde_json::Error),
 }
 
+/// `: ` and the text of `source`, or nothing: the tail of a message that ends with its cause when it
+/// has one.
+fn cause(source: &Option<impl std::fmt::Display>) -> String {
+    source.as_ref().map(|e| format!(": {e}")).unwrap_or_default()
+}
+
 /// An address typed by a person that the rule of [`crate::address::parse`] refuses.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AddressError {
@@ -314,4 +378,27 @@ pub enum AddressError {
         /// The checksummed form of the address as typed (its Display).
         checksummed: alloy::primitives::Address,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn errors_that_keep_their_cause_print_it_as_before_and_expose_it_as_source() {
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let spawn = DeployerError::Anvil { what: "/bin/anvil".into(), source: Some(io()) };
+        assert_eq!(spawn.to_string(), "could not start anvil: /bin/anvil: No such file");
+        assert_eq!(spawn.source().map(ToString::to_string).as_deref(), Some("No such file"));
+        let silent = DeployerError::Node { what: "hardhat exited".into(), source: None };
+        assert_eq!(silent.to_string(), "could not start the node: hardhat exited");
+        assert!(silent.source().is_none());
+        let read = DeployerError::KeystoreRead { path: "k.json".into(), source: io() };
+        assert_eq!(read.to_string(), "keys: cannot read keystore k.json: No such file");
+        let step = DeployerError::Compiler { what: Some("bad remapping"), source: io().into() };
+        assert_eq!(step.to_string(), "contract build failed: bad remapping: No such file");
+        let bare = DeployerError::Compiler { what: None, source: io().into() };
+        assert_eq!(bare.to_string(), "contract build failed: No such file");
+    }
 }

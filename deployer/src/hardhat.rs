@@ -44,7 +44,7 @@ impl HardhatInstance {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
-            .map_err(|e| DeployerError::Node(format!("no free local port for hardhat: {e}")))?;
+            .map_err(|e| DeployerError::Node { what: "no free local port for hardhat".into(), source: Some(e) })?;
         let mut cmd = Command::new(&binary);
         cmd.current_dir(&root)
             .args(["--config", "tools/hardhat.config.js", "node", "--hostname", "127.0.0.1", "--port"])
@@ -60,11 +60,15 @@ impl HardhatInstance {
         if let Some(timestamp) = options.genesis_timestamp {
             cmd.env("KESSAI_HARDHAT_GENESIS_TIMESTAMP", timestamp.to_string());
         }
-        let mut child = cmd.spawn().map_err(|e| DeployerError::Node(format!("{}: {e}", binary.display())))?;
+        let mut child =
+            cmd.spawn().map_err(|e| DeployerError::Node { what: binary.display().to_string(), source: Some(e) })?;
         tools::wait_for_ready(&mut child, "hardhat", Duration::from_secs(60), |line| {
             line.contains("Started HTTP").then_some(())
         })
-        .map_err(|e| DeployerError::Node(format!("{e}; run `npm ci` to install the pinned hardhat")))?;
+        .map_err(|e| DeployerError::Node {
+            what: format!("{e}; run `npm ci` to install the pinned hardhat"),
+            source: None,
+        })?;
         Ok(Self { child, port })
     }
 

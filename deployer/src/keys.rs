@@ -31,27 +31,18 @@ pub fn decrypt_keystore(path: &Path, password: &str) -> Result<PrivateKeySigner,
     if !path.is_file() {
         return Err(DeployerError::Keys(format!("keystore {} does not exist", path.display())));
     }
-    PrivateKeySigner::decrypt_keystore(path, password).map_err(|e| {
-        DeployerError::Keys(format!(
-            "cannot decrypt keystore {}: {} (wrong password, or not a Web3 Secret Storage file)",
-            path.display(),
-            // eth-keystore's errors describe the file (MAC mismatch, bad JSON), never the key.
-            e
-        ))
-    })
+    // eth-keystore's errors describe the file (MAC mismatch, bad JSON), never the key.
+    PrivateKeySigner::decrypt_keystore(path, password)
+        .map_err(|source| DeployerError::KeystoreDecrypt { path: path.to_path_buf(), source })
 }
 
 /// The account of the keystore file at `path`, read from its `address` field without decrypting it
 /// (geth writes one; `cast wallet import` does not: then `None`).
 pub fn keystore_address(path: &Path) -> Result<Option<alloy::primitives::Address>, DeployerError> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| DeployerError::Keys(format!("cannot read keystore {}: {e}", path.display())))?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        DeployerError::Keys(format!(
-            "keystore {} is not JSON ({e}): expected a Web3 Secret Storage file",
-            path.display()
-        ))
-    })?;
+        .map_err(|source| DeployerError::KeystoreRead { path: path.to_path_buf(), source })?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|source| DeployerError::KeystoreJson { path: path.to_path_buf(), source })?;
     let Some(address) = json.get("address").and_then(serde_json::Value::as_str) else { return Ok(None) };
     let hex = address.strip_prefix("0x").unwrap_or(address);
     hex.parse::<alloy::primitives::Address>()

@@ -23,5 +23,6 @@ pub mod signing;
 pub mod tools;
 pub mod transport;
 pub mod verify;
+pub mod xchain;
 
 pub use error::{AddressError, DeployerError};

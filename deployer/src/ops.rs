@@ -5,6 +5,7 @@
 use crate::{
     chain::{Chain, Receipt},
     error::DeployerError,
+    events::decimal,
     plan::{Deployment, labels},
 };
 use alloy::{
@@ -19,10 +20,12 @@ use kessai_bindings::{
     security_token::SecurityToken,
     transfer_approvals::TransferApprovals,
 };
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer, ser::SerializeStruct};
 
 mod enforcement;
+mod payments;
 pub use enforcement::{ForcedTransfer, Standing};
+pub use payments::{BenefitProgramme, HolderPayment, Owed, PaymentPlan, PaymentRound};
 
 /// The terms of a DvP trade (the contract's `IDvP.Trade`).
 pub type Trade = IDvP::Trade;
@@ -582,84 +585,13 @@ impl Suite {
         }
         Ok(accounts)
     }
-
-    /// What payment `payment` of the instrument at `instrument` (a bond's coupons 1..=n and its
-    /// redemption n+1; a fund's distributions) still owes: every holder at its record date not yet
-    /// paid, with its entitlement, and the deposit tokens the instrument holds to pay with. Reverts
-    /// (decoded) when the payment does not exist or its record date has not passed.
-    pub async fn payment_plan<C: Chain>(
-        &self,
-        chain: &mut C,
-        instrument: Address,
-        payment: u64,
-    ) -> Result<PaymentPlan, DeployerError> {
-        use kessai_bindings::straight_bond::StraightBond as Rounds;
-        let number = U256::from(payment);
-        let cash = chain.read(instrument, &Rounds::cashCall {}).await?;
-        let available = chain.read(cash, &DepositToken::balanceOfCall { account: instrument }).await?;
-        let (mut owed, mut already_paid) = (Vec::new(), Vec::new());
-        for holder in self.security_accounts(chain).await? {
-            if chain.read(instrument, &Rounds::isPaidCall { payment: number, holder }).await? {
-                already_paid.push(holder);
-                continue;
-            }
-            let e = chain.read(instrument, &Rounds::entitlementCall { payment: number, holder }).await?;
-            if !e.units_.is_zero() {
-                owed.push(Owed { holder, units: e.units_, amount: e.amount });
-            }
-        }
-        Ok(PaymentPlan { payment, instrument, cash, available, owed, already_paid })
-    }
-
-    /// The paying agent pays `holders` their entitlement for payment `payment` of `instrument`, in
-    /// transactions of at most `batch_size` holders each, and reports who was paid and who the deposit
-    /// token refused. The contract never pays a holder twice for a payment, so a round that stopped
-    /// (a refusal, an outage) is resumed by running it again with a fresh [`Suite::payment_plan`].
-    pub async fn pay_in_batches<C: Chain>(
-        &self,
-        chain: &mut C,
-        paying_agent: Address,
-        instrument: Address,
-        payment: u64,
-        holders: &[Address],
-        batch_size: usize,
-    ) -> Result<PaymentRound, DeployerError> {
-        use kessai_bindings::straight_bond::StraightBond as Rounds;
-        let number = U256::from(payment);
-        let mut round = PaymentRound { payment, ..Default::default() };
-        for chunk in holders.chunks(batch_size.max(1)) {
-            let call = Rounds::payCall { payment: number, holders: chunk.to_vec() };
-            let receipt = chain.send_call(paying_agent, instrument, &call).await?;
-            for log in receipt.logs.iter().filter(|l| l.address == instrument) {
-                match log.topics().first() {
-                    Some(&Rounds::HolderPaid::SIGNATURE_HASH) => {
-                        if let Ok(e) = Rounds::HolderPaid::decode_log_data(&log.data) {
-                            let (holder, payee, units, amount) = (e.holder, e.payee, e.units, e.amount);
-                            round.paid.push(HolderPayment { holder, payee, units, amount });
-                        }
-                    }
-                    Some(&Rounds::HolderPaymentFailed::SIGNATURE_HASH) => {
-                        if let Ok(e) = Rounds::HolderPaymentFailed::decode_log_data(&log.data) {
-                            round.failed.push((e.holder, kessai_bindings::RevertError::decode(&e.reason)));
-                        }
-                    }
-                    Some(&Rounds::PaymentCompleted::SIGNATURE_HASH) => round.completed = true,
-                    _ => {}
-                }
-            }
-            round.batches.push((chunk.len(), receipt));
-        }
-        let progress = chain.read(instrument, &Rounds::progressCall { payment: number }).await?;
-        round.paid_units = progress.paidUnits;
-        round.record_units = progress.recordUnits;
-        Ok(round)
-    }
 }
 
-/// An account's record in an investor registry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// An account's record in an investor registry; as JSON its fields, the status as a word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct InvestorRecord {
     /// 0 unknown, 1 active, 2 revoked, 3 facility.
+    #[serde(serialize_with = "serialize_status")]
     pub status: u8,
     /// 0 retail, 1 professional, 2 institutional.
     pub class: u8,
@@ -676,98 +608,22 @@ pub struct InvestorRecord {
 impl InvestorRecord {
     /// The status as a word.
     pub fn status_word(&self) -> &'static str {
-        match self.status {
-            0 => "unknown",
-            1 => "active",
-            2 => "revoked",
-            3 => "facility",
-            _ => "invalid",
-        }
+        status_word(self.status)
     }
 }
 
-/// What one holder is owed for a payment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Owed {
-    /// The holder at the record date.
-    pub holder: Address,
-    /// Its units at the record date.
-    pub units: U256,
-    /// The cash it is owed.
-    pub amount: U256,
-}
-
-/// What a payment still owes (see [`Suite::payment_plan`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PaymentPlan {
-    /// The payment number.
-    pub payment: u64,
-    /// The instrument paying.
-    pub instrument: Address,
-    /// The deposit token it pays in.
-    pub cash: Address,
-    /// The deposit tokens the instrument holds.
-    pub available: U256,
-    /// Holders not yet paid, with what they are owed, in the order they first held units.
-    pub owed: Vec<Owed>,
-    /// Holders already paid.
-    pub already_paid: Vec<Address>,
-}
-
-impl PaymentPlan {
-    /// The cash the unpaid holders are owed in total.
-    pub fn needed(&self) -> U256 {
-        self.owed.iter().map(|o| o.amount).sum()
-    }
-
-    /// The unpaid holders.
-    pub fn holders(&self) -> Vec<Address> {
-        self.owed.iter().map(|o| o.holder).collect()
+/// A registry status as a word: `unknown`, `active`, `revoked` or `facility`.
+fn status_word(status: u8) -> &'static str {
+    match status {
+        0 => "unknown",
+        1 => "active",
+        2 => "revoked",
+        3 => "facility",
+        _ => "invalid",
     }
 }
 
-/// One holder's payment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HolderPayment {
-    /// The holder at the record date.
-    pub holder: Address,
-    /// Who received the cash (the holder, or its recovered wallet).
-    pub payee: Address,
-    /// Units paid for.
-    pub units: U256,
-    /// Cash paid.
-    pub amount: U256,
-}
-
-/// What a run of [`Suite::pay_in_batches`] did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PaymentRound {
-    /// The payment number.
-    pub payment: u64,
-    /// Each transaction: the holders it named and its receipt.
-    pub batches: Vec<(usize, Receipt)>,
-    /// Holders paid by this run.
-    pub paid: Vec<HolderPayment>,
-    /// Holders whose payment the deposit token refused (they stay unpaid; a later run retries them).
-    pub failed: Vec<(Address, kessai_bindings::RevertError)>,
-    /// This run completed the payment (every record-date unit is now paid).
-    pub completed: bool,
-    /// Units paid so far, by every run.
-    pub paid_units: U256,
-    /// Units at the record date.
-    pub record_units: U256,
-}
-
-/// A municipal bond's benefit programme (lodging vouchers, local products): one benefit per
-/// `units_per_benefit` units held at record `record`, claimable until `claim_until`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BenefitProgramme {
-    /// What the benefit is.
-    pub name: String,
-    /// Units per benefit.
-    pub units_per_benefit: u128,
-    /// The record (coupon number) whose holders are entitled.
-    pub record: u16,
-    /// Last moment to claim (unix time).
-    pub claim_until: u64,
+/// Writes a registry status as its word.
+fn serialize_status<S: Serializer>(status: &u8, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(status_word(*status))
 }

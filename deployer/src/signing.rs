@@ -90,8 +90,9 @@ pub fn sign_trade(
     instruction: Instruction,
 ) -> Result<Bytes, DeployerError> {
     let digest = trade_digest(chain_id, dvp, id, trade, instruction);
-    let signature =
-        key.sign_hash_sync(&digest).map_err(|e| DeployerError::Signing(format!("cannot sign trade {id}: {e}")))?;
+    let signature = key
+        .sign_hash_sync(&digest)
+        .map_err(|source| DeployerError::Signing { what: format!("cannot sign trade {id}"), source })?;
     Ok(Bytes::from(signature.as_erc2098().to_vec()))
 }
 

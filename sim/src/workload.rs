@@ -5,7 +5,7 @@
 //! which trades are meant to fail and how (an ineligible buyer, a buyer short of cash, an agent that
 //! never approves, an instruction that arrives after the deadline). From it,
 //! [`Workload::scenario`] writes the timeline of one settlement model as an ordinary
-//! [`Scenario`](crate::scenario::Scenario):
+//! [`Scenario`]:
 //!
 //! - [`Settlement::Gross`], the pilot's flow per trade: the seller creates the trade (its units are
 //!   locked) and the settlement agent settles it at once with the buyer's signed payment

@@ -10,11 +10,17 @@
 mod enums;
 mod typescript;
 
-use super::GlobalArgs;
+use super::{
+    GlobalArgs,
+    output::{self, Written},
+};
 use eyre::WrapErr;
 use kessai_bindings::alloy::json_abi::{Error as AbiError, JsonAbi};
 use serde_json::{Map, Value, json};
-use std::{collections::HashSet, path::PathBuf};
+use std::{
+    collections::HashSet,
+    path::{Path, PathBuf},
+};
 
 /// Where the fixtures' sources are: their artifacts are committed for the tests, never exported.
 const FIXTURES: &str = "contracts/src/testing/";
@@ -47,32 +53,36 @@ struct Exported {
 impl AbiCommand {
     /// Writes the files.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        std::fs::create_dir_all(&self.out).wrap_err_with(|| format!("cannot create {}", self.out.display()))?;
         let mut files = export_files()?;
         if let Some(manifest_path) = &self.manifest {
-            let manifest = super::engine::read_manifest(manifest_path)?;
-            let mut contracts = Map::new();
-            for (label, c) in &manifest.deployment.contracts {
-                contracts.insert(label.clone(), json!({ "address": c.address, "abi": abi_file(&c.artifact) }));
-            }
-            let deployment = json!({ "chainId": manifest.deployment.chain_id, "contracts": contracts });
-            files.push(("deployment.json".into(), json_text(&deployment)?));
+            files.push(deployment_file(manifest_path)?);
         }
-        let mut written = Vec::new();
-        for (name, text) in files {
-            let path = self.out.join(name);
-            std::fs::write(&path, text).wrap_err_with(|| format!("cannot write {}", path.display()))?;
-            written.push(path);
-        }
-        if global.json {
-            println!("{}", json!({ "written": written }));
-        } else {
-            for path in &written {
-                println!("wrote {}", path.display());
-            }
-        }
-        Ok(())
+        let written = write_files(&self.out, files)?;
+        output::print(global, &Written { written, base: None })
     }
+}
+
+/// `deployment.json` for the manifest at `path`: each contract's address and ABI file.
+fn deployment_file(path: &Path) -> eyre::Result<(String, String)> {
+    let manifest = super::engine::read_manifest(path)?;
+    let mut contracts = Map::new();
+    for (label, c) in &manifest.deployment.contracts {
+        contracts.insert(label.clone(), json!({ "address": c.address, "abi": abi_file(&c.artifact) }));
+    }
+    let deployment = json!({ "chainId": manifest.deployment.chain_id, "contracts": contracts });
+    Ok(("deployment.json".into(), json_text(&deployment)?))
+}
+
+/// Writes `files` (name and content) into `dir`, creating it if missing; the paths written.
+fn write_files(dir: &Path, files: Vec<(String, String)>) -> eyre::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+    let mut written = Vec::with_capacity(files.len());
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, text).wrap_err_with(|| format!("cannot write {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 /// Every exported file but `deployment.json`: name and content.

@@ -15,7 +15,7 @@ use kessai_bindings::{
 use kessai_deployer::{
     chain::Chain,
     events::decimal,
-    ops::{PaymentPlan, PaymentRound, Suite},
+    ops::{HolderPayment, PaymentPlan, PaymentRound, Suite},
     plan::labels,
     rpc::RpcChain,
 };
@@ -72,7 +72,7 @@ impl BondCommand {
         let payment = payment_number(&mut chain, instrument, &payment).await?;
         let plan = suite.payment_plan(&mut chain, instrument, payment).await?;
         if dry_run {
-            return output::print(global, &Owing::from(&plan));
+            return output::print(global, &Owing(&plan));
         }
         ensure_funded(&plan)?;
         let agent = engine::sender_with_role(&mut chain, instrument, "PAYING_AGENT_ROLE", self.send.from).await?;
@@ -113,62 +113,26 @@ fn ensure_funded(plan: &PaymentPlan) -> eyre::Result<()> {
     Ok(())
 }
 
-/// Who a payment still owes what (`--dry-run`).
+/// Who a payment still owes what (`--dry-run`): the plan, as the library serializes it.
 #[derive(Serialize)]
-struct Owing {
-    instrument: Address,
-    payment: u64,
-    /// The deposit token the instrument pays in.
-    cash: Address,
-    /// The deposit tokens the instrument holds.
-    #[serde(with = "decimal")]
-    available: U256,
-    /// What the holders owed are owed in all.
-    #[serde(with = "decimal")]
-    needed: U256,
-    /// How many holders were already paid.
-    already_paid: usize,
-    owed: Vec<Share>,
-}
-
-/// A holder's share of a payment: its units at the record date and its cash.
-#[derive(Serialize)]
-struct Share {
-    holder: Address,
-    #[serde(with = "decimal")]
-    units: U256,
-    #[serde(with = "decimal")]
-    amount: U256,
-}
-
-impl From<&PaymentPlan> for Owing {
-    fn from(plan: &PaymentPlan) -> Self {
-        Self {
-            instrument: plan.instrument,
-            payment: plan.payment,
-            cash: plan.cash,
-            available: plan.available,
-            needed: plan.needed(),
-            already_paid: plan.already_paid.len(),
-            owed: plan.owed.iter().map(|o| Share { holder: o.holder, units: o.units, amount: o.amount }).collect(),
-        }
-    }
-}
+#[serde(transparent)]
+struct Owing<'a>(&'a PaymentPlan);
 
 /// A summary line, then a line per holder owed.
-impl fmt::Display for Owing {
+impl fmt::Display for Owing<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plan = self.0;
         write!(
             f,
             "payment {} of {}: {} holders owed {} in all, {} already paid; the instrument holds {}",
-            self.payment,
-            self.instrument,
-            self.owed.len(),
-            self.needed,
-            self.already_paid,
-            self.available
+            plan.payment,
+            plan.instrument,
+            plan.owed.len(),
+            plan.needed(),
+            plan.already_paid.len(),
+            plan.available
         )?;
-        for o in &self.owed {
+        for o in &plan.owed {
             write!(f, "\n  {} owed {} for {} units", o.holder, o.amount, o.units)?;
         }
         Ok(())
@@ -185,7 +149,7 @@ struct Round {
     /// How many holders an earlier run had paid.
     already_paid: usize,
     batches: Vec<Batch>,
-    paid: Vec<Payment>,
+    paid: Vec<HolderPayment>,
     failed: Vec<Unpaid>,
     /// This run completed the payment.
     completed: bool,
@@ -204,14 +168,6 @@ struct Batch {
     tx: Tx,
 }
 
-/// A holder paid its share, and the account the cash went to (the holder's, or its recovered wallet).
-#[derive(Serialize)]
-struct Payment {
-    #[serde(flatten)]
-    share: Share,
-    payee: Address,
-}
-
 /// A holder the deposit token refused to pay: the error's name and the whole decoded revert.
 #[derive(Serialize)]
 struct Unpaid {
@@ -228,14 +184,7 @@ impl Round {
             batch_size,
             already_paid: plan.already_paid.len(),
             batches: round.batches.iter().map(|(holders, r)| Batch { holders: *holders, tx: Tx::from(r) }).collect(),
-            paid: round
-                .paid
-                .iter()
-                .map(|p| Payment {
-                    share: Share { holder: p.holder, units: p.units, amount: p.amount },
-                    payee: p.payee,
-                })
-                .collect(),
+            paid: round.paid.clone(),
             failed: round
                 .failed
                 .iter()
@@ -251,7 +200,7 @@ impl Round {
 /// A summary, each batch, each holder not paid, and the progress.
 impl fmt::Display for Round {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let amount: U256 = self.paid.iter().map(|p| p.share.amount).sum();
+        let amount: U256 = self.paid.iter().map(|p| p.amount).sum();
         write!(
             f,
             "payment {} of {}: paid {} holders {amount} in {} transactions; {} were already paid",

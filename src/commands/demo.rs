@@ -34,7 +34,7 @@ impl DemoCommand {
         let progress = |step: &DemoStep| output::progress(global, StepLine(step));
         let report = if self.anvil || self.rpc_url.is_some() {
             let (_anvil, mut chain) =
-                engine::connect_with(self.rpc_url, global.json, Default::default(), &self.local.anvil())?;
+                engine::connect_with(self.rpc_url, global, Default::default(), &self.local.anvil())?;
             let parties = DemoParties::from_accounts(chain.accounts())?;
             let buyer_key = buyer_key(engine::signers()?, parties.buyer)?;
             demo::run(&mut chain, &parties, &buyer_key, progress).await?

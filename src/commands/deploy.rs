@@ -39,7 +39,7 @@ pub struct DeployCommand {
     /// The node to deploy to; without it an embedded Anvil is started.
     #[arg(long, env = "KESSAI_RPC_URL")]
     rpc_url: Option<String>,
-    /// Where to write the manifest (default: deployments/<chain id>.json); the journal is
+    /// Where to write the manifest (default: `deployments/<chain id>.json`); the journal is
     /// `<manifest>.journal`.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -57,7 +57,7 @@ impl DeployCommand {
         let embedded = self.rpc_url.is_none();
         // Without --rpc-url, the embedded Anvil emulates the profile's network.
         let local = profile.map(AnvilOptions::emulating).unwrap_or_default();
-        let (_anvil, mut chain) = engine::connect_with(self.rpc_url, global.json, self.chain.options(profile), &local)?;
+        let (_anvil, mut chain) = engine::connect_with(self.rpc_url, global, self.chain.options(profile), &local)?;
         let chain_id = chain.chain_id().await?;
         let plan = suite_plan(config.as_ref(), &chain, chain_id)?;
         ensure_keys(&chain, &plan)?;

@@ -1,5 +1,6 @@
 //! Choosing the engine a command runs on: the in-process chain, a spawned Anvil, or a node.
 
+use super::{GlobalArgs, output};
 use eyre::WrapErr;
 use kessai_bindings::{
     alloy::{
@@ -287,11 +288,12 @@ impl SuiteArgs {
     }
 }
 
-/// Connects to `rpc_url` with `options`, or spawns Anvil with `anvil_options` when it is `None`. The
-/// returned instance (if any) must be kept alive while the chain is used.
+/// Connects to `rpc_url` with `options`, or spawns Anvil with `anvil_options` when it is `None`
+/// (saying so, unless `--json`). The returned instance (if any) must be kept alive while the chain is
+/// used.
 pub fn connect_with(
     rpc_url: Option<String>,
-    quiet: bool,
+    global: GlobalArgs,
     options: RpcOptions,
     anvil_options: &AnvilOptions,
 ) -> eyre::Result<(Option<AnvilInstance>, RpcChain)> {
@@ -300,14 +302,15 @@ pub fn connect_with(
         None => {
             let instance = AnvilInstance::spawn(anvil_options)?;
             let url = instance.endpoint();
-            if !quiet {
-                println!(
+            output::progress(
+                global,
+                format_args!(
                     "no --rpc-url given: started an embedded anvil at {url} (chain {}, hard fork {}); it stops when \
                      kessai exits",
                     anvil_options.chain_id,
                     anvil_options.hardfork.as_deref().unwrap_or("anvil's default"),
-                );
-            }
+                ),
+            );
             (Some(instance), url)
         }
     };

@@ -17,6 +17,7 @@ mod sim;
 mod trade;
 mod verify;
 mod watch;
+mod xchain;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -91,6 +92,10 @@ pub enum Command {
     Abi(abi::AbiCommand),
     /// Replay settlement scenarios in-process or on a node, with their expectations checked.
     Sim(sim::SimCommand),
+    /// Attest cross-chain trades: sign each final lock, commit and abort into the attestors' inbox.
+    Attest(xchain::AttestCommand),
+    /// Relay cross-chain trades: submit commits, aborts, deliveries and returns with attested proofs.
+    Relay(xchain::RelayCommand),
 }
 
 impl Command {
@@ -111,6 +116,8 @@ impl Command {
             Self::Ledger(cmd) => cmd.execute(global).await,
             Self::Abi(cmd) => cmd.execute(global).await,
             Self::Sim(cmd) => cmd.execute(global).await,
+            Self::Attest(cmd) => cmd.execute(global).await,
+            Self::Relay(cmd) => cmd.execute(global).await,
         }
     }
 }

@@ -2,8 +2,8 @@
 //! `--json`, as JSON for a script (its `Serialize`), and a failure either way.
 //!
 //! A command's `execute` gets its result from the library, wraps it in a small struct that derives
-//! `Serialize` and implements `Display`, and hands it to [`print`] (or [`print_document`], or
-//! [`write_line`] for a stream). Nothing else in a command writes its result to stdout; lines that
+//! `Serialize` and implements `Display`, and hands it to [`print`](fn@print) (or [`print_document`], a
+//! [`List`] whose items print as they come, or [`write_line`] for a stream). Nothing else in a command writes its result to stdout; lines that
 //! only a person reads as a command goes (progress, captions) go through [`progress`] and
 //! [`caption`], which `--json` silences.
 
@@ -14,6 +14,7 @@ use serde::Serialize;
 use std::{
     fmt::{self, Display},
     io::Write,
+    path::PathBuf,
 };
 
 /// Prints a command's result on stdout: its text, or with `--json` one line of JSON.
@@ -41,6 +42,81 @@ pub fn print_document<T: Serialize + Display>(global: GlobalArgs, document: &T) 
         println!("{document}");
     }
     Ok(())
+}
+
+/// Prints the details of a failure only with `--json`, as [`print`](fn@print) does: for a failure
+/// whose text is its error message on stderr alone (`build --check`'s stale artifacts).
+pub fn print_json<T: Serialize>(global: GlobalArgs, details: &T) -> eyre::Result<()> {
+    if global.json {
+        let mut value = serde_json::to_value(details)?;
+        value.sort_all_objects();
+        println!("{value}");
+    }
+    Ok(())
+}
+
+/// Prints a file's content as it is, with or without `--json`: a document in a format of its own
+/// (a scenario file) that a script redirects into a file.
+pub fn print_file(content: &str) {
+    print!("{content}");
+}
+
+/// A list of results a command prints as each is ready (a benchmark's flows, the scenarios of a
+/// parallel run): each item's text as it is pushed, and with `--json` the whole list as one indented
+/// JSON array at the end, in the order its items declare their fields.
+pub struct List<T> {
+    global: GlobalArgs,
+    items: Vec<T>,
+}
+
+impl<T: Serialize + Display> List<T> {
+    /// An empty list.
+    pub fn new(global: GlobalArgs) -> Self {
+        Self { global, items: Vec::new() }
+    }
+
+    /// Adds `item`, printing its text now.
+    pub fn push(&mut self, item: T) {
+        if !self.global.json {
+            println!("{item}");
+        }
+        self.items.push(item);
+    }
+
+    /// Ends the list: with `--json` prints it whole; returns its items.
+    pub fn end(self) -> eyre::Result<Vec<T>> {
+        if self.global.json {
+            println!("{}", serde_json::to_string_pretty(&self.items)?);
+        }
+        Ok(self.items)
+    }
+
+    /// [`Self::end`], with a closing line for the text (a total).
+    pub fn end_with(self, footer: impl Display) -> eyre::Result<Vec<T>> {
+        progress(self.global, footer);
+        self.end()
+    }
+}
+
+/// Files a command wrote: `wrote <path>` a line each (relative to `base` when under it), and in
+/// JSON `{"written": [path, …]}` with the paths whole.
+#[derive(Debug, Serialize)]
+pub struct Written {
+    /// The files, in the order they were written.
+    pub written: Vec<PathBuf>,
+    /// The directory the text names files from (the project root), if any.
+    #[serde(skip)]
+    pub base: Option<PathBuf>,
+}
+
+impl Display for Written {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, file) in self.written.iter().enumerate() {
+            let shown = self.base.as_deref().and_then(|base| file.strip_prefix(base).ok()).unwrap_or(file);
+            write!(f, "{}wrote {}", if i == 0 { "" } else { "\n" }, shown.display())?;
+        }
+        Ok(())
+    }
 }
 
 /// Writes one record of a stream (`watch`) to `out`: its text, or with `--json` its JSON on one
@@ -76,8 +152,13 @@ pub fn caption(global: GlobalArgs, line: impl Display) {
 /// already printed its result ([`super::Reported`]).
 pub fn print_error(global: GlobalArgs, report: &eyre::Report) {
     // No backtrace noise for an operator.
-    let mut lines = report.chain().map(ToString::to_string).collect::<Vec<_>>();
-    lines.dedup();
+    // A cause whose text its error's message already includes (`…: {source}`) is not said again.
+    let mut lines: Vec<String> = Vec::new();
+    for cause in report.chain().map(ToString::to_string) {
+        if lines.last().is_none_or(|previous| !previous.contains(&cause)) {
+            lines.push(cause);
+        }
+    }
     eprintln!("error: {}", lines.join("\n  caused by: "));
     if global.json && report.downcast_ref::<super::Reported>().is_none() {
         let revert = report.chain().find_map(|cause| match cause.downcast_ref::<DeployerError>() {
@@ -168,6 +249,19 @@ mod tests {
         tx: Tx,
         #[serde(with = "kessai_deployer::events::decimal")]
         amount: U256,
+    }
+
+    #[test]
+    fn written_files_are_named_from_the_base_as_text_and_whole_in_json() {
+        let written = Written {
+            written: vec![PathBuf::from("/root/bindings/artifacts/DvP.json"), PathBuf::from("/elsewhere/x.json")],
+            base: Some(PathBuf::from("/root")),
+        };
+        assert_eq!(written.to_string(), "wrote bindings/artifacts/DvP.json\nwrote /elsewhere/x.json");
+        assert_eq!(
+            serde_json::to_string(&written).expect("serialize"),
+            r#"{"written":["/root/bindings/artifacts/DvP.json","/elsewhere/x.json"]}"#
+        );
     }
 
     #[test]

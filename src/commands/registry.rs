@@ -10,7 +10,7 @@ use super::{
     output::{self, Tx},
 };
 use clap::{Args, Subcommand, ValueEnum};
-use kessai_bindings::alloy::primitives::{Address, B256, keccak256};
+use kessai_bindings::alloy::primitives::{Address, keccak256};
 use kessai_deployer::{
     chain::Chain,
     ops::{InvestorRecord, Registration, Suite},
@@ -102,7 +102,7 @@ impl RegistryCommand {
         };
         let registry = manifest.deployment.address(label)?;
         let (account, change) = self.action.send(&suite, &mut chain, registry, self.send.from).await?;
-        let record = Record::from(&suite.investor(&mut chain, registry, account).await?);
+        let record = suite.investor(&mut chain, registry, account).await?;
         output::print(global, &Shown { registry: label, registry_address: registry, account, record, change })
     }
 }
@@ -145,7 +145,7 @@ struct Shown<'a> {
     registry_address: Address,
     account: Address,
     #[serde(flatten)]
-    record: Record,
+    record: InvestorRecord,
     #[serde(flatten)]
     change: Option<Change>,
 }
@@ -160,31 +160,6 @@ struct Change {
     tx: Tx,
 }
 
-/// An account's record in an investor registry, as the output shows it.
-#[derive(Serialize)]
-struct Record {
-    /// `unknown`, `active`, `revoked` or `facility`.
-    status: &'static str,
-    class: u8,
-    country: u16,
-    kyc_expiry: u64,
-    data_hash: B256,
-    eligible: bool,
-}
-
-impl From<&InvestorRecord> for Record {
-    fn from(r: &InvestorRecord) -> Self {
-        Self {
-            status: r.status_word(),
-            class: r.class,
-            country: r.country,
-            kyc_expiry: r.kyc_expiry,
-            data_hash: r.data_hash,
-            eligible: r.eligible,
-        }
-    }
-}
-
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Self { registry, registry_address, account, record: r, change } = self;
@@ -194,7 +169,7 @@ impl fmt::Display for Shown<'_> {
         write!(
             f,
             "{account} in {registry} ({registry_address}): {}, class {}, country {}, KYC until {}, data hash {}; {}",
-            r.status,
+            r.status_word(),
             kessai_bindings::investor_class(r.class),
             r.country,
             r.kyc_expiry,

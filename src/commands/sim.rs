@@ -1,6 +1,6 @@
 //! `kessai sim`: replay settlement scenarios in-process (revm) or on a node.
 
-use super::{GlobalArgs, Reported, engine};
+use super::{GlobalArgs, Reported, engine, output};
 use clap::{Args, Subcommand};
 use eyre::WrapErr;
 use kessai_sim::{
@@ -10,8 +10,9 @@ use kessai_sim::{
         run::{self, Totals},
     },
 };
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use std::{
+    fmt,
     path::{Path, PathBuf},
     time::{Duration, Instant},
 };
@@ -80,17 +81,6 @@ struct RunArgs {
     tz: Zone,
 }
 
-/// The machine-readable output of `kessai sim run --json`.
-#[derive(Serialize)]
-struct JsonOutput<'a> {
-    engine: &'a str,
-    file: &'a std::path::Path,
-    passed: bool,
-    totals: Totals,
-    elapsed_ms: u128,
-    report: &'a RunReport,
-}
-
 impl SimCommand {
     /// Runs the subcommand.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
@@ -99,14 +89,7 @@ impl SimCommand {
             SimSubcommand::Gen(args) => args.execute(global).await,
             SimSubcommand::Bench(args) => args.execute(global).await,
             SimSubcommand::Prop(args) => args.execute(global),
-            SimSubcommand::Steps => {
-                if global.json {
-                    println!("{}", serde_json::to_string_pretty(&step_table_json())?);
-                } else {
-                    print!("{}", step_table_text());
-                }
-                Ok(())
-            }
+            SimSubcommand::Steps => output::print_document(global, &StepTable::new()),
         }
     }
 }
@@ -129,31 +112,20 @@ impl RunArgs {
         }
         let scenario = scenario::load(&self.file)?;
         let began = Instant::now();
-        let (engine, report) = self.replay(&scenario, global.json).await?;
-        let elapsed = began.elapsed();
+        let (engine, report) = self.replay(&scenario, global).await?;
+        let replay = Replay::new(engine, self.file.clone(), report, began.elapsed());
         if let Some(path) = &self.html {
-            self.write_html(path, engine, &report, elapsed)?;
+            self.write_html(path, &replay)?;
         }
-        self.print(engine, &report, elapsed, global.json)?;
-        if report.passed() {
-            Ok(())
-        } else {
-            let totals = report.totals();
-            Err(Reported(format!(
-                "{} of {} expectations of {} did not hold",
-                totals.failed_checks,
-                totals.checks,
-                self.file.display()
-            ))
-            .into())
-        }
+        output::print_document(global, &Summary { replay: &replay, zone: &self.tz, html: self.html.as_deref() })?;
+        replay.verdict()
     }
 
-    /// Replays `scenario` on the engine asked for, printing each step (unless `quiet`) under a
+    /// Replays `scenario` on the engine asked for, printing each step (unless `--json`) under a
     /// progress line: (engine name, report).
-    async fn replay(&self, scenario: &Scenario, quiet: bool) -> eyre::Result<(&'static str, RunReport)> {
+    async fn replay(&self, scenario: &Scenario, global: GlobalArgs) -> eyre::Result<(&'static str, RunReport)> {
         // A progress line on stderr (only a terminal's, never with --json) for long runs.
-        let progress = if quiet {
+        let progress = if global.json {
             report::Progress::hidden()
         } else {
             report::Progress::new([("steps", scenario.steps.len() as u64)])
@@ -161,83 +133,183 @@ impl RunArgs {
         let mut done = 0;
         let print = |outcome: &StepOutcome, time: u64| {
             done += 1;
-            if !quiet {
-                progress.suspend(|| print!("{}", report::text::step(outcome, time, &self.tz)));
-            }
+            progress.suspend(|| output::progress(global, StepLine { outcome, time, zone: &self.tz }));
             progress.set(0, done);
         };
         let replayed = if self.anvil || self.rpc_url.is_some() {
             let (_anvil, mut chain) =
-                engine::connect_with(self.rpc_url.clone(), quiet, Default::default(), &self.local.anvil())?;
+                engine::connect_with(self.rpc_url.clone(), global, Default::default(), &self.local.anvil())?;
             let keys = engine::signers()?;
-            if !quiet {
-                println!("scenario: {} ({})\nengine: JSON-RPC node", scenario.name, self.file.display());
-            }
+            output::progress(
+                global,
+                format_args!("scenario: {} ({})\nengine: JSON-RPC node", scenario.name, self.file.display()),
+            );
             ("rpc", run::run_timed(&mut chain, scenario, &keys, print).await?)
         } else {
             // Anvil's development keys first, then derived ones: any number of parties runs in-process.
             let (mut chain, keys) = kessai_sim::parallel::in_process_chain_with(scenario, &self.local.revm());
-            if !quiet {
-                println!("scenario: {} ({})\nengine: {}", scenario.name, self.file.display(), self.local.describe());
-            }
+            output::progress(
+                global,
+                format_args!(
+                    "scenario: {} ({})\nengine: {}",
+                    scenario.name,
+                    self.file.display(),
+                    self.local.describe()
+                ),
+            );
             ("revm", run::run_timed(&mut chain, scenario, &keys, print).await?)
         };
         progress.finish();
         Ok(replayed)
     }
 
-    /// Writes the HTML report of the run to `path`.
-    fn write_html(&self, path: &Path, engine: &str, report: &RunReport, elapsed: Duration) -> eyre::Result<()> {
+    /// Writes the HTML report of the replay to `path`.
+    fn write_html(&self, path: &Path, replay: &Replay) -> eyre::Result<()> {
         let info = report::PageInfo {
-            engine: engine.to_string(),
+            engine: replay.engine.to_string(),
             file: Some(self.file.display().to_string()),
-            elapsed: Some(elapsed),
+            elapsed: Some(replay.elapsed),
             zone: self.tz.clone(),
         };
-        std::fs::write(path, report::html(report, &info))
+        std::fs::write(path, report::html(&replay.report, &info))
             .wrap_err_with(|| format!("cannot write the HTML report to {}", path.display()))
     }
+}
 
-    /// Prints the run's result: the whole report as JSON, or its summary (and where the HTML report is).
-    fn print(&self, engine: &str, report: &RunReport, elapsed: Duration, json: bool) -> eyre::Result<()> {
-        if json {
-            let output = JsonOutput {
-                engine,
-                file: &self.file,
-                passed: report.passed(),
-                totals: report.totals(),
-                elapsed_ms: elapsed.as_millis(),
-                report,
-            };
-            println!("{}", serde_json::to_string_pretty(&output).wrap_err("cannot write the report as JSON")?);
-        } else {
-            print!("{}", report::text::summary(report, elapsed.as_secs_f64(), &self.tz));
-            if let Some(path) = &self.html {
-                println!("HTML report: {}", path.display());
-            }
+/// A step as `kessai sim run` prints it while the scenario replays.
+struct StepLine<'a> {
+    outcome: &'a StepOutcome,
+    time: u64,
+    zone: &'a Zone,
+}
+
+impl fmt::Display for StepLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = report::text::step(self.outcome, self.time, self.zone);
+        f.write_str(text.strip_suffix('\n').unwrap_or(&text))
+    }
+}
+
+/// A scenario file's replay: with `--json` the whole report; as text one line (a file among
+/// several), or with [`Summary`] the report's summary.
+#[derive(Serialize)]
+struct Replay {
+    /// `revm` or `rpc`.
+    engine: &'static str,
+    file: PathBuf,
+    passed: bool,
+    totals: Totals,
+    #[serde(rename = "elapsed_ms", serialize_with = "millis")]
+    elapsed: Duration,
+    report: RunReport,
+}
+
+impl Replay {
+    fn new(engine: &'static str, file: PathBuf, report: RunReport, elapsed: Duration) -> Self {
+        Self { engine, file, passed: report.passed(), totals: report.totals(), elapsed, report }
+    }
+
+    /// Fails (the replay already printed) when an expectation did not hold.
+    fn verdict(&self) -> eyre::Result<()> {
+        if self.passed {
+            return Ok(());
+        }
+        let t = &self.totals;
+        let message =
+            format!("{} of {} expectations of {} did not hold", t.failed_checks, t.checks, self.file.display());
+        Err(Reported(message).into())
+    }
+}
+
+/// `✓ file: steps, expectations, transactions, gas; seconds`.
+impl fmt::Display for Replay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = &self.totals;
+        write!(
+            f,
+            "{} {}: {} steps ({} failed as steps), {} of {} expectations held, {} transactions, {} gas; {:.2} s",
+            if self.passed { "✓" } else { "✗" },
+            self.file.display(),
+            t.steps,
+            t.failed,
+            t.checks - t.failed_checks,
+            t.checks,
+            thousands(t.transactions),
+            thousands(t.gas_used),
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+/// One file's replay as `kessai sim run FILE` prints it: the report's summary (and where the HTML
+/// report is); the whole replay with `--json`.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Summary<'a> {
+    replay: &'a Replay,
+    #[serde(skip)]
+    zone: &'a Zone,
+    #[serde(skip)]
+    html: Option<&'a Path>,
+}
+
+impl fmt::Display for Summary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let summary = report::text::summary(&self.replay.report, self.replay.elapsed.as_secs_f64(), self.zone);
+        f.write_str(summary.strip_suffix('\n').unwrap_or(&summary))?;
+        if let Some(path) = self.html {
+            write!(f, "\nHTML report: {}", path.display())?;
         }
         Ok(())
     }
 }
 
-/// The step table for `kessai sim steps --json`.
-fn step_table_json() -> serde_json::Value {
-    let kinds: Vec<serde_json::Value> = scenario::steps::KINDS
-        .iter()
-        .map(|k| serde_json::json!({ "do": k.name, "about": k.about, "required": k.required, "optional": k.optional }))
-        .collect();
-    serde_json::json!({ "steps": kinds, "every_step_takes": ["note", "expect"] })
+/// Writes a duration as whole milliseconds (the `elapsed_ms` fields).
+fn millis<S: Serializer>(elapsed: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u128(elapsed.as_millis())
+}
+
+/// What every step takes besides its kind's fields.
+const EVERY_STEP_TAKES: [&str; 2] = ["note", "expect"];
+
+/// The step kinds a scenario file may use (`kessai sim steps`), from the parser's step table.
+#[derive(Serialize)]
+struct StepTable {
+    every_step_takes: [&'static str; 2],
+    steps: Vec<StepDoc>,
+}
+
+/// A step kind: what it does and its fields (keys in alphabetical order, as `--json` has always
+/// printed them).
+#[derive(Serialize)]
+struct StepDoc {
+    about: &'static str,
+    #[serde(rename = "do")]
+    name: &'static str,
+    optional: &'static [&'static str],
+    required: &'static [&'static str],
+}
+
+impl StepTable {
+    fn new() -> Self {
+        let steps = scenario::steps::KINDS
+            .iter()
+            .map(|k| StepDoc { about: k.about, name: k.name, optional: k.optional, required: k.required })
+            .collect();
+        Self { every_step_takes: EVERY_STEP_TAKES, steps }
+    }
 }
 
 /// The step table as `kessai sim steps` prints it (and the README shows it): each kind with its
 /// fields (optional ones marked `?`) and what it does.
-pub fn step_table_text() -> String {
-    let mut out = String::new();
-    for k in scenario::steps::KINDS {
-        let fields: Vec<String> =
-            k.required.iter().map(|f| f.to_string()).chain(k.optional.iter().map(|f| format!("{f}?"))).collect();
-        out.push_str(&format!("{:<20} {}\n    {}\n", k.name, fields.join(" "), k.about));
+impl fmt::Display for StepTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for k in &self.steps {
+            let fields: Vec<String> =
+                k.required.iter().map(|f| f.to_string()).chain(k.optional.iter().map(|f| format!("{f}?"))).collect();
+            write!(f, "{:<20} {}\n    {}\n", k.name, fields.join(" "), k.about)?;
+        }
+        let takes: Vec<String> = self.every_step_takes.iter().map(|t| format!("`{t}`")).collect();
+        write!(f, "every step also takes {} (error, events, balances, supply, trades)", takes.join(" and "))
     }
-    out.push_str("every step also takes `note` and `expect` (error, events, balances, supply, trades)\n");
-    out
 }

@@ -121,10 +121,10 @@ async fn the_pinned_cast_decodes_a_token_error_of_a_dvp_call_with_the_exported_d
 fn exports_name_enum_members_give_typescript_modules_and_leave_out_test_fixtures() {
     let dir = scratch("files");
     let abi_dir = export(&dir, None);
-    for artifact in kessai_bindings::ARTIFACTS {
-        let source = serde_json::from_str::<Value>(artifact.json).expect("artifact")["sourceName"].clone();
-        let fixture = source.as_str().expect("source").starts_with("contracts/src/testing/");
-        for file in [format!("{}.abi.json", artifact.name), format!("{}.ts", artifact.name)] {
+    for artifact in kessai_bindings::artifacts() {
+        let fixture = artifact.source_name.starts_with("contracts/src/testing/");
+        let name = &artifact.contract_name;
+        for file in [format!("{name}.abi.json"), format!("{name}.ts")] {
             assert_eq!(abi_dir.join(&file).exists(), !fixture, "{file} exported iff not a fixture");
         }
     }

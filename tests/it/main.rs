@@ -6,6 +6,7 @@ mod bond;
 mod chains;
 mod cli;
 mod cli_trade;
+mod cross_chain;
 mod demo_parity;
 mod deploy;
 mod deposit;

@@ -16,7 +16,12 @@ use kessai_sim::{
         run::{self, StepResult},
     },
 };
-use std::{path::PathBuf, process::Command, time::Instant};
+use std::{
+    path::PathBuf,
+    process::Command,
+    sync::atomic::{AtomicU64, Ordering},
+    time::Instant,
+};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -161,14 +166,16 @@ fn a_false_invariant_is_shrunk_to_a_few_steps_that_replay_to_the_same_failure() 
 fn independent_seeds_run_in_parallel_with_results_in_seed_order() {
     let options = Options { steps: 300, ..Options::default() };
     let seeds = [5u64, 6, 7, 8];
-    let parallel = property::run_seeds(&seeds, &options, &property::standard(), 2, None);
+    let progress: Vec<AtomicU64> = seeds.iter().map(|_| AtomicU64::new(0)).collect();
+    let parallel = property::run_seeds(&seeds, &options, &property::standard(), 2, Some(&progress));
     let serial: Vec<_> = seeds.iter().map(|s| property::run(*s, &options, &property::standard(), None)).collect();
     assert_eq!(parallel.len(), seeds.len());
-    for ((seed, p), s) in seeds.iter().zip(&parallel).zip(&serial) {
+    for (((seed, p), s), done) in seeds.iter().zip(&parallel).zip(&serial).zip(&progress) {
         let (p, s) = (p.as_ref().expect("runs"), s.as_ref().expect("runs"));
         assert_eq!(p.seed, *seed);
         assert_eq!(p.stats, s.stats, "seed {seed}: the same run in a thread of its own");
         assert!(p.failure.is_none());
+        assert_eq!(done.load(Ordering::Relaxed), p.stats.steps as u64, "seed {seed}: its own counter");
     }
 }
 

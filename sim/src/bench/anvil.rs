@@ -144,7 +144,7 @@ impl Pricing {
     /// `tx` signed by `key` with `nonce`, paying `fee` wei per gas above the priority fee. Before
     /// London (no base fee) the node orders by gas price: a legacy transaction.
     fn sign(&self, key: &PrivateKeySigner, tx: &RawTx, nonce: u64, fee: u128) -> Result<TxEnvelope, DeployerError> {
-        let sign_error = |e| DeployerError::Signing(format!("cannot sign a benchmark transaction: {e}"));
+        let sign_error = |source| DeployerError::Signing { what: "cannot sign a benchmark transaction".into(), source };
         let to = tx.to.map_or(TxKind::Create, TxKind::Call);
         let Some(base) = self.base_fee else {
             let mut unsigned = TxLegacy {

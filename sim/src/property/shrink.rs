@@ -72,15 +72,19 @@ pub fn run(
     Ok(PropertyRun { seed, generated: scenario.steps.len(), stats: checked.stats, failure, elapsed: started.elapsed() })
 }
 
-/// Runs independent seeds on up to `threads` threads; results come back in seed order.
+/// Runs independent seeds on up to `threads` threads; results come back in seed order. `progress`
+/// (if given) holds a counter per seed, in the same order: counter `i` counts the steps of seed `i`
+/// checked (see [`run`]), so a caller can draw each seed's progress while they run.
 pub fn run_seeds(
     seeds: &[u64],
     options: &Options,
     invariants: &[Box<dyn Invariant>],
     threads: usize,
-    progress: Option<&AtomicU64>,
+    progress: Option<&[AtomicU64]>,
 ) -> Vec<Result<PropertyRun, ScenarioError>> {
-    parallel::map(seeds, threads, |seed| run(*seed, options, invariants, progress))
+    let runs: Vec<(u64, Option<&AtomicU64>)> =
+        seeds.iter().enumerate().map(|(i, seed)| (*seed, progress.and_then(|counters| counters.get(i)))).collect();
+    parallel::map(&runs, threads, |(seed, counter)| run(*seed, options, invariants, *counter))
 }
 
 /// Shrinks (if asked) the prefix up to a violation and writes it as a scenario file.

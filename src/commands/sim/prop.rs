@@ -3,7 +3,8 @@
 //! a failing sequence is shrunk and written as a scenario file that `kessai sim run` replays to the
 //! same failure. Independent seeds run in parallel, results in seed order.
 
-use super::{GlobalArgs, workloads::parse_seeds};
+use super::{GlobalArgs, millis, output, workloads::parse_seeds};
+use crate::commands::Reported;
 use clap::Args;
 use eyre::WrapErr;
 use kessai_sim::{
@@ -14,6 +15,7 @@ use kessai_sim::{
 };
 use serde::Serialize;
 use std::{
+    fmt,
     path::{Path, PathBuf},
     sync::atomic::{AtomicU64, Ordering},
     time::{Duration, Instant},
@@ -55,18 +57,36 @@ pub(super) struct PropArgs {
     never: Vec<String>,
 }
 
-/// One seed in `--json` output.
+/// What a property run found (`kessai sim prop`): each seed's run in seed order and a verdict over
+/// all of them.
 #[derive(Serialize)]
-struct RunJson<'a> {
-    seed: u64,
-    generated: usize,
-    elapsed_ms: u128,
-    stats: &'a Stats,
-    failure: Option<FailureJson<'a>>,
+struct PropReport<'a> {
+    steps: usize,
+    seeds: &'a [u64],
+    invariants: Vec<&'a str>,
+    passed: bool,
+    #[serde(rename = "elapsed_ms", serialize_with = "millis")]
+    elapsed: Duration,
+    runs: Vec<SeedRun<'a>>,
 }
 
+/// One seed's run, with where its failing sequence was written.
 #[derive(Serialize)]
-struct FailureJson<'a> {
+struct SeedRun<'a> {
+    seed: u64,
+    generated: usize,
+    #[serde(rename = "elapsed_ms", serialize_with = "millis")]
+    elapsed: Duration,
+    stats: &'a Stats,
+    failure: Option<SeedFailure<'a>>,
+    /// Whether the failing sequence was shrunk (for the text).
+    #[serde(skip)]
+    shrunk: bool,
+}
+
+/// The invariant a seed broke, its shrunk sequence and whether the written file reproduces it.
+#[derive(Serialize)]
+struct SeedFailure<'a> {
     invariant: &'a str,
     step: usize,
     message: &'a str,
@@ -75,17 +95,6 @@ struct FailureJson<'a> {
     reproduced: bool,
     file: Option<&'a Path>,
     toml: &'a str,
-}
-
-/// The `--json` output.
-#[derive(Serialize)]
-struct PropJson<'a> {
-    steps: usize,
-    seeds: &'a [u64],
-    invariants: Vec<&'a str>,
-    passed: bool,
-    elapsed_ms: u128,
-    runs: Vec<RunJson<'a>>,
 }
 
 /// `failing.toml` for seed 3 of several: `failing-seed3.toml`.
@@ -106,7 +115,6 @@ fn out_path(out: &Path, seed: u64, several: bool) -> PathBuf {
 struct Outcome {
     runs: Vec<PropertyRun>,
     files: Vec<Option<PathBuf>>,
-    failing: Vec<u64>,
     elapsed: Duration,
 }
 
@@ -119,21 +127,11 @@ impl PropArgs {
         };
         let invariants = self.invariants()?;
         let jobs = self.jobs.unwrap_or_else(parallel::default_threads).max(1);
-        if !global.json {
-            self.print_plan(&seeds, &invariants, jobs);
-        }
-        let outcome = self.run(&seeds, &invariants, jobs, global.json)?;
-        if global.json {
-            self.print_json(&seeds, &invariants, &outcome)?;
-        } else {
-            self.print_text(&outcome);
-        }
-        if outcome.failing.is_empty() {
-            Ok(())
-        } else {
-            let seeds: Vec<String> = outcome.failing.iter().map(ToString::to_string).collect();
-            Err(crate::commands::Reported(format!("an invariant broke (seed {})", seeds.join(", "))).into())
-        }
+        output::progress(global, self.plan(&seeds, &invariants, jobs));
+        let outcome = self.run(&seeds, &invariants, jobs, global)?;
+        let report = self.report(&seeds, &invariants, &outcome);
+        output::print_document(global, &report)?;
+        report.verdict()
     }
 
     /// The standard invariants, and one per `--never STATE`.
@@ -161,9 +159,9 @@ impl PropArgs {
         }
     }
 
-    /// Prints what is about to run: seeds, steps, threads, invariants and the sweep.
-    fn print_plan(&self, seeds: &[u64], invariants: &[Box<dyn Invariant>], jobs: usize) {
-        println!(
+    /// What is about to run: seeds, steps, threads, invariants and the sweep.
+    fn plan(&self, seeds: &[u64], invariants: &[Box<dyn Invariant>], jobs: usize) -> String {
+        format!(
             "property run: {} seed{} × {} random steps on {} thread{}; invariants: {}; full sweep every {} steps",
             seeds.len(),
             if seeds.len() == 1 { "" } else { "s" },
@@ -172,27 +170,30 @@ impl PropArgs {
             if jobs.min(seeds.len()) == 1 { "" } else { "s" },
             invariants.iter().map(|i| i.name()).collect::<Vec<_>>().join(", "),
             thousands(self.sweep_every as u64)
-        );
+        )
     }
 
     /// Runs every seed on up to `jobs` worker threads while this one draws the progress lines
-    /// (unless `quiet`; one per seed when several run), then writes each failing sequence if `--out`
+    /// (unless `--json`; one per seed when several run), then writes each failing sequence if `--out`
     /// asks for it.
-    fn run(&self, seeds: &[u64], invariants: &[Box<dyn Invariant>], jobs: usize, quiet: bool) -> eyre::Result<Outcome> {
+    fn run(
+        &self,
+        seeds: &[u64],
+        invariants: &[Box<dyn Invariant>],
+        jobs: usize,
+        global: GlobalArgs,
+    ) -> eyre::Result<Outcome> {
         let options = self.options();
         let began = Instant::now();
         let done: Vec<AtomicU64> = seeds.iter().map(|_| AtomicU64::new(0)).collect();
         let per_seed = (self.steps + 3 * property::INVESTORS.len()) as u64;
         let progress = match seeds {
-            _ if quiet => Progress::hidden(),
+            _ if global.json => Progress::hidden(),
             [_] => Progress::new([("steps", per_seed)]),
             _ => Progress::new(seeds.iter().map(|seed| (format!("seed {seed}"), per_seed))),
         };
-        let runs: Vec<(u64, &AtomicU64)> = seeds.iter().copied().zip(&done).collect();
         let results = std::thread::scope(|scope| {
-            let worker = scope.spawn(|| {
-                parallel::map(&runs, jobs, |(seed, done)| property::run(*seed, &options, invariants, Some(*done)))
-            });
+            let worker = scope.spawn(|| property::run_seeds(seeds, &options, invariants, jobs, Some(&done)));
             while !worker.is_finished() {
                 for (line, done) in done.iter().enumerate() {
                     progress.set(line, done.load(Ordering::Relaxed));
@@ -210,9 +211,9 @@ impl PropArgs {
         for (seed, result) in seeds.iter().zip(results) {
             runs.push(result.wrap_err_with(|| format!("the property run of seed {seed} could not run"))?);
         }
-        let failing: Vec<u64> = runs.iter().filter(|r| r.failure.is_some()).map(|r| r.seed).collect();
-        let files = self.write_failures(&runs, failing.len() > 1)?;
-        Ok(Outcome { runs, files, failing, elapsed })
+        let several = runs.iter().filter(|r| r.failure.is_some()).count() > 1;
+        let files = self.write_failures(&runs, several)?;
+        Ok(Outcome { runs, files, elapsed })
     }
 
     /// Writes each failing sequence under `--out` (the seed added to the name when `several` seeds
@@ -234,98 +235,125 @@ impl PropArgs {
         Ok(files)
     }
 
-    /// Prints the `--json` output.
-    fn print_json(&self, seeds: &[u64], invariants: &[Box<dyn Invariant>], outcome: &Outcome) -> eyre::Result<()> {
-        let output = PropJson {
+    /// The report of the run: each seed's run with where its failing sequence went.
+    fn report<'a>(
+        &self,
+        seeds: &'a [u64],
+        invariants: &'a [Box<dyn Invariant>],
+        outcome: &'a Outcome,
+    ) -> PropReport<'a> {
+        let runs: Vec<SeedRun<'a>> = outcome
+            .runs
+            .iter()
+            .zip(&outcome.files)
+            .map(|(r, file)| SeedRun {
+                seed: r.seed,
+                generated: r.generated,
+                elapsed: r.elapsed,
+                stats: &r.stats,
+                failure: r.failure.as_ref().map(|f| SeedFailure {
+                    invariant: &f.found.invariant,
+                    step: f.found.index,
+                    message: &f.found.message,
+                    shrunk_steps: f.shrunk.steps.len(),
+                    candidates: f.candidates,
+                    reproduced: f.reproduced,
+                    file: file.as_deref(),
+                    toml: &f.toml,
+                }),
+                shrunk: !self.no_shrink,
+            })
+            .collect();
+        PropReport {
             steps: self.steps,
             seeds,
             invariants: invariants.iter().map(|i| i.name()).collect(),
-            passed: outcome.failing.is_empty(),
-            elapsed_ms: outcome.elapsed.as_millis(),
-            runs: outcome.runs.iter().zip(&outcome.files).map(|(r, file)| run_json(r, file.as_deref())).collect(),
-        };
-        println!("{}", serde_json::to_string_pretty(&output).wrap_err("cannot write the result as JSON")?);
-        Ok(())
-    }
-
-    /// Prints each seed's run and a verdict over all of them.
-    fn print_text(&self, outcome: &Outcome) {
-        let Outcome { runs, files, failing, elapsed } = outcome;
-        for (run, file) in runs.iter().zip(files) {
-            print_run(run, file.as_deref(), !self.no_shrink);
+            passed: runs.iter().all(|r| r.failure.is_none()),
+            elapsed: outcome.elapsed,
+            runs,
         }
-        let steps: usize = runs.iter().map(|r| r.stats.steps).sum();
-        let verdict = if failing.is_empty() {
-            format!("every invariant held ({:.0} steps/s)", steps as f64 / elapsed.as_secs_f64().max(1e-9))
+    }
+}
+
+impl PropReport<'_> {
+    /// Fails (the report already printed) when an invariant broke, naming the seeds.
+    fn verdict(&self) -> eyre::Result<()> {
+        let failing: Vec<String> =
+            self.runs.iter().filter(|r| r.failure.is_some()).map(|r| r.seed.to_string()).collect();
+        if failing.is_empty() {
+            Ok(())
         } else {
-            format!("{} failed (shrinking included)", failing.len())
+            Err(Reported(format!("an invariant broke (seed {})", failing.join(", "))).into())
+        }
+    }
+}
+
+/// Each seed's run, then a verdict over all of them.
+impl fmt::Display for PropReport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for run in &self.runs {
+            writeln!(f, "{run}")?;
+        }
+        let steps: usize = self.runs.iter().map(|r| r.stats.steps).sum();
+        let failed = self.runs.iter().filter(|r| r.failure.is_some()).count();
+        let verdict = if failed == 0 {
+            format!("every invariant held ({:.0} steps/s)", steps as f64 / self.elapsed.as_secs_f64().max(1e-9))
+        } else {
+            format!("{failed} failed (shrinking included)")
         };
-        println!(
+        write!(
+            f,
             "\n{} seed{}, {} steps checked in {:.2} s: {verdict}",
-            runs.len(),
-            if runs.len() == 1 { "" } else { "s" },
+            self.runs.len(),
+            if self.runs.len() == 1 { "" } else { "s" },
             thousands(steps as u64),
-            elapsed.as_secs_f64(),
-        );
-    }
-}
-
-/// One seed's run in `--json` output, with where its failing sequence was written.
-fn run_json<'a>(r: &'a PropertyRun, file: Option<&'a Path>) -> RunJson<'a> {
-    RunJson {
-        seed: r.seed,
-        generated: r.generated,
-        elapsed_ms: r.elapsed.as_millis(),
-        stats: &r.stats,
-        failure: r.failure.as_ref().map(|f| FailureJson {
-            invariant: &f.found.invariant,
-            step: f.found.index,
-            message: &f.found.message,
-            shrunk_steps: f.shrunk.steps.len(),
-            candidates: f.candidates,
-            reproduced: f.reproduced,
-            file,
-            toml: &f.toml,
-        }),
-    }
-}
-
-fn print_run(run: &PropertyRun, file: Option<&Path>, shrink: bool) {
-    let s = &run.stats;
-    println!(
-        "seed {}: {} steps, {} succeeded; trades: {} created, {} settled, {} cancelled, {} expired; {:.2} s — {}",
-        run.seed,
-        thousands(s.steps as u64),
-        thousands(s.succeeded as u64),
-        thousands(s.created as u64),
-        thousands(s.settled as u64),
-        thousands(s.cancelled as u64),
-        thousands(s.expired as u64),
-        run.elapsed.as_secs_f64(),
-        if run.failure.is_some() { "FAILED" } else { "ok" }
-    );
-    let Some(f) = &run.failure else { return };
-    println!("  invariant `{}` broke: {}", f.found.invariant, f.found.message);
-    let how = if shrink {
-        format!(
-            "shrunk to {} steps ({} candidate sequences replayed)",
-            f.shrunk.steps.len(),
-            thousands(f.candidates as u64)
+            self.elapsed.as_secs_f64(),
         )
-    } else {
-        format!("not shrunk: the {} steps up to the failure", f.shrunk.steps.len())
-    };
-    println!(
-        "  {how}; the written file {}",
-        if f.reproduced {
-            "replays to the same failure"
+    }
+}
+
+/// The seed's counts and time; if an invariant broke, which, how it was shrunk, and where the
+/// sequence was written (or the sequence itself).
+impl fmt::Display for SeedRun<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.stats;
+        write!(
+            f,
+            "seed {}: {} steps, {} succeeded; trades: {} created, {} settled, {} cancelled, {} expired; {:.2} s — {}",
+            self.seed,
+            thousands(s.steps as u64),
+            thousands(s.succeeded as u64),
+            thousands(s.created as u64),
+            thousands(s.settled as u64),
+            thousands(s.cancelled as u64),
+            thousands(s.expired as u64),
+            self.elapsed.as_secs_f64(),
+            if self.failure.is_some() { "FAILED" } else { "ok" }
+        )?;
+        let Some(failure) = &self.failure else { return Ok(()) };
+        write!(f, "\n  invariant `{}` broke: {}", failure.invariant, failure.message)?;
+        let how = if self.shrunk {
+            format!(
+                "shrunk to {} steps ({} candidate sequences replayed)",
+                failure.shrunk_steps,
+                thousands(failure.candidates as u64)
+            )
         } else {
-            "does NOT reproduce the failure on its own (the failure depends on more than the kept steps)"
+            format!("not shrunk: the {} steps up to the failure", failure.shrunk_steps)
+        };
+        write!(
+            f,
+            "\n  {how}; the written file {}",
+            if failure.reproduced {
+                "replays to the same failure"
+            } else {
+                "does NOT reproduce the failure on its own (the failure depends on more than the kept steps)"
+            }
+        )?;
+        match failure.file {
+            Some(path) => write!(f, "\n  written to {} — replay it: kessai sim run {}", path.display(), path.display()),
+            None => write!(f, "\n  (give --out FILE to write it)\n\n{}", failure.toml),
         }
-    );
-    match file {
-        Some(path) => println!("  written to {} — replay it: kessai sim run {}", path.display(), path.display()),
-        None => println!("  (give --out FILE to write it)\n\n{}", f.toml),
     }
 }
 

@@ -2,7 +2,7 @@
 //! generated market workloads (written out, replayed, or settled gross and netted side by side),
 //! independent runs in parallel across cores, and the engines' benchmark.
 
-use super::{GlobalArgs, JsonOutput, thousands};
+use super::{GlobalArgs, Replay, output, thousands};
 use crate::commands::Reported;
 use clap::Args;
 use eyre::WrapErr;
@@ -11,11 +11,12 @@ use kessai_sim::{
     RevmOptions,
     bench::{self, BenchOptions, BenchReport},
     parallel,
-    scenario::{self, RunReport, Scenario, write},
-    workload::{FailureRates, GenParams, NettingComparison, Settlement, SettlementStats, Workload},
+    scenario::{self, Scenario, write},
+    workload::{FailureRates, GenParams, NettingComparison, Settlement, SettlementStats, TradeKind, Workload},
 };
 use serde::Serialize;
 use std::{
+    fmt,
     path::{Path, PathBuf},
     time::Instant,
 };
@@ -156,6 +157,8 @@ impl GenArgs {
         }
     }
 
+    /// Generates the workloads, then writes or prints their scenario files, replays them, or settles
+    /// them both ways.
     pub(super) async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
         let seeds = match &self.seeds {
             Some(text) => parse_seeds(text)?,
@@ -165,57 +168,71 @@ impl GenArgs {
             seeds.iter().map(|seed| Workload::generate(&self.params(*seed))).collect::<Result<Vec<_>, _>>()?;
         let jobs = self.jobs.unwrap_or_else(parallel::default_threads);
         if self.compare_netting {
-            return compare(&workloads, jobs, global.json);
+            return compare(&workloads, jobs, global);
         }
         let settlement = self.settlement();
         let scenarios: Vec<Scenario> = workloads.iter().map(|w| w.scenario(settlement)).collect();
-        if let Some(out) = &self.out {
-            for (seed, s) in seeds.iter().zip(&scenarios) {
-                let path = if seeds.len() == 1 { out.clone() } else { with_seed(out, *seed) };
-                write::save(s, &path)?;
-                if !global.json && !self.run {
-                    println!("wrote {} ({} steps, {} trades)", path.display(), s.steps.len(), s.trades.len());
-                }
+        match &self.out {
+            Some(out) => self.write(out, &seeds, &scenarios, global)?,
+            None if self.run => {}
+            None if seeds.len() > 1 => {
+                eyre::bail!("several seeds print several files: give --out FILE (or --run / --compare-netting)")
             }
-        } else if !self.run {
-            if seeds.len() > 1 {
-                eyre::bail!("several seeds print several files: give --out FILE (or --run / --compare-netting)");
+            None => {
+                output::print_file(&write::write(&scenarios[0])?);
+                return Ok(());
             }
-            print!("{}", write::write(&scenarios[0])?);
-            return Ok(());
         }
-        if !self.run {
-            return Ok(());
-        }
+        if self.run { replay(&workloads, &scenarios, settlement, jobs, global) } else { Ok(()) }
+    }
 
-        let began = Instant::now();
-        let reports = parallel::map(&scenarios, jobs, |s| {
-            let t = Instant::now();
-            parallel::run_in_process(s).map(|r| (r, t.elapsed().as_secs_f64()))
-        });
-        let elapsed = began.elapsed().as_secs_f64();
-        let mut all_predicted = true;
-        let mut json = Vec::new();
-        for ((workload, seed), result) in workloads.iter().zip(&seeds).zip(reports) {
-            let (report, seconds) = result.wrap_err_with(|| format!("replaying the workload of seed {seed}"))?;
-            let stats = SettlementStats::from_report(workload, settlement, &report);
-            all_predicted &= stats.as_predicted;
-            if global.json {
-                json.push(GenRun { seed: *seed, seconds, stats });
-            } else {
-                print_run(workload, *seed, &stats, seconds);
+    /// Writes each seed's scenario file under `out` (the seed added to the name when several), saying
+    /// so unless the scenarios are replayed next.
+    fn write(&self, out: &Path, seeds: &[u64], scenarios: &[Scenario], global: GlobalArgs) -> eyre::Result<()> {
+        for (seed, s) in seeds.iter().zip(scenarios) {
+            let path = if seeds.len() == 1 { out.to_path_buf() } else { with_seed(out, *seed) };
+            write::save(s, &path)?;
+            if !self.run {
+                output::progress(
+                    global,
+                    format_args!("wrote {} ({} steps, {} trades)", path.display(), s.steps.len(), s.trades.len()),
+                );
             }
         }
-        if global.json {
-            println!("{}", serde_json::to_string_pretty(&json).wrap_err("cannot write the results as JSON")?);
-        } else if seeds.len() > 1 {
-            println!("{} runs on {} threads: {elapsed:.2} s", seeds.len(), jobs.min(seeds.len()));
-        }
-        if all_predicted {
-            Ok(())
-        } else {
-            Err(Reported("a generated workload did not settle as its generator predicted".into()).into())
-        }
+        Ok(())
+    }
+}
+
+/// Replays each workload's scenario in-process (in parallel) and prints how each settled; fails if
+/// one did not settle as its generator predicted.
+fn replay(
+    workloads: &[Workload],
+    scenarios: &[Scenario],
+    settlement: Settlement,
+    jobs: usize,
+    global: GlobalArgs,
+) -> eyre::Result<()> {
+    let began = Instant::now();
+    let reports = parallel::map(scenarios, jobs, |s| {
+        let t = Instant::now();
+        parallel::run_in_process(s).map(|r| (r, t.elapsed().as_secs_f64()))
+    });
+    let elapsed = began.elapsed().as_secs_f64();
+    let mut runs = output::List::new(global);
+    for (workload, result) in workloads.iter().zip(reports) {
+        let seed = workload.params.seed;
+        let (report, seconds) = result.wrap_err_with(|| format!("replaying the workload of seed {seed}"))?;
+        let stats = SettlementStats::from_report(workload, settlement, &report);
+        runs.push(GenRun { seed, seconds, stats, workload });
+    }
+    let runs = match workloads.len() {
+        1 => runs.end()?,
+        n => runs.end_with(format_args!("{n} runs on {} threads: {elapsed:.2} s", jobs.min(n)))?,
+    };
+    if runs.iter().all(|r| r.stats.as_predicted) {
+        Ok(())
+    } else {
+        Err(Reported("a generated workload did not settle as its generator predicted".into()).into())
     }
 }
 
@@ -229,52 +246,63 @@ fn with_seed(path: &Path, seed: u64) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// The machine-readable result of `kessai sim gen --run --json`, per seed.
+/// How one seed's generated workload settled (`kessai sim gen --run`).
 #[derive(Serialize)]
-struct GenRun {
+struct GenRun<'a> {
     seed: u64,
     seconds: f64,
     stats: SettlementStats,
+    #[serde(skip)]
+    workload: &'a Workload,
 }
 
-fn print_run(workload: &Workload, seed: u64, stats: &SettlementStats, seconds: f64) {
-    let p = &workload.params;
-    println!(
-        "seed {seed}: {} trades over {} day(s) among {} investors, {} settlement: {} settled, {} did not",
-        thousands(stats.trades as u64),
-        p.days,
-        p.investors,
-        stats.settlement.name(),
-        thousands(stats.settled as u64),
-        thousands(stats.failed() as u64)
-    );
-    let generated: Vec<String> = workload
-        .kinds()
-        .into_iter()
-        .filter(|(k, n)| *n > 0 && *k != kessai_sim::workload::TradeKind::Normal)
-        .map(|(k, n)| format!("{n} {}", k.describe()))
-        .collect();
-    if !generated.is_empty() {
-        println!("  failures generated: {}", generated.join(", "));
+/// The workload, what settled, the failures generated and the refusals met, and whether it all went
+/// as the generator predicted.
+impl fmt::Display for GenRun<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (p, stats) = (&self.workload.params, &self.stats);
+        write!(
+            f,
+            "seed {}: {} trades over {} day(s) among {} investors, {} settlement: {} settled, {} did not",
+            self.seed,
+            thousands(stats.trades as u64),
+            p.days,
+            p.investors,
+            stats.settlement.name(),
+            thousands(stats.settled as u64),
+            thousands(stats.failed() as u64)
+        )?;
+        let generated: Vec<String> = self
+            .workload
+            .kinds()
+            .into_iter()
+            .filter(|(k, n)| *n > 0 && *k != TradeKind::Normal)
+            .map(|(k, n)| format!("{n} {}", k.describe()))
+            .collect();
+        if !generated.is_empty() {
+            write!(f, "\n  failures generated: {}", generated.join(", "))?;
+        }
+        if !stats.refusals.is_empty() {
+            let refused: Vec<String> = stats.refusals.iter().map(|(e, n)| format!("{e} ×{n}")).collect();
+            write!(f, "\n  refusals: {}", refused.join(", "))?;
+        }
+        write!(
+            f,
+            "\n  {}; {} transactions, {} gas; {:.2} s",
+            if stats.as_predicted {
+                "every step and every trade's final state as the generator predicted"
+            } else {
+                "NOT as the generator predicted"
+            },
+            thousands(stats.transactions),
+            thousands(stats.gas_used),
+            self.seconds
+        )
     }
-    if !stats.refusals.is_empty() {
-        let refused: Vec<String> = stats.refusals.iter().map(|(e, n)| format!("{e} ×{n}")).collect();
-        println!("  refusals: {}", refused.join(", "));
-    }
-    println!(
-        "  {}; {} transactions, {} gas; {seconds:.2} s",
-        if stats.as_predicted {
-            "every step and every trade's final state as the generator predicted"
-        } else {
-            "NOT as the generator predicted"
-        },
-        thousands(stats.transactions),
-        thousands(stats.gas_used)
-    );
 }
 
 /// Settles each workload gross and netted (all runs in parallel) and prints them side by side.
-fn compare(workloads: &[Workload], jobs: usize, json: bool) -> eyre::Result<()> {
+fn compare(workloads: &[Workload], jobs: usize, global: GlobalArgs) -> eyre::Result<()> {
     let runs: Vec<(usize, Settlement)> =
         (0..workloads.len()).flat_map(|i| [(i, Settlement::Gross), (i, Settlement::Netted)]).collect();
     let results = parallel::map(&runs, jobs, |(i, settlement)| {
@@ -283,68 +311,81 @@ fn compare(workloads: &[Workload], jobs: usize, json: bool) -> eyre::Result<()> 
     });
     let mut comparisons = Vec::new();
     let mut results = results.into_iter();
-    for w in workloads {
+    for workload in workloads {
         let (Some(gross), Some(netted)) = (results.next(), results.next()) else { break };
-        let seed = w.params.seed;
-        comparisons.push(NettingComparison {
+        let seed = workload.params.seed;
+        let comparison = NettingComparison {
             seed,
             gross: gross.wrap_err_with(|| format!("settling seed {seed} gross"))?,
             netted: netted.wrap_err_with(|| format!("settling seed {seed} netted"))?,
-        });
+        };
+        comparisons.push(Comparison { comparison, workload });
     }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&comparisons).wrap_err("cannot write the comparison as JSON")?);
-    } else {
-        for (w, c) in workloads.iter().zip(&comparisons) {
-            print_comparison(w, c);
-        }
+    let mut list = output::List::new(global);
+    for comparison in comparisons {
+        list.push(comparison);
     }
-    if comparisons.iter().all(|c| c.gross.as_predicted && c.netted.as_predicted) {
+    let comparisons = list.end()?;
+    if comparisons.iter().all(|c| c.comparison.gross.as_predicted && c.comparison.netted.as_predicted) {
         Ok(())
     } else {
         Err(Reported("a settlement model did not settle as the generator predicted".into()).into())
     }
 }
 
-fn print_comparison(w: &Workload, c: &NettingComparison) {
-    let p = &w.params;
-    println!(
-        "seed {}: {} trades over {} day(s) among {} investors, {} settlement windows a day",
-        c.seed,
-        thousands(c.gross.trades as u64),
-        p.days,
-        p.investors,
-        p.windows.min(p.trades_per_day.max(1))
-    );
-    println!("  {:<34} {:>18} {:>18}", "", "gross (per trade)", "netted (windows)");
-    let row = |label: &str, g: String, n: String| println!("  {label:<34} {g:>18} {n:>18}");
-    row("trades settled", thousands(c.gross.settled as u64), thousands(c.netted.settled as u64));
-    row("trades failed", thousands(c.gross.failed() as u64), thousands(c.netted.failed() as u64));
-    for kind in kessai_sim::workload::TradeKind::ALL {
-        let count = |s: &SettlementStats| s.unsettled.iter().find(|(k, _)| *k == kind).map_or(0, |(_, n)| *n);
-        let (g, n) = (count(&c.gross), count(&c.netted));
-        if g + n > 0 {
-            let label = if kind == kessai_sim::workload::TradeKind::Normal {
-                "  left short by the model".to_string()
-            } else {
-                format!("  {}", kind.describe())
-            };
-            row(&label, thousands(g as u64), thousands(n as u64));
+/// A workload settled gross and netted (`kessai sim gen --compare-netting`).
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Comparison<'a> {
+    comparison: NettingComparison,
+    #[serde(skip)]
+    workload: &'a Workload,
+}
+
+/// The two models side by side: trades settled and failed (by cause), value, liquidity, gas.
+impl fmt::Display for Comparison<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (p, c) = (&self.workload.params, &self.comparison);
+        write!(
+            f,
+            "seed {}: {} trades over {} day(s) among {} investors, {} settlement windows a day",
+            c.seed,
+            thousands(c.gross.trades as u64),
+            p.days,
+            p.investors,
+            p.windows.min(p.trades_per_day.max(1))
+        )?;
+        write!(f, "\n  {:<34} {:>18} {:>18}", "", "gross (per trade)", "netted (windows)")?;
+        let mut row = |label: &str, g: String, n: String| write!(f, "\n  {label:<34} {g:>18} {n:>18}");
+        row("trades settled", thousands(c.gross.settled as u64), thousands(c.netted.settled as u64))?;
+        row("trades failed", thousands(c.gross.failed() as u64), thousands(c.netted.failed() as u64))?;
+        for kind in TradeKind::ALL {
+            let count = |s: &SettlementStats| s.unsettled.iter().find(|(k, _)| *k == kind).map_or(0, |(_, n)| *n);
+            let (g, n) = (count(&c.gross), count(&c.netted));
+            if g + n > 0 {
+                let label = if kind == TradeKind::Normal {
+                    "  left short by the model".to_string()
+                } else {
+                    format!("  {}", kind.describe())
+                };
+                row(&label, thousands(g as u64), thousands(n as u64))?;
+            }
         }
+        let yen = |v: U256| format!("¥{}", thousands_u256(v));
+        row("value settled", yen(c.gross.settled_value), yen(c.netted.settled_value))?;
+        row("liquidity needed: cash moved", yen(c.gross.cash_moved), yen(c.netted.cash_moved))?;
+        row("cash transfers", thousands(c.gross.cash_transfers), thousands(c.netted.cash_transfers))?;
+        row("peak cash locked", yen(c.gross.peak_cash_locked), yen(c.netted.peak_cash_locked))?;
+        row("transactions", thousands(c.gross.transactions), thousands(c.netted.transactions))?;
+        row("gas", thousands(c.gross.gas_used), thousands(c.netted.gas_used))?;
+        let ok = |s: &SettlementStats| if s.as_predicted { "yes".to_string() } else { "NO".to_string() };
+        row("as the generator predicted", ok(&c.gross), ok(&c.netted))?;
+        write!(
+            f,
+            "\n  netting moved {:.1}% of the gross cash; buyers lock the full price until their window closes",
+            c.cash_moved_ratio() * 100.0
+        )
     }
-    let yen = |v: U256| format!("¥{}", thousands_u256(v));
-    row("value settled", yen(c.gross.settled_value), yen(c.netted.settled_value));
-    row("liquidity needed: cash moved", yen(c.gross.cash_moved), yen(c.netted.cash_moved));
-    row("cash transfers", thousands(c.gross.cash_transfers), thousands(c.netted.cash_transfers));
-    row("peak cash locked", yen(c.gross.peak_cash_locked), yen(c.netted.peak_cash_locked));
-    row("transactions", thousands(c.gross.transactions), thousands(c.netted.transactions));
-    row("gas", thousands(c.gross.gas_used), thousands(c.netted.gas_used));
-    let ok = |s: &SettlementStats| if s.as_predicted { "yes".to_string() } else { "NO".to_string() };
-    row("as the generator predicted", ok(&c.gross), ok(&c.netted));
-    println!(
-        "  netting moved {:.1}% of the gross cash; buyers lock the full price until their window closes",
-        c.cash_moved_ratio() * 100.0
-    );
 }
 
 fn thousands_u256(v: U256) -> String {
@@ -370,46 +411,15 @@ pub(super) fn run_files(
         parallel::run_in_process_with(s, options).map(|r| (r, t.elapsed()))
     });
     let elapsed = began.elapsed();
-    let mut failed = Vec::new();
-    let mut outputs: Vec<(PathBuf, RunReport, u128)> = Vec::new();
+    let mut replays = output::List::new(global);
     for (file, result) in files.iter().zip(results) {
         let (report, took) = result.wrap_err_with(|| format!("replaying {}", file.display()))?;
-        if !report.passed() {
-            failed.push(file.display().to_string());
-        }
-        if !global.json {
-            let t = report.totals();
-            println!(
-                "{} {}: {} steps ({} failed as steps), {} of {} expectations held, {} transactions, {} gas; {:.2} s",
-                if report.passed() { "✓" } else { "✗" },
-                file.display(),
-                t.steps,
-                t.failed,
-                t.checks - t.failed_checks,
-                t.checks,
-                thousands(t.transactions),
-                thousands(t.gas_used),
-                took.as_secs_f64()
-            );
-        }
-        outputs.push((file.clone(), report, took.as_millis()));
+        replays.push(Replay::new("revm", file.clone(), report, took));
     }
-    if global.json {
-        let json: Vec<JsonOutput<'_>> = outputs
-            .iter()
-            .map(|(file, report, ms)| JsonOutput {
-                engine: "revm",
-                file,
-                passed: report.passed(),
-                totals: report.totals(),
-                elapsed_ms: *ms,
-                report,
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&json).wrap_err("cannot write the reports as JSON")?);
-    } else {
-        println!("{} scenarios on {} threads: {:.2} s", files.len(), jobs.min(files.len()), elapsed.as_secs_f64());
-    }
+    let footer =
+        format_args!("{} scenarios on {} threads: {:.2} s", files.len(), jobs.min(files.len()), elapsed.as_secs_f64());
+    let failed: Vec<String> =
+        replays.end_with(footer)?.iter().filter(|r| !r.passed).map(|r| r.file.display().to_string()).collect();
     if failed.is_empty() {
         Ok(())
     } else {
@@ -418,6 +428,7 @@ pub(super) fn run_files(
 }
 
 impl BenchArgs {
+    /// Measures each flow asked for, printing each one's rates as it is done.
     pub(super) async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
         let flows = match self.flow.as_str() {
             "dcjpy" => vec![Settlement::Dcjpy],
@@ -425,8 +436,7 @@ impl BenchArgs {
             "gross" => vec![Settlement::Gross],
             _ => vec![Settlement::Dcjpy, Settlement::Instructed, Settlement::Gross],
         };
-        let quiet = global.json;
-        let mut reports = Vec::with_capacity(flows.len());
+        let mut reports = output::List::new(global);
         for flow in flows {
             let options = BenchOptions {
                 trades: self.trades,
@@ -438,38 +448,39 @@ impl BenchArgs {
                 flow,
                 hardfork: self.hardfork,
             };
-            let report = bench::run(&options, |what| {
-                if !quiet {
-                    eprintln!("… {} flow, {what}", flow.name());
-                }
-            })
-            .await?;
-            if !quiet {
-                print_bench(&report);
-            }
-            reports.push(report);
+            let report =
+                bench::run(&options, |what| output::caption(global, format_args!("… {} flow, {what}", flow.name())))
+                    .await?;
+            reports.push(Bench(report));
         }
-        if quiet {
-            println!("{}", serde_json::to_string_pretty(&reports).wrap_err("cannot write the reports as JSON")?);
-        }
+        reports.end()?;
         Ok(())
     }
 }
 
-/// Prints one flow's benchmark: what was settled, each engine's rates, the goals and the whole day.
-fn print_bench(r: &BenchReport) {
-    let o = &r.options;
-    println!(
-        "\n{} complete DvP settlements ({}) among {} investors, seed {}{}",
-        thousands(o.trades as u64),
-        flow_description(o.flow),
-        o.investors,
-        o.seed,
-        if r.release_build { "" } else { " — DEBUG BUILD: revm is ~50× slower; measure with --release" }
-    );
-    print_engines(r);
-    print_goals(r);
-    print_day(r);
+/// One flow's benchmark (`kessai sim bench`): its report, and as text what was settled, each
+/// engine's rates, the goals and the whole day.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Bench(BenchReport);
+
+impl fmt::Display for Bench {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = &self.0;
+        let o = &r.options;
+        write!(
+            f,
+            "\n{} complete DvP settlements ({}) among {} investors, seed {}{}",
+            thousands(o.trades as u64),
+            flow_description(o.flow),
+            o.investors,
+            o.seed,
+            if r.release_build { "" } else { " — DEBUG BUILD: revm is ~50× slower; measure with --release" }
+        )?;
+        write_engines(f, r)?;
+        write_goals(f, r)?;
+        write_day(f, r)
+    }
 }
 
 /// What one settlement of `flow` does.
@@ -486,71 +497,80 @@ fn flow_description(flow: Settlement) -> &'static str {
     }
 }
 
-/// Prints the table of engines and whether they used the same gas (and Anvil's refund gap, if any).
-fn print_engines(r: &BenchReport) {
-    println!(
-        "  {:<16} {:>12} {:>14} {:>14} {:>10} {:>16}",
+/// Writes the table of engines and whether they used the same gas (and Anvil's refund gap, if any).
+fn write_engines(f: &mut fmt::Formatter<'_>, r: &BenchReport) -> fmt::Result {
+    write!(
+        f,
+        "\n  {:<16} {:>12} {:>14} {:>14} {:>10} {:>16}",
         "engine", "settlements", "settlements/s", "tx/s", "seconds", "gas"
-    );
+    )?;
     for e in &r.engines {
-        println!(
-            "  {:<16} {:>12} {:>14} {:>14} {:>10.3} {:>16}",
+        write!(
+            f,
+            "\n  {:<16} {:>12} {:>14} {:>14} {:>10.3} {:>16}",
             e.engine,
             thousands(e.settlements as u64),
             thousands(e.settlements_per_second().round() as u64),
             thousands(e.transactions_per_second().round() as u64),
             e.seconds,
             thousands(e.gas_used)
-        );
+        )?;
     }
-    println!(
-        "  gas identical on every engine (for the same transactions): {}",
+    write!(
+        f,
+        "\n  gas identical on every engine (for the same transactions): {}",
         if r.gas_identical { "yes" } else { "NO" }
-    );
+    )?;
     if r.anvil_refund_gap != 0 {
-        println!(
-            "  Anvil charged {} gas beyond the {:?} rules: {} cleared storage slots refunded at London's 4,800, not 15,000 (a known Anvil defect; both revm engines follow the rules)",
+        write!(
+            f,
+            "\n  Anvil charged {} gas beyond the {:?} rules: {} cleared storage slots refunded at London's 4,800, not 15,000 (a known Anvil defect; both revm engines follow the rules)",
             thousands(r.anvil_refund_gap),
             r.options.hardfork,
             thousands(r.anvil_refund_gap / kessai_sim::bench::ANVIL_PRE_LONDON_REFUND_GAP)
-        );
+        )?;
     }
+    Ok(())
 }
 
-/// Prints the goals for the engines that ran, each met or not.
-fn print_goals(r: &BenchReport) {
-    println!("\n  goals:");
+/// Writes the goals for the engines that ran, each met or not.
+fn write_goals(f: &mut fmt::Formatter<'_>, r: &BenchReport) -> fmt::Result {
+    write!(f, "\n\n  goals:")?;
     if let Some(x) = r.speedup("raw-revm", "in-process") {
-        println!(
-            "  in-process within 1.5× of raw revm:        raw revm is {x:.2}× the in-process rate — {}",
+        write!(
+            f,
+            "\n  in-process within 1.5× of raw revm:        raw revm is {x:.2}× the in-process rate — {}",
             verdict(x <= 1.5)
-        );
+        )?;
     }
     if let Some(x) = r.speedup("in-process", "anvil-batched") {
-        println!("  ≥ 10× Anvil batched:                       {x:.1}× — {}", verdict(x >= 10.0));
+        write!(f, "\n  ≥ 10× Anvil batched:                       {x:.1}× — {}", verdict(x >= 10.0))?;
     }
     if let Some(x) = r.speedup("raw-revm", "anvil-batched") {
-        println!("  (the ceiling, raw revm, is {x:.1}× Anvil batched on this flow)");
+        write!(f, "\n  (the ceiling, raw revm, is {x:.1}× Anvil batched on this flow)")?;
     }
     if let Some(x) = r.speedup("in-process", "anvil-single") {
-        println!("  ≥ 100× Anvil one at a time:                {x:.1}× — {}", verdict(x >= 100.0));
+        write!(f, "\n  ≥ 100× Anvil one at a time:                {x:.1}× — {}", verdict(x >= 100.0))?;
     }
     if let Some(e) = r.engine("in-process") {
         let rate = e.settlements_per_second();
-        println!(
-            "  ≥ 5,000 settlements/s on one core:         {} /s — {}",
+        write!(
+            f,
+            "\n  ≥ 5,000 settlements/s on one core:         {} /s — {}",
             thousands(rate.round() as u64),
             verdict(rate >= 5_000.0)
-        );
+        )?;
     }
+    Ok(())
 }
 
-/// Prints the whole day replayed in-process, phase by phase (judged against a minute from 100,000
+/// Writes the whole day replayed in-process, phase by phase (judged against a minute from 100,000
 /// trades up).
-fn print_day(r: &BenchReport) {
+fn write_day(f: &mut fmt::Formatter<'_>, r: &BenchReport) -> fmt::Result {
     let d = &r.day;
-    println!(
-        "  the whole day in-process (deploy + fund {:.2} s, sign {:.2} s, trades {:.2} s, final state {:.2} s): \
+    write!(
+        f,
+        "\n  the whole day in-process (deploy + fund {:.2} s, sign {:.2} s, trades {:.2} s, final state {:.2} s): \
          {:.2} s{}",
         d.setup_seconds,
         d.signing_seconds,
@@ -562,7 +582,7 @@ fn print_day(r: &BenchReport) {
         } else {
             String::new()
         }
-    );
+    )
 }
 
 fn verdict(met: bool) -> &'static str {
