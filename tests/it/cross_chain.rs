@@ -663,3 +663,44 @@ async fn a_payment_chain_halted_across_its_deadline_resumes_into_an_abort_and_th
     assert_eq!(end.payee_cash, u(1));
     let _ = std::fs::remove_dir_all(&inbox);
 }
+
+#[tokio::test]
+async fn malformed_terms_and_hostile_callers_are_refused_on_both_chains_and_move_nothing() {
+    let mut x = two_chains().await;
+    let t = x.terms().await;
+    let before = x.snapshot(&t).await;
+    let zero_units = Terms { units: U256::ZERO, ..t.clone() };
+    let self_dealing = Terms { buyer: t.seller, ..t.clone() };
+    let one_chain = Terms { paymentChainId: U256::from(CHAIN_A), ..t.clone() };
+    for bad in [zero_units, self_dealing, one_chain] {
+        let refused = x.lock(&bad).await;
+        x.refused(&t, &before, refused, "XDeliveryInvalidTerms").await;
+    }
+    let zero_amount = Terms { amount: U256::ZERO, ..t.clone() };
+    let self_paying = Terms { payee: t.payer, ..t.clone() };
+    for bad in [zero_amount, self_paying] {
+        let call = CrossChainPayment::payCall { terms: for_payment(&bad) };
+        let refused = x.b.send_call(x.payer, x.pay, &call).await;
+        x.refused(&t, &before, refused, "XPaymentInvalidTerms").await;
+    }
+    // Only the seller locks, only the payer pays.
+    let call = CrossChainDelivery::lockCall { terms: t.clone() };
+    let refused = x.a.send_call(x.buyer, x.delivery, &call).await;
+    x.refused(&t, &before, refused, "XDeliveryNotSeller").await;
+    let call = CrossChainPayment::payCall { terms: for_payment(&t) };
+    let refused = x.b.send_call(x.payee, x.pay, &call).await;
+    x.refused(&t, &before, refused, "XPaymentUnauthorized").await;
+    // Nobody but the authorities approves an emergency resolution, and nobody rotates the attestors.
+    x.lock(&t).await.expect("lock");
+    let locked = x.snapshot(&t).await;
+    let call = CrossChainDelivery::approveResolutionCall { terms: t.clone(), toBuyer: false, documentRef: B256::ZERO };
+    let refused = x.a.send_call(x.seller, x.delivery, &call).await;
+    x.refused(&t, &locked, refused, "AccessControlUnauthorizedAccount").await;
+    let verifier = x.b_verifier().await;
+    let call = kessai_bindings::attestation_verifier::AttestationVerifier::rotateCall {
+        attestors: vec![x.payer],
+        threshold: 1,
+    };
+    let refused = x.b.send_call(x.payer, verifier, &call).await;
+    x.refused(&t, &locked, refused, "AccessControlUnauthorizedAccount").await;
+}
