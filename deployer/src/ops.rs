@@ -503,22 +503,6 @@ impl Suite {
         chain.send_call(from, self.deposit, &DepositToken::transferCall { to, amount }).await
     }
 
-    /// The paying agent runs payment `payment` of the instrument at `instrument` (a bond's coupons
-    /// 1..=n, its redemption n+1; a fund's distributions) for `holders`, paid from the deposit tokens
-    /// the instrument holds. Holders already paid are skipped, so a batch can be retried.
-    pub async fn pay_instrument<C: Chain>(
-        &self,
-        chain: &mut C,
-        paying_agent: Address,
-        instrument: Address,
-        payment: u64,
-        holders: &[Address],
-    ) -> Result<Receipt, DeployerError> {
-        use kessai_bindings::straight_bond::StraightBond;
-        let call = StraightBond::payCall { payment: U256::from(payment), holders: holders.to_vec() };
-        chain.send_call(paying_agent, instrument, &call).await
-    }
-
     /// The issuer adds `programme` to the municipal bond at `bond`.
     pub async fn add_benefit_programme<C: Chain>(
         &self,

@@ -4,6 +4,22 @@
 use super::*;
 
 impl Suite {
+    /// The paying agent runs payment `payment` of the instrument at `instrument` (a bond's coupons
+    /// 1..=n, its redemption n+1; a fund's distributions) for `holders`, paid from the deposit tokens
+    /// the instrument holds. Holders already paid are skipped, so a batch can be retried.
+    pub async fn pay_instrument<C: Chain>(
+        &self,
+        chain: &mut C,
+        paying_agent: Address,
+        instrument: Address,
+        payment: u64,
+        holders: &[Address],
+    ) -> Result<Receipt, DeployerError> {
+        use kessai_bindings::straight_bond::StraightBond;
+        let call = StraightBond::payCall { payment: U256::from(payment), holders: holders.to_vec() };
+        chain.send_call(paying_agent, instrument, &call).await
+    }
+
     /// What payment `payment` of the instrument at `instrument` (a bond's coupons 1..=n and its
     /// redemption n+1; a fund's distributions) still owes: every holder at its record date not yet
     /// paid, with its entitlement, and the deposit tokens the instrument holds to pay with. Reverts
