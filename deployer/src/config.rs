@@ -8,7 +8,8 @@
 //! Addresses follow [`crate::address`]: one-case hex is accepted with a warning. Roles that share an
 //! account (the operator also the issuer, ...) collapse duties the suite separates: the config is
 //! accepted with a warning naming them, unless it says `allow_shared_roles = true`.
-//! `deployments/example.toml` is a complete example.
+//! `deployments/example.toml` is a complete example. An optional `[cross_chain]` section deploys the
+//! suite on two chains for cross-chain settlement ([`CrossChainConfig`], `deployments/cross-chain.toml`).
 //!
 //! ```
 //! use kessai_deployer::config::Config;
@@ -36,6 +37,10 @@
 //! assert_eq!(config.salt, "kessai");
 //! assert_eq!(config.plan().steps.len(), 19);
 //! ```
+
+mod cross_chain;
+
+pub use cross_chain::{CrossChainConfig, MAX_ATTESTORS, SideChain, peer, settlement_label, side_name};
 
 use crate::profile::ChainProfile;
 use crate::{
@@ -96,6 +101,9 @@ pub struct Config {
     pub shared_roles: Vec<SharedRoles>,
     /// Whether the config says that shared roles are meant (`allow_shared_roles = true`).
     pub allow_shared_roles: bool,
+    /// The two chains of a cross-chain deployment (`[cross_chain]`); `chain_id` and `profile` are then
+    /// unset, each chain's being here.
+    pub cross_chain: Option<CrossChainConfig>,
 }
 
 /// One account holding several roles of a config.
@@ -177,6 +185,7 @@ struct RawConfig {
     #[serde(default)]
     banks: Vec<RawBank>,
     instrument: Option<RawInstrument>,
+    cross_chain: Option<cross_chain::RawCrossChain>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -266,6 +275,13 @@ impl Checker<'_> {
 
     /// The account holding the role `what`: its address under [`address::parse`], not zero.
     fn address(&mut self, value: &Spanned<String>, what: &str) -> Address {
+        let account = self.account(value, what);
+        self.roles.push((what.to_string(), account));
+        account
+    }
+
+    /// The address `value` under [`address::parse`], not zero, for `what` (not a role of the suite's).
+    fn account(&mut self, value: &Spanned<String>, what: &str) -> Address {
         let (line, column) = self.place(value.span().start);
         let place = format!("config {}: line {line}, column {column}: {what}", self.origin);
         let account = match address::parse_at(value.get_ref(), place) {
@@ -278,7 +294,6 @@ impl Checker<'_> {
         if account.is_zero() {
             self.problem(value, format!("{what} is the zero address: give the account's real address"));
         }
-        self.roles.push((what.to_string(), account));
         account
     }
 
@@ -358,7 +373,9 @@ impl Checker<'_> {
             None => None,
             Some(i) => self.instrument(i),
         };
-        let profile = self.profile(raw.chain);
+        let single_profile = raw.chain.and_then(|c| c.profile);
+        let cross_chain = raw.cross_chain.map(|x| self.cross_chain(x, raw.chain_id.as_ref(), single_profile.as_ref()));
+        let profile = self.profile(single_profile.as_ref(), "chain.profile");
         let chain_id = self.chain_id(raw.chain_id.as_ref(), profile);
         Some(Config {
             salt,
@@ -368,6 +385,7 @@ impl Checker<'_> {
             hash,
             shared_roles: self.shared_roles(),
             allow_shared_roles: raw.allow_shared_roles.unwrap_or(false),
+            cross_chain,
         })
     }
 
@@ -421,12 +439,12 @@ impl Checker<'_> {
         label
     }
 
-    /// The network profile `[chain] profile` names, if any.
-    fn profile(&mut self, chain: Option<RawChain>) -> Option<ChainProfile> {
-        chain.and_then(|c| c.profile).and_then(|p| match p.get_ref().parse::<ChainProfile>() {
+    /// The network profile `profile` (the setting `what`) names, if any.
+    fn profile(&mut self, profile: Option<&Spanned<String>>, what: &str) -> Option<ChainProfile> {
+        profile.and_then(|p| match p.get_ref().parse::<ChainProfile>() {
             Ok(profile) => Some(profile),
             Err(e) => {
-                self.problem(&p, format!("chain.profile: {e}"));
+                self.problem(p, format!("{what}: {e}"));
                 None
             }
         })

@@ -1,18 +1,34 @@
 //! The JSON manifest of a deployment: what was deployed on which chain, by which transactions, with
-//! which code. Written by `kessai deploy`, read by operator tools.
+//! which code. Written by `kessai deploy`, read by operator tools. Each chain of a cross-chain
+//! deployment has its own manifest, which names the other chain and its settlement contract
+//! ([`CrossChainLink`]).
 
 use crate::{
     build::{EVM_VERSION, SOLC_VERSION},
     error::DeployerError,
     plan::{DEFAULT_SALT, DETERMINISTIC_DEPLOYER, Deployment},
 };
-use crate::{chain::Chain, profile::ChainProfile};
+use crate::{chain::Chain, profile::ChainProfile, xchain::plan::Side};
 use alloy::primitives::{Address, B256, keccak256};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The manifest format version.
 pub const MANIFEST_VERSION: u32 = 1;
+
+/// What the manifest of one chain of a cross-chain deployment records about the other chain, so that
+/// a tool reading it finds the other chain's manifest (`<peer_chain_id>.json` beside it) and contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrossChainLink {
+    /// This chain's side: `asset` (the security token and the delivery contract) or `payment` (the
+    /// deposit token and the payment contract).
+    pub side: Side,
+    /// The other chain's id.
+    pub peer_chain_id: u64,
+    /// The other chain's settlement contract: the payment contract for the asset chain, the delivery
+    /// contract for the payment chain.
+    pub peer_contract: Address,
+}
 
 /// A deployment manifest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +59,9 @@ pub struct Manifest {
     /// manifest prices, confirms and checks the chain by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<ChainProfile>,
+    /// For one chain of a cross-chain deployment: its side and the other chain's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_chain: Option<CrossChainLink>,
     /// The deployment.
     #[serde(flatten)]
     pub deployment: Deployment,
@@ -61,6 +80,7 @@ impl Manifest {
             config_hash: None,
             journal: None,
             profile: None,
+            cross_chain: None,
             deployment,
         }
     }
@@ -107,5 +127,25 @@ impl Manifest {
             return Err(DeployerError::WrongChain { found, expected, manifest: origin.to_string() });
         }
         Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manifest_without_a_link_reads_and_a_link_round_trips() {
+        let mut manifest = Manifest::new(Deployment { chain_id: 31_337, ..Deployment::default() });
+        let old = serde_json::to_value(&manifest).expect("json");
+        assert!(old.get("cross_chain").is_none(), "no link, no field: {old}");
+        assert_eq!(serde_json::from_value::<Manifest>(old).expect("an old manifest"), manifest);
+        let link =
+            CrossChainLink { side: Side::Payment, peer_chain_id: 1_010_032, peer_contract: Address::repeat_byte(7) };
+        manifest.cross_chain = Some(link);
+        let json = serde_json::to_value(&manifest).expect("json");
+        assert_eq!(json["cross_chain"]["side"], "payment");
+        assert_eq!(json["cross_chain"]["peer_chain_id"], 1_010_032);
+        assert_eq!(serde_json::from_value::<Manifest>(json).expect("read back"), manifest);
     }
 }

@@ -6,13 +6,16 @@
 //! - [`Statement`]: what an attestor signs (a contract's record of a trade on its chain), and
 //!   [`proof`]: the k-of-n proof the other chain's verifier checks;
 //! - [`terms_hash`]: the EIP-712 hash of the terms, the trade's identity on both chains;
-//! - [`relay`]: the attestor and the relayer, as steps over the two chains.
+//! - [`relay`]: the attestor and the relayer, as steps over the two chains;
+//! - [`trade`]: one trade's steps by hand and its status on both chains (`kessai xtrade`).
 //!
 //! The contracts are `CrossChainDelivery`, `CrossChainPayment` and `AttestationVerifier`
 //! (`contracts/src/crosschain/`); their bindings are in `kessai_bindings`.
 
+pub mod bench;
 pub mod plan;
 pub mod relay;
+pub mod trade;
 
 use alloy::{
     primitives::{Address, B256, Bytes, U256, keccak256},

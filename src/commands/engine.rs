@@ -124,7 +124,7 @@ pub async fn sender_with_role(
 
 /// How transactions are sent to a node: the chain's profile, pricing, confirmations, deadlines.
 /// Flattened into commands that send transactions; flags given here override the profile's.
-#[derive(Clone, Debug, Default, clap::Args)]
+#[derive(Clone, Debug, clap::Args)]
 pub struct ChainArgs {
     /// A known network's settings: `ibet` (ibet for Fin: chain id 1010032, EVM berlin, legacy
     /// transactions at gas price 0, final at once). `kessai deploy` records it in the manifest, and
@@ -143,12 +143,32 @@ pub struct ChainArgs {
     #[arg(long)]
     confirmations: Option<u64>,
     /// Seconds to wait for a receipt before re-sending with a higher fee.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = RESEND_AFTER_S)]
     resend_after: u64,
     /// Seconds to wait for a transaction in all.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = TX_TIMEOUT_S)]
     tx_timeout: u64,
 }
+
+/// The flags' defaults, for commands that send without offering the flags (`xtrade`, `attest`,
+/// `relay`): the same as when none is given.
+impl Default for ChainArgs {
+    fn default() -> Self {
+        Self {
+            profile: None,
+            legacy: false,
+            gas_price: None,
+            confirmations: None,
+            resend_after: RESEND_AFTER_S,
+            tx_timeout: TX_TIMEOUT_S,
+        }
+    }
+}
+
+/// Seconds to wait for a receipt before re-sending with a higher fee (`--resend-after`'s default).
+const RESEND_AFTER_S: u64 = 30;
+/// Seconds to wait for a transaction in all (`--tx-timeout`'s default).
+const TX_TIMEOUT_S: u64 = 300;
 
 impl ChainArgs {
     /// The profile in force when a manifest (or config) records `recorded`: `--chain` may repeat it

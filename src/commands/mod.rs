@@ -18,6 +18,8 @@ mod trade;
 mod verify;
 mod watch;
 mod xchain;
+mod xtrade;
+mod xtrade_bench;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -96,6 +98,8 @@ pub enum Command {
     Attest(xchain::AttestCommand),
     /// Relay cross-chain trades: submit commits, aborts, deliveries and returns with attested proofs.
     Relay(xchain::RelayCommand),
+    /// Drive cross-chain trades: lock on the asset chain, pay, commit, abort, deliver, return, status.
+    Xtrade(xtrade::XtradeCommand),
 }
 
 impl Command {
@@ -118,6 +122,7 @@ impl Command {
             Self::Sim(cmd) => cmd.execute(global).await,
             Self::Attest(cmd) => cmd.execute(global).await,
             Self::Relay(cmd) => cmd.execute(global).await,
+            Self::Xtrade(cmd) => cmd.execute(global).await,
         }
     }
 }

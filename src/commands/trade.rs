@@ -388,7 +388,7 @@ async fn deadline_ahead(chain: &mut RpcChain, trade: &Trade) -> eyre::Result<()>
 }
 
 /// Checks that the engine holds `who`'s key; `overridable` adds the --from hint.
-fn sender(chain: &RpcChain, who: Address, role: &str, overridable: bool) -> eyre::Result<Address> {
+pub(super) fn sender(chain: &RpcChain, who: Address, role: &str, overridable: bool) -> eyre::Result<Address> {
     if chain.accounts().contains(&who) {
         return Ok(who);
     }

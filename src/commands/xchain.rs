@@ -1,8 +1,9 @@
 //! `kessai attest` and `kessai relay`: the attestor and the relayer of cross-chain trades, each a
 //! process of its own that passes over both chains until stopped ([`kessai_deployer::xchain::relay`]).
-//! Neither keeps state between passes beyond the attestors' inbox folder, so either may be killed at
+//! Neither keeps state beyond the attestors' inbox folder that a restart cannot rebuild from the
+//! chains (what a pass remembers for the next one only saves requests), so either may be killed at
 //! any point and started again, and several relayers may run at once. A pass that fails (a node
-//! down, a chain halted) is reported on stderr and the next pass starts over.
+//! down, a chain halted) is reported on stderr and the next pass goes on from the chains.
 
 use super::{GlobalArgs, address_arg::AddressParser, engine, output};
 use eyre::WrapErr;
@@ -11,7 +12,10 @@ use kessai_deployer::DeployerError;
 use kessai_deployer::{
     chain::Chain,
     rpc::RpcChain,
-    xchain::relay::{Attestor, Endpoint, Relayer},
+    xchain::{
+        plan::{Side, xlabels},
+        relay::{Attestor, Endpoint, Relayer},
+    },
 };
 use serde::Serialize;
 use std::{fmt::Display, path::PathBuf, time::Duration};
@@ -22,9 +26,13 @@ pub struct TwoChainArgs {
     /// The asset chain's node (the security token and CrossChainDelivery).
     #[arg(long, env = "KESSAI_ASSET_RPC_URL")]
     asset_rpc_url: String,
-    /// The CrossChainDelivery contract on the asset chain.
+    /// The asset chain's manifest (`kessai deploy` of a cross-chain config wrote it): the delivery
+    /// contract, its deployment block and the chain's profile come from it.
+    #[arg(long, env = "KESSAI_ASSET_MANIFEST")]
+    asset_manifest: Option<PathBuf>,
+    /// The CrossChainDelivery contract on the asset chain (default: the asset manifest's).
     #[arg(long, value_parser = AddressParser)]
-    delivery: Address,
+    delivery: Option<Address>,
     /// Blocks on top of a record on the asset chain before it counts as final (0 on a chain with
     /// instant finality such as ibet's QBFT).
     #[arg(long, default_value_t = 0)]
@@ -32,12 +40,24 @@ pub struct TwoChainArgs {
     /// The payment chain's node (the deposit token and CrossChainPayment).
     #[arg(long, env = "KESSAI_PAYMENT_RPC_URL")]
     payment_rpc_url: String,
-    /// The CrossChainPayment contract on the payment chain.
+    /// The payment chain's manifest: the payment contract, its deployment block and the chain's
+    /// profile come from it.
+    #[arg(long, env = "KESSAI_PAYMENT_MANIFEST")]
+    payment_manifest: Option<PathBuf>,
+    /// The CrossChainPayment contract on the payment chain (default: the payment manifest's).
     #[arg(long, value_parser = AddressParser)]
-    payment: Address,
+    payment: Option<Address>,
     /// Blocks on top of a record on the payment chain before it counts as final.
     #[arg(long, default_value_t = 1)]
     payment_confirmations: u64,
+    /// The first block of the asset chain to read trades from: trades locked before it are not seen
+    /// (default: the delivery contract's deployment block in the asset manifest, else 0).
+    #[arg(long)]
+    asset_from_block: Option<u64>,
+    /// The first block of the payment chain an attestor reads outcomes from (default: the payment
+    /// contract's deployment block in the payment manifest, else 0).
+    #[arg(long)]
+    payment_from_block: Option<u64>,
     /// The folder the attestors write their signatures into and the relayers read.
     #[arg(long)]
     inbox: PathBuf,
@@ -53,25 +73,55 @@ pub struct TwoChainArgs {
 }
 
 impl TwoChainArgs {
-    /// Both chains, connected with the acting key, and the two contracts as endpoints.
-    async fn connect(&self) -> eyre::Result<(RpcChain, RpcChain, Endpoint, Endpoint, usize)> {
+    /// Both chains, connected with the acting key (under each manifest's chain profile, and checked
+    /// against the manifests), the two contracts as endpoints, and the first block of each to read.
+    async fn connect(&self) -> eyre::Result<Connected> {
         let signers = engine::signers()?;
         let key = signers.get(self.key_index).cloned().ok_or_else(|| {
             eyre::eyre!("--key-index {} names no key: {} holds {}", self.key_index, engine::key_source(), signers.len())
         })?;
-        let mut a = RpcChain::connect(&self.asset_rpc_url, vec![key.clone()]).wrap_err("the asset chain")?;
-        let mut b = RpcChain::connect(&self.payment_rpc_url, vec![key]).wrap_err("the payment chain")?;
-        let asset = Endpoint {
-            chain_id: a.chain_id().await?,
-            contract: self.delivery,
-            confirmations: self.asset_confirmations,
-        };
-        let payment = Endpoint {
-            chain_id: b.chain_id().await?,
-            contract: self.payment,
-            confirmations: self.payment_confirmations,
-        };
-        Ok((a, b, asset, payment, self.key_index))
+        let sides = [
+            (Side::Asset, &self.asset_rpc_url, &self.asset_manifest, self.delivery, self.asset_confirmations),
+            (Side::Payment, &self.payment_rpc_url, &self.payment_manifest, self.payment, self.payment_confirmations),
+        ];
+        let mut connected = Vec::new();
+        for (side, url, manifest_path, contract, confirmations) in sides {
+            let (label, name) = match side {
+                Side::Asset => (xlabels::DELIVERY, "asset"),
+                Side::Payment => (xlabels::PAYMENT, "payment"),
+            };
+            let manifest = manifest_path.as_deref().map(engine::read_manifest).transpose()?;
+            let options = engine::ChainArgs::default().options(manifest.as_ref().and_then(|m| m.profile));
+            let mut chain = RpcChain::connect_with(url, vec![key.clone()], options)
+                .wrap_err_with(|| format!("the {name} chain"))?;
+            let deployed = match (&manifest, manifest_path) {
+                (Some(m), Some(path)) => {
+                    m.check_chain(&mut chain, &format!("the manifest {}", path.display())).await?;
+                    Some(m.deployment.contracts.get(label).ok_or_else(|| {
+                        eyre::eyre!(
+                            "the manifest {} has no `{label}` contract: give the {name} chain's manifest of a cross-chain deployment",
+                            path.display()
+                        )
+                    })?)
+                }
+                _ => None,
+            };
+            let contract = contract.or(deployed.map(|d| d.address)).ok_or_else(|| {
+                eyre::eyre!(
+                    "which contract on the {name} chain? give --{name}-manifest (or --{})",
+                    match side {
+                        Side::Asset => "delivery",
+                        Side::Payment => "payment",
+                    }
+                )
+            })?;
+            let endpoint = Endpoint { chain_id: chain.chain_id().await?, contract, confirmations };
+            connected.push((chain, endpoint, deployed.map_or(0, |d| d.block)));
+        }
+        let (b, payment, b_from) = connected.pop().expect("two sides");
+        let (a, asset, a_from) = connected.pop().expect("two sides");
+        let from = (self.asset_from_block.unwrap_or(a_from), self.payment_from_block.unwrap_or(b_from));
+        Ok(Connected { a, b, asset, payment, from })
     }
 
     /// A pass that failed (a node that does not answer, a halted chain): said on stderr, and the next
@@ -108,6 +158,15 @@ impl TwoChainArgs {
     }
 }
 
+/// Both chains connected, their contracts and the first block of each to read.
+struct Connected {
+    a: RpcChain,
+    b: RpcChain,
+    asset: Endpoint,
+    payment: Endpoint,
+    from: (u64, u64),
+}
+
 /// Sign each final lock on the asset chain and each final commit or abort on the payment chain into
 /// the inbox: one file per statement, written whole. Never signs two outcomes of one trade.
 #[derive(Debug, clap::Args)]
@@ -119,9 +178,9 @@ pub struct AttestCommand {
 impl AttestCommand {
     /// Runs the passes.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let (a, b, asset, payment, index) = self.chains.connect().await?;
-        let key = engine::signers()?.swap_remove(index);
-        let attestor = Attestor { key, asset, payment, inbox: self.chains.inbox.clone() };
+        let Connected { a, b, asset, payment, from } = self.chains.connect().await?;
+        let key = engine::signers()?.swap_remove(self.chains.key_index);
+        let mut attestor = Attestor::new(key, asset, payment, self.chains.inbox.clone()).from_blocks(from.0, from.1);
         self.chains.passes(global, "attest", a, b, async |a, b| attestor.step(a, b).await).await
     }
 }
@@ -133,14 +192,33 @@ impl AttestCommand {
 pub struct RelayCommand {
     #[command(flatten)]
     chains: TwoChainArgs,
+    /// Send on one chain only (commits and aborts on the payment chain, or deliveries and returns on
+    /// the asset chain), leaving the other to a second relayer: neither then waits for the other
+    /// chain's blocks, which takes about a block off each trade's settlement.
+    #[arg(long, value_enum)]
+    only: Option<OnlySide>,
+}
+
+/// The chain a relayer sends on, with `--only`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum OnlySide {
+    /// The asset chain: deliveries and returns.
+    Asset,
+    /// The payment chain: commits and aborts.
+    Payment,
 }
 
 impl RelayCommand {
     /// Runs the passes.
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
-        let (a, b, asset, payment, index) = self.chains.connect().await?;
-        let from = engine::signers()?[index].address();
-        let relayer = Relayer { from, asset, payment, inbox: self.chains.inbox.clone() };
+        let Connected { a, b, asset, payment, from } = self.chains.connect().await?;
+        let sender = engine::signers()?[self.chains.key_index].address();
+        let mut relayer = Relayer::new(sender, asset, payment, self.chains.inbox.clone()).from_block(from.0);
+        relayer = match self.only {
+            Some(OnlySide::Asset) => relayer.only(Side::Asset),
+            Some(OnlySide::Payment) => relayer.only(Side::Payment),
+            None => relayer,
+        };
         self.chains.passes(global, "relay", a, b, async |a, b| relayer.step(a, b).await).await
     }
 }

@@ -464,9 +464,9 @@ async fn attestors_and_two_relayers_settle_a_paid_trade_and_return_an_unpaid_one
     let _ = std::fs::remove_dir_all(&inbox);
     let asset = Endpoint { chain_id: CHAIN_A, contract: x.delivery, confirmations: 0 };
     let payment = Endpoint { chain_id: CHAIN_B, contract: x.pay, confirmations: 1 };
-    let attestors: Vec<Attestor> =
-        x.attestors.iter().map(|key| Attestor { key: key.clone(), asset, payment, inbox: inbox.clone() }).collect();
-    let relayers = [x.relayer, x.seller].map(|from| Relayer { from, asset, payment, inbox: inbox.clone() });
+    let mut attestors: Vec<Attestor> =
+        x.attestors.iter().map(|key| Attestor::new(key.clone(), asset, payment, inbox.clone())).collect();
+    let mut relayers = [x.relayer, x.seller].map(|from| Relayer::new(from, asset, payment, inbox.clone()));
 
     let paid = x.terms().await;
     let unpaid = x.terms().await;
@@ -484,10 +484,10 @@ async fn attestors_and_two_relayers_settle_a_paid_trade_and_return_an_unpaid_one
 
     let mut relayed = Vec::new();
     for round in 0..8 {
-        for attestor in &attestors[..2] {
+        for attestor in &mut attestors[..2] {
             attestor.step(&mut x.a, &mut x.b).await.expect("attest");
         }
-        for relayer in &relayers {
+        for relayer in &mut relayers {
             relayed.extend(relayer.step(&mut x.a, &mut x.b).await.expect("relay"));
         }
         if round == 3 {
@@ -703,4 +703,43 @@ async fn malformed_terms_and_hostile_callers_are_refused_on_both_chains_and_move
     };
     let refused = x.b.send_call(x.payer, verifier, &call).await;
     x.refused(&t, &locked, refused, "AccessControlUnauthorizedAccount").await;
+}
+
+#[tokio::test]
+async fn a_commit_carrying_the_payer_s_signature_settles_in_three_transactions_and_a_forged_one_moves_nothing() {
+    let mut x = two_chains().await;
+    let t = x.terms().await;
+    let lock = x.lock(&t).await.expect("lock on A");
+    let digest =
+        x.b.read(x.pay, &CrossChainPayment::paymentDigestCall { termsHash: terms_hash(&t) }).await.expect("digest");
+    let sign = |account: Address| -> Bytes {
+        use kessai_bindings::alloy::signers::SignerSync;
+        let signature = crate::support::key(account).sign_hash_sync(&digest).expect("sign");
+        signature.as_bytes().to_vec().into()
+    };
+    let lock_proof = x.proven(&t, states::LOCKED);
+    let signed_commit = |signature: Bytes| CrossChainPayment::commitCall {
+        terms: for_payment(&t),
+        lockProof: lock_proof.clone(),
+        payerSignature: signature,
+    };
+    let before = x.snapshot(&t).await;
+    // The payee signing for the payer is refused by name, and nothing moves.
+    let (relayer, pay, payer, payee) = (x.relayer, x.pay, x.payer, x.payee);
+    let forged = x.b.send_call(relayer, pay, &signed_commit(sign(payee))).await;
+    x.refused(&t, &before, forged, "XPaymentInvalidSignature").await;
+
+    let commit = x.b.send_call(relayer, pay, &signed_commit(sign(payer))).await.expect("signed commit on B");
+    let deliver = x.deliver(&t, x.proven(&t, states::COMMITTED)).await.expect("deliver on A");
+    let after = x.snapshot(&t).await;
+    assert_eq!(after.seller_units, (u(900), u(0)));
+    assert_eq!(after.buyer_units, u(101));
+    assert_eq!(after.payer_cash, (u(9_000_000), u(0)), "paid straight from the payer's free cash, no hold");
+    assert_eq!(after.payee_cash, u(1_000_001));
+    assert_eq!(after.state_b, states::COMMITTED);
+    let again = x.b.send_call(relayer, pay, &signed_commit(sign(payer))).await;
+    x.refused(&t, &after, again, "XPaymentInvalidState").await;
+    let gas = [("lock", lock.gas_used), ("signed commit", commit.gas_used), ("deliver", deliver.gas_used)];
+    let total: u64 = gas.iter().map(|(_, g)| g).sum();
+    eprintln!("cross-chain settlement gas, payer-signed commit, 2-of-3 attestations: {gas:?}, total {total}");
 }

@@ -78,8 +78,19 @@ pub fn anvil() -> (AnvilInstance, RpcChain) {
 
 /// What the caller's environment must not pass to the `kessai` binary under test: keys, node, CA
 /// files and the log filter.
-const CALLER_ENV: [&str; 7] =
-    ["KESSAI_KEYS", "KESSAI_KEYSTORE", "KESSAI_RPC_URL", "KESSAI_CA_CERT", "SSL_CERT_FILE", "SSL_CERT_DIR", "RUST_LOG"];
+const CALLER_ENV: [&str; 11] = [
+    "KESSAI_KEYS",
+    "KESSAI_KEYSTORE",
+    "KESSAI_RPC_URL",
+    "KESSAI_ASSET_RPC_URL",
+    "KESSAI_PAYMENT_RPC_URL",
+    "KESSAI_ASSET_MANIFEST",
+    "KESSAI_PAYMENT_MANIFEST",
+    "KESSAI_CA_CERT",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "RUST_LOG",
+];
 
 /// The `kessai` binary as a command to configure, without the caller's environment ([`CALLER_ENV`]).
 pub fn command() -> Command {

@@ -1,18 +1,41 @@
 //! The attestor and the relayer, as steps over two [`Chain`]s that a command loops (`kessai attest`,
 //! `kessai relay`) and a test drives.
 //!
-//! Neither keeps state it cannot rebuild: every step reads the trades from the delivery contract's
-//! `Locked` events (which carry the whole terms), their records from both contracts, and the
-//! attestations from the inbox folder the attestors write into. So a relayer killed at any point and
-//! started again, or two relayers at once, settle every trade exactly once: the contracts refuse a
-//! repeat, and a refusal that says the step is already done counts as done.
+//! Neither keeps state it cannot rebuild: the trades come from the delivery contract's `Locked`
+//! events (which carry the whole terms), their records from both contracts, and the attestations
+//! from the inbox folder the attestors write into. So a relayer killed at any point and started
+//! again, or two relayers at once, settle every trade exactly once: the contracts refuse a repeat,
+//! and a refusal that says the step is already done counts as done.
+//!
+//! What an [`Attestor`] or a [`Relayer`] remembers from one pass to the next only saves requests,
+//! and a new value (a restart) rebuilds it from the chains and the inbox:
+//!
+//! - the logs are scanned once each, from the last block scanned (from 0, or a given start block);
+//! - a trade final on both chains (delivered or returned on A, committed or aborted on B) is
+//!   dropped; the attestor drops one once it has signed its outcome, without reading B again;
+//! - the attestor reads a trade's record on B only once B's events at its final block show an
+//!   outcome (`Committed`, `Aborted`), and confirms it with that record;
+//! - the relayer reads a trade's records only when the attestations and B's clock allow a step (a
+//!   lock proof, an outcome proof, a passed deadline), and parses each inbox file once;
+//! - the attestor set is read with one call per pass; the rotation logs are scanned again only when
+//!   the verifier's epoch changes.
+//!
+//! The relayer sends the steps of a pass together on each chain ([`Submit`]), so one pass fills a
+//! block however many trades are ready; a pass lasts until its transactions are mined. A relayer
+//! may send on one chain only ([`Relayer::only`]): two of them, one per chain, then never wait for
+//! the other chain's blocks. The attestor writes a pass's signatures after all its reads, so the
+//! records one block made final reach the inbox together.
 
-use super::{Attestation, Statement, proof};
-use crate::{chain::Chain, error::DeployerError};
+use super::{Attestation, Statement, plan::Side, proof};
+use crate::{
+    chain::{Chain, Receipt, Tx},
+    error::DeployerError,
+    rpc::RpcChain,
+};
 use alloy::{
     primitives::{Address, B256, Bytes},
     signers::local::PrivateKeySigner,
-    sol_types::SolEvent,
+    sol_types::{SolCall, SolEvent},
 };
 use kessai_bindings::{
     attestation_verifier::AttestationVerifier,
@@ -21,7 +44,8 @@ use kessai_bindings::{
     cross_chain_payment::CrossChainPayment,
 };
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet, HashMap, HashSet},
+    ffi::OsString,
     path::{Path, PathBuf},
 };
 
@@ -42,13 +66,22 @@ pub async fn locked_trades<A: Chain>(
     delivery: Address,
     to_block: Option<u64>,
 ) -> Result<BTreeMap<B256, Terms>, DeployerError> {
-    let mut trades = BTreeMap::new();
-    for located in a.logs(&[delivery], 0, to_block).await? {
-        if let Ok(event) = CrossChainDelivery::Locked::decode_log_data(&located.log.data) {
-            trades.insert(event.termsHash, event.terms);
-        }
-    }
-    Ok(trades)
+    Ok(locked_between(a, delivery, 0, to_block).await?.into_iter().collect())
+}
+
+/// The trades locked in blocks `from_block..=to_block`, in chain order.
+async fn locked_between<A: Chain>(
+    a: &mut A,
+    delivery: Address,
+    from_block: u64,
+    to_block: Option<u64>,
+) -> Result<Vec<(B256, Terms)>, DeployerError> {
+    let logs = a.logs(&[delivery], from_block, to_block).await?;
+    Ok(logs
+        .iter()
+        .filter_map(|located| CrossChainDelivery::Locked::decode_log_data(&located.log.data).ok())
+        .map(|event| (event.termsHash, event.terms))
+        .collect())
 }
 
 /// The final block of a chain: its head less the confirmations.
@@ -60,12 +93,71 @@ async fn final_block<C: Chain>(chain: &mut C, confirmations: u64) -> Result<u64,
 /// foreign file must not stop the relayer).
 pub fn read_inbox(inbox: &Path) -> Vec<Attestation> {
     let Ok(entries) = std::fs::read_dir(inbox) else { return Vec::new() };
-    entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .filter_map(|p| serde_json::from_slice(&std::fs::read(p).ok()?).ok())
-        .collect()
+    entries.filter_map(Result::ok).filter_map(|e| read_attestation(&e.path())).collect()
+}
+
+/// The attestation in `path`, if it is a `*.json` file holding one.
+fn read_attestation(path: &Path) -> Option<Attestation> {
+    if path.extension().is_none_or(|x| x != "json") {
+        return None;
+    }
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+/// A verifier's current attestors and threshold, as [`attestor_set`] gives them.
+type AttestorSet = (Vec<Address>, usize);
+
+/// The inbox as a relayer keeps it between passes: each file parsed once (the attestors write a file
+/// whole and never change it), the valid signatures by trade and state.
+#[derive(Debug, Default)]
+struct Inbox {
+    /// The files read (an unreadable one is tried again next pass).
+    seen: HashSet<OsString>,
+    /// Valid attestations by (terms hash, state).
+    by_record: HashMap<(B256, u8), Vec<Attestation>>,
+}
+
+impl Inbox {
+    /// Reads the files that appeared in `dir` since the last call; returns how many.
+    fn refresh(&mut self, dir: &Path) -> usize {
+        let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+        let before = self.seen.len();
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name();
+            if self.seen.contains(&name) {
+                continue;
+            }
+            let Some(attestation) = read_attestation(&entry.path()) else { continue };
+            self.seen.insert(name);
+            if attestation.is_valid() {
+                let s = attestation.statement;
+                self.by_record.entry((s.terms_hash, s.state)).or_default().push(attestation);
+            }
+        }
+        self.seen.len() - before
+    }
+
+    /// The attestations of exactly `statement`.
+    fn of(&self, statement: &Statement) -> &[Attestation] {
+        self.by_record.get(&(statement.terms_hash, statement.state)).map_or(&[], Vec::as_slice)
+    }
+
+    /// True when distinct members of `set` signed `statement` at least `threshold` times (the
+    /// signatures were checked when read): [`proof`] would give a proof.
+    fn has_proof(&self, statement: &Statement, (set, threshold): &AttestorSet) -> bool {
+        let signers: BTreeSet<Address> = self
+            .of(statement)
+            .iter()
+            .filter(|a| a.statement == *statement && set.contains(&a.attestor))
+            .map(|a| a.attestor)
+            .collect();
+        signers.len() >= (*threshold).max(1)
+    }
+
+    /// The proof of `statement` for the verifier's current set.
+    fn proof(&self, statement: &Statement, (set, threshold): &AttestorSet) -> Option<Bytes> {
+        proof(statement, self.of(statement), set, *threshold)
+    }
 }
 
 /// An attestor: signs the records of both sides once they are final, into its inbox folder.
@@ -79,9 +171,38 @@ pub struct Attestor {
     pub payment: Endpoint,
     /// Where it writes its attestations.
     pub inbox: PathBuf,
+    /// What the passes so far found (rebuilt by a new attestor).
+    scan: AttestorScan,
+}
+
+/// An attestor's memory between passes.
+#[derive(Debug, Default)]
+struct AttestorScan {
+    /// The next block of A whose `Locked` events are to be read.
+    next_a: u64,
+    /// The next block of B whose outcome events are to be read.
+    next_b: u64,
+    /// Trades locked (final on A) whose outcome this attestor has not signed.
+    open: BTreeMap<B256, Terms>,
+    /// Trades with an outcome event on B at or below its final block, not signed yet.
+    outcomes: BTreeSet<B256>,
 }
 
 impl Attestor {
+    /// An attestor with `key` over both contracts, writing into `inbox`; it reads both chains from
+    /// block 0 (see [`Self::from_blocks`]).
+    pub fn new(key: PrivateKeySigner, asset: Endpoint, payment: Endpoint, inbox: PathBuf) -> Self {
+        Self { key, asset, payment, inbox, scan: AttestorScan::default() }
+    }
+
+    /// The same attestor, reading the asset chain's logs from block `asset` and the payment chain's
+    /// from block `payment` (the contracts' deployment blocks, say): trades locked before are not
+    /// seen.
+    pub fn from_blocks(mut self, asset: u64, payment: u64) -> Self {
+        self.scan = AttestorScan { next_a: asset, next_b: payment, ..AttestorScan::default() };
+        self
+    }
+
     fn file(&self, statement: &Statement) -> PathBuf {
         self.inbox.join(format!("{}-{}-{}.json", statement.terms_hash, statement.state, self.key.address()))
     }
@@ -89,35 +210,73 @@ impl Attestor {
     /// Signs every final record not signed yet: each lock on A, each commit or abort on B. It never
     /// signs two outcomes of one trade: before signing one it looks for its own signature of the
     /// other, and refuses. Returns the statements signed in this step.
-    pub async fn step<A: Chain, B: Chain>(&self, a: &mut A, b: &mut B) -> Result<Vec<Statement>, DeployerError> {
+    ///
+    /// It reads first and writes last (every signature of the pass made before the first file is
+    /// written), so the records a block made final reach the inbox together: a relayer reading the
+    /// inbox meanwhile finds all of them or none, not a part that would leave the rest for its next
+    /// block.
+    pub async fn step<A: Chain, B: Chain>(&mut self, a: &mut A, b: &mut B) -> Result<Vec<Statement>, DeployerError> {
         std::fs::create_dir_all(&self.inbox)?;
         let final_a = final_block(a, self.asset.confirmations).await?;
         let final_b = final_block(b, self.payment.confirmations).await?;
-        let mut signed = Vec::new();
-        for (hash, terms) in locked_trades(a, self.asset.contract, Some(final_a)).await? {
-            let lock = self.statement(&self.asset, &terms, hash, states::LOCKED);
-            if !self.file(&lock).exists() {
-                self.write(&lock)?;
-                signed.push(lock);
+        let mut to_sign = Vec::new();
+        if final_a >= self.scan.next_a {
+            for (hash, terms) in locked_between(a, self.asset.contract, self.scan.next_a, Some(final_a)).await? {
+                let lock = self.statement(&self.asset, &terms, hash, states::LOCKED);
+                if !self.file(&lock).exists() {
+                    to_sign.push(lock);
+                }
+                let decided = [states::COMMITTED, states::ABORTED]
+                    .iter()
+                    .any(|state| self.file(&self.statement(&self.payment, &terms, hash, *state)).exists());
+                if !decided {
+                    self.scan.open.insert(hash, terms);
+                }
             }
-            let call = CrossChainPayment::stateOfCall { termsHash: hash };
+        }
+        if final_b >= self.scan.next_b {
+            for located in b.logs(&[self.payment.contract], self.scan.next_b, Some(final_b)).await? {
+                let data = &located.log.data;
+                if let Ok(event) = CrossChainPayment::Committed::decode_log_data(data) {
+                    self.scan.outcomes.insert(event.termsHash);
+                } else if let Ok(event) = CrossChainPayment::Aborted::decode_log_data(data) {
+                    self.scan.outcomes.insert(event.termsHash);
+                }
+            }
+        }
+        let mut decided = Vec::new();
+        for hash in self.scan.outcomes.iter().filter(|hash| self.scan.open.contains_key(*hash)) {
+            let call = CrossChainPayment::stateOfCall { termsHash: *hash };
             let state = b.read_at(final_b, self.payment.contract, &call).await?;
-            if state != states::COMMITTED && state != states::ABORTED {
-                continue;
+            if state == states::COMMITTED || state == states::ABORTED {
+                decided.push((*hash, state));
             }
-            let outcome = self.statement(&self.payment, &terms, hash, state);
+        }
+        for (hash, state) in &decided {
+            let Some(terms) = self.scan.open.get(hash) else { continue };
+            let outcome = self.statement(&self.payment, terms, *hash, *state);
             let other = states::COMMITTED + states::ABORTED - state;
-            if self.file(&self.statement(&self.payment, &terms, hash, other)).exists() {
+            if self.file(&self.statement(&self.payment, terms, *hash, other)).exists() {
                 return Err(DeployerError::Answer(format!(
                     "trade {hash}: the payment chain now reports state {state}, but this attestor already signed state {other}: refusing to sign a conflicting outcome (a reorganisation deeper than the confirmations?)"
                 )));
             }
             if !self.file(&outcome).exists() {
-                self.write(&outcome)?;
-                signed.push(outcome);
+                to_sign.push(outcome);
             }
         }
-        Ok(signed)
+        let signed = to_sign.iter().map(|statement| statement.sign(&self.key)).collect::<Result<Vec<_>, _>>()?;
+        for attestation in &signed {
+            self.write(attestation)?;
+        }
+        // Only once every signature of the ranges is written: a pass that fails reads them again.
+        self.scan.next_a = self.scan.next_a.max(final_a + 1);
+        self.scan.next_b = self.scan.next_b.max(final_b + 1);
+        for (hash, _) in decided {
+            self.scan.open.remove(&hash);
+            self.scan.outcomes.remove(&hash);
+        }
+        Ok(to_sign)
     }
 
     fn statement(&self, side: &Endpoint, terms: &Terms, hash: B256, state: u8) -> Statement {
@@ -125,11 +284,10 @@ impl Attestor {
     }
 
     /// Writes the attestation whole or not at all (a temporary file, then a rename).
-    fn write(&self, statement: &Statement) -> Result<(), DeployerError> {
-        let attestation = statement.sign(&self.key)?;
-        let path = self.file(statement);
+    fn write(&self, attestation: &Attestation) -> Result<(), DeployerError> {
+        let path = self.file(&attestation.statement);
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&attestation)?)?;
+        std::fs::write(&tmp, serde_json::to_vec_pretty(attestation)?)?;
         std::fs::rename(tmp, path)?;
         Ok(())
     }
@@ -153,6 +311,29 @@ pub enum Relayed {
     Refused(B256, String),
 }
 
+/// A chain the relayer sends on: several independent transactions at once.
+pub trait Submit: Chain + Send {
+    /// Sends `txs`, independent of each other, and returns each one's result in `txs`' order, or
+    /// `None` for one that was not sent (the next pass tries again). By default one after the other,
+    /// each waiting for its receipt.
+    fn send_all(&mut self, txs: &[Tx]) -> impl Future<Output = Vec<Option<Result<Receipt, DeployerError>>>> + Send {
+        async move {
+            let mut results = Vec::with_capacity(txs.len());
+            for tx in txs {
+                results.push(Some(self.send(tx.clone()).await));
+            }
+            results
+        }
+    }
+}
+
+/// Sent together ([`RpcChain::send_batch`]): the node can include all of them in its next block.
+impl Submit for RpcChain {
+    async fn send_all(&mut self, txs: &[Tx]) -> Vec<Option<Result<Receipt, DeployerError>>> {
+        self.send_batch(txs, |_, _| Ok(())).await
+    }
+}
+
 /// A relayer: submits whatever the chains and the attestations allow next, from any funded account.
 #[derive(Debug)]
 pub struct Relayer {
@@ -164,84 +345,327 @@ pub struct Relayer {
     pub payment: Endpoint,
     /// Where the attestors write.
     pub inbox: PathBuf,
+    /// The one chain it sends on, if it leaves the other to another relayer.
+    only: Option<Side>,
+    /// What the passes so far found (rebuilt by a new relayer).
+    cache: RelayCache,
+}
+
+/// A relayer's memory between passes.
+#[derive(Debug, Default)]
+struct RelayCache {
+    /// The next block of A whose `Locked` events are to be read.
+    next_a: u64,
+    /// The trades not yet final on both chains.
+    trades: BTreeMap<B256, Tracked>,
+    /// The attestations read so far.
+    inbox: Inbox,
+    /// The asset chain's verifier set (it checks B's outcomes).
+    set_a: SetCache,
+    /// The payment chain's verifier set (it checks A's locks).
+    set_b: SetCache,
+}
+
+/// A trade the relayer follows, with its records as last read (or as its own steps left them).
+#[derive(Debug)]
+struct Tracked {
+    terms: Terms,
+    /// Whether A holds the units locked; `None` until read.
+    locked: Option<bool>,
+    /// B's record; `None` until read.
+    state: Option<u8>,
+}
+
+impl Tracked {
+    fn decided(&self) -> bool {
+        matches!(self.state, Some(states::COMMITTED | states::ABORTED))
+    }
+
+    /// Whether a step on a chain the relayer sends on (`on_a`, `on_b`) may be possible now, judged
+    /// without a request: B may still be open and its deadline passed (abort), or a lock proof exists
+    /// while B may still be open and A locked (commit), or a proof of B's outcome exists while A may
+    /// still be locked (deliver, return). Only such a trade's records are read.
+    fn worth_reading(&self, now_b: u64, proofs: impl Fn(u8) -> bool, (on_a, on_b): (bool, bool)) -> bool {
+        let maybe_locked = self.locked != Some(false);
+        let maybe_open = !self.decided();
+        (on_b && maybe_open && now_b > self.terms.deadline)
+            || (on_b && maybe_open && maybe_locked && proofs(states::LOCKED))
+            || (on_a && maybe_locked && (proofs(states::COMMITTED) || proofs(states::ABORTED)))
+    }
+
+    /// Whether nothing is left to do on the chains the relayer sends on: A no longer holds the
+    /// units (delivered or returned), B recorded its outcome.
+    fn finished(&self, (on_a, on_b): (bool, bool)) -> bool {
+        (!on_a || self.locked == Some(false)) && (!on_b || self.decided())
+    }
+}
+
+/// The step a relayer sends for a trade.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Act {
+    Commit,
+    Abort,
+    /// An abort sent because B refused the commit with its deadline passed.
+    AbortLate,
+    Deliver,
+    Return,
+}
+
+/// A step to send.
+struct Pending {
+    hash: B256,
+    act: Act,
+    tx: Tx,
 }
 
 impl Relayer {
+    /// A relayer sending from `from`, reading attestations from `inbox`; it reads the asset chain
+    /// from block 0 (see [`Self::from_block`]).
+    pub fn new(from: Address, asset: Endpoint, payment: Endpoint, inbox: PathBuf) -> Self {
+        Self { from, asset, payment, inbox, only: None, cache: RelayCache::default() }
+    }
+
+    /// The same relayer, sending on `side`'s chain only: commits and aborts on the payment chain, or
+    /// deliveries and returns on the asset chain. Two such relayers, one per side, from one account
+    /// or two, do what one relayer does; neither waits for the other chain's blocks, so a delivery
+    /// goes out as soon as its proof is in the inbox rather than after the commits of the same pass
+    /// are mined.
+    pub fn only(mut self, side: Side) -> Self {
+        self.only = Some(side);
+        self
+    }
+
+    /// Whether it sends on the asset chain and on the payment chain.
+    fn sends(&self) -> (bool, bool) {
+        (self.only != Some(Side::Payment), self.only != Some(Side::Asset))
+    }
+
+    /// The same relayer, reading the asset chain's `Locked` events from block `asset`: trades locked
+    /// before are not seen.
+    pub fn from_block(mut self, asset: u64) -> Self {
+        self.cache = RelayCache { next_a: asset, ..RelayCache::default() };
+        self
+    }
+
+    fn tx<C: SolCall>(&self, to: Address, call: &C) -> Tx {
+        Tx { from: self.from, to: Some(to), data: call.abi_encode().into() }
+    }
+
     /// One pass over every locked trade: commit a paid trade whose lock is attested, abort one past its
-    /// deadline, deliver or return on an attested outcome.
-    pub async fn step<A: Chain, B: Chain>(&self, a: &mut A, b: &mut B) -> Result<Vec<Relayed>, DeployerError> {
-        let attestations = read_inbox(&self.inbox);
-        let set_a = attestor_set(a, self.asset.contract, true).await?;
-        let set_b = attestor_set(b, self.payment.contract, false).await?;
+    /// deadline, deliver or return on an attested outcome. The steps of the pass go out together on
+    /// each chain.
+    pub async fn step<A: Submit, B: Submit>(&mut self, a: &mut A, b: &mut B) -> Result<Vec<Relayed>, DeployerError> {
+        self.cache.inbox.refresh(&self.inbox);
+        let set_a = self.cache.set_a.current(a, self.asset.contract, true).await?;
+        let set_b = self.cache.set_b.current(b, self.payment.contract, false).await?;
         let now_b = b.timestamp().await?;
-        let mut done = Vec::new();
-        for (hash, terms) in locked_trades(a, self.asset.contract, None).await? {
-            let locked =
-                a.read(self.asset.contract, &CrossChainDelivery::isLockedCall { terms: terms.clone() }).await?;
-            let state = b.read(self.payment.contract, &CrossChainPayment::stateOfCall { termsHash: hash }).await?;
-            let open = state == states::NONE || state == states::PAID;
-            let statement = |side: &Endpoint, state| Statement {
+        let head_a = a.head().await?;
+        if head_a >= self.cache.next_a {
+            for (hash, terms) in locked_between(a, self.asset.contract, self.cache.next_a, Some(head_a)).await? {
+                self.cache.trades.entry(hash).or_insert(Tracked { terms, locked: None, state: None });
+            }
+            self.cache.next_a = head_a + 1;
+        }
+        let sets = (set_a, set_b);
+        let mut steps = (Vec::new(), Vec::new());
+        let mut read = HashSet::new();
+        // Attestations written while the pass reads the records join it (for a few rounds): the
+        // steps they allow go out in this pass rather than after its transactions are mined.
+        for _ in 0..3 {
+            self.consider(a, b, now_b, &sets, &mut read, &mut steps).await?;
+            if self.cache.inbox.refresh(&self.inbox) == 0 {
+                break;
+            }
+        }
+        self.send(a, b, steps.0, steps.1).await
+    }
+
+    /// Reads the records of the trades not `read` yet in this pass that may allow a step, and adds
+    /// the steps they allow to `on_a` and `on_b`; forgets the trades with nothing left to do.
+    async fn consider<A: Chain, B: Chain>(
+        &mut self,
+        a: &mut A,
+        b: &mut B,
+        now_b: u64,
+        (set_a, set_b): &(AttestorSet, AttestorSet),
+        read: &mut HashSet<B256>,
+        (on_a, on_b): &mut (Vec<Pending>, Vec<Pending>),
+    ) -> Result<(), DeployerError> {
+        let mut finished = Vec::new();
+        let (asset, payment, sends) = (self.asset, self.payment, self.sends());
+        let inbox = &self.cache.inbox;
+        for (hash, trade) in &mut self.cache.trades {
+            if read.contains(hash) {
+                continue;
+            }
+            let (hash, trade_id) = (*hash, trade.terms.id);
+            let statement = move |side: &Endpoint, state| Statement {
                 chain_id: side.chain_id,
                 source: side.contract,
-                trade_id: terms.id,
+                trade_id,
                 state,
                 terms_hash: hash,
             };
-            let step = if open && now_b > terms.deadline {
-                let call = CrossChainPayment::abortCall { terms: for_payment(&terms) };
-                Some((b.send_call(self.from, self.payment.contract, &call).await, Relayed::Aborted(hash)))
-            } else if state == states::PAID && locked {
-                let lock = statement(&self.asset, states::LOCKED);
-                match proof(&lock, &attestations, &set_b.0, set_b.1) {
-                    Some(lock_proof) => {
-                        let call = CrossChainPayment::commitCall {
-                            terms: for_payment(&terms),
-                            lockProof: lock_proof,
-                            payerSignature: Bytes::new(),
-                        };
-                        Some((b.send_call(self.from, self.payment.contract, &call).await, Relayed::Committed(hash)))
-                    }
-                    None => None,
+            let proven = |state| {
+                let (side, set) = if state == states::LOCKED { (&asset, set_b) } else { (&payment, set_a) };
+                inbox.has_proof(&statement(side, state), set)
+            };
+            if !trade.worth_reading(now_b, proven, sends) {
+                continue;
+            }
+            read.insert(hash);
+            let terms = &trade.terms;
+            let locked = a.read(asset.contract, &CrossChainDelivery::isLockedCall { terms: terms.clone() }).await?;
+            let state = b.read(payment.contract, &CrossChainPayment::stateOfCall { termsHash: hash }).await?;
+            (trade.locked, trade.state) = (Some(locked), Some(state));
+            let open = state == states::NONE || state == states::PAID;
+            let from = self.from;
+            let tx = |to: Address, data: Vec<u8>| Tx { from, to: Some(to), data: data.into() };
+            if trade.finished(sends) {
+                finished.push(hash);
+            } else if open && now_b > terms.deadline {
+                if sends.1 {
+                    let call = CrossChainPayment::abortCall { terms: for_payment(terms) };
+                    on_b.push(Pending { hash, act: Act::Abort, tx: tx(payment.contract, call.abi_encode()) });
                 }
-            } else if (state == states::COMMITTED || state == states::ABORTED) && locked {
-                let outcome = statement(&self.payment, state);
-                match proof(&outcome, &attestations, &set_a.0, set_a.1) {
+            } else if state == states::PAID && locked {
+                if sends.1
+                    && let Some(lock_proof) = inbox.proof(&statement(&asset, states::LOCKED), set_b)
+                {
+                    let call = CrossChainPayment::commitCall {
+                        terms: for_payment(terms),
+                        lockProof: lock_proof,
+                        payerSignature: Bytes::new(),
+                    };
+                    on_b.push(Pending { hash, act: Act::Commit, tx: tx(payment.contract, call.abi_encode()) });
+                }
+            } else if (state == states::COMMITTED || state == states::ABORTED) && locked && sends.0 {
+                match inbox.proof(&statement(&payment, state), set_a) {
                     Some(p) if state == states::COMMITTED => {
                         let call = CrossChainDelivery::deliverCall { terms: terms.clone(), commitProof: p };
-                        Some((a.send_call(self.from, self.asset.contract, &call).await, Relayed::Delivered(hash)))
+                        on_a.push(Pending { hash, act: Act::Deliver, tx: tx(asset.contract, call.abi_encode()) });
                     }
                     Some(p) => {
                         let call = CrossChainDelivery::returnUnitsCall { terms: terms.clone(), abortProof: p };
-                        Some((a.send_call(self.from, self.asset.contract, &call).await, Relayed::Returned(hash)))
+                        on_a.push(Pending { hash, act: Act::Return, tx: tx(asset.contract, call.abi_encode()) });
                     }
-                    None => None,
+                    None => {}
                 }
-            } else {
-                None
-            };
-            match step {
-                None => {}
-                Some((Ok(_), relayed)) => done.push(relayed),
-                Some((Err(DeployerError::Revert(e)), _)) if already_done(&e.name) => {
-                    done.push(Relayed::AlreadyDone(hash, e.name))
-                }
-                // B's clock passed the deadline since this pass read it (a halted chain resumes with a
-                // later time): the trade can only abort now.
-                Some((Err(DeployerError::Revert(e)), Relayed::Committed(_))) if e.name == "XPaymentDeadlinePassed" => {
-                    let call = CrossChainPayment::abortCall { terms: for_payment(&terms) };
-                    match b.send_call(self.from, self.payment.contract, &call).await {
-                        Ok(_) => done.push(Relayed::Aborted(hash)),
-                        Err(DeployerError::Revert(e)) => done.push(Relayed::Refused(hash, e.name)),
-                        Err(e) => return Err(e),
-                    }
-                }
-                // Any other refusal concerns this trade alone (a frozen buyer delays its delivery): said,
-                // and tried again next pass, while the other trades go on.
-                Some((Err(DeployerError::Revert(e)), _)) => done.push(Relayed::Refused(hash, e.name)),
-                Some((Err(e), _)) => return Err(e),
             }
         }
-        Ok(done)
+        for hash in finished {
+            self.cache.trades.remove(&hash);
+        }
+        Ok(())
+    }
+
+    /// Sends the pass's steps, each chain's together and both chains at once, in rounds: a step left
+    /// unsent by a refusal before it in its round goes in the next. A commit refused because B's
+    /// clock passed the deadline since the pass read it (a halted chain resumes with a later time)
+    /// becomes an abort in the next round: the trade can only abort now. Any other refusal concerns
+    /// its trade alone (a frozen buyer delays its delivery): said, and tried again next pass, while
+    /// the other trades go on. A failure that is not a refusal (a node down) fails the pass.
+    async fn send<A: Submit, B: Submit>(
+        &mut self,
+        a: &mut A,
+        b: &mut B,
+        mut on_a: Vec<Pending>,
+        mut on_b: Vec<Pending>,
+    ) -> Result<Vec<Relayed>, DeployerError> {
+        let mut done = Vec::new();
+        let mut failure = None;
+        while !(on_a.is_empty() && on_b.is_empty()) {
+            let txs_a: Vec<Tx> = on_a.iter().map(|p| p.tx.clone()).collect();
+            let txs_b: Vec<Tx> = on_b.iter().map(|p| p.tx.clone()).collect();
+            let (results_a, results_b) = tokio::join!(a.send_all(&txs_a), b.send_all(&txs_b));
+            let (mut next_a, mut next_b) = (Vec::new(), Vec::new());
+            let mut progress = false;
+            let results = std::mem::take(&mut on_a).into_iter().zip(results_a).map(|(p, r)| (p, r, true));
+            let results =
+                results.chain(std::mem::take(&mut on_b).into_iter().zip(results_b).map(|(p, r)| (p, r, false)));
+            for (pending, result, asset) in results {
+                let Some(result) = result else {
+                    if asset {
+                        next_a.push(pending)
+                    } else {
+                        next_b.push(pending)
+                    }
+                    continue;
+                };
+                progress = true;
+                let hash = pending.hash;
+                match result {
+                    Ok(_) => {
+                        done.push(self.sent(hash, pending.act));
+                    }
+                    Err(DeployerError::Revert(e)) if pending.act == Act::AbortLate => {
+                        self.forget(hash);
+                        done.push(Relayed::Refused(hash, e.name));
+                    }
+                    Err(DeployerError::Revert(e)) if already_done(&e.name) => {
+                        self.forget(hash);
+                        done.push(Relayed::AlreadyDone(hash, e.name));
+                    }
+                    Err(DeployerError::Revert(e))
+                        if pending.act == Act::Commit && e.name == "XPaymentDeadlinePassed" =>
+                    {
+                        let Some(trade) = self.cache.trades.get(&hash) else { continue };
+                        let call = CrossChainPayment::abortCall { terms: for_payment(&trade.terms) };
+                        let tx = self.tx(self.payment.contract, &call);
+                        next_b.push(Pending { hash, act: Act::AbortLate, tx });
+                    }
+                    Err(DeployerError::Revert(e)) => {
+                        self.forget(hash);
+                        done.push(Relayed::Refused(hash, e.name));
+                    }
+                    Err(e) => {
+                        self.forget(hash);
+                        failure.get_or_insert(e);
+                    }
+                }
+            }
+            if failure.is_some() || !progress {
+                break;
+            }
+            (on_a, on_b) = (next_a, next_b);
+        }
+        match failure {
+            Some(e) => {
+                for relayed in &done {
+                    tracing::info!(target: "kessai::xchain", "{relayed} (in a pass that then failed)");
+                }
+                Err(e)
+            }
+            None => Ok(done),
+        }
+    }
+
+    /// Records what a sent step left on its chain; returns what it did.
+    fn sent(&mut self, hash: B256, act: Act) -> Relayed {
+        let sends = self.sends();
+        if let Some(trade) = self.cache.trades.get_mut(&hash) {
+            match act {
+                Act::Commit => trade.state = Some(states::COMMITTED),
+                Act::Abort | Act::AbortLate => trade.state = Some(states::ABORTED),
+                Act::Deliver | Act::Return => trade.locked = Some(false),
+            }
+            if trade.finished(sends) {
+                self.cache.trades.remove(&hash);
+            }
+        }
+        match act {
+            Act::Commit => Relayed::Committed(hash),
+            Act::Abort | Act::AbortLate => Relayed::Aborted(hash),
+            Act::Deliver => Relayed::Delivered(hash),
+            Act::Return => Relayed::Returned(hash),
+        }
+    }
+
+    /// Forgets a trade's records after a refusal: the next pass reads them again.
+    fn forget(&mut self, hash: B256) {
+        if let Some(trade) = self.cache.trades.get_mut(&hash) {
+            (trade.locked, trade.state) = (None, None);
+        }
     }
 }
 
@@ -264,24 +688,65 @@ fn already_done(error: &str) -> bool {
 }
 
 /// The current attestor set and threshold of the verifier the settlement contract at `contract` uses.
-async fn attestor_set<C: Chain>(
+pub async fn attestor_set<C: Chain>(
     chain: &mut C,
     contract: Address,
     delivery: bool,
 ) -> Result<(Vec<Address>, usize), DeployerError> {
-    let verifier = if delivery {
-        chain.read(contract, &CrossChainDelivery::verifierCall {}).await?
-    } else {
-        chain.read(contract, &CrossChainPayment::verifierCall {}).await?
-    };
+    let verifier = verifier_of(chain, contract, delivery).await?;
     let set = chain.read(verifier, &AttestationVerifier::attestorSetCall {}).await?;
+    Ok((members_at(chain, verifier, set.epoch).await?, usize::from(set.threshold)))
+}
+
+/// The verifier the settlement contract at `contract` uses (fixed at its construction).
+async fn verifier_of<C: Chain>(chain: &mut C, contract: Address, delivery: bool) -> Result<Address, DeployerError> {
+    if delivery {
+        chain.read(contract, &CrossChainDelivery::verifierCall {}).await
+    } else {
+        chain.read(contract, &CrossChainPayment::verifierCall {}).await
+    }
+}
+
+/// The attestors `verifier` installed at `epoch`, from its `AttestorsRotated` events.
+async fn members_at<C: Chain>(chain: &mut C, verifier: Address, epoch: u64) -> Result<Vec<Address>, DeployerError> {
     let mut members = Vec::new();
     for log in chain.logs(&[verifier], 0, None).await? {
         if let Ok(rotated) = AttestationVerifier::AttestorsRotated::decode_log_data(&log.log.data)
-            && rotated.epoch == set.epoch
+            && rotated.epoch == epoch
         {
             members = rotated.attestors;
         }
     }
-    Ok((members, usize::from(set.threshold)))
+    Ok(members)
+}
+
+/// One verifier's attestor set as a relayer keeps it: the verifier's address (fixed), and the
+/// members of the epoch last seen.
+#[derive(Debug, Default)]
+struct SetCache {
+    verifier: Option<Address>,
+    epoch: Option<u64>,
+    members: Vec<Address>,
+}
+
+impl SetCache {
+    /// The current set and threshold ([`attestor_set`]): one call, plus a scan of the rotations when
+    /// the epoch changed.
+    async fn current<C: Chain>(
+        &mut self,
+        chain: &mut C,
+        contract: Address,
+        delivery: bool,
+    ) -> Result<AttestorSet, DeployerError> {
+        let verifier = match self.verifier {
+            Some(verifier) => verifier,
+            None => *self.verifier.insert(verifier_of(chain, contract, delivery).await?),
+        };
+        let set = chain.read(verifier, &AttestationVerifier::attestorSetCall {}).await?;
+        if self.epoch != Some(set.epoch) {
+            self.members = members_at(chain, verifier, set.epoch).await?;
+            self.epoch = Some(set.epoch);
+        }
+        Ok((self.members.clone(), usize::from(set.threshold)))
+    }
 }
