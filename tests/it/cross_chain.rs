@@ -743,3 +743,64 @@ async fn a_commit_carrying_the_payer_s_signature_settles_in_three_transactions_a
     let total: u64 = gas.iter().map(|(_, g)| g).sum();
     eprintln!("cross-chain settlement gas, payer-signed commit, 2-of-3 attestations: {gas:?}, total {total}");
 }
+
+#[tokio::test]
+async fn an_asset_chain_halted_across_the_deadline_leaves_the_outcome_to_b_s_clock_and_resumes_into_it() {
+    use kessai_deployer::{
+        rpc::RpcOptions,
+        xchain::relay::{Attestor, Endpoint, Relayer},
+    };
+    let mut x = two_chains().await;
+    let inbox = std::env::temp_dir().join(format!("kessai-xchain-a-halt-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&inbox);
+    let asset = Endpoint { chain_id: CHAIN_A, contract: x.delivery, confirmations: 0 };
+    let payment = Endpoint { chain_id: CHAIN_B, contract: x.pay, confirmations: 0 };
+    let mut attestors: Vec<Attestor> =
+        x.attestors[..2].iter().map(|key| Attestor::new(key.clone(), asset, payment, inbox.clone())).collect();
+    // One relayer per chain, as `kessai relay --only` runs them; the payment side's view of A gives up
+    // on a request after a second, so a stopped A costs each of its passes a second.
+    let mut on_b = Relayer::new(x.relayer, asset, payment, inbox.clone()).only(Side::Payment);
+    let mut on_a = Relayer::new(x.relayer, asset, payment, inbox.clone()).only(Side::Asset);
+    let impatient = RpcOptions { request_timeout: std::time::Duration::from_secs(1), retries: 1, ..Default::default() };
+    let signer = vec![crate::support::key(x.relayer)];
+    let mut a_seen_from_b = RpcChain::connect_with(&x._nodes.0.endpoint(), signer, impatient).expect("connect A");
+
+    let paid = x.terms_due_in(20).await;
+    let unpaid = x.terms_due_in(20).await;
+    for t in [&paid, &unpaid] {
+        x.lock(t).await.expect("lock on A");
+    }
+    x.pay_cash(&paid).await.expect("pay on B");
+    for attestor in &mut attestors {
+        attestor.step(&mut x.a, &mut x.b).await.expect("the locks attested");
+    }
+    on_b.step(&mut a_seen_from_b, &mut x.b).await.expect("the trades known, the paid one committed");
+    assert_eq!(x.snapshot(&paid).await.state_b, states::COMMITTED, "committed on the attested lock before the halt");
+
+    // A stops. B's clock passes the unpaid trade's deadline while A is stopped: the payment-side
+    // relayer aborts it on B alone.
+    signal(&x._nodes.0, "STOP");
+    x.b.advance_time(21).await.expect("B passes T_B");
+    let during = on_b.step(&mut a_seen_from_b, &mut x.b).await.expect("a pass on B while A is stopped");
+    assert_eq!(during, vec![kessai_deployer::xchain::relay::Relayed::Aborted(terms_hash(&unpaid))]);
+    for (t, want) in [(&unpaid, states::ABORTED), (&paid, states::COMMITTED)] {
+        let call = CrossChainPayment::stateOfCall { termsHash: terms_hash(t) };
+        assert_eq!(x.b.read(x.pay, &call).await.expect("stateOf"), want, "B decided while A was stopped");
+    }
+
+    // A resumes: each trade ends on A as B decided it, once.
+    signal(&x._nodes.0, "CONT");
+    for _ in 0..2 {
+        for attestor in &mut attestors {
+            attestor.step(&mut x.a, &mut x.b).await.expect("the outcomes attested");
+        }
+        on_a.step(&mut x.a, &mut x.b).await.expect("deliver and return");
+    }
+    let delivered = x.snapshot(&paid).await;
+    assert!(!delivered.locked && !x.snapshot(&unpaid).await.locked, "both locks ended");
+    assert_eq!(delivered.seller_units, (u(900), u(0)), "100 delivered, 100 returned");
+    assert_eq!(delivered.buyer_units, u(101));
+    assert_eq!(delivered.payer_cash, (u(9_000_000), u(0)));
+    assert_eq!(delivered.payee_cash, u(1_000_001));
+    let _ = std::fs::remove_dir_all(&inbox);
+}

@@ -447,6 +447,18 @@ impl Relayer {
         self
     }
 
+    /// Adds the trades locked on A since the last pass.
+    async fn discover<A: Chain>(&mut self, a: &mut A) -> Result<(), DeployerError> {
+        let head_a = a.head().await?;
+        if head_a >= self.cache.next_a {
+            for (hash, terms) in locked_between(a, self.asset.contract, self.cache.next_a, Some(head_a)).await? {
+                self.cache.trades.entry(hash).or_insert(Tracked { terms, locked: None, state: None });
+            }
+            self.cache.next_a = head_a + 1;
+        }
+        Ok(())
+    }
+
     fn tx<C: SolCall>(&self, to: Address, call: &C) -> Tx {
         Tx { from: self.from, to: Some(to), data: call.abi_encode().into() }
     }
@@ -456,15 +468,21 @@ impl Relayer {
     /// each chain.
     pub async fn step<A: Submit, B: Submit>(&mut self, a: &mut A, b: &mut B) -> Result<Vec<Relayed>, DeployerError> {
         self.cache.inbox.refresh(&self.inbox);
-        let set_a = self.cache.set_a.current(a, self.asset.contract, true).await?;
+        let on_a = self.sends().0;
+        // A relayer that sends on B only needs nothing from A but its new trades: the lock proofs
+        // are in the inbox and B's verifier checks them.
+        let set_a =
+            if on_a { self.cache.set_a.current(a, self.asset.contract, true).await? } else { Default::default() };
         let set_b = self.cache.set_b.current(b, self.payment.contract, false).await?;
         let now_b = b.timestamp().await?;
-        let head_a = a.head().await?;
-        if head_a >= self.cache.next_a {
-            for (hash, terms) in locked_between(a, self.asset.contract, self.cache.next_a, Some(head_a)).await? {
-                self.cache.trades.entry(hash).or_insert(Tracked { terms, locked: None, state: None });
+        match self.discover(a).await {
+            Ok(()) => {}
+            // A halted or unreachable asset chain: the trades already known are still decided on B's
+            // clock (committed on an attested lock, aborted after their deadline); new ones wait.
+            Err(e) if !on_a => {
+                tracing::warn!(target: "kessai::xchain", "the asset chain does not answer, going on with the trades known: {e}")
             }
-            self.cache.next_a = head_a + 1;
+            Err(e) => return Err(e),
         }
         let sets = (set_a, set_b);
         let mut steps = (Vec::new(), Vec::new());
@@ -515,7 +533,13 @@ impl Relayer {
             }
             read.insert(hash);
             let terms = &trade.terms;
-            let locked = a.read(asset.contract, &CrossChainDelivery::isLockedCall { terms: terms.clone() }).await?;
+            // Sending on B only, the lock is taken as the attestation says: A frees locked units only
+            // on B's outcome (or by its authorities' emergency resolution, after a long delay).
+            let locked = if sends.0 {
+                a.read(asset.contract, &CrossChainDelivery::isLockedCall { terms: terms.clone() }).await?
+            } else {
+                trade.locked.unwrap_or(true)
+            };
             let state = b.read(payment.contract, &CrossChainPayment::stateOfCall { termsHash: hash }).await?;
             (trade.locked, trade.state) = (Some(locked), Some(state));
             let open = state == states::NONE || state == states::PAID;

@@ -534,9 +534,10 @@ impl fmt::Display for TradeStatus {
         writeln!(f, "  asset chain {}: {} units from {} to {}: {asset}", t.asset_chain_id, t.units, t.seller, t.buyer)?;
         writeln!(
             f,
-            "  payment chain {}: {} from {} to {}, due {} (now {}): {}",
-            t.payment_chain_id, t.amount, t.payer, t.payee, t.deadline, self.payment_time, self.payment
+            "  payment chain {}: {} from {} to {}: {}",
+            t.payment_chain_id, t.amount, t.payer, t.payee, self.payment
         )?;
+        writeln!(f, "  deadline {} on the payment chain's clock (now {})", t.deadline, self.payment_time)?;
         write!(f, "  next: {}", self.next)
     }
 }
