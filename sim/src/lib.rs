@@ -9,6 +9,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod workload;
+pub mod xchain;
 
 pub use evm::{RevmChain, RevmOptions};
 // Amounts in JSON reports as decimal strings, written the way the deployer's event log writes them:

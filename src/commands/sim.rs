@@ -22,6 +22,7 @@ mod workloads;
 
 /// Property runs (`kessai sim prop`).
 mod prop;
+mod xprop;
 
 /// Settlement scenarios: replay a scenario file on the in-process engine or a real node.
 #[derive(Debug, Args)]

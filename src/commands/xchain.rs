@@ -33,10 +33,10 @@ pub struct TwoChainArgs {
     /// The CrossChainDelivery contract on the asset chain (default: the asset manifest's).
     #[arg(long, value_parser = AddressParser)]
     delivery: Option<Address>,
-    /// Blocks on top of a record on the asset chain before it counts as final (0 on a chain with
-    /// instant finality such as ibet's QBFT).
-    #[arg(long, default_value_t = 0)]
-    asset_confirmations: u64,
+    /// Blocks on top of a record on the asset chain before it counts as final (default: the asset
+    /// manifest's chain profile's, 0 for ibet's QBFT, which is final at once; else 0).
+    #[arg(long)]
+    asset_confirmations: Option<u64>,
     /// The payment chain's node (the deposit token and CrossChainPayment).
     #[arg(long, env = "KESSAI_PAYMENT_RPC_URL")]
     payment_rpc_url: String,
@@ -47,9 +47,10 @@ pub struct TwoChainArgs {
     /// The CrossChainPayment contract on the payment chain (default: the payment manifest's).
     #[arg(long, value_parser = AddressParser)]
     payment: Option<Address>,
-    /// Blocks on top of a record on the payment chain before it counts as final.
-    #[arg(long, default_value_t = 1)]
-    payment_confirmations: u64,
+    /// Blocks on top of a record on the payment chain before it counts as final (default: the
+    /// payment manifest's chain profile's, else 1).
+    #[arg(long)]
+    payment_confirmations: Option<u64>,
     /// The first block of the asset chain to read trades from: trades locked before it are not seen
     /// (default: the delivery contract's deployment block in the asset manifest, else 0).
     #[arg(long)]
@@ -81,8 +82,14 @@ impl TwoChainArgs {
             eyre::eyre!("--key-index {} names no key: {} holds {}", self.key_index, engine::key_source(), signers.len())
         })?;
         let sides = [
-            (Side::Asset, &self.asset_rpc_url, &self.asset_manifest, self.delivery, self.asset_confirmations),
-            (Side::Payment, &self.payment_rpc_url, &self.payment_manifest, self.payment, self.payment_confirmations),
+            (Side::Asset, &self.asset_rpc_url, &self.asset_manifest, self.delivery, (self.asset_confirmations, 0)),
+            (
+                Side::Payment,
+                &self.payment_rpc_url,
+                &self.payment_manifest,
+                self.payment,
+                (self.payment_confirmations, 1),
+            ),
         ];
         let mut connected = Vec::new();
         for (side, url, manifest_path, contract, confirmations) in sides {
@@ -91,7 +98,10 @@ impl TwoChainArgs {
                 Side::Payment => (xlabels::PAYMENT, "payment"),
             };
             let manifest = manifest_path.as_deref().map(engine::read_manifest).transpose()?;
-            let options = engine::ChainArgs::default().options(manifest.as_ref().and_then(|m| m.profile));
+            let profile = manifest.as_ref().and_then(|m| m.profile);
+            let (given, fallback) = confirmations;
+            let confirmations = given.or(profile.map(|p| p.confirmations())).unwrap_or(fallback);
+            let options = engine::ChainArgs::default().options(profile);
             let mut chain = RpcChain::connect_with(url, vec![key.clone()], options)
                 .wrap_err_with(|| format!("the {name} chain"))?;
             let deployed = match (&manifest, manifest_path) {

@@ -41,3 +41,4 @@ mod support;
 mod tls;
 mod xchain_bench;
 mod xchain_deploy;
+mod xchain_sim;

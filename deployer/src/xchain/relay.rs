@@ -311,12 +311,13 @@ pub enum Relayed {
     Refused(B256, String),
 }
 
-/// A chain the relayer sends on: several independent transactions at once.
-pub trait Submit: Chain + Send {
+/// A chain the relayer sends on: several independent transactions at once. The in-process engine
+/// (bound to its thread, so not `Send`) takes the default: one after the other.
+pub trait Submit: Chain {
     /// Sends `txs`, independent of each other, and returns each one's result in `txs`' order, or
     /// `None` for one that was not sent (the next pass tries again). By default one after the other,
     /// each waiting for its receipt.
-    fn send_all(&mut self, txs: &[Tx]) -> impl Future<Output = Vec<Option<Result<Receipt, DeployerError>>>> + Send {
+    fn send_all(&mut self, txs: &[Tx]) -> impl Future<Output = Vec<Option<Result<Receipt, DeployerError>>>> {
         async move {
             let mut results = Vec::with_capacity(txs.len());
             for tx in txs {
@@ -480,7 +481,7 @@ impl Relayer {
             // A halted or unreachable asset chain: the trades already known are still decided on B's
             // clock (committed on an attested lock, aborted after their deadline); new ones wait.
             Err(e) if !on_a => {
-                tracing::warn!(target: "kessai::xchain", "the asset chain does not answer, going on with the trades known: {e}")
+                tracing::info!(target: "kessai::xchain", "the asset chain does not answer, going on with the trades known: {e}")
             }
             Err(e) => return Err(e),
         }

@@ -55,6 +55,16 @@ pub(super) struct PropArgs {
     /// that reaches STATE. Repeatable.
     #[arg(long, value_name = "STATE")]
     never: Vec<String>,
+    /// Settlement across two chains instead: two in-process chains, the attestors and relayers that
+    /// `kessai attest` and `kessai relay` run, and faults (halts, relayer crashes, a faulty attestor,
+    /// hostile submissions), with supplies, outcomes and holdings checked after every event. A
+    /// failure names the seed and the event (not shrunk yet).
+    #[arg(long)]
+    cross_chain: bool,
+    /// With --cross-chain: attestors that sign anything, of 3 with a threshold of 2. 1 is the trust
+    /// model's k−1; 2 is beyond it, and the run must catch the split trade that follows.
+    #[arg(long, default_value_t = 1, requires = "cross_chain")]
+    faulty_attestors: usize,
 }
 
 /// What a property run found (`kessai sim prop`): each seed's run in seed order and a verdict over
@@ -127,6 +137,9 @@ impl PropArgs {
         };
         let invariants = self.invariants()?;
         let jobs = self.jobs.unwrap_or_else(parallel::default_threads).max(1);
+        if self.cross_chain {
+            return super::xprop::execute(self.steps, self.faulty_attestors, &seeds, jobs, global);
+        }
         output::progress(global, self.plan(&seeds, &invariants, jobs));
         let outcome = self.run(&seeds, &invariants, jobs, global)?;
         let report = self.report(&seeds, &invariants, &outcome);
