@@ -53,7 +53,11 @@ use kessai_deployer::{
     },
 };
 use serde::Serialize;
-use std::{collections::BTreeMap, path::PathBuf};
+use std::{
+    collections::BTreeMap,
+    path::PathBuf,
+    sync::atomic::{AtomicU64, Ordering},
+};
 
 /// The asset chain's id (ibet for Fin's).
 pub const ASSET_CHAIN: u64 = 1_010_032;
@@ -329,7 +333,10 @@ impl World {
             Endpoint { chain_id: ASSET_CHAIN, contract: on_a.address(xlabels::DELIVERY)?, confirmations: 0 };
         let payment_end =
             Endpoint { chain_id: PAYMENT_CHAIN, contract: on_b.address(xlabels::PAYMENT)?, confirmations: 0 };
-        let inbox = std::env::temp_dir().join(format!("kessai-xsim-{}-{seed}", std::process::id()));
+        // A folder of its own: runs of the same seed may go on at once in one process.
+        static RUNS: AtomicU64 = AtomicU64::new(0);
+        let run = RUNS.fetch_add(1, Ordering::Relaxed);
+        let inbox = std::env::temp_dir().join(format!("kessai-xsim-{}-{run}-{seed}", std::process::id()));
         let _ = std::fs::remove_dir_all(&inbox);
         let attestors =
             keys[..2].iter().map(|k| Attestor::new(k.clone(), asset_end, payment_end, inbox.clone())).collect();

@@ -29,3 +29,9 @@ fn with_as_many_faulty_attestors_as_the_threshold_a_hostile_submission_splits_a_
     assert_eq!(failure.invariant, OUTCOMES, "{}", failure.message);
     assert!(failure.event < options.steps, "caught while running, at event {}", failure.event);
 }
+
+#[test]
+fn a_seed_replays_to_the_same_run() {
+    let options = Options { steps: 800, ..Options::default() };
+    assert_eq!(run(5, &options), run(5, &options));
+}
