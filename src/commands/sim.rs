@@ -9,6 +9,7 @@ use kessai_sim::{
         self, RunReport, Scenario, StepOutcome,
         run::{self, Totals},
     },
+    xchain,
 };
 use serde::{Serialize, Serializer};
 use std::{
@@ -111,6 +112,16 @@ impl RunArgs {
             let files: Vec<PathBuf> = std::iter::once(self.file).chain(self.more).collect();
             return workloads::run_files(&files, self.jobs, &self.local.revm(), global);
         }
+        if let Some(x) = self.cross_chain()? {
+            let report = kessai_sim::parallel::drive(|| xchain::run_scenario(&x))?;
+            output::print_document(global, &report)?;
+            if report.passed() {
+                return Ok(());
+            }
+            return Err(
+                Reported(format!("{}: an invariant or an expectation did not hold", self.file.display())).into()
+            );
+        }
         let scenario = scenario::load(&self.file)?;
         let began = Instant::now();
         let (engine, report) = self.replay(&scenario, global).await?;
@@ -120,6 +131,22 @@ impl RunArgs {
         }
         output::print_document(global, &Summary { replay: &replay, zone: &self.tz, html: self.html.as_deref() })?;
         replay.verdict()
+    }
+
+    /// The file as a cross-chain scenario (it has `[chains]`): replayed in-process only, so far.
+    fn cross_chain(&self) -> eyre::Result<Option<xchain::XScenario>> {
+        let text = std::fs::read_to_string(&self.file)
+            .wrap_err_with(|| format!("cannot read the scenario {}", self.file.display()))?;
+        if !xchain::XScenario::is_cross_chain(&text) {
+            return Ok(None);
+        }
+        if self.anvil || self.rpc_url.is_some() || self.html.is_some() {
+            eyre::bail!(
+                "{} is a cross-chain scenario: it replays in-process only so far (without --anvil, --rpc-url or --html)",
+                self.file.display()
+            );
+        }
+        Ok(Some(xchain::XScenario::parse(&text, &self.file.display().to_string())?))
     }
 
     /// Replays `scenario` on the engine asked for, printing each step (unless `--json`) under a

@@ -35,3 +35,60 @@ fn a_seed_replays_to_the_same_run() {
     let options = Options { steps: 800, ..Options::default() };
     assert_eq!(run(5, &options), run(5, &options));
 }
+
+fn scenario(file: &str) -> xchain::XScenarioReport {
+    let path = format!("{}/scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("the example");
+    assert!(xchain::XScenario::is_cross_chain(&text));
+    let parsed = xchain::XScenario::parse(&text, &path).expect("parses");
+    kessai_sim::parallel::drive(|| xchain::run_scenario(&parsed)).expect("replays")
+}
+
+#[test]
+fn the_cross_chain_examples_replay_to_their_expected_outcomes_with_every_invariant_held() {
+    let pilot = scenario("cross_chain_pilot.toml");
+    assert!(pilot.passed(), "{pilot}");
+    let ends: Vec<(&str, &str, &str)> =
+        pilot.trades.iter().map(|t| (t.label.as_str(), t.asset.as_str(), t.payment.as_str())).collect();
+    assert_eq!(
+        ends,
+        [("BOND-1", "delivered", "Committed"), ("BOND-2", "returned", "Aborted"), ("BOND-3", "delivered", "Committed")]
+    );
+    let failures = scenario("cross_chain_failures.toml");
+    assert!(failures.passed(), "{failures}");
+    let by = |label: &str| failures.trades.iter().find(|t| t.label == label).expect("trade").clone();
+    // B's clock alone decides: HALT-B aborts when B resumes (7,210 s), past its deadline.
+    assert_eq!((by("HALT-B").decided_at, by("HALT-B").asset.as_str()), (Some(7_210), "returned"));
+    // While A is halted (7,302–7,902 s) B commits PAID-A and aborts UNPAID-A; A ends both on resuming.
+    assert_eq!((by("PAID-A").decided_at, by("PAID-A").ended_at), (Some(7_302), Some(7_902)));
+    let unpaid = by("UNPAID-A");
+    assert!(unpaid.decided_at.is_some_and(|t| t < 7_902) && unpaid.ended_at == Some(7_902), "{failures}");
+}
+
+#[test]
+fn an_expectation_that_does_not_hold_fails_the_scenario_and_a_step_saying_two_things_is_refused() {
+    let text = std::fs::read_to_string(format!("{}/scenarios/cross_chain_pilot.toml", env!("CARGO_MANIFEST_DIR")))
+        .expect("the example")
+        .replace("trade = \"BOND-2\"\nasset = \"returned\"", "trade = \"BOND-2\"\nasset = \"delivered\"");
+    let parsed = xchain::XScenario::parse(&text, "edited").expect("parses");
+    let report = kessai_sim::parallel::drive(|| xchain::run_scenario(&parsed)).expect("replays");
+    assert!(!report.passed());
+    assert_eq!(report.unmet, ["BOND-2: expected delivered on the asset chain, found returned"]);
+    let two = "[chains.asset]\n[chains.payment]\n[[steps]]\nat = 1\nlock = \"T\"\npay = \"T\"\n";
+    let err = xchain::XScenario::parse(two, "two").expect_err("refused").to_string();
+    assert!(err.contains("must say one of lock, pay, halt, crash_relayer, sign_falsely"), "{err}");
+    let three = "[chains.asset]\n[chains.payment]\n[chains.other]\n";
+    assert!(xchain::XScenario::parse(three, "three").is_err());
+}
+
+#[test]
+fn kessai_sim_run_replays_a_cross_chain_file_in_process_and_refuses_anvil_for_it_so_far() {
+    let file = format!("{}/scenarios/cross_chain_failures.toml", env!("CARGO_MANIFEST_DIR"));
+    let out = crate::support::command().args(["--json", "sim", "run", &file]).output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["unmet"], serde_json::json!([]));
+    assert_eq!(report["trades"].as_array().map(Vec::len), Some(3));
+    let anvil = crate::support::command().args(["sim", "run", &file, "--anvil"]).output().expect("run");
+    crate::support::refused(&anvil, "replays in-process only so far");
+}

@@ -1,0 +1,422 @@
+//! Cross-chain scenario files: a timeline of trades and faults on the two chains, replayed
+//! in-process with the attestors and relayers running, checked after every moment against the same
+//! invariants as the property runs, and against the outcomes the file expects.
+//!
+//! ```toml
+//! title = "A trade paid in time settles; a trade caught by a halt of the payment chain returns"
+//!
+//! [chains.asset]            # the security token's chain: ibet for Fin's rules (Berlin, id 1010032)
+//! name = "ibet for Fin"
+//! [chains.payment]          # the deposit token's chain (id 31337)
+//! name = "DCP"
+//!
+//! [[steps]]
+//! at = 0                    # seconds from the start
+//! lock = "T1"               # the seller locks trade T1 ...
+//! units = 100
+//! amount = 1000000
+//! due_in = 600              # ... due 600 s ahead on the payment chain's clock
+//!
+//! [[steps]]
+//! at = 5
+//! pay = "T1"                # the payer pays it
+//!
+//! [[steps]]
+//! at = 60
+//! halt = "payment"          # the payment chain stops: no blocks, no answers ...
+//! duration = 7200           # ... for two hours
+//!
+//! [[expect]]
+//! trade = "T1"
+//! asset = "delivered"       # delivered | returned | locked
+//! payment = "Committed"     # None | Paid | Committed | Aborted
+//! ```
+//!
+//! The other steps are `crash_relayer = N` (relayer 0 sends on both chains, 1 on the payment chain
+//! only, 2 on the asset chain only; a new one starts from the chains alone) and `sign_falsely =
+//! "T1"` with `state = "committed"` (or `locked`, `aborted`): the faulty attestors
+//! (`[cross_chain] faulty_attestors`, default 1 of the 3, threshold 2) sign it whatever the chains
+//! recorded. Every moment a step names, and the twenty seconds after it, each live chain makes a
+//! block and every attestor and relayer passes; a halt's end and each trade's deadline are moments
+//! too. After the last one every halt ends, both clocks pass every deadline and the actors finish;
+//! the expectations are checked then.
+
+use super::{Failure, world::World};
+use kessai_bindings::{alloy::primitives::B256, cross_chain::states};
+use kessai_deployer::DeployerError;
+use serde::{Deserialize, Serialize};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fmt,
+};
+
+/// Seconds after each moment in which the chains make blocks and the actors pass.
+const SETTLE: u64 = 20;
+
+/// A parsed cross-chain scenario file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XScenario {
+    /// What the scenario shows.
+    #[serde(default)]
+    pub title: String,
+    /// The two chains, `asset` and `payment`.
+    pub chains: BTreeMap<String, XChain>,
+    /// The attestors.
+    #[serde(default)]
+    pub cross_chain: XSettings,
+    /// The timeline.
+    #[serde(default)]
+    pub steps: Vec<XStep>,
+    /// The outcomes expected at the end.
+    #[serde(default)]
+    pub expect: Vec<XExpect>,
+}
+
+/// One chain of a scenario.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XChain {
+    /// Its name in reports.
+    #[serde(default)]
+    pub name: String,
+}
+
+/// The attestors of a scenario.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XSettings {
+    /// Attestors that sign what `sign_falsely` steps say (of 3, threshold 2).
+    pub faulty_attestors: usize,
+}
+
+impl Default for XSettings {
+    fn default() -> Self {
+        Self { faulty_attestors: 1 }
+    }
+}
+
+/// One step of the timeline: exactly one of `lock`, `pay`, `halt`, `crash_relayer`, `sign_falsely`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XStep {
+    /// Seconds from the start.
+    pub at: u64,
+    /// Lock a new trade under this label.
+    pub lock: Option<String>,
+    /// Its units (default 10).
+    pub units: Option<u64>,
+    /// Its amount (default 1,000).
+    pub amount: Option<u64>,
+    /// Seconds from now to its deadline on the payment chain's clock (default 60).
+    pub due_in: Option<u64>,
+    /// Pay the trade with this label.
+    pub pay: Option<String>,
+    /// Halt this chain (`asset` or `payment`) ...
+    pub halt: Option<String>,
+    /// ... for this many seconds.
+    pub duration: Option<u64>,
+    /// Crash relayer N (0, 1 or 2); a new one starts from the chains alone.
+    pub crash_relayer: Option<usize>,
+    /// The faulty attestors sign a state of the trade with this label ...
+    pub sign_falsely: Option<String>,
+    /// ... this state: `locked`, `committed` or `aborted`.
+    pub state: Option<String>,
+}
+
+/// An outcome expected at the end.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XExpect {
+    /// The trade's label.
+    pub trade: String,
+    /// On the asset chain: `delivered`, `returned` or `locked`.
+    pub asset: Option<String>,
+    /// On the payment chain: `None`, `Paid`, `Committed` or `Aborted`.
+    pub payment: Option<String>,
+}
+
+impl XScenario {
+    /// Whether `text` is a cross-chain scenario: it has a `[chains]` table (a single-chain scenario
+    /// has none).
+    pub fn is_cross_chain(text: &str) -> bool {
+        toml::from_str::<toml::Table>(text).is_ok_and(|t| t.contains_key("chains"))
+    }
+
+    /// Parses `text`; `origin` names it in errors. Refuses a file without exactly the chains `asset`
+    /// and `payment`, or a step that does not say one thing.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, DeployerError> {
+        let scenario: Self =
+            toml::from_str(text).map_err(|e| DeployerError::Config(format!("scenario {origin}: {e}")))?;
+        let names: Vec<&str> = scenario.chains.keys().map(String::as_str).collect();
+        if names != ["asset", "payment"] {
+            return Err(DeployerError::Config(format!(
+                "scenario {origin}: [chains] names {names:?}: a cross-chain scenario has [chains.asset] (the security \
+                 token's chain) and [chains.payment] (the deposit token's)"
+            )));
+        }
+        for (i, step) in scenario.steps.iter().enumerate() {
+            let said = [
+                step.lock.is_some(),
+                step.pay.is_some(),
+                step.halt.is_some(),
+                step.crash_relayer.is_some(),
+                step.sign_falsely.is_some(),
+            ];
+            if said.iter().filter(|s| **s).count() != 1 {
+                return Err(DeployerError::Config(format!(
+                    "scenario {origin}: step {} (at {} s) must say one of lock, pay, halt, crash_relayer, sign_falsely",
+                    i + 1,
+                    step.at
+                )));
+            }
+            if step.halt.as_deref().is_some_and(|c| c != "asset" && c != "payment") {
+                return Err(DeployerError::Config(format!(
+                    "scenario {origin}: step {}: halt names `asset` or `payment`",
+                    i + 1
+                )));
+            }
+            if step.sign_falsely.is_some() && state_of(step.state.as_deref()).is_none() {
+                return Err(DeployerError::Config(format!(
+                    "scenario {origin}: step {}: sign_falsely needs state = \"locked\", \"committed\" or \"aborted\"",
+                    i + 1
+                )));
+            }
+        }
+        Ok(scenario)
+    }
+}
+
+fn state_of(name: Option<&str>) -> Option<u8> {
+    match name? {
+        "locked" => Some(states::LOCKED),
+        "committed" => Some(states::COMMITTED),
+        "aborted" => Some(states::ABORTED),
+        _ => None,
+    }
+}
+
+/// What a step did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StepLine {
+    /// Seconds from the start.
+    pub at: u64,
+    /// The step and its result.
+    pub what: String,
+}
+
+/// Where a trade ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TradeLine {
+    /// Its label.
+    pub label: String,
+    /// Its terms hash.
+    pub terms_hash: B256,
+    /// On the asset chain: `delivered`, `returned` or `locked`.
+    pub asset: String,
+    /// On the payment chain.
+    pub payment: String,
+    /// Seconds from the start when B's outcome was first seen, and A's end.
+    pub decided_at: Option<u64>,
+    /// See `decided_at`.
+    pub ended_at: Option<u64>,
+}
+
+/// A replayed cross-chain scenario.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct XScenarioReport {
+    /// The scenario's title.
+    pub title: String,
+    /// Each step's result, in time order.
+    pub steps: Vec<StepLine>,
+    /// Each trade's end.
+    pub trades: Vec<TradeLine>,
+    /// A broken invariant, if any.
+    pub failure: Option<Failure>,
+    /// Expectations that did not hold.
+    pub unmet: Vec<String>,
+}
+
+impl XScenarioReport {
+    /// Whether every invariant and expectation held.
+    pub fn passed(&self) -> bool {
+        self.failure.is_none() && self.unmet.is_empty()
+    }
+}
+
+/// Replays `scenario` in-process.
+pub async fn run_scenario(scenario: &XScenario) -> Result<XScenarioReport, DeployerError> {
+    let mut world = World::new(0).await?;
+    let start = world.now;
+    let mut moments = BTreeSet::new();
+    for step in &scenario.steps {
+        let ends = [Some(step.at), step.duration.map(|d| step.at + d), step.due_in.map(|d| step.at + d + 1)];
+        for end in ends.into_iter().flatten() {
+            moments.extend(end..=end + SETTLE);
+        }
+    }
+    let mut labels: BTreeMap<String, B256> = BTreeMap::new();
+    let mut lines = Vec::new();
+    let mut halt_ends: Vec<(u64, bool)> = Vec::new();
+    let mut stats = super::Stats::default();
+    for (event, t) in moments.into_iter().enumerate() {
+        world.now = start + t;
+        for (end, asset) in &halt_ends {
+            if *end == t {
+                if *asset { world.a.halted = false } else { world.b.halted = false }
+            }
+        }
+        world.block(kessai_deployer::xchain::plan::Side::Asset).await?;
+        world.block(kessai_deployer::xchain::plan::Side::Payment).await?;
+        world.passes(&mut stats).await?;
+        for step in scenario.steps.iter().filter(|s| s.at == t) {
+            let what =
+                take(&mut world, step, &mut labels, &mut halt_ends, scenario.cross_chain.faulty_attestors).await?;
+            lines.push(StepLine { at: t, what });
+        }
+        if let Some(failure) = world.check(event).await? {
+            return Ok(report(scenario, &world, start, lines, &labels, Some(failure)));
+        }
+    }
+    // Every halt ends, both clocks pass every deadline, the actors finish.
+    world.a.halted = false;
+    world.b.halted = false;
+    let last = world.trades.values().filter_map(|s| s.terms.as_ref()).map(|t| t.deadline).max().unwrap_or(0);
+    world.now = world.now.max(last) + 1;
+    for side in [kessai_deployer::xchain::plan::Side::Asset, kessai_deployer::xchain::plan::Side::Payment] {
+        world.block(side).await?;
+    }
+    for round in 0..8 {
+        world.passes(&mut stats).await?;
+        if let Some(failure) = world.check(usize::MAX - 8 + round).await? {
+            return Ok(report(scenario, &world, start, lines, &labels, Some(failure)));
+        }
+    }
+    let failure = world.all_ended(usize::MAX);
+    Ok(report(scenario, &world, start, lines, &labels, failure))
+}
+
+/// Takes one step; says what happened.
+async fn take(
+    world: &mut World,
+    step: &XStep,
+    labels: &mut BTreeMap<String, B256>,
+    halt_ends: &mut Vec<(u64, bool)>,
+    faulty: usize,
+) -> Result<String, DeployerError> {
+    let find = |label: &str, labels: &BTreeMap<String, B256>| labels.get(label).copied();
+    if let Some(label) = &step.lock {
+        let (units, amount, due_in) =
+            (step.units.unwrap_or(10), step.amount.unwrap_or(1_000), step.due_in.unwrap_or(60));
+        return Ok(match world.lock_trade(units, amount, due_in).await? {
+            Some(hash) => {
+                labels.insert(label.clone(), hash);
+                format!("{label} locked: {units} units for {amount}, due in {due_in} s on the payment chain")
+            }
+            None => format!("{label} not locked: a chain is halted or the deadline has passed on the asset chain"),
+        });
+    }
+    if let Some(label) = &step.pay {
+        let Some(hash) = find(label, labels) else { return Ok(format!("pay {label}: no such trade was locked")) };
+        return Ok(match world.pay_trade(hash).await? {
+            Ok(()) => format!("{label} paid"),
+            Err(why) => format!("{label} not paid: {why}"),
+        });
+    }
+    if let Some(chain) = &step.halt {
+        let duration = step.duration.unwrap_or(60);
+        let asset = chain == "asset";
+        if asset {
+            world.a.halted = true
+        } else {
+            world.b.halted = true
+        }
+        halt_ends.push((step.at + duration, asset));
+        return Ok(format!("the {chain} chain halts for {duration} s"));
+    }
+    if let Some(i) = step.crash_relayer {
+        let i = i.min(world.relayers.len() - 1);
+        world.relayers[i] = world.relayer(i);
+        return Ok(format!("relayer {i} crashes; a new one starts from the chains"));
+    }
+    let label = step.sign_falsely.as_deref().unwrap_or_default();
+    let state = state_of(step.state.as_deref()).unwrap_or(states::COMMITTED);
+    let Some(hash) = find(label, labels) else { return Ok(format!("sign_falsely {label}: no such trade")) };
+    world.sign_falsely(hash, state, faulty)?;
+    Ok(format!("{faulty} faulty attestor(s) sign that {label} is {}", step.state.as_deref().unwrap_or_default()))
+}
+
+fn report(
+    scenario: &XScenario,
+    world: &World,
+    start: u64,
+    steps: Vec<StepLine>,
+    labels: &BTreeMap<String, B256>,
+    failure: Option<Failure>,
+) -> XScenarioReport {
+    let mut trades = Vec::new();
+    for (label, hash) in labels {
+        let seen = &world.trades[hash];
+        let asset = match seen.ended.first() {
+            Some(true) => "delivered",
+            Some(false) => "returned",
+            None => "locked",
+        };
+        let payment = match seen.decided {
+            Some(states::COMMITTED) => "Committed",
+            Some(_) => "Aborted",
+            None if seen.paid => "Paid",
+            None => "None",
+        };
+        trades.push(TradeLine {
+            label: label.clone(),
+            terms_hash: *hash,
+            asset: asset.into(),
+            payment: payment.into(),
+            decided_at: seen.decided_at.map(|t| t.saturating_sub(start)),
+            ended_at: seen.ended_at.map(|t| t.saturating_sub(start)),
+        });
+    }
+    let mut unmet = Vec::new();
+    for e in &scenario.expect {
+        let Some(line) = trades.iter().find(|t| t.label == e.trade) else {
+            unmet.push(format!("{}: expected, but no such trade was locked", e.trade));
+            continue;
+        };
+        if let Some(asset) = e.asset.as_deref().filter(|a| *a != line.asset) {
+            unmet.push(format!("{}: expected {asset} on the asset chain, found {}", e.trade, line.asset));
+        }
+        if let Some(payment) = e.payment.as_deref().filter(|p| *p != line.payment) {
+            unmet.push(format!("{}: expected {payment} on the payment chain, found {}", e.trade, line.payment));
+        }
+    }
+    XScenarioReport { title: scenario.title.clone(), steps, trades, failure, unmet }
+}
+
+impl fmt::Display for XScenarioReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.title)?;
+        for s in &self.steps {
+            writeln!(f, "  {:>6} s  {}", s.at, s.what)?;
+        }
+        for t in &self.trades {
+            let at = |x: Option<u64>| x.map_or("-".to_string(), |s| format!("{s} s"));
+            writeln!(
+                f,
+                "  trade {}: asset chain {}, payment chain {} (decided at {}, ended at {})",
+                t.label,
+                t.asset,
+                t.payment,
+                at(t.decided_at),
+                at(t.ended_at)
+            )?;
+        }
+        if let Some(x) = &self.failure {
+            writeln!(f, "FAILED: {}: {}", x.invariant, x.message)?;
+        }
+        for u in &self.unmet {
+            writeln!(f, "UNMET: {u}")?;
+        }
+        write!(f, "{}", if self.passed() { "every invariant and expectation held" } else { "FAILED" })
+    }
+}
