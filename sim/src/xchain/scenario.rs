@@ -227,6 +227,8 @@ pub struct TradeLine {
 pub struct XScenarioReport {
     /// The scenario's title.
     pub title: String,
+    /// Whether every invariant and expectation held.
+    pub passed: bool,
     /// Each step's result, in time order.
     pub steps: Vec<StepLine>,
     /// Each trade's end.
@@ -240,7 +242,7 @@ pub struct XScenarioReport {
 impl XScenarioReport {
     /// Whether every invariant and expectation held.
     pub fn passed(&self) -> bool {
-        self.failure.is_none() && self.unmet.is_empty()
+        self.passed
     }
 }
 
@@ -390,7 +392,8 @@ fn report(
             unmet.push(format!("{}: expected {payment} on the payment chain, found {}", e.trade, line.payment));
         }
     }
-    XScenarioReport { title: scenario.title.clone(), steps, trades, failure, unmet }
+    let passed = failure.is_none() && unmet.is_empty();
+    XScenarioReport { title: scenario.title.clone(), passed, steps, trades, failure, unmet }
 }
 
 impl fmt::Display for XScenarioReport {

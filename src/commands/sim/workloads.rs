@@ -13,6 +13,7 @@ use kessai_sim::{
     parallel,
     scenario::{self, Scenario, write},
     workload::{FailureRates, GenParams, NettingComparison, Settlement, SettlementStats, TradeKind, Workload},
+    xchain,
 };
 use serde::Serialize;
 use std::{
@@ -403,27 +404,92 @@ pub(super) fn run_files(
     options: &RevmOptions,
     global: GlobalArgs,
 ) -> eyre::Result<()> {
-    let scenarios = files.iter().map(scenario::load).collect::<Result<Vec<_>, _>>()?;
+    let loaded = files.iter().map(|f| Loaded::read(f)).collect::<eyre::Result<Vec<_>>>()?;
     let jobs = jobs.unwrap_or_else(parallel::default_threads);
     let began = Instant::now();
-    let results = parallel::map(&scenarios, jobs, |s| {
+    let results = parallel::map(&loaded, jobs, |file| {
         let t = Instant::now();
-        parallel::run_in_process_with(s, options).map(|r| (r, t.elapsed()))
+        match file {
+            Loaded::One(s) => parallel::run_in_process_with(s, options)
+                .map(|r| Replayed::One(Box::new(Replay::new("revm", PathBuf::new(), r, t.elapsed()))))
+                .map_err(eyre::Report::from),
+            Loaded::Cross(x) => parallel::drive(|| xchain::run_scenario(x))
+                .map(|report| Replayed::Cross { file: PathBuf::new(), report })
+                .map_err(eyre::Report::from),
+        }
     });
     let elapsed = began.elapsed();
     let mut replays = output::List::new(global);
-    for (file, result) in files.iter().zip(results) {
-        let (report, took) = result.wrap_err_with(|| format!("replaying {}", file.display()))?;
-        replays.push(Replay::new("revm", file.clone(), report, took));
+    for (path, result) in files.iter().zip(results) {
+        let mut replayed = result.wrap_err_with(|| format!("replaying {}", path.display()))?;
+        match &mut replayed {
+            Replayed::One(r) => r.file = path.clone(),
+            Replayed::Cross { file, .. } => *file = path.clone(),
+        }
+        replays.push(replayed);
     }
     let footer =
         format_args!("{} scenarios on {} threads: {:.2} s", files.len(), jobs.min(files.len()), elapsed.as_secs_f64());
     let failed: Vec<String> =
-        replays.end_with(footer)?.iter().filter(|r| !r.passed).map(|r| r.file.display().to_string()).collect();
+        replays.end_with(footer)?.iter().filter(|r| !r.passed()).map(|r| r.file().display().to_string()).collect();
     if failed.is_empty() {
         Ok(())
     } else {
         Err(Reported(format!("expectations did not hold in {}", failed.join(", "))).into())
+    }
+}
+
+/// A scenario file as read: a single-chain scenario or a cross-chain one.
+enum Loaded {
+    One(Box<Scenario>),
+    Cross(xchain::XScenario),
+}
+
+impl Loaded {
+    fn read(path: &Path) -> eyre::Result<Self> {
+        let text =
+            std::fs::read_to_string(path).wrap_err_with(|| format!("cannot read the scenario {}", path.display()))?;
+        if xchain::XScenario::is_cross_chain(&text) {
+            return Ok(Self::Cross(xchain::XScenario::parse(&text, &path.display().to_string())?));
+        }
+        Ok(Self::One(Box::new(scenario::load(path)?)))
+    }
+}
+
+/// One file's replay, single-chain or cross-chain.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Replayed {
+    One(Box<Replay>),
+    Cross {
+        file: PathBuf,
+        #[serde(flatten)]
+        report: xchain::XScenarioReport,
+    },
+}
+
+impl Replayed {
+    fn passed(&self) -> bool {
+        match self {
+            Self::One(r) => r.passed,
+            Self::Cross { report, .. } => report.passed(),
+        }
+    }
+
+    fn file(&self) -> &Path {
+        match self {
+            Self::One(r) => &r.file,
+            Self::Cross { file, .. } => file,
+        }
+    }
+}
+
+impl std::fmt::Display for Replayed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::One(r) => r.fmt(f),
+            Self::Cross { file, report } => write!(f, "{}: {report}", file.display()),
+        }
     }
 }
 
