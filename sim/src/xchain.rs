@@ -65,6 +65,9 @@ pub struct Options {
     /// Attestors that sign anything, together (of 3, threshold 2): 1 is the trust model's k−1; 2
     /// lets them prove what never happened, which the invariants must catch.
     pub faulty: usize,
+    /// The verifiers' threshold as deployed (of 3 attestors). 2 is the model; 1 is a verifier off by
+    /// one, which accepts what a single faulty attestor signs — a run must catch it.
+    pub threshold: u8,
     /// Percent of events in which a hostile account submits a delivery and a return of a random
     /// trade with whatever proof the inbox allows, whatever B recorded.
     pub hostile_percent: u64,
@@ -72,7 +75,15 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { steps: 2_000, halt_percent: 1, crash_percent: 2, faulty_percent: 5, faulty: 1, hostile_percent: 3 }
+        Self {
+            steps: 2_000,
+            halt_percent: 1,
+            crash_percent: 2,
+            faulty_percent: 5,
+            faulty: 1,
+            threshold: 2,
+            hostile_percent: 3,
+        }
     }
 }
 
@@ -121,16 +132,24 @@ pub struct Failure {
     pub event: usize,
     /// What was found.
     pub message: String,
+    /// The trade it concerns, when one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trade: Option<kessai_bindings::alloy::primitives::B256>,
+    /// A short cross-chain scenario file — that trade's moves alone, a second apart — which
+    /// `kessai sim run` replays to the same broken invariant (only when it does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
 }
 
 /// Runs `options.steps` events from `seed` and checks every invariant after each one.
 pub async fn run(seed: u64, options: &Options) -> Result<Run, DeployerError> {
-    let mut world = World::new(seed).await?;
+    let mut world = World::new(seed, options.threshold).await?;
     let mut rng = Rng::from_state(seed ^ 0x0c05_5c4a_1d5e_ed01);
     let mut stats = Stats::default();
     for event in 0..options.steps {
         world.event(&mut rng, options, &mut stats).await?;
-        if let Some(failure) = world.check(event).await? {
+        if let Some(mut failure) = world.check(event).await? {
+            failure.scenario = scenario::shrunk(&world, seed, options, &failure).await?;
             return Ok(world.finish(seed, event + 1, stats, Some(failure)));
         }
     }

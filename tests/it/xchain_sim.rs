@@ -92,3 +92,20 @@ fn kessai_sim_run_replays_a_cross_chain_file_in_process_and_refuses_anvil_for_it
     let anvil = crate::support::command().args(["sim", "run", &file, "--anvil"]).output().expect("run");
     crate::support::refused(&anvil, "replays in-process only so far");
 }
+
+#[test]
+fn a_verifier_off_by_one_is_caught_and_shrunk_to_a_short_scenario_that_replays_to_the_same_failure() {
+    let options = Options { steps: 2_000, threshold: 1, ..Options::default() };
+    let run = run(1, &options);
+    let failure = run.failure.expect("a single faulty attestor fools a verifier whose threshold is one");
+    assert_eq!(failure.invariant, OUTCOMES, "{}", failure.message);
+    let text = failure.scenario.expect("a short scenario");
+    let parsed = xchain::XScenario::parse(&text, "shrunk").expect("parses");
+    assert!(parsed.steps.len() <= 5, "short: {text}");
+    let replayed = kessai_sim::parallel::drive(|| xchain::run_scenario(&parsed)).expect("replays");
+    assert_eq!(replayed.failure.map(|f| f.invariant), Some(OUTCOMES), "{text}");
+    // The same timeline under the model's threshold holds.
+    let sound = xchain::XScenario::parse(&text.replace("threshold = 1", "threshold = 2"), "sound").expect("parses");
+    let held = kessai_sim::parallel::drive(|| xchain::run_scenario(&sound)).expect("replays");
+    assert_eq!(held.failure, None, "{held}");
+}

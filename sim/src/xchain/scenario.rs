@@ -41,7 +41,10 @@
 //! too. After the last one every halt ends, both clocks pass every deadline and the actors finish;
 //! the expectations are checked then.
 
-use super::{Failure, world::World};
+use super::{
+    Failure, Options,
+    world::{Move, World},
+};
 use kessai_bindings::{alloy::primitives::B256, cross_chain::states};
 use kessai_deployer::DeployerError;
 use serde::{Deserialize, Serialize};
@@ -86,13 +89,26 @@ pub struct XChain {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct XSettings {
-    /// Attestors that sign what `sign_falsely` steps say (of 3, threshold 2).
+    /// Attestors that sign what `sign_falsely` steps say (of 3).
+    #[serde(default = "one")]
     pub faulty_attestors: usize,
+    /// The verifiers' threshold as deployed (default 2 of 3; 1 shows what a verifier off by one lets
+    /// a single faulty attestor do).
+    #[serde(default = "two")]
+    pub threshold: u8,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn two() -> u8 {
+    2
 }
 
 impl Default for XSettings {
     fn default() -> Self {
-        Self { faulty_attestors: 1 }
+        Self { faulty_attestors: one(), threshold: two() }
     }
 }
 
@@ -122,6 +138,9 @@ pub struct XStep {
     pub sign_falsely: Option<String>,
     /// ... this state: `locked`, `committed` or `aborted`.
     pub state: Option<String>,
+    /// A hostile account submits a delivery and a return of the trade with this label, each with
+    /// whatever proof the attestors' signatures make, whatever the payment chain recorded.
+    pub hostile: Option<String>,
 }
 
 /// An outcome expected at the end.
@@ -162,10 +181,11 @@ impl XScenario {
                 step.halt.is_some(),
                 step.crash_relayer.is_some(),
                 step.sign_falsely.is_some(),
+                step.hostile.is_some(),
             ];
             if said.iter().filter(|s| **s).count() != 1 {
                 return Err(DeployerError::Config(format!(
-                    "scenario {origin}: step {} (at {} s) must say one of lock, pay, halt, crash_relayer, sign_falsely",
+                    "scenario {origin}: step {} (at {} s) must say one of lock, pay, halt, crash_relayer, sign_falsely, hostile",
                     i + 1,
                     step.at
                 )));
@@ -248,7 +268,7 @@ impl XScenarioReport {
 
 /// Replays `scenario` in-process.
 pub async fn run_scenario(scenario: &XScenario) -> Result<XScenarioReport, DeployerError> {
-    let mut world = World::new(0).await?;
+    let mut world = World::new(0, scenario.cross_chain.threshold).await?;
     let start = world.now;
     let mut moments = BTreeSet::new();
     for step in &scenario.steps {
@@ -341,6 +361,11 @@ async fn take(
         world.relayers[i] = world.relayer(i);
         return Ok(format!("relayer {i} crashes; a new one starts from the chains"));
     }
+    if let Some(label) = &step.hostile {
+        let Some(hash) = find(label, labels) else { return Ok(format!("hostile {label}: no such trade")) };
+        let refused = world.hostile_on(hash).await?;
+        return Ok(format!("a hostile delivery and return of {label}: {refused} of 2 refused"));
+    }
     let label = step.sign_falsely.as_deref().unwrap_or_default();
     let state = state_of(step.state.as_deref()).unwrap_or(states::COMMITTED);
     let Some(hash) = find(label, labels) else { return Ok(format!("sign_falsely {label}: no such trade")) };
@@ -422,4 +447,44 @@ impl fmt::Display for XScenarioReport {
         }
         write!(f, "{}", if self.passed() { "every invariant and expectation held" } else { "FAILED" })
     }
+}
+
+/// A failure of a random run as a short scenario: the failing trade's moves alone, a second apart,
+/// with the run's attestors and threshold. `None` unless the failure names a trade and the scenario,
+/// replayed, breaks the same invariant.
+pub(super) async fn shrunk(
+    world: &World,
+    seed: u64,
+    options: &Options,
+    failure: &Failure,
+) -> Result<Option<String>, DeployerError> {
+    let Some(trade) = failure.trade else { return Ok(None) };
+    let mut text = format!(
+        "# Shrunk from `kessai sim prop --cross-chain` seed {seed}: {} broke at event {}.\n\
+         title = \"seed {seed}: {}\"\n\n[chains.asset]\n[chains.payment]\n\n[cross_chain]\n\
+         faulty_attestors = {}\nthreshold = {}\n",
+        failure.invariant, failure.event, failure.invariant, options.faulty, options.threshold
+    );
+    let moves = world.moves.iter().filter(|(h, _)| *h == trade).map(|(_, m)| m);
+    for (at, m) in moves.enumerate() {
+        text.push_str(&format!("\n[[steps]]\nat = {at}\n"));
+        text.push_str(&match m {
+            Move::Lock { units, amount, due_in } => {
+                format!("lock = \"T1\"\nunits = {units}\namount = {amount}\ndue_in = {due_in}\n")
+            }
+            Move::Pay => "pay = \"T1\"\n".into(),
+            Move::SignFalsely(state) => {
+                let name = match *state {
+                    states::LOCKED => "locked",
+                    states::ABORTED => "aborted",
+                    _ => "committed",
+                };
+                format!("sign_falsely = \"T1\"\nstate = \"{name}\"\n")
+            }
+            Move::Hostile => "hostile = \"T1\"\n".into(),
+        });
+    }
+    let parsed = XScenario::parse(&text, "the shrunk scenario")?;
+    let replayed = Box::pin(run_scenario(&parsed)).await?;
+    Ok(replayed.failure.filter(|f| f.invariant == failure.invariant).map(|_| text))
 }

@@ -37,6 +37,19 @@ use std::{
 
 use super::{ASSET_CHAIN, PAYMENT_CHAIN};
 
+/// Something done to one trade, as a scenario step can say it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Move {
+    /// Locked with these terms.
+    Lock { units: u64, amount: u64, due_in: u64 },
+    /// Paid.
+    Pay,
+    /// The faulty attestors signed this state.
+    SignFalsely(u8),
+    /// A hostile delivery and return were submitted.
+    Hostile,
+}
+
 /// What a trade did, as the chains' events tell it.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Seen {
@@ -74,6 +87,8 @@ pub(super) struct World {
     pub(super) scanned: (u64, u64),
     /// Events left until the halted chain resumes.
     pub(super) halt_left: usize,
+    /// What happened to each trade, in order (for turning a failure into a short scenario).
+    pub(super) moves: Vec<(B256, Move)>,
     /// The world's time: one second passes per event; each chain's blocks catch up with it (a
     /// halted chain's clock stands still, then jumps when it resumes).
     pub(super) now: u64,
@@ -86,7 +101,7 @@ pub(super) const TRADE_UNITS: u64 = 10;
 pub(super) const TRADE_CASH: u64 = 1_000;
 
 impl World {
-    pub(super) async fn new(seed: u64) -> Result<Self, DeployerError> {
+    pub(super) async fn new(seed: u64, threshold: u8) -> Result<Self, DeployerError> {
         let accounts = anvil::dev_accounts();
         let mut a = RevmChain::new(&RevmOptions::new(Hardfork::Berlin, ASSET_CHAIN), &accounts);
         let mut b = RevmChain::new(&RevmOptions::new(Hardfork::Cancun, PAYMENT_CHAIN), &accounts);
@@ -104,7 +119,7 @@ impl World {
                 instrument: None,
             },
             attestors: keys.iter().map(PrivateKeySigner::address).collect(),
-            threshold: 2,
+            threshold,
             resolvers: vec![accounts[4], accounts[1]],
             resolution_approvals: 2,
             resolution_delay: 30 * 86_400,
@@ -153,6 +168,7 @@ impl World {
             next_id: 1,
             scanned: (0, 0),
             halt_left: 0,
+            moves: Vec::new(),
             now: 0,
         };
         world.now = world.a.chain.timestamp().await?.max(world.b.chain.timestamp().await?);
@@ -215,10 +231,14 @@ impl World {
             stats.crashes += 1;
         }
         if rng.chance(options.faulty_percent) && !self.trades.is_empty() {
-            self.faulty_signs(rng, options.faulty)?;
+            let signed = self.faulty_signs(rng, options.faulty)?;
             stats.faulty_signatures += 1;
+            // The attacker the faulty attestors work with uses their signature at once.
+            if rng.chance(options.hostile_percent * 10) {
+                stats.hostile_refused += self.hostile_on(signed).await?;
+            }
         }
-        if rng.chance(options.hostile_percent) && !self.trades.is_empty() && !self.a.halted {
+        if rng.chance(options.hostile_percent) && !self.trades.is_empty() {
             stats.hostile_refused += self.hostile(rng).await?;
         }
         if self.halt_left == 0 && rng.chance(options.halt_percent) {
@@ -280,6 +300,7 @@ impl World {
         }
         let hash = terms_hash(&terms);
         self.trades.entry(hash).or_default().terms = Some(terms);
+        self.moves.push((hash, Move::Lock { units, amount, due_in }));
         Ok(Some(hash))
     }
 
@@ -321,6 +342,7 @@ impl World {
             Err(e) => return Err(e),
         }
         self.trades.entry(hash).or_default().paid = true;
+        self.moves.push((hash, Move::Pay));
         Ok(Ok(()))
     }
 
@@ -336,10 +358,11 @@ impl World {
 
     /// The `faulty` last attestors sign one random state of a random trade for either chain, whatever
     /// the chains recorded, and put it in the inbox.
-    pub(super) fn faulty_signs(&mut self, rng: &mut Rng, faulty: usize) -> Result<(), DeployerError> {
+    pub(super) fn faulty_signs(&mut self, rng: &mut Rng, faulty: usize) -> Result<B256, DeployerError> {
         let (hash, _) = self.random_trade(rng);
         let state = [states::LOCKED, states::COMMITTED, states::ABORTED][rng.below(3) as usize];
-        self.sign_falsely(hash, state, faulty)
+        self.sign_falsely(hash, state, faulty)?;
+        Ok(hash)
     }
 
     /// The `faulty` last attestors sign that trade `hash` is in `state` (on A for `LOCKED`, else on
@@ -350,6 +373,7 @@ impl World {
         let statement =
             Statement { chain_id: side.chain_id, source: side.contract, trade_id: id, state, terms_hash: hash };
         std::fs::create_dir_all(&self.inbox)?;
+        self.moves.push((hash, Move::SignFalsely(state)));
         for key in &self.keys[self.keys.len() - faulty.min(self.keys.len())..] {
             let attestation = statement.sign(key)?;
             let file = self.inbox.join(format!("{hash}-{state}-{}-faulty.json", key.address()));
@@ -369,7 +393,16 @@ impl World {
     /// proof the inbox's signatures make, whatever B recorded; returns how many were refused.
     pub(super) async fn hostile(&mut self, rng: &mut Rng) -> Result<usize, DeployerError> {
         let (hash, _) = self.random_trade(rng);
-        let Some(terms) = self.trades[&hash].terms.clone() else { return Ok(0) };
+        self.hostile_on(hash).await
+    }
+
+    /// [`Self::hostile`] on trade `hash`.
+    pub(super) async fn hostile_on(&mut self, hash: B256) -> Result<usize, DeployerError> {
+        let Some(terms) = self.trades.get(&hash).and_then(|s| s.terms.clone()) else { return Ok(0) };
+        if self.a.halted {
+            return Ok(0);
+        }
+        self.moves.push((hash, Move::Hostile));
         let set: Vec<Address> = self.keys.iter().map(PrivateKeySigner::address).collect();
         let attestations = read_inbox(&self.inbox);
         let mut refused = 0;
@@ -421,7 +454,8 @@ impl World {
     /// against the chains (read directly, whatever is halted).
     pub(super) async fn check(&mut self, event: usize) -> Result<Option<Failure>, DeployerError> {
         self.scan().await?;
-        let fail = |invariant, message: String| Ok(Some(Failure { invariant, event, message }));
+        let fail =
+            |invariant, message: String| Ok(Some(Failure { invariant, event, message, trade: None, scenario: None }));
         let (a, b) = (&mut self.a.chain, &mut self.b.chain);
         let supplies = (
             a.read(self.asset.security, &SecurityToken::totalSupplyCall {}).await?,
@@ -437,10 +471,15 @@ impl World {
                 ([], _) => {}
                 ([true], Some(states::COMMITTED)) | ([false], Some(states::ABORTED)) => {}
                 (ended, decided) => {
-                    return fail(
-                        OUTCOMES,
-                        format!("trade {hash}: A ended it {ended:?} (true: delivered), B recorded {decided:?}"),
-                    );
+                    let message =
+                        format!("trade {hash}: A ended it {ended:?} (true: delivered), B recorded {decided:?}");
+                    return Ok(Some(Failure {
+                        invariant: OUTCOMES,
+                        event,
+                        message,
+                        trade: Some(*hash),
+                        scenario: None,
+                    }));
                 }
             }
             let Some(terms) = &seen.terms else { continue };
@@ -527,6 +566,8 @@ impl World {
         (!open.is_empty()).then(|| Failure {
             invariant: ENDED,
             event,
+            trade: None,
+            scenario: None,
             message: format!("{} trade(s) not ended on both chains after healing: {}", open.len(), open.join(", ")),
         })
     }

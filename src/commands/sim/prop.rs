@@ -65,6 +65,11 @@ pub(super) struct PropArgs {
     /// model's k−1; 2 is beyond it, and the run must catch the split trade that follows.
     #[arg(long, default_value_t = 1, requires = "cross_chain")]
     faulty_attestors: usize,
+    /// With --cross-chain: the verifiers' threshold as deployed (of 3 attestors; the model is 2).
+    /// 1 deploys a verifier off by one, which a single faulty attestor fools: the run must catch it
+    /// and give a short scenario file that replays to the same failure (written to --out).
+    #[arg(long, default_value_t = 2, requires = "cross_chain")]
+    verifier_threshold: u8,
 }
 
 /// What a property run found (`kessai sim prop`): each seed's run in seed order and a verdict over
@@ -138,7 +143,13 @@ impl PropArgs {
         let invariants = self.invariants()?;
         let jobs = self.jobs.unwrap_or_else(parallel::default_threads).max(1);
         if self.cross_chain {
-            return super::xprop::execute(self.steps, self.faulty_attestors, &seeds, jobs, global);
+            let options = kessai_sim::xchain::Options {
+                steps: self.steps,
+                faulty: self.faulty_attestors,
+                threshold: self.verifier_threshold,
+                ..Default::default()
+            };
+            return super::xprop::execute(options, &seeds, jobs, self.out.as_deref(), global);
         }
         output::progress(global, self.plan(&seeds, &invariants, jobs));
         let outcome = self.run(&seeds, &invariants, jobs, global)?;

@@ -3,12 +3,13 @@
 //! order.
 
 use super::{GlobalArgs, Reported, output};
+use eyre::WrapErr;
 use kessai_sim::{
     parallel,
     xchain::{self, Options, Run},
 };
 use serde::Serialize;
-use std::fmt;
+use std::{fmt, path::Path};
 
 /// Every seed's run and a verdict over all of them.
 #[derive(Serialize)]
@@ -19,16 +20,25 @@ struct CrossChainReport {
     runs: Vec<Run>,
 }
 
-/// Runs `steps` events for each seed with `faulty` faulty attestors, prints each run (text or
-/// `--json`) and fails if an invariant broke.
-pub(super) fn execute(steps: usize, faulty: usize, seeds: &[u64], jobs: usize, global: GlobalArgs) -> eyre::Result<()> {
-    let options = Options { steps, faulty, ..Options::default() };
+/// Runs `options.steps` events for each seed, prints each run (text or `--json`), writes the first
+/// failure's short scenario to `out` (or prints it), and fails if an invariant broke.
+pub(super) fn execute(
+    options: Options,
+    seeds: &[u64],
+    jobs: usize,
+    out: Option<&Path>,
+    global: GlobalArgs,
+) -> eyre::Result<()> {
+    let steps = options.steps;
     output::progress(
         global,
         format_args!(
-            "cross-chain property run: {} seed(s) × {steps} events on {} thread(s); {faulty} of 3 attestors faulty",
+            "cross-chain property run: {} seed(s) × {steps} events on {} thread(s); {} of 3 attestors faulty, \
+             verifiers' threshold {}",
             seeds.len(),
-            jobs.min(seeds.len())
+            jobs.min(seeds.len()),
+            options.faulty,
+            options.threshold
         ),
     );
     let runs = parallel::map(seeds, jobs, |seed| parallel::drive(|| xchain::run(*seed, &options)));
@@ -38,6 +48,18 @@ pub(super) fn execute(steps: usize, faulty: usize, seeds: &[u64], jobs: usize, g
     output::print_document(global, &report)?;
     if passed {
         return Ok(());
+    }
+    let shrunk = report.runs.iter().filter_map(|r| r.failure.as_ref()?.scenario.as_deref()).next();
+    match (shrunk, out) {
+        (Some(text), Some(path)) => {
+            std::fs::write(path, text).wrap_err_with(|| format!("cannot write {}", path.display()))?;
+            output::progress(
+                global,
+                format_args!("wrote the shrunk scenario to {} (kessai sim run replays it)", path.display()),
+            );
+        }
+        (Some(text), None) if !global.json => println!("\n{text}"),
+        _ => {}
     }
     let failing: Vec<String> = report.runs.iter().filter(|r| r.failure.is_some()).map(|r| r.seed.to_string()).collect();
     Err(Reported(format!("an invariant broke (seed {})", failing.join(", "))).into())
