@@ -414,7 +414,7 @@ pub(super) fn run_files(
                 .map(|r| Replayed::One(Box::new(Replay::new("revm", PathBuf::new(), r, t.elapsed()))))
                 .map_err(eyre::Report::from),
             Loaded::Cross(x) => parallel::drive(|| xchain::run_scenario(x))
-                .map(|report| Replayed::Cross { file: PathBuf::new(), report })
+                .map(|report| Replayed::Cross { file: PathBuf::new(), report: Box::new(report) })
                 .map_err(eyre::Report::from),
         }
     });
@@ -464,7 +464,7 @@ enum Replayed {
     Cross {
         file: PathBuf,
         #[serde(flatten)]
-        report: xchain::XScenarioReport,
+        report: Box<xchain::XScenarioReport>,
     },
 }
 
