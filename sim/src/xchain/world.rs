@@ -22,11 +22,11 @@ use kessai_deployer::{
     plan::{SuiteAccounts, SuiteSpec, execute},
     profile::Hardfork,
     xchain::{
-        Statement,
         plan::{CrossChainSpec, Side, plan, xlabels},
         proof,
         relay::{Attestor, Endpoint, Relayer, read_inbox},
         terms_hash,
+        trade::{Order, TwoSuites},
     },
 };
 use std::{
@@ -176,6 +176,18 @@ impl World {
         Ok(world)
     }
 
+    /// Both chains' contracts, as the trade steps name them.
+    pub(super) fn suites(&self) -> TwoSuites {
+        TwoSuites {
+            asset_chain_id: ASSET_CHAIN,
+            delivery: self.asset_end.contract,
+            security: self.asset.security,
+            payment_chain_id: PAYMENT_CHAIN,
+            payment: self.payment_end.contract,
+            cash: self.payment.deposit,
+        }
+    }
+
     /// Relayer `i`: on both chains, on B only, or on A only; new, it knows nothing but the chains.
     pub(super) fn relayer(&self, i: usize) -> Relayer {
         let r = Relayer::new(self.relayer_from, self.asset_end, self.payment_end, self.inbox.clone());
@@ -275,22 +287,9 @@ impl World {
             return Ok(None);
         }
         let deadline = self.b.chain.timestamp().await? + due_in;
-        let terms = Terms {
-            id: B256::from(U256::from(self.next_id)),
-            assetChainId: U256::from(ASSET_CHAIN),
-            delivery: self.asset_end.contract,
-            security: self.asset.security,
-            seller: self.parties[0],
-            buyer: self.parties[1],
-            units: U256::from(units),
-            paymentChainId: U256::from(PAYMENT_CHAIN),
-            payment: self.payment_end.contract,
-            cash: self.payment.deposit,
-            payer: self.parties[2],
-            payee: self.parties[3],
-            amount: U256::from(amount),
-            deadline,
-        };
+        let [seller, buyer, payer, payee] = self.parties;
+        let order = Order { seller, buyer, units: U256::from(units), payer, payee, amount: U256::from(amount) };
+        let terms = self.suites().terms(&order, B256::from(U256::from(self.next_id)), deadline);
         self.next_id += 1;
         let call = CrossChainDelivery::lockCall { terms: terms.clone() };
         match self.a.chain.send_call(terms.seller, self.asset_end.contract, &call).await {
@@ -368,10 +367,8 @@ impl World {
     /// The `faulty` last attestors sign that trade `hash` is in `state` (on A for `LOCKED`, else on
     /// B), whatever the chains recorded, into the inbox.
     pub(super) fn sign_falsely(&mut self, hash: B256, state: u8, faulty: usize) -> Result<(), DeployerError> {
-        let Some(id) = self.trades.get(&hash).and_then(|s| s.terms.as_ref()).map(|t| t.id) else { return Ok(()) };
-        let side = if state == states::LOCKED { self.asset_end } else { self.payment_end };
-        let statement =
-            Statement { chain_id: side.chain_id, source: side.contract, trade_id: id, state, terms_hash: hash };
+        let Some(terms) = self.trades.get(&hash).and_then(|s| s.terms.as_ref()) else { return Ok(()) };
+        let statement = self.suites().statement(terms, state);
         std::fs::create_dir_all(&self.inbox)?;
         self.moves.push((hash, Move::SignFalsely(state)));
         for key in &self.keys[self.keys.len() - faulty.min(self.keys.len())..] {
@@ -407,14 +404,7 @@ impl World {
         let attestations = read_inbox(&self.inbox);
         let mut refused = 0;
         for state in [states::COMMITTED, states::ABORTED] {
-            let side = self.payment_end;
-            let statement = Statement {
-                chain_id: side.chain_id,
-                source: side.contract,
-                trade_id: terms.id,
-                state,
-                terms_hash: hash,
-            };
+            let statement = self.suites().statement(&terms, state);
             // Without a proof the inbox supports, the attacker sends the first signature it has.
             let p = proof(&statement, &attestations, &set, 2).unwrap_or_else(|| {
                 attestations.iter().find(|a| a.statement == statement).map(|a| a.signature.clone()).unwrap_or_default()
