@@ -30,7 +30,7 @@ mod scenario;
 mod world;
 
 pub use halting::Halting;
-pub use scenario::{XScenario, XScenarioReport, run_scenario};
+pub use scenario::{XScenario, XScenarioReport, run_scenario, run_scenario_on_anvil};
 
 use crate::rng::Rng;
 use kessai_deployer::{DeployerError, chain::Chain};

@@ -113,7 +113,11 @@ impl RunArgs {
             return workloads::run_files(&files, self.jobs, &self.local.revm(), global);
         }
         if let Some(x) = self.cross_chain()? {
-            let report = kessai_sim::parallel::drive(|| xchain::run_scenario(&x))?;
+            let report = if self.anvil {
+                xchain::run_scenario_on_anvil(&x).await?
+            } else {
+                kessai_sim::parallel::drive(|| xchain::run_scenario(&x))?
+            };
             output::print_document(global, &report)?;
             if report.passed() {
                 return Ok(());
@@ -133,16 +137,18 @@ impl RunArgs {
         replay.verdict()
     }
 
-    /// The file as a cross-chain scenario (it has `[chains]`): replayed in-process only, so far.
+    /// The file as a cross-chain scenario (it has `[chains]`): replayed in-process, or with `--anvil`
+    /// on two Anvils spawned for it.
     fn cross_chain(&self) -> eyre::Result<Option<xchain::XScenario>> {
         let text = std::fs::read_to_string(&self.file)
             .wrap_err_with(|| format!("cannot read the scenario {}", self.file.display()))?;
         if !xchain::XScenario::is_cross_chain(&text) {
             return Ok(None);
         }
-        if self.anvil || self.rpc_url.is_some() || self.html.is_some() {
+        if self.rpc_url.is_some() || self.html.is_some() {
             eyre::bail!(
-                "{} is a cross-chain scenario: it replays in-process only so far (without --anvil, --rpc-url or --html)",
+                "{} is a cross-chain scenario: it replays in-process or with --anvil on two Anvils it spawns (not on \
+                 --rpc-url, which names one node), and has no HTML report yet (drop --html)",
                 self.file.display()
             );
         }

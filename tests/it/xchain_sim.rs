@@ -82,15 +82,19 @@ fn an_expectation_that_does_not_hold_fails_the_scenario_and_a_step_saying_two_th
 }
 
 #[test]
-fn kessai_sim_run_replays_a_cross_chain_file_in_process_and_refuses_anvil_for_it_so_far() {
+fn kessai_sim_run_replays_a_cross_chain_file_in_process_or_on_two_anvils_and_refuses_one_node() {
     let file = format!("{}/scenarios/cross_chain_failures.toml", env!("CARGO_MANIFEST_DIR"));
-    let out = crate::support::command().args(["--json", "sim", "run", &file]).output().expect("run");
+    let run = |extra: &[&str]| crate::support::command().args(["--json", "sim", "run", &file]).args(extra).output();
+    let out = run(&[]).expect("run");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(report["unmet"], serde_json::json!([]));
     assert_eq!(report["trades"].as_array().map(Vec::len), Some(3));
-    let anvil = crate::support::command().args(["sim", "run", &file, "--anvil"]).output().expect("run");
-    crate::support::refused(&anvil, "replays in-process only so far");
+    let anvil = run(&["--anvil"]).expect("run");
+    assert!(anvil.status.success(), "{}", String::from_utf8_lossy(&anvil.stderr));
+    assert_eq!(anvil.stdout, out.stdout, "the same report from two Anvils");
+    let one_node = run(&["--rpc-url", "http://127.0.0.1:1"]).expect("run");
+    crate::support::refused(&one_node, "names one node");
 }
 
 #[test]
@@ -108,4 +112,24 @@ fn a_verifier_off_by_one_is_caught_and_shrunk_to_a_short_scenario_that_replays_t
     let sound = xchain::XScenario::parse(&text.replace("threshold = 1", "threshold = 2"), "sound").expect("parses");
     let held = kessai_sim::parallel::drive(|| xchain::run_scenario(&sound)).expect("replays");
     assert_eq!(held.failure, None, "{held}");
+}
+
+#[tokio::test]
+async fn the_cross_chain_examples_replay_identically_in_process_and_on_two_anvils() {
+    for file in ["cross_chain_pilot.toml", "cross_chain_failures.toml"] {
+        let path = format!("{}/scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
+        let parsed = xchain::XScenario::parse(&std::fs::read_to_string(&path).expect("read"), &path).expect("parses");
+        let in_process = {
+            let parsed = parsed.clone();
+            tokio::task::spawn_blocking(move || kessai_sim::parallel::drive(|| xchain::run_scenario(&parsed)))
+                .await
+                .expect("joined")
+                .expect("replays in-process")
+        };
+        let on_anvil = xchain::run_scenario_on_anvil(&parsed).await.expect("replays on two Anvils");
+        assert!(in_process.passed(), "{in_process}");
+        // Every step's result, each trade's terms hash and outcome on both chains, and when each was
+        // decided and ended: the same on both engines.
+        assert_eq!(on_anvil, in_process, "{file}");
+    }
 }

@@ -43,10 +43,16 @@
 
 use super::{
     Failure, Options,
-    world::{Move, World},
+    world::{Move, Pin, World},
 };
+use alloy::providers::Provider;
 use kessai_bindings::{alloy::primitives::B256, cross_chain::states};
-use kessai_deployer::DeployerError;
+use kessai_deployer::{
+    DeployerError,
+    anvil::{self, AnvilInstance, AnvilOptions},
+    profile::ChainProfile,
+    rpc::RpcChain,
+};
 use serde::{Deserialize, Serialize};
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -268,7 +274,30 @@ impl XScenarioReport {
 
 /// Replays `scenario` in-process.
 pub async fn run_scenario(scenario: &XScenario) -> Result<XScenarioReport, DeployerError> {
-    let mut world = World::new(0, scenario.cross_chain.threshold).await?;
+    play(World::new(0, scenario.cross_chain.threshold).await?, scenario).await
+}
+
+/// Replays `scenario` on two Anvils it spawns: A like ibet for Fin (Berlin, gas price 0, chain id
+/// 1010032), B at Cancun (chain id 31337), both from the in-process engine's genesis time. A halt
+/// stops a node answering the actors and making blocks, as in-process.
+pub async fn run_scenario_on_anvil(scenario: &XScenario) -> Result<XScenarioReport, DeployerError> {
+    let a_node = AnvilInstance::spawn(&AnvilOptions::emulating(ChainProfile::Ibet))?;
+    let b_node = AnvilInstance::spawn(&AnvilOptions::default())?;
+    let a = RpcChain::connect(&a_node.endpoint(), anvil::dev_signers())?;
+    let b = RpcChain::connect(&b_node.endpoint(), anvil::dev_signers())?;
+    // Each block one second after the last, as on the in-process engine, whatever the wall clock does.
+    for chain in [&a, &b] {
+        let _: serde_json::Value = chain
+            .retry("anvil_setBlockTimestampInterval", || {
+                chain.provider().raw_request::<_, serde_json::Value>("anvil_setBlockTimestampInterval".into(), (1,))
+            })
+            .await?;
+    }
+    play(World::on(a, b, 0, scenario.cross_chain.threshold).await?, scenario).await
+}
+
+/// Replays `scenario` in `world`.
+async fn play<C: Pin>(mut world: World<C>, scenario: &XScenario) -> Result<XScenarioReport, DeployerError> {
     let start = world.now;
     let mut moments = BTreeSet::new();
     for step in &scenario.steps {
@@ -319,8 +348,8 @@ pub async fn run_scenario(scenario: &XScenario) -> Result<XScenarioReport, Deplo
 }
 
 /// Takes one step; says what happened.
-async fn take(
-    world: &mut World,
+async fn take<C: Pin>(
+    world: &mut World<C>,
     step: &XStep,
     labels: &mut BTreeMap<String, B256>,
     halt_ends: &mut Vec<(u64, bool)>,
@@ -373,9 +402,9 @@ async fn take(
     Ok(format!("{faulty} faulty attestor(s) sign that {label} is {}", step.state.as_deref().unwrap_or_default()))
 }
 
-fn report(
+fn report<C: Pin>(
     scenario: &XScenario,
-    world: &World,
+    world: &World<C>,
     start: u64,
     steps: Vec<StepLine>,
     labels: &BTreeMap<String, B256>,
@@ -452,8 +481,8 @@ impl fmt::Display for XScenarioReport {
 /// A failure of a random run as a short scenario: the failing trade's moves alone, a second apart,
 /// with the run's attestors and threshold. `None` unless the failure names a trade and the scenario,
 /// replayed, breaks the same invariant.
-pub(super) async fn shrunk(
-    world: &World,
+pub(super) async fn shrunk<C: Pin>(
+    world: &World<C>,
     seed: u64,
     options: &Options,
     failure: &Failure,

@@ -3,6 +3,7 @@
 
 use super::{ENDED, Failure, HOLDINGS, OUTCOMES, Options, Run, SUPPLY, Stats, halting::Halting};
 use crate::{RevmChain, RevmOptions, rng::Rng};
+use alloy::providers::Provider;
 use kessai_bindings::{
     alloy::{
         primitives::{Address, B256, U256},
@@ -15,6 +16,7 @@ use kessai_bindings::{
     deposit_token::DepositToken,
     security_token::SecurityToken,
 };
+use kessai_deployer::rpc::RpcChain;
 use kessai_deployer::{
     DeployerError, anvil,
     chain::Chain,
@@ -65,9 +67,35 @@ pub(super) struct Seen {
 }
 
 /// Both chains, their contracts, the actors and what the checker has seen so far.
-pub(super) struct World {
-    pub(super) a: Halting<RevmChain>,
-    pub(super) b: Halting<RevmChain>,
+/// Moving a chain's clock to an exact second. The in-process engine's clock is exact already; an
+/// Anvil's follows the wall clock unless its next block's time is pinned (and, as
+/// [`super::run_scenario_on_anvil`] sets it, each block after it comes one second later, as on the
+/// engine), so both engines see the same times.
+pub trait Pin: Chain {
+    /// Pins the time of the chain's next block to its latest block's plus `seconds`.
+    fn pin_next(&mut self, seconds: u64) -> impl Future<Output = Result<(), DeployerError>> + Send {
+        let _ = seconds;
+        async { Ok(()) }
+    }
+}
+
+impl Pin for RevmChain {}
+
+impl Pin for RpcChain {
+    async fn pin_next(&mut self, seconds: u64) -> Result<(), DeployerError> {
+        let next = self.timestamp().await? + seconds;
+        let _: serde_json::Value = self
+            .retry("evm_setNextBlockTimestamp", || {
+                self.provider().raw_request::<_, serde_json::Value>("evm_setNextBlockTimestamp".into(), (next,))
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+pub(super) struct World<C: Chain = RevmChain> {
+    pub(super) a: Halting<C>,
+    pub(super) b: Halting<C>,
     pub(super) asset: Suite,
     pub(super) payment: Suite,
     pub(super) asset_end: Endpoint,
@@ -100,11 +128,22 @@ pub(super) const CASH: u64 = 1_000_000_000;
 pub(super) const TRADE_UNITS: u64 = 10;
 pub(super) const TRADE_CASH: u64 = 1_000;
 
-impl World {
+impl World<RevmChain> {
+    /// Both chains in-process: A with Berlin's rules (ibet for Fin's), B with Cancun's.
     pub(super) async fn new(seed: u64, threshold: u8) -> Result<Self, DeployerError> {
         let accounts = anvil::dev_accounts();
-        let mut a = RevmChain::new(&RevmOptions::new(Hardfork::Berlin, ASSET_CHAIN), &accounts);
-        let mut b = RevmChain::new(&RevmOptions::new(Hardfork::Cancun, PAYMENT_CHAIN), &accounts);
+        let a = RevmChain::new(&RevmOptions::new(Hardfork::Berlin, ASSET_CHAIN), &accounts);
+        let b = RevmChain::new(&RevmOptions::new(Hardfork::Cancun, PAYMENT_CHAIN), &accounts);
+        Self::on(a, b, seed, threshold).await
+    }
+}
+
+impl<C: Pin> World<C> {
+    /// The suite, the cross-chain contracts and the funded parties deployed on `a` (the asset chain,
+    /// id 1010032) and `b` (the payment chain, id 31337), whose first ten accounts are Anvil's
+    /// development accounts.
+    pub(super) async fn on(mut a: C, mut b: C, seed: u64, threshold: u8) -> Result<Self, DeployerError> {
+        let accounts = anvil::dev_accounts();
         let keys: Vec<PrivateKeySigner> = (0xa1..=0xa3u8)
             .map(|i| PrivateKeySigner::from_bytes(&B256::repeat_byte(i)).expect("a valid key"))
             .collect();
@@ -349,8 +388,9 @@ impl World {
     pub(super) async fn block(&mut self, side: Side) -> Result<(), DeployerError> {
         let chain = if side == Side::Asset { &mut self.a } else { &mut self.b };
         if !chain.halted {
-            let behind = self.now.saturating_sub(chain.chain.timestamp().await?);
-            chain.chain.advance_time(behind.max(1)).await?;
+            let behind = self.now.saturating_sub(chain.chain.timestamp().await?).max(1);
+            chain.chain.pin_next(behind).await?;
+            chain.chain.advance_time(behind).await?;
         }
         Ok(())
     }
@@ -516,7 +556,12 @@ impl World {
     pub(super) async fn scan(&mut self) -> Result<(), DeployerError> {
         let (a, b) = (&mut self.a.chain, &mut self.b.chain);
         let (head_a, head_b) = (a.head().await?, b.head().await?);
-        for located in a.logs(&[self.asset_end.contract], self.scanned.0, Some(head_a)).await? {
+        let new_a = if head_a >= self.scanned.0 {
+            a.logs(&[self.asset_end.contract], self.scanned.0, Some(head_a)).await?
+        } else {
+            Vec::new()
+        };
+        for located in new_a {
             let data = &located.log.data;
             let (hash, delivered) = if let Ok(e) = CrossChainDelivery::Delivered::decode_log_data(data) {
                 (e.termsHash, true)
@@ -529,7 +574,12 @@ impl World {
             seen.ended.push(delivered);
             seen.ended_at.get_or_insert(self.now);
         }
-        for located in b.logs(&[self.payment_end.contract], self.scanned.1, Some(head_b)).await? {
+        let new_b = if head_b >= self.scanned.1 {
+            b.logs(&[self.payment_end.contract], self.scanned.1, Some(head_b)).await?
+        } else {
+            Vec::new()
+        };
+        for located in new_b {
             let data = &located.log.data;
             if let Ok(e) = CrossChainPayment::Committed::decode_log_data(data) {
                 let seen = self.trades.entry(e.termsHash).or_default();
