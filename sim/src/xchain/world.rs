@@ -26,7 +26,7 @@ use kessai_deployer::{
     xchain::{
         plan::{CrossChainSpec, Side, plan, xlabels},
         proof,
-        relay::{Attestor, Endpoint, Relayer, read_inbox},
+        relay::{Attestor, Endpoint, Relayer},
         terms_hash,
         trade::{Order, TwoSuites},
     },
@@ -441,7 +441,16 @@ impl<C: Pin> World<C> {
         }
         self.moves.push((hash, Move::Hostile));
         let set: Vec<Address> = self.keys.iter().map(PrivateKeySigner::address).collect();
-        let attestations = read_inbox(&self.inbox);
+        // The attacker reads this trade's signatures only: the files the attestors name after it.
+        let attestations: Vec<_> = [states::COMMITTED, states::ABORTED]
+            .into_iter()
+            .flat_map(|state| {
+                set.iter().flat_map(move |who| {
+                    [format!("{hash}-{state}-{who}.json"), format!("{hash}-{state}-{who}-faulty.json")]
+                })
+            })
+            .filter_map(|name| serde_json::from_slice(&std::fs::read(self.inbox.join(name)).ok()?).ok())
+            .collect();
         let mut refused = 0;
         for state in [states::COMMITTED, states::ABORTED] {
             let statement = self.suites().statement(&terms, state);
