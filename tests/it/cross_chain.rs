@@ -27,6 +27,7 @@ use kessai_deployer::{
         Attestation, Statement,
         plan::{CrossChainSpec, Side, plan, xlabels},
         proof, terms_hash,
+        trade::{Order, TwoSuites},
     },
 };
 
@@ -50,6 +51,7 @@ struct TwoChains {
     payer: Address,
     payee: Address,
     relayer: Address,
+    suites: TwoSuites,
     next_id: u64,
 }
 
@@ -111,10 +113,14 @@ async fn two_chains() -> TwoChains {
     asset.issue_security(&mut a, issuer, buyer, u(1)).await.expect("the buyer already holds");
     payment.issue_deposit(&mut b, bank, payer, u(10_000_000), B256::repeat_byte(1)).await.expect("cash");
     payment.issue_deposit(&mut b, bank, payee, u(1), B256::repeat_byte(2)).await.expect("the payee already holds");
+    let (delivery, pay) = (on_a.address(xlabels::DELIVERY).expect("A"), on_b.address(xlabels::PAYMENT).expect("B"));
+    let (security, cash) = (asset.security, payment.deposit);
+    let suites =
+        TwoSuites { asset_chain_id: CHAIN_A, delivery, security, payment_chain_id: CHAIN_B, payment: pay, cash };
     TwoChains {
         _nodes: (a_node, b_node),
-        delivery: on_a.address(xlabels::DELIVERY).expect("delivery"),
-        pay: on_b.address(xlabels::PAYMENT).expect("payment"),
+        delivery,
+        pay,
         a,
         b,
         asset,
@@ -125,6 +131,7 @@ async fn two_chains() -> TwoChains {
         payer,
         payee,
         relayer,
+        suites,
         next_id: 1,
     }
 }
@@ -140,28 +147,14 @@ impl TwoChains {
         let deadline = self.b.timestamp().await.expect("B's clock") + seconds;
         let id = B256::from(U256::from(self.next_id));
         self.next_id += 1;
-        Terms {
-            id,
-            assetChainId: U256::from(CHAIN_A),
-            delivery: self.delivery,
-            security: self.asset.security,
-            seller: self.seller,
-            buyer: self.buyer,
-            units: u(100),
-            paymentChainId: U256::from(CHAIN_B),
-            payment: self.pay,
-            cash: self.payment.deposit,
-            payer: self.payer,
-            payee: self.payee,
-            amount: u(1_000_000),
-            deadline,
-        }
+        let (seller, buyer, payer, payee) = (self.seller, self.buyer, self.payer, self.payee);
+        let order = Order { seller, buyer, units: u(100), payer, payee, amount: u(1_000_000) };
+        self.suites.terms(&order, id, deadline)
     }
 
     /// The statement that `state` is recorded for `terms` on its chain (A for `Locked`, B otherwise).
     fn statement(&self, terms: &Terms, state: u8) -> Statement {
-        let (chain_id, source) = if state == states::LOCKED { (CHAIN_A, self.delivery) } else { (CHAIN_B, self.pay) };
-        Statement { chain_id, source, trade_id: terms.id, state, terms_hash: terms_hash(terms) }
+        self.suites.statement(terms, state)
     }
 
     /// The signatures of attestors `which` over `statement`, as a proof in signer order.
