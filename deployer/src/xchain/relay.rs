@@ -108,13 +108,27 @@ fn read_attestation(path: &Path) -> Option<Attestation> {
 type AttestorSet = (Vec<Address>, usize);
 
 /// The inbox as a relayer keeps it between passes: each file parsed once (the attestors write a file
-/// whole and never change it), the valid signatures by trade and state.
+/// whole and never change it), the signatures by trade and state, each checked the first time a
+/// proof of its statement is looked for (a relayer started late checks only the open trades').
 #[derive(Debug, Default)]
 struct Inbox {
     /// The files read (an unreadable one is tried again next pass).
     seen: HashSet<OsString>,
-    /// Valid attestations by (terms hash, state).
-    by_record: HashMap<(B256, u8), Vec<Attestation>>,
+    /// Attestations by (terms hash, state).
+    by_record: HashMap<(B256, u8), Vec<Checked>>,
+}
+
+/// An attestation and, once checked, whether its signature recovers to its attestor.
+#[derive(Debug)]
+struct Checked {
+    attestation: Attestation,
+    valid: std::sync::OnceLock<bool>,
+}
+
+impl Checked {
+    fn is_valid(&self) -> bool {
+        *self.valid.get_or_init(|| self.attestation.is_valid())
+    }
 }
 
 impl Inbox {
@@ -129,34 +143,33 @@ impl Inbox {
             }
             let Some(attestation) = read_attestation(&entry.path()) else { continue };
             self.seen.insert(name);
-            if attestation.is_valid() {
-                let s = attestation.statement;
-                self.by_record.entry((s.terms_hash, s.state)).or_default().push(attestation);
-            }
+            let s = attestation.statement;
+            let checked = Checked { attestation, valid: std::sync::OnceLock::new() };
+            self.by_record.entry((s.terms_hash, s.state)).or_default().push(checked);
         }
         self.seen.len() - before
     }
 
-    /// The attestations of exactly `statement`.
-    fn of(&self, statement: &Statement) -> &[Attestation] {
-        self.by_record.get(&(statement.terms_hash, statement.state)).map_or(&[], Vec::as_slice)
+    /// The valid attestations of exactly `statement` by members of `set`.
+    fn of<'a>(&'a self, statement: &'a Statement, set: &'a [Address]) -> impl Iterator<Item = &'a Attestation> {
+        let all = self.by_record.get(&(statement.terms_hash, statement.state)).map_or(&[][..], Vec::as_slice);
+        all.iter()
+            .filter(move |c| c.attestation.statement == *statement && set.contains(&c.attestation.attestor))
+            .filter(|c| c.is_valid())
+            .map(|c| &c.attestation)
     }
 
-    /// True when distinct members of `set` signed `statement` at least `threshold` times (the
-    /// signatures were checked when read): [`proof`] would give a proof.
+    /// True when distinct members of `set` signed `statement` at least `threshold` times:
+    /// [`proof`] would give a proof.
     fn has_proof(&self, statement: &Statement, (set, threshold): &AttestorSet) -> bool {
-        let signers: BTreeSet<Address> = self
-            .of(statement)
-            .iter()
-            .filter(|a| a.statement == *statement && set.contains(&a.attestor))
-            .map(|a| a.attestor)
-            .collect();
+        let signers: BTreeSet<Address> = self.of(statement, set).map(|a| a.attestor).collect();
         signers.len() >= (*threshold).max(1)
     }
 
     /// The proof of `statement` for the verifier's current set.
     fn proof(&self, statement: &Statement, (set, threshold): &AttestorSet) -> Option<Bytes> {
-        proof(statement, self.of(statement), set, *threshold)
+        let valid: Vec<Attestation> = self.of(statement, set).cloned().collect();
+        proof(statement, &valid, set, *threshold)
     }
 }
 
