@@ -173,6 +173,13 @@ impl Inbox {
     }
 }
 
+/// The file `attestor` writes its signature of `statement` into, in `inbox`: named after the trade,
+/// the state and the attestor, so each attestor signs each record once and a reader finds a trade's
+/// signatures by name.
+pub fn attestation_file(inbox: &Path, statement: &Statement, attestor: Address) -> PathBuf {
+    inbox.join(format!("{}-{}-{attestor}.json", statement.terms_hash, statement.state))
+}
+
 /// An attestor: signs the records of both sides once they are final, into its inbox folder.
 #[derive(Debug)]
 pub struct Attestor {
@@ -217,7 +224,7 @@ impl Attestor {
     }
 
     fn file(&self, statement: &Statement) -> PathBuf {
-        self.inbox.join(format!("{}-{}-{}.json", statement.terms_hash, statement.state, self.key.address()))
+        attestation_file(&self.inbox, statement, self.key.address())
     }
 
     /// Signs every final record not signed yet: each lock on A, each commit or abort on B. It never

@@ -24,9 +24,10 @@ use kessai_deployer::{
     plan::{SuiteAccounts, SuiteSpec, execute},
     profile::Hardfork,
     xchain::{
+        Attestation,
         plan::{CrossChainSpec, Side, plan, xlabels},
         proof,
-        relay::{Attestor, Endpoint, Relayer},
+        relay::{Attestor, Endpoint, Relayer, attestation_file},
         terms_hash,
         trade::{Order, TwoSuites},
     },
@@ -38,6 +39,12 @@ use std::{
 };
 
 use super::{ASSET_CHAIN, PAYMENT_CHAIN};
+
+/// Where a faulty attestor writes beside its honest signature of the same record (an attestor may be
+/// both: one file each).
+fn faulty_file(honest: &std::path::Path) -> PathBuf {
+    honest.with_extension("faulty.json")
+}
 
 /// Something done to one trade, as a scenario step can say it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -413,7 +420,7 @@ impl<C: Pin> World<C> {
         self.moves.push((hash, Move::SignFalsely(state)));
         for key in &self.keys[self.keys.len() - faulty.min(self.keys.len())..] {
             let attestation = statement.sign(key)?;
-            let file = self.inbox.join(format!("{hash}-{state}-{}-faulty.json", key.address()));
+            let file = faulty_file(&attestation_file(&self.inbox, &statement, key.address()));
             std::fs::write(file, serde_json::to_vec(&attestation)?)?;
         }
         Ok(())
@@ -426,8 +433,9 @@ impl<C: Pin> World<C> {
         known[rng.below(known.len() as u64) as usize]
     }
 
-    /// A hostile account (the relayers' own, which holds no role) submits a delivery and a return of a random trade on A, each with whatever
-    /// proof the inbox's signatures make, whatever B recorded; returns how many were refused.
+    /// A hostile account (the relayers' own, which holds no role) submits a delivery and a return of
+    /// a random trade on A, each with whatever proof the inbox's signatures make, whatever B recorded;
+    /// returns how many were refused.
     pub(super) async fn hostile(&mut self, rng: &mut Rng) -> Result<usize, DeployerError> {
         let (hash, _) = self.random_trade(rng);
         self.hostile_on(hash).await
@@ -442,15 +450,18 @@ impl<C: Pin> World<C> {
         self.moves.push((hash, Move::Hostile));
         let set: Vec<Address> = self.keys.iter().map(PrivateKeySigner::address).collect();
         // The attacker reads this trade's signatures only: the files the attestors name after it.
-        let attestations: Vec<_> = [states::COMMITTED, states::ABORTED]
-            .into_iter()
-            .flat_map(|state| {
-                set.iter().flat_map(move |who| {
-                    [format!("{hash}-{state}-{who}.json"), format!("{hash}-{state}-{who}-faulty.json")]
-                })
-            })
-            .filter_map(|name| serde_json::from_slice(&std::fs::read(self.inbox.join(name)).ok()?).ok())
-            .collect();
+        let mut attestations: Vec<Attestation> = Vec::new();
+        for state in [states::COMMITTED, states::ABORTED] {
+            let statement = self.suites().statement(&terms, state);
+            for who in &set {
+                let honest = attestation_file(&self.inbox, &statement, *who);
+                let faulty = faulty_file(&honest);
+                for path in [honest, faulty] {
+                    let read = std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+                    attestations.extend(read);
+                }
+            }
+        }
         let mut refused = 0;
         for state in [states::COMMITTED, states::ABORTED] {
             let statement = self.suites().statement(&terms, state);
