@@ -13,6 +13,7 @@
 //! (`contracts/src/crosschain/`); their bindings are in `kessai_bindings`.
 
 pub mod bench;
+pub mod inbox;
 pub mod plan;
 pub mod relay;
 pub mod trade;

@@ -26,6 +26,7 @@
 //! A failure names the seed, the event and the invariant; the run is reproducible from the seed.
 
 mod halting;
+mod ledger;
 mod scenario;
 mod world;
 
@@ -143,7 +144,7 @@ pub struct Failure {
 
 /// Runs `options.steps` events from `seed` and checks every invariant after each one.
 pub async fn run(seed: u64, options: &Options) -> Result<Run, DeployerError> {
-    let mut world = World::new(seed, options.threshold).await?;
+    let mut world = World::new(options.threshold).await?;
     let mut rng = Rng::from_state(seed ^ 0x0c05_5c4a_1d5e_ed01);
     let mut stats = Stats::default();
     for event in 0..options.steps {

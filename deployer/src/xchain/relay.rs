@@ -12,7 +12,8 @@
 //!
 //! - the logs are scanned once each, from the last block scanned (from 0, or a given start block);
 //! - a trade final on both chains (delivered or returned on A, committed or aborted on B) is
-//!   dropped; the attestor drops one once it has signed its outcome, without reading B again;
+//!   dropped, and one whose delivery or return the asset chain's events already show is dropped
+//!   without a read (so a relayer started late reads the records of the open trades only); the attestor drops one once it has signed its outcome, without reading B again;
 //! - the attestor reads a trade's record on B only once B's events at its final block show an
 //!   outcome (`Committed`, `Aborted`), and confirms it with that record;
 //! - the relayer reads a trade's records only when the attestations and B's clock allow a step (a
@@ -26,7 +27,13 @@
 //! the other chain's blocks. The attestor writes a pass's signatures after all its reads, so the
 //! records one block made final reach the inbox together.
 
-use super::{Attestation, Statement, plan::Side, proof};
+pub use super::inbox::{attestation_file, read_inbox};
+use super::{
+    Attestation, Statement,
+    inbox::{Inbox, Read, name},
+    plan::Side,
+    proof,
+};
 use crate::{
     chain::{Chain, Receipt, Tx},
     error::DeployerError,
@@ -43,11 +50,7 @@ use kessai_bindings::{
     cross_chain_delivery::CrossChainDelivery,
     cross_chain_payment::CrossChainPayment,
 };
-use std::{
-    collections::{BTreeMap, BTreeSet, HashMap, HashSet},
-    ffi::OsString,
-    path::{Path, PathBuf},
-};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// One side's contract on its chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +72,38 @@ pub async fn locked_trades<A: Chain>(
     Ok(locked_between(a, delivery, 0, to_block).await?.into_iter().collect())
 }
 
+/// A trade's record on the asset chain, as its delivery contract's events tell it.
+enum OnA {
+    /// Locked with these terms.
+    Locked(B256, Terms),
+    /// Delivered (`true`) on a proof of B's commit, or returned (`false`) on a proof of its abort.
+    Ended(B256, bool),
+}
+
+/// The delivery contract's lock, delivery and return events in blocks `from_block..=to_block`, in
+/// chain order.
+async fn delivery_events<A: Chain>(
+    a: &mut A,
+    delivery: Address,
+    from_block: u64,
+    to_block: Option<u64>,
+) -> Result<Vec<OnA>, DeployerError> {
+    let logs = a.logs(&[delivery], from_block, to_block).await?;
+    Ok(logs
+        .iter()
+        .filter_map(|located| {
+            let data = &located.log.data;
+            if let Ok(e) = CrossChainDelivery::Locked::decode_log_data(data) {
+                Some(OnA::Locked(e.termsHash, e.terms))
+            } else if let Ok(e) = CrossChainDelivery::Delivered::decode_log_data(data) {
+                Some(OnA::Ended(e.termsHash, true))
+            } else {
+                CrossChainDelivery::Returned::decode_log_data(data).ok().map(|e| OnA::Ended(e.termsHash, false))
+            }
+        })
+        .collect())
+}
+
 /// The trades locked in blocks `from_block..=to_block`, in chain order.
 async fn locked_between<A: Chain>(
     a: &mut A,
@@ -76,11 +111,13 @@ async fn locked_between<A: Chain>(
     from_block: u64,
     to_block: Option<u64>,
 ) -> Result<Vec<(B256, Terms)>, DeployerError> {
-    let logs = a.logs(&[delivery], from_block, to_block).await?;
-    Ok(logs
-        .iter()
-        .filter_map(|located| CrossChainDelivery::Locked::decode_log_data(&located.log.data).ok())
-        .map(|event| (event.termsHash, event.terms))
+    let events = delivery_events(a, delivery, from_block, to_block).await?;
+    Ok(events
+        .into_iter()
+        .filter_map(|e| match e {
+            OnA::Locked(hash, terms) => Some((hash, terms)),
+            OnA::Ended(..) => None,
+        })
         .collect())
 }
 
@@ -89,95 +126,20 @@ async fn final_block<C: Chain>(chain: &mut C, confirmations: u64) -> Result<u64,
     Ok(chain.head().await?.saturating_sub(confirmations))
 }
 
-/// The attestations in `inbox` (every `*.json` file; unreadable ones are skipped: a half-written or
-/// foreign file must not stop the relayer).
-pub fn read_inbox(inbox: &Path) -> Vec<Attestation> {
-    let Ok(entries) = std::fs::read_dir(inbox) else { return Vec::new() };
-    entries.filter_map(Result::ok).filter_map(|e| read_attestation(&e.path())).collect()
-}
-
-/// The attestation in `path`, if it is a `*.json` file holding one.
-fn read_attestation(path: &Path) -> Option<Attestation> {
-    if path.extension().is_none_or(|x| x != "json") {
-        return None;
-    }
-    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
-}
-
 /// A verifier's current attestors and threshold, as [`attestor_set`] gives them.
 type AttestorSet = (Vec<Address>, usize);
 
-/// The inbox as a relayer keeps it between passes: each file parsed once (the attestors write a file
-/// whole and never change it), the signatures by trade and state, each checked the first time a
-/// proof of its statement is looked for (a relayer started late checks only the open trades').
-#[derive(Debug, Default)]
-struct Inbox {
-    /// The files read (an unreadable one is tried again next pass).
-    seen: HashSet<OsString>,
-    /// Attestations by (terms hash, state).
-    by_record: HashMap<(B256, u8), Vec<Checked>>,
+/// True when distinct members of `set` signed `statement` at least `threshold` times in what
+/// `inbox` read: [`inbox_proof`] would give a proof.
+fn has_proof(inbox: &Read, statement: &Statement, (set, threshold): &AttestorSet) -> bool {
+    let signers: BTreeSet<Address> = inbox.of(statement, set).map(|a| a.attestor).collect();
+    signers.len() >= (*threshold).max(1)
 }
 
-/// An attestation and, once checked, whether its signature recovers to its attestor.
-#[derive(Debug)]
-struct Checked {
-    attestation: Attestation,
-    valid: std::sync::OnceLock<bool>,
-}
-
-impl Checked {
-    fn is_valid(&self) -> bool {
-        *self.valid.get_or_init(|| self.attestation.is_valid())
-    }
-}
-
-impl Inbox {
-    /// Reads the files that appeared in `dir` since the last call; returns how many.
-    fn refresh(&mut self, dir: &Path) -> usize {
-        let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
-        let before = self.seen.len();
-        for entry in entries.filter_map(Result::ok) {
-            let name = entry.file_name();
-            if self.seen.contains(&name) {
-                continue;
-            }
-            let Some(attestation) = read_attestation(&entry.path()) else { continue };
-            self.seen.insert(name);
-            let s = attestation.statement;
-            let checked = Checked { attestation, valid: std::sync::OnceLock::new() };
-            self.by_record.entry((s.terms_hash, s.state)).or_default().push(checked);
-        }
-        self.seen.len() - before
-    }
-
-    /// The valid attestations of exactly `statement` by members of `set`.
-    fn of<'a>(&'a self, statement: &'a Statement, set: &'a [Address]) -> impl Iterator<Item = &'a Attestation> {
-        let all = self.by_record.get(&(statement.terms_hash, statement.state)).map_or(&[][..], Vec::as_slice);
-        all.iter()
-            .filter(move |c| c.attestation.statement == *statement && set.contains(&c.attestation.attestor))
-            .filter(|c| c.is_valid())
-            .map(|c| &c.attestation)
-    }
-
-    /// True when distinct members of `set` signed `statement` at least `threshold` times:
-    /// [`proof`] would give a proof.
-    fn has_proof(&self, statement: &Statement, (set, threshold): &AttestorSet) -> bool {
-        let signers: BTreeSet<Address> = self.of(statement, set).map(|a| a.attestor).collect();
-        signers.len() >= (*threshold).max(1)
-    }
-
-    /// The proof of `statement` for the verifier's current set.
-    fn proof(&self, statement: &Statement, (set, threshold): &AttestorSet) -> Option<Bytes> {
-        let valid: Vec<Attestation> = self.of(statement, set).cloned().collect();
-        proof(statement, &valid, set, *threshold)
-    }
-}
-
-/// The file `attestor` writes its signature of `statement` into, in `inbox`: named after the trade,
-/// the state and the attestor, so each attestor signs each record once and a reader finds a trade's
-/// signatures by name.
-pub fn attestation_file(inbox: &Path, statement: &Statement, attestor: Address) -> PathBuf {
-    inbox.join(format!("{}-{}-{attestor}.json", statement.terms_hash, statement.state))
+/// The proof of `statement` for the verifier's current set, from what `inbox` read.
+fn inbox_proof(inbox: &Read, statement: &Statement, (set, threshold): &AttestorSet) -> Option<Bytes> {
+    let valid: Vec<Attestation> = inbox.of(statement, set).cloned().collect();
+    proof(statement, &valid, set, *threshold)
 }
 
 /// An attestor: signs the records of both sides once they are final, into its inbox folder.
@@ -190,7 +152,7 @@ pub struct Attestor {
     /// The payment chain's payment contract.
     pub payment: Endpoint,
     /// Where it writes its attestations.
-    pub inbox: PathBuf,
+    pub inbox: Inbox,
     /// What the passes so far found (rebuilt by a new attestor).
     scan: AttestorScan,
 }
@@ -211,8 +173,8 @@ struct AttestorScan {
 impl Attestor {
     /// An attestor with `key` over both contracts, writing into `inbox`; it reads both chains from
     /// block 0 (see [`Self::from_blocks`]).
-    pub fn new(key: PrivateKeySigner, asset: Endpoint, payment: Endpoint, inbox: PathBuf) -> Self {
-        Self { key, asset, payment, inbox, scan: AttestorScan::default() }
+    pub fn new(key: PrivateKeySigner, asset: Endpoint, payment: Endpoint, inbox: impl Into<Inbox>) -> Self {
+        Self { key, asset, payment, inbox: inbox.into(), scan: AttestorScan::default() }
     }
 
     /// The same attestor, reading the asset chain's logs from block `asset` and the payment chain's
@@ -223,8 +185,9 @@ impl Attestor {
         self
     }
 
-    fn file(&self, statement: &Statement) -> PathBuf {
-        attestation_file(&self.inbox, statement, self.key.address())
+    /// Whether this attestor's signature of `statement` is in the inbox.
+    fn signed(&self, statement: &Statement) -> bool {
+        self.inbox.contains(&name(statement, self.key.address()))
     }
 
     /// Signs every final record not signed yet: each lock on A, each commit or abort on B. It never
@@ -236,19 +199,19 @@ impl Attestor {
     /// inbox meanwhile finds all of them or none, not a part that would leave the rest for its next
     /// block.
     pub async fn step<A: Chain, B: Chain>(&mut self, a: &mut A, b: &mut B) -> Result<Vec<Statement>, DeployerError> {
-        std::fs::create_dir_all(&self.inbox)?;
+        self.inbox.prepare()?;
         let final_a = final_block(a, self.asset.confirmations).await?;
         let final_b = final_block(b, self.payment.confirmations).await?;
         let mut to_sign = Vec::new();
         if final_a >= self.scan.next_a {
             for (hash, terms) in locked_between(a, self.asset.contract, self.scan.next_a, Some(final_a)).await? {
                 let lock = self.statement(&self.asset, &terms, hash, states::LOCKED);
-                if !self.file(&lock).exists() {
+                if !self.signed(&lock) {
                     to_sign.push(lock);
                 }
                 let decided = [states::COMMITTED, states::ABORTED]
                     .iter()
-                    .any(|state| self.file(&self.statement(&self.payment, &terms, hash, *state)).exists());
+                    .any(|state| self.signed(&self.statement(&self.payment, &terms, hash, *state)));
                 if !decided {
                     self.scan.open.insert(hash, terms);
                 }
@@ -276,12 +239,12 @@ impl Attestor {
             let Some(terms) = self.scan.open.get(hash) else { continue };
             let outcome = self.statement(&self.payment, terms, *hash, *state);
             let other = states::COMMITTED + states::ABORTED - state;
-            if self.file(&self.statement(&self.payment, terms, *hash, other)).exists() {
+            if self.signed(&self.statement(&self.payment, terms, *hash, other)) {
                 return Err(DeployerError::Answer(format!(
                     "trade {hash}: the payment chain now reports state {state}, but this attestor already signed state {other}: refusing to sign a conflicting outcome (a reorganisation deeper than the confirmations?)"
                 )));
             }
-            if !self.file(&outcome).exists() {
+            if !self.signed(&outcome) {
                 to_sign.push(outcome);
             }
         }
@@ -303,13 +266,9 @@ impl Attestor {
         Statement { chain_id: side.chain_id, source: side.contract, trade_id: terms.id, state, terms_hash: hash }
     }
 
-    /// Writes the attestation whole or not at all (a temporary file, then a rename).
+    /// Puts the attestation in the inbox, whole or not at all.
     fn write(&self, attestation: &Attestation) -> Result<(), DeployerError> {
-        let path = self.file(&attestation.statement);
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(attestation)?)?;
-        std::fs::rename(tmp, path)?;
-        Ok(())
+        self.inbox.put(&name(&attestation.statement, self.key.address()), attestation)
     }
 }
 
@@ -365,7 +324,7 @@ pub struct Relayer {
     /// The payment chain's payment contract.
     pub payment: Endpoint,
     /// Where the attestors write.
-    pub inbox: PathBuf,
+    pub inbox: Inbox,
     /// The one chain it sends on, if it leaves the other to another relayer.
     only: Option<Side>,
     /// What the passes so far found (rebuilt by a new relayer).
@@ -380,7 +339,7 @@ struct RelayCache {
     /// The trades not yet final on both chains.
     trades: BTreeMap<B256, Tracked>,
     /// The attestations read so far.
-    inbox: Inbox,
+    inbox: Read,
     /// The asset chain's verifier set (it checks B's outcomes).
     set_a: SetCache,
     /// The payment chain's verifier set (it checks A's locks).
@@ -442,8 +401,8 @@ struct Pending {
 impl Relayer {
     /// A relayer sending from `from`, reading attestations from `inbox`; it reads the asset chain
     /// from block 0 (see [`Self::from_block`]).
-    pub fn new(from: Address, asset: Endpoint, payment: Endpoint, inbox: PathBuf) -> Self {
-        Self { from, asset, payment, inbox, only: None, cache: RelayCache::default() }
+    pub fn new(from: Address, asset: Endpoint, payment: Endpoint, inbox: impl Into<Inbox>) -> Self {
+        Self { from, asset, payment, inbox: inbox.into(), only: None, cache: RelayCache::default() }
     }
 
     /// The same relayer, sending on `side`'s chain only: commits and aborts on the payment chain, or
@@ -472,8 +431,24 @@ impl Relayer {
     async fn discover<A: Chain>(&mut self, a: &mut A) -> Result<(), DeployerError> {
         let head_a = a.head().await?;
         if head_a >= self.cache.next_a {
-            for (hash, terms) in locked_between(a, self.asset.contract, self.cache.next_a, Some(head_a)).await? {
-                self.cache.trades.entry(hash).or_insert(Tracked { terms, locked: None, state: None });
+            let sends = self.sends();
+            for event in delivery_events(a, self.asset.contract, self.cache.next_a, Some(head_a)).await? {
+                match event {
+                    OnA::Locked(hash, terms) => {
+                        self.cache.trades.entry(hash).or_insert(Tracked { terms, locked: None, state: None });
+                    }
+                    // A delivery or a return ends the trade on both chains: A released the units on a
+                    // proof of B's outcome. A relayer started late so skips every finished trade
+                    // without reading its records.
+                    OnA::Ended(hash, delivered) => {
+                        let Some(trade) = self.cache.trades.get_mut(&hash) else { continue };
+                        trade.locked = Some(false);
+                        trade.state = Some(if delivered { states::COMMITTED } else { states::ABORTED });
+                        if trade.finished(sends) {
+                            self.cache.trades.remove(&hash);
+                        }
+                    }
+                }
             }
             self.cache.next_a = head_a + 1;
         }
@@ -547,7 +522,7 @@ impl Relayer {
             };
             let proven = |state| {
                 let (side, set) = if state == states::LOCKED { (&asset, set_b) } else { (&payment, set_a) };
-                inbox.has_proof(&statement(side, state), set)
+                has_proof(inbox, &statement(side, state), set)
             };
             if !trade.worth_reading(now_b, proven, sends) {
                 continue;
@@ -575,7 +550,7 @@ impl Relayer {
                 }
             } else if state == states::PAID && locked {
                 if sends.1
-                    && let Some(lock_proof) = inbox.proof(&statement(&asset, states::LOCKED), set_b)
+                    && let Some(lock_proof) = inbox_proof(inbox, &statement(&asset, states::LOCKED), set_b)
                 {
                     let call = CrossChainPayment::commitCall {
                         terms: for_payment(terms),
@@ -585,7 +560,7 @@ impl Relayer {
                     on_b.push(Pending { hash, act: Act::Commit, tx: tx(payment.contract, call.abi_encode()) });
                 }
             } else if (state == states::COMMITTED || state == states::ABORTED) && locked && sends.0 {
-                match inbox.proof(&statement(&payment, state), set_a) {
+                match inbox_proof(inbox, &statement(&payment, state), set_a) {
                     Some(p) if state == states::COMMITTED => {
                         let call = CrossChainDelivery::deliverCall { terms: terms.clone(), commitProof: p };
                         on_a.push(Pending { hash, act: Act::Deliver, tx: tx(asset.contract, call.abi_encode()) });

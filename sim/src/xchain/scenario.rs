@@ -274,7 +274,7 @@ impl XScenarioReport {
 
 /// Replays `scenario` in-process.
 pub async fn run_scenario(scenario: &XScenario) -> Result<XScenarioReport, DeployerError> {
-    play(World::new(0, scenario.cross_chain.threshold).await?, scenario).await
+    play(World::new(scenario.cross_chain.threshold).await?, scenario).await
 }
 
 /// Replays `scenario` on two Anvils it spawns: A like ibet for Fin (Berlin, gas price 0, chain id
@@ -293,7 +293,7 @@ pub async fn run_scenario_on_anvil(scenario: &XScenario) -> Result<XScenarioRepo
             })
             .await?;
     }
-    play(World::on(a, b, 0, scenario.cross_chain.threshold).await?, scenario).await
+    play(World::on(a, b, scenario.cross_chain.threshold).await?, scenario).await
 }
 
 /// Replays `scenario` in `world`.
@@ -332,7 +332,7 @@ async fn play<C: Pin>(mut world: World<C>, scenario: &XScenario) -> Result<XScen
     // Every halt ends, both clocks pass every deadline, the actors finish.
     world.a.halted = false;
     world.b.halted = false;
-    let last = world.trades.values().filter_map(|s| s.terms.as_ref()).map(|t| t.deadline).max().unwrap_or(0);
+    let last = world.ledger.trades.values().filter_map(|s| s.terms.as_ref()).map(|t| t.deadline).max().unwrap_or(0);
     world.now = world.now.max(last) + 1;
     for side in [kessai_deployer::xchain::plan::Side::Asset, kessai_deployer::xchain::plan::Side::Payment] {
         world.block(side).await?;
@@ -412,7 +412,7 @@ fn report<C: Pin>(
 ) -> XScenarioReport {
     let mut trades = Vec::new();
     for (label, hash) in labels {
-        let seen = &world.trades[hash];
+        let seen = &world.ledger.trades[hash];
         let asset = match seen.ended.first() {
             Some(true) => "delivered",
             Some(false) => "returned",

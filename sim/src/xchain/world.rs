@@ -1,20 +1,17 @@
 //! The two chains of a cross-chain run, their contracts, the actors, and the checker's view of what
 //! each trade did: the moves a schedule or a scenario makes, and the invariants checked after each.
 
-use super::{ENDED, Failure, HOLDINGS, OUTCOMES, Options, Run, SUPPLY, Stats, halting::Halting};
+use super::{Failure, Options, Run, Stats, halting::Halting, ledger::Ledger};
 use crate::{RevmChain, RevmOptions, rng::Rng};
 use alloy::providers::Provider;
 use kessai_bindings::{
     alloy::{
         primitives::{Address, B256, U256},
         signers::local::PrivateKeySigner,
-        sol_types::SolEvent,
     },
-    cross_chain::{Terms, for_payment, states},
+    cross_chain::{for_payment, states},
     cross_chain_delivery::CrossChainDelivery,
     cross_chain_payment::CrossChainPayment,
-    deposit_token::DepositToken,
-    security_token::SecurityToken,
 };
 use kessai_deployer::rpc::RpcChain;
 use kessai_deployer::{
@@ -25,25 +22,21 @@ use kessai_deployer::{
     profile::Hardfork,
     xchain::{
         Attestation,
+        inbox::{Inbox, name},
         plan::{CrossChainSpec, Side, plan, xlabels},
         proof,
-        relay::{Attestor, Endpoint, Relayer, attestation_file},
+        relay::{Attestor, Endpoint, Relayer},
         terms_hash,
         trade::{Order, TwoSuites},
     },
 };
-use std::{
-    collections::BTreeMap,
-    path::PathBuf,
-    sync::atomic::{AtomicU64, Ordering},
-};
 
 use super::{ASSET_CHAIN, PAYMENT_CHAIN};
 
-/// Where a faulty attestor writes beside its honest signature of the same record (an attestor may be
-/// both: one file each).
-fn faulty_file(honest: &std::path::Path) -> PathBuf {
-    honest.with_extension("faulty.json")
+/// The name a faulty attestor's signature goes under, beside its honest one of the same record (an
+/// attestor may be both: one entry each).
+fn faulty_name(honest: &str) -> String {
+    honest.replace(".json", ".faulty.json")
 }
 
 /// Something done to one trade, as a scenario step can say it.
@@ -57,20 +50,6 @@ pub(super) enum Move {
     SignFalsely(u8),
     /// A hostile delivery and return were submitted.
     Hostile,
-}
-
-/// What a trade did, as the chains' events tell it.
-#[derive(Clone, Debug, Default)]
-pub(super) struct Seen {
-    pub(super) terms: Option<Terms>,
-    pub(super) paid: bool,
-    /// B's terminal record: `COMMITTED` or `ABORTED`.
-    pub(super) decided: Option<u8>,
-    /// A's end: delivered (`true`) or returned (`false`), with how many times it was seen.
-    pub(super) ended: Vec<bool>,
-    /// The world's time when the checker first saw B's record, and A's end.
-    pub(super) decided_at: Option<u64>,
-    pub(super) ended_at: Option<u64>,
 }
 
 /// Both chains, their contracts, the actors and what the checker has seen so far.
@@ -115,11 +94,11 @@ pub(super) struct World<C: Chain = RevmChain> {
     pub(super) keys: Vec<PrivateKeySigner>,
     pub(super) relayers: Vec<Relayer>,
     pub(super) relayer_from: Address,
-    pub(super) inbox: PathBuf,
-    pub(super) trades: BTreeMap<B256, Seen>,
+    /// The attestors' inbox, in memory: the one the relayers read.
+    pub(super) inbox: Inbox,
+    /// What the checker has seen of each trade.
+    pub(super) ledger: Ledger,
     pub(super) next_id: u64,
-    /// The next block of each chain whose events the checker reads.
-    pub(super) scanned: (u64, u64),
     /// Events left until the halted chain resumes.
     pub(super) halt_left: usize,
     /// What happened to each trade, in order (for turning a failure into a short scenario).
@@ -137,11 +116,11 @@ pub(super) const TRADE_CASH: u64 = 1_000;
 
 impl World<RevmChain> {
     /// Both chains in-process: A with Berlin's rules (ibet for Fin's), B with Cancun's.
-    pub(super) async fn new(seed: u64, threshold: u8) -> Result<Self, DeployerError> {
+    pub(super) async fn new(threshold: u8) -> Result<Self, DeployerError> {
         let accounts = anvil::dev_accounts();
         let a = RevmChain::new(&RevmOptions::new(Hardfork::Berlin, ASSET_CHAIN), &accounts);
         let b = RevmChain::new(&RevmOptions::new(Hardfork::Cancun, PAYMENT_CHAIN), &accounts);
-        Self::on(a, b, seed, threshold).await
+        Self::on(a, b, threshold).await
     }
 }
 
@@ -149,7 +128,7 @@ impl<C: Pin> World<C> {
     /// The suite, the cross-chain contracts and the funded parties deployed on `a` (the asset chain,
     /// id 1010032) and `b` (the payment chain, id 31337), whose first ten accounts are Anvil's
     /// development accounts.
-    pub(super) async fn on(mut a: C, mut b: C, seed: u64, threshold: u8) -> Result<Self, DeployerError> {
+    pub(super) async fn on(mut a: C, mut b: C, threshold: u8) -> Result<Self, DeployerError> {
         let accounts = anvil::dev_accounts();
         let keys: Vec<PrivateKeySigner> = (0xa1..=0xa3u8)
             .map(|i| PrivateKeySigner::from_bytes(&B256::repeat_byte(i)).expect("a valid key"))
@@ -187,11 +166,7 @@ impl<C: Pin> World<C> {
             Endpoint { chain_id: ASSET_CHAIN, contract: on_a.address(xlabels::DELIVERY)?, confirmations: 0 };
         let payment_end =
             Endpoint { chain_id: PAYMENT_CHAIN, contract: on_b.address(xlabels::PAYMENT)?, confirmations: 0 };
-        // A folder of its own: runs of the same seed may go on at once in one process.
-        static RUNS: AtomicU64 = AtomicU64::new(0);
-        let run = RUNS.fetch_add(1, Ordering::Relaxed);
-        let inbox = std::env::temp_dir().join(format!("kessai-xsim-{}-{run}-{seed}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&inbox);
+        let inbox = Inbox::memory();
         let attestors =
             keys[..2].iter().map(|k| Attestor::new(k.clone(), asset_end, payment_end, inbox.clone())).collect();
         let relayer_from = accounts[7];
@@ -210,9 +185,8 @@ impl<C: Pin> World<C> {
             relayers: Vec::new(),
             relayer_from,
             inbox,
-            trades: BTreeMap::new(),
+            ledger: Ledger::default(),
             next_id: 1,
-            scanned: (0, 0),
             halt_left: 0,
             moves: Vec::new(),
             now: 0,
@@ -288,7 +262,7 @@ impl<C: Pin> World<C> {
             self.relayers[i] = self.relayer(i);
             stats.crashes += 1;
         }
-        if rng.chance(options.faulty_percent) && !self.trades.is_empty() {
+        if rng.chance(options.faulty_percent) && !self.ledger.locked.is_empty() {
             let signed = self.faulty_signs(rng, options.faulty)?;
             stats.faulty_signatures += 1;
             // The attacker the faulty attestors work with uses their signature at once.
@@ -296,7 +270,7 @@ impl<C: Pin> World<C> {
                 stats.hostile_refused += self.hostile_on(signed).await?;
             }
         }
-        if rng.chance(options.hostile_percent) && !self.trades.is_empty() {
+        if rng.chance(options.hostile_percent) && !self.ledger.locked.is_empty() {
             stats.hostile_refused += self.hostile(rng).await?;
         }
         if self.halt_left == 0 && rng.chance(options.halt_percent) {
@@ -344,7 +318,7 @@ impl<C: Pin> World<C> {
             Err(e) => return Err(e),
         }
         let hash = terms_hash(&terms);
-        self.trades.entry(hash).or_default().terms = Some(terms);
+        self.ledger.touch(hash, |seen| seen.terms = Some(terms));
         self.moves.push((hash, Move::Lock { units, amount, due_in }));
         Ok(Some(hash))
     }
@@ -356,11 +330,11 @@ impl<C: Pin> World<C> {
         }
         let now = self.b.chain.timestamp().await?;
         let open: Vec<B256> = self
-            .trades
+            .ledger
+            .unpaid
             .iter()
-            .filter(|(_, s)| !s.paid && s.decided.is_none())
-            .filter(|(_, s)| s.terms.as_ref().is_some_and(|t| t.deadline >= now))
-            .map(|(h, _)| *h)
+            .filter(|h| self.ledger.trades[*h].terms.as_ref().is_some_and(|t| t.deadline >= now))
+            .copied()
             .collect();
         if open.is_empty() {
             return Ok(());
@@ -377,7 +351,7 @@ impl<C: Pin> World<C> {
         if self.b.halted {
             return Ok(Err("the payment chain is halted".into()));
         }
-        let Some(terms) = self.trades.get(&hash).and_then(|s| s.terms.clone()) else {
+        let Some(terms) = self.ledger.trades.get(&hash).and_then(|s| s.terms.clone()) else {
             return Ok(Err("no such trade".into()));
         };
         let call = CrossChainPayment::payCall { terms: for_payment(&terms) };
@@ -386,7 +360,7 @@ impl<C: Pin> World<C> {
             Err(DeployerError::Revert(e)) => return Ok(Err(e.name)),
             Err(e) => return Err(e),
         }
-        self.trades.entry(hash).or_default().paid = true;
+        self.ledger.touch(hash, |seen| seen.paid = true);
         self.moves.push((hash, Move::Pay));
         Ok(Ok(()))
     }
@@ -414,23 +388,21 @@ impl<C: Pin> World<C> {
     /// The `faulty` last attestors sign that trade `hash` is in `state` (on A for `LOCKED`, else on
     /// B), whatever the chains recorded, into the inbox.
     pub(super) fn sign_falsely(&mut self, hash: B256, state: u8, faulty: usize) -> Result<(), DeployerError> {
-        let Some(terms) = self.trades.get(&hash).and_then(|s| s.terms.as_ref()) else { return Ok(()) };
+        let Some(terms) = self.ledger.trades.get(&hash).and_then(|s| s.terms.as_ref()) else { return Ok(()) };
         let statement = self.suites().statement(terms, state);
-        std::fs::create_dir_all(&self.inbox)?;
         self.moves.push((hash, Move::SignFalsely(state)));
         for key in &self.keys[self.keys.len() - faulty.min(self.keys.len())..] {
             let attestation = statement.sign(key)?;
-            let file = faulty_file(&attestation_file(&self.inbox, &statement, key.address()));
-            std::fs::write(file, serde_json::to_vec(&attestation)?)?;
+            self.inbox.put(&faulty_name(&name(&statement, key.address())), &attestation)?;
         }
         Ok(())
     }
 
     /// A random trade's terms hash and id.
     pub(super) fn random_trade(&self, rng: &mut Rng) -> (B256, B256) {
-        let known: Vec<(B256, B256)> =
-            self.trades.iter().filter_map(|(h, s)| s.terms.as_ref().map(|t| (*h, t.id))).collect();
-        known[rng.below(known.len() as u64) as usize]
+        let hash = self.ledger.locked[rng.below(self.ledger.locked.len() as u64) as usize];
+        let id = self.ledger.trades[&hash].terms.as_ref().map_or(B256::ZERO, |t| t.id);
+        (hash, id)
     }
 
     /// A hostile account (the relayers' own, which holds no role) submits a delivery and a return of
@@ -443,22 +415,21 @@ impl<C: Pin> World<C> {
 
     /// [`Self::hostile`] on trade `hash`.
     pub(super) async fn hostile_on(&mut self, hash: B256) -> Result<usize, DeployerError> {
-        let Some(terms) = self.trades.get(&hash).and_then(|s| s.terms.clone()) else { return Ok(0) };
+        let Some(terms) = self.ledger.trades.get(&hash).and_then(|s| s.terms.clone()) else { return Ok(0) };
         if self.a.halted {
             return Ok(0);
         }
         self.moves.push((hash, Move::Hostile));
         let set: Vec<Address> = self.keys.iter().map(PrivateKeySigner::address).collect();
-        // The attacker reads this trade's signatures only: the files the attestors name after it.
+        // The attacker reads this trade's signatures only: the entries the attestors name after it.
         let mut attestations: Vec<Attestation> = Vec::new();
         for state in [states::COMMITTED, states::ABORTED] {
             let statement = self.suites().statement(&terms, state);
             for who in &set {
-                let honest = attestation_file(&self.inbox, &statement, *who);
-                let faulty = faulty_file(&honest);
-                for path in [honest, faulty] {
-                    let read = std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok());
-                    attestations.extend(read);
+                let honest = name(&statement, *who);
+                let faulty = faulty_name(&honest);
+                for entry in [honest, faulty] {
+                    attestations.extend(self.inbox.get(&entry));
                 }
             }
         }
@@ -500,142 +471,9 @@ impl<C: Pin> World<C> {
         Ok(())
     }
 
-    /// Reads the events both chains emitted since the last check, then checks every invariant
-    /// against the chains (read directly, whatever is halted).
-    pub(super) async fn check(&mut self, event: usize) -> Result<Option<Failure>, DeployerError> {
-        self.scan().await?;
-        let fail =
-            |invariant, message: String| Ok(Some(Failure { invariant, event, message, trade: None, scenario: None }));
-        let (a, b) = (&mut self.a.chain, &mut self.b.chain);
-        let supplies = (
-            a.read(self.asset.security, &SecurityToken::totalSupplyCall {}).await?,
-            b.read(self.payment.deposit, &DepositToken::totalSupplyCall {}).await?,
-        );
-        if supplies != self.supplies {
-            return fail(SUPPLY, format!("supplies {supplies:?}, issued {:?}", self.supplies));
-        }
-        let mut expected = self.initial;
-        let (mut units_held, mut cash_held) = (U256::ZERO, U256::ZERO);
-        for (hash, seen) in &self.trades {
-            match (seen.ended.as_slice(), seen.decided) {
-                ([], _) => {}
-                ([true], Some(states::COMMITTED)) | ([false], Some(states::ABORTED)) => {}
-                (ended, decided) => {
-                    let message =
-                        format!("trade {hash}: A ended it {ended:?} (true: delivered), B recorded {decided:?}");
-                    return Ok(Some(Failure {
-                        invariant: OUTCOMES,
-                        event,
-                        message,
-                        trade: Some(*hash),
-                        scenario: None,
-                    }));
-                }
-            }
-            let Some(terms) = &seen.terms else { continue };
-            if seen.decided == Some(states::COMMITTED) {
-                expected[2] -= terms.amount;
-                expected[3] += terms.amount;
-            } else if seen.paid && seen.decided.is_none() {
-                cash_held += terms.amount;
-            }
-            match seen.ended.first() {
-                Some(true) => {
-                    expected[0] -= terms.units;
-                    expected[1] += terms.units;
-                }
-                Some(false) => {}
-                None => units_held += terms.units,
-            }
-        }
-        let mut found = [U256::ZERO; 4];
-        let mut held = (U256::ZERO, U256::ZERO);
-        for (i, who) in self.parties.iter().enumerate() {
-            let position =
-                if i < 2 { self.asset.position(a, *who).await? } else { self.payment.position(b, *who).await? };
-            found[i] = if i < 2 { position.units } else { position.cash };
-            if i == 0 {
-                held.0 = position.units_held;
-            } else if i == 2 {
-                held.1 = position.cash_held;
-            }
-        }
-        if found != expected || held != (units_held, cash_held) {
-            return fail(
-                HOLDINGS,
-                format!(
-                    "seller, buyer, payer, payee hold {found:?} with {held:?} on hold; the outcomes say {expected:?} with {:?}",
-                    (units_held, cash_held)
-                ),
-            );
-        }
-        Ok(None)
-    }
-
-    /// The trades' events since the last scan: B's payments and outcomes, A's deliveries and returns.
-    pub(super) async fn scan(&mut self) -> Result<(), DeployerError> {
-        let (a, b) = (&mut self.a.chain, &mut self.b.chain);
-        let (head_a, head_b) = (a.head().await?, b.head().await?);
-        let new_a = if head_a >= self.scanned.0 {
-            a.logs(&[self.asset_end.contract], self.scanned.0, Some(head_a)).await?
-        } else {
-            Vec::new()
-        };
-        for located in new_a {
-            let data = &located.log.data;
-            let (hash, delivered) = if let Ok(e) = CrossChainDelivery::Delivered::decode_log_data(data) {
-                (e.termsHash, true)
-            } else if let Ok(e) = CrossChainDelivery::Returned::decode_log_data(data) {
-                (e.termsHash, false)
-            } else {
-                continue;
-            };
-            let seen = self.trades.entry(hash).or_default();
-            seen.ended.push(delivered);
-            seen.ended_at.get_or_insert(self.now);
-        }
-        let new_b = if head_b >= self.scanned.1 {
-            b.logs(&[self.payment_end.contract], self.scanned.1, Some(head_b)).await?
-        } else {
-            Vec::new()
-        };
-        for located in new_b {
-            let data = &located.log.data;
-            if let Ok(e) = CrossChainPayment::Committed::decode_log_data(data) {
-                let seen = self.trades.entry(e.termsHash).or_default();
-                seen.decided = Some(states::COMMITTED);
-                seen.decided_at.get_or_insert(self.now);
-            } else if let Ok(e) = CrossChainPayment::Aborted::decode_log_data(data) {
-                let seen = self.trades.entry(e.termsHash).or_default();
-                seen.decided = Some(states::ABORTED);
-                seen.decided_at.get_or_insert(self.now);
-            }
-        }
-        self.scanned = (head_a + 1, head_b + 1);
-        Ok(())
-    }
-
-    /// After the healing passes: every trade ended once on A and was decided on B.
-    pub(super) fn all_ended(&self, event: usize) -> Option<Failure> {
-        let open: Vec<String> = self
-            .trades
-            .iter()
-            .filter(|(_, s)| s.ended.len() != 1 || s.decided.is_none())
-            .map(|(h, s)| format!("{h} (A {:?}, B {:?})", s.ended, s.decided))
-            .collect();
-        (!open.is_empty()).then(|| Failure {
-            invariant: ENDED,
-            event,
-            trade: None,
-            scenario: None,
-            message: format!("{} trade(s) not ended on both chains after healing: {}", open.len(), open.join(", ")),
-        })
-    }
-
     pub(super) fn finish(self, seed: u64, events: usize, mut stats: Stats, failure: Option<Failure>) -> Run {
-        stats.delivered = self.trades.values().filter(|s| s.ended.first() == Some(&true)).count();
-        stats.returned = self.trades.values().filter(|s| s.ended.first() == Some(&false)).count();
-        let _ = std::fs::remove_dir_all(&self.inbox);
+        stats.delivered = self.ledger.trades.values().filter(|s| s.ended.first() == Some(&true)).count();
+        stats.returned = self.ledger.trades.values().filter(|s| s.ended.first() == Some(&false)).count();
         Run { seed, events, stats, failure }
     }
 }

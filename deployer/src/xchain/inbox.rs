@@ -1,0 +1,209 @@
+//! Where the attestors put their signatures and the relayers find them: a folder, shared by the
+//! processes `kessai attest` and `kessai relay` run as, or memory, shared by the actors of one
+//! process (the simulator's, which runs hundreds of thousands of events and should not list a
+//! folder for each). Both hold the same thing under the same names: one attestation per statement
+//! and attestor, written whole, never changed after ([`name`]).
+
+use super::{Attestation, Statement};
+use crate::error::DeployerError;
+use alloy::primitives::{Address, B256};
+use std::{
+    collections::{HashMap, HashSet},
+    ffi::OsString,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex, OnceLock},
+};
+
+/// The name `attestor`'s signature of `statement` goes under: the trade, the state and the
+/// attestor, so each attestor signs each record once and a reader finds a trade's signatures by
+/// name.
+pub fn name(statement: &Statement, attestor: Address) -> String {
+    format!("{}-{}-{attestor}.json", statement.terms_hash, statement.state)
+}
+
+/// The file `attestor` writes its signature of `statement` into, in the folder `inbox`.
+pub fn attestation_file(inbox: &Path, statement: &Statement, attestor: Address) -> PathBuf {
+    inbox.join(name(statement, attestor))
+}
+
+/// The attestations in the folder `inbox` (every `*.json` file; unreadable ones are skipped: a
+/// half-written or foreign file is not an attestation).
+pub fn read_inbox(inbox: &Path) -> Vec<Attestation> {
+    let Ok(entries) = std::fs::read_dir(inbox) else { return Vec::new() };
+    entries.filter_map(Result::ok).filter_map(|e| read_attestation(&e.path())).collect()
+}
+
+fn read_attestation(path: &Path) -> Option<Attestation> {
+    if path.extension().is_none_or(|x| x != "json") {
+        return None;
+    }
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+/// An inbox: a folder, or memory shared by clones of one value.
+#[derive(Clone, Debug)]
+pub enum Inbox {
+    /// One file per attestation in this folder.
+    Folder(PathBuf),
+    /// In this process's memory.
+    Memory(Arc<Mutex<Memory>>),
+}
+
+/// An inbox in memory: the attestations by name, and the names in the order they came.
+#[derive(Debug, Default)]
+pub struct Memory {
+    by_name: HashMap<String, Attestation>,
+    order: Vec<String>,
+}
+
+impl From<PathBuf> for Inbox {
+    fn from(folder: PathBuf) -> Self {
+        Self::Folder(folder)
+    }
+}
+
+impl From<&Path> for Inbox {
+    fn from(folder: &Path) -> Self {
+        Self::Folder(folder.to_path_buf())
+    }
+}
+
+impl Inbox {
+    /// A new, empty inbox in memory.
+    pub fn memory() -> Self {
+        Self::Memory(Arc::default())
+    }
+
+    fn lock(memory: &Mutex<Memory>) -> std::sync::MutexGuard<'_, Memory> {
+        memory.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Makes sure it can be written to (creates the folder).
+    pub fn prepare(&self) -> Result<(), DeployerError> {
+        if let Self::Folder(dir) = self {
+            std::fs::create_dir_all(dir)?;
+        }
+        Ok(())
+    }
+
+    /// Whether something is under `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        match self {
+            Self::Folder(dir) => dir.join(name).exists(),
+            Self::Memory(m) => Self::lock(m).by_name.contains_key(name),
+        }
+    }
+
+    /// The attestation under `name`, if there is a readable one.
+    pub fn get(&self, name: &str) -> Option<Attestation> {
+        match self {
+            Self::Folder(dir) => read_attestation(&dir.join(name)),
+            Self::Memory(m) => Self::lock(m).by_name.get(name).cloned(),
+        }
+    }
+
+    /// Puts `attestation` under `name`, whole or not at all (in a folder: a temporary file, then a
+    /// rename).
+    pub fn put(&self, name: &str, attestation: &Attestation) -> Result<(), DeployerError> {
+        match self {
+            Self::Folder(dir) => {
+                let path = dir.join(name);
+                let tmp = path.with_extension("tmp");
+                std::fs::write(&tmp, serde_json::to_vec_pretty(attestation)?)?;
+                std::fs::rename(tmp, path)?;
+            }
+            Self::Memory(m) => {
+                let mut memory = Self::lock(m);
+                if memory.by_name.insert(name.to_owned(), attestation.clone()).is_none() {
+                    memory.order.push(name.to_owned());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every attestation in it.
+    pub fn all(&self) -> Vec<Attestation> {
+        match self {
+            Self::Folder(dir) => read_inbox(dir),
+            Self::Memory(m) => {
+                let memory = Self::lock(m);
+                memory.order.iter().filter_map(|n| memory.by_name.get(n).cloned()).collect()
+            }
+        }
+    }
+}
+
+/// An inbox as a reader keeps it between passes: each attestation parsed once (they are written
+/// whole and never changed), by trade and state, each signature checked the first time a proof of
+/// its statement is looked for (a relayer started late checks only the open trades').
+#[derive(Debug, Default)]
+pub(super) struct Read {
+    /// The files read from a folder (an unreadable one is tried again next pass).
+    seen: HashSet<OsString>,
+    /// How many of a memory inbox's attestations were read.
+    taken: usize,
+    /// Attestations by (terms hash, state).
+    by_record: HashMap<(B256, u8), Vec<Checked>>,
+}
+
+/// An attestation and, once checked, whether its signature recovers to its attestor.
+#[derive(Debug)]
+struct Checked {
+    attestation: Attestation,
+    valid: OnceLock<bool>,
+}
+
+impl Checked {
+    fn is_valid(&self) -> bool {
+        *self.valid.get_or_init(|| self.attestation.is_valid())
+    }
+}
+
+impl Read {
+    /// Reads what appeared in `inbox` since the last call; returns how many.
+    pub(super) fn refresh(&mut self, inbox: &Inbox) -> usize {
+        let mut new = Vec::new();
+        match inbox {
+            Inbox::Folder(dir) => {
+                let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+                for entry in entries.filter_map(Result::ok) {
+                    let name = entry.file_name();
+                    if self.seen.contains(&name) {
+                        continue;
+                    }
+                    let Some(attestation) = read_attestation(&entry.path()) else { continue };
+                    self.seen.insert(name);
+                    new.push(attestation);
+                }
+            }
+            Inbox::Memory(m) => {
+                let memory = Inbox::lock(m);
+                for name in &memory.order[self.taken..] {
+                    new.extend(memory.by_name.get(name).cloned());
+                }
+                self.taken = memory.order.len();
+            }
+        }
+        let count = new.len();
+        for attestation in new {
+            let s = attestation.statement;
+            let checked = Checked { attestation, valid: OnceLock::new() };
+            self.by_record.entry((s.terms_hash, s.state)).or_default().push(checked);
+        }
+        count
+    }
+
+    /// The valid attestations of exactly `statement` by members of `set`.
+    pub(super) fn of<'a>(
+        &'a self,
+        statement: &'a Statement,
+        set: &'a [Address],
+    ) -> impl Iterator<Item = &'a Attestation> {
+        let all = self.by_record.get(&(statement.terms_hash, statement.state)).map_or(&[][..], Vec::as_slice);
+        all.iter()
+            .filter(move |c| c.attestation.statement == *statement && set.contains(&c.attestation.attestor))
+            .filter(|c| c.is_valid())
+            .map(|c| &c.attestation)
+    }
+}
