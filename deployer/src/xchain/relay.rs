@@ -75,7 +75,7 @@ pub async fn locked_trades<A: Chain>(
 /// A trade's record on the asset chain, as its delivery contract's events tell it.
 enum OnA {
     /// Locked with these terms.
-    Locked(B256, Terms),
+    Locked(B256, Box<Terms>),
     /// Delivered (`true`) on a proof of B's commit, or returned (`false`) on a proof of its abort.
     Ended(B256, bool),
 }
@@ -94,7 +94,7 @@ async fn delivery_events<A: Chain>(
         .filter_map(|located| {
             let data = &located.log.data;
             if let Ok(e) = CrossChainDelivery::Locked::decode_log_data(data) {
-                Some(OnA::Locked(e.termsHash, e.terms))
+                Some(OnA::Locked(e.termsHash, Box::new(e.terms)))
             } else if let Ok(e) = CrossChainDelivery::Delivered::decode_log_data(data) {
                 Some(OnA::Ended(e.termsHash, true))
             } else {
@@ -115,7 +115,7 @@ async fn locked_between<A: Chain>(
     Ok(events
         .into_iter()
         .filter_map(|e| match e {
-            OnA::Locked(hash, terms) => Some((hash, terms)),
+            OnA::Locked(hash, terms) => Some((hash, *terms)),
             OnA::Ended(..) => None,
         })
         .collect())
@@ -435,7 +435,7 @@ impl Relayer {
             for event in delivery_events(a, self.asset.contract, self.cache.next_a, Some(head_a)).await? {
                 match event {
                     OnA::Locked(hash, terms) => {
-                        self.cache.trades.entry(hash).or_insert(Tracked { terms, locked: None, state: None });
+                        self.cache.trades.entry(hash).or_insert(Tracked { terms: *terms, locked: None, state: None });
                     }
                     // A delivery or a return ends the trade on both chains: A released the units on a
                     // proof of B's outcome. A relayer started late so skips every finished trade
