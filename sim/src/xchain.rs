@@ -25,6 +25,7 @@
 //! pass until nothing is left to do: then every trade must have ended on both chains ([`ENDED`]).
 //! A failure names the seed, the event and the invariant; the run is reproducible from the seed.
 
+mod faults;
 mod halting;
 mod ledger;
 mod scenario;
@@ -72,6 +73,13 @@ pub struct Options {
     /// Percent of events in which a hostile account submits a delivery and a return of a random
     /// trade with whatever proof the inbox allows, whatever B recorded.
     pub hostile_percent: u64,
+    /// Percent of events that delay the attestors' mail to the relayers for 3 to 40 events (then
+    /// it arrives shuffled, a fifth of it twice).
+    pub delay_percent: u64,
+    /// Percent of events that set one chain's clock 0 to 30 seconds ahead of the other's.
+    pub skew_percent: u64,
+    /// Percent of events in which the authority rotates an honest attestor out on both chains.
+    pub rotate_percent: u64,
 }
 
 impl Default for Options {
@@ -84,6 +92,9 @@ impl Default for Options {
             faulty: 1,
             threshold: 2,
             hostile_percent: 3,
+            delay_percent: 1,
+            skew_percent: 1,
+            rotate_percent: 1,
         }
     }
 }
@@ -109,6 +120,14 @@ pub struct Stats {
     pub faulty_signatures: usize,
     /// Hostile submissions the contracts refused.
     pub hostile_refused: usize,
+    /// Delays of the attestors' mail.
+    pub delays: usize,
+    /// Attestations that arrived twice.
+    pub duplicated: usize,
+    /// Changes of clock skew.
+    pub skews: usize,
+    /// Attestor set rotations.
+    pub rotations: usize,
 }
 
 /// A run's result: its statistics, and the first broken invariant if any.
@@ -156,6 +175,7 @@ pub async fn run(seed: u64, options: &Options) -> Result<Run, DeployerError> {
     }
     // Heal, pass every deadline, and let the actors finish.
     world.resume();
+    world.release()?;
     world.a.chain.advance_time(120).await?;
     world.b.chain.advance_time(120).await?;
     let mut events = options.steps;
@@ -176,7 +196,8 @@ impl std::fmt::Display for Run {
         write!(
             f,
             "seed {}: {} events; {} trades locked, {} paid, {} delivered, {} returned; faults: {} halts, {} relayer \
-             crashes, {} faulty signatures, {} hostile submissions refused ({} passes failed against a halted chain)",
+             crashes, {} faulty signatures, {} hostile submissions refused ({} passes failed against a halted chain), \
+             {} delays of the attestors' mail ({} attestations arrived twice), {} clock skews, {} attestor rotations",
             self.seed,
             self.events,
             s.locked,
@@ -187,7 +208,11 @@ impl std::fmt::Display for Run {
             s.crashes,
             s.faulty_signatures,
             s.hostile_refused,
-            s.failed_passes
+            s.failed_passes,
+            s.delays,
+            s.duplicated,
+            s.skews,
+            s.rotations
         )?;
         match &self.failure {
             None => write!(f, "; every invariant held"),

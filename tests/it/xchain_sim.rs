@@ -1,6 +1,7 @@
 //! Cross-chain settlement replayed in-process with faults (`kessai_sim::xchain`): two revm engines,
 //! the attestors and relayers `kessai attest` and `kessai relay` run, halts, relayer crashes, a faulty
-//! attestor and hostile submissions, with the invariants checked after every event.
+//! attestor, hostile submissions, delayed, reordered and duplicated attestations, clock skew and
+//! attestor rotations, with the invariants checked after every event.
 
 use kessai_sim::xchain::{self, OUTCOMES, Options};
 
@@ -8,16 +9,26 @@ fn run(seed: u64, options: &Options) -> xchain::Run {
     kessai_sim::parallel::drive(|| xchain::run(seed, options)).expect("the run")
 }
 
+/// Steps of the CI property run, over [`SEEDS`] seeds run on two threads.
+const STEPS: usize = 25_000;
+const SEEDS: [u64; 4] = [1, 2, 3, 4];
+
 #[test]
-fn random_schedules_with_every_fault_keep_both_legs_together_and_end_every_trade() {
-    let options = Options { steps: 3_000, ..Options::default() };
-    for seed in 1..=2 {
-        let run = run(seed, &options);
+fn a_hundred_thousand_random_events_with_every_fault_keep_both_legs_together_and_end_every_trade() {
+    let options = Options { steps: STEPS, ..Options::default() };
+    let started = std::time::Instant::now();
+    let runs = kessai_sim::parallel::map(&SEEDS, 2, |seed| run(*seed, &options));
+    let events: usize = runs.iter().map(|r| r.events).sum();
+    eprintln!("{events} cross-chain events in {:.1} s", started.elapsed().as_secs_f64());
+    assert!(events >= 100_000, "{events}");
+    for run in runs {
+        eprintln!("{run}");
         assert_eq!(run.failure, None, "{run}");
         let s = &run.stats;
-        assert!(s.delivered > 20 && s.returned > 20, "both outcomes happen: {run}");
+        assert!(s.delivered > 300 && s.returned > 300, "both outcomes happen: {run}");
         assert!(s.halts > 0 && s.crashes > 0 && s.faulty_signatures > 0 && s.hostile_refused > 0, "{run}");
         assert!(s.failed_passes > 0, "halts made passes fail: {run}");
+        assert!(s.delays > 0 && s.duplicated > 0 && s.skews > 0 && s.rotations > 0, "{run}");
     }
 }
 

@@ -122,6 +122,19 @@ impl Inbox {
         Ok(())
     }
 
+    /// What was put in a memory inbox from the `from`-th new name on, in the order it came, with
+    /// its names (a folder keeps no order: nothing).
+    pub fn entries_from(&self, from: usize) -> Vec<(String, Attestation)> {
+        match self {
+            Self::Folder(_) => Vec::new(),
+            Self::Memory(m) => {
+                let memory = Self::lock(m);
+                let names = memory.order.get(from..).unwrap_or_default();
+                names.iter().filter_map(|n| Some((n.clone(), memory.by_name.get(n)?.clone()))).collect()
+            }
+        }
+    }
+
     /// Every attestation in it.
     pub fn all(&self) -> Vec<Attestation> {
         match self {

@@ -29,6 +29,8 @@ pub(super) struct Seen {
     /// The world's time when the checker first saw B's record, and A's end.
     pub(super) decided_at: Option<u64>,
     pub(super) ended_at: Option<u64>,
+    /// The asset chain's block with the lock, and the payment chain's head then.
+    pub(super) lock_heads: (u64, u64),
 }
 
 /// What trades move, summed: units delivered, cash committed, units and cash on hold.
@@ -68,6 +70,8 @@ pub(super) struct Ledger {
     pub(super) locked: Vec<B256>,
     /// Locked trades neither paid nor decided (the payer picks from them).
     pub(super) unpaid: BTreeSet<B256>,
+    /// Locked trades not yet ended on both chains.
+    open: BTreeSet<B256>,
     totals: Totals,
     /// Trades changed since the last check.
     dirty: BTreeSet<B256>,
@@ -93,12 +97,26 @@ impl Ledger {
         } else {
             self.unpaid.remove(&hash);
         }
+        if seen.terms.is_some() && (seen.ended.is_empty() || seen.decided.is_none()) {
+            self.open.insert(hash);
+        } else {
+            self.open.remove(&hash);
+        }
         let t = &mut self.totals;
         t.delivered = t.delivered + after.delivered - before.delivered;
         t.committed = t.committed + after.committed - before.committed;
         t.units_held = t.units_held + after.units_held - before.units_held;
         t.cash_held = t.cash_held + after.cash_held - before.cash_held;
         self.dirty.insert(hash);
+    }
+}
+
+impl Ledger {
+    /// The blocks the oldest trade not yet ended on both chains was locked at (see
+    /// [`Seen::lock_heads`]), if one is open.
+    pub(super) fn oldest_open(&self) -> Option<(u64, u64)> {
+        let heads = self.open.iter().map(|h| self.trades[h].lock_heads);
+        heads.reduce(|x, y| (x.0.min(y.0), x.1.min(y.1)))
     }
 }
 

@@ -1,7 +1,7 @@
 //! The two chains of a cross-chain run, their contracts, the actors, and the checker's view of what
 //! each trade did: the moves a schedule or a scenario makes, and the invariants checked after each.
 
-use super::{Failure, Options, Run, Stats, halting::Halting, ledger::Ledger};
+use super::{Failure, Options, Run, Stats, faults::Mail, halting::Halting, ledger::Ledger};
 use crate::{RevmChain, RevmOptions, rng::Rng};
 use alloy::providers::Provider;
 use kessai_bindings::{
@@ -94,8 +94,23 @@ pub(super) struct World<C: Chain = RevmChain> {
     pub(super) keys: Vec<PrivateKeySigner>,
     pub(super) relayers: Vec<Relayer>,
     pub(super) relayer_from: Address,
-    /// The attestors' inbox, in memory: the one the relayers read.
+    /// The relayers' inbox, in memory: what the attestors wrote arrives here ([`World::post`]).
     pub(super) inbox: Inbox,
+    /// The attestors' outbox, in memory: what they wrote, before the network carries it.
+    pub(super) outbox: Inbox,
+    /// What the network carries from the outbox to the inbox, and what a delay holds back.
+    pub(super) mail: Mail,
+    /// How far each chain's clock runs ahead of the world's (clock skew): (asset, payment).
+    pub(super) lead: (u64, u64),
+    /// The attestors rotated out (their signatures no longer count).
+    pub(super) retired: Vec<PrivateKeySigner>,
+    /// Rotations so far (each new attestor's key follows from it).
+    pub(super) rotations: u64,
+    /// The verifiers on (asset, payment) chain, and the authority that rotates their sets.
+    pub(super) verifiers: (Address, Address),
+    pub(super) authority: Address,
+    /// The verifiers' threshold.
+    pub(super) threshold: u8,
     /// What the checker has seen of each trade.
     pub(super) ledger: Ledger,
     pub(super) next_id: u64,
@@ -166,9 +181,9 @@ impl<C: Pin> World<C> {
             Endpoint { chain_id: ASSET_CHAIN, contract: on_a.address(xlabels::DELIVERY)?, confirmations: 0 };
         let payment_end =
             Endpoint { chain_id: PAYMENT_CHAIN, contract: on_b.address(xlabels::PAYMENT)?, confirmations: 0 };
-        let inbox = Inbox::memory();
+        let (inbox, outbox) = (Inbox::memory(), Inbox::memory());
         let attestors =
-            keys[..2].iter().map(|k| Attestor::new(k.clone(), asset_end, payment_end, inbox.clone())).collect();
+            keys[..2].iter().map(|k| Attestor::new(k.clone(), asset_end, payment_end, outbox.clone())).collect();
         let relayer_from = accounts[7];
         let mut world = Self {
             a: Halting { chain: a, halted: false },
@@ -185,6 +200,14 @@ impl<C: Pin> World<C> {
             relayers: Vec::new(),
             relayer_from,
             inbox,
+            outbox,
+            mail: Mail::default(),
+            lead: (0, 0),
+            retired: Vec::new(),
+            rotations: 0,
+            verifiers: (on_a.address(xlabels::VERIFIER)?, on_b.address(xlabels::VERIFIER)?),
+            authority: roles.authority,
+            threshold,
             ledger: Ledger::default(),
             next_id: 1,
             halt_left: 0,
@@ -232,6 +255,7 @@ impl<C: Pin> World<C> {
         stats: &mut Stats,
     ) -> Result<(), DeployerError> {
         self.now += 1;
+        self.tick_delay(rng, stats)?;
         if self.halt_left > 0 {
             self.halt_left -= 1;
             if self.halt_left == 0 {
@@ -249,6 +273,7 @@ impl<C: Pin> World<C> {
                 if self.attestors[i].step(&mut self.a, &mut self.b).await.is_err() {
                     stats.failed_passes += 1;
                 }
+                self.post()?;
             }
             _ => {
                 let i = rng.below(self.relayers.len() as u64) as usize;
@@ -272,6 +297,17 @@ impl<C: Pin> World<C> {
         }
         if rng.chance(options.hostile_percent) && !self.ledger.locked.is_empty() {
             stats.hostile_refused += self.hostile(rng).await?;
+        }
+        if rng.chance(options.delay_percent) {
+            self.delay(rng.range(3, 40) as usize, stats);
+        }
+        if rng.chance(options.skew_percent) {
+            let (asset, lead) = (rng.chance(50), rng.range(0, 30));
+            self.skew(asset, lead, stats);
+        }
+        if rng.chance(options.rotate_percent) {
+            let slot = rng.below(2) as usize;
+            self.rotate(slot, options.faulty, stats).await?;
         }
         if self.halt_left == 0 && rng.chance(options.halt_percent) {
             if rng.chance(50) {
@@ -312,13 +348,17 @@ impl<C: Pin> World<C> {
         let terms = self.suites().terms(&order, B256::from(U256::from(self.next_id)), deadline);
         self.next_id += 1;
         let call = CrossChainDelivery::lockCall { terms: terms.clone() };
-        match self.a.chain.send_call(terms.seller, self.asset_end.contract, &call).await {
-            Ok(_) => {}
+        let block = match self.a.chain.send_call(terms.seller, self.asset_end.contract, &call).await {
+            Ok(receipt) => receipt.block_number,
             Err(DeployerError::Revert(e)) if e.name == "XDeliveryTermsExpired" => return Ok(None),
             Err(e) => return Err(e),
-        }
+        };
+        let heads = (block, self.b.chain.head().await?);
         let hash = terms_hash(&terms);
-        self.ledger.touch(hash, |seen| seen.terms = Some(terms));
+        self.ledger.touch(hash, |seen| {
+            seen.terms = Some(terms);
+            seen.lock_heads = heads;
+        });
         self.moves.push((hash, Move::Lock { units, amount, due_in }));
         Ok(Some(hash))
     }
@@ -367,9 +407,9 @@ impl<C: Pin> World<C> {
 
     /// A block on `side`'s chain, its clock brought up to the world's time (none while it is halted).
     pub(super) async fn block(&mut self, side: Side) -> Result<(), DeployerError> {
-        let chain = if side == Side::Asset { &mut self.a } else { &mut self.b };
+        let (chain, lead) = if side == Side::Asset { (&mut self.a, self.lead.0) } else { (&mut self.b, self.lead.1) };
         if !chain.halted {
-            let behind = self.now.saturating_sub(chain.chain.timestamp().await?).max(1);
+            let behind = (self.now + lead).saturating_sub(chain.chain.timestamp().await?).max(1);
             chain.chain.pin_next(behind).await?;
             chain.chain.advance_time(behind).await?;
         }
@@ -420,7 +460,8 @@ impl<C: Pin> World<C> {
             return Ok(0);
         }
         self.moves.push((hash, Move::Hostile));
-        let set: Vec<Address> = self.keys.iter().map(PrivateKeySigner::address).collect();
+        // Every key that ever attested: a retired attestor's signature makes a stale proof.
+        let set: Vec<Address> = self.keys.iter().chain(&self.retired).map(PrivateKeySigner::address).collect();
         // The attacker reads this trade's signatures only: the entries the attestors name after it.
         let mut attestations: Vec<Attestation> = Vec::new();
         for state in [states::COMMITTED, states::ABORTED] {
@@ -463,6 +504,7 @@ impl<C: Pin> World<C> {
                 stats.failed_passes += 1;
             }
         }
+        self.post()?;
         for relayer in &mut self.relayers {
             if relayer.step(&mut self.a, &mut self.b).await.is_err() {
                 stats.failed_passes += 1;
