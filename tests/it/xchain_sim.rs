@@ -74,6 +74,13 @@ fn the_cross_chain_examples_replay_to_their_expected_outcomes_with_every_invaria
     assert_eq!((by("PAID-A").decided_at, by("PAID-A").ended_at), (Some(7_302), Some(7_902)));
     let unpaid = by("UNPAID-A");
     assert!(unpaid.decided_at.is_some_and(|t| t < 7_902) && unpaid.ended_at == Some(7_902), "{failures}");
+    // ROTATED commits at once, but its delivery waits for the delayed mail (8,002–8,042 s); the
+    // stale proof of the retired attestor is refused by name; the new attestor's signature counts.
+    assert_eq!((by("ROTATED").decided_at, by("ROTATED").ended_at), (Some(8_002), Some(8_042)), "{failures}");
+    let hostile = failures.steps.iter().find(|s| s.at == 8_011).expect("the hostile step");
+    assert!(hostile.what.contains("2 of 2 refused (VerifierUnknownAttestor"), "{}", hostile.what);
+    // Under a clock skew of 20 s the trade due in 60 s on B's clock settles.
+    assert_eq!(by("SKEWED").asset, "delivered", "{failures}");
 }
 
 #[test]
@@ -100,7 +107,7 @@ fn kessai_sim_run_replays_a_cross_chain_file_in_process_or_on_two_anvils_and_ref
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(report["unmet"], serde_json::json!([]));
-    assert_eq!(report["trades"].as_array().map(Vec::len), Some(3));
+    assert_eq!(report["trades"].as_array().map(Vec::len), Some(5));
     let anvil = run(&["--anvil"]).expect("run");
     assert!(anvil.status.success(), "{}", String::from_utf8_lossy(&anvil.stderr));
     assert_eq!(anvil.stdout, out.stdout, "the same report from two Anvils");

@@ -31,6 +31,8 @@ pub(super) struct Mail {
     pub(super) held: Vec<(String, kessai_deployer::xchain::Attestation)>,
     /// Events left until the delay ends.
     pub(super) delay_left: usize,
+    /// In a scenario, the second the delay ends (its events are moments, not seconds).
+    pub(super) delay_until: u64,
 }
 
 impl<C: Pin> World<C> {

@@ -36,7 +36,11 @@
 //! only, 2 on the asset chain only; a new one starts from the chains alone) and `sign_falsely =
 //! "T1"` with `state = "committed"` (or `locked`, `aborted`): the faulty attestors
 //! (`[cross_chain] faulty_attestors`, default 1 of the 3, threshold 2) sign it whatever the chains
-//! recorded. Every moment a step names, and the twenty seconds after it, each live chain makes a
+//! recorded. `delay_proofs = true` with `duration = N` holds the attestors' mail to the relayers
+//! for N seconds (it then arrives shuffled, part of it twice); `rotate_attestor = 0` (or 1) has the
+//! authority replace that honest attestor on both verifiers (its signatures stop counting: a
+//! `hostile` step then tries them, a stale proof); `skew = "asset"` with `lead = 20` runs that
+//! chain's clock 20 seconds ahead of the other's. Every moment a step names, and the twenty seconds after it, each live chain makes a
 //! block and every attestor and relayer passes; a halt's end and each trade's deadline are moments
 //! too. After the last one every halt ends, both clocks pass every deadline and the actors finish;
 //! the expectations are checked then.
@@ -145,8 +149,18 @@ pub struct XStep {
     /// ... this state: `locked`, `committed` or `aborted`.
     pub state: Option<String>,
     /// A hostile account submits a delivery and a return of the trade with this label, each with
-    /// whatever proof the attestors' signatures make, whatever the payment chain recorded.
+    /// whatever proof the attestors' signatures make (a retired attestor's included: a stale
+    /// proof), whatever the payment chain recorded.
     pub hostile: Option<String>,
+    /// The attestors' mail to the relayers is held for `duration` seconds, then arrives shuffled,
+    /// a fifth of it twice.
+    pub delay_proofs: Option<bool>,
+    /// The authority replaces honest attestor N (0 or 1) with a new one on both verifiers.
+    pub rotate_attestor: Option<usize>,
+    /// This chain's clock (`asset` or `payment`) runs ahead of the other's ...
+    pub skew: Option<String>,
+    /// ... by this many seconds (0 ends the skew).
+    pub lead: Option<u64>,
 }
 
 /// An outcome expected at the end.
@@ -188,19 +202,25 @@ impl XScenario {
                 step.crash_relayer.is_some(),
                 step.sign_falsely.is_some(),
                 step.hostile.is_some(),
+                step.delay_proofs.is_some(),
+                step.rotate_attestor.is_some(),
+                step.skew.is_some(),
             ];
             if said.iter().filter(|s| **s).count() != 1 {
                 return Err(DeployerError::Config(format!(
-                    "scenario {origin}: step {} (at {} s) must say one of lock, pay, halt, crash_relayer, sign_falsely, hostile",
+                    "scenario {origin}: step {} (at {} s) must say one of lock, pay, halt, crash_relayer, sign_falsely, \
+                     hostile, delay_proofs, rotate_attestor, skew",
                     i + 1,
                     step.at
                 )));
             }
-            if step.halt.as_deref().is_some_and(|c| c != "asset" && c != "payment") {
-                return Err(DeployerError::Config(format!(
-                    "scenario {origin}: step {}: halt names `asset` or `payment`",
-                    i + 1
-                )));
+            for (what, chain) in [("halt", &step.halt), ("skew", &step.skew)] {
+                if chain.as_deref().is_some_and(|c| c != "asset" && c != "payment") {
+                    return Err(DeployerError::Config(format!(
+                        "scenario {origin}: step {}: {what} names `asset` or `payment`",
+                        i + 1
+                    )));
+                }
             }
             if step.sign_falsely.is_some() && state_of(step.state.as_deref()).is_none() {
                 return Err(DeployerError::Config(format!(
@@ -317,21 +337,28 @@ async fn play<C: Pin>(mut world: World<C>, scenario: &XScenario) -> Result<XScen
                 if *asset { world.a.halted = false } else { world.b.halted = false }
             }
         }
+        // A delay's end: the mail held arrives, in an order drawn from the moment.
+        if world.mail.delay_left > 0 && world.mail.delay_until <= t {
+            world.mail.delay_left = 1;
+            world.tick_delay(&mut crate::rng::Rng::from_state(t), &mut stats)?;
+        }
         world.block(kessai_deployer::xchain::plan::Side::Asset).await?;
         world.block(kessai_deployer::xchain::plan::Side::Payment).await?;
         world.passes(&mut stats).await?;
         for step in scenario.steps.iter().filter(|s| s.at == t) {
             let what =
-                take(&mut world, step, &mut labels, &mut halt_ends, scenario.cross_chain.faulty_attestors).await?;
+                take(&mut world, step, &mut labels, &mut halt_ends, &mut stats, scenario.cross_chain.faulty_attestors)
+                    .await?;
             lines.push(StepLine { at: t, what });
         }
         if let Some(failure) = world.check(event).await? {
             return Ok(report(scenario, &world, start, lines, &labels, Some(failure)));
         }
     }
-    // Every halt ends, both clocks pass every deadline, the actors finish.
+    // Every halt and delay ends, both clocks pass every deadline, the actors finish.
     world.a.halted = false;
     world.b.halted = false;
+    world.release()?;
     let last = world.ledger.trades.values().filter_map(|s| s.terms.as_ref()).map(|t| t.deadline).max().unwrap_or(0);
     world.now = world.now.max(last) + 1;
     for side in [kessai_deployer::xchain::plan::Side::Asset, kessai_deployer::xchain::plan::Side::Payment] {
@@ -353,6 +380,7 @@ async fn take<C: Pin>(
     step: &XStep,
     labels: &mut BTreeMap<String, B256>,
     halt_ends: &mut Vec<(u64, bool)>,
+    stats: &mut super::Stats,
     faulty: usize,
 ) -> Result<String, DeployerError> {
     let find = |label: &str, labels: &BTreeMap<String, B256>| labels.get(label).copied();
@@ -385,6 +413,24 @@ async fn take<C: Pin>(
         halt_ends.push((step.at + duration, asset));
         return Ok(format!("the {chain} chain halts for {duration} s"));
     }
+    if step.delay_proofs.is_some() {
+        let duration = step.duration.unwrap_or(60);
+        world.delay(usize::MAX, stats);
+        world.mail.delay_until = step.at + duration;
+        return Ok(format!("the attestors' mail to the relayers is held for {duration} s"));
+    }
+    if let Some(slot) = step.rotate_attestor {
+        return Ok(if world.rotate(slot, faulty, stats).await? {
+            format!("the authority rotates attestor {slot} out on both chains")
+        } else {
+            "no rotation: a chain is halted".into()
+        });
+    }
+    if let Some(chain) = &step.skew {
+        let lead = step.lead.unwrap_or(0);
+        world.skew(chain == "asset", lead, stats);
+        return Ok(format!("the {chain} chain's clock runs {lead} s ahead"));
+    }
     if let Some(i) = step.crash_relayer {
         let i = i.min(world.relayers.len() - 1);
         world.relayers[i] = world.relayer(i);
@@ -393,7 +439,11 @@ async fn take<C: Pin>(
     if let Some(label) = &step.hostile {
         let Some(hash) = find(label, labels) else { return Ok(format!("hostile {label}: no such trade")) };
         let refused = world.hostile_on(hash).await?;
-        return Ok(format!("a hostile delivery and return of {label}: {refused} of 2 refused"));
+        return Ok(format!(
+            "a hostile delivery and return of {label}: {} of 2 refused ({})",
+            refused.len(),
+            refused.join(", ")
+        ));
     }
     let label = step.sign_falsely.as_deref().unwrap_or_default();
     let state = state_of(step.state.as_deref()).unwrap_or(states::COMMITTED);

@@ -292,11 +292,11 @@ impl<C: Pin> World<C> {
             stats.faulty_signatures += 1;
             // The attacker the faulty attestors work with uses their signature at once.
             if rng.chance(options.hostile_percent * 10) {
-                stats.hostile_refused += self.hostile_on(signed).await?;
+                stats.hostile_refused += self.hostile_on(signed).await?.len();
             }
         }
         if rng.chance(options.hostile_percent) && !self.ledger.locked.is_empty() {
-            stats.hostile_refused += self.hostile(rng).await?;
+            stats.hostile_refused += self.hostile(rng).await?.len();
         }
         if rng.chance(options.delay_percent) {
             self.delay(rng.range(3, 40) as usize, stats);
@@ -447,17 +447,17 @@ impl<C: Pin> World<C> {
 
     /// A hostile account (the relayers' own, which holds no role) submits a delivery and a return of
     /// a random trade on A, each with whatever proof the inbox's signatures make, whatever B recorded;
-    /// returns how many were refused.
-    pub(super) async fn hostile(&mut self, rng: &mut Rng) -> Result<usize, DeployerError> {
+    /// returns the contracts' refusals (their errors' names).
+    pub(super) async fn hostile(&mut self, rng: &mut Rng) -> Result<Vec<String>, DeployerError> {
         let (hash, _) = self.random_trade(rng);
         self.hostile_on(hash).await
     }
 
     /// [`Self::hostile`] on trade `hash`.
-    pub(super) async fn hostile_on(&mut self, hash: B256) -> Result<usize, DeployerError> {
-        let Some(terms) = self.ledger.trades.get(&hash).and_then(|s| s.terms.clone()) else { return Ok(0) };
+    pub(super) async fn hostile_on(&mut self, hash: B256) -> Result<Vec<String>, DeployerError> {
+        let Some(terms) = self.ledger.trades.get(&hash).and_then(|s| s.terms.clone()) else { return Ok(Vec::new()) };
         if self.a.halted {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         self.moves.push((hash, Move::Hostile));
         // Every key that ever attested: a retired attestor's signature makes a stale proof.
@@ -469,12 +469,13 @@ impl<C: Pin> World<C> {
             for who in &set {
                 let honest = name(&statement, *who);
                 let faulty = faulty_name(&honest);
+                // It sees signatures as they travel, before a delay lets them reach the relayers.
                 for entry in [honest, faulty] {
-                    attestations.extend(self.inbox.get(&entry));
+                    attestations.extend(self.inbox.get(&entry).or_else(|| self.outbox.get(&entry)));
                 }
             }
         }
-        let mut refused = 0;
+        let mut refused = Vec::new();
         for state in [states::COMMITTED, states::ABORTED] {
             let statement = self.suites().statement(&terms, state);
             // Without a proof the inbox supports, the attacker sends the first signature it has.
@@ -489,7 +490,7 @@ impl<C: Pin> World<C> {
                 self.a.chain.send_call(self.relayer_from, self.asset_end.contract, &call).await
             };
             match result {
-                Err(DeployerError::Revert(_)) => refused += 1,
+                Err(DeployerError::Revert(e)) => refused.push(e.name),
                 Err(e) => return Err(e),
                 Ok(_) => {}
             }
