@@ -32,7 +32,8 @@ mod scenario;
 mod world;
 
 pub use halting::Halting;
-pub use scenario::{XScenario, XScenarioReport, run_scenario, run_scenario_on_anvil};
+pub use ledger::Latency;
+pub use scenario::{HaltLine, StepLine, TradeLine, XScenario, XScenarioReport, run_scenario, run_scenario_on_anvil};
 
 use crate::rng::Rng;
 use kessai_deployer::{DeployerError, chain::Chain};
@@ -128,6 +129,8 @@ pub struct Stats {
     pub skews: usize,
     /// Attestor set rotations.
     pub rotations: usize,
+    /// Settlement latency in simulated time (from payment to both legs final).
+    pub latency: Latency,
 }
 
 /// A run's result: its statistics, and the first broken invariant if any.
@@ -214,6 +217,7 @@ impl std::fmt::Display for Run {
             s.skews,
             s.rotations
         )?;
+        write!(f, "; latency {}", s.latency)?;
         match &self.failure {
             None => write!(f, "; every invariant held"),
             Some(x) => write!(f, "\nFAILED after event {}: {}: {}", x.event, x.invariant, x.message),

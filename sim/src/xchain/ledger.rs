@@ -31,6 +31,51 @@ pub(super) struct Seen {
     pub(super) ended_at: Option<u64>,
     /// The asset chain's block with the lock, and the payment chain's head then.
     pub(super) lock_heads: (u64, u64),
+    /// The world's time of the lock and of the payment.
+    pub(super) locked_at: u64,
+    pub(super) paid_at: Option<u64>,
+}
+
+impl Seen {
+    /// Seconds from the payment until both legs were final (B committed, A delivered), for a trade
+    /// that settled.
+    pub(super) fn latency(&self) -> Option<u64> {
+        let (paid, decided, ended) = (self.paid_at?, self.decided_at?, self.ended_at?);
+        (self.decided == Some(states::COMMITTED)).then(|| decided.max(ended).saturating_sub(paid))
+    }
+}
+
+/// Settlement latency in simulated time: seconds from a trade's payment until both legs were final,
+/// over the trades that settled.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Latency {
+    /// Trades that settled.
+    pub settled: usize,
+    /// The median, in seconds (none when nothing settled).
+    pub p50: Option<u64>,
+    /// The 99th percentile.
+    pub p99: Option<u64>,
+    /// The longest.
+    pub max: Option<u64>,
+}
+
+impl Latency {
+    /// The percentiles of `samples` (nearest rank).
+    pub fn of(mut samples: Vec<u64>) -> Self {
+        samples.sort_unstable();
+        let rank = |q: f64| {
+            let i = ((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len().max(1)) - 1;
+            samples.get(i).copied()
+        };
+        Self { settled: samples.len(), p50: rank(0.50), p99: rank(0.99), max: samples.last().copied() }
+    }
+}
+
+impl std::fmt::Display for Latency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = |x: Option<u64>| x.map_or("-".into(), |x| format!("{x} s"));
+        write!(f, "{} settled: p50 {}, p99 {}, max {}", self.settled, s(self.p50), s(self.p99), s(self.max))
+    }
 }
 
 /// What trades move, summed: units delivered, cash committed, units and cash on hold.
@@ -112,6 +157,11 @@ impl Ledger {
 }
 
 impl Ledger {
+    /// The settlement latency of every trade that settled.
+    pub(super) fn latency(&self) -> Latency {
+        Latency::of(self.trades.values().filter_map(Seen::latency).collect())
+    }
+
     /// The blocks the oldest trade not yet ended on both chains was locked at (see
     /// [`Seen::lock_heads`]), if one is open.
     pub(super) fn oldest_open(&self) -> Option<(u64, u64)> {

@@ -262,10 +262,29 @@ pub struct TradeLine {
     pub asset: String,
     /// On the payment chain.
     pub payment: String,
+    /// Units and cash it moves.
+    pub units: u128,
+    /// See `units`.
+    pub amount: u128,
+    /// Seconds from the start when it was locked, and paid.
+    pub locked_at: u64,
+    /// See `locked_at`.
+    pub paid_at: Option<u64>,
     /// Seconds from the start when B's outcome was first seen, and A's end.
     pub decided_at: Option<u64>,
     /// See `decided_at`.
     pub ended_at: Option<u64>,
+}
+
+/// A stretch of time a chain was halted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HaltLine {
+    /// `asset` or `payment`.
+    pub chain: String,
+    /// Seconds from the start when it stopped, and when it resumed.
+    pub from: u64,
+    /// See `from`.
+    pub to: u64,
 }
 
 /// A replayed cross-chain scenario.
@@ -279,6 +298,12 @@ pub struct XScenarioReport {
     pub steps: Vec<StepLine>,
     /// Each trade's end.
     pub trades: Vec<TradeLine>,
+    /// The halts, in time order.
+    pub halts: Vec<HaltLine>,
+    /// Seconds from the start of each block the chains made between transactions: asset, payment.
+    pub blocks: (Vec<u64>, Vec<u64>),
+    /// Settlement latency in simulated time.
+    pub latency: super::Latency,
     /// A broken invariant, if any.
     pub failure: Option<Failure>,
     /// Expectations that did not hold.
@@ -474,11 +499,16 @@ fn report<C: Pin>(
             None if seen.paid => "Paid",
             None => "None",
         };
+        let (units, amount) = seen.terms.as_ref().map_or((0, 0), |t| (t.units.to(), t.amount.to()));
         trades.push(TradeLine {
             label: label.clone(),
             terms_hash: *hash,
             asset: asset.into(),
             payment: payment.into(),
+            units,
+            amount,
+            locked_at: seen.locked_at.saturating_sub(start),
+            paid_at: seen.paid_at.map(|t| t.saturating_sub(start)),
             decided_at: seen.decided_at.map(|t| t.saturating_sub(start)),
             ended_at: seen.ended_at.map(|t| t.saturating_sub(start)),
         });
@@ -497,7 +527,27 @@ fn report<C: Pin>(
         }
     }
     let passed = failure.is_none() && unmet.is_empty();
-    XScenarioReport { title: scenario.title.clone(), passed, steps, trades, failure, unmet }
+    let halts = scenario
+        .steps
+        .iter()
+        .filter_map(|s| {
+            let chain = s.halt.clone()?;
+            Some(HaltLine { chain, from: s.at, to: s.at + s.duration.unwrap_or(60) })
+        })
+        .collect();
+    let since = |times: &[u64]| times.iter().map(|t| t.saturating_sub(start)).collect();
+    let blocks = (since(&world.block_times.0), since(&world.block_times.1));
+    XScenarioReport {
+        title: scenario.title.clone(),
+        passed,
+        steps,
+        trades,
+        halts,
+        blocks,
+        latency: world.ledger.latency(),
+        failure,
+        unmet,
+    }
 }
 
 impl fmt::Display for XScenarioReport {
@@ -518,6 +568,7 @@ impl fmt::Display for XScenarioReport {
                 at(t.ended_at)
             )?;
         }
+        writeln!(f, "  settlement latency (payment to both legs final, simulated time): {}", self.latency)?;
         if let Some(x) = &self.failure {
             writeln!(f, "FAILED: {}: {}", x.invariant, x.message)?;
         }

@@ -111,6 +111,8 @@ pub(super) struct World<C: Chain = RevmChain> {
     pub(super) authority: Address,
     /// The verifiers' threshold.
     pub(super) threshold: u8,
+    /// The world's time of each block the chains made between transactions: (asset, payment).
+    pub(super) block_times: (Vec<u64>, Vec<u64>),
     /// What the checker has seen of each trade.
     pub(super) ledger: Ledger,
     pub(super) next_id: u64,
@@ -208,6 +210,7 @@ impl<C: Pin> World<C> {
             verifiers: (on_a.address(xlabels::VERIFIER)?, on_b.address(xlabels::VERIFIER)?),
             authority: roles.authority,
             threshold,
+            block_times: (Vec::new(), Vec::new()),
             ledger: Ledger::default(),
             next_id: 1,
             halt_left: 0,
@@ -353,11 +356,12 @@ impl<C: Pin> World<C> {
             Err(DeployerError::Revert(e)) if e.name == "XDeliveryTermsExpired" => return Ok(None),
             Err(e) => return Err(e),
         };
-        let heads = (block, self.b.chain.head().await?);
+        let (heads, now) = ((block, self.b.chain.head().await?), self.now);
         let hash = terms_hash(&terms);
         self.ledger.touch(hash, |seen| {
             seen.terms = Some(terms);
             seen.lock_heads = heads;
+            seen.locked_at = now;
         });
         self.moves.push((hash, Move::Lock { units, amount, due_in }));
         Ok(Some(hash))
@@ -400,7 +404,11 @@ impl<C: Pin> World<C> {
             Err(DeployerError::Revert(e)) => return Ok(Err(e.name)),
             Err(e) => return Err(e),
         }
-        self.ledger.touch(hash, |seen| seen.paid = true);
+        let now = self.now;
+        self.ledger.touch(hash, |seen| {
+            seen.paid = true;
+            seen.paid_at = Some(now);
+        });
         self.moves.push((hash, Move::Pay));
         Ok(Ok(()))
     }
@@ -412,6 +420,8 @@ impl<C: Pin> World<C> {
             let behind = (self.now + lead).saturating_sub(chain.chain.timestamp().await?).max(1);
             chain.chain.pin_next(behind).await?;
             chain.chain.advance_time(behind).await?;
+            let times = if side == Side::Asset { &mut self.block_times.0 } else { &mut self.block_times.1 };
+            times.push(self.now);
         }
         Ok(())
     }
@@ -517,6 +527,7 @@ impl<C: Pin> World<C> {
     pub(super) fn finish(self, seed: u64, events: usize, mut stats: Stats, failure: Option<Failure>) -> Run {
         stats.delivered = self.ledger.trades.values().filter(|s| s.ended.first() == Some(&true)).count();
         stats.returned = self.ledger.trades.values().filter(|s| s.ended.first() == Some(&false)).count();
+        stats.latency = self.ledger.latency();
         Run { seed, events, stats, failure }
     }
 }
