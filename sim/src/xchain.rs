@@ -33,7 +33,9 @@ mod world;
 
 pub use halting::Halting;
 pub use ledger::Latency;
-pub use scenario::{HaltLine, StepLine, TradeLine, XScenario, XScenarioReport, run_scenario, run_scenario_on_anvil};
+pub use scenario::{
+    ChainLine, HaltLine, StepLine, TradeLine, XScenario, XScenarioReport, run_scenario, run_scenario_on_anvil,
+};
 
 use crate::rng::Rng;
 use kessai_deployer::{DeployerError, chain::Chain};
@@ -166,7 +168,8 @@ pub struct Failure {
 
 /// Runs `options.steps` events from `seed` and checks every invariant after each one.
 pub async fn run(seed: u64, options: &Options) -> Result<Run, DeployerError> {
-    let mut world = World::new(options.threshold).await?;
+    let chains = [world::ChainSpec::default_for(true), world::ChainSpec::default_for(false)];
+    let mut world = World::new(options.threshold, &chains).await?;
     let mut rng = Rng::from_state(seed ^ 0x0c05_5c4a_1d5e_ed01);
     let mut stats = Stats::default();
     for event in 0..options.steps {

@@ -84,6 +84,28 @@ fn the_cross_chain_examples_replay_to_their_expected_outcomes_with_every_invaria
 }
 
 #[test]
+fn each_chain_has_its_own_id_rules_and_block_time_and_bad_chain_settings_are_refused() {
+    let pilot = scenario("cross_chain_pilot.toml");
+    let chains: Vec<(&str, u64, &str, u64)> =
+        pilot.chains.iter().map(|c| (c.side.as_str(), c.chain_id, c.hardfork.name(), c.block_time)).collect();
+    assert_eq!(chains, [("asset", 1_010_032, "berlin", 1), ("payment", 8_080, "cancun", 2)]);
+    // The payment chain makes a block every two seconds between transactions.
+    let gaps: Vec<u64> = pilot.blocks.1.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps.iter().all(|g| *g >= 2 || *g == 0), "{gaps:?}");
+    let base = "[chains.asset]\n[chains.payment]\n";
+    for (settings, says) in [
+        ("[chains.asset]\ngas_price = 5\n[chains.payment]\n", "gas-free chains only"),
+        ("[chains.asset]\nblock_time = 0\n[chains.payment]\n", "block_time = 0"),
+        ("[chains.asset]\nchain_id = 7\n[chains.payment]\nchain_id = 7\n", "both chains have chain id 7"),
+        ("[chains.asset]\nhardfork = \"homestead\"\n[chains.payment]\n", "hardfork"),
+    ] {
+        let error = xchain::XScenario::parse(settings, "edited").expect_err(settings).to_string();
+        assert!(error.contains(says), "{error}");
+    }
+    assert!(xchain::XScenario::parse(base, "base").is_ok());
+}
+
+#[test]
 fn an_expectation_that_does_not_hold_fails_the_scenario_and_a_step_saying_two_things_is_refused() {
     let text = std::fs::read_to_string(format!("{}/scenarios/cross_chain_pilot.toml", env!("CARGO_MANIFEST_DIR")))
         .expect("the example")

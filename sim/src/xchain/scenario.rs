@@ -47,14 +47,14 @@
 
 use super::{
     Failure, Options,
-    world::{Move, Pin, World},
+    world::{ChainSpec, Move, Pin, World},
 };
 use alloy::providers::Provider;
 use kessai_bindings::{alloy::primitives::B256, cross_chain::states};
 use kessai_deployer::{
     DeployerError,
     anvil::{self, AnvilInstance, AnvilOptions},
-    profile::ChainProfile,
+    profile::{ChainProfile, Hardfork},
     rpc::RpcChain,
 };
 use serde::{Deserialize, Serialize};
@@ -87,12 +87,38 @@ pub struct XScenario {
 }
 
 /// One chain of a scenario.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct XChain {
     /// Its name in reports.
     #[serde(default)]
     pub name: String,
+    /// Its chain id (default: 1010032 for the asset chain, ibet for Fin's; 31337 for the payment
+    /// chain).
+    pub chain_id: Option<u64>,
+    /// Its EVM rules (default: `berlin` for the asset chain, `cancun` for the payment chain).
+    pub hardfork: Option<Hardfork>,
+    /// Seconds between its blocks when no transaction makes one (default 1).
+    pub block_time: Option<u64>,
+    /// Its gas price: 0, the only one the simulator models (ibet for Fin and the deposit chains are
+    /// gas-free; a priced chain changes no settlement outcome, only the senders' fees).
+    pub gas_price: Option<u64>,
+    /// Seconds its clock runs ahead of the other chain's from the start (default 0).
+    pub lead: Option<u64>,
+}
+
+impl XScenario {
+    /// The settings of the asset chain (`asset`) or the payment chain, with their defaults.
+    pub(super) fn chain(&self, asset: bool) -> ChainSpec {
+        let c = self.chains.get(if asset { "asset" } else { "payment" }).cloned().unwrap_or_default();
+        let default = ChainSpec::default_for(asset);
+        ChainSpec {
+            chain_id: c.chain_id.unwrap_or(default.chain_id),
+            hardfork: c.hardfork.unwrap_or(default.hardfork),
+            block_time: c.block_time.unwrap_or(default.block_time),
+            lead: c.lead.unwrap_or(default.lead),
+        }
+    }
 }
 
 /// The attestors of a scenario.
@@ -194,6 +220,27 @@ impl XScenario {
                  token's chain) and [chains.payment] (the deposit token's)"
             )));
         }
+        for (name, chain) in &scenario.chains {
+            if chain.gas_price.is_some_and(|p| p != 0) {
+                return Err(DeployerError::Config(format!(
+                    "scenario {origin}: [chains.{name}] gas_price = {}: the simulator models gas-free chains only \
+                     (gas_price = 0); fees change no settlement outcome",
+                    chain.gas_price.unwrap_or_default()
+                )));
+            }
+            if chain.block_time == Some(0) {
+                return Err(DeployerError::Config(format!(
+                    "scenario {origin}: [chains.{name}] block_time = 0: give the seconds between blocks (1 or more)"
+                )));
+            }
+        }
+        let ids = (scenario.chain(true).chain_id, scenario.chain(false).chain_id);
+        if ids.0 == ids.1 {
+            return Err(DeployerError::Config(format!(
+                "scenario {origin}: both chains have chain id {}: a statement names its chain, so the two must differ",
+                ids.0
+            )));
+        }
         for (i, step) in scenario.steps.iter().enumerate() {
             let said = [
                 step.lock.is_some(),
@@ -276,6 +323,21 @@ pub struct TradeLine {
     pub ended_at: Option<u64>,
 }
 
+/// One chain as the scenario set it up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChainLine {
+    /// `asset` or `payment`.
+    pub side: String,
+    /// Its name in the file.
+    pub name: String,
+    /// Its chain id, as the chain reported it.
+    pub chain_id: u64,
+    /// Its EVM rules.
+    pub hardfork: Hardfork,
+    /// Seconds between the blocks no transaction makes.
+    pub block_time: u64,
+}
+
 /// A stretch of time a chain was halted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct HaltLine {
@@ -294,6 +356,8 @@ pub struct XScenarioReport {
     pub title: String,
     /// Whether every invariant and expectation held.
     pub passed: bool,
+    /// The asset chain, then the payment chain.
+    pub chains: Vec<ChainLine>,
     /// Each step's result, in time order.
     pub steps: Vec<StepLine>,
     /// Each trade's end.
@@ -319,15 +383,24 @@ impl XScenarioReport {
 
 /// Replays `scenario` in-process.
 pub async fn run_scenario(scenario: &XScenario) -> Result<XScenarioReport, DeployerError> {
-    play(World::new(scenario.cross_chain.threshold).await?, scenario).await
+    let chains = [scenario.chain(true), scenario.chain(false)];
+    play(World::new(scenario.cross_chain.threshold, &chains).await?, scenario).await
 }
 
-/// Replays `scenario` on two Anvils it spawns: A like ibet for Fin (Berlin, gas price 0, chain id
-/// 1010032), B at Cancun (chain id 31337), both from the in-process engine's genesis time. A halt
-/// stops a node answering the actors and making blocks, as in-process.
+/// Replays `scenario` on two Anvils it spawns, gas-free, with each chain's id and rules (by default
+/// A like ibet for Fin: Berlin, chain id 1010032; B at Cancun, chain id 31337), both from the
+/// in-process engine's genesis time. A halt stops a node answering the actors and making blocks, as
+/// in-process.
 pub async fn run_scenario_on_anvil(scenario: &XScenario) -> Result<XScenarioReport, DeployerError> {
-    let a_node = AnvilInstance::spawn(&AnvilOptions::emulating(ChainProfile::Ibet))?;
-    let b_node = AnvilInstance::spawn(&AnvilOptions::default())?;
+    let node = |spec: ChainSpec| {
+        AnvilInstance::spawn(&AnvilOptions {
+            hardfork: Some(spec.hardfork.name().into()),
+            chain_id: spec.chain_id,
+            ..AnvilOptions::emulating(ChainProfile::Ibet)
+        })
+    };
+    let (a_spec, b_spec) = (scenario.chain(true), scenario.chain(false));
+    let (a_node, b_node) = (node(a_spec)?, node(b_spec)?);
     let a = RpcChain::connect(&a_node.endpoint(), anvil::dev_signers())?;
     let b = RpcChain::connect(&b_node.endpoint(), anvil::dev_signers())?;
     // Each block one second after the last, as on the in-process engine, whatever the wall clock does.
@@ -338,7 +411,8 @@ pub async fn run_scenario_on_anvil(scenario: &XScenario) -> Result<XScenarioRepo
             })
             .await?;
     }
-    play(World::on(a, b, scenario.cross_chain.threshold).await?, scenario).await
+    let world = World::on(a, b, scenario.cross_chain.threshold).await?.with(&[a_spec, b_spec]);
+    play(world, scenario).await
 }
 
 /// Replays `scenario` in `world`.
@@ -537,9 +611,18 @@ fn report<C: Pin>(
         .collect();
     let since = |times: &[u64]| times.iter().map(|t| t.saturating_sub(start)).collect();
     let blocks = (since(&world.block_times.0), since(&world.block_times.1));
+    let chains = [("asset", world.asset_end.chain_id), ("payment", world.payment_end.chain_id)]
+        .into_iter()
+        .map(|(side, chain_id)| {
+            let spec = scenario.chain(side == "asset");
+            let name = scenario.chains.get(side).map(|c| c.name.clone()).unwrap_or_default();
+            ChainLine { side: side.into(), name, chain_id, hardfork: spec.hardfork, block_time: spec.block_time }
+        })
+        .collect();
     XScenarioReport {
         title: scenario.title.clone(),
         passed,
+        chains,
         steps,
         trades,
         halts,
@@ -553,6 +636,17 @@ fn report<C: Pin>(
 impl fmt::Display for XScenarioReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.title)?;
+        for c in &self.chains {
+            writeln!(
+                f,
+                "  {} chain {}: chain id {}, {}, a block every {} s, gas-free",
+                c.side,
+                c.name,
+                c.chain_id,
+                c.hardfork.name(),
+                c.block_time
+            )?;
+        }
         for s in &self.steps {
             writeln!(f, "  {:>6} s  {}", s.at, s.what)?;
         }

@@ -113,6 +113,8 @@ pub(super) struct World<C: Chain = RevmChain> {
     pub(super) threshold: u8,
     /// The world's time of each block the chains made between transactions: (asset, payment).
     pub(super) block_times: (Vec<u64>, Vec<u64>),
+    /// Seconds between the blocks no transaction makes: (asset, payment).
+    pub(super) block_time: (u64, u64),
     /// What the checker has seen of each trade.
     pub(super) ledger: Ledger,
     pub(super) next_id: u64,
@@ -131,13 +133,34 @@ pub(super) const CASH: u64 = 1_000_000_000;
 pub(super) const TRADE_UNITS: u64 = 10;
 pub(super) const TRADE_CASH: u64 = 1_000;
 
+/// What a scenario says of one chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct ChainSpec {
+    pub(super) chain_id: u64,
+    pub(super) hardfork: Hardfork,
+    /// Seconds between blocks no transaction makes.
+    pub(super) block_time: u64,
+    /// Seconds its clock runs ahead from the start.
+    pub(super) lead: u64,
+}
+
+impl ChainSpec {
+    /// The asset chain like ibet for Fin's (Berlin, id 1010032), or the payment chain at Cancun
+    /// (id 31337); a block a second.
+    pub(super) fn default_for(asset: bool) -> Self {
+        let (chain_id, hardfork) =
+            if asset { (ASSET_CHAIN, Hardfork::Berlin) } else { (PAYMENT_CHAIN, Hardfork::Cancun) };
+        Self { chain_id, hardfork, block_time: 1, lead: 0 }
+    }
+}
+
 impl World<RevmChain> {
-    /// Both chains in-process: A with Berlin's rules (ibet for Fin's), B with Cancun's.
-    pub(super) async fn new(threshold: u8) -> Result<Self, DeployerError> {
+    /// Both chains in-process, each with its id and rules (`chains`: the asset chain's, then the
+    /// payment chain's); A with Berlin's rules (ibet for Fin's) and B with Cancun's by default.
+    pub(super) async fn new(threshold: u8, chains: &[ChainSpec; 2]) -> Result<Self, DeployerError> {
         let accounts = anvil::dev_accounts();
-        let a = RevmChain::new(&RevmOptions::new(Hardfork::Berlin, ASSET_CHAIN), &accounts);
-        let b = RevmChain::new(&RevmOptions::new(Hardfork::Cancun, PAYMENT_CHAIN), &accounts);
-        Self::on(a, b, threshold).await
+        let [a, b] = chains.map(|c| RevmChain::new(&RevmOptions::new(c.hardfork, c.chain_id), &accounts));
+        Ok(Self::on(a, b, threshold).await?.with(chains))
     }
 }
 
@@ -179,10 +202,10 @@ impl<C: Pin> World<C> {
         }
         asset.issue_security(&mut a, roles.issuer, parties[0], U256::from(UNITS)).await?;
         payment.issue_deposit(&mut b, roles.bank, parties[2], U256::from(CASH), B256::repeat_byte(1)).await?;
-        let asset_end =
-            Endpoint { chain_id: ASSET_CHAIN, contract: on_a.address(xlabels::DELIVERY)?, confirmations: 0 };
-        let payment_end =
-            Endpoint { chain_id: PAYMENT_CHAIN, contract: on_b.address(xlabels::PAYMENT)?, confirmations: 0 };
+        // Each side's statements name its chain as the chain itself says.
+        let (id_a, id_b) = (a.chain_id().await?, b.chain_id().await?);
+        let asset_end = Endpoint { chain_id: id_a, contract: on_a.address(xlabels::DELIVERY)?, confirmations: 0 };
+        let payment_end = Endpoint { chain_id: id_b, contract: on_b.address(xlabels::PAYMENT)?, confirmations: 0 };
         let (inbox, outbox) = (Inbox::memory(), Inbox::memory());
         let attestors =
             keys[..2].iter().map(|k| Attestor::new(k.clone(), asset_end, payment_end, outbox.clone())).collect();
@@ -211,6 +234,7 @@ impl<C: Pin> World<C> {
             authority: roles.authority,
             threshold,
             block_times: (Vec::new(), Vec::new()),
+            block_time: (1, 1),
             ledger: Ledger::default(),
             next_id: 1,
             halt_left: 0,
@@ -225,13 +249,20 @@ impl<C: Pin> World<C> {
     /// Both chains' contracts, as the trade steps name them.
     pub(super) fn suites(&self) -> TwoSuites {
         TwoSuites {
-            asset_chain_id: ASSET_CHAIN,
+            asset_chain_id: self.asset_end.chain_id,
             delivery: self.asset_end.contract,
             security: self.asset.security,
-            payment_chain_id: PAYMENT_CHAIN,
+            payment_chain_id: self.payment_end.chain_id,
             payment: self.payment_end.contract,
             cash: self.payment.deposit,
         }
+    }
+
+    /// The same world with each chain's block time and head start (`chains`: asset, payment).
+    pub(super) fn with(mut self, chains: &[ChainSpec; 2]) -> Self {
+        self.block_time = (chains[0].block_time, chains[1].block_time);
+        self.lead = (chains[0].lead, chains[1].lead);
+        self
     }
 
     /// Relayer `i`: on both chains, on B only, or on A only; new, it knows nothing but the chains.
@@ -415,9 +446,18 @@ impl<C: Pin> World<C> {
 
     /// A block on `side`'s chain, its clock brought up to the world's time (none while it is halted).
     pub(super) async fn block(&mut self, side: Side) -> Result<(), DeployerError> {
-        let (chain, lead) = if side == Side::Asset { (&mut self.a, self.lead.0) } else { (&mut self.b, self.lead.1) };
+        let (chain, lead, every) = if side == Side::Asset {
+            (&mut self.a, self.lead.0, self.block_time.0)
+        } else {
+            (&mut self.b, self.lead.1, self.block_time.1)
+        };
         if !chain.halted {
-            let behind = (self.now + lead).saturating_sub(chain.chain.timestamp().await?).max(1);
+            let behind = (self.now + lead).saturating_sub(chain.chain.timestamp().await?);
+            // A chain with a block time of several seconds makes its next block only when it is due.
+            if every > 1 && behind < every {
+                return Ok(());
+            }
+            let behind = behind.max(1);
             chain.chain.pin_next(behind).await?;
             chain.chain.advance_time(behind).await?;
             let times = if side == Side::Asset { &mut self.block_times.0 } else { &mut self.block_times.1 };
