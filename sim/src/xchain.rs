@@ -26,7 +26,9 @@
 //! A failure names the seed, the event and the invariant; the run is reproducible from the seed.
 
 mod faults;
+pub mod generator;
 mod halting;
+pub mod html;
 mod ledger;
 mod scenario;
 mod world;

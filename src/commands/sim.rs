@@ -118,7 +118,14 @@ impl RunArgs {
             } else {
                 kessai_sim::parallel::drive(|| xchain::run_scenario(&x))?
             };
+            if let Some(path) = &self.html {
+                std::fs::write(path, xchain::html::html(&report))
+                    .wrap_err_with(|| format!("cannot write the HTML report to {}", path.display()))?;
+            }
             output::print_document(global, &report)?;
+            if let Some(path) = &self.html {
+                output::progress(global, format_args!("HTML report: {}", path.display()));
+            }
             if report.passed() {
                 return Ok(());
             }
@@ -145,10 +152,10 @@ impl RunArgs {
         if !xchain::XScenario::is_cross_chain(&text) {
             return Ok(None);
         }
-        if self.rpc_url.is_some() || self.html.is_some() {
+        if self.rpc_url.is_some() {
             eyre::bail!(
                 "{} is a cross-chain scenario: it replays in-process or with --anvil on two Anvils it spawns (not on \
-                 --rpc-url, which names one node), and has no HTML report yet (drop --html)",
+                 --rpc-url, which names one node)",
                 self.file.display()
             );
         }

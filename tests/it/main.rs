@@ -41,4 +41,5 @@ mod support;
 mod tls;
 mod xchain_bench;
 mod xchain_deploy;
+mod xchain_html;
 mod xchain_sim;

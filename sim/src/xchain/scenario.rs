@@ -67,7 +67,7 @@ use std::{
 const SETTLE: u64 = 20;
 
 /// A parsed cross-chain scenario file.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct XScenario {
     /// What the scenario shows.
@@ -87,7 +87,7 @@ pub struct XScenario {
 }
 
 /// One chain of a scenario.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct XChain {
     /// Its name in reports.
@@ -95,15 +95,20 @@ pub struct XChain {
     pub name: String,
     /// Its chain id (default: 1010032 for the asset chain, ibet for Fin's; 31337 for the payment
     /// chain).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub chain_id: Option<u64>,
     /// Its EVM rules (default: `berlin` for the asset chain, `cancun` for the payment chain).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hardfork: Option<Hardfork>,
     /// Seconds between its blocks when no transaction makes one (default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub block_time: Option<u64>,
     /// Its gas price: 0, the only one the simulator models (ibet for Fin and the deposit chains are
     /// gas-free; a priced chain changes no settlement outcome, only the senders' fees).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gas_price: Option<u64>,
     /// Seconds its clock runs ahead of the other chain's from the start (default 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lead: Option<u64>,
 }
 
@@ -122,7 +127,7 @@ impl XScenario {
 }
 
 /// The attestors of a scenario.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct XSettings {
     /// Attestors that sign what `sign_falsely` steps say (of 3).
@@ -149,56 +154,80 @@ impl Default for XSettings {
 }
 
 /// One step of the timeline: exactly one of `lock`, `pay`, `halt`, `crash_relayer`, `sign_falsely`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Default, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct XStep {
     /// Seconds from the start.
     pub at: u64,
     /// Lock a new trade under this label.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lock: Option<String>,
     /// Its units (default 10).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub units: Option<u64>,
     /// Its amount (default 1,000).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<u64>,
     /// Seconds from now to its deadline on the payment chain's clock (default 60).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_in: Option<u64>,
     /// Pay the trade with this label.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pay: Option<String>,
     /// Halt this chain (`asset` or `payment`) ...
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub halt: Option<String>,
     /// ... for this many seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<u64>,
     /// Crash relayer N (0, 1 or 2); a new one starts from the chains alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub crash_relayer: Option<usize>,
     /// The faulty attestors sign a state of the trade with this label ...
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sign_falsely: Option<String>,
     /// ... this state: `locked`, `committed` or `aborted`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// A hostile account submits a delivery and a return of the trade with this label, each with
     /// whatever proof the attestors' signatures make (a retired attestor's included: a stale
     /// proof), whatever the payment chain recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hostile: Option<String>,
     /// The attestors' mail to the relayers is held for `duration` seconds, then arrives shuffled,
     /// a fifth of it twice.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub delay_proofs: Option<bool>,
     /// The authority replaces honest attestor N (0 or 1) with a new one on both verifiers.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rotate_attestor: Option<usize>,
     /// This chain's clock (`asset` or `payment`) runs ahead of the other's ...
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub skew: Option<String>,
     /// ... by this many seconds (0 ends the skew).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lead: Option<u64>,
 }
 
 /// An outcome expected at the end.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct XExpect {
     /// The trade's label.
     pub trade: String,
     /// On the asset chain: `delivered`, `returned` or `locked`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub asset: Option<String>,
     /// On the payment chain: `None`, `Paid`, `Committed` or `Aborted`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment: Option<String>,
+}
+
+impl XStep {
+    /// A step at `at` seconds that says nothing yet.
+    pub(super) fn at(at: u64) -> Self {
+        Self { at, ..Self::default() }
+    }
 }
 
 impl XScenario {
@@ -425,17 +454,23 @@ async fn play<C: Pin>(mut world: World<C>, scenario: &XScenario) -> Result<XScen
             moments.extend(end..=end + SETTLE);
         }
     }
+    // The steps by time, each moment's in the file's order.
+    let mut at: BTreeMap<u64, Vec<&XStep>> = BTreeMap::new();
+    for step in &scenario.steps {
+        at.entry(step.at).or_default().push(step);
+    }
     let mut labels: BTreeMap<String, B256> = BTreeMap::new();
     let mut lines = Vec::new();
     let mut halt_ends: Vec<(u64, bool)> = Vec::new();
     let mut stats = super::Stats::default();
     for (event, t) in moments.into_iter().enumerate() {
         world.now = start + t;
-        for (end, asset) in &halt_ends {
+        halt_ends.retain(|(end, asset)| {
             if *end == t {
                 if *asset { world.a.halted = false } else { world.b.halted = false }
             }
-        }
+            *end > t
+        });
         // A delay's end: the mail held arrives, in an order drawn from the moment.
         if world.mail.delay_left > 0 && world.mail.delay_until <= t {
             world.mail.delay_left = 1;
@@ -444,7 +479,7 @@ async fn play<C: Pin>(mut world: World<C>, scenario: &XScenario) -> Result<XScen
         world.block(kessai_deployer::xchain::plan::Side::Asset).await?;
         world.block(kessai_deployer::xchain::plan::Side::Payment).await?;
         world.passes(&mut stats).await?;
-        for step in scenario.steps.iter().filter(|s| s.at == t) {
+        for step in at.remove(&t).unwrap_or_default() {
             let what =
                 take(&mut world, step, &mut labels, &mut halt_ends, &mut stats, scenario.cross_chain.faulty_attestors)
                     .await?;
