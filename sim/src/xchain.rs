@@ -25,6 +25,7 @@
 //! pass until nothing is left to do: then every trade must have ended on both chains ([`ENDED`]).
 //! A failure names the seed, the event and the invariant; the run is reproducible from the seed.
 
+pub mod bench;
 mod faults;
 pub mod generator;
 mod halting;

@@ -25,6 +25,9 @@ mod workloads;
 mod prop;
 mod xprop;
 
+/// The cross-chain benchmark (`kessai sim bench --cross-chain`).
+mod xbench;
+
 /// Settlement scenarios: replay a scenario file on the in-process engine or a real node.
 #[derive(Debug, Args)]
 pub struct SimCommand {

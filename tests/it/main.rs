@@ -43,3 +43,4 @@ mod xchain_bench;
 mod xchain_deploy;
 mod xchain_html;
 mod xchain_sim;
+mod xchain_sim_bench;

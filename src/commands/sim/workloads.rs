@@ -88,9 +88,10 @@ pub(super) struct BenchArgs {
     #[arg(long, default_value_t = 10_000)]
     trades: usize,
     /// Settlements Anvil one at a time replays: the first of the workload (it settles tens per
-    /// second, and its rate only falls as its chain grows, so a shorter run flatters it).
-    #[arg(long, default_value_t = 1_000)]
-    single_trades: usize,
+    /// second, and its rate only falls as its chain grows, so a shorter run flatters it). Default
+    /// 1,000; 200 with --cross-chain.
+    #[arg(long)]
+    single_trades: Option<usize>,
     /// Seed of the generated workload.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -112,6 +113,11 @@ pub(super) struct BenchArgs {
     /// EVM rules of every engine (the in-process engine, raw revm and Anvil).
     #[arg(long, default_value = "cancun")]
     hardfork: kessai_deployer::profile::Hardfork,
+    /// Measure complete cross-chain settlements instead (lock and deliver on a Berlin asset chain,
+    /// pay and commit on a Cancun payment chain): in-process on one thread and two, raw revm, and two
+    /// Anvils batched and one at a time.
+    #[arg(long, conflicts_with_all = ["investors", "flow", "hardfork"])]
+    cross_chain: bool,
 }
 
 /// Parses `1..8` (inclusive), `1..=8`, `5` or `1,5,9`.
@@ -496,6 +502,16 @@ impl std::fmt::Display for Replayed {
 impl BenchArgs {
     /// Measures each flow asked for, printing each one's rates as it is done.
     pub(super) async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
+        if self.cross_chain {
+            let options = xchain::bench::XBenchOptions {
+                trades: self.trades,
+                single_trades: self.single_trades.unwrap_or(200),
+                batch_size: self.batch_size,
+                skip_anvil: self.skip_anvil,
+                seed: self.seed,
+            };
+            return super::xbench::execute(options, global).await;
+        }
         let flows = match self.flow.as_str() {
             "dcjpy" => vec![Settlement::Dcjpy],
             "instructed" => vec![Settlement::Instructed],
@@ -510,7 +526,7 @@ impl BenchArgs {
                 investors: self.investors,
                 skip_anvil: self.skip_anvil,
                 batch_size: self.batch_size,
-                single_trades: self.single_trades,
+                single_trades: self.single_trades.unwrap_or(1_000),
                 flow,
                 hardfork: self.hardfork,
             };
