@@ -27,6 +27,8 @@ mod xprop;
 
 /// The cross-chain benchmark (`kessai sim bench --cross-chain`).
 mod xbench;
+/// Generated cross-chain days (`kessai sim gen --cross-chain`).
+mod xgen;
 
 /// Settlement scenarios: replay a scenario file on the in-process engine or a real node.
 #[derive(Debug, Args)]

@@ -173,3 +173,37 @@ async fn the_cross_chain_examples_replay_identically_in_process_and_on_two_anvil
         assert_eq!(on_anvil, in_process, "{file}");
     }
 }
+
+#[test]
+fn sim_gen_cross_chain_writes_a_day_with_every_fault_that_sim_run_replays_and_runs_it_at_once() {
+    let dir = std::env::temp_dir().join(format!("kessai-it-xgen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    let file = dir.join("day.toml");
+    let generate = |extra: &[&str]| {
+        crate::support::command()
+            .args(["sim", "gen", "--cross-chain", "--trades-per-day", "80", "--seed", "3"])
+            .args(extra)
+            .output()
+            .expect("run")
+    };
+    let out = generate(&["--fault-rate", "0.1", "--out", file.to_str().expect("a path")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&file).expect("the day");
+    for step in
+        ["lock", "pay", "halt", "crash_relayer", "sign_falsely", "hostile", "delay_proofs", "rotate_attestor", "skew"]
+    {
+        assert!(text.contains(&format!("\n{step} = ")), "no {step} step in {text}");
+    }
+    let replayed = crate::support::command().args(["--json", "sim", "run"]).arg(&file).output().expect("run");
+    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&replayed.stdout).expect("JSON");
+    assert_eq!(report["failure"], serde_json::Value::Null);
+    let at_once = generate(&["--fault-rate", "0.1", "--run", "--json"]);
+    assert!(at_once.status.success(), "{}", String::from_utf8_lossy(&at_once.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&at_once.stdout).expect("JSON");
+    assert_eq!(summary["passed"], true);
+    assert_eq!(summary["trades"], report["trades"].as_array().map(Vec::len).expect("trades"));
+    assert!(summary["latency"]["p50"].as_u64().is_some(), "{summary}");
+    crate::support::refused(&generate(&["--fault-rate", "2"]), "from 0 to 1");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -163,11 +163,13 @@ pub fn write(scenario: &XScenario) -> String {
     text
 }
 
-/// A flat table's `key = value` lines, in field order (strings quoted as JSON writes them, which
-/// TOML reads the same).
+/// A flat table's `key = value` lines (strings quoted as JSON writes them, which TOML reads the
+/// same).
 fn table(text: &mut String, value: &impl Serialize) {
     let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(value) else { return };
-    for (key, value) in fields {
+    // A step's time first, then its fields by name.
+    let (first, rest): (Vec<_>, Vec<_>) = fields.into_iter().partition(|(key, _)| key == "at");
+    for (key, value) in first.into_iter().chain(rest) {
         let value = match value {
             serde_json::Value::String(s) => quoted(&s),
             other => other.to_string(),

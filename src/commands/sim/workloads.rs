@@ -79,6 +79,18 @@ pub(super) struct GenArgs {
     /// Threads for parallel runs (default: the machine's cores).
     #[arg(long)]
     jobs: Option<usize>,
+    /// Generate a cross-chain day instead: --trades-per-day trades locked on the asset chain and
+    /// paid on the payment chain over six hours of trading, with every fault at --fault-rate.
+    #[arg(long, conflicts_with_all = [
+        "investors", "days", "seeds", "windows", "max_batch", "fail_ineligible", "fail_cash",
+        "fail_agent_rejects", "fail_expiry", "settlement", "compare_netting", "jobs",
+    ])]
+    cross_chain: bool,
+    /// With --cross-chain: the share of trades that come with each fault (never paid, paid late, a
+    /// halt of either chain, a relayer crash, a faulty attestor's signature, a hostile submission, a
+    /// delay of the attestations, an attestor rotation, a clock skew).
+    #[arg(long, default_value_t = 0.01, requires = "cross_chain")]
+    fault_rate: f64,
 }
 
 /// Arguments of `kessai sim bench`.
@@ -167,6 +179,18 @@ impl GenArgs {
     /// Generates the workloads, then writes or prints their scenario files, replays them, or settles
     /// them both ways.
     pub(super) async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
+        if self.cross_chain {
+            if !(0.0..=1.0).contains(&self.fault_rate) {
+                eyre::bail!("--fault-rate {}: give a share of trades from 0 to 1 (0.01 is 1 %)", self.fault_rate);
+            }
+            let params = kessai_sim::xchain::generator::XGenParams {
+                trades: self.trades_per_day,
+                seed: self.seed,
+                rates: kessai_sim::xchain::generator::XFaultRates::all(self.fault_rate),
+                ..Default::default()
+            };
+            return super::xgen::execute(&params, self.out.as_deref(), self.run, global);
+        }
         let seeds = match &self.seeds {
             Some(text) => parse_seeds(text)?,
             None => vec![self.seed],
