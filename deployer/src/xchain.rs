@@ -13,6 +13,7 @@
 //! (`contracts/src/crosschain/`); their bindings are in `kessai_bindings`.
 
 pub mod bench;
+mod curve;
 pub mod inbox;
 pub mod plan;
 pub mod relay;
@@ -20,7 +21,7 @@ pub mod trade;
 
 use alloy::{
     primitives::{Address, B256, Bytes, U256, keccak256},
-    signers::{SignerSync, local::PrivateKeySigner},
+    signers::local::PrivateKeySigner,
     sol_types::{SolStruct, SolValue},
 };
 use kessai_bindings::cross_chain::Terms;
@@ -93,10 +94,11 @@ impl Statement {
 
     /// `attestor`'s 65-byte (r, s, v) signature of the statement.
     pub fn sign(&self, attestor: &PrivateKeySigner) -> Result<Attestation, DeployerError> {
-        let signature = attestor
-            .sign_hash_sync(&self.digest())
-            .map_err(|source| DeployerError::Signing { what: "cannot sign an attestation".into(), source })?;
-        Ok(Attestation { statement: *self, attestor: attestor.address(), signature: signature.as_bytes().into() })
+        let signature = curve::sign(attestor, &self.digest()).map_err(|e| DeployerError::Signing {
+            what: "cannot sign an attestation".into(),
+            source: alloy::signers::Error::other(e),
+        })?;
+        Ok(Attestation { statement: *self, attestor: attestor.address(), signature: signature.to_vec().into() })
     }
 }
 
@@ -114,10 +116,7 @@ pub struct Attestation {
 impl Attestation {
     /// True when the signature recovers to the attestor over the statement's digest.
     pub fn is_valid(&self) -> bool {
-        alloy::primitives::Signature::from_raw(&self.signature)
-            .ok()
-            .and_then(|s| s.recover_address_from_prehash(&self.statement.digest()).ok())
-            == Some(self.attestor)
+        curve::signer(&self.statement.digest(), &self.signature) == Some(self.attestor)
     }
 }
 
@@ -131,10 +130,12 @@ pub fn proof(
     attestors: &[Address],
     threshold: usize,
 ) -> Option<Bytes> {
-    let mut usable: Vec<&Attestation> = attestations
-        .iter()
-        .filter(|a| a.statement == *statement && attestors.contains(&a.attestor) && a.is_valid())
-        .collect();
+    let usable = attestations.iter().filter(|a| a.statement == *statement && attestors.contains(&a.attestor));
+    proof_of_checked(usable.filter(|a| a.is_valid()).collect(), threshold)
+}
+
+/// [`proof`] of attestations already found valid, of the statement and by current attestors.
+pub(crate) fn proof_of_checked(mut usable: Vec<&Attestation>, threshold: usize) -> Option<Bytes> {
     usable.sort_by_key(|a| a.attestor);
     usable.dedup_by_key(|a| a.attestor);
     if usable.len() < threshold.max(1) {

@@ -40,11 +40,15 @@ pub struct RevmOptions {
     pub chain_id: u64,
     /// Timestamp of the genesis block ([`GENESIS_TIMESTAMP`] by default, never the wall clock).
     pub genesis_timestamp: u64,
+    /// Seconds each transaction's block comes after the last: 1 by default (each transaction mined
+    /// alone, as on an Anvil whose block timestamps are pinned a second apart); 0 lets a dense
+    /// market's transactions share their second, as many transactions share a block on a real chain.
+    pub tx_seconds: u64,
 }
 
 impl Default for RevmOptions {
     fn default() -> Self {
-        Self { spec: SpecId::CANCUN, chain_id: 31337, genesis_timestamp: GENESIS_TIMESTAMP }
+        Self { spec: SpecId::CANCUN, chain_id: 31337, genesis_timestamp: GENESIS_TIMESTAMP, tx_seconds: 1 }
     }
 }
 
@@ -82,6 +86,8 @@ pub struct RevmChain {
     chain_id: u64,
     block_number: u64,
     timestamp: u64,
+    /// Seconds a transaction's block moves the clock ([`RevmOptions::tx_seconds`]).
+    tx_seconds: u64,
     /// Every block mined, genesis first: `blocks[n]` is block `n`.
     blocks: Vec<Mined>,
     /// Every log of every mined transaction, in chain order.
@@ -123,6 +129,7 @@ impl RevmChain {
             chain_id,
             block_number: 0,
             timestamp: options.genesis_timestamp,
+            tx_seconds: options.tx_seconds,
             blocks: Vec::new(),
             logs: Vec::new(),
         };
@@ -215,7 +222,7 @@ impl RevmChain {
     fn execute_with_hash(&mut self, tx: &Tx) -> Result<(ExecutionResult, B256), DeployerError> {
         let nonce = self.account(tx.from).map_or(0, |a| a.nonce);
         self.block_number += 1;
-        self.timestamp += 1;
+        self.timestamp += self.tx_seconds;
         self.set_block();
         let env = self.tx_env(tx.from, tx.to, tx.data.clone(), nonce);
         let outcome = match self.evm.transact(env) {
@@ -247,7 +254,7 @@ impl RevmChain {
     /// Steps back from the block a transaction that is not kept was executed in.
     fn unmine(&mut self) {
         self.block_number -= 1;
-        self.timestamp -= 1;
+        self.timestamp -= self.tx_seconds;
         self.set_block();
     }
 }

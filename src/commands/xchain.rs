@@ -223,7 +223,7 @@ impl RelayCommand {
     pub async fn execute(self, global: GlobalArgs) -> eyre::Result<()> {
         let Connected { a, b, asset, payment, from } = self.chains.connect().await?;
         let sender = engine::signers()?[self.chains.key_index].address();
-        let mut relayer = Relayer::new(sender, asset, payment, self.chains.inbox.clone()).from_block(from.0);
+        let mut relayer = Relayer::new(sender, asset, payment, self.chains.inbox.clone()).from_blocks(from.0, from.1);
         relayer = match self.only {
             Some(OnlySide::Asset) => relayer.only(Side::Asset),
             Some(OnlySide::Payment) => relayer.only(Side::Payment),

@@ -49,10 +49,11 @@ pub enum Inbox {
     Memory(Arc<Mutex<Memory>>),
 }
 
-/// An inbox in memory: the attestations by name, and the names in the order they came.
+/// An inbox in memory: the attestations by name, and the names in the order they came. Each is
+/// checked once for the whole process: the readers share its check.
 #[derive(Debug, Default)]
 pub struct Memory {
-    by_name: HashMap<String, Attestation>,
+    by_name: HashMap<String, Arc<Checked>>,
     order: Vec<String>,
 }
 
@@ -98,7 +99,7 @@ impl Inbox {
     pub fn get(&self, name: &str) -> Option<Attestation> {
         match self {
             Self::Folder(dir) => read_attestation(&dir.join(name)),
-            Self::Memory(m) => Self::lock(m).by_name.get(name).cloned(),
+            Self::Memory(m) => Self::lock(m).by_name.get(name).map(|c| c.attestation.clone()),
         }
     }
 
@@ -114,7 +115,7 @@ impl Inbox {
             }
             Self::Memory(m) => {
                 let mut memory = Self::lock(m);
-                if memory.by_name.insert(name.to_owned(), attestation.clone()).is_none() {
+                if memory.by_name.insert(name.to_owned(), Arc::new(Checked::new(attestation.clone()))).is_none() {
                     memory.order.push(name.to_owned());
                 }
             }
@@ -130,7 +131,7 @@ impl Inbox {
             Self::Memory(m) => {
                 let memory = Self::lock(m);
                 let names = memory.order.get(from..).unwrap_or_default();
-                names.iter().filter_map(|n| Some((n.clone(), memory.by_name.get(n)?.clone()))).collect()
+                names.iter().filter_map(|n| Some((n.clone(), memory.by_name.get(n)?.attestation.clone()))).collect()
             }
         }
     }
@@ -141,7 +142,7 @@ impl Inbox {
             Self::Folder(dir) => read_inbox(dir),
             Self::Memory(m) => {
                 let memory = Self::lock(m);
-                memory.order.iter().filter_map(|n| memory.by_name.get(n).cloned()).collect()
+                memory.order.iter().filter_map(|n| Some(memory.by_name.get(n)?.attestation.clone())).collect()
             }
         }
     }
@@ -157,17 +158,21 @@ pub(super) struct Read {
     /// How many of a memory inbox's attestations were read.
     taken: usize,
     /// Attestations by (terms hash, state).
-    by_record: HashMap<(B256, u8), Vec<Checked>>,
+    by_record: HashMap<(B256, u8), Vec<Arc<Checked>>>,
 }
 
 /// An attestation and, once checked, whether its signature recovers to its attestor.
 #[derive(Debug)]
-struct Checked {
+pub struct Checked {
     attestation: Attestation,
     valid: OnceLock<bool>,
 }
 
 impl Checked {
+    fn new(attestation: Attestation) -> Self {
+        Self { attestation, valid: OnceLock::new() }
+    }
+
     fn is_valid(&self) -> bool {
         *self.valid.get_or_init(|| self.attestation.is_valid())
     }
@@ -187,21 +192,20 @@ impl Read {
                     }
                     let Some(attestation) = read_attestation(&entry.path()) else { continue };
                     self.seen.insert(name);
-                    new.push(attestation);
+                    new.push(Arc::new(Checked::new(attestation)));
                 }
             }
             Inbox::Memory(m) => {
                 let memory = Inbox::lock(m);
                 for name in &memory.order[self.taken..] {
-                    new.extend(memory.by_name.get(name).cloned());
+                    new.extend(memory.by_name.get(name).map(Arc::clone));
                 }
                 self.taken = memory.order.len();
             }
         }
         let count = new.len();
-        for attestation in new {
-            let s = attestation.statement;
-            let checked = Checked { attestation, valid: OnceLock::new() };
+        for checked in new {
+            let s = checked.attestation.statement;
             self.by_record.entry((s.terms_hash, s.state)).or_default().push(checked);
         }
         count

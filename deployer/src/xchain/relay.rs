@@ -17,7 +17,8 @@
 //! - the attestor reads a trade's record on B only once B's events at its final block show an
 //!   outcome (`Committed`, `Aborted`), and confirms it with that record;
 //! - the relayer reads a trade's records only when the attestations and B's clock allow a step (a
-//!   lock proof, an outcome proof, a passed deadline), and parses each inbox file once;
+//!   lock proof, an outcome proof, a passed deadline) — a trade it read unpaid only once B's events
+//!   show its record changed — and parses each inbox file once;
 //! - the attestor set is read with one call per pass; the rotation logs are scanned again only when
 //!   the verifier's epoch changes.
 //!
@@ -32,7 +33,7 @@ use super::{
     Attestation, Statement,
     inbox::{Inbox, Read, name},
     plan::Side,
-    proof,
+    proof_of_checked,
 };
 use crate::{
     chain::{Chain, Receipt, Tx},
@@ -138,8 +139,8 @@ fn has_proof(inbox: &Read, statement: &Statement, (set, threshold): &AttestorSet
 
 /// The proof of `statement` for the verifier's current set, from what `inbox` read.
 fn inbox_proof(inbox: &Read, statement: &Statement, (set, threshold): &AttestorSet) -> Option<Bytes> {
-    let valid: Vec<Attestation> = inbox.of(statement, set).cloned().collect();
-    proof(statement, &valid, set, *threshold)
+    // `of` gives only valid signatures of the statement by members of the set, each checked once.
+    proof_of_checked(inbox.of(statement, set).collect(), *threshold)
 }
 
 /// An attestor: signs the records of both sides once they are final, into its inbox folder.
@@ -336,6 +337,8 @@ pub struct Relayer {
 struct RelayCache {
     /// The next block of A whose `Locked` events are to be read.
     next_a: u64,
+    /// The next block of B whose payment events are to be read.
+    next_b: u64,
     /// The trades not yet final on both chains.
     trades: BTreeMap<B256, Tracked>,
     /// The attestations read so far.
@@ -368,8 +371,10 @@ impl Tracked {
     fn worth_reading(&self, now_b: u64, proofs: impl Fn(u8) -> bool, (on_a, on_b): (bool, bool)) -> bool {
         let maybe_locked = self.locked != Some(false);
         let maybe_open = !self.decided();
+        // A trade read unpaid is read again only once B's events show it changed ([`Relayer::watch`]).
+        let maybe_paid = self.state != Some(states::NONE);
         (on_b && maybe_open && now_b > self.terms.deadline)
-            || (on_b && maybe_open && maybe_locked && proofs(states::LOCKED))
+            || (on_b && maybe_open && maybe_paid && maybe_locked && proofs(states::LOCKED))
             || (on_a && maybe_locked && (proofs(states::COMMITTED) || proofs(states::ABORTED)))
     }
 
@@ -420,10 +425,11 @@ impl Relayer {
         (self.only != Some(Side::Payment), self.only != Some(Side::Asset))
     }
 
-    /// The same relayer, reading the asset chain's `Locked` events from block `asset`: trades locked
-    /// before are not seen.
-    pub fn from_block(mut self, asset: u64) -> Self {
-        self.cache = RelayCache { next_a: asset, ..RelayCache::default() };
+    /// The same relayer, reading the asset chain's events from block `asset` (trades locked before
+    /// are not seen) and the payment chain's from block `payment` (the contracts' deployment
+    /// blocks, say).
+    pub fn from_blocks(mut self, asset: u64, payment: u64) -> Self {
+        self.cache = RelayCache { next_a: asset, next_b: payment, ..RelayCache::default() };
         self
     }
 
@@ -455,6 +461,35 @@ impl Relayer {
         Ok(())
     }
 
+    /// Reads B's payment events since the last pass: a trade read unpaid whose record changed since
+    /// (paid, committed on a payer's signature, aborted) is read again; the others are not, however
+    /// many passes wait for their payment.
+    async fn watch<B: Chain>(&mut self, b: &mut B) -> Result<(), DeployerError> {
+        let head = b.head().await?;
+        if head < self.cache.next_b {
+            return Ok(());
+        }
+        for located in b.logs(&[self.payment.contract], self.cache.next_b, Some(head)).await? {
+            let data = &located.log.data;
+            let hash = if let Ok(e) = CrossChainPayment::Paid::decode_log_data(data) {
+                e.termsHash
+            } else if let Ok(e) = CrossChainPayment::Committed::decode_log_data(data) {
+                e.termsHash
+            } else if let Ok(e) = CrossChainPayment::Aborted::decode_log_data(data) {
+                e.termsHash
+            } else {
+                continue;
+            };
+            if let Some(trade) = self.cache.trades.get_mut(&hash)
+                && trade.state == Some(states::NONE)
+            {
+                trade.state = None;
+            }
+        }
+        self.cache.next_b = head + 1;
+        Ok(())
+    }
+
     fn tx<C: SolCall>(&self, to: Address, call: &C) -> Tx {
         Tx { from: self.from, to: Some(to), data: call.abi_encode().into() }
     }
@@ -480,6 +515,7 @@ impl Relayer {
             }
             Err(e) => return Err(e),
         }
+        self.watch(b).await?;
         let sets = (set_a, set_b);
         let mut steps = (Vec::new(), Vec::new());
         let mut read = HashSet::new();

@@ -10,14 +10,16 @@ use crate::rng::Rng;
 use serde::Serialize;
 use std::{collections::BTreeMap, fmt::Write};
 
-/// How often each fault happens: the probability, for each trade, that it comes with one.
+/// How often each fault happens: for most, the probability that a trade comes with one; for the
+/// faults that last (halts, delays), the share of the day they cover, so that about that share of
+/// the trades meet one however many trades the day holds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct XFaultRates {
     /// The payer never pays: the trade aborts at its deadline and the units return.
     pub unpaid: f64,
     /// The payer pays after the deadline: refused, then as unpaid.
     pub late: f64,
-    /// A chain (either, at random) halts for 5 to 30 seconds at the trade's lock.
+    /// The share of the day a chain (either, at random) is halted, in halts of 5 to 30 seconds.
     pub halt: f64,
     /// A relayer crashes and a new one starts from the chains.
     pub crash: f64,
@@ -25,7 +27,7 @@ pub struct XFaultRates {
     pub faulty: f64,
     /// A hostile account submits a delivery and a return of the trade.
     pub hostile: f64,
-    /// The attestors' mail to the relayers is held for 5 to 30 seconds.
+    /// The share of the day the attestors' mail to the relayers is held, 5 to 30 seconds at a time.
     pub delay: f64,
     /// The authority rotates an honest attestor out.
     pub rotate: f64,
@@ -95,13 +97,17 @@ pub fn generate(params: &XGenParams) -> XScenario {
         if let Some(when) = paid {
             steps.push(XStep { pay: Some(label.clone()), ..XStep::at(when) });
         }
+        // A lasting fault starts at a trade's lock with the chance that makes it cover its share of
+        // the day (they last 17.5 s on average).
+        let lasting = (gap / 17.5).min(1.0);
+        let r = XFaultRates { halt: r.halt * lasting, delay: r.delay * lasting, ..r };
         faults(&mut rng, &r, &label, at, paid.unwrap_or(at) + 1, &mut steps);
     }
     steps.sort_by_key(|s| s.at);
-    let chains = BTreeMap::from([
-        ("asset".to_string(), XChain { name: "ibet for Fin".into(), ..XChain::default() }),
-        ("payment".to_string(), XChain { name: "DeCurret DCP".into(), ..XChain::default() }),
-    ]);
+    // Many trades a second share their blocks' second, as on the real chains.
+    let chain = |name: &str| XChain { name: name.into(), tx_seconds: Some(0), ..XChain::default() };
+    let chains =
+        BTreeMap::from([("asset".to_string(), chain("ibet for Fin")), ("payment".to_string(), chain("DeCurret DCP"))]);
     XScenario {
         title: format!(
             "A generated day: {} cross-chain trades over {} s, seed {}",

@@ -107,6 +107,11 @@ pub struct XChain {
     /// gas-free; a priced chain changes no settlement outcome, only the senders' fees).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gas_price: Option<u64>,
+    /// Seconds each transaction's block moves its clock (default 1: each transaction mined alone,
+    /// a second after the last; 0: transactions share their second, as in the blocks of a busy
+    /// chain — what a generated day of many trades needs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_seconds: Option<u64>,
     /// Seconds its clock runs ahead of the other chain's from the start (default 0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lead: Option<u64>,
@@ -121,6 +126,7 @@ impl XScenario {
             chain_id: c.chain_id.unwrap_or(default.chain_id),
             hardfork: c.hardfork.unwrap_or(default.hardfork),
             block_time: c.block_time.unwrap_or(default.block_time),
+            tx_seconds: c.tx_seconds.unwrap_or(default.tx_seconds),
             lead: c.lead.unwrap_or(default.lead),
         }
     }
@@ -432,11 +438,14 @@ pub async fn run_scenario_on_anvil(scenario: &XScenario) -> Result<XScenarioRepo
     let (a_node, b_node) = (node(a_spec)?, node(b_spec)?);
     let a = RpcChain::connect(&a_node.endpoint(), anvil::dev_signers())?;
     let b = RpcChain::connect(&b_node.endpoint(), anvil::dev_signers())?;
-    // Each block one second after the last, as on the in-process engine, whatever the wall clock does.
-    for chain in [&a, &b] {
+    // Each block as many seconds after the last as on the in-process engine, whatever the wall
+    // clock does.
+    for (chain, spec) in [(&a, a_spec), (&b, b_spec)] {
         let _: serde_json::Value = chain
             .retry("anvil_setBlockTimestampInterval", || {
-                chain.provider().raw_request::<_, serde_json::Value>("anvil_setBlockTimestampInterval".into(), (1,))
+                chain
+                    .provider()
+                    .raw_request::<_, serde_json::Value>("anvil_setBlockTimestampInterval".into(), (spec.tx_seconds,))
             })
             .await?;
     }

@@ -140,6 +140,8 @@ pub(super) struct ChainSpec {
     pub(super) hardfork: Hardfork,
     /// Seconds between blocks no transaction makes.
     pub(super) block_time: u64,
+    /// Seconds each transaction's block moves its clock.
+    pub(super) tx_seconds: u64,
     /// Seconds its clock runs ahead from the start.
     pub(super) lead: u64,
 }
@@ -150,7 +152,7 @@ impl ChainSpec {
     pub(super) fn default_for(asset: bool) -> Self {
         let (chain_id, hardfork) =
             if asset { (ASSET_CHAIN, Hardfork::Berlin) } else { (PAYMENT_CHAIN, Hardfork::Cancun) };
-        Self { chain_id, hardfork, block_time: 1, lead: 0 }
+        Self { chain_id, hardfork, block_time: 1, tx_seconds: 1, lead: 0 }
     }
 }
 
@@ -159,7 +161,9 @@ impl World<RevmChain> {
     /// payment chain's); A with Berlin's rules (ibet for Fin's) and B with Cancun's by default.
     pub(super) async fn new(threshold: u8, chains: &[ChainSpec; 2]) -> Result<Self, DeployerError> {
         let accounts = anvil::dev_accounts();
-        let [a, b] = chains.map(|c| RevmChain::new(&RevmOptions::new(c.hardfork, c.chain_id), &accounts));
+        let options =
+            |c: ChainSpec| RevmOptions { tx_seconds: c.tx_seconds, ..RevmOptions::new(c.hardfork, c.chain_id) };
+        let [a, b] = chains.map(|c| RevmChain::new(&options(c), &accounts));
         Ok(Self::on(a, b, threshold).await?.with(chains))
     }
 }
