@@ -55,6 +55,9 @@ pub enum Inbox {
 pub struct Memory {
     by_name: HashMap<String, Arc<Checked>>,
     order: Vec<String>,
+    /// The same attestations by (terms hash, state): readers look here rather than keep a copy, so
+    /// a reader started late costs nothing however full the inbox.
+    by_record: HashMap<(B256, u8), Vec<Arc<Checked>>>,
 }
 
 impl From<PathBuf> for Inbox {
@@ -115,8 +118,18 @@ impl Inbox {
             }
             Self::Memory(m) => {
                 let mut memory = Self::lock(m);
-                if memory.by_name.insert(name.to_owned(), Arc::new(Checked::new(attestation.clone()))).is_none() {
-                    memory.order.push(name.to_owned());
+                let checked = Arc::new(Checked::new(attestation.clone()));
+                let s = attestation.statement;
+                let record = memory.by_record.entry((s.terms_hash, s.state)).or_default();
+                record.push(Arc::clone(&checked));
+                match memory.by_name.insert(name.to_owned(), checked) {
+                    None => memory.order.push(name.to_owned()),
+                    Some(old) => {
+                        let o = old.attestation.statement;
+                        if let Some(record) = memory.by_record.get_mut(&(o.terms_hash, o.state)) {
+                            record.retain(|c| !Arc::ptr_eq(c, &old));
+                        }
+                    }
                 }
             }
         }
@@ -148,17 +161,20 @@ impl Inbox {
     }
 }
 
-/// An inbox as a reader keeps it between passes: each attestation parsed once (they are written
-/// whole and never changed), by trade and state, each signature checked the first time a proof of
-/// its statement is looked for (a relayer started late checks only the open trades').
+/// An inbox as a reader keeps it between passes: a folder's attestations each parsed once (they are
+/// written whole and never changed) and kept by trade and state; a memory inbox's looked up in its
+/// own index. Each signature is checked the first time a proof of its statement is looked for (a
+/// relayer started late checks only the open trades').
 #[derive(Debug, Default)]
 pub(super) struct Read {
     /// The files read from a folder (an unreadable one is tried again next pass).
     seen: HashSet<OsString>,
-    /// How many of a memory inbox's attestations were read.
+    /// How many of a memory inbox's attestations were seen.
     taken: usize,
-    /// Attestations by (terms hash, state).
+    /// A folder's attestations by (terms hash, state).
     by_record: HashMap<(B256, u8), Vec<Arc<Checked>>>,
+    /// A memory inbox, whose own index the reader looks in.
+    shared: Option<Arc<Mutex<Memory>>>,
 }
 
 /// An attestation and, once checked, whether its signature recovers to its attestor.
@@ -171,6 +187,11 @@ pub struct Checked {
 impl Checked {
     fn new(attestation: Attestation) -> Self {
         Self { attestation, valid: OnceLock::new() }
+    }
+
+    /// The attestation.
+    pub(super) fn attestation(&self) -> &Attestation {
+        &self.attestation
     }
 
     fn is_valid(&self) -> bool {
@@ -196,11 +217,9 @@ impl Read {
                 }
             }
             Inbox::Memory(m) => {
-                let memory = Inbox::lock(m);
-                for name in &memory.order[self.taken..] {
-                    new.extend(memory.by_name.get(name).map(Arc::clone));
-                }
-                self.taken = memory.order.len();
+                let seen = Inbox::lock(m).order.len();
+                self.shared = Some(Arc::clone(m));
+                return seen - std::mem::replace(&mut self.taken, seen);
             }
         }
         let count = new.len();
@@ -212,15 +231,14 @@ impl Read {
     }
 
     /// The valid attestations of exactly `statement` by members of `set`.
-    pub(super) fn of<'a>(
-        &'a self,
-        statement: &'a Statement,
-        set: &'a [Address],
-    ) -> impl Iterator<Item = &'a Attestation> {
-        let all = self.by_record.get(&(statement.terms_hash, statement.state)).map_or(&[][..], Vec::as_slice);
-        all.iter()
-            .filter(move |c| c.attestation.statement == *statement && set.contains(&c.attestation.attestor))
-            .filter(|c| c.is_valid())
-            .map(|c| &c.attestation)
+    pub(super) fn of(&self, statement: &Statement, set: &[Address]) -> Vec<Arc<Checked>> {
+        let key = (statement.terms_hash, statement.state);
+        let all = match &self.shared {
+            Some(m) => Inbox::lock(m).by_record.get(&key).cloned(),
+            None => self.by_record.get(&key).cloned(),
+        };
+        let matching = all.unwrap_or_default().into_iter();
+        let of = matching.filter(|c| c.attestation.statement == *statement && set.contains(&c.attestation.attestor));
+        of.filter(|c| c.is_valid()).collect()
     }
 }

@@ -133,14 +133,15 @@ type AttestorSet = (Vec<Address>, usize);
 /// True when distinct members of `set` signed `statement` at least `threshold` times in what
 /// `inbox` read: [`inbox_proof`] would give a proof.
 fn has_proof(inbox: &Read, statement: &Statement, (set, threshold): &AttestorSet) -> bool {
-    let signers: BTreeSet<Address> = inbox.of(statement, set).map(|a| a.attestor).collect();
+    let signers: BTreeSet<Address> = inbox.of(statement, set).iter().map(|c| c.attestation().attestor).collect();
     signers.len() >= (*threshold).max(1)
 }
 
 /// The proof of `statement` for the verifier's current set, from what `inbox` read.
 fn inbox_proof(inbox: &Read, statement: &Statement, (set, threshold): &AttestorSet) -> Option<Bytes> {
     // `of` gives only valid signatures of the statement by members of the set, each checked once.
-    proof_of_checked(inbox.of(statement, set).collect(), *threshold)
+    let found = inbox.of(statement, set);
+    proof_of_checked(found.iter().map(|c| c.attestation()).collect(), *threshold)
 }
 
 /// An attestor: signs the records of both sides once they are final, into its inbox folder.

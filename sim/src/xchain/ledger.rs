@@ -121,7 +121,7 @@ pub(super) struct Ledger {
     /// Trades changed since the last check.
     dirty: BTreeSet<B256>,
     /// The next block of each chain whose events the checker reads.
-    scanned: (u64, u64),
+    pub(super) scanned: (u64, u64),
     /// Each chain's figures as read at a head: a chain with no new block reads the same.
     read_a: Option<(u64, [U256; 4])>,
     read_b: Option<(u64, [U256; 4])>,

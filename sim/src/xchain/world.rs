@@ -269,9 +269,13 @@ impl<C: Pin> World<C> {
         self
     }
 
-    /// Relayer `i`: on both chains, on B only, or on A only; new, it knows nothing but the chains.
+    /// Relayer `i`: on both chains, on B only, or on A only; new, it knows nothing but the chains,
+    /// which it reads from the blocks of the oldest trade still open (as its operator restarts it
+    /// with `--asset-from-block` and `--payment-from-block`: a day's thousands of finished trades
+    /// need not be read again), or from the last blocks checked when none is.
     pub(super) fn relayer(&self, i: usize) -> Relayer {
-        let r = Relayer::new(self.relayer_from, self.asset_end, self.payment_end, self.inbox.clone());
+        let (a, b) = self.ledger.oldest_open().unwrap_or(self.ledger.scanned);
+        let r = Relayer::new(self.relayer_from, self.asset_end, self.payment_end, self.inbox.clone()).from_blocks(a, b);
         match i {
             1 => r.only(Side::Payment),
             2 => r.only(Side::Asset),
