@@ -12,8 +12,10 @@
 //!
 //! - the logs are scanned once each, from the last block scanned (from 0, or a given start block);
 //! - a trade final on both chains (delivered or returned on A, committed or aborted on B) is
-//!   dropped, and one whose delivery or return the asset chain's events already show is dropped
-//!   without a read (so a relayer started late reads the records of the open trades only); the attestor drops one once it has signed its outcome, without reading B again;
+//!   dropped; one whose delivery or return A's events already show is dropped without a read, and
+//!   the attestor signs nothing more of it (so a relayer or an attestor started late reads and signs
+//!   the open trades only); the attestor drops one once it has signed its outcome, without reading
+//!   B again;
 //! - the attestor reads a trade's record on B only once B's events at its final block show an
 //!   outcome (`Committed`, `Aborted`), and confirms it with that record;
 //! - the relayer reads a trade's records only when the attestations and B's clock allow a step (a
@@ -206,7 +208,22 @@ impl Attestor {
         let final_b = final_block(b, self.payment.confirmations).await?;
         let mut to_sign = Vec::new();
         if final_a >= self.scan.next_a {
-            for (hash, terms) in locked_between(a, self.asset.contract, self.scan.next_a, Some(final_a)).await? {
+            let events = delivery_events(a, self.asset.contract, self.scan.next_a, Some(final_a)).await?;
+            // A trade A already delivered or returned needs no signature more: an attestor started
+            // late (a rotation's new member) signs the open trades only.
+            let ended: HashSet<B256> = events
+                .iter()
+                .filter_map(|e| match e {
+                    OnA::Ended(hash, _) => Some(*hash),
+                    OnA::Locked(..) => None,
+                })
+                .collect();
+            self.scan.open.retain(|hash, _| !ended.contains(hash));
+            let locked = events.into_iter().filter_map(|e| match e {
+                OnA::Locked(hash, terms) if !ended.contains(&hash) => Some((hash, *terms)),
+                _ => None,
+            });
+            for (hash, terms) in locked {
                 let lock = self.statement(&self.asset, &terms, hash, states::LOCKED);
                 if !self.signed(&lock) {
                     to_sign.push(lock);
