@@ -27,6 +27,7 @@ use alloy::{
 use kessai_bindings::cross_chain::Terms;
 
 use crate::error::DeployerError;
+use std::sync::OnceLock;
 
 /// keccak256 of `EIP712Domain(string name,string version)` with name and version: the terms' domain
 /// names no chain and no contract (the terms name both chains themselves).
@@ -47,9 +48,13 @@ fn typed_digest(domain: B256, struct_hash: B256) -> B256 {
 /// `CrossChainTerms(…)` — the bindings' `Terms` fields under the contract's type name — in the domain
 /// ("kessai cross-chain DvP", "1").
 pub fn terms_hash(terms: &Terms) -> B256 {
-    let type_hash = keccak256(format!("CrossChain{}", Terms::eip712_encode_type()));
-    let struct_hash = keccak256((type_hash, terms.clone()).abi_encode());
-    typed_digest(domain_separator("kessai cross-chain DvP"), struct_hash)
+    // The type hash and the domain are constants: computed once.
+    static FIXED: OnceLock<(B256, B256)> = OnceLock::new();
+    let (type_hash, domain) = *FIXED.get_or_init(|| {
+        let type_hash = keccak256(format!("CrossChain{}", Terms::eip712_encode_type()));
+        (type_hash, domain_separator("kessai cross-chain DvP"))
+    });
+    typed_digest(domain, keccak256((type_hash, terms.clone()).abi_encode()))
 }
 
 /// A contract's record of a trade on its chain, as attestors sign it and verifiers check it.
@@ -81,15 +86,17 @@ const ATTESTATION_TYPE: &str =
 impl Statement {
     /// The digest attestors sign (`AttestationVerifier.attestationDigest`).
     pub fn digest(&self) -> B256 {
+        static TYPE_HASH: OnceLock<B256> = OnceLock::new();
         let fields = (
-            keccak256(ATTESTATION_TYPE),
+            *TYPE_HASH.get_or_init(|| keccak256(ATTESTATION_TYPE)),
             U256::from(self.chain_id),
             self.source,
             self.trade_id,
             U256::from(self.state),
             self.terms_hash,
         );
-        typed_digest(domain_separator("kessai attestation"), keccak256(fields.abi_encode()))
+        static DOMAIN: OnceLock<B256> = OnceLock::new();
+        typed_digest(*DOMAIN.get_or_init(|| domain_separator("kessai attestation")), keccak256(fields.abi_encode()))
     }
 
     /// `attestor`'s 65-byte (r, s, v) signature of the statement.

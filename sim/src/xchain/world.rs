@@ -156,6 +156,39 @@ impl ChainSpec {
     }
 }
 
+/// The three attestors' keys (0xa1…, 0xa2…, 0xa3…), the same on every run.
+pub(super) fn attestor_keys() -> Result<Vec<PrivateKeySigner>, DeployerError> {
+    (0xa1..=0xa3u8)
+        .map(|i| {
+            PrivateKeySigner::from_bytes(&B256::repeat_byte(i))
+                .map_err(|e| DeployerError::Keys(format!("attestor key 0x{i:x}…: {e}")))
+        })
+        .collect()
+}
+
+/// The cross-chain deployment of every run and of the benchmark: Anvil's development accounts in
+/// the suite's roles, the three attestors with `threshold`, two resolvers of an emergency.
+pub(super) fn deployment(threshold: u8) -> Result<CrossChainSpec, DeployerError> {
+    let accounts = anvil::dev_accounts();
+    let roles = SuiteAccounts::in_role_order(&accounts)
+        .ok_or_else(|| DeployerError::Keys("Anvil's ten development accounts are needed".into()))?;
+    Ok(CrossChainSpec {
+        suite: SuiteSpec {
+            accounts: roles,
+            security: ("Kessai Bond".into(), "KB".into()),
+            deposit: ("DCJPY".into(), "DCJPY".into()),
+            minting: Default::default(),
+            extra_banks: Vec::new(),
+            instrument: None,
+        },
+        attestors: attestor_keys()?.iter().map(PrivateKeySigner::address).collect(),
+        threshold,
+        resolvers: vec![accounts[4], accounts[1]],
+        resolution_approvals: 2,
+        resolution_delay: 30 * 86_400,
+    })
+}
+
 impl World<RevmChain> {
     /// Both chains in-process, each with its id and rules (`chains`: the asset chain's, then the
     /// payment chain's); A with Berlin's rules (ibet for Fin's) and B with Cancun's by default.
@@ -174,25 +207,9 @@ impl<C: Pin> World<C> {
     /// development accounts.
     pub(super) async fn on(mut a: C, mut b: C, threshold: u8) -> Result<Self, DeployerError> {
         let accounts = anvil::dev_accounts();
-        let keys: Vec<PrivateKeySigner> = (0xa1..=0xa3u8)
-            .map(|i| PrivateKeySigner::from_bytes(&B256::repeat_byte(i)).expect("a valid key"))
-            .collect();
-        let roles = SuiteAccounts::in_role_order(&accounts).expect("ten accounts");
-        let spec = CrossChainSpec {
-            suite: SuiteSpec {
-                accounts: roles,
-                security: ("Kessai Bond".into(), "KB".into()),
-                deposit: ("DCJPY".into(), "DCJPY".into()),
-                minting: Default::default(),
-                extra_banks: Vec::new(),
-                instrument: None,
-            },
-            attestors: keys.iter().map(PrivateKeySigner::address).collect(),
-            threshold,
-            resolvers: vec![accounts[4], accounts[1]],
-            resolution_approvals: 2,
-            resolution_delay: 30 * 86_400,
-        };
+        let keys = attestor_keys()?;
+        let spec = deployment(threshold)?;
+        let roles = spec.suite.accounts;
         let on_a = execute(&mut a, &plan(&spec, Side::Asset)).await?;
         let on_b = execute(&mut b, &plan(&spec, Side::Payment)).await?;
         let (asset, payment) = (Suite::from_deployment(&on_a)?, Suite::from_deployment(&on_b)?);

@@ -2,7 +2,10 @@
 //! side's deployment and funding (the same calls on every engine), the four transactions of each
 //! settlement with their proofs signed in advance, and the balances a run must end with.
 
-use super::super::{ASSET_CHAIN, PAYMENT_CHAIN};
+use super::super::{
+    ASSET_CHAIN, PAYMENT_CHAIN,
+    world::{attestor_keys, deployment},
+};
 use crate::rng::Rng;
 use kessai_bindings::{
     alloy::{
@@ -19,10 +22,10 @@ use kessai_deployer::{
     DeployerError, anvil,
     chain::{GENESIS_TIMESTAMP, Tx},
     ops::{Registration, Suite},
-    plan::{Deployment, SuiteAccounts, SuiteSpec, execute},
+    plan::{Deployment, execute},
     xchain::{
         Statement,
-        plan::{CrossChainSpec, Side, plan, xlabels},
+        plan::{Side, plan, xlabels},
         proof,
         trade::{Order, TwoSuites},
     },
@@ -44,17 +47,6 @@ const DUE_IN: u64 = 30 * 86_400;
 /// commit and every delivery.
 pub(super) fn relayer() -> Address {
     anvil::dev_accounts()[7]
-}
-
-/// The attestors configured on both verifiers (`0xa1…`, `0xa2…`, `0xa3…`, threshold 2, as in the
-/// cross-chain simulation).
-fn attestor_keys() -> Result<Vec<PrivateKeySigner>, DeployerError> {
-    (0xa1..=0xa3u8)
-        .map(|i| {
-            PrivateKeySigner::from_bytes(&B256::repeat_byte(i))
-                .map_err(|e| DeployerError::Keys(format!("attestor key 0x{i:x}…: {e}")))
-        })
-        .collect()
 }
 
 /// A derived key of the benchmark's own parties (the same on every run).
@@ -151,29 +143,6 @@ impl Workload {
     }
 }
 
-/// The cross-chain deployment every engine makes, as `World::on` of the simulation makes it:
-/// Anvil's development accounts in the suite's roles, the three attestors with threshold 2.
-fn spec() -> Result<CrossChainSpec, DeployerError> {
-    let accounts = anvil::dev_accounts();
-    let roles = SuiteAccounts::in_role_order(&accounts)
-        .ok_or_else(|| DeployerError::Keys("Anvil's ten development accounts are needed".into()))?;
-    Ok(CrossChainSpec {
-        suite: SuiteSpec {
-            accounts: roles,
-            security: ("Kessai Bond".into(), "KB".into()),
-            deposit: ("DCJPY".into(), "DCJPY".into()),
-            minting: Default::default(),
-            extra_banks: Vec::new(),
-            instrument: None,
-        },
-        attestors: attestor_keys()?.iter().map(PrivateKeySigner::address).collect(),
-        threshold: 2,
-        resolvers: vec![accounts[4], accounts[1]],
-        resolution_approvals: 2,
-        resolution_delay: 30 * 86_400,
-    })
-}
-
 /// Deploys `side`'s contracts on `chain`, registers that side's parties and issues the sellers their
 /// units (asset side) or the payers their cash (payment side), then moves the clock to [`START`].
 /// The same calls on every engine, so every engine starts from the same state.
@@ -182,7 +151,7 @@ pub(super) async fn set_up_side<C: kessai_deployer::chain::Chain>(
     side: Side,
     workload: &Workload,
 ) -> Result<Deployment, DeployerError> {
-    let spec = spec()?;
+    let spec = deployment(2)?;
     let roles = spec.suite.accounts;
     let deployment = execute(chain, &plan(&spec, side)).await?;
     let suite = Suite::from_deployment(&deployment)?;
