@@ -79,7 +79,9 @@ struct RunArgs {
     #[command(flatten)]
     local: engine::LocalChainArgs,
     /// Also write an HTML report here: one self-contained page with plots of balances and
-    /// liquidity over time, gas by operation and settlement outcomes, and every step.
+    /// liquidity over time, gas by operation and settlement outcomes, and every step; for a
+    /// cross-chain file, both chains on one time axis, the liquidity locked on each and the
+    /// settlement latency as a distribution.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
     /// The time zone of the reports' dates: UTC, an IANA name (Asia/Tokyo, from the time zone
