@@ -45,7 +45,7 @@ use crate::{
     workload::{GenParams, Settlement, Workload, party_keys},
 };
 use alloy::{
-    primitives::{Address, B256, Bytes, TxKind, U256},
+    primitives::{Address, B256, Bytes, U256},
     signers::local::PrivateKeySigner,
 };
 use kessai_deployer::{
@@ -53,13 +53,9 @@ use kessai_deployer::{
     chain::{BlockRef, Chain, LocatedLog, Receipt, Tx},
     profile::Hardfork,
 };
-use revm::{
-    Context, DatabaseRef, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
-    context::{BlockEnv, TxEnv},
-    primitives::hardfork::SpecId,
-};
+use revm::{ExecuteCommitEvm, ExecuteEvm, context::BlockEnv, primitives::hardfork::SpecId};
 use serde::{Deserialize, Serialize};
-use std::{collections::HashMap, time::Instant};
+use std::time::Instant;
 
 /// What to measure.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -506,35 +502,8 @@ fn raw_revm(
     txs: &[RawTx],
     settlements: usize,
 ) -> Result<EngineResult, ScenarioError> {
-    let mut nonces: HashMap<Address, u64> = HashMap::new();
-    let mut envs = Vec::with_capacity(txs.len());
-    for tx in txs {
-        let nonce = match nonces.get(&tx.from) {
-            Some(n) => *n,
-            None => snapshot
-                .basic_ref(tx.from)
-                .map_err(|e| ScenarioError::Setup(format!("snapshot state: {e}")))?
-                .map_or(0, |a| a.nonce),
-        };
-        nonces.insert(tx.from, nonce + 1);
-        envs.push(TxEnv {
-            caller: tx.from,
-            kind: tx.to.map_or(TxKind::Create, TxKind::Call),
-            data: tx.data.clone(),
-            nonce,
-            gas_limit: crate::evm::BLOCK_GAS_LIMIT,
-            gas_price: 0,
-            chain_id: Some(chain_id),
-            ..Default::default()
-        });
-    }
-    let mut evm = Context::mainnet()
-        .with_db(snapshot)
-        .modify_cfg_chained(|cfg| {
-            cfg.set_spec_and_mainnet_gas_params(spec);
-            cfg.chain_id = chain_id;
-        })
-        .build_mainnet();
+    let envs = crate::evm::tx_envs(&snapshot, txs.iter().map(|tx| (tx.from, tx.to, &tx.data)), chain_id);
+    let mut evm = crate::evm::build_evm(snapshot, spec, chain_id);
     let mut gas = 0;
     let timed = Instant::now();
     for (env, tx) in envs.into_iter().zip(txs) {

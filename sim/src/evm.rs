@@ -59,6 +59,55 @@ impl RevmOptions {
     }
 }
 
+/// The EVM of the in-process engine and of the benchmarks' raw revm: `db` under `spec`'s rules,
+/// on chain `chain_id`.
+pub(crate) fn build_evm(
+    db: CacheDB<EmptyDB>,
+    spec: SpecId,
+    chain_id: u64,
+) -> MainnetEvm<MainnetContext<CacheDB<EmptyDB>>> {
+    Context::mainnet()
+        .with_db(db)
+        .modify_cfg_chained(|cfg| {
+            cfg.set_spec_and_mainnet_gas_params(spec);
+            cfg.chain_id = chain_id;
+        })
+        .build_mainnet()
+}
+
+/// A transaction's revm environment, gas-free, with the block's whole gas limit.
+fn tx_env(from: Address, to: Option<Address>, data: Bytes, nonce: u64, chain_id: u64) -> TxEnv {
+    TxEnv {
+        caller: from,
+        kind: to.map_or(TxKind::Create, TxKind::Call),
+        data,
+        nonce,
+        gas_limit: BLOCK_GAS_LIMIT,
+        gas_price: 0,
+        chain_id: Some(chain_id),
+        ..Default::default()
+    }
+}
+
+/// The environments of `txs` (sender, recipient or `None` for a creation, calldata) sent in order
+/// on chain `chain_id` from the state `snapshot`: each sender's nonce counted on from its nonce there.
+pub(crate) fn tx_envs<'a>(
+    snapshot: &CacheDB<EmptyDB>,
+    txs: impl IntoIterator<Item = (Address, Option<Address>, &'a Bytes)>,
+    chain_id: u64,
+) -> Vec<TxEnv> {
+    let mut nonces = std::collections::HashMap::<Address, u64>::new();
+    let mut envs = Vec::new();
+    for (from, to, data) in txs {
+        // The state is all in memory: reading it cannot fail (the error type is `Infallible`).
+        let Ok(account) = snapshot.basic_ref(from);
+        let nonce = *nonces.entry(from).or_insert_with(|| account.map_or(0, |a| a.nonce));
+        nonces.insert(from, nonce + 1);
+        envs.push(tx_env(from, to, data.clone(), nonce, chain_id));
+    }
+    envs
+}
+
 /// revm's identifier of `hardfork`'s rules.
 pub fn spec_id(hardfork: Hardfork) -> SpecId {
     match hardfork {
@@ -116,14 +165,8 @@ impl RevmChain {
         // through it, so both engines give the same addresses.
         let proxy = Bytecode::new_raw(Bytes::from_static(&plan::DETERMINISTIC_DEPLOYER_CODE));
         db.insert_account_info(plan::DETERMINISTIC_DEPLOYER, AccountInfo::default().with_code(proxy));
-        let (spec, chain_id) = (options.spec, options.chain_id);
-        let evm = Context::mainnet()
-            .with_db(db)
-            .modify_cfg_chained(|cfg| {
-                cfg.set_spec_and_mainnet_gas_params(spec);
-                cfg.chain_id = chain_id;
-            })
-            .build_mainnet();
+        let chain_id = options.chain_id;
+        let evm = build_evm(db, options.spec, chain_id);
         let mut chain = Self {
             evm,
             chain_id,
@@ -199,16 +242,7 @@ impl RevmChain {
     }
 
     fn tx_env(&self, from: Address, to: Option<Address>, data: Bytes, nonce: u64) -> TxEnv {
-        TxEnv {
-            caller: from,
-            kind: to.map_or(TxKind::Create, TxKind::Call),
-            data,
-            nonce,
-            gas_limit: BLOCK_GAS_LIMIT,
-            gas_price: 0,
-            chain_id: Some(self.chain_id),
-            ..Default::default()
-        }
+        tx_env(from, to, data, nonce, self.chain_id)
     }
 
     /// Executes `tx` and commits it in a new block, returning the raw revm result (reverts included,

@@ -18,7 +18,7 @@ use kessai_deployer::{
     xchain::{plan::Side, trade::TwoSuites},
 };
 use revm::{
-    Context, DatabaseRef, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
+    DatabaseRef, ExecuteCommitEvm, ExecuteEvm,
     context::{BlockEnv, TxEnv},
     context_interface::result::ExecutionResult,
     database::{CacheDB, EmptyDB},
@@ -183,33 +183,8 @@ impl Raw {
         let db = chain.db().clone();
         drop(chain);
         let (chain_id, hardfork) = rules(side);
-        let mut nonces = std::collections::HashMap::<Address, u64>::new();
-        let mut envs = Vec::with_capacity(txs.of(side).len());
-        for tx in txs.of(side) {
-            let nonce = match nonces.get(&tx.from) {
-                Some(n) => *n,
-                None => db.basic_ref(tx.from).map_err(in_process("reading the snapshot"))?.map_or(0, |a| a.nonce),
-            };
-            nonces.insert(tx.from, nonce + 1);
-            envs.push(TxEnv {
-                caller: tx.from,
-                kind: tx.to.map_or(TxKind::Create, TxKind::Call),
-                data: tx.data.clone(),
-                nonce,
-                gas_limit: BLOCK_GAS_LIMIT,
-                gas_price: 0,
-                chain_id: Some(chain_id),
-                ..Default::default()
-            });
-        }
-        let spec = crate::evm::spec_id(hardfork);
-        let evm = Context::mainnet()
-            .with_db(db)
-            .modify_cfg_chained(|cfg| {
-                cfg.set_spec_and_mainnet_gas_params(spec);
-                cfg.chain_id = chain_id;
-            })
-            .build_mainnet();
+        let envs = crate::evm::tx_envs(&db, txs.of(side).iter().map(|tx| (tx.from, tx.to, &tx.data)), chain_id);
+        let evm = crate::evm::build_evm(db, crate::evm::spec_id(hardfork), chain_id);
         Ok(Self { evm, envs })
     }
 
